@@ -1,0 +1,106 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Format names an input format.
+type Format string
+
+// The formats ReadFile understands.
+const (
+	FormatJSONL    Format = "jsonl"
+	FormatWikitext Format = "wikitext"
+	FormatMarkdown Format = "markdown"
+)
+
+// DetectFormat picks the format of a file from its name (".jsonl",
+// ".ndjson", ".json", ".wiki", ".wikitext", ".md", ".markdown", each
+// optionally followed by ".gz") or, for other names, from its first bytes.
+func DetectFormat(name string, head []byte) (Format, error) {
+	base := strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".gz"))
+	switch filepath.Ext(base) {
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL, nil
+	case ".wiki", ".wikitext", ".mediawiki":
+		return FormatWikitext, nil
+	case ".md", ".markdown":
+		return FormatMarkdown, nil
+	}
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, bom), " \t\r\n")
+	switch {
+	case bytes.HasPrefix(head, []byte("{{")):
+		return FormatWikitext, nil
+	case bytes.HasPrefix(head, []byte("{")):
+		return FormatJSONL, nil
+	case bytes.HasPrefix(head, []byte("#")) || bytes.HasPrefix(head, []byte("Formats:")):
+		return FormatMarkdown, nil
+	}
+	return "", fmt.Errorf("%s: unknown format: name it .jsonl, .wiki or .md (optionally .gz)", name)
+}
+
+// Read reads events of the given format from r; see ReadJSONL,
+// ReadWikitext and ReadMarkdown.
+func Read(format Format, name string, r io.Reader, sink Sink) error {
+	switch format {
+	case FormatJSONL:
+		return ReadJSONL(name, r, sink)
+	case FormatWikitext:
+		return ReadWikitext(name, r, sink)
+	case FormatMarkdown:
+		return ReadMarkdown(name, r, sink)
+	}
+	return fmt.Errorf("%s: unknown format %q", name, format)
+}
+
+// ReadFile reads the events of one file, gunzipping it when it starts
+// with gzip's magic bytes, whatever its name. If progress is not nil it
+// is called with the number of bytes of the file (as stored) read so far.
+func ReadFile(path string, sink Sink, progress func(read int64)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open input: %w", err)
+	}
+	defer f.Close()
+	var src io.Reader = f
+	if progress != nil {
+		src = &countingReader{r: f, report: progress}
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: open gzip: %w", path, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	content := bufio.NewReaderSize(r, 64<<10)
+	head, _ := content.Peek(512)
+	format, err := DetectFormat(path, head)
+	if err != nil {
+		return err
+	}
+	return Read(format, path, content, sink)
+}
+
+type countingReader struct {
+	r      io.Reader
+	n      int64
+	report func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.report(c.n)
+	return n, err
+}

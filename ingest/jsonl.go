@@ -1,0 +1,158 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// MaxLineLen is the longest JSONL line read; a longer line is reported as
+// a Problem and skipped, never fatal.
+const MaxLineLen = 1 << 20
+
+var bom = []byte("\xef\xbb\xbf")
+
+// ReadJSONL reads events in the events.jsonl schema, one JSON object per
+// line. A UTF-8 byte order mark and CRLF line endings are accepted, blank
+// lines are skipped; every other line that is not a valid event is
+// reported to sink with its line number and the reason.
+func ReadJSONL(name string, r io.Reader, sink Sink) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for lineNo := 1; ; lineNo++ {
+		line, n, err := readLine(br)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read %s line %d: %w", name, lineNo, err)
+		}
+		if n > MaxLineLen {
+			sink.Problem(Problem{File: name, Line: lineNo, Excerpt: excerpt(line),
+				Reason: fmt.Sprintf("line is %d bytes, longer than the %d-byte limit", n, MaxLineLen)})
+		} else if n > 0 || err == nil {
+			if err := decodeLine(name, lineNo, line, sink); err != nil {
+				return err
+			}
+		}
+		if err != nil { // io.EOF
+			return nil
+		}
+	}
+}
+
+// readLine returns the next line without its line ending, and its length
+// n. When n exceeds MaxLineLen the line is consumed but only its first
+// bytes are returned. At the end of input it returns io.EOF together with
+// the last, unterminated line, if any.
+func readLine(br *bufio.Reader) (line []byte, n int, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		n += len(chunk)
+		switch {
+		case n <= MaxLineLen+2 && line == nil && !errors.Is(err, bufio.ErrBufferFull):
+			line = chunk // the common case: the whole line fit the buffer
+		case n <= MaxLineLen+2:
+			line = append(line, chunk...) // +2 leaves room for a CRLF
+		case len(line) < ExcerptLen:
+			line = append(line, chunk[:min(len(chunk), ExcerptLen-len(line))]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		if n <= MaxLineLen+2 {
+			line = bytes.TrimSuffix(line, []byte("\n"))
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			n = len(line)
+		} else if bytes.HasSuffix(chunk, []byte("\n")) {
+			n--
+		}
+		return line, n, err
+	}
+}
+
+// jsonEvent mirrors newsdesk.Event with every field optional, so that a
+// missing field and a wrongly typed one get reasons of their own.
+type jsonEvent struct {
+	ID       *string           `json:"id"`
+	Date     *string           `json:"date"`
+	Category string            `json:"category"`
+	Topic    string            `json:"topic"`
+	Context  []string          `json:"context"`
+	Text     *string           `json:"text"`
+	Sources  []newsdesk.Source `json:"sources"`
+}
+
+func decodeLine(name string, lineNo int, line []byte, sink Sink) error {
+	bad := func(format string, args ...any) error {
+		sink.Problem(Problem{File: name, Line: lineNo, Reason: fmt.Sprintf(format, args...), Excerpt: excerpt(line)})
+		return nil
+	}
+	line = bytes.TrimPrefix(line, bom)
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil // blank lines separate nothing in JSONL; skip them quietly
+	}
+	if !utf8.Valid(line) {
+		return bad("invalid UTF-8 at byte %d", invalidUTF8At(line)+1)
+	}
+	var je jsonEvent
+	if err := json.Unmarshal(line, &je); err != nil {
+		return bad("%s", jsonReason(err))
+	}
+	switch {
+	case je.ID == nil:
+		return bad("missing field \"id\"")
+	case je.Date == nil:
+		return bad("missing field \"date\"")
+	case je.Text == nil:
+		return bad("missing field \"text\"")
+	}
+	e := newsdesk.Event{
+		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: strings.TrimSpace(*je.Text),
+		Category: strings.TrimSpace(je.Category), Topic: strings.TrimSpace(je.Topic),
+		Context: je.Context, Sources: je.Sources,
+	}
+	if err := e.Validate(); err != nil {
+		return bad("%s", strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
+	}
+	return sink.Event(e)
+}
+
+// jsonReason rewords encoding/json's errors for a person fixing the file.
+func jsonReason(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return fmt.Sprintf("want a JSON object, got %s", typeErr.Value)
+		}
+		return fmt.Sprintf("field %q: want %s, got %s", field, typeErr.Type, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		if strings.Contains(syntaxErr.Error(), "after top-level value") {
+			return fmt.Sprintf("trailing garbage after the JSON object at byte %d", syntaxErr.Offset)
+		}
+		return fmt.Sprintf("invalid JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return "truncated JSON: the line ends inside the object"
+	}
+	return "invalid JSON: " + err.Error()
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}

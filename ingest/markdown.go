@@ -1,0 +1,75 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// ReadMarkdown reads one event page in the news site's Markdown: the date
+// from its "### [YYYY-MM-DD](...)" line, the topic from the "#####"
+// heading, the text from the "#" heading, the sources from the numbered
+// list under "### Sources:", and the id from the page's own links (the
+// "/news/YYYY/MM/DD/<slug>.html" format links), else from date and text.
+// The page's Related and Changes lists describe other events and are not
+// read.
+func ReadMarkdown(name string, r io.Reader, sink Sink) error {
+	lines, err := readAllLines(r)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	var (
+		e       newsdesk.Event
+		section string
+		textAt  int
+	)
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "Formats:") && e.ID == "":
+			if m := pageIDRe.FindStringSubmatch(line); m != nil {
+				e.ID = m[1] + "-" + m[2] + "-" + m[3] + "/" + m[4]
+			}
+		case strings.HasPrefix(line, "### ["):
+			if m := pageDateRe.FindStringSubmatch(line); m != nil && e.Date == "" {
+				e.Date = m[1]
+			}
+		case strings.HasPrefix(line, "##### "):
+			e.Topic = strings.TrimSpace(strings.TrimPrefix(line, "##### "))
+		case strings.HasPrefix(line, "# ") && e.Text == "":
+			e.Text = strings.TrimSpace(strings.TrimPrefix(line, "# "))
+			textAt = i + 1
+		case strings.HasPrefix(line, "### "):
+			section = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(line, "### "), ":"))
+		case section == "sources":
+			if m := mdSourceRe.FindStringSubmatch(line); m != nil {
+				e.Sources = append(e.Sources, newsdesk.Source{Name: strings.TrimSpace(m[1]), URL: strings.TrimSpace(m[2])})
+			} else if m := mdPlainSourceRe.FindStringSubmatch(line); m != nil {
+				e.Sources = append(e.Sources, newsdesk.Source{Name: strings.TrimSpace(m[1])})
+			}
+		}
+	}
+	if e.Text != "" && e.Date != "" && e.ID == "" {
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+	}
+	if err := e.Validate(); err != nil {
+		line := textAt
+		if line == 0 {
+			line = 1
+		}
+		sink.Problem(Problem{File: name, Line: line, Excerpt: excerpt([]byte(e.Text)),
+			Reason: "not an event page: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
+		return nil
+	}
+	return sink.Event(e)
+}
+
+var (
+	pageIDRe        = regexp.MustCompile(`/news/(\d{4})/(\d{2})/(\d{2})/([a-z0-9-]+)\.(?:html|json|xml|md)`)
+	pageDateRe      = regexp.MustCompile(`^### \[(\d{4}-\d{2}-\d{2})\]`)
+	mdSourceRe      = regexp.MustCompile(`^\d+\.\s+\[([^\]]+)\]\(([^)\s]+)\)`)
+	mdPlainSourceRe = regexp.MustCompile(`^\d+\.\s+(.+)$`)
+)

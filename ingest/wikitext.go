@@ -1,0 +1,323 @@
+package ingest
+
+import (
+	"bufio"
+	"fmt"
+	"html"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// ReadWikitext reads one daily "Portal:Current events" page in raw
+// MediaWiki wikitext. The date comes from the page's
+// {{Current events|year=|month=|day=}} template; the category from the
+// ";Heading" or "”'Heading”'" lines; the topic chain from bullet
+// nesting: a bullet with deeper bullets under it is a story heading, a
+// bullet without is an event. An event's topic is its nearest heading's
+// story (the target of the heading's first link, else its text); its
+// context is the link targets of every heading above it and of its own
+// text; its sources come from "[url (Name)]" citations.
+func ReadWikitext(name string, r io.Reader, sink Sink) error {
+	lines, err := readAllLines(r)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	date, ok := wikiDate(lines)
+	if !ok {
+		sink.Problem(Problem{File: name, Line: 1, Excerpt: excerpt([]byte(firstLine(lines))),
+			Reason: "no {{Current events|year=...|month=...|day=...}} template with a valid date; the page's events cannot be dated"})
+		return nil
+	}
+	var (
+		category string
+		headings []wikiHeading // the open story headings, by depth
+	)
+	for i, raw := range lines {
+		line := strings.TrimSpace(stripComments(raw))
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, ";"):
+			category = canonicalCategory(plainText(strings.TrimPrefix(line, ";"), nil))
+			headings = headings[:0]
+			continue
+		case strings.HasPrefix(line, "'''") && strings.HasSuffix(line, "'''") && !strings.HasPrefix(line, "*"):
+			category = canonicalCategory(plainText(strings.Trim(line, "'"), nil))
+			headings = headings[:0]
+			continue
+		case !strings.HasPrefix(line, "*"):
+			continue // templates, the closing line, stray prose
+		}
+		depth := len(line) - len(strings.TrimLeft(line, "*"))
+		body := strings.TrimSpace(line[depth:])
+		for len(headings) > 0 && headings[len(headings)-1].depth >= depth {
+			headings = headings[:len(headings)-1]
+		}
+		if nextBulletDepth(lines[i+1:]) > depth {
+			headings = append(headings, newHeading(depth, body))
+			continue
+		}
+		e, err := wikiEvent(date, category, headings, body)
+		if err != nil {
+			sink.Problem(Problem{File: name, Line: i + 1, Reason: err.Error(), Excerpt: excerpt([]byte(raw))})
+			continue
+		}
+		if err := sink.Event(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type wikiHeading struct {
+	depth int
+	story string   // the story this heading names
+	links []string // its link targets
+}
+
+func newHeading(depth int, body string) wikiHeading {
+	var links []string
+	text := plainText(stripCitations(body, nil), &links)
+	story := text
+	if len(links) > 0 {
+		story = links[0]
+	}
+	return wikiHeading{depth: depth, story: story, links: links}
+}
+
+func wikiEvent(date, category string, headings []wikiHeading, body string) (newsdesk.Event, error) {
+	var sources []newsdesk.Source
+	var links []string
+	text := plainText(stripCitations(body, &sources), &links)
+	if text == "" {
+		return newsdesk.Event{}, fmt.Errorf("bullet has no text once links and citations are removed")
+	}
+	e := newsdesk.Event{ID: newsdesk.NewID(date, text), Date: date, Category: category, Text: text, Sources: sources}
+	seen := map[string]bool{}
+	add := func(tag string) {
+		if tag != "" && !seen[tag] {
+			seen[tag] = true
+			e.Context = append(e.Context, tag)
+		}
+	}
+	for _, h := range headings {
+		for _, l := range h.links {
+			add(l)
+		}
+		if len(h.links) == 0 {
+			add(h.story)
+		}
+	}
+	for _, l := range links {
+		add(l)
+	}
+	if len(headings) > 0 {
+		e.Topic = headings[len(headings)-1].story
+	}
+	if err := e.Validate(); err != nil {
+		return newsdesk.Event{}, err
+	}
+	return e, nil
+}
+
+var (
+	templateDateRe = regexp.MustCompile(`\{\{\s*Current events\s*\|([^}\n]*)`)
+	templateArgRe  = regexp.MustCompile(`(year|month|day)\s*=\s*(\d{1,4})`)
+)
+
+// wikiDate finds the page's date in its {{Current events}} template.
+func wikiDate(lines []string) (string, bool) {
+	for _, l := range lines {
+		m := templateDateRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		parts := map[string]int{}
+		for _, a := range templateArgRe.FindAllStringSubmatch(m[1], -1) {
+			parts[a[1]], _ = strconv.Atoi(a[2])
+		}
+		t := time.Date(parts["year"], time.Month(parts["month"]), parts["day"], 0, 0, 0, 0, time.UTC)
+		if parts["year"] == 0 || t.Year() != parts["year"] || int(t.Month()) != parts["month"] || t.Day() != parts["day"] {
+			return "", false
+		}
+		return t.Format(newsdesk.DateLayout), true
+	}
+	return "", false
+}
+
+// categories are the portal's ten sections; pages spell some of them in
+// other ways over the years.
+var categories = map[string]string{
+	"armed conflicts and attacks": "Armed conflicts and attacks",
+	"armed conflict and attacks":  "Armed conflicts and attacks",
+	"arts and culture":            "Arts and culture",
+	"business and economy":        "Business and economy",
+	"business and economics":      "Business and economy",
+	"disasters and accidents":     "Disasters and accidents",
+	"health and environment":      "Health and environment",
+	"health and medicine":         "Health and environment",
+	"international relations":     "International relations",
+	"law and crime":               "Law and crime",
+	"politics and elections":      "Politics and elections",
+	"science and technology":      "Science and technology",
+	"sports":                      "Sports",
+	"sport":                       "Sports",
+}
+
+func canonicalCategory(s string) string {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), ":"))
+	if c, ok := categories[strings.ToLower(s)]; ok {
+		return c
+	}
+	return s
+}
+
+func nextBulletDepth(rest []string) int {
+	for _, l := range rest {
+		l = strings.TrimSpace(stripComments(l))
+		if l == "" {
+			continue
+		}
+		if !strings.HasPrefix(l, "*") {
+			return 0
+		}
+		return len(l) - len(strings.TrimLeft(l, "*"))
+	}
+	return 0
+}
+
+var (
+	commentRe  = regexp.MustCompile(`(?s)<!--.*?-->`)
+	refRe      = regexp.MustCompile(`(?s)<ref[^>/]*/>|<ref[^>]*>.*?</ref>`)
+	citationRe = regexp.MustCompile(`\[(https?://[^\s\]]+)(?:\s+([^\]]*))?\]`)
+	linkRe     = regexp.MustCompile(`\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]`)
+	templateRe = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
+	tagRe      = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
+	spaceRe    = regexp.MustCompile(`\s+`)
+	spacePunct = regexp.MustCompile(`\s+([,.;:!?)])`)
+	trailingRe = regexp.MustCompile(`[\s,;]+$`)
+)
+
+func stripComments(s string) string { return commentRe.ReplaceAllString(s, "") }
+
+// stripCitations removes "[url (Name)]" citations from s, appending each
+// as a Source to *sources when sources is not nil.
+func stripCitations(s string, sources *[]newsdesk.Source) string {
+	s = refRe.ReplaceAllString(s, "")
+	return citationRe.ReplaceAllStringFunc(s, func(m string) string {
+		sub := citationRe.FindStringSubmatch(m)
+		name := strings.TrimSpace(plainText(sub[2], nil))
+		name = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(name, "("), ")"))
+		if sources != nil {
+			*sources = append(*sources, newsdesk.Source{Name: name, URL: sub[1]})
+		}
+		return ""
+	})
+}
+
+// plainText turns wikitext into plain text: links become their display
+// text (their targets are appended to *links when links is not nil),
+// templates, tags and bold/italic quotes vanish, entities are decoded and
+// spaces collapsed.
+func plainText(s string, links *[]string) string {
+	s = linkRe.ReplaceAllStringFunc(s, func(m string) string {
+		sub := linkRe.FindStringSubmatch(m)
+		target, display := sub[1], sub[2]
+		if strings.Contains(m, "|") && display == "" {
+			display = target // the pipe trick; close enough
+		}
+		if display == "" {
+			display = target
+		}
+		target = linkTarget(target)
+		if target == "" {
+			return "" // files, categories, interwiki links
+		}
+		if links != nil {
+			*links = append(*links, target)
+		}
+		return strings.TrimPrefix(display, ":")
+	})
+	for templateRe.MatchString(s) { // innermost first, for nested templates
+		s = templateRe.ReplaceAllStringFunc(s, templateText)
+	}
+	s = tagRe.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, "'''", "")
+	s = strings.ReplaceAll(s, "''", "")
+	s = html.UnescapeString(s)
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = spaceRe.ReplaceAllString(s, " ")
+	s = spacePunct.ReplaceAllString(s, "$1")
+	s = trailingRe.ReplaceAllString(s, "")
+	return strings.TrimSpace(s)
+}
+
+// templateText keeps the visible text of the few inline templates news
+// items use ({{nowrap|x}}, {{lang|fr|x}}); other templates vanish.
+func templateText(m string) string {
+	args := strings.Split(strings.Trim(m, "{}"), "|")
+	switch strings.ToLower(strings.TrimSpace(args[0])) {
+	case "nowrap", "nobr", "small", "abbr":
+		if len(args) > 1 {
+			return args[1]
+		}
+	case "lang", "transl":
+		if len(args) > 2 {
+			return args[2]
+		}
+	}
+	return ""
+}
+
+// linkTarget normalises a wiki link target as MediaWiki does: no section,
+// underscores as spaces, first letter upper case. Namespaced targets
+// (File:, Category:, interwiki) give "".
+func linkTarget(t string) string {
+	t = strings.TrimSpace(strings.ReplaceAll(t, "_", " "))
+	if i := strings.IndexByte(t, '#'); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	if strings.HasPrefix(t, ":") || strings.Contains(t, ":") && isNamespace(t[:strings.IndexByte(t, ':')]) {
+		return ""
+	}
+	if t == "" {
+		return ""
+	}
+	r := []rune(t)
+	r[0] = []rune(strings.ToUpper(string(r[0])))[0]
+	return html.UnescapeString(string(r))
+}
+
+func isNamespace(prefix string) bool {
+	switch strings.ToLower(strings.TrimSpace(prefix)) {
+	case "file", "image", "category", "wikt", "wiktionary", "wikipedia", "w", "commons", "template", "portal", "help", "special", "media", "s", "n", "q", "d":
+		return true
+	}
+	return len(prefix) == 2 || len(prefix) == 3 // language interwiki such as fr: or simple:
+}
+
+func readAllLines(r io.Reader) ([]string, error) {
+	var lines []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLineLen)
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if len(lines) == 0 {
+			line = strings.TrimPrefix(line, string(bom))
+		}
+		lines = append(lines, line)
+	}
+	return lines, sc.Err()
+}
+
+func firstLine(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return lines[0]
+}

@@ -1,0 +1,138 @@
+// Package mappings builds the Bleve index mapping for newsdesk events.
+//
+// The mapping is explicit and static: only the fields listed here are
+// indexed, nothing dynamic, no _all field. A copy of its JSON lives in
+// testdata/mapping.golden.json so that every change to it shows up as a
+// diff; a changed mapping needs a rebuilt index (index.Open refuses a
+// stored mapping that differs from New's).
+package mappings
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// Field names in the index. Text fields are analysed with the English
+// analyzer (stemming, stop words); *_kw fields hold exact values for
+// filters and facets.
+const (
+	FieldText      = "text"       // English text; stored, term vectors for highlighting
+	FieldTopic     = "topic"      // English text of the topic; stored
+	FieldTopicKW   = "topic_kw"   // exact topic; doc values for facets
+	FieldCategory  = "category"   // exact category; stored, doc values
+	FieldContext   = "context"    // English text of each context tag; stored
+	FieldContextKW = "context_kw" // exact context tags; doc values for facets
+	FieldDate      = "date"       // datetime; stored, doc values for sort and histograms
+	FieldSources   = "sources"    // JSON of the sources; stored only
+)
+
+// DocType is the only document type in the index.
+const DocType = "event"
+
+// Doc is the shape an Event takes in the index. Build it with NewDoc.
+type Doc struct {
+	Text     string    `json:"text"`
+	Topic    string    `json:"topic"`
+	Category string    `json:"category"`
+	Context  []string  `json:"context"`
+	Date     time.Time `json:"date"`
+	Sources  string    `json:"sources"`
+}
+
+// BleveType tells Bleve which document mapping Doc uses.
+func (Doc) BleveType() string { return DocType }
+
+// NewDoc converts a valid Event into its indexed form.
+func NewDoc(e *newsdesk.Event) (Doc, error) {
+	t, err := e.Time()
+	if err != nil {
+		return Doc{}, err
+	}
+	var src []byte
+	if len(e.Sources) > 0 {
+		if src, err = json.Marshal(e.Sources); err != nil {
+			return Doc{}, err
+		}
+	}
+	return Doc{
+		Text:     e.Text,
+		Topic:    e.Topic,
+		Category: e.Category,
+		Context:  e.Context,
+		Date:     t,
+		Sources:  string(src),
+	}, nil
+}
+
+// New returns the index mapping for events. Each call returns a fresh
+// value that the caller may keep; it is not modified afterwards.
+func New() *bmapping.IndexMappingImpl {
+	english := func(name string, store, vectors bool) *bmapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Name = name
+		f.Analyzer = en.AnalyzerName
+		f.Store = store
+		f.IncludeTermVectors = vectors
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	exact := func(name string, store bool) *bmapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Name = name
+		f.Store = store
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = true
+		return f
+	}
+
+	date := bleve.NewDateTimeFieldMapping()
+	date.Name = FieldDate
+	date.Store = true
+	date.IncludeInAll = false
+	date.DocValues = true
+
+	sources := bleve.NewTextFieldMapping()
+	sources.Name = FieldSources
+	sources.Index = false
+	sources.Store = true
+	sources.IncludeInAll = false
+	sources.IncludeTermVectors = false
+	sources.DocValues = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt("text", english(FieldText, true, true))
+	doc.AddFieldMappingsAt("topic", english(FieldTopic, true, true), exact(FieldTopicKW, false))
+	doc.AddFieldMappingsAt("category", exact(FieldCategory, true))
+	doc.AddFieldMappingsAt("context", english(FieldContext, true, true), exact(FieldContextKW, false))
+	doc.AddFieldMappingsAt("date", date)
+	doc.AddFieldMappingsAt("sources", sources)
+	all := bleve.NewDocumentDisabledMapping()
+	doc.AddSubDocumentMapping("_all", all)
+
+	m := bleve.NewIndexMapping()
+	m.AddDocumentMapping(DocType, doc)
+	m.DefaultMapping = bleve.NewDocumentDisabledMapping()
+	m.DefaultType = DocType
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultField = FieldText
+	m.IndexDynamic = false
+	m.StoreDynamic = false
+	m.DocValuesDynamic = false
+	m.ScoringModel = bindex.BM25Scoring
+	return m
+}
+
+// JSON returns the canonical JSON of the mapping, the form Bleve stores in
+// an index and the golden file holds.
+func JSON() ([]byte, error) {
+	return json.MarshalIndent(New(), "", "  ")
+}
