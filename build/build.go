@@ -1,0 +1,263 @@
+// Package build runs a full index build: it reads input files with ingest,
+// resolves duplicate ids, indexes the events into a new generation with
+// index.Builder, writes the bad-input report and publishes the generation.
+// cmd/indexer and searchd's bootstrap both use it.
+package build
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/ingest"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+// Config configures Run.
+type Config struct {
+	// Dir is the index directory to publish into; required.
+	Dir *index.Dir
+	// Files are the input files, read in order; required.
+	Files []string
+	// Mapping is the index mapping. Nil means mappings.New().
+	Mapping bmapping.IndexMapping
+	// Workers and BatchSize tune indexing; zero means index's defaults.
+	Workers, BatchSize int
+	// ReportPath is where bad records are written, one JSON object per
+	// line. Empty means DIR/reports/GENERATION.bad.jsonl.
+	ReportPath string
+	// OnProgress, if not nil, is called every ProgressEvery while the
+	// build runs, and once at the end.
+	OnProgress func(Progress)
+	// ProgressEvery is the interval of OnProgress calls; zero means 200ms.
+	ProgressEvery time.Duration
+	// Logger receives the build's log lines. The zero value logs nothing.
+	Logger zerolog.Logger
+}
+
+// Progress is a snapshot of a running build.
+type Progress struct {
+	BytesRead, BytesTotal int64 // of the input files as stored (compressed or not)
+	Read                  int64 // good records read
+	Indexed               int64 // documents indexed so far
+	Bad                   int64 // bad records reported
+	Elapsed               time.Duration
+}
+
+// Summary reports a finished build. Its JSON form is the indexer's
+// one-line summary.
+type Summary struct {
+	Indexed         int     `json:"indexed"`    // distinct events in the new generation
+	Read            int     `json:"read"`       // good records read, duplicates included
+	Bad             int     `json:"bad"`        // bad records, all in the report
+	Duplicates      int     `json:"duplicates"` // records whose id an earlier record had
+	Files           int     `json:"files"`
+	Seconds         float64 `json:"seconds"`
+	EventsPerSecond float64 `json:"events_per_second"`
+	Generation      string  `json:"generation"`
+	Previous        string  `json:"previous,omitempty"`
+	Report          string  `json:"report"`
+}
+
+// Run builds and publishes a new generation from cfg.Files. Bad records
+// never stop it: they are counted and written to the report, and the good
+// events are indexed and published. An I/O or index error stops it with
+// nothing published; the summary then still says how far it got.
+func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
+	start := time.Now()
+	if cfg.Dir == nil || len(cfg.Files) == 0 {
+		return sum, errors.New("build: no index directory or no input files")
+	}
+	if cfg.Mapping == nil {
+		cfg.Mapping = mappings.New()
+	}
+	var total int64
+	for _, f := range cfg.Files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return sum, fmt.Errorf("input: %w", err)
+		}
+		if st.IsDir() {
+			return sum, fmt.Errorf("input %s is a directory; pass its files", f)
+		}
+		total += st.Size()
+	}
+	b, err := cfg.Dir.NewBuilder(index.BuildConfig{
+		Mapping: cfg.Mapping, Workers: cfg.Workers, BatchSize: cfg.BatchSize, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return sum, err
+	}
+	defer func() {
+		if err != nil {
+			_ = b.Abort()
+		}
+	}()
+	sum.Generation = b.Generation()
+	sum.Files = len(cfg.Files)
+	sum.Report = cfg.ReportPath
+	if sum.Report == "" {
+		sum.Report = filepath.Join(cfg.Dir.ReportsPath(), b.Generation()+".bad.jsonl")
+	}
+	rep, err := newReport(sum.Report)
+	if err != nil {
+		return sum, err
+	}
+	defer func() {
+		if cerr := rep.close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+
+	s := &sink{ctx: ctx, b: b, rep: rep, events: make(map[string]newsdesk.Event, 1<<17)}
+	stop := startProgress(cfg, s, b, total, start)
+	var done int64
+	for _, f := range cfg.Files {
+		err = ingest.ReadFile(f, s, func(n int64) { s.bytes.Store(done + n) })
+		if err != nil {
+			break
+		}
+		st, _ := os.Stat(f)
+		done += st.Size()
+		s.bytes.Store(done)
+	}
+	if err == nil {
+		err = rep.err
+	}
+	sum.Read, sum.Bad, sum.Duplicates = int(s.read.Load()), int(s.bad.Load()), s.dups
+	if err != nil {
+		stop()
+		return sum, err
+	}
+	gen, err := b.Publish(ctx)
+	stop()
+	sum.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return sum, err
+	}
+	sum.Indexed = int(gen.Docs)
+	sum.Previous = gen.Previous
+	sum.EventsPerSecond = float64(sum.Indexed) / sum.Seconds
+	return sum, nil
+}
+
+// sink takes the readers' events and problems.
+type sink struct {
+	ctx    context.Context
+	b      *index.Builder
+	rep    *report
+	events map[string]newsdesk.Event // every event read so far, to merge duplicates
+	dups   int
+	bytes  atomic.Int64
+	read   atomic.Int64
+	bad    atomic.Int64
+}
+
+func (s *sink) Event(e newsdesk.Event) error {
+	if n := s.read.Add(1); n%1024 == 0 {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if earlier, dup := s.events[e.ID]; dup {
+		s.dups++
+		e.Merge(&earlier)
+	}
+	s.events[e.ID] = e
+	doc, err := mappings.NewDoc(&e)
+	if err != nil {
+		return fmt.Errorf("map event %s: %w", e.ID, err)
+	}
+	return s.b.Add(e.ID, doc)
+}
+
+func (s *sink) Problem(p ingest.Problem) {
+	s.bad.Add(1)
+	s.rep.write(p)
+}
+
+func startProgress(cfg Config, s *sink, b *index.Builder, total int64, start time.Time) (stop func()) {
+	if cfg.OnProgress == nil {
+		return func() {}
+	}
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = 200 * time.Millisecond
+	}
+	snapshot := func() Progress {
+		return Progress{BytesRead: s.bytes.Load(), BytesTotal: total, Read: s.read.Load(),
+			Indexed: b.Added(), Bad: s.bad.Load(), Elapsed: time.Since(start)}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				cfg.OnProgress(snapshot())
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		wg.Wait()
+		cfg.OnProgress(snapshot())
+	}
+}
+
+// report writes bad records as JSON lines.
+type report struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+func newReport(path string) (*report, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	return &report{f: f, w: w, enc: json.NewEncoder(w)}, nil
+}
+
+func (r *report) write(p ingest.Problem) {
+	if r.err == nil {
+		if err := r.enc.Encode(p); err != nil {
+			r.err = fmt.Errorf("write report: %w", err)
+		}
+	}
+}
+
+func (r *report) close() error {
+	err := r.w.Flush()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+const (
+	currentFile    = "CURRENT"
+	generationsDir = "generations"
+	tmpDir         = "tmp"
+	lockFile       = "lock"
+	reportsDir     = "reports"
+)
+
+// Dir is an index directory holding generations. The zero value is not
+// usable; call NewDir.
+type Dir struct {
+	path string
+}
+
+// NewDir returns the index directory at path, creating it and its
+// subdirectories if needed.
+func NewDir(path string) (*Dir, error) {
+	for _, sub := range []string{"", generationsDir, tmpDir, reportsDir} {
+		if err := os.MkdirAll(filepath.Join(path, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("create index directory: %w", err)
+		}
+	}
+	return &Dir{path: path}, nil
+}
+
+// Path returns the directory's path.
+func (d *Dir) Path() string { return d.path }
+
+// ReportsPath returns the directory where builds write bad-input reports.
+func (d *Dir) ReportsPath() string { return filepath.Join(d.path, reportsDir) }
+
+// GenerationPath returns where the published generation name lives.
+func (d *Dir) GenerationPath(name string) string {
+	return filepath.Join(d.path, generationsDir, name)
+}
+
+// Current returns the name of the published generation, or an error
+// wrapping newsdesk.ErrNoGeneration when there is none.
+func (d *Dir) Current() (string, error) {
+	b, err := os.ReadFile(filepath.Join(d.path, currentFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w in %s", newsdesk.ErrNoGeneration, d.path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read current generation: %w", err)
+	}
+	name := strings.TrimSpace(string(b))
+	if !validName(name) {
+		return "", fmt.Errorf("read current generation: %s holds %q, not a generation name", currentFile, name)
+	}
+	return name, nil
+}
+
+// Generations lists the published generations, oldest first.
+func (d *Dir) Generations() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(d.path, generationsDir))
+	if err != nil {
+		return nil, fmt.Errorf("list generations: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && validName(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names) // names sort by creation time
+	return names, nil
+}
+
+// newGenerationName returns a name that sorts by creation time.
+func newGenerationName(now time.Time) string {
+	return now.UTC().Format("20060102T150405.000000000Z")
+}
+
+func validName(name string) bool {
+	_, err := time.Parse("20060102T150405.000000000Z", name)
+	return err == nil
+}
+
+// setCurrent atomically points CURRENT at name: write a temporary file,
+// fsync it, rename it over CURRENT, fsync the directory.
+func (d *Dir) setCurrent(name string) error {
+	tmp := filepath.Join(d.path, currentFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write current pointer: %w", err)
+	}
+	if _, err := f.WriteString(name + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write current pointer: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync current pointer: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close current pointer: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(d.path, currentFile)); err != nil {
+		return fmt.Errorf("publish current pointer: %w", err)
+	}
+	return syncDir(d.path)
+}
+
+// lock takes the directory's build lock, failing at once if another
+// process holds it. The returned function releases it.
+func (d *Dir) lock() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(d.path, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open build lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: another build is running in %s", ErrLocked, d.path)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// cleanTmp removes what crashed builds left in tmp/. Call with the lock held.
+func (d *Dir) cleanTmp() error {
+	entries, err := os.ReadDir(filepath.Join(d.path, tmpDir))
+	if err != nil {
+		return fmt.Errorf("list unfinished builds: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(d.path, tmpDir, e.Name())); err != nil {
+			return fmt.Errorf("remove unfinished build: %w", err)
+		}
+	}
+	return nil
+}
+
+// prune removes published generations other than keep. Call with the lock held.
+func (d *Dir) prune(keep ...string) error {
+	names, err := d.Generations()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		kept := false
+		for _, k := range keep {
+			kept = kept || n == k
+		}
+		if !kept {
+			if err := os.RemoveAll(d.GenerationPath(n)); err != nil {
+				return fmt.Errorf("remove old generation %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+// syncTree fsyncs every file and directory under root, so that a rename
+// published afterwards never points at data still in the page cache.
+func syncTree(root string) error {
+	return filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", p, err)
+		}
+		return nil
+	})
+}
+
+func syncDir(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", path, err)
+	}
+	return nil
+}
