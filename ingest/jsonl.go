@@ -129,6 +129,8 @@ func jsonReason(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return "truncated JSON: the line ends inside the object"
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
@@ -140,8 +142,6 @@ func jsonReason(err error) string {
 			return fmt.Sprintf("trailing garbage after the JSON object at byte %d", syntaxErr.Offset)
 		}
 		return fmt.Sprintf("invalid JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
-	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
-		return "truncated JSON: the line ends inside the object"
 	}
 	return "invalid JSON: " + err.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -203,6 +204,14 @@ var (
 	trailingRe = regexp.MustCompile(`[\s,;]+$`)
 )
 
+func hostName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
+}
+
 func stripComments(s string) string { return commentRe.ReplaceAllString(s, "") }
 
 // stripCitations removes "[url (Name)]" citations from s, appending each
@@ -213,6 +222,9 @@ func stripCitations(s string, sources *[]newsdesk.Source) string {
 		sub := citationRe.FindStringSubmatch(m)
 		name := strings.TrimSpace(plainText(sub[2], nil))
 		name = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(name, "("), ")"))
+		if name == "" {
+			name = hostName(sub[1]) // a bare [url] citation: name the outlet by its site
+		}
 		if sources != nil {
 			*sources = append(*sources, newsdesk.Source{Name: name, URL: sub[1]})
 		}

@@ -117,8 +117,10 @@ func New() *bmapping.IndexMappingImpl {
 	doc.AddFieldMappingsAt("context", exact(FieldContext, true))
 	doc.AddFieldMappingsAt("date", date)
 	doc.AddFieldMappingsAt("sources", sources)
-	all := bleve.NewDocumentDisabledMapping()
-	doc.AddSubDocumentMapping("_all", all)
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
+	for _, p := range doc.Properties {
+		p.Dynamic = false // static all the way down: unknown sub-fields are ignored
+	}
 
 	m := bleve.NewIndexMapping()
 	m.AddDocumentMapping(DocType, doc)

@@ -1,0 +1,252 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// collect is a Sink that keeps everything.
+type collect struct {
+	events   []newsdesk.Event
+	problems []Problem
+}
+
+func (c *collect) Event(e newsdesk.Event) error { c.events = append(c.events, e); return nil }
+func (c *collect) Problem(p Problem)            { c.problems = append(c.problems, p) }
+
+func good(id string) string {
+	return `{"id": "2019-03-04/` + id + `", "date": "2019-03-04", "category": "", "topic": "", "context": [], "text": "Event ` + id + `.", "sources": []}`
+}
+
+// TestReadJSONL_BadLines plants bad lines of every kind among good ones:
+// each bad line must be reported with its number and reason, and each
+// good line (including the quirky but valid ones) read.
+func TestReadJSONL_BadLines(t *testing.T) {
+	lines := []struct {
+		text       string
+		wantReason string // "" for a good line; "-" for a line skipped silently
+		wantID     string
+	}{
+		{"\xef\xbb\xbf" + good("bom-first-line"), "", "2019-03-04/bom-first-line"},
+		{good("plain"), "", "2019-03-04/plain"},
+		{`{"id": "2019-03-04/truncated", "date": "2019-03-04", "text": "cut`, "truncated JSON", ""},
+		{good("crlf") + "\r", "", "2019-03-04/crlf"},
+		{`{"id": "2019-03-04/bad-utf8", "date": "2019-03-04", "text": "caf` + "\xe9" + `"}`, "invalid UTF-8 at byte 65", ""},
+		{`{"id": "2019-03-04/long", "date": "2019-03-04", "text": "` + strings.Repeat("x", 2<<20) + `"}`, "longer than the 1048576-byte limit", ""},
+		{`{"date": "2019-03-04", "text": "No id."}`, `missing field "id"`, ""},
+		{`{"id": "2019-03-04/bad-date", "date": "04/03/2019", "text": "Bad date."}`, `date "04/03/2019" is not YYYY-MM-DD`, ""},
+		{`{"id": "2019-02-30/no-such-day", "date": "2019-02-30", "text": "No such day."}`, "is not YYYY-MM-DD", ""},
+		{`{"id": "2019-03-04/wrong-type", "date": "2019-03-04", "text": 42}`, `field "text": want string, got number`, ""},
+		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want []string, got string`, ""},
+		{"", "-", ""},
+		{"   \t", "-", ""},
+		{good("trailing") + ` garbage`, "trailing garbage", ""},
+		{`["an", "array"]`, "want a JSON object, got array", ""},
+		{`{"id": "", "date": "2019-03-04", "text": "Empty id."}`, "missing id", ""},
+		{`{"id": "2019-03-04/empty-text", "date": "2019-03-04", "text": "  "}`, "missing text", ""},
+		{"not json at all", "invalid JSON at byte", ""},
+		{good("last-without-newline"), "", "2019-03-04/last-without-newline"},
+	}
+	var buf bytes.Buffer
+	for i, l := range lines {
+		buf.WriteString(l.text)
+		if i < len(lines)-1 {
+			buf.WriteString("\n")
+		}
+	}
+	var c collect
+	if err := ReadJSONL("bad.jsonl", &buf, &c); err != nil {
+		t.Fatalf("ReadJSONL: %v", err)
+	}
+	var wantIDs []string
+	wantProblems := map[int]string{}
+	for i, l := range lines {
+		switch l.wantReason {
+		case "":
+			wantIDs = append(wantIDs, l.wantID)
+		case "-":
+		default:
+			wantProblems[i+1] = l.wantReason
+		}
+	}
+	var gotIDs []string
+	for _, e := range c.events {
+		gotIDs = append(gotIDs, e.ID)
+	}
+	if !reflect.DeepEqual(gotIDs, wantIDs) {
+		t.Errorf("good events = %v\nwant %v", gotIDs, wantIDs)
+	}
+	if len(c.problems) != len(wantProblems) {
+		t.Errorf("got %d problems, want %d: %+v", len(c.problems), len(wantProblems), c.problems)
+	}
+	for _, p := range c.problems {
+		want, ok := wantProblems[p.Line]
+		if !ok {
+			t.Errorf("unexpected problem on line %d: %s", p.Line, p.Reason)
+			continue
+		}
+		if !strings.Contains(p.Reason, want) {
+			t.Errorf("line %d: reason %q, want it to contain %q", p.Line, p.Reason, want)
+		}
+		if p.File != "bad.jsonl" || len(p.Excerpt) > ExcerptLen+3*ExcerptLen || p.Excerpt == "" {
+			t.Errorf("line %d: file %q excerpt %q", p.Line, p.File, p.Excerpt)
+		}
+	}
+}
+
+func TestReadFile_Fixtures(t *testing.T) {
+	tests := []struct {
+		file string
+		want []newsdesk.Event
+	}{
+		{"testdata/event-page.md", []newsdesk.Event{{
+			ID:   "2019-03-05/rebel-forces-of-the-flf-shell-the-harbour-of-port-elba-freedonia",
+			Date: "2019-03-05", Topic: "Siege of Port Elba",
+			Text:    "Rebel forces of the FLF shell the harbour of Port Elba, Freedonia.",
+			Sources: []newsdesk.Source{{Name: "Example News", URL: "https://news.example.org/elba-shelling"}, {Name: "Wire Service"}},
+		}}},
+		{"testdata/portal.wiki", []newsdesk.Event{
+			{
+				ID:       "2019-03-05/rebel-forces-of-the-flf-shell-the-harbour-of-port-elba-freedonia",
+				Date:     "2019-03-05",
+				Category: "Armed conflicts and attacks",
+				Topic:    "Siege of Port Elba",
+				Context:  []string{"Freedonian Civil War", "Siege of Port Elba", "Freedonian Liberation Front", "Port Elba", "Freedonia"},
+				Text:     "Rebel forces of the FLF shell the harbour of Port Elba, Freedonia.",
+				Sources: []newsdesk.Source{{Name: "Example News", URL: "https://news.example.org/elba-shelling"},
+					{Name: "Wire Service", URL: "https://wire.example.com/a/1"}},
+			},
+			{
+				ID:       "2019-03-05/government-troops-retake-the-village-of-marsh-end",
+				Date:     "2019-03-05",
+				Category: "Armed conflicts and attacks",
+				Topic:    "Freedonian Civil War",
+				Context:  []string{"Freedonian Civil War", "Marsh End"},
+				Text:     "Government troops retake the village of Marsh End.",
+				Sources:  []newsdesk.Source{{Name: "Wire Service via Daily Example", URL: "https://wire.example.com/a/2"}},
+			},
+			{
+				ID:       "2019-03-05/the-central-bank-of-sylvania-raises-its-key-rate-to-4-5-percent",
+				Date:     "2019-03-05",
+				Category: "Business and economy",
+				Context:  []string{"Central Bank of Sylvania"},
+				Text:     "The Central Bank of Sylvania raises its key rate to 4.5 percent.",
+				Sources:  []newsdesk.Source{{Name: "Money Example", URL: "https://money.example.net/rates"}},
+			},
+			{
+				ID:       "2019-03-05/sylvania-suspends-grain-exports-to-its-neighbour-in-the-2019-dispute",
+				Date:     "2019-03-05",
+				Category: "Business and economy",
+				Topic:    "Sylvania–Freedonia relations",
+				Context:  []string{"Sylvania–Freedonia relations", "Trade war", "Sylvania", "Freedonia"},
+				Text:     "Sylvania suspends grain exports to its neighbour in the 2019 dispute.",
+				Sources:  []newsdesk.Source{{Name: "news.example.org", URL: "https://news.example.org/grain"}},
+			},
+			{
+				ID:       "2019-03-05/port-elba-fc-beat-marsh-end-united-21-in-the-final",
+				Date:     "2019-03-05",
+				Category: "Sports",
+				Topic:    "2019 Example Cup",
+				Context:  []string{"2019 Example Cup", "Association football", "Port Elba FC", "Marsh End United"},
+				Text:     "Port Elba FC beat Marsh End United 2–1 in the final.",
+				Sources:  []newsdesk.Source{{Name: "Sport Example", URL: "https://sport.example.org/final"}},
+			},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			var c collect
+			if err := ReadFile(tc.file, &c, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.events, tc.want) {
+				t.Errorf("events:\n got %+v\nwant %+v", c.events, tc.want)
+			}
+			// The file picture ends in a bullet that is only an image: a bad record.
+			if tc.file == "testdata/portal.wiki" {
+				if len(c.problems) != 1 || c.problems[0].Line != 17 {
+					t.Errorf("problems = %+v, want one on line 17 (the image-only bullet)", c.problems)
+				}
+			} else if len(c.problems) != 0 {
+				t.Errorf("problems = %+v, want none", c.problems)
+			}
+		})
+	}
+}
+
+func TestReadFile_GzipAndSniffing(t *testing.T) {
+	raw, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(raw)
+	w.Close()
+	files := map[string][]byte{
+		"events.jsonl.gz": gz.Bytes(),
+		"events.data":     gz.Bytes(), // gzip found by magic bytes, JSONL by content
+		"events.txt":      raw,
+	}
+	for name, content := range files {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var c collect
+			var read int64
+			if err := ReadFile(p, &c, func(n int64) { read = n }); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.events) != 3 || len(c.problems) != 0 {
+				t.Errorf("got %d events, %d problems; want 3 and 0", len(c.events), len(c.problems))
+			}
+			if read != int64(len(content)) {
+				t.Errorf("progress reported %d bytes, want %d", read, len(content))
+			}
+		})
+	}
+	t.Run("unknown format", func(t *testing.T) {
+		p := filepath.Join(dir, "notes.txt")
+		os.WriteFile(p, []byte("just some notes"), 0o644)
+		err := ReadFile(p, &collect{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "unknown format") {
+			t.Errorf("ReadFile = %v, want an unknown format error", err)
+		}
+	})
+	t.Run("missing file", func(t *testing.T) {
+		if err := ReadFile(filepath.Join(dir, "nope.jsonl"), &collect{}, nil); err == nil {
+			t.Error("ReadFile of a missing file = nil, want an error")
+		}
+	})
+}
+
+func TestReadWikitext_NoDate(t *testing.T) {
+	var c collect
+	err := ReadWikitext("undated.wiki", strings.NewReader("*Something happens. [https://x.example (X)]\n"), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.events) != 0 || len(c.problems) != 1 || !strings.Contains(c.problems[0].Reason, "Current events") {
+		t.Errorf("events %v problems %+v: want no events and one problem about the missing template", c.events, c.problems)
+	}
+}
+
+func TestReadMarkdown_NotAnEventPage(t *testing.T) {
+	var c collect
+	if err := ReadMarkdown("readme.md", strings.NewReader("# Hello\n\nSome text.\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.events) != 0 || len(c.problems) != 1 || !strings.Contains(c.problems[0].Reason, "not an event page") {
+		t.Errorf("events %v problems %+v: want one 'not an event page' problem", c.events, c.problems)
+	}
+}
