@@ -19,18 +19,6 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
-// Field names in the index. Text fields are analysed with the English
-// analyzer (stemming, stop words); *_kw fields hold exact values for
-// filters and facets.
-const (
-	FieldText     = "text"     // English text; stored, term vectors for highlighting
-	FieldTopic    = "topic"    // English text of the topic; stored
-	FieldTopicKW  = "topic_kw" // exact topic; doc values for facets
-	FieldCategory = "category" // exact category; stored, doc values
-	FieldContext  = "context"  // exact context tags; stored, doc values for facets
-	FieldDate     = "date"     // datetime; stored, doc values for sort and histograms
-	FieldSources  = "sources"  // JSON of the sources; stored only
-)
 
 // DocType is the only document type in the index.
 const DocType = "event"
@@ -94,13 +82,13 @@ func New() *bmapping.IndexMappingImpl {
 	}
 
 	date := bleve.NewDateTimeFieldMapping()
-	date.Name = FieldDate
+	date.Name = newsdesk.FieldDate
 	date.Store = true
 	date.IncludeInAll = false
 	date.DocValues = true
 
 	sources := bleve.NewTextFieldMapping()
-	sources.Name = FieldSources
+	sources.Name = newsdesk.FieldSources
 	sources.Index = false
 	sources.Store = true
 	sources.IncludeInAll = false
@@ -108,13 +96,13 @@ func New() *bmapping.IndexMappingImpl {
 	sources.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("text", english(FieldText, true, true))
-	doc.AddFieldMappingsAt("topic", english(FieldTopic, true, true), exact(FieldTopicKW, false))
-	doc.AddFieldMappingsAt("category", exact(FieldCategory, true))
+	doc.AddFieldMappingsAt("text", english(newsdesk.FieldText, true, true))
+	doc.AddFieldMappingsAt("topic", english(newsdesk.FieldTopic, true, true), exact(newsdesk.FieldTopicKW, false))
+	doc.AddFieldMappingsAt("category", exact(newsdesk.FieldCategory, true))
 	// Context tags are matched exactly, not as English text: their words
 	// nearly always appear in the text already, and a second analysed copy
 	// cost a tenth of the build time for little recall.
-	doc.AddFieldMappingsAt("context", exact(FieldContext, true))
+	doc.AddFieldMappingsAt("context", exact(newsdesk.FieldContext, true))
 	doc.AddFieldMappingsAt("date", date)
 	doc.AddFieldMappingsAt("sources", sources)
 	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
@@ -127,7 +115,7 @@ func New() *bmapping.IndexMappingImpl {
 	m.DefaultMapping = bleve.NewDocumentDisabledMapping()
 	m.DefaultType = DocType
 	m.DefaultAnalyzer = en.AnalyzerName
-	m.DefaultField = FieldText
+	m.DefaultField = newsdesk.FieldText
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false

@@ -1,0 +1,92 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/ingest"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+func TestRun(t *testing.T) {
+	dir, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Progress
+	sum, err := Run(context.Background(), Config{
+		Dir:        dir,
+		Files:      []string{"testdata/mixed.jsonl", "testdata/page.md"},
+		OnProgress: func(p Progress) { last = p },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Indexed != 2 || sum.Read != 3 || sum.Bad != 2 || sum.Duplicates != 1 || sum.Files != 2 {
+		t.Errorf("summary = %+v, want 2 indexed, 3 read, 2 bad, 1 duplicate, 2 files", sum)
+	}
+	if last.Indexed != 2 || last.Bad != 2 || last.BytesRead != last.BytesTotal {
+		t.Errorf("last progress = %+v, want 2 indexed, 2 bad and all bytes read", last)
+	}
+
+	// The report lists both bad lines with their numbers.
+	f, err := os.Open(sum.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var p ingest.Problem
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, p.Line)
+	}
+	if len(lines) != 2 || lines[0] != 2 || lines[1] != 4 {
+		t.Errorf("report lines = %v, want [2 4]", lines)
+	}
+
+	// The duplicate merged field by field: the page's topic and URL, the JSONL's category and context.
+	idx, err := dir.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	got, err := idx.Event(context.Background(), "2019-03-05/rebel-forces-of-the-flf-shell-the-harbour-of-port-elba-freedonia")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := newsdesk.Event{
+		ID:   "2019-03-05/rebel-forces-of-the-flf-shell-the-harbour-of-port-elba-freedonia",
+		Date: "2019-03-05", Category: "Armed conflicts and attacks", Topic: "Siege of Port Elba",
+		Context: []string{"Siege of Port Elba", "Freedonian Civil War"},
+		Text:    "Rebel forces of the FLF shell the harbour of Port Elba, Freedonia.",
+		Sources: []newsdesk.Source{{Name: "Example News", URL: "https://news.example.org/elba-shelling"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged event:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := idx.Event(context.Background(), "2019-03-06/no-date"); !errors.Is(err, newsdesk.ErrNotFound) {
+		t.Errorf("Event of a bad record's id = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRun_MissingFilePublishesNothing(t *testing.T) {
+	dir, _ := index.NewDir(t.TempDir())
+	_, err := Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl", "testdata/nope.jsonl"}})
+	if err == nil {
+		t.Fatal("Run with a missing file = nil, want an error")
+	}
+	if _, err := dir.Current(); err == nil {
+		t.Error("a generation was published despite the error")
+	}
+}

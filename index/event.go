@@ -1,0 +1,60 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2/document"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// Event returns the stored event with the given id, or an error wrapping
+// newsdesk.ErrNotFound.
+func (x *Index) Event(ctx context.Context, id string) (newsdesk.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return newsdesk.Event{}, err
+	}
+	d, err := x.Document(id)
+	if err != nil {
+		return newsdesk.Event{}, fmt.Errorf("load event %s: %w", id, err)
+	}
+	if d == nil {
+		return newsdesk.Event{}, fmt.Errorf("event %q: %w", id, newsdesk.ErrNotFound)
+	}
+	return EventFromDocument(d)
+}
+
+// EventFromDocument rebuilds an event from a stored Bleve document.
+func EventFromDocument(d bindex.Document) (newsdesk.Event, error) {
+	e := newsdesk.Event{ID: d.ID()}
+	var err error
+	d.VisitFields(func(f bindex.Field) {
+		switch f.Name() {
+		case newsdesk.FieldText:
+			e.Text = string(f.Value())
+		case newsdesk.FieldTopic:
+			e.Topic = string(f.Value())
+		case newsdesk.FieldCategory:
+			e.Category = string(f.Value())
+		case newsdesk.FieldContext:
+			e.Context = append(e.Context, string(f.Value()))
+		case newsdesk.FieldDate:
+			if df, ok := f.(*document.DateTimeField); ok {
+				t, _, derr := df.DateTime()
+				if derr != nil {
+					err = fmt.Errorf("event %s: stored date: %w", d.ID(), derr)
+					return
+				}
+				e.Date = t.UTC().Format(newsdesk.DateLayout)
+			}
+		case newsdesk.FieldSources:
+			if jerr := json.Unmarshal(f.Value(), &e.Sources); jerr != nil {
+				err = fmt.Errorf("event %s: stored sources: %w", d.ID(), jerr)
+			}
+		}
+	})
+	return e, err
+}

@@ -1,0 +1,217 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+func doc(t *testing.T, id, text string) (string, mappings.Doc) {
+	t.Helper()
+	e := newsdesk.Event{ID: id, Date: "2020-01-02", Text: text, Topic: "Test story"}
+	d, err := mappings.NewDoc(&e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, d
+}
+
+// publish builds and publishes a generation of n documents, the text of
+// each carrying tag.
+func publish(t *testing.T, d *Dir, n int, tag string) Generation {
+	t.Helper()
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New(), BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := b.Add(doc(t, fmt.Sprintf("id-%d", i), "event "+tag)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gen, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen
+}
+
+func count(t *testing.T, idx *Index, q string) uint64 {
+	t.Helper()
+	res, err := idx.Search(bleve.NewSearchRequest(bleve.NewQueryStringQuery(q)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Total
+}
+
+func TestBuildPublishOpen(t *testing.T) {
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(mappings.New()); !errors.Is(err, newsdesk.ErrNoGeneration) {
+		t.Fatalf("Open of an empty directory = %v, want ErrNoGeneration", err)
+	}
+	g1 := publish(t, d, 50, "alpha")
+	if g1.Docs != 50 || g1.Previous != "" {
+		t.Errorf("first generation = %+v, want 50 docs and no previous", g1)
+	}
+	idx, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Generation != g1.Name || count(t, idx, "text:alpha") != 50 {
+		t.Errorf("opened %s with %d alpha docs, want %s with 50", idx.Generation, count(t, idx, "text:alpha"), g1.Name)
+	}
+
+	// While a second build runs, the first stays current and servable.
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()}); !errors.Is(err, ErrLocked) {
+		t.Errorf("second concurrent builder: %v, want ErrLocked", err)
+	}
+	for i := range 30 {
+		b.Add(doc(t, fmt.Sprintf("id-%d", i), "event beta"))
+	}
+	if cur, _ := d.Current(); cur != g1.Name {
+		t.Errorf("current during build = %s, want %s", cur, g1.Name)
+	}
+	g2, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2.Previous != g1.Name || g2.Docs != 30 {
+		t.Errorf("second generation = %+v, want 30 docs after %s", g2, g1.Name)
+	}
+	// The index opened before the swap still answers from its generation.
+	if n := count(t, idx, "text:alpha"); n != 50 {
+		t.Errorf("old index answers %d alpha docs after the swap, want 50", n)
+	}
+	idx.Close()
+	idx2, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx2.Close()
+	if idx2.Generation != g2.Name || count(t, idx2, "text:beta") != 30 || count(t, idx2, "text:alpha") != 0 {
+		t.Errorf("after publish opened %s, want %s with only beta docs", idx2.Generation, g2.Name)
+	}
+
+	// A third generation prunes the first and keeps the second for rollback.
+	g3 := publish(t, d, 5, "gamma")
+	gens, _ := d.Generations()
+	if strings.Join(gens, ",") != g2.Name+","+g3.Name {
+		t.Errorf("generations after third build = %v, want [%s %s]", gens, g2.Name, g3.Name)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.Path(), tmpDir)); len(entries) != 0 {
+		t.Errorf("tmp/ holds %d entries after builds, want none", len(entries))
+	}
+}
+
+func TestBuilder_LastDuplicateWins(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New(), BatchSize: 3, Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copies of "dup" land in different batches handled by different workers.
+	for round := range 5 {
+		for i := range 10 {
+			b.Add(doc(t, fmt.Sprintf("id-%d", i), "filler"))
+		}
+		b.Add(doc(t, "dup", fmt.Sprintf("version%d", round)))
+	}
+	gen, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen.Docs != 11 {
+		t.Errorf("docs = %d, want 11 distinct ids", gen.Docs)
+	}
+	idx, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if count(t, idx, "text:version4") != 1 || count(t, idx, "text:version3") != 0 {
+		t.Error("the last copy of a duplicate id did not win")
+	}
+}
+
+func TestBuilder_AbortAndEmpty(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	g1 := publish(t, d, 3, "keep")
+
+	b, _ := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	b.Add(doc(t, "x", "discarded"))
+	if err := b.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatalf("builder after abort: %v (lock not released?)", err)
+	}
+	if _, err := b.Publish(context.Background()); !errors.Is(err, ErrEmptyBuild) {
+		t.Errorf("publishing an empty build = %v, want ErrEmptyBuild", err)
+	}
+	if cur, _ := d.Current(); cur != g1.Name {
+		t.Errorf("current = %s after abort and empty build, want %s", cur, g1.Name)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.Path(), tmpDir)); len(entries) != 0 {
+		t.Errorf("tmp/ holds %d entries, want none", len(entries))
+	}
+}
+
+func TestBuilder_CancelledPublishKeepsCurrent(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	g1 := publish(t, d, 3, "keep")
+	b, _ := d.NewBuilder(BuildConfig{Mapping: mappings.New(), Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	b.Add(doc(t, "x", "new"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := b.Publish(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Publish with a cancelled context = %v, want context.Canceled", err)
+	}
+	if cur, _ := d.Current(); cur != g1.Name {
+		t.Errorf("current = %s, want %s", cur, g1.Name)
+	}
+}
+
+func TestOpen_MappingMismatch(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	other := mappings.New()
+	other.DefaultAnalyzer = "standard"
+	b, err := d.NewBuilder(BuildConfig{Mapping: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Add(doc(t, "x", "text"))
+	if _, err := b.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Open(mappings.New())
+	if !errors.Is(err, newsdesk.ErrMappingMismatch) || !strings.Contains(err.Error(), "rebuild") {
+		t.Errorf("Open with another mapping = %v, want ErrMappingMismatch telling to rebuild", err)
+	}
+}
+
+func TestCurrent_Corrupt(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	os.WriteFile(filepath.Join(d.Path(), currentFile), []byte("../../etc\n"), 0o644)
+	if _, err := d.Current(); err == nil || !strings.Contains(err.Error(), "not a generation name") {
+		t.Errorf("Current with a corrupt pointer = %v, want an error naming the problem", err)
+	}
+}
