@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+// TestMain lets the crash test run this test binary as the indexer.
+func TestMain(m *testing.M) {
+	if os.Getenv("NEWSDESK_TEST_AS_INDEXER") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestRunBuild(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantSum  map[string]float64 // summary fields to check; nil when no summary is printed
+		wantErr  string
+	}{
+		{"good files, the one bad bullet tolerated", []string{"-max-bad", "1", "testdata/good.jsonl", "testdata/portal.wiki"}, exitOK,
+			map[string]float64{"indexed": 7, "bad": 1, "duplicates": 1}, ""},
+		{"bad records over the limit still publish", []string{"testdata/mixed.jsonl"}, exitTooBad,
+			map[string]float64{"indexed": 2, "bad": 2, "duplicates": 0}, "2 bad records, more than -max-bad 0"},
+		{"bad records within the limit", []string{"-max-bad", "2", "testdata/mixed.jsonl"}, exitOK,
+			map[string]float64{"indexed": 2, "bad": 2}, ""},
+		{"missing input", []string{"testdata/good.jsonl", "testdata/missing.jsonl"}, exitFailed, nil, "nothing published"},
+		{"no files", []string{}, exitUsage, nil, "no input files"},
+		{"bad flag value", []string{"-max-bad", "-5", "testdata/good.jsonl"}, exitUsage, nil, "-max-bad must be"},
+		{"unknown flag", []string{"-colour", "testdata/good.jsonl"}, exitUsage, nil, "flag provided but not defined"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"build", "-progress", "none"}, tc.args...)
+			getenv := func(k string) string {
+				if k == envIndexDir {
+					return dir
+				}
+				return ""
+			}
+			err := run(context.Background(), args, getenv, &stdout, &stderr)
+			if got := exitCode(err); got != tc.wantCode {
+				t.Fatalf("exit code %d (%v), want %d; stderr: %s", got, err, tc.wantCode, stderr.String())
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error %v, want it to contain %q", err, tc.wantErr)
+			}
+			if tc.wantSum == nil {
+				if d, _ := index.NewDir(dir); d != nil {
+					if _, cerr := d.Current(); cerr == nil {
+						t.Error("a generation was published")
+					}
+				}
+				return
+			}
+			var sum map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+				t.Fatalf("summary %q: %v", stdout.String(), err)
+			}
+			for k, want := range tc.wantSum {
+				if got, _ := sum[k].(float64); got != want {
+					t.Errorf("summary %s = %v, want %v (summary %s)", k, sum[k], want, stdout.String())
+				}
+			}
+			for _, k := range []string{"seconds", "generation", "report"} {
+				if _, ok := sum[k]; !ok {
+					t.Errorf("summary lacks %q: %s", k, stdout.String())
+				}
+			}
+			if _, err := os.Stat(sum["report"].(string)); err != nil {
+				t.Errorf("report file: %v", err)
+			}
+			d, _ := index.NewDir(dir)
+			idx, err := d.Open(mappings.New())
+			if err != nil {
+				t.Fatalf("published generation does not open: %v", err)
+			}
+			defer idx.Close()
+			if n, _ := idx.DocCount(); float64(n) != tc.wantSum["indexed"] {
+				t.Errorf("index holds %d events, summary says %v", n, tc.wantSum["indexed"])
+			}
+		})
+	}
+}
+
+func TestRunBuild_ProgressLog(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"build", "-index", filepath.Join(dir, "idx"), "testdata/good.jsonl"},
+		func(string) string { return "" }, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not a terminal: progress comes as log lines, the last one at 100%.
+	if !strings.Contains(stderr.String(), `"message":"indexing"`) || !strings.Contains(stderr.String(), `"percent":100`) {
+		t.Errorf("stderr lacks progress log lines: %s", stderr.String())
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), nil, os.Getenv, &stdout, &stderr); exitCode(err) != exitUsage {
+		t.Errorf("no command: exit %d, want %d", exitCode(err), exitUsage)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, os.Getenv, &stdout, &stderr); exitCode(err) != exitUsage ||
+		!strings.Contains(err.Error(), "frobnicate") {
+		t.Errorf("unknown command: %v", err)
+	}
+	if err := run(context.Background(), []string{"build", "-h"}, os.Getenv, &stdout, &stderr); exitCode(err) != exitOK ||
+		!strings.Contains(stderr.String(), "-max-bad") {
+		t.Errorf("build -h: %v, output %s", err, stderr.String())
+	}
+}
