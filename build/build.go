@@ -54,6 +54,30 @@ type Progress struct {
 	Indexed               int64 // documents indexed so far
 	Bad                   int64 // bad records reported
 	Elapsed               time.Duration
+	Done                  bool // the last call, once the build has ended
+}
+
+// Fraction estimates how much of the build is done, from 0 to 1: the
+// share of input bytes read, scaled by the share of read events already
+// indexed, so that it does not reach 1 while the last batches index.
+func (p Progress) Fraction() float64 {
+	if p.Done {
+		return 1
+	}
+	if p.BytesTotal <= 0 || p.Read <= 0 {
+		return 0
+	}
+	f := float64(p.BytesRead) / float64(p.BytesTotal) * min(1, float64(p.Indexed)/float64(p.Read))
+	return min(f, 0.999)
+}
+
+// ETA estimates the time left from the elapsed time and Fraction.
+func (p Progress) ETA() time.Duration {
+	f := p.Fraction()
+	if f <= 0 || f >= 1 {
+		return 0
+	}
+	return time.Duration(float64(p.Elapsed) * (1 - f) / f)
 }
 
 // Summary reports a finished build. Its JSON form is the indexer's
@@ -219,7 +243,9 @@ func startProgress(cfg Config, s *sink, b *index.Builder, total int64, start tim
 	return func() {
 		close(quit)
 		wg.Wait()
-		cfg.OnProgress(snapshot())
+		last := snapshot()
+		last.Done = true
+		cfg.OnProgress(last)
 	}
 }
 

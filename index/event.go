@@ -51,6 +51,9 @@ func EventFromDocument(d bindex.Document) (newsdesk.Event, error) {
 				e.Date = t.UTC().Format(newsdesk.DateLayout)
 			}
 		case newsdesk.FieldSources:
+			if len(f.Value()) == 0 {
+				return // stored empty when the event cites no source
+			}
 			if jerr := json.Unmarshal(f.Value(), &e.Sources); jerr != nil {
 				err = fmt.Errorf("event %s: stored sources: %w", d.ID(), jerr)
 			}

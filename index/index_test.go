@@ -75,6 +75,14 @@ func TestBuildPublishOpen(t *testing.T) {
 		t.Errorf("opened %s with %d alpha docs, want %s with 50", idx.Generation, count(t, idx, "text:alpha"), g1.Name)
 	}
 
+	e, err := idx.Event(context.Background(), "id-3")
+	if err != nil || e.Text != "event alpha" || e.Date != "2020-01-02" || e.Topic != "Test story" || len(e.Sources) != 0 {
+		t.Errorf("Event(id-3) = %+v, %v; want the stored event without sources", e, err)
+	}
+	if _, err := idx.Event(context.Background(), "nope"); !errors.Is(err, newsdesk.ErrNotFound) {
+		t.Errorf("Event(nope) = %v, want ErrNotFound", err)
+	}
+
 	// While a second build runs, the first stays current and servable.
 	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
 	if err != nil {

@@ -12,10 +12,11 @@ import (
 // ReadMarkdown reads one event page in the news site's Markdown: the date
 // from its "### [YYYY-MM-DD](...)" line, the topic from the "#####"
 // heading, the text from the "#" heading, the sources from the numbered
-// list under "### Sources:", and the id from the page's own links (the
-// "/news/YYYY/MM/DD/<slug>.html" format links), else from date and text.
-// The page's Related and Changes lists describe other events and are not
-// read.
+// list under "### Sources:". The id is made from date and text with
+// newsdesk.NewID, as in the JSONL, and not taken from the page's links:
+// the site's URL slugs run longer than the ids' 128 characters, and the
+// same event must get the same id from every format. The page's Related
+// and Changes lists describe other events and are not read.
 func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 	lines, err := readAllLines(r)
 	if err != nil {
@@ -29,10 +30,6 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 	for i, line := range lines {
 		line = strings.TrimSpace(line)
 		switch {
-		case strings.HasPrefix(line, "Formats:") && e.ID == "":
-			if m := pageIDRe.FindStringSubmatch(line); m != nil {
-				e.ID = m[1] + "-" + m[2] + "-" + m[3] + "/" + m[4]
-			}
 		case strings.HasPrefix(line, "### ["):
 			if m := pageDateRe.FindStringSubmatch(line); m != nil && e.Date == "" {
 				e.Date = m[1]
@@ -52,7 +49,7 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 			}
 		}
 	}
-	if e.Text != "" && e.Date != "" && e.ID == "" {
+	if e.Text != "" && e.Date != "" {
 		e.ID = newsdesk.NewID(e.Date, e.Text)
 	}
 	if err := e.Validate(); err != nil {
@@ -68,7 +65,6 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 }
 
 var (
-	pageIDRe        = regexp.MustCompile(`/news/(\d{4})/(\d{2})/(\d{2})/([a-z0-9-]+)\.(?:html|json|xml|md)`)
 	pageDateRe      = regexp.MustCompile(`^### \[(\d{4}-\d{2}-\d{2})\]`)
 	mdSourceRe      = regexp.MustCompile(`^\d+\.\s+\[([^\]]+)\]\(([^)\s]+)\)`)
 	mdPlainSourceRe = regexp.MustCompile(`^\d+\.\s+(.+)$`)

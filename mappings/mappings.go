@@ -19,7 +19,6 @@ import (
 	"github.com/newsdesk/newsdesk"
 )
 
-
 // DocType is the only document type in the index.
 const DocType = "event"
 

@@ -4,6 +4,7 @@
 //
 //	indexer build -index DIR [flags] FILE...
 //	indexer bench [flags] FILE...
+//	indexer get -index DIR ID...
 //
 // "build" reads every FILE (events JSONL, daily portal wikitext or event
 // page Markdown, gzipped or not, in any mix), indexes the good events into
@@ -15,6 +16,8 @@
 // "bench" times a full build of FILE... against a plain Bleve loop
 // (default mapping, batches of 1,000) over the same input, and prints
 // both with their ratio and the build's peak memory.
+//
+// "get" prints the stored events with the given ids, as JSON lines.
 //
 // Exit codes:
 //
@@ -85,6 +88,7 @@ func usageError(format string, args ...any) error {
 const usage = `usage:
   indexer build -index DIR [flags] FILE...   build and publish a new index generation
   indexer bench [flags] FILE...              time a build against a plain Bleve loop
+  indexer get -index DIR ID...               print stored events of the current generation
 Run "indexer COMMAND -h" for a command's flags.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -97,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBuild(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "get":
+		return runGet(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

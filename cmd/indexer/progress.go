@@ -36,29 +36,30 @@ func newProgress(mode string, stderr io.Writer, log zerolog.Logger) (func(build.
 		var bar *progressbar.ProgressBar
 		return func(p build.Progress) {
 			if bar == nil {
-				bar = progressbar.NewOptions64(p.BytesTotal,
+				bar = progressbar.NewOptions64(1000,
 					progressbar.OptionSetWriter(stderr),
 					progressbar.OptionSetWidth(30),
-					progressbar.OptionShowBytes(true),
-					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionSetPredictTime(false),
 					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 				)
 			}
-			bar.Describe(fmt.Sprintf("%7d events %6.0f ev/s", p.Indexed, rate(p)))
-			_ = bar.Set64(p.BytesRead)
+			desc := fmt.Sprintf("%7d events %6.0f ev/s", p.Indexed, rate(p))
+			if eta := p.ETA(); eta > 0 {
+				desc += fmt.Sprintf("  ETA %4.1fs", eta.Seconds())
+			}
+			bar.Describe(desc)
+			_ = bar.Set64(int64(p.Fraction() * 1000))
+			if p.Done {
+				_ = bar.Finish()
+				fmt.Fprintln(stderr)
+			}
 		}, 100 * time.Millisecond
 	case "log":
 		return func(p build.Progress) {
 			ev := log.Info().Int64("events", p.Indexed).Float64("events_per_s", float64(int(rate(p)))).
-				Int64("bad", p.Bad)
-			if p.BytesTotal > 0 {
-				done := float64(p.BytesRead) / float64(p.BytesTotal)
-				ev = ev.Float64("percent", float64(int(done*1000))/10)
-				if done > 0 && done < 1 {
-					eta := time.Duration(float64(p.Elapsed) * (1 - done) / done)
-					ev = ev.Float64("eta_s", eta.Round(100*time.Millisecond).Seconds())
-				}
+				Int64("bad", p.Bad).Float64("percent", float64(int(p.Fraction()*1000))/10)
+			if eta := p.ETA(); eta > 0 {
+				ev = ev.Float64("eta_s", eta.Round(100*time.Millisecond).Seconds())
 			}
 			ev.Msg("indexing")
 		}, logEvery
