@@ -308,7 +308,7 @@ func (b *Builder) Abort() error {
 // check opens the index at path read-only and verifies its mapping and
 // document count.
 func check(path string, m bmapping.IndexMapping, want uint64) error {
-	idx, err := openChecked(path, m)
+	idx, err := openChecked(path, m, readOnly)
 	if err != nil {
 		return err
 	}

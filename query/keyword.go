@@ -1,0 +1,343 @@
+package query
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	bquery "github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// Analyzer analyses text the way the index does; *mapping.IndexMappingImpl
+// implements it.
+type Analyzer interface {
+	AnalyzeText(analyzerName string, text []byte) (analysis.TokenStream, error)
+}
+
+// Sort orders keyword results.
+type Sort string
+
+// Sort orders.
+const (
+	SortRelevance Sort = "relevance" // BM25 score, newest first on ties
+	SortDate      Sort = "date"      // oldest first
+	SortDateDesc  Sort = "-date"     // newest first
+)
+
+// Params is a keyword search, as chosen by a user.
+type Params struct {
+	Query Parsed
+	// From and To limit the event dates, both inclusive; zero means open.
+	From, To time.Time
+	// Topics, Categories and Contexts filter on exact values: any of the
+	// values of one kind, and every kind given.
+	Topics, Categories, Contexts []string
+	Sort                         Sort
+	// Size is the page size; Offset the hits to skip.
+	Size, Offset int
+	// After holds the sort values of the last hit of the previous page
+	// (search-after), for the date sorts; when set, Offset is ignored.
+	After []string
+	// AnyWord relaxes "every word must match" to "any word may match".
+	AnyWord bool
+	// Facets is how many top values the category, topic and context facets
+	// return; zero means no facets.
+	Facets int
+	// Histogram, when not nil, asks for event counts in date buckets.
+	Histogram *Histogram
+	// Highlight asks for highlighted fragments of text and topic.
+	Highlight bool
+}
+
+// Fields returned with every hit.
+var hitFields = []string{newsdesk.FieldText, newsdesk.FieldTopic, newsdesk.FieldCategory,
+	newsdesk.FieldContext, newsdesk.FieldDate, newsdesk.FieldSources}
+
+// Facet names in requests and results.
+const (
+	FacetCategory = "category"
+	FacetTopic    = "topic"
+	FacetContext  = "context"
+	FacetDate     = "date"
+)
+
+// ErrNothingToMatch is returned when q has words but none that can match:
+// only stop words, punctuation or exclusions. Such a search finds nothing;
+// it is not a mistake of the user's.
+var ErrNothingToMatch = errors.New("query has nothing that can match")
+
+// Keyword builds the search request for p. It fails with an *InvalidError
+// when p holds nothing to search for.
+func Keyword(a Analyzer, p Params) (*bleve.SearchRequest, error) {
+	q, err := KeywordQuery(a, p)
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(q, p.Size, p.Offset, false)
+	req.Fields = hitFields
+	switch p.Sort {
+	case SortDate:
+		req.SortBy([]string{newsdesk.FieldDate, "_id"})
+	case SortDateDesc:
+		req.SortBy([]string{"-" + newsdesk.FieldDate, "_id"})
+	default:
+		// Score only: a tie-breaking sort key would load a value for every
+		// matching event (measured: p99 from 1 ms to 3-11 ms).
+		req.SortBy([]string{"-_score"})
+	}
+	if len(p.After) > 0 && p.Sort != SortRelevance && p.Sort != "" {
+		req.From = 0
+		req.SearchAfter = p.After
+	}
+	if p.Facets > 0 {
+		req.AddFacet(FacetCategory, bleve.NewFacetRequest(newsdesk.FieldCategory, p.Facets))
+		req.AddFacet(FacetTopic, bleve.NewFacetRequest(newsdesk.FieldTopicKW, p.Facets))
+		req.AddFacet(FacetContext, bleve.NewFacetRequest(newsdesk.FieldContext, p.Facets))
+	}
+	if p.Histogram != nil {
+		req.AddFacet(FacetDate, p.Histogram.facet())
+	}
+	if p.Highlight {
+		req.Highlight = bleve.NewHighlightWithStyle("html")
+		req.Highlight.AddField(newsdesk.FieldText)
+		req.Highlight.AddField(newsdesk.FieldTopic)
+	}
+	return req, nil
+}
+
+// KeywordQuery builds the query of p, without paging, sorting or facets.
+func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
+	var must, mustNot, should []bquery.Query
+	for _, c := range p.Query.Clauses {
+		q, err := clauseQuery(a, c)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case q == nil:
+			// a stop word or punctuation: nothing to match
+		case c.Negated:
+			mustNot = append(mustNot, q)
+		case p.AnyWord:
+			should = append(should, q)
+		default:
+			must = append(must, q)
+		}
+	}
+	filters := filterQueries(p)
+	if len(must) == 0 && len(should) == 0 && len(filters) == 0 {
+		if len(p.Query.Clauses) == 0 {
+			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
+		}
+		return nil, ErrNothingToMatch
+	}
+	must = append(must, filters...)
+	b := bleve.NewBooleanQuery()
+	if len(must) > 0 {
+		b.AddMust(must...)
+	}
+	if len(should) > 0 {
+		b.AddShould(should...)
+		b.SetMinShould(1)
+	}
+	if len(mustNot) > 0 {
+		b.AddMustNot(mustNot...)
+	}
+	return b, nil
+}
+
+// Tokens returns the index terms text analyses to in the text field.
+func Tokens(a Analyzer, text string) ([]string, error) {
+	ts, err := a.AnalyzeText(en.AnalyzerName, []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("analyze %q: %w", text, err)
+	}
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out, nil
+}
+
+func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
+	switch c.Kind {
+	case Word:
+		toks, err := Tokens(a, c.Text)
+		if err != nil || len(toks) == 0 {
+			return nil, err
+		}
+		parts := make([]bquery.Query, 0, len(toks))
+		for _, t := range toks {
+			parts = append(parts, TextTerm(t))
+		}
+		if len(parts) == 1 {
+			return parts[0], nil
+		}
+		return bleve.NewConjunctionQuery(parts...), nil
+	case Phrase:
+		toks, err := Tokens(a, c.Text)
+		if err != nil || len(toks) == 0 {
+			return nil, err
+		}
+		text := bleve.NewMatchPhraseQuery(c.Text)
+		text.SetField(newsdesk.FieldText)
+		return text, nil
+	case Prefix:
+		text := bleve.NewPrefixQuery(strings.ToLower(c.Text))
+		text.SetField(newsdesk.FieldText)
+		return text, nil
+	case Field:
+		return exact(fieldIndexName(c.Field), c.Text), nil
+	}
+	return nil, fmt.Errorf("unknown clause kind %d", c.Kind)
+}
+
+// TextTerm matches an analysed term in the text. Words are matched in the
+// text only: its sentence nearly always names the story, and a second
+// clause per word on the topic doubled the cost of every query.
+func TextTerm(term string) bquery.Query {
+	text := bleve.NewTermQuery(term)
+	text.SetField(newsdesk.FieldText)
+	return text
+}
+
+func fieldIndexName(field string) string {
+	switch field {
+	case "topic":
+		return newsdesk.FieldTopicKW
+	case "category":
+		return newsdesk.FieldCategory
+	}
+	return newsdesk.FieldContext
+}
+
+func exact(field, value string) bquery.Query {
+	q := bleve.NewTermQuery(value)
+	q.SetField(field)
+	return q
+}
+
+// filterQueries returns the date range and exact-value filters of p.
+func filterQueries(p Params) []bquery.Query {
+	var out []bquery.Query
+	if !p.From.IsZero() || !p.To.IsZero() {
+		out = append(out, DateRange(p.From, p.To))
+	}
+	for _, f := range []struct {
+		field  string
+		values []string
+	}{{newsdesk.FieldTopicKW, p.Topics}, {newsdesk.FieldCategory, p.Categories}, {newsdesk.FieldContext, p.Contexts}} {
+		if len(f.values) == 0 {
+			continue
+		}
+		any := make([]bquery.Query, 0, len(f.values))
+		for _, v := range f.values {
+			any = append(any, exact(f.field, v))
+		}
+		if len(any) == 1 {
+			out = append(out, any[0])
+		} else {
+			out = append(out, bleve.NewDisjunctionQuery(any...))
+		}
+	}
+	return out
+}
+
+// DateRange matches events dated from from to to, both inclusive days;
+// a zero time leaves that end open.
+func DateRange(from, to time.Time) bquery.Query {
+	var end time.Time
+	if !to.IsZero() {
+		end = to.AddDate(0, 0, 1) // inclusive day: up to the next midnight, exclusive
+	}
+	yes, no := true, false
+	q := bleve.NewDateRangeInclusiveQuery(from, end, &yes, &no)
+	q.SetField(newsdesk.FieldDate)
+	return q
+}
+
+// Unit is a histogram bucket size.
+type Unit string
+
+// Histogram units.
+const (
+	Day   Unit = "day"
+	Month Unit = "month"
+	Year  Unit = "year"
+)
+
+// Histogram asks for event counts per Unit between From and To.
+type Histogram struct {
+	From, To time.Time // inclusive days
+	Unit     Unit
+}
+
+// NewHistogram picks the bucket size that fits the range: days up to two
+// months, months up to five years, years beyond.
+func NewHistogram(from, to time.Time) *Histogram {
+	span := to.Sub(from)
+	unit := Year
+	switch {
+	case span <= 62*24*time.Hour:
+		unit = Day
+	case span <= 5*366*24*time.Hour:
+		unit = Month
+	}
+	return &Histogram{From: from, To: to, Unit: unit}
+}
+
+// Buckets returns the start of each bucket, in order.
+func (h *Histogram) Buckets() []time.Time {
+	var out []time.Time
+	for t := h.start(); !t.After(h.To); t = h.next(t) {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (h *Histogram) start() time.Time {
+	switch h.Unit {
+	case Year:
+		return time.Date(h.From.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	case Month:
+		return time.Date(h.From.Year(), h.From.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return h.From
+}
+
+func (h *Histogram) next(t time.Time) time.Time {
+	switch h.Unit {
+	case Year:
+		return t.AddDate(1, 0, 0)
+	case Month:
+		return t.AddDate(0, 1, 0)
+	}
+	return t.AddDate(0, 0, 1)
+}
+
+// BucketName is the facet range name of the bucket starting at t: the
+// date in YYYY, YYYY-MM or YYYY-MM-DD form.
+func (h *Histogram) BucketName(t time.Time) string {
+	switch h.Unit {
+	case Year:
+		return t.Format("2006")
+	case Month:
+		return t.Format("2006-01")
+	}
+	return t.Format(newsdesk.DateLayout)
+}
+
+func (h *Histogram) facet() *bleve.FacetRequest {
+	buckets := h.Buckets()
+	f := bleve.NewFacetRequest(newsdesk.FieldDate, len(buckets))
+	for _, t := range buckets {
+		f.AddDateTimeRange(h.BucketName(t), t, h.next(t))
+	}
+	return f
+}

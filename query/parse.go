@@ -1,0 +1,194 @@
+// Package query turns what a user typed and chose into Bleve search
+// requests. It is pure: it parses the search box language (Parse), and
+// builds requests for keyword search with filters, facets and
+// highlighting (Keyword), but never touches an index, HTTP or a logger.
+//
+// The search box language:
+//
+//	peace talks          every word must match (text or topic), BM25-ranked
+//	"peace talks"        a phrase
+//	-ceasefire           a word (or "phrase", or field term) that must not match
+//	topic:"Syrian peace process"  category:Sports  context:Astana
+//	                     exact topic, category or context tag (quote values with spaces)
+//	astan*               a prefix of at least MinPrefixLen characters
+//
+// Anything else is taken literally: stray quotes close at the end of the
+// input, lone operators are ignored, and there are no regular expressions
+// or leading wildcards.
+package query
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of the search box language.
+const (
+	MaxQueryBytes = 512 // longest q accepted
+	MaxTerms      = 32  // most clauses (words, phrases, field terms) in a q
+	MinPrefixLen  = 3   // shortest prefix before a trailing *
+)
+
+// ErrInvalid is wrapped by every error about a query a user wrote or chose.
+var ErrInvalid = errors.New("invalid query")
+
+// InvalidError is an invalid query parameter: Param names it, the message
+// says what it accepts.
+type InvalidError struct {
+	Param string
+	Msg   string
+}
+
+func (e *InvalidError) Error() string { return e.Param + ": " + e.Msg }
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(param, format string, args ...any) error {
+	return &InvalidError{Param: param, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Kind is the kind of a clause.
+type Kind int
+
+// Clause kinds.
+const (
+	Word   Kind = iota // a single word
+	Phrase             // a quoted phrase
+	Prefix             // a word ending in *
+	Field              // field:value
+)
+
+// Fields that q may name, and the index field each matches exactly.
+var fieldNames = map[string]bool{"topic": true, "category": true, "context": true}
+
+// Clause is one part of a parsed q.
+type Clause struct {
+	Kind    Kind
+	Field   string // topic, category or context, for Kind Field
+	Text    string // the word, phrase, prefix (without *) or value
+	Negated bool
+}
+
+// Parsed is a parsed q.
+type Parsed struct {
+	Clauses []Clause
+}
+
+// Words returns the texts of the positive Word clauses, in order.
+func (p Parsed) Words() []string {
+	var out []string
+	for _, c := range p.Clauses {
+		if c.Kind == Word && !c.Negated {
+			out = append(out, c.Text)
+		}
+	}
+	return out
+}
+
+// Empty reports whether the query has no clause that can match.
+func (p Parsed) Empty() bool {
+	for _, c := range p.Clauses {
+		if !c.Negated {
+			return false
+		}
+	}
+	return true
+}
+
+// Parse parses the search box language. It fails only on input it cannot
+// take literally: more than MaxQueryBytes bytes or MaxTerms clauses,
+// invalid UTF-8, or a prefix shorter than MinPrefixLen; the error is an
+// *InvalidError for parameter "q".
+func Parse(q string) (Parsed, error) {
+	if len(q) > MaxQueryBytes {
+		return Parsed{}, invalid("q", "is %d bytes; at most %d are accepted", len(q), MaxQueryBytes)
+	}
+	if !utf8.ValidString(q) {
+		return Parsed{}, invalid("q", "is not valid UTF-8")
+	}
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Zs, r) {
+			return ' '
+		}
+		return r
+	}, q)
+	var p Parsed
+	rest := q
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		if rest == "" {
+			break
+		}
+		negated := false
+		if rest[0] == '-' || rest[0] == '+' {
+			negated = rest[0] == '-'
+			rest = rest[1:]
+			if rest == "" || rest[0] == ' ' {
+				continue // a lone operator
+			}
+		}
+		var c Clause
+		var err error
+		c, rest, err = clause(rest)
+		if err != nil {
+			return Parsed{}, err
+		}
+		if c.Text == "" {
+			continue
+		}
+		c.Negated = negated
+		p.Clauses = append(p.Clauses, c)
+		if len(p.Clauses) > MaxTerms {
+			return Parsed{}, invalid("q", "has more than %d words, phrases and field terms", MaxTerms)
+		}
+	}
+	return p, nil
+}
+
+// clause reads one clause from the start of s.
+func clause(s string) (Clause, string, error) {
+	if s[0] == '"' {
+		text, rest := quoted(s[1:])
+		return Clause{Kind: Phrase, Text: text}, rest, nil
+	}
+	if i := strings.IndexByte(s, ':'); i > 0 && fieldNames[strings.ToLower(s[:i])] && !strings.ContainsAny(s[:i], " \"") {
+		field, v := strings.ToLower(s[:i]), s[i+1:]
+		var value, rest string
+		if strings.HasPrefix(v, "\"") {
+			value, rest = quoted(v[1:])
+		} else {
+			value, rest = bare(v)
+		}
+		return Clause{Kind: Field, Field: field, Text: strings.TrimSpace(value)}, rest, nil
+	}
+	word, rest := bare(s)
+	if strings.HasSuffix(word, "*") {
+		stem := strings.Trim(word, "*?")
+		if utf8.RuneCountInString(stem) < MinPrefixLen {
+			return Clause{}, "", invalid("q", "prefix %q needs at least %d characters before the *", word, MinPrefixLen)
+		}
+		return Clause{Kind: Prefix, Text: stem}, rest, nil
+	}
+	// Wildcards anywhere else are taken as punctuation: no leading or
+	// inner wildcards from the public API.
+	return Clause{Kind: Word, Text: strings.Trim(word, "*?")}, rest, nil
+}
+
+// quoted reads up to the closing quote; an unclosed quote runs to the end.
+func quoted(s string) (text, rest string) {
+	if i := strings.IndexByte(s, '"'); i >= 0 {
+		return strings.TrimSpace(s[:i]), s[i+1:]
+	}
+	return strings.TrimSpace(s), ""
+}
+
+// bare reads up to the next space or quote.
+func bare(s string) (word, rest string) {
+	i := strings.IndexAny(s, " \"")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], s[i:]
+}

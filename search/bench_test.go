@@ -1,0 +1,125 @@
+package search
+
+import (
+	"context"
+	"flag"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+// Benchmarks over a real index: build one with the README's run command,
+// then
+//
+//	go test ./search -run '^$' -bench . -index ../data/index
+var benchIndex = flag.String("index", "", "index directory for the benchmarks (built by indexer build)")
+
+func openBench(b *testing.B) (*Engine, *Names) {
+	b.Helper()
+	if *benchIndex == "" {
+		b.Skip("no -index given; see the comment on benchIndex")
+	}
+	d, err := index.NewDir(*benchIndex)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := mappings.New()
+	idx, err := d.OpenServing(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := idx.Compact(context.Background()); err != nil { // as searchd does after opening
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { idx.Close() })
+	names, err := LoadNames(context.Background(), idx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return New(idx, m, names), names
+}
+
+// benchQueries draws 1-3 consecutive words of topic and context names,
+// weighted by how many events use the names, the way users type a story
+// or an entity into a search box.
+func benchQueries(names *Names, n int) []string {
+	var pool [][]string
+	for _, nm := range names.all {
+		var words []string
+		for _, w := range strings.Fields(nm.Value) {
+			if w = strings.ToLower(strings.Trim(w, "()[],.\"'")); len(w) >= 3 && !stop[w] {
+				words = append(words, w)
+			}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		for range min(nm.Count, 20) {
+			pool = append(pool, words)
+		}
+	}
+	rng := rand.New(rand.NewPCG(42, 7))
+	out := make([]string, n)
+	for i := range out {
+		words := pool[rng.IntN(len(pool))]
+		k := min(1+rng.IntN(3), len(words))
+		start := rng.IntN(len(words) - k + 1)
+		out[i] = strings.Join(words[start:start+k], " ")
+	}
+	return out
+}
+
+var stop = map[string]bool{"the": true, "and": true, "for": true, "from": true, "with": true}
+
+// latencies runs each request once per b.N round and reports p50 and p99.
+func latencies(b *testing.B, e *Engine, reqs []Request) {
+	b.Helper()
+	var lat []time.Duration
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := reqs[i%len(reqs)]
+		t0 := time.Now()
+		if _, err := e.Search(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+func BenchmarkKeyword(b *testing.B) {
+	e, names := openBench(b)
+	qs := benchQueries(names, 2000)
+	from, _ := time.Parse("2006-01-02", "2015-01-01")
+	to, _ := time.Parse("2006-01-02", "2017-12-31")
+	b.Run("plain", func(b *testing.B) {
+		reqs := make([]Request, len(qs))
+		for i, q := range qs {
+			reqs[i] = Request{Q: q}
+		}
+		latencies(b, e, reqs)
+	})
+	b.Run("date-range", func(b *testing.B) {
+		reqs := make([]Request, len(qs))
+		for i, q := range qs {
+			reqs[i] = Request{Q: q, From: from, To: to}
+		}
+		latencies(b, e, reqs)
+	})
+	b.Run("facets-highlight", func(b *testing.B) {
+		reqs := make([]Request, len(qs))
+		for i, q := range qs {
+			reqs[i] = Request{Q: q, Facets: 10, Highlight: true}
+		}
+		latencies(b, e, reqs)
+	})
+}

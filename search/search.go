@@ -1,0 +1,363 @@
+// Package search answers newsdesk's keyword searches over an open index:
+// it parses and validates what the user asked, runs the Bleve request
+// built by package query, relaxes or corrects it when it finds too little,
+// and shapes the hits, facets and cursors of the answer.
+package search
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/query"
+)
+
+// Limits of a request.
+const (
+	DefaultSize = 10
+	MaxSize     = 100
+	MaxPageHits = 1000 // page*size beyond this needs a cursor
+	MaxFacets   = 50
+	// FewResults is the hit count under which words absent from the index
+	// are corrected for typos.
+	FewResults = 3
+)
+
+// Index is what the engine needs of an open index; *index.Index has it.
+type Index interface {
+	SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error)
+	Advanced() (bindex.Index, error)
+}
+
+// Request is a keyword search as the API received it, already typed.
+type Request struct {
+	Q                            string
+	From, To                     time.Time // inclusive; zero means open
+	Topics, Categories, Contexts []string
+	Sort                         query.Sort
+	Size, Page                   int
+	Cursor                       string
+	Facets                       int  // top N values per facet; 0 means none
+	Highlight                    bool // highlighted fragments per hit
+}
+
+// Hit is one event found.
+type Hit struct {
+	newsdesk.Event
+	Score      float64             `json:"score"`
+	Highlights map[string][]string `json:"highlights,omitempty"`
+}
+
+// Result is the answer to a Request.
+type Result struct {
+	Total       uint64       `json:"total"`
+	TookMS      float64      `json:"took_ms"`
+	Hits        []Hit        `json:"hits"`
+	Facets      *Facets      `json:"facets,omitempty"`
+	NextCursor  string       `json:"next_cursor,omitempty"`
+	Corrections []Correction `json:"corrections"`
+	// Relaxed says no event had every word, so events with any word are
+	// shown instead.
+	Relaxed bool `json:"relaxed"`
+}
+
+// Correction is a word the engine replaced because the index does not
+// have it as typed.
+type Correction struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Facets counts the matching events by value.
+type Facets struct {
+	Category []Count     `json:"category"`
+	Topic    []Count     `json:"topic"`
+	Context  []Count     `json:"context"`
+	Date     []DateCount `json:"date"`
+	DateUnit query.Unit  `json:"date_unit"`
+}
+
+// Count is one facet value.
+type Count struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// DateCount is one histogram bucket, starting at Start.
+type DateCount struct {
+	Start string `json:"start"`
+	Count int    `json:"count"`
+}
+
+// Engine runs searches. It is safe for concurrent use.
+type Engine struct {
+	idx   Index
+	an    query.Analyzer
+	names *Names
+}
+
+// New returns an engine over idx, analysing like an, resolving exact
+// values through names (which may be nil: values are then taken as typed).
+func New(idx Index, an query.Analyzer, names *Names) *Engine {
+	return &Engine{idx: idx, an: an, names: names}
+}
+
+// Search answers r. Errors about the request wrap query.ErrInvalid.
+func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
+	start := time.Now()
+	p, err := e.params(r)
+	if err != nil {
+		return nil, err
+	}
+	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
+	res, err := e.run(ctx, p)
+	if errors.Is(err, query.ErrNothingToMatch) {
+		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if res.Total < FewResults && len(p.Query.Words()) > 0 {
+		// Few events have every word as typed: correct words the index
+		// does not know, then, if still nothing, accept any word.
+		if fixed, corr, err := e.correct(ctx, p); err != nil {
+			return nil, err
+		} else if len(corr) > 0 {
+			if res2, err := e.run(ctx, fixed); err != nil {
+				return nil, err
+			} else if res2.Total > res.Total {
+				res, p, out.Corrections = res2, fixed, corr
+			}
+		}
+		if res.Total == 0 && len(p.Query.Clauses) > 1 {
+			relaxed := p
+			relaxed.AnyWord = true
+			if res2, err := e.run(ctx, relaxed); err != nil {
+				return nil, err
+			} else if res2.Total > 0 {
+				res, p, out.Relaxed = res2, relaxed, true
+			}
+		}
+	}
+	out.Total = res.Total
+	out.Hits = make([]Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, hit(h))
+	}
+	if p.Facets > 0 || p.Histogram != nil {
+		out.Facets = facets(res, p.Histogram)
+	}
+	if n := len(res.Hits); n > 0 && n == p.Size && (len(p.After) > 0 || uint64(p.Offset+n) < res.Total) {
+		out.NextCursor = encodeCursor(p.Sort, res.Hits[n-1], p.Offset+n)
+	}
+	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	return out, nil
+}
+
+func (e *Engine) run(ctx context.Context, p query.Params) (*bleve.SearchResult, error) {
+	req, err := query.Keyword(e.an, p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return res, nil
+}
+
+// params validates r and turns it into query parameters.
+func (e *Engine) params(r Request) (query.Params, error) {
+	parsed, err := query.Parse(r.Q)
+	if err != nil {
+		return query.Params{}, err
+	}
+	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size,
+		Facets: r.Facets, Highlight: r.Highlight}
+	if p.Sort == "" {
+		p.Sort = query.SortRelevance
+	}
+	if p.Size == 0 {
+		p.Size = DefaultSize
+	}
+	if p.Size < 1 || p.Size > MaxSize {
+		return p, invalid("size", "must be between 1 and %d, got %d", MaxSize, r.Size)
+	}
+	if p.Facets < 0 || p.Facets > MaxFacets {
+		return p, invalid("facets", "must be between 0 and %d, got %d", MaxFacets, r.Facets)
+	}
+	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
+		return p, invalid("to", "%s is before from %s", r.To.Format(newsdesk.DateLayout), r.From.Format(newsdesk.DateLayout))
+	}
+	page := max(r.Page, 1)
+	if r.Cursor != "" {
+		if r.Page > 1 {
+			return p, invalid("page", "cannot be combined with cursor")
+		}
+		c, err := decodeCursor(r.Cursor, p.Sort)
+		if err != nil {
+			return p, err
+		}
+		p.After, p.Offset = c.After, c.Offset
+	} else {
+		if page*p.Size > MaxPageHits {
+			return p, invalid("page", "page %d of size %d reaches past hit %d; follow next_cursor to go deeper", page, p.Size, MaxPageHits)
+		}
+		p.Offset = (page - 1) * p.Size
+	}
+	p.Topics = e.names.canonical(FieldTopic, r.Topics)
+	p.Categories = e.names.canonical(FieldCategory, r.Categories)
+	p.Contexts = e.names.canonical(FieldContext, r.Contexts)
+	for i, c := range p.Query.Clauses {
+		if c.Kind == query.Field {
+			p.Query.Clauses[i].Text = e.names.canonical(c.Field, []string{c.Text})[0]
+		}
+	}
+	if r.Facets > 0 {
+		from, to := r.From, r.To
+		if lo, hi := e.names.DateRange(); from.IsZero() || to.IsZero() {
+			if from.IsZero() {
+				from = lo
+			}
+			if to.IsZero() {
+				to = hi
+			}
+		}
+		if !from.IsZero() && !to.IsZero() {
+			p.Histogram = query.NewHistogram(from, to)
+		}
+	}
+	return p, nil
+}
+
+func invalid(param, format string, args ...any) error {
+	return &query.InvalidError{Param: param, Msg: fmt.Sprintf(format, args...)}
+}
+
+func hit(h *bsearch.DocumentMatch) Hit {
+	out := Hit{Event: newsdesk.Event{ID: h.ID}, Score: h.Score}
+	str := func(name string) string { s, _ := h.Fields[name].(string); return s }
+	out.Text, out.Topic, out.Category = str(newsdesk.FieldText), str(newsdesk.FieldTopic), str(newsdesk.FieldCategory)
+	switch v := h.Fields[newsdesk.FieldContext].(type) {
+	case string:
+		out.Context = []string{v}
+	case []interface{}:
+		for _, c := range v {
+			if s, ok := c.(string); ok {
+				out.Context = append(out.Context, s)
+			}
+		}
+	}
+	if d := str(newsdesk.FieldDate); len(d) >= 10 {
+		out.Date = d[:10]
+	}
+	if s := str(newsdesk.FieldSources); s != "" {
+		_ = json.Unmarshal([]byte(s), &out.Sources)
+	}
+	if out.Context == nil {
+		out.Context = []string{}
+	}
+	if out.Sources == nil {
+		out.Sources = []newsdesk.Source{}
+	}
+	for field, frags := range h.Fragments {
+		frags = slices.DeleteFunc(slices.Clone(frags), func(f string) bool { return f == "" })
+		if len(frags) == 0 {
+			continue
+		}
+		if len(frags) > 3 {
+			frags = frags[:3]
+		}
+		if out.Highlights == nil {
+			out.Highlights = map[string][]string{}
+		}
+		out.Highlights[field] = frags
+	}
+	return out
+}
+
+func facets(res *bleve.SearchResult, h *query.Histogram) *Facets {
+	f := &Facets{Category: []Count{}, Topic: []Count{}, Context: []Count{}, Date: []DateCount{}}
+	terms := func(name string) []Count {
+		out := []Count{}
+		if fr, ok := res.Facets[name]; ok && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				if t.Term != "" {
+					out = append(out, Count{Value: t.Term, Count: t.Count})
+				}
+			}
+		}
+		return out
+	}
+	f.Category, f.Topic, f.Context = terms(query.FacetCategory), terms(query.FacetTopic), terms(query.FacetContext)
+	if h != nil {
+		f.DateUnit = h.Unit
+		counts := map[string]int{}
+		if fr, ok := res.Facets[query.FacetDate]; ok {
+			for _, d := range fr.DateRanges {
+				counts[d.Name] = d.Count
+			}
+		}
+		for _, t := range h.Buckets() {
+			name := h.BucketName(t)
+			f.Date = append(f.Date, DateCount{Start: name, Count: counts[name]})
+		}
+	}
+	return f
+}
+
+// MaxRelevanceOffset is how deep a cursor follows relevance order. Date
+// orders use search-after and go to the end; relevance order continues by
+// offset, whose cost grows with depth, so it stops here.
+const MaxRelevanceOffset = 10000
+
+// cursor is the opaque token for the next page: the sort it belongs to
+// and either the sort values of the last hit (search-after, date sorts)
+// or the offset of the next hit (relevance).
+type cursor struct {
+	Sort   query.Sort `json:"s"`
+	After  []string   `json:"a,omitempty"`
+	Offset int        `json:"o,omitempty"`
+}
+
+func encodeCursor(s query.Sort, last *bsearch.DocumentMatch, next int) string {
+	c := cursor{Sort: s}
+	if s == query.SortRelevance {
+		if next > MaxRelevanceOffset {
+			return ""
+		}
+		c.Offset = next
+	} else {
+		c.After = last.Sort
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(token string, s query.Sort) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	var c cursor
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || len(c.After) > 2 || c.Offset < 0 || c.Offset > MaxRelevanceOffset || (len(c.After) == 0) == (c.Offset == 0) {
+		return cursor{}, invalid("cursor", "is not a cursor this server issued; pass next_cursor from a previous answer")
+	}
+	if c.Sort != s {
+		return cursor{}, invalid("cursor", "belongs to sort=%s, not sort=%s", c.Sort, s)
+	}
+	return c, nil
+}
+
+// IsInvalid reports whether err is about the request rather than the server.
+func IsInvalid(err error) bool { return errors.Is(err, query.ErrInvalid) }
