@@ -4,11 +4,11 @@ package newsdesk
 // defines them and the code that reads them back. Text fields are analysed
 // with the English analyzer; the others hold exact values.
 const (
-	FieldText     = "text"     // English text; stored, term vectors for highlighting
-	FieldTopic    = "topic"    // English text of the topic; stored
-	FieldTopicKW  = "topic_kw" // exact topic; doc values for facets
+	FieldText     = "text"     // English text of the sentence, then of the topic; stored, term vectors
+	FieldTopic    = "topic"    // exact topic; stored, doc values for facets
 	FieldCategory = "category" // exact category; stored, doc values
 	FieldContext  = "context"  // exact context tags; stored, doc values for facets
-	FieldDate     = "date"     // datetime; stored, doc values for sort and histograms
+	FieldDate     = "date"     // exact YYYY-MM-DD; stored, doc values for sorting
+	FieldPeriod   = "period"   // the event's year, month and day ("2017", "2017-01", "2017-01-23"), for date ranges
 	FieldSources  = "sources"  // JSON of the sources; stored only
 )

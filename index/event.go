@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/blevesearch/bleve/v2/document"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
@@ -34,7 +33,9 @@ func EventFromDocument(d bindex.Document) (newsdesk.Event, error) {
 	d.VisitFields(func(f bindex.Field) {
 		switch f.Name() {
 		case newsdesk.FieldText:
-			e.Text = string(f.Value())
+			if e.Text == "" { // the first value is the sentence; a second, the topic
+				e.Text = string(f.Value())
+			}
 		case newsdesk.FieldTopic:
 			e.Topic = string(f.Value())
 		case newsdesk.FieldCategory:
@@ -42,14 +43,7 @@ func EventFromDocument(d bindex.Document) (newsdesk.Event, error) {
 		case newsdesk.FieldContext:
 			e.Context = append(e.Context, string(f.Value()))
 		case newsdesk.FieldDate:
-			if df, ok := f.(*document.DateTimeField); ok {
-				t, _, derr := df.DateTime()
-				if derr != nil {
-					err = fmt.Errorf("event %s: stored date: %w", d.ID(), derr)
-					return
-				}
-				e.Date = t.UTC().Format(newsdesk.DateLayout)
-			}
+			e.Date = string(f.Value())
 		case newsdesk.FieldSources:
 			if len(f.Value()) == 0 {
 				return // stored empty when the event cites no source

@@ -35,6 +35,10 @@ type Params struct {
 	Query Parsed
 	// From and To limit the event dates, both inclusive; zero means open.
 	From, To time.Time
+	// InRange, when not nil, applies From and To by checking each match
+	// (see Filtered) instead of Bleve's date range query. It is used only
+	// when the query has words to match first.
+	InRange Accept
 	// Topics, Categories and Contexts filter on exact values: any of the
 	// values of one kind, and every kind given.
 	Topics, Categories, Contexts []string
@@ -46,11 +50,6 @@ type Params struct {
 	After []string
 	// AnyWord relaxes "every word must match" to "any word may match".
 	AnyWord bool
-	// Facets is how many top values the category, topic and context facets
-	// return; zero means no facets.
-	Facets int
-	// Histogram, when not nil, asks for event counts in date buckets.
-	Histogram *Histogram
 	// Highlight asks for highlighted fragments of text and topic.
 	Highlight bool
 }
@@ -58,14 +57,6 @@ type Params struct {
 // Fields returned with every hit.
 var hitFields = []string{newsdesk.FieldText, newsdesk.FieldTopic, newsdesk.FieldCategory,
 	newsdesk.FieldContext, newsdesk.FieldDate, newsdesk.FieldSources}
-
-// Facet names in requests and results.
-const (
-	FacetCategory = "category"
-	FacetTopic    = "topic"
-	FacetContext  = "context"
-	FacetDate     = "date"
-)
 
 // ErrNothingToMatch is returned when q has words but none that can match:
 // only stop words, punctuation or exclusions. Such a search finds nothing;
@@ -95,18 +86,9 @@ func Keyword(a Analyzer, p Params) (*bleve.SearchRequest, error) {
 		req.From = 0
 		req.SearchAfter = p.After
 	}
-	if p.Facets > 0 {
-		req.AddFacet(FacetCategory, bleve.NewFacetRequest(newsdesk.FieldCategory, p.Facets))
-		req.AddFacet(FacetTopic, bleve.NewFacetRequest(newsdesk.FieldTopicKW, p.Facets))
-		req.AddFacet(FacetContext, bleve.NewFacetRequest(newsdesk.FieldContext, p.Facets))
-	}
-	if p.Histogram != nil {
-		req.AddFacet(FacetDate, p.Histogram.facet())
-	}
 	if p.Highlight {
 		req.Highlight = bleve.NewHighlightWithStyle("html")
 		req.Highlight.AddField(newsdesk.FieldText)
-		req.Highlight.AddField(newsdesk.FieldTopic)
 	}
 	return req, nil
 }
@@ -137,6 +119,10 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 		}
 		return nil, ErrNothingToMatch
 	}
+	postFilter := p.InRange != nil && (!p.From.IsZero() || !p.To.IsZero()) && (len(must) > 0 || len(should) > 0)
+	if postFilter {
+		filters = filters[1:] // the date range, checked after matching instead
+	}
 	must = append(must, filters...)
 	b := bleve.NewBooleanQuery()
 	if len(must) > 0 {
@@ -148,6 +134,9 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 	}
 	if len(mustNot) > 0 {
 		b.AddMustNot(mustNot...)
+	}
+	if postFilter {
+		return Filtered(b, p.InRange), nil
 	}
 	return b, nil
 }
@@ -210,7 +199,7 @@ func TextTerm(term string) bquery.Query {
 func fieldIndexName(field string) string {
 	switch field {
 	case "topic":
-		return newsdesk.FieldTopicKW
+		return newsdesk.FieldTopic
 	case "category":
 		return newsdesk.FieldCategory
 	}
@@ -223,7 +212,8 @@ func exact(field, value string) bquery.Query {
 	return q
 }
 
-// filterQueries returns the date range and exact-value filters of p.
+// filterQueries returns the date range (first, when there is one) and the
+// exact-value filters of p.
 func filterQueries(p Params) []bquery.Query {
 	var out []bquery.Query
 	if !p.From.IsZero() || !p.To.IsZero() {
@@ -232,7 +222,7 @@ func filterQueries(p Params) []bquery.Query {
 	for _, f := range []struct {
 		field  string
 		values []string
-	}{{newsdesk.FieldTopicKW, p.Topics}, {newsdesk.FieldCategory, p.Categories}, {newsdesk.FieldContext, p.Contexts}} {
+	}{{newsdesk.FieldTopic, p.Topics}, {newsdesk.FieldCategory, p.Categories}, {newsdesk.FieldContext, p.Contexts}} {
 		if len(f.values) == 0 {
 			continue
 		}
@@ -249,17 +239,58 @@ func filterQueries(p Params) []bquery.Query {
 	return out
 }
 
-// DateRange matches events dated from from to to, both inclusive days;
-// a zero time leaves that end open.
+// Open ends of a date range are closed at these days: the corpus starts
+// in 2002, and a range is a disjunction of terms, so it must be finite.
+var (
+	FirstDay = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	LastDay  = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// DateRange matches events dated from from to to, both inclusive days; a
+// zero time leaves that end open (see FirstDay, LastDay). It is a
+// disjunction of the fewest period terms that cover the range: whole
+// years, then whole months, then single days at the edges.
 func DateRange(from, to time.Time) bquery.Query {
-	var end time.Time
-	if !to.IsZero() {
-		end = to.AddDate(0, 0, 1) // inclusive day: up to the next midnight, exclusive
+	terms := PeriodTerms(from, to)
+	if len(terms) == 0 {
+		return bleve.NewMatchNoneQuery()
 	}
-	yes, no := true, false
-	q := bleve.NewDateRangeInclusiveQuery(from, end, &yes, &no)
-	q.SetField(newsdesk.FieldDate)
-	return q
+	qs := make([]bquery.Query, len(terms))
+	for i, t := range terms {
+		qs[i] = exact(newsdesk.FieldPeriod, t)
+	}
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// PeriodTerms returns the year ("2017"), month ("2017-01") and day
+// ("2017-01-23") terms that exactly cover the days from from to to.
+func PeriodTerms(from, to time.Time) []string {
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	if from.IsZero() || from.Before(FirstDay) {
+		from = FirstDay
+	}
+	if to.IsZero() || to.After(LastDay) {
+		to = LastDay
+	}
+	from, to = day(from), day(to)
+	var out []string
+	for d := from; !d.After(to); {
+		switch {
+		case d.YearDay() == 1 && !d.AddDate(1, 0, -1).After(to):
+			out = append(out, d.Format("2006"))
+			d = d.AddDate(1, 0, 0)
+		case d.Day() == 1 && !d.AddDate(0, 1, -1).After(to):
+			out = append(out, d.Format("2006-01"))
+			d = d.AddDate(0, 1, 0)
+		default:
+			out = append(out, d.Format(newsdesk.DateLayout))
+			d = d.AddDate(0, 0, 1)
+		}
+	}
+	return out
 }
 
 // Unit is a histogram bucket size.
@@ -292,7 +323,8 @@ func NewHistogram(from, to time.Time) *Histogram {
 	return &Histogram{From: from, To: to, Unit: unit}
 }
 
-// Buckets returns the start of each bucket, in order.
+// Buckets returns the start of each bucket, in order: the first holds
+// From.
 func (h *Histogram) Buckets() []time.Time {
 	var out []time.Time
 	for t := h.start(); !t.After(h.To); t = h.next(t) {
@@ -331,13 +363,4 @@ func (h *Histogram) BucketName(t time.Time) string {
 		return t.Format("2006-01")
 	}
 	return t.Format(newsdesk.DateLayout)
-}
-
-func (h *Histogram) facet() *bleve.FacetRequest {
-	buckets := h.Buckets()
-	f := bleve.NewFacetRequest(newsdesk.FieldDate, len(buckets))
-	for _, t := range buckets {
-		f.AddDateTimeRange(h.BucketName(t), t, h.next(t))
-	}
-	return f
 }

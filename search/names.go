@@ -1,15 +1,11 @@
 package search
 
 import (
-	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-
-	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
 )
 
 // Field kinds that Names knows.
@@ -43,82 +39,72 @@ type wordRef struct {
 	name int
 }
 
-// scanPage is how many events each step of the scan reads.
-const scanPage = 5000
-
-// LoadNames scans every event of idx once. On the 114k-event corpus it
-// takes about a second, at startup.
-func LoadNames(ctx context.Context, idx Index) (*Names, error) {
+// NamesFromColumns counts the names of an index from its columns.
+func NamesFromColumns(c *index.Columns) *Names {
 	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}}
-	var after []string
-	for {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), scanPage, 0, false)
-		req.Fields = []string{newsdesk.FieldTopic, newsdesk.FieldCategory, newsdesk.FieldContext, newsdesk.FieldDate}
-		req.SortBy([]string{"_id"})
-		if after != nil {
-			req.SearchAfter = after
+	tables := map[string][]string{FieldTopic: c.Topics, FieldCategory: c.Categories, FieldContext: c.Contexts}
+	counts := map[string][]int{FieldTopic: make([]int, len(c.Topics)), FieldCategory: make([]int, len(c.Categories)), FieldContext: make([]int, len(c.Contexts))}
+	last := map[string][]int32{FieldTopic: make([]int32, len(c.Topics)), FieldCategory: make([]int32, len(c.Categories)), FieldContext: make([]int32, len(c.Contexts))}
+	lo, hi := int32(1<<31-1), index.NoDay
+	see := func(kind string, id uint32, day int32) {
+		counts[kind][id]++
+		if day > last[kind][id] {
+			last[kind][id] = day
 		}
-		res, err := idx.SearchInContext(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("scan names: %w", err)
+	}
+	for d, live := range c.Live {
+		if !live {
+			continue
 		}
-		for _, h := range res.Hits {
-			var date time.Time
-			if d, ok := h.Fields[newsdesk.FieldDate].(string); ok {
-				date, _ = time.Parse(time.RFC3339, d)
-			}
-			if !date.IsZero() && (n.from.IsZero() || date.Before(n.from)) {
-				n.from = date
-			}
-			if date.After(n.to) {
-				n.to = date
-			}
-			for kind, field := range map[string]string{FieldTopic: newsdesk.FieldTopic, FieldCategory: newsdesk.FieldCategory, FieldContext: newsdesk.FieldContext} {
-				switch v := h.Fields[field].(type) {
-				case string:
-					n.add(kind, v, date)
-				case []interface{}:
-					for _, s := range v {
-						if s, ok := s.(string); ok {
-							n.add(kind, s, date)
-						}
-					}
-				}
-			}
+		day := c.Day[d]
+		if day != index.NoDay {
+			lo, hi = min(lo, day), max(hi, day)
 		}
-		if len(res.Hits) < scanPage {
-			break
+		see(FieldCategory, uint32(c.Category[d]), day)
+		see(FieldTopic, c.Topic[d], day)
+		for _, id := range c.ContextsOf(uint64(d)) {
+			see(FieldContext, id, day)
 		}
-		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+	if hi != index.NoDay {
+		n.from, n.to = index.DayTime(lo), index.DayTime(hi)
+	}
+	for kind, table := range tables {
+		for id, v := range table {
+			if v == "" || counts[kind][id] == 0 {
+				continue
+			}
+			key := strings.ToLower(v)
+			if old, ok := n.byKind[kind][key]; ok && old.Count >= counts[kind][id] {
+				old.Count += counts[kind][id] // another case of the same name: keep the commoner spelling
+				continue
+			}
+			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: index.DayTime(last[kind][id])}
+			if old, ok := n.byKind[kind][key]; ok {
+				nm.Count += old.Count
+			}
+			n.byKind[kind][key] = nm
+		}
 	}
 	for _, kind := range []string{FieldTopic, FieldContext} {
 		for _, nm := range n.byKind[kind] {
 			i := len(n.all)
 			n.all = append(n.all, nm)
 			for _, w := range strings.Fields(strings.ToLower(nm.Value)) {
-				n.suggest = append(n.suggest, wordRef{word: strings.Trim(w, "()[],.\"'"), name: i})
+				n.suggest = append(n.suggest, wordRef{word: trimWord(w), name: i})
 			}
 		}
 	}
-	sort.Slice(n.suggest, func(i, j int) bool { return n.suggest[i].word < n.suggest[j].word })
-	return n, nil
+	sort.Slice(n.suggest, func(i, j int) bool {
+		if n.suggest[i].word != n.suggest[j].word {
+			return n.suggest[i].word < n.suggest[j].word
+		}
+		return n.suggest[i].name < n.suggest[j].name
+	})
+	return n
 }
 
-func (n *Names) add(kind, value string, date time.Time) {
-	if value == "" {
-		return
-	}
-	key := strings.ToLower(value)
-	nm := n.byKind[kind][key]
-	if nm == nil {
-		nm = &Name{Value: value, Kind: kind}
-		n.byKind[kind][key] = nm
-	}
-	nm.Count++
-	if date.After(nm.Last) {
-		nm.Last = date
-	}
-}
+func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 
 // canonical maps each value to the spelling the index has for it, ignoring
 // case; unknown values are kept as typed (and so match nothing).
@@ -139,16 +125,6 @@ func (n *Names) canonical(kind string, values []string) []string {
 	return out
 }
 
-// Known reports whether the lower-cased word is a word of some topic or
-// context name as written.
-func (n *Names) Known(word string) bool {
-	if n == nil {
-		return false
-	}
-	i := sort.Search(len(n.suggest), func(i int) bool { return n.suggest[i].word >= word })
-	return i < len(n.suggest) && n.suggest[i].word == word
-}
-
 // DateRange returns the first and last event dates.
 func (n *Names) DateRange() (time.Time, time.Time) {
 	if n == nil {
@@ -162,8 +138,8 @@ const MaxSuggestions = 10
 
 // Suggest completes what a user is typing into topic and context names: a
 // name matches when one of its words starts with the last word typed and
-// its other words start with the earlier ones, in any order. Names used by
-// more events come first, then the more recent.
+// each earlier word typed starts some word of it. Names used by more
+// events come first, then the more recently used.
 func (n *Names) Suggest(prefix string, limit int) []Name {
 	words := strings.Fields(strings.ToLower(prefix))
 	if n == nil || len(words) == 0 {
@@ -172,7 +148,7 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 	if limit <= 0 || limit > MaxSuggestions {
 		limit = MaxSuggestions
 	}
-	last := words[len(words)-1]
+	last := trimWord(words[len(words)-1])
 	lo := sort.Search(len(n.suggest), func(i int) bool { return n.suggest[i].word >= last })
 	seen := map[int]bool{}
 	var cands []*Name
@@ -207,9 +183,10 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 func hasAllPrefixes(name string, prefixes []string) bool {
 	words := strings.Fields(name)
 	for _, p := range prefixes {
+		p = trimWord(p)
 		found := false
 		for _, w := range words {
-			if strings.HasPrefix(strings.Trim(w, "()[],.\"'"), p) {
+			if strings.HasPrefix(trimWord(w), p) {
 				found = true
 				break
 			}

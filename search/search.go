@@ -18,6 +18,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/query"
 )
 
@@ -31,12 +32,6 @@ const (
 	// are corrected for typos.
 	FewResults = 3
 )
-
-// Index is what the engine needs of an open index; *index.Index has it.
-type Index interface {
-	SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error)
-	Advanced() (bindex.Index, error)
-}
 
 // Request is a keyword search as the API received it, already typed.
 type Request struct {
@@ -98,18 +93,32 @@ type DateCount struct {
 	Count int    `json:"count"`
 }
 
-// Engine runs searches. It is safe for concurrent use.
+// Engine runs searches over one open index. It is safe for concurrent
+// use. The index must not be written to while the engine serves it: the
+// engine's columns describe one snapshot.
 type Engine struct {
-	idx   Index
+	idx   *index.Index
 	an    query.Analyzer
+	cols  *index.Columns
 	names *Names
 }
 
-// New returns an engine over idx, analysing like an, resolving exact
-// values through names (which may be nil: values are then taken as typed).
-func New(idx Index, an query.Analyzer, names *Names) *Engine {
-	return &Engine{idx: idx, an: an, names: names}
+// New loads what an engine needs of idx (its columns and names: about
+// 0.3 s on the 114k-event corpus) and returns the engine. an analyses
+// text as the index does: pass the index's mapping.
+func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, error) {
+	cols, err := idx.LoadColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols)}, nil
 }
+
+// Names returns the topic, category and context names of the index.
+func (e *Engine) Names() *Names { return e.names }
+
+// Index returns the index the engine searches.
+func (e *Engine) Index() *index.Index { return e.idx }
 
 // Search answers r. Errors about the request wrap query.ErrInvalid.
 func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
@@ -119,7 +128,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
-	res, err := e.run(ctx, p)
+	res, req, err := e.run(ctx, p)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 		return out, nil
@@ -133,19 +142,19 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if fixed, corr, err := e.correct(ctx, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
-			if res2, err := e.run(ctx, fixed); err != nil {
+			if res2, req2, err := e.run(ctx, fixed); err != nil {
 				return nil, err
 			} else if res2.Total > res.Total {
-				res, p, out.Corrections = res2, fixed, corr
+				res, req, p, out.Corrections = res2, req2, fixed, corr
 			}
 		}
 		if res.Total == 0 && len(p.Query.Clauses) > 1 {
 			relaxed := p
 			relaxed.AnyWord = true
-			if res2, err := e.run(ctx, relaxed); err != nil {
+			if res2, req2, err := e.run(ctx, relaxed); err != nil {
 				return nil, err
 			} else if res2.Total > 0 {
-				res, p, out.Relaxed = res2, relaxed, true
+				res, req, p, out.Relaxed = res2, req2, relaxed, true
 			}
 		}
 	}
@@ -154,8 +163,10 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hit(h))
 	}
-	if p.Facets > 0 || p.Histogram != nil {
-		out.Facets = facets(res, p.Histogram)
+	if r.Facets > 0 {
+		if out.Facets, err = e.facets(ctx, req.Query, r.Facets, e.histogram(r)); err != nil {
+			return nil, err
+		}
 	}
 	if n := len(res.Hits); n > 0 && n == p.Size && (len(p.After) > 0 || uint64(p.Offset+n) < res.Total) {
 		out.NextCursor = encodeCursor(p.Sort, res.Hits[n-1], p.Offset+n)
@@ -164,16 +175,16 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
-func (e *Engine) run(ctx context.Context, p query.Params) (*bleve.SearchResult, error) {
+func (e *Engine) run(ctx context.Context, p query.Params) (*bleve.SearchResult, *bleve.SearchRequest, error) {
 	req, err := query.Keyword(e.an, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := e.idx.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
-	return res, nil
+	return res, req, nil
 }
 
 // params validates r and turns it into query parameters.
@@ -182,8 +193,7 @@ func (e *Engine) params(r Request) (query.Params, error) {
 	if err != nil {
 		return query.Params{}, err
 	}
-	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size,
-		Facets: r.Facets, Highlight: r.Highlight}
+	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size, Highlight: r.Highlight}
 	if p.Sort == "" {
 		p.Sort = query.SortRelevance
 	}
@@ -193,7 +203,7 @@ func (e *Engine) params(r Request) (query.Params, error) {
 	if p.Size < 1 || p.Size > MaxSize {
 		return p, invalid("size", "must be between 1 and %d, got %d", MaxSize, r.Size)
 	}
-	if p.Facets < 0 || p.Facets > MaxFacets {
+	if r.Facets < 0 || r.Facets > MaxFacets {
 		return p, invalid("facets", "must be between 0 and %d, got %d", MaxFacets, r.Facets)
 	}
 	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
@@ -223,18 +233,18 @@ func (e *Engine) params(r Request) (query.Params, error) {
 			p.Query.Clauses[i].Text = e.names.canonical(c.Field, []string{c.Text})[0]
 		}
 	}
-	if r.Facets > 0 {
-		from, to := r.From, r.To
-		if lo, hi := e.names.DateRange(); from.IsZero() || to.IsZero() {
-			if from.IsZero() {
-				from = lo
-			}
-			if to.IsZero() {
-				to = hi
-			}
+	if !r.From.IsZero() || !r.To.IsZero() {
+		lo, hi := int32(-1<<31+1), int32(1<<31-1)
+		if !r.From.IsZero() {
+			lo = index.DayNumber(r.From)
 		}
-		if !from.IsZero() && !to.IsZero() {
-			p.Histogram = query.NewHistogram(from, to)
+		if !r.To.IsZero() {
+			hi = index.DayNumber(r.To)
+		}
+		day := e.cols.Day
+		p.InRange = func(id bindex.IndexInternalID) bool {
+			n := index.DocNum(id)
+			return n < uint64(len(day)) && day[n] >= lo && day[n] <= hi
 		}
 	}
 	return p, nil
@@ -247,7 +257,15 @@ func invalid(param, format string, args ...any) error {
 func hit(h *bsearch.DocumentMatch) Hit {
 	out := Hit{Event: newsdesk.Event{ID: h.ID}, Score: h.Score}
 	str := func(name string) string { s, _ := h.Fields[name].(string); return s }
-	out.Text, out.Topic, out.Category = str(newsdesk.FieldText), str(newsdesk.FieldTopic), str(newsdesk.FieldCategory)
+	out.Topic, out.Category = str(newsdesk.FieldTopic), str(newsdesk.FieldCategory)
+	switch v := h.Fields[newsdesk.FieldText].(type) {
+	case string:
+		out.Text = v
+	case []interface{}: // the sentence, then the topic
+		if len(v) > 0 {
+			out.Text, _ = v[0].(string)
+		}
+	}
 	switch v := h.Fields[newsdesk.FieldContext].(type) {
 	case string:
 		out.Context = []string{v}
@@ -284,36 +302,6 @@ func hit(h *bsearch.DocumentMatch) Hit {
 		out.Highlights[field] = frags
 	}
 	return out
-}
-
-func facets(res *bleve.SearchResult, h *query.Histogram) *Facets {
-	f := &Facets{Category: []Count{}, Topic: []Count{}, Context: []Count{}, Date: []DateCount{}}
-	terms := func(name string) []Count {
-		out := []Count{}
-		if fr, ok := res.Facets[name]; ok && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				if t.Term != "" {
-					out = append(out, Count{Value: t.Term, Count: t.Count})
-				}
-			}
-		}
-		return out
-	}
-	f.Category, f.Topic, f.Context = terms(query.FacetCategory), terms(query.FacetTopic), terms(query.FacetContext)
-	if h != nil {
-		f.DateUnit = h.Unit
-		counts := map[string]int{}
-		if fr, ok := res.Facets[query.FacetDate]; ok {
-			for _, d := range fr.DateRanges {
-				counts[d.Name] = d.Count
-			}
-		}
-		for _, t := range h.Buckets() {
-			name := h.BucketName(t)
-			f.Date = append(f.Date, DateCount{Start: name, Count: counts[name]})
-		}
-	}
-	return f
 }
 
 // MaxRelevanceOffset is how deep a cursor follows relevance order. Date

@@ -43,7 +43,7 @@ func (e *Engine) correct(ctx context.Context, p query.Params) (query.Params, []C
 	}
 	df := func(term string) (uint64, error) {
 		var total uint64
-		for _, field := range []string{newsdesk.FieldText, newsdesk.FieldTopic} {
+		for _, field := range []string{newsdesk.FieldText} {
 			tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
 			if err != nil {
 				return 0, err
