@@ -29,9 +29,11 @@ type Names struct {
 // Name is one topic, category or context value.
 type Name struct {
 	Value string    `json:"value"`
-	Kind  string    `json:"kind"`
-	Count int       `json:"count"`
+	Kind  string    `json:"kind"`  // topic, category or context
+	Count int       `json:"count"` // events that use it
 	Last  time.Time `json:"-"`
+	// LastDate is Last as YYYY-MM-DD, for JSON.
+	LastDate string `json:"last_date"`
 }
 
 type wordRef struct {
@@ -79,7 +81,8 @@ func NamesFromColumns(c *index.Columns) *Names {
 				old.Count += counts[kind][id] // another case of the same name: keep the commoner spelling
 				continue
 			}
-			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: index.DayTime(last[kind][id])}
+			lastDay := index.DayTime(last[kind][id])
+			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: lastDay, LastDate: lastDay.Format("2006-01-02")}
 			if old, ok := n.byKind[kind][key]; ok {
 				nm.Count += old.Count
 			}
@@ -173,9 +176,16 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 		}
 		return a.Value < b.Value
 	})
-	out := make([]Name, 0, min(limit, len(cands)))
-	for _, c := range cands[:min(limit, len(cands))] {
-		out = append(out, *c)
+	out := make([]Name, 0, limit)
+	listed := map[string]bool{}
+	for _, c := range cands {
+		if len(out) == limit {
+			break
+		}
+		if key := strings.ToLower(c.Value); !listed[key] { // a name both topic and context is listed once
+			listed[key] = true
+			out = append(out, *c)
+		}
 	}
 	return out
 }

@@ -117,6 +117,26 @@ func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, err
 // Names returns the topic, category and context names of the index.
 func (e *Engine) Names() *Names { return e.names }
 
+// Event returns the stored event with the given id, or an error wrapping
+// newsdesk.ErrNotFound.
+func (e *Engine) Event(ctx context.Context, id string) (newsdesk.Event, error) {
+	ev, err := e.idx.Event(ctx, id)
+	if err != nil {
+		return ev, err
+	}
+	if ev.Context == nil {
+		ev.Context = []string{}
+	}
+	if ev.Sources == nil {
+		ev.Sources = []newsdesk.Source{}
+	}
+	return ev, nil
+}
+
+// Suggest completes a prefix into topic and context names; see
+// Names.Suggest.
+func (e *Engine) Suggest(prefix string, limit int) []Name { return e.names.Suggest(prefix, limit) }
+
 // Index returns the index the engine searches.
 func (e *Engine) Index() *index.Index { return e.idx }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/progress"
 )
 
 // Memory settings for a build. A build allocates fast and briefly; letting
@@ -102,7 +103,7 @@ func buildIndex(ctx context.Context, f *buildFlags, files []string, log zerolog.
 	if err != nil {
 		return build.Summary{}, err
 	}
-	show, every := newProgress(f.progress, stderr, log)
+	show, every := progress.New(f.progress, stderr, log)
 	return build.Run(ctx, build.Config{
 		Dir: dir, Files: files, Workers: f.workers, BatchSize: f.batchSize, ReportPath: f.report,
 		OnProgress: show, ProgressEvery: every, Logger: log,
@@ -110,7 +111,7 @@ func buildIndex(ctx context.Context, f *buildFlags, files []string, log zerolog.
 }
 
 func newLogger(w io.Writer) zerolog.Logger {
-	if isTerminal(w) {
+	if progress.IsTerminal(w) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(zerolog.InfoLevel).With().Timestamp().Logger()

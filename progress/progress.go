@@ -1,4 +1,7 @@
-package main
+// Package progress shows a running index build to a person: a bar with
+// events, events/s and an ETA on a terminal, else a log line every few
+// seconds. Both cmd/indexer and searchd's bootstrap use it.
+package progress
 
 import (
 	"fmt"
@@ -13,21 +16,26 @@ import (
 	"github.com/newsdesk/newsdesk/build"
 )
 
-// logEvery is how often a build logs progress when it shows no bar.
-const logEvery = 2 * time.Second
+// LogEvery is how often a build logs progress when it shows no bar.
+const LogEvery = 2 * time.Second
 
-func isTerminal(w io.Writer) bool {
+// Modes of New.
+var Modes = []string{"auto", "bar", "log", "none"}
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newProgress returns the build's progress callback and its interval for
-// the -progress mode: a bar of input bytes with events and events/s on a
-// terminal, else a log line every logEvery.
-func newProgress(mode string, stderr io.Writer, log zerolog.Logger) (func(build.Progress), time.Duration) {
+// New returns a build progress callback for mode, and the interval to
+// call it at: "bar" draws a bar on stderr, "log" logs a line every
+// LogEvery, "none" shows nothing (nil), "auto" picks a bar on a terminal
+// and log lines elsewhere.
+func New(mode string, stderr io.Writer, log zerolog.Logger) (func(build.Progress), time.Duration) {
 	if mode == "auto" {
 		mode = "log"
-		if isTerminal(stderr) {
+		if IsTerminal(stderr) {
 			mode = "bar"
 		}
 	}
@@ -62,7 +70,7 @@ func newProgress(mode string, stderr io.Writer, log zerolog.Logger) (func(build.
 				ev = ev.Float64("eta_s", eta.Round(100*time.Millisecond).Seconds())
 			}
 			ev.Msg("indexing")
-		}, logEvery
+		}, LogEvery
 	}
 	return nil, 0
 }

@@ -1,0 +1,44 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/rs/zerolog/hlog"
+)
+
+// writeJSON encodes v before committing the status, so that an encoding
+// failure is still a clean 500.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // highlights carry <mark>; keep them readable
+	if err := enc.Encode(v); err != nil {
+		hlog.FromRequest(r).Error().Err(err).Msg("encode response")
+		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeError answers err, logging server errors at error level and client
+// errors at debug level.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := toError(err)
+	if ae.Status >= 500 {
+		hlog.FromRequest(r).Error().Err(err).Int("status", ae.Status).Msg("request failed")
+	} else {
+		hlog.FromRequest(r).Debug().Err(err).Int("status", ae.Status).Msg("request refused")
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	writeJSON(w, r, ae.Status, struct {
+		Error *Error `json:"error"`
+	}{ae})
+}

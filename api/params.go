@@ -1,0 +1,188 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// Limits of request parameters.
+const (
+	MaxFilterValues = 20  // values of one repeatable filter
+	MaxValueBytes   = 256 // bytes of one filter value, cursor or suggest prefix
+	MaxCursorBytes  = 512
+)
+
+// params reads a query string strictly: each parameter must be one the
+// endpoint accepts, singular ones may appear once, and every value must
+// be valid UTF-8.
+type params struct {
+	values url.Values
+	err    *Error
+}
+
+func parseParams(r *http.Request, singular, repeatable []string) (*params, *Error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the query string is malformed: " + err.Error()}
+	}
+	allowed := map[string]bool{}
+	for _, n := range singular {
+		allowed[n] = true
+	}
+	for _, n := range repeatable {
+		allowed[n] = false
+	}
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		one, ok := allowed[n]
+		if !ok {
+			accepted := append(append([]string(nil), singular...), repeatable...)
+			return nil, &Error{Status: http.StatusBadRequest, Code: codeUnknownParam, Param: n,
+				Message: "unknown parameter " + strconv.Quote(n) + "; this endpoint accepts: " + strings.Join(accepted, ", ")}
+		}
+		if one && len(values[n]) > 1 {
+			return nil, badParam(n, "may be given once, got %d values", len(values[n]))
+		}
+		if !one && len(values[n]) > MaxFilterValues {
+			return nil, badParam(n, "may be given at most %d times, got %d", MaxFilterValues, len(values[n]))
+		}
+		for _, v := range values[n] {
+			if !utf8.ValidString(v) {
+				return nil, badParam(n, "is not valid UTF-8")
+			}
+		}
+	}
+	return &params{values: values}, nil
+}
+
+func (p *params) str(name string) string { return p.values.Get(name) }
+
+func (p *params) list(name string) []string {
+	var out []string
+	for _, v := range p.values[name] {
+		if p.err != nil {
+			return nil
+		}
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+			p.err = badParam(name, "is empty; give a value or leave the parameter out")
+		case len(v) > MaxValueBytes:
+			p.err = badParam(name, "is %d bytes; at most %d are accepted", len(v), MaxValueBytes)
+		default:
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (p *params) int(name string, def, lo, hi int) int {
+	v := p.values.Get(name)
+	if v == "" || p.err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.err = badParam(name, "must be a whole number from %d to %d, got %q", lo, hi, clip(v))
+		return def
+	}
+	return n
+}
+
+func (p *params) bool(name string, def bool) bool {
+	v := p.values.Get(name)
+	if v == "" || p.err != nil {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.err = badParam(name, "must be true or false, got %q", clip(v))
+		return def
+	}
+	return b
+}
+
+func (p *params) date(name string) time.Time {
+	v := p.values.Get(name)
+	if v == "" || p.err != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(newsdesk.DateLayout, v)
+	if err != nil {
+		p.err = badParam(name, "must be a date YYYY-MM-DD, got %q", clip(v))
+	}
+	return t
+}
+
+func (p *params) oneOf(name, def string, allowed ...string) string {
+	v := p.values.Get(name)
+	if v == "" || p.err != nil {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.err = badParam(name, "must be one of %s, got %q", strings.Join(allowed, ", "), clip(v))
+	return def
+}
+
+// clip shortens a value quoted back in an error message.
+func clip(v string) string {
+	if len(v) <= 40 {
+		return v
+	}
+	cut := 40
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
+var searchParams = []string{"q", "from", "to", "sort", "size", "page", "cursor", "facets", "highlight"}
+var filterParams = []string{"topic", "category", "context"}
+
+func searchRequest(r *http.Request) (search.Request, *Error) {
+	p, err := parseParams(r, searchParams, filterParams)
+	if err != nil {
+		return search.Request{}, err
+	}
+	req := search.Request{
+		Q:          p.str("q"),
+		From:       p.date("from"),
+		To:         p.date("to"),
+		Topics:     p.list("topic"),
+		Categories: p.list("category"),
+		Contexts:   p.list("context"),
+		Sort:       query.Sort(p.oneOf("sort", string(query.SortRelevance), string(query.SortRelevance), string(query.SortDate), string(query.SortDateDesc))),
+		Size:       p.int("size", search.DefaultSize, 1, search.MaxSize),
+		Page:       p.int("page", 1, 1, search.MaxPageHits),
+		Cursor:     p.str("cursor"),
+		Facets:     p.int("facets", 0, 0, search.MaxFacets),
+		Highlight:  p.bool("highlight", false),
+	}
+	if p.err != nil {
+		return req, p.err
+	}
+	if len(req.Cursor) > MaxCursorBytes {
+		return req, badParam("cursor", "is %d bytes, longer than any cursor this server issues", len(req.Cursor))
+	}
+	if strings.TrimSpace(req.Q) == "" && req.From.IsZero() && req.To.IsZero() && len(req.Topics)+len(req.Categories)+len(req.Contexts) == 0 {
+		return req, badParam("q", "is required unless a filter (from, to, topic, category, context) is given")
+	}
+	return req, nil
+}

@@ -1,0 +1,236 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// Searcher is what the API serves; *search.Engine implements it.
+type Searcher interface {
+	Search(ctx context.Context, r search.Request) (*search.Result, error)
+	Event(ctx context.Context, id string) (newsdesk.Event, error)
+	Suggest(prefix string, limit int) []search.Name
+}
+
+// Limits of the server, as named constants so that tests and docs agree.
+const (
+	DefaultTimeout  = 2 * time.Second // per-request deadline
+	MaxBodyBytes    = 64 << 10        // request bodies
+	MaxURIBytes     = 8 << 10         // request URIs: longer ones get 414
+	DefaultInFlight = 64              // searches served at once; more wait briefly, then get 429
+	QueueWait       = 50 * time.Millisecond
+)
+
+// Config configures a Server.
+type Config struct {
+	// Searcher returns what to serve, or nil while nothing is ready
+	// (requests then get 503). It is called once per request, so a swap of
+	// the index takes effect at the next request. Required.
+	Searcher func() Searcher
+	// Logger receives access and error logs. The zero value logs nothing.
+	Logger zerolog.Logger
+	// Timeout is the per-request deadline; zero means DefaultTimeout.
+	Timeout time.Duration
+	// InFlight caps concurrent API requests; zero means DefaultInFlight.
+	InFlight int
+}
+
+// Server is the HTTP API. It is an http.Handler and safe for concurrent use.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+	slots   chan struct{}
+}
+
+// New returns the API server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.InFlight <= 0 {
+		cfg.InFlight = DefaultInFlight
+	}
+	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such endpoint: " + r.URL.Path})
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: r.Method + " is not allowed on " + r.URL.Path})
+	})
+	s.Install(r)
+	// Outer middleware wraps the router, not r.Use, so that it sees 404s
+	// and 405s too. Order, outermost first: logger, request id, access
+	// log, panic recovery, size limits.
+	var h http.Handler = r
+	h = limits(h)
+	h = recoverer(h)
+	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+		hlog.FromRequest(r).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+			Int("bytes", size).Float64("took_ms", float64(d.Microseconds())/1000).Msg("request")
+	})(h)
+	h = hlog.RequestIDHandler("req_id", "Request-Id")(h)
+	h = hlog.NewHandler(cfg.Logger)(h)
+	s.handler = h
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Install registers every route of the API on r. The whole route table is
+// here.
+func (s *Server) Install(r *mux.Router) {
+	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.Handle("/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
+	v1.Handle("/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
+	v1.Handle("/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
+}
+
+// handlerFunc is an API handler: it returns the value to answer with 200,
+// or an error.
+type handlerFunc func(ctx context.Context, r *http.Request, sr Searcher) (any, error)
+
+// api adapts a handlerFunc: it applies the deadline and the concurrency
+// cap, finds the searcher, and renders the result or the error.
+func (s *Server) api(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			t := time.NewTimer(QueueWait)
+			select {
+			case s.slots <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: codeOverloaded, RetryAfter: 1,
+					Message: "the server is answering as many requests as it can; retry in a second"})
+				return
+			}
+		}
+		defer func() { <-s.slots }()
+		sr := s.cfg.Searcher()
+		if sr == nil {
+			writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, RetryAfter: 1,
+				Message: "the index is not ready yet"})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+		defer cancel()
+		v, err := h(ctx, r, sr)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, r, http.StatusOK, v)
+	})
+}
+
+func (s *Server) handleSearch(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	req, perr := searchRequest(r)
+	if perr != nil {
+		return nil, perr
+	}
+	return sr.Search(ctx, req)
+}
+
+func (s *Server) handleEvent(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	if _, err := parseParams(r, nil, nil); err != nil {
+		return nil, err
+	}
+	id := mux.Vars(r)["id"]
+	ev, err := sr.Event(ctx, id)
+	if errors.Is(err, newsdesk.ErrNotFound) {
+		return nil, &Error{Status: http.StatusNotFound, Code: codeNotFound, Param: "id", Message: "no event with id " + quote(id)}
+	}
+	return ev, err
+}
+
+// suggestResult is the answer of /v1/suggest.
+type suggestResult struct {
+	Suggestions []search.Name `json:"suggestions"`
+}
+
+func (s *Server) handleSuggest(_ context.Context, r *http.Request, sr Searcher) (any, error) {
+	p, perr := parseParams(r, []string{"q", "size"}, nil)
+	if perr != nil {
+		return nil, perr
+	}
+	q := p.str("q")
+	size := p.int("size", search.MaxSuggestions, 1, search.MaxSuggestions)
+	switch {
+	case p.err != nil:
+		return nil, p.err
+	case strings.TrimSpace(q) == "":
+		return nil, badParam("q", "is required: the start of a topic or context name")
+	case len(q) > MaxValueBytes:
+		return nil, badParam("q", "is %d bytes; at most %d are accepted", len(q), MaxValueBytes)
+	}
+	return suggestResult{Suggestions: sr.Suggest(q, size)}, nil
+}
+
+func handleLive(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Searcher() == nil {
+		writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: "the index is not ready yet"})
+		return
+	}
+	handleLive(w, r)
+}
+
+func quote(s string) string { return `"` + clip(s) + `"` }
+
+// limits answers 414 for over-long URIs and 413 for over-large bodies,
+// and caps what a handler can read.
+func limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > MaxURIBytes {
+			writeError(w, r, &Error{Status: http.StatusRequestURITooLong, Code: codeURITooLong,
+				Message: "the request URI is longer than 8 KiB"})
+			return
+		}
+		if r.ContentLength > MaxBodyBytes {
+			writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge,
+				Message: "the request body is larger than 64 KiB"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic into a logged 500 without a stack trace in the
+// answer.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				hlog.FromRequest(r).Error().Interface("panic", v).Bytes("stack", debug.Stack()).Msg("handler panicked")
+				writeError(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,275 @@
+// Searchd serves newsdesk's search API over an index built by indexer.
+//
+// Usage:
+//
+//	searchd [flags] [-bootstrap FILE...]
+//
+// It opens the current generation of the index directory, compacts it,
+// and serves the HTTP API (see package api and the README). When the
+// directory has no generation yet and -bootstrap is given, it first
+// builds one from FILE... with the indexer's progress display.
+//
+// Every flag has an environment twin (shown in -h); a flag given on the
+// command line beats its environment variable, which beats the default.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/progress"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// The engine must satisfy what the API serves.
+var _ api.Searcher = (*search.Engine)(nil)
+
+// Memory settings: a search allocates briefly and the live heap is small
+// (tens of MiB), so the collector may let it grow 4x, under a soft cap
+// that keeps the process well inside its memory budget.
+const (
+	serveGCPercent   = 400
+	serveMemoryLimit = 160 << 20
+	shutdownTimeout  = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "searchd:", err)
+		os.Exit(1)
+	}
+}
+
+// config is searchd's configuration, from flags and their environment twins.
+type config struct {
+	index     string
+	listen    string
+	bootstrap bool
+	files     []string
+	timeout   time.Duration
+	inFlight  int
+	logLevel  string
+	progress  string
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("searchd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{}
+	var err error
+	envDuration := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, perr := time.ParseDuration(v)
+		if perr != nil && err == nil {
+			err = fmt.Errorf("%s=%q is not a duration such as 2s", name, v)
+		}
+		return d
+	}
+	envInt := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, perr := strconv.Atoi(v)
+		if perr != nil && err == nil {
+			err = fmt.Errorf("%s=%q is not a whole number", name, v)
+		}
+		return n
+	}
+	envBool := func(name string) bool {
+		b, _ := strconv.ParseBool(getenv(name))
+		return b
+	}
+	fs.StringVar(&c.index, "index", env("NEWSDESK_INDEX", "data/index"), "index `directory` (env NEWSDESK_INDEX)")
+	fs.StringVar(&c.listen, "listen", env("NEWSDESK_LISTEN", "127.0.0.1:8080"), "`address` to listen on (env NEWSDESK_LISTEN)")
+	fs.BoolVar(&c.bootstrap, "bootstrap", envBool("NEWSDESK_BOOTSTRAP"), "when the index directory has no generation, build one from the FILE arguments first (env NEWSDESK_BOOTSTRAP=1, files in NEWSDESK_BOOTSTRAP_FILES)")
+	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
+	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; more wait 50ms, then get 429 (env NEWSDESK_IN_FLIGHT)")
+	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
+	fs.StringVar(&c.progress, "progress", env("NEWSDESK_PROGRESS", "auto"), "bootstrap progress display: auto, bar, log or none (env NEWSDESK_PROGRESS)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: searchd [flags] [-bootstrap FILE...]")
+		fmt.Fprintln(stderr, "Serves the newsdesk search API over the current generation of the index directory.")
+		fs.PrintDefaults()
+	}
+	if perr := fs.Parse(args); perr != nil {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.files = fs.Args()
+	if len(c.files) == 0 && c.bootstrap {
+		c.files = strings.Fields(getenv("NEWSDESK_BOOTSTRAP_FILES"))
+	}
+	switch {
+	case len(c.files) > 0 && !c.bootstrap:
+		return nil, fmt.Errorf("files given without -bootstrap: %q", c.files)
+	case c.bootstrap && len(c.files) == 0:
+		return nil, errors.New("-bootstrap needs the files to build from")
+	case c.timeout <= 0:
+		return nil, fmt.Errorf("-timeout must be positive, got %v", c.timeout)
+	case c.inFlight < 1:
+		return nil, fmt.Errorf("-in-flight must be at least 1, got %d", c.inFlight)
+	}
+	if _, perr := zerolog.ParseLevel(c.logLevel); perr != nil || c.logLevel == "" {
+		return nil, fmt.Errorf("-log-level must be debug, info, warn or error, got %q", c.logLevel)
+	}
+	return c, nil
+}
+
+// run runs searchd until ctx is done. If ready is not nil, it receives the
+// listening address once the API serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	c, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	level, _ := zerolog.ParseLevel(c.logLevel)
+	var logOut io.Writer = stderr
+	if progress.IsTerminal(stderr) {
+		logOut = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+	}
+	log := zerolog.New(logOut).Level(level).With().Timestamp().Logger()
+
+	dir, err := index.NewDir(c.index)
+	if err != nil {
+		return err
+	}
+	if _, err := dir.Current(); errors.Is(err, newsdesk.ErrNoGeneration) {
+		if !c.bootstrap {
+			return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
+		}
+		if err := bootstrap(ctx, c, dir, log, stdout, stderr); err != nil {
+			return err
+		}
+	}
+
+	var engine atomic.Pointer[search.Engine]
+	srv := api.New(api.Config{
+		Searcher: func() api.Searcher {
+			if e := engine.Load(); e != nil {
+				return e
+			}
+			return nil
+		},
+		Logger: log, Timeout: c.timeout, InFlight: c.inFlight,
+	})
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      c.timeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Msg("listening; ready once the index is open")
+
+	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
+	idx, e, err := openEngine(ctx, dir, log)
+	if err != nil {
+		_ = hs.Close()
+		return err
+	}
+	engine.Store(e)
+	log.Info().Str("generation", idx.Generation).Str("addr", ln.Addr().String()).Msg("serving")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info().Msg("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	engine.Store(nil)
+	if cerr := idx.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// openEngine opens the current generation for serving, compacts it, and
+// loads the search engine over it.
+func openEngine(ctx context.Context, dir *index.Dir, log zerolog.Logger) (*index.Index, *search.Engine, error) {
+	m := mappings.New()
+	idx, err := dir.OpenServing(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	if err := idx.Compact(ctx); err != nil {
+		idx.Close()
+		return nil, nil, err
+	}
+	e, err := search.New(ctx, idx, m)
+	if err != nil {
+		idx.Close()
+		return nil, nil, err
+	}
+	n, _ := idx.DocCount()
+	log.Info().Str("generation", idx.Generation).Uint64("events", n).Dur("took", time.Since(start)).Msg("index open")
+	return idx, e, nil
+}
+
+func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logger, stdout, stderr io.Writer) error {
+	log.Info().Strs("files", c.files).Msg("no index yet: building one")
+	show, every := progress.New(c.progress, stderr, log)
+	sum, err := build.Run(ctx, build.Config{Dir: dir, Files: c.files, OnProgress: show, ProgressEvery: every, Logger: log})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	ev := log.Info()
+	if sum.Bad > 0 {
+		ev = log.Warn()
+	}
+	ev.Int("indexed", sum.Indexed).Int("bad", sum.Bad).Int("duplicates", sum.Duplicates).
+		Float64("seconds", sum.Seconds).Str("report", sum.Report).Msg("bootstrap index built")
+	return nil
+}
