@@ -91,10 +91,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Install registers every route of the API on r. The whole route table is
 // here.
 func (s *Server) Install(r *mux.Router) {
-	v1 := r.PathPrefix("/v1").Subrouter()
-	v1.Handle("/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
-	v1.Handle("/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
-	v1.Handle("/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
+	// No subrouter: mux answers 405 for a known path with another method
+	// only on the router that has the route.
+	r.Handle("/v1/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
 }
@@ -184,9 +185,8 @@ func (s *Server) handleSuggest(_ context.Context, r *http.Request, sr Searcher) 
 	return suggestResult{Suggestions: sr.Suggest(q, size)}, nil
 }
 
-func handleLive(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
+func handleLive(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {

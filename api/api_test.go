@@ -1,0 +1,470 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// engine serves testdata/events.jsonl, built once for the package's tests.
+var engine *search.Engine
+
+func TestMain(m *testing.M) {
+	code, err := func() (int, error) {
+		tmp, err := os.MkdirTemp("", "api-test-")
+		if err != nil {
+			return 1, err
+		}
+		defer os.RemoveAll(tmp)
+		dir, err := index.NewDir(tmp)
+		if err != nil {
+			return 1, err
+		}
+		if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
+			return 1, err
+		}
+		idx, err := dir.OpenServing(mappings.New())
+		if err != nil {
+			return 1, err
+		}
+		defer idx.Close()
+		if err := idx.Compact(context.Background()); err != nil {
+			return 1, err
+		}
+		if engine, err = search.New(context.Background(), idx, mappings.New()); err != nil {
+			return 1, err
+		}
+		return m.Run(), nil
+	}()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api tests:", err)
+	}
+	os.Exit(code)
+}
+
+func newServer(cfg Config) *Server {
+	if cfg.Searcher == nil {
+		cfg.Searcher = func() Searcher { return engine }
+	}
+	return New(cfg)
+}
+
+// get sends a GET through the real router and decodes the JSON answer.
+func get(t *testing.T, s http.Handler, target string) (int, map[string]any, http.Header) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("GET %s: status %d, body not JSON: %v: %s", target, rec.Code, err, rec.Body.String())
+	}
+	return rec.Code, body, rec.Header()
+}
+
+func hits(body map[string]any) []map[string]any {
+	var out []map[string]any
+	hs, _ := body["hits"].([]any)
+	for _, h := range hs {
+		out = append(out, h.(map[string]any))
+	}
+	return out
+}
+
+func ids(body map[string]any) []string {
+	var out []string
+	for _, h := range hits(body) {
+		out = append(out, h["id"].(string))
+	}
+	return out
+}
+
+func TestSearch(t *testing.T) {
+	s := newServer(Config{})
+	tests := []struct {
+		name      string
+		query     string
+		wantTotal int
+		check     func(t *testing.T, body map[string]any)
+	}{
+		{"all words must match", "q=astana+talks", 2, nil},
+		{"words match the topic too", "q=peace+process", 4, nil},
+		{"stemming", "q=celebrations", 1, nil},
+		{"fallback to any word", "q=astana+zebra", 3, func(t *testing.T, b map[string]any) {
+			if b["relaxed"] != true {
+				t.Error("relaxed = false, want true")
+			}
+		}},
+		{"phrase", `q="peace+talks"`, 4, nil},
+		{"phrase in the wrong order", `q="talks+peace"`, 0, nil},
+		{"unbalanced quote taken to the end", `q="peace+talks`, 4, nil},
+		{"exclusion", "q=astana+-ceasefire", 2, nil},
+		{"exact topic, any case", `q=topic:"syrian+peace+process"`, 4, nil},
+		{"exact category", "q=category:Sports", 3, nil},
+		{"exact context", "q=context:Astana+negotiations", 1, nil},
+		{"excluded field term", `q=astana+-context:"Syrian+Civil+War"`, 2, nil},
+		{"prefix", "q=astan*", 3, nil},
+		{"stop words only", "q=the+of", 0, nil},
+		{"date range inclusive", "q=cyclone&from=2019-03-10&to=2019-03-20", 2, nil},
+		{"open-ended date range", "q=cyclone&from=2019-03-10", 2, nil},
+		{"dates only", "from=2018-07-15&to=2018-07-16", 2, nil},
+		{"repeated topic filter is any-of", "topic=Cyclone+Idai&topic=2018+FIFA+World+Cup", 6, nil},
+		{"filters of different kinds all apply", "topic=Cyclone+Idai&context=Zimbabwe", 1, nil},
+		{"category filter", "q=world+cup&category=sports", 3, nil},
+		{"typo corrected", "q=irann", 3, func(t *testing.T, b map[string]any) {
+			c, _ := b["corrections"].([]any)
+			if len(c) != 1 || c[0].(map[string]any)["to"] != "iran" {
+				t.Errorf("corrections = %v, want irann → iran", b["corrections"])
+			}
+		}},
+		{"a known name is never corrected into another", "q=iran", 3, func(t *testing.T, b map[string]any) {
+			for _, h := range hits(b) {
+				if strings.Contains(h["text"].(string), "Iraq") {
+					t.Errorf("iran matched an Iraq event: %s", h["text"])
+				}
+			}
+			if c, _ := b["corrections"].([]any); len(c) != 0 {
+				t.Errorf("corrections = %v, want none", c)
+			}
+		}},
+		{"long word, two edits", "q=mozambiqeu", 2, nil},
+		{"short words are not corrected", "q=zq", 0, nil},
+		{"sort by date ascending", "q=cyclone&sort=date", 3, func(t *testing.T, b map[string]any) {
+			if got := ids(b); !slices.IsSorted(got) {
+				t.Errorf("ids not in date order: %v", got)
+			}
+		}},
+		{"sort by date descending", "q=cyclone&sort=-date", 3, func(t *testing.T, b map[string]any) {
+			got := ids(b)
+			if !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }) {
+				t.Errorf("ids not in reverse date order: %v", got)
+			}
+		}},
+		{"size", "q=stock&size=5", 12, func(t *testing.T, b map[string]any) {
+			if n := len(hits(b)); n != 5 {
+				t.Errorf("%d hits, want 5", n)
+			}
+		}},
+		{"page", "q=stock&size=5&page=3&sort=date", 12, func(t *testing.T, b map[string]any) {
+			if got := ids(b); len(got) != 2 || got[0] != "2018-01-11/stock-markets-report-trading-day-number-11-with-steady-gains" {
+				t.Errorf("page 3 = %v, want the 11th and 12th days", got)
+			}
+		}},
+		{"facets", "q=cyclone+OR+world&facets=2", 6, func(t *testing.T, b map[string]any) {
+			f := b["facets"].(map[string]any)
+			cats := f["category"].([]any)
+			if len(cats) != 2 || cats[0].(map[string]any)["value"] != "Disasters and accidents" && cats[0].(map[string]any)["value"] != "Sports" {
+				t.Errorf("category facet = %v", cats)
+			}
+			if f["date_unit"] != "month" && f["date_unit"] != "year" {
+				t.Errorf("date_unit = %v", f["date_unit"])
+			}
+		}},
+		{"facets follow the filters", "topic=Cyclone+Idai&facets=5&from=2019-03-01&to=2019-03-31", 3, func(t *testing.T, b map[string]any) {
+			f := b["facets"].(map[string]any)
+			ctx := f["context"].([]any)
+			if ctx[0].(map[string]any)["value"] != "Cyclone Idai" || ctx[0].(map[string]any)["count"] != 3.0 {
+				t.Errorf("context facet = %v, want Cyclone Idai 3 first", ctx)
+			}
+			days := f["date"].([]any)
+			if f["date_unit"] != "day" || len(days) != 31 || days[14].(map[string]any)["count"] != 1.0 {
+				t.Errorf("date histogram = %v %v, want 31 days with 1 on the 15th", f["date_unit"], days)
+			}
+		}},
+		{"highlight is escaped HTML with mark", "q=smuggler+prison&highlight=true", 1, func(t *testing.T, b map[string]any) {
+			frag := hits(b)[0]["highlights"].(map[string]any)["text"].([]any)[0].(string)
+			if !strings.Contains(frag, "<mark>smuggler</mark>") || !strings.Contains(frag, "&lt;in <mark>prison</mark>&gt; &amp;") {
+				t.Errorf("fragment = %q", frag)
+			}
+		}},
+		{"no highlight by default", "q=smuggler", 1, func(t *testing.T, b map[string]any) {
+			if _, ok := hits(b)[0]["highlights"]; ok {
+				t.Error("highlights present without highlight=true")
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body, _ := get(t, s, "/v1/search?"+tc.query)
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %v", code, body)
+			}
+			if got := int(body["total"].(float64)); got != tc.wantTotal {
+				t.Fatalf("total = %d, want %d (ids %v)", got, tc.wantTotal, ids(body))
+			}
+			for _, k := range []string{"took_ms", "hits", "corrections", "relaxed"} {
+				if _, ok := body[k]; !ok {
+					t.Errorf("answer lacks %q", k)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, body)
+			}
+		})
+	}
+}
+
+func TestSearch_HitShape(t *testing.T) {
+	s := newServer(Config{})
+	_, body, _ := get(t, s, "/v1/search?q=breakthrough")
+	h := hits(body)[0]
+	want := map[string]any{
+		"id": "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported", "date": "2017-01-23",
+		"topic": "Syrian peace process", "category": "Politics and elections",
+		"text": "Peace talks in Astana, Kazakhstan, end with no breakthrough reported.",
+	}
+	for k, v := range want {
+		if h[k] != v {
+			t.Errorf("%s = %v, want %v", k, h[k], v)
+		}
+	}
+	if ctx := h["context"].([]any); len(ctx) != 3 {
+		t.Errorf("context = %v", ctx)
+	}
+	if src := h["sources"].([]any); src[0].(map[string]any)["url"] != "https://rferl.example/astana" {
+		t.Errorf("sources = %v", src)
+	}
+	if h["score"].(float64) <= 0 {
+		t.Errorf("score = %v", h["score"])
+	}
+}
+
+func TestSearch_Cursor(t *testing.T) {
+	s := newServer(Config{})
+	for _, sort := range []string{"date", "-date", "relevance"} {
+		t.Run(sort, func(t *testing.T) {
+			var all []string
+			target := "/v1/search?q=stock&size=5&sort=" + sort
+			for page := 0; page < 5; page++ {
+				code, body, _ := get(t, s, target)
+				if code != http.StatusOK {
+					t.Fatalf("status %d: %v", code, body)
+				}
+				all = append(all, ids(body)...)
+				next, _ := body["next_cursor"].(string)
+				if next == "" {
+					break
+				}
+				target = "/v1/search?q=stock&size=5&sort=" + sort + "&cursor=" + url.QueryEscape(next)
+			}
+			if len(all) != 12 {
+				t.Fatalf("followed cursors to %d hits, want 12: %v", len(all), all)
+			}
+			seen := map[string]bool{}
+			for _, id := range all {
+				if seen[id] {
+					t.Errorf("%s seen twice", id)
+				}
+				seen[id] = true
+			}
+			if sort == "date" && !slices.IsSorted(all) {
+				t.Errorf("not in date order across pages: %v", all)
+			}
+		})
+	}
+}
+
+func TestSearch_BadParams(t *testing.T) {
+	s := newServer(Config{})
+	_, first, _ := get(t, s, "/v1/search?q=stock&size=5&sort=date")
+	dateCursor := url.QueryEscape(first["next_cursor"].(string))
+	tests := []struct {
+		query     string
+		wantParam string
+		wantCode  string
+	}{
+		{"", "q", codeInvalid},
+		{"q=+++", "q", codeInvalid},
+		{"q=as*", "q", codeInvalid},
+		{"q=" + strings.Repeat("a", 513), "q", codeInvalid},
+		{"q=" + strings.Repeat("w+", 33), "q", codeInvalid},
+		{"q=%ff%fe", "q", codeInvalid},
+		{"q=a&q=b", "q", codeInvalid},
+		{"q=a&bogus=1", "bogus", codeUnknownParam},
+		{"q=a&from=2019-13-01", "from", codeInvalid},
+		{"q=a&from=yesterday", "from", codeInvalid},
+		{"q=a&to=2019-02-30", "to", codeInvalid},
+		{"q=a&from=2019-03-10&to=2019-03-01", "to", codeInvalid},
+		{"q=a&topic=", "topic", codeInvalid},
+		{"q=a&topic=" + strings.Repeat("x", 300), "topic", codeInvalid},
+		{"q=a" + strings.Repeat("&context=x", 21), "context", codeInvalid},
+		{"q=a&category=%ff", "category", codeInvalid},
+		{"q=a&sort=newest", "sort", codeInvalid},
+		{"q=a&size=0", "size", codeInvalid},
+		{"q=a&size=101", "size", codeInvalid},
+		{"q=a&size=ten", "size", codeInvalid},
+		{"q=a&page=0", "page", codeInvalid},
+		{"q=a&page=101&size=10", "page", codeInvalid},
+		{"q=a&cursor=garbage", "cursor", codeInvalid},
+		{"q=stock&size=5&sort=-date&cursor=" + dateCursor, "cursor", codeInvalid},
+		{"q=stock&size=5&sort=date&page=2&cursor=" + dateCursor, "page", codeInvalid},
+		{"q=a&cursor=" + strings.Repeat("x", 600), "cursor", codeInvalid},
+		{"q=a&facets=-1", "facets", codeInvalid},
+		{"q=a&facets=51", "facets", codeInvalid},
+		{"q=a&highlight=maybe", "highlight", codeInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query[:min(len(tc.query), 60)], func(t *testing.T) {
+			code, body, _ := get(t, s, "/v1/search?"+tc.query)
+			if code != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %v", code, body)
+			}
+			e := body["error"].(map[string]any)
+			if e["param"] != tc.wantParam || e["code"] != tc.wantCode || e["message"] == "" {
+				t.Errorf("error = %v, want param %q code %q", e, tc.wantParam, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestEvent(t *testing.T) {
+	s := newServer(Config{})
+	code, body, _ := get(t, s, "/v1/events/2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported")
+	if code != http.StatusOK || body["topic"] != "Syrian peace process" || body["date"] != "2017-01-23" {
+		t.Errorf("status %d, event %v", code, body)
+	}
+	code, body, _ = get(t, s, "/v1/events/2017-01-23/no-such-event")
+	if e, _ := body["error"].(map[string]any); code != http.StatusNotFound || e["code"] != codeNotFound {
+		t.Errorf("unknown id: status %d, %v", code, body)
+	}
+	code, _, _ = get(t, s, "/v1/events/2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported?x=1")
+	if code != http.StatusBadRequest {
+		t.Errorf("unknown parameter on an event: status %d, want 400", code)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	s := newServer(Config{})
+	code, body, _ := get(t, s, "/v1/suggest?q=cyc")
+	sug := body["suggestions"].([]any)
+	if code != http.StatusOK || len(sug) == 0 || sug[0].(map[string]any)["value"] != "Cyclone Idai" {
+		t.Errorf("status %d, suggestions %v, want Cyclone Idai first", code, sug)
+	}
+	_, body, _ = get(t, s, "/v1/suggest?q=peace+pro")
+	sug = body["suggestions"].([]any)
+	if len(sug) != 1 || sug[0].(map[string]any)["value"] != "Syrian peace process" {
+		t.Errorf("two-word prefix: %v, want Syrian peace process", sug)
+	}
+	_, body, _ = get(t, s, "/v1/suggest?q=s&size=2")
+	if n := len(body["suggestions"].([]any)); n != 2 {
+		t.Errorf("size=2 gave %d suggestions", n)
+	}
+	for _, q := range []string{"", "q=", "q=a&size=11", "q=a&size=0", "q=a&x=1", "q=" + strings.Repeat("a", 300)} {
+		if code, body, _ := get(t, s, "/v1/suggest?"+q); code != http.StatusBadRequest {
+			t.Errorf("suggest?%s: status %d, want 400: %v", q, code, body)
+		}
+	}
+}
+
+func TestRouting_Errors(t *testing.T) {
+	s := newServer(Config{})
+	code, body, _ := get(t, s, "/v2/search?q=x")
+	if code != http.StatusNotFound || body["error"].(map[string]any)["code"] != codeNotFound {
+		t.Errorf("unknown route: %d %v", code, body)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/search?q=x", nil))
+	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), codeMethodNotAllowed) {
+		t.Errorf("POST search: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q="+strings.Repeat("a", 9000), nil))
+	if rec.Code != http.StatusRequestURITooLong || !strings.Contains(rec.Body.String(), codeURITooLong) {
+		t.Errorf("long URI: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/search", strings.NewReader(strings.Repeat("x", MaxBodyBytes+1))))
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), codeTooLarge) {
+		t.Errorf("large body: %d %s", rec.Code, rec.Body.String())
+	}
+	if code, _, _ := get(t, newServer(Config{}), "/readyz"); code != 0 && code != http.StatusOK {
+		t.Errorf("readyz: %d", code)
+	}
+}
+
+// fake is a Searcher whose Search does what its test needs.
+type fake struct {
+	search func(ctx context.Context) (*search.Result, error)
+}
+
+func (f fake) Search(ctx context.Context, _ search.Request) (*search.Result, error) {
+	return f.search(ctx)
+}
+func (f fake) Event(context.Context, string) (newsdesk.Event, error) { return newsdesk.Event{}, nil }
+func (f fake) Suggest(string, int) []search.Name                     { return nil }
+
+func TestOverloadTimeoutPanicUnready(t *testing.T) {
+	t.Run("not ready", func(t *testing.T) {
+		s := New(Config{Searcher: func() Searcher { return nil }})
+		code, body, h := get(t, s, "/v1/search?q=x")
+		if code != http.StatusServiceUnavailable || body["error"].(map[string]any)["code"] != codeUnavailable || h.Get("Retry-After") == "" {
+			t.Errorf("%d %v %v", code, body, h)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("readyz while not ready: %d", rec.Code)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		slow := fake{search: func(ctx context.Context) (*search.Result, error) { <-ctx.Done(); return nil, ctx.Err() }}
+		s := New(Config{Searcher: func() Searcher { return slow }, Timeout: 20 * time.Millisecond})
+		code, body, _ := get(t, s, "/v1/search?q=x")
+		if code != http.StatusServiceUnavailable || body["error"].(map[string]any)["code"] != codeTimeout {
+			t.Errorf("%d %v", code, body)
+		}
+	})
+	t.Run("panic", func(t *testing.T) {
+		bad := fake{search: func(context.Context) (*search.Result, error) { panic("boom") }}
+		var logs strings.Builder
+		s := New(Config{Searcher: func() Searcher { return bad }, Logger: zerolog.New(&logs)})
+		code, body, _ := get(t, s, "/v1/search?q=x")
+		msg := fmt.Sprint(body)
+		if code != http.StatusInternalServerError || strings.Contains(msg, "boom") || strings.Contains(msg, "goroutine") {
+			t.Errorf("%d %v", code, body)
+		}
+		if !strings.Contains(logs.String(), "boom") {
+			t.Error("the panic was not logged")
+		}
+	})
+	t.Run("overload", func(t *testing.T) {
+		release := make(chan struct{})
+		started := make(chan struct{}, 1)
+		blocking := fake{search: func(ctx context.Context) (*search.Result, error) {
+			started <- struct{}{}
+			<-release
+			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
+		}}
+		s := New(Config{Searcher: func() Searcher { return blocking }, InFlight: 1})
+		done := make(chan int)
+		go func() {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=x", nil))
+			done <- rec.Code
+		}()
+		<-started
+		code, body, h := get(t, s, "/v1/search?q=y")
+		if code != http.StatusTooManyRequests || h.Get("Retry-After") != "1" || body["error"].(map[string]any)["code"] != codeOverloaded {
+			t.Errorf("second request: %d %v %v", code, body, h)
+		}
+		close(release)
+		if c := <-done; c != http.StatusOK {
+			t.Errorf("first request: %d", c)
+		}
+	})
+}
