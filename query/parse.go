@@ -166,6 +166,9 @@ func clause(s string) (Clause, string, error) {
 	word, rest := bare(s)
 	if strings.HasSuffix(word, "*") {
 		stem := strings.Trim(word, "*?")
+		if stem == "" {
+			return Clause{}, rest, nil // a lone wildcard: a stray operator
+		}
 		if utf8.RuneCountInString(stem) < MinPrefixLen {
 			return Clause{}, "", invalid("q", "prefix %q needs at least %d characters before the *", word, MinPrefixLen)
 		}

@@ -128,34 +128,3 @@ func BenchmarkKeyword(b *testing.B) {
 		latencies(b, e, reqs)
 	})
 }
-
-func TestSlowest(t *testing.T) {
-	if *benchIndex == "" {
-		t.Skip()
-	}
-	b := &testing.B{}
-	_ = b
-	d, _ := index.NewDir(*benchIndex)
-	m := mappings.New()
-	idx, _ := d.OpenServing(m)
-	defer idx.Close()
-	idx.Compact(context.Background())
-	e, _ := New(context.Background(), idx, m)
-	qs := benchQueries(e.Names(), 2000)
-	type qt struct {
-		q    string
-		d    time.Duration
-		n    uint64
-		c, r bool
-	}
-	var all []qt
-	for _, q := range qs {
-		t0 := time.Now()
-		res, _ := e.Search(context.Background(), Request{Q: q})
-		all = append(all, qt{q, time.Since(t0), res.Total, len(res.Corrections) > 0, res.Relaxed})
-	}
-	slices.SortFunc(all, func(a, b qt) int { return int(b.d - a.d) })
-	for _, x := range all[:30] {
-		t.Logf("%v %q total=%d corr=%v relaxed=%v", x.d, x.q, x.n, x.c, x.r)
-	}
-}

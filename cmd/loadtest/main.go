@@ -1,0 +1,239 @@
+// Loadtest replays a mix of realistic queries against a running searchd
+// and prints latency percentiles and throughput.
+//
+// Usage:
+//
+//	loadtest -corpus FILE [-url http://127.0.0.1:8080] [-c 4] [-duration 20s] [-n 0]
+//
+// The queries come from the corpus itself: 1 to 3 consecutive words of the
+// topic and context names of its events, some with a date range, some
+// asking for facets and highlighting, some name suggestions. Requests go
+// only to loopback addresses, and the run stops after -duration or -n
+// requests, whichever comes first. It prints one JSON line on stdout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/ingest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// Result is what loadtest prints.
+type Result struct {
+	Requests      int            `json:"requests"`
+	Seconds       float64        `json:"seconds"`
+	Concurrency   int            `json:"concurrency"`
+	RequestsPerS  float64        `json:"requests_per_second"`
+	P50MS         float64        `json:"p50_ms"`
+	P95MS         float64        `json:"p95_ms"`
+	P99MS         float64        `json:"p99_ms"`
+	MaxMS         float64        `json:"max_ms"`
+	Statuses      map[string]int `json:"statuses"`
+	Errors        int            `json:"errors"`
+	DistinctPaths int            `json:"distinct_queries"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", "http://127.0.0.1:8080", "searchd base `URL` (loopback only)")
+	corpus := fs.String("corpus", "", "events `file` to draw queries from (JSONL, .gz or not); required")
+	conc := fs.Int("c", 4, "concurrent clients")
+	duration := fs.Duration("duration", 20*time.Second, "how long to run")
+	limit := fs.Int("n", 0, "stop after this many requests (0: no limit but -duration)")
+	seed := fs.Uint64("seed", 1, "random seed for the query mix")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	u, err := url.Parse(*base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-url %q is not a URL", *base)
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-url %q: loadtest only targets loopback addresses", *base)
+	}
+	if *corpus == "" || *conc < 1 || *duration <= 0 || *limit < 0 {
+		return errors.New("need -corpus FILE, -c ≥ 1, -duration > 0 and -n ≥ 0")
+	}
+	names, err := readNames(*corpus)
+	if err != nil {
+		return err
+	}
+	paths := mix(names, 5000, *seed)
+
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		statuses = map[string]int{}
+		errs     int
+		next     int
+		wg       sync.WaitGroup
+	)
+	take := func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if *limit > 0 && next >= *limit {
+			return "", false
+		}
+		p := paths[next%len(paths)]
+		next++
+		return p, true
+	}
+	start := time.Now()
+	for range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				p, ok := take()
+				if !ok {
+					return
+				}
+				t0 := time.Now()
+				code, err := get(ctx, client, *base+p)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs++
+					}
+				} else {
+					lat = append(lat, d)
+					statuses[fmt.Sprint(code)]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(lat) == 0 {
+		return fmt.Errorf("no request succeeded (%d errors); is searchd running at %s?", errs, *base)
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	pct := func(p int) float64 { return ms(lat[min(len(lat)-1, len(lat)*p/100)]) }
+	res := Result{Requests: len(lat), Seconds: elapsed.Seconds(), Concurrency: *conc,
+		RequestsPerS: float64(len(lat)) / elapsed.Seconds(), P50MS: pct(50), P95MS: pct(95), P99MS: pct(99),
+		MaxMS: ms(lat[len(lat)-1]), Statuses: statuses, Errors: errs, DistinctPaths: len(paths)}
+	fmt.Fprintf(stderr, "%d requests in %.1fs at concurrency %d: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, statuses %v, errors %d\n",
+		res.Requests, res.Seconds, res.Concurrency, res.RequestsPerS, res.P50MS, res.P95MS, res.P99MS, res.Statuses, res.Errors)
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func get(ctx context.Context, c *http.Client, target string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}
+
+// nameSink collects the topic and context names of a corpus, with dates.
+type nameSink struct {
+	names []string
+	dates []string
+}
+
+func (s *nameSink) Event(e newsdesk.Event) error {
+	if e.Topic != "" {
+		s.names = append(s.names, e.Topic)
+		s.dates = append(s.dates, e.Date)
+	}
+	for _, c := range e.Context {
+		s.names = append(s.names, c)
+		s.dates = append(s.dates, e.Date)
+	}
+	return nil
+}
+func (s *nameSink) Problem(ingest.Problem) {}
+
+func readNames(path string) (*nameSink, error) {
+	s := &nameSink{}
+	if err := ingest.ReadFile(path, s, nil); err != nil {
+		return nil, err
+	}
+	if len(s.names) == 0 {
+		return nil, fmt.Errorf("%s has no topic or context names to draw queries from", path)
+	}
+	return s, nil
+}
+
+// mix draws n request paths: each picks a name as events use it (so
+// popular stories come up more often) and 1-3 consecutive words of it.
+// 60% are plain searches, 20% add a date range around the name's use,
+// 10% ask for facets and highlighting, 10% are suggestions of a prefix.
+func mix(s *nameSink, n int, seed uint64) []string {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	out := make([]string, 0, n)
+	for len(out) < n {
+		i := rng.IntN(len(s.names))
+		var words []string
+		for _, w := range strings.Fields(s.names[i]) {
+			if w = strings.Trim(w, "()[],.\"'"); len(w) >= 3 {
+				words = append(words, w)
+			}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		k := min(1+rng.IntN(3), len(words))
+		st := rng.IntN(len(words) - k + 1)
+		q := strings.Join(words[st:st+k], " ")
+		v := url.Values{"q": {q}}
+		switch r := rng.IntN(10); {
+		case r < 6:
+		case r < 8:
+			if d, err := time.Parse(newsdesk.DateLayout, s.dates[i]); err == nil {
+				v.Set("from", d.AddDate(0, -6, 0).Format(newsdesk.DateLayout))
+				v.Set("to", d.AddDate(0, 6, 0).Format(newsdesk.DateLayout))
+			}
+		case r < 9:
+			v.Set("facets", "10")
+			v.Set("highlight", "true")
+		default:
+			prefix := []rune(words[0])
+			prefix = prefix[:min(len(prefix), 3+rng.IntN(3))]
+			out = append(out, "/v1/suggest?"+url.Values{"q": {string(prefix)}}.Encode())
+			continue
+		}
+		out = append(out, "/v1/search?"+v.Encode())
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package query
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParse(t *testing.T) {
+	w := func(s string) Clause { return Clause{Kind: Word, Text: s} }
+	tests := []struct {
+		q    string
+		want []Clause
+	}{
+		{"peace talks", []Clause{w("peace"), w("talks")}},
+		{`"peace talks" astana`, []Clause{{Kind: Phrase, Text: "peace talks"}, w("astana")}},
+		{`"unclosed phrase`, []Clause{{Kind: Phrase, Text: "unclosed phrase"}}},
+		{`-ceasefire -"peace talks"`, []Clause{{Kind: Word, Text: "ceasefire", Negated: true}, {Kind: Phrase, Text: "peace talks", Negated: true}}},
+		{`topic:"Syrian peace process" Category:Sports context:Astana`, []Clause{
+			{Kind: Field, Field: "topic", Text: "Syrian peace process"},
+			{Kind: Field, Field: "category", Text: "Sports"},
+			{Kind: Field, Field: "context", Text: "Astana"}}},
+		{`-context:"Syrian Civil War"`, []Clause{{Kind: Field, Field: "context", Text: "Syrian Civil War", Negated: true}}},
+		{"astan*", []Clause{{Kind: Prefix, Text: "astan"}}},
+		{"unknown:field", []Clause{w("unknown:field")}},
+		{"*leading ?wild* *", []Clause{w("leading"), {Kind: Prefix, Text: "wild"}}},
+		{"- + --", []Clause{{Kind: Word, Text: "-", Negated: true}}},
+		{"tab\tand\x00control\x1fchars", []Clause{w("tab"), w("and"), w("control"), w("chars")}},
+		{`/.*/`, []Clause{w("/.*/")}},
+		{"", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			got, err := Parse(tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Clauses, tc.want) {
+				t.Errorf("Parse(%q) =\n %+v\nwant\n %+v", tc.q, got.Clauses, tc.want)
+			}
+		})
+	}
+}
+
+func TestParse_Errors(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{strings.Repeat("a", MaxQueryBytes+1), "at most 512"},
+		{strings.Repeat("w ", MaxTerms+1), "more than 32"},
+		{"caf\xe9", "not valid UTF-8"},
+		{"ab*", "at least 3 characters"},
+	}
+	for _, tc := range tests {
+		_, err := Parse(tc.q)
+		var ie *InvalidError
+		if !errors.As(err, &ie) || ie.Param != "q" || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%.20q) = %v, want an InvalidError for q containing %q", tc.q, err, tc.want)
+		}
+	}
+}
+
+// FuzzParse checks that no input makes Parse panic, and that what it
+// accepts stays within the limits.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"peace talks", `"a b`, `-x topic:"y" astan*`, "*a*", "/.*/", "\x00\xff", `""""`, "-", "a:b:c", strings.Repeat(`"`, 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		p, err := Parse(q)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse(%q) error %v does not wrap ErrInvalid", q, err)
+			}
+			return
+		}
+		if len(p.Clauses) > MaxTerms || !utf8.ValidString(q) || len(q) > MaxQueryBytes {
+			t.Fatalf("Parse(%q) accepted input beyond the limits", q)
+		}
+		for _, c := range p.Clauses {
+			if c.Text == "" || strings.ContainsAny(c.Text, "\x00\n\t") {
+				t.Fatalf("Parse(%q) gave clause %+v", q, c)
+			}
+			if c.Kind == Prefix && utf8.RuneCountInString(c.Text) < MinPrefixLen {
+				t.Fatalf("Parse(%q) gave a short prefix %+v", q, c)
+			}
+		}
+	})
+}
+
+func TestPeriodTerms(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
+	tests := []struct {
+		from, to string
+		want     []string
+	}{
+		{"2017-01-23", "2017-01-23", []string{"2017-01-23"}},
+		{"2017-01-01", "2017-01-31", []string{"2017-01"}},
+		{"2015-01-01", "2017-12-31", []string{"2015", "2016", "2017"}},
+		{"2016-12-30", "2018-02-02", []string{"2016-12-30", "2016-12-31", "2017", "2018-01", "2018-02-01", "2018-02-02"}},
+		{"2016-02-28", "2016-03-01", []string{"2016-02-28", "2016-02-29", "2016-03-01"}},
+		{"2017-02-01", "2017-01-01", nil},
+	}
+	for _, tc := range tests {
+		if got := PeriodTerms(d(tc.from), d(tc.to)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("PeriodTerms(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.want)
+		}
+	}
+	if n := len(PeriodTerms(time.Time{}, time.Time{})); n != 200 {
+		t.Errorf("an open range gave %d terms, want 200 years", n)
+	}
+}
+
+func TestNewHistogram(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
+	tests := []struct {
+		from, to string
+		unit     Unit
+		buckets  int
+	}{
+		{"2019-03-01", "2019-03-31", Day, 31},
+		{"2019-01-15", "2019-12-31", Month, 12},
+		{"2002-07-01", "2026-03-28", Year, 25},
+	}
+	for _, tc := range tests {
+		h := NewHistogram(d(tc.from), d(tc.to))
+		if h.Unit != tc.unit || len(h.Buckets()) != tc.buckets {
+			t.Errorf("%s..%s: unit %s with %d buckets, want %s with %d", tc.from, tc.to, h.Unit, len(h.Buckets()), tc.unit, tc.buckets)
+		}
+	}
+}
