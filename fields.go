@@ -9,6 +9,5 @@ const (
 	FieldCategory = "category" // exact category; stored, doc values
 	FieldContext  = "context"  // exact context tags; stored, doc values for facets
 	FieldDate     = "date"     // exact YYYY-MM-DD; stored, doc values for sorting
-	FieldPeriod   = "period"   // the event's year, month and day ("2017", "2017-01", "2017-01-23"), for date ranges
 	FieldSources  = "sources"  // JSON of the sources; stored only
 )

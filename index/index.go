@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -88,6 +89,9 @@ var (
 func openChecked(path string, m bmapping.IndexMapping, config map[string]interface{}) (_ bleve.Index, err error) {
 	idx, err := bleve.OpenUsing(path, config)
 	if err != nil {
+		if strings.Contains(err.Error(), "timeout") {
+			return nil, fmt.Errorf("%w (another process, such as a running searchd, holds it open for writing)", err)
+		}
 		return nil, err
 	}
 	defer func() {

@@ -35,10 +35,11 @@ type Params struct {
 	Query Parsed
 	// From and To limit the event dates, both inclusive; zero means open.
 	From, To time.Time
-	// InRange, when not nil, applies From and To by checking each match
-	// (see Filtered) instead of Bleve's date range query. It is used only
-	// when the query has words to match first.
-	InRange Accept
+	// DateFilter, when not nil, is the query that applies From and To, in
+	// place of DateRange(From, To): a caller that knows faster ways to
+	// find the events of a date range (the search engine keeps them in
+	// bitmaps) supplies it.
+	DateFilter bquery.Query
 	// Topics, Categories and Contexts filter on exact values: any of the
 	// values of one kind, and every kind given.
 	Topics, Categories, Contexts []string
@@ -50,8 +51,6 @@ type Params struct {
 	After []string
 	// AnyWord relaxes "every word must match" to "any word may match".
 	AnyWord bool
-	// Highlight asks for highlighted fragments of text and topic.
-	Highlight bool
 }
 
 // Fields returned with every hit.
@@ -86,10 +85,6 @@ func Keyword(a Analyzer, p Params) (*bleve.SearchRequest, error) {
 		req.From = 0
 		req.SearchAfter = p.After
 	}
-	if p.Highlight {
-		req.Highlight = bleve.NewHighlightWithStyle("html")
-		req.Highlight.AddField(newsdesk.FieldText)
-	}
 	return req, nil
 }
 
@@ -119,10 +114,6 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 		}
 		return nil, ErrNothingToMatch
 	}
-	postFilter := p.InRange != nil && (!p.From.IsZero() || !p.To.IsZero()) && (len(must) > 0 || len(should) > 0)
-	if postFilter {
-		filters = filters[1:] // the date range, checked after matching instead
-	}
 	must = append(must, filters...)
 	b := bleve.NewBooleanQuery()
 	if len(must) > 0 {
@@ -134,9 +125,6 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 	}
 	if len(mustNot) > 0 {
 		b.AddMustNot(mustNot...)
-	}
-	if postFilter {
-		return Filtered(b, p.InRange), nil
 	}
 	return b, nil
 }
@@ -216,7 +204,10 @@ func exact(field, value string) bquery.Query {
 // exact-value filters of p.
 func filterQueries(p Params) []bquery.Query {
 	var out []bquery.Query
-	if !p.From.IsZero() || !p.To.IsZero() {
+	switch {
+	case p.DateFilter != nil:
+		out = append(out, p.DateFilter)
+	case !p.From.IsZero() || !p.To.IsZero():
 		out = append(out, DateRange(p.From, p.To))
 	}
 	for _, f := range []struct {
@@ -239,34 +230,33 @@ func filterQueries(p Params) []bquery.Query {
 	return out
 }
 
-// Open ends of a date range are closed at these days: the corpus starts
-// in 2002, and a range is a disjunction of terms, so it must be finite.
+// Open ends of a date range are closed at these days.
 var (
 	FirstDay = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 	LastDay  = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
 // DateRange matches events dated from from to to, both inclusive days; a
-// zero time leaves that end open (see FirstDay, LastDay). It is a
-// disjunction of the fewest period terms that cover the range: whole
-// years, then whole months, then single days at the edges.
+// zero time leaves that end open (see FirstDay, LastDay). It is a term
+// range over the exact dates: correct for any index, but it opens one
+// posting list per day of the range, so the search engine uses its own
+// date bitmaps instead (Params.DateFilter).
 func DateRange(from, to time.Time) bquery.Query {
-	terms := PeriodTerms(from, to)
-	if len(terms) == 0 {
-		return bleve.NewMatchNoneQuery()
+	if from.IsZero() || from.Before(FirstDay) {
+		from = FirstDay
 	}
-	qs := make([]bquery.Query, len(terms))
-	for i, t := range terms {
-		qs[i] = exact(newsdesk.FieldPeriod, t)
+	if to.IsZero() || to.After(LastDay) {
+		to = LastDay
 	}
-	if len(qs) == 1 {
-		return qs[0]
-	}
-	return bleve.NewDisjunctionQuery(qs...)
+	yes := true
+	q := bleve.NewTermRangeInclusiveQuery(from.Format(newsdesk.DateLayout), to.Format(newsdesk.DateLayout), &yes, &yes)
+	q.SetField(newsdesk.FieldDate)
+	return q
 }
 
-// PeriodTerms returns the year ("2017"), month ("2017-01") and day
-// ("2017-01-23") terms that exactly cover the days from from to to.
+// PeriodTerms returns the years ("2017"), months ("2017-01") and days
+// ("2017-01-23") that exactly cover the days from from to to, fewest
+// first: whole years, then whole months, then single days at the edges.
 func PeriodTerms(from, to time.Time) []string {
 	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 	if from.IsZero() || from.Before(FirstDay) {

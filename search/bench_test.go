@@ -104,8 +104,16 @@ func latencies(b *testing.B, e *Engine, reqs []Request) {
 func BenchmarkKeyword(b *testing.B) {
 	e, names := openBench(b)
 	qs := benchQueries(names, 2000)
-	from, _ := time.Parse("2006-01-02", "2015-01-01")
-	to, _ := time.Parse("2006-01-02", "2017-12-31")
+	// Date ranges as a search page offers them: the last month, a year, three
+	// years or a decade, ending on a random day of the corpus.
+	rng := rand.New(rand.NewPCG(3, 4))
+	lo, hi := names.DateRange()
+	spans := []int{30, 365, 3 * 365, 10 * 365}
+	ranges := make([][2]time.Time, len(qs))
+	for i := range ranges {
+		to := lo.AddDate(0, 0, rng.IntN(int(hi.Sub(lo).Hours()/24)+1))
+		ranges[i] = [2]time.Time{to.AddDate(0, 0, -spans[rng.IntN(len(spans))]), to}
+	}
 	b.Run("plain", func(b *testing.B) {
 		reqs := make([]Request, len(qs))
 		for i, q := range qs {
@@ -116,7 +124,7 @@ func BenchmarkKeyword(b *testing.B) {
 	b.Run("date-range", func(b *testing.B) {
 		reqs := make([]Request, len(qs))
 		for i, q := range qs {
-			reqs[i] = Request{Q: q, From: from, To: to}
+			reqs[i] = Request{Q: q, From: ranges[i][0], To: ranges[i][1]}
 		}
 		latencies(b, e, reqs)
 	})

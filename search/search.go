@@ -10,12 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
-	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
@@ -180,8 +178,12 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out.Total = res.Total
 	out.Hits = make([]Hit, 0, len(res.Hits))
+	var hl *highlighter
+	if r.Highlight {
+		hl = newHighlighter(e.an, p)
+	}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, hit(h))
+		out.Hits = append(out.Hits, hit(h, hl))
 	}
 	if r.Facets > 0 {
 		if out.Facets, err = e.facets(ctx, req.Query, r.Facets, e.histogram(r)); err != nil {
@@ -213,7 +215,7 @@ func (e *Engine) params(r Request) (query.Params, error) {
 	if err != nil {
 		return query.Params{}, err
 	}
-	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size, Highlight: r.Highlight}
+	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size}
 	if p.Sort == "" {
 		p.Sort = query.SortRelevance
 	}
@@ -254,18 +256,14 @@ func (e *Engine) params(r Request) (query.Params, error) {
 		}
 	}
 	if !r.From.IsZero() || !r.To.IsZero() {
-		lo, hi := int32(-1<<31+1), int32(1<<31-1)
+		lo, hi := index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
 		if !r.From.IsZero() {
 			lo = index.DayNumber(r.From)
 		}
 		if !r.To.IsZero() {
 			hi = index.DayNumber(r.To)
 		}
-		day := e.cols.Day
-		p.InRange = func(id bindex.IndexInternalID) bool {
-			n := index.DocNum(id)
-			return n < uint64(len(day)) && day[n] >= lo && day[n] <= hi
-		}
+		p.DateFilter = index.DayRangeQuery(e.cols, lo, hi)
 	}
 	return p, nil
 }
@@ -274,7 +272,7 @@ func invalid(param, format string, args ...any) error {
 	return &query.InvalidError{Param: param, Msg: fmt.Sprintf(format, args...)}
 }
 
-func hit(h *bsearch.DocumentMatch) Hit {
+func hit(h *bsearch.DocumentMatch, hl *highlighter) Hit {
 	out := Hit{Event: newsdesk.Event{ID: h.ID}, Score: h.Score}
 	str := func(name string) string { s, _ := h.Fields[name].(string); return s }
 	out.Topic, out.Category = str(newsdesk.FieldTopic), str(newsdesk.FieldCategory)
@@ -308,18 +306,15 @@ func hit(h *bsearch.DocumentMatch) Hit {
 	if out.Sources == nil {
 		out.Sources = []newsdesk.Source{}
 	}
-	for field, frags := range h.Fragments {
-		frags = slices.DeleteFunc(slices.Clone(frags), func(f string) bool { return f == "" })
-		if len(frags) == 0 {
-			continue
+	if hl != nil {
+		for field, text := range map[string]string{newsdesk.FieldText: out.Text, newsdesk.FieldTopic: out.Topic} {
+			if frags := hl.fragments(text); frags != nil {
+				if out.Highlights == nil {
+					out.Highlights = map[string][]string{}
+				}
+				out.Highlights[field] = frags
+			}
 		}
-		if len(frags) > 3 {
-			frags = frags[:3]
-		}
-		if out.Highlights == nil {
-			out.Highlights = map[string][]string{}
-		}
-		out.Highlights[field] = frags
 	}
 	return out
 }
