@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type Name struct {
 	Last  time.Time `json:"-"`
 	// LastDate is Last as YYYY-MM-DD, for JSON.
 	LastDate string `json:"last_date"`
+
+	lower string   // Value in lower case
+	words []string // the words of lower, trimmed of punctuation
 }
 
 type wordRef struct {
@@ -93,7 +97,9 @@ func NamesFromColumns(c *index.Columns) *Names {
 		for _, nm := range n.byKind[kind] {
 			i := len(n.all)
 			n.all = append(n.all, nm)
-			for _, w := range strings.Fields(strings.ToLower(nm.Value)) {
+			nm.lower = strings.ToLower(nm.Value)
+			for _, w := range strings.Fields(nm.lower) {
+				nm.words = append(nm.words, trimWord(w))
 				n.suggest = append(n.suggest, wordRef{word: trimWord(w), name: i})
 			}
 		}
@@ -152,22 +158,12 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 		limit = MaxSuggestions
 	}
 	last := trimWord(words[len(words)-1])
-	lo := sort.Search(len(n.suggest), func(i int) bool { return n.suggest[i].word >= last })
-	seen := map[int]bool{}
-	var cands []*Name
-	for i := lo; i < len(n.suggest) && strings.HasPrefix(n.suggest[i].word, last); i++ {
-		ref := n.suggest[i]
-		if seen[ref.name] {
-			continue
-		}
-		seen[ref.name] = true
-		nm := n.all[ref.name]
-		if hasAllPrefixes(strings.ToLower(nm.Value), words[:len(words)-1]) {
-			cands = append(cands, nm)
-		}
+	earlier := words[:len(words)-1]
+	for i := range earlier {
+		earlier[i] = trimWord(earlier[i])
 	}
-	sort.Slice(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
+	// better orders names: more events first, then more recent, then by value.
+	better := func(a, b *Name) bool {
 		if a.Count != b.Count {
 			return a.Count > b.Count
 		}
@@ -175,33 +171,43 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 			return a.Last.After(b.Last)
 		}
 		return a.Value < b.Value
-	})
+	}
+	// Keep the best limit names in order while scanning the words that
+	// start with the prefix; a name both topic and context, or with the
+	// prefix in two words, is kept once. A few more than limit are kept,
+	// since equal values of two kinds collapse into one at the end.
+	keep := limit + 4
+	best := make([]*Name, 0, keep+1)
+	lo := sort.Search(len(n.suggest), func(i int) bool { return n.suggest[i].word >= last })
+	for i := lo; i < len(n.suggest) && strings.HasPrefix(n.suggest[i].word, last); i++ {
+		nm := n.all[n.suggest[i].name]
+		if len(best) == keep && !better(nm, best[keep-1]) {
+			continue
+		}
+		if slices.Contains(best, nm) || !hasAllPrefixes(nm.words, earlier) {
+			continue
+		}
+		at := sort.Search(len(best), func(j int) bool { return better(nm, best[j]) })
+		best = slices.Insert(best, at, nm)
+		if len(best) > keep {
+			best = best[:keep]
+		}
+	}
 	out := make([]Name, 0, limit)
-	listed := map[string]bool{}
-	for _, c := range cands {
+	for _, c := range best {
 		if len(out) == limit {
 			break
 		}
-		if key := strings.ToLower(c.Value); !listed[key] { // a name both topic and context is listed once
-			listed[key] = true
+		if !slices.ContainsFunc(out, func(o Name) bool { return o.lower == c.lower }) {
 			out = append(out, *c)
 		}
 	}
 	return out
 }
 
-func hasAllPrefixes(name string, prefixes []string) bool {
-	words := strings.Fields(name)
+func hasAllPrefixes(words, prefixes []string) bool {
 	for _, p := range prefixes {
-		p = trimWord(p)
-		found := false
-		for _, w := range words {
-			if strings.HasPrefix(trimWord(w), p) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, p) }) {
 			return false
 		}
 	}
