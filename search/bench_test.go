@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +25,8 @@ func openBench(b *testing.B) (*Engine, *Names) {
 	if *benchIndex == "" {
 		b.Skip("no -index given; see the comment on benchIndex")
 	}
+	// The collector settings of searchd (cmd/searchd serveGCPercent).
+	b.Cleanup(func(old int) func() { return func() { debug.SetGCPercent(old) } }(debug.SetGCPercent(400)))
 	d, err := index.NewDir(*benchIndex)
 	if err != nil {
 		b.Fatal(err)
