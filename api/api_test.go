@@ -19,6 +19,7 @@ import (
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
 )
 
@@ -405,8 +406,9 @@ type fake struct {
 func (f fake) Search(ctx context.Context, _ search.Request) (*search.Result, error) {
 	return f.search(ctx)
 }
-func (f fake) Event(context.Context, string) (newsdesk.Event, error) { return newsdesk.Event{}, nil }
-func (f fake) Suggest(string, int) []search.Name                     { return nil }
+func (f fake) Event(context.Context, string) (newsdesk.Event, error)            { return newsdesk.Event{}, nil }
+func (f fake) Suggest(string, int) []search.Name                                { return nil }
+func (f fake) Related(context.Context, related.Request) ([]related.Item, error) { return nil, nil }
 
 func TestOverloadTimeoutPanicUnready(t *testing.T) {
 	t.Run("not ready", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
 )
 
@@ -21,6 +22,7 @@ type Searcher interface {
 	Search(ctx context.Context, r search.Request) (*search.Result, error)
 	Event(ctx context.Context, id string) (newsdesk.Event, error)
 	Suggest(prefix string, limit int) []search.Name
+	Related(ctx context.Context, r related.Request) ([]related.Item, error)
 }
 
 // Limits of the server, as named constants so that tests and docs agree.
@@ -95,7 +97,10 @@ func (s *Server) Install(r *mux.Router) {
 	// only on the router that has the route.
 	r.Handle("/v1/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
+	// Before the event route: {id:.+} would take ".../related" as part of an id.
+	r.Handle("/v1/events/{id:.+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/related", s.api(s.handleRelatedDraft)).Methods(http.MethodPost)
 	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/related"
 )
 
 // Limits of a request.
@@ -95,10 +96,11 @@ type DateCount struct {
 // use. The index must not be written to while the engine serves it: the
 // engine's columns describe one snapshot.
 type Engine struct {
-	idx   *index.Index
-	an    query.Analyzer
-	cols  *index.Columns
-	names *Names
+	idx     *index.Index
+	an      query.Analyzer
+	cols    *index.Columns
+	names   *Names
+	related *related.Ranker
 }
 
 // New loads what an engine needs of idx (its columns and names: about
@@ -109,7 +111,7 @@ func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, err
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols)}, nil
+	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols), related: related.New(idx, cols, an)}, nil
 }
 
 // Names returns the topic, category and context names of the index.
@@ -129,6 +131,12 @@ func (e *Engine) Event(ctx context.Context, id string) (newsdesk.Event, error) {
 		ev.Sources = []newsdesk.Source{}
 	}
 	return ev, nil
+}
+
+// Related returns the events most related to an event or a draft; see
+// package related.
+func (e *Engine) Related(ctx context.Context, r related.Request) ([]related.Item, error) {
+	return e.related.Related(ctx, r)
 }
 
 // Suggest completes a prefix into topic and context names; see

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/related"
+)
+
+// relatedResult is the answer of both related endpoints.
+type relatedResult struct {
+	ID      string         `json:"id,omitempty"`
+	TookMS  float64        `json:"took_ms"`
+	Related []related.Item `json:"related"`
+}
+
+// Weight parameters of the related endpoints, and the Weights field each sets.
+var weightParams = []string{"text_weight", "context_weight", "topic_weight", "half_life_days", "date_floor", "max_per_day"}
+
+func (s *Server) handleRelated(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	p, perr := parseParams(r, append([]string{"size", "from", "to", "direction"}, weightParams...), nil)
+	if perr != nil {
+		return nil, perr
+	}
+	req := related.Request{
+		ID:        mux.Vars(r)["id"],
+		Size:      p.int("size", related.DefaultSize, 1, related.MaxSize),
+		From:      p.date("from"),
+		To:        p.date("to"),
+		Direction: related.Direction(p.oneOf("direction", string(related.Both), string(related.Both), string(related.Before), string(related.After))),
+	}
+	w, werr := weightsFromParams(p)
+	if p.err != nil {
+		return nil, p.err
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	req.Weights = w
+	return runRelated(ctx, sr, req)
+}
+
+// relatedBody is the JSON body of POST /v1/related.
+type relatedBody struct {
+	related.Draft
+	Size      int              `json:"size"`
+	From      string           `json:"from"`
+	To        string           `json:"to"`
+	Direction string           `json:"direction"`
+	Weights   *related.Weights `json:"weights"`
+}
+
+func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	if _, err := parseParams(r, nil, nil); err != nil {
+		return nil, err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be JSON (Content-Type: application/json)"}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	var body relatedBody
+	if err := dec.Decode(&body); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
+		case errors.Is(err, io.EOF):
+			return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: "text", Message: "the body is empty; send {\"text\": \"...\"}"}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not a valid draft: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
+	}
+	req := related.Request{Draft: &body.Draft, Size: body.Size, Direction: related.Direction(body.Direction), Weights: body.Weights}
+	if req.Direction == "" {
+		req.Direction = related.Both
+	}
+	for _, d := range []struct {
+		name string
+		v    string
+		t    *time.Time
+	}{{"from", body.From, &req.From}, {"to", body.To, &req.To}} {
+		if d.v == "" {
+			continue
+		}
+		t, err := time.Parse(newsdesk.DateLayout, d.v)
+		if err != nil {
+			return nil, badParam(d.name, "must be a date YYYY-MM-DD, got %q", clip(d.v))
+		}
+		*d.t = t
+	}
+	return runRelated(ctx, sr, req)
+}
+
+func runRelated(ctx context.Context, sr Searcher, req related.Request) (any, error) {
+	start := time.Now()
+	items, err := sr.Related(ctx, req)
+	var ie *related.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return nil, badParam(ie.Param, "%s", ie.Msg)
+	case errors.Is(err, newsdesk.ErrNotFound):
+		return nil, &Error{Status: http.StatusNotFound, Code: codeNotFound, Param: "id", Message: "no event with id " + quote(req.ID)}
+	case err != nil:
+		return nil, err
+	}
+	return relatedResult{ID: req.ID, TookMS: float64(time.Since(start).Microseconds()) / 1000, Related: items}, nil
+}
+
+// weightsFromParams reads the optional weight parameters over the defaults.
+func weightsFromParams(p *params) (*related.Weights, error) {
+	w := related.DefaultWeights
+	set := false
+	for _, name := range weightParams {
+		v := p.str(name)
+		if v == "" {
+			continue
+		}
+		set = true
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, badParam(name, "must be a number, got %q", clip(v))
+		}
+		switch name {
+		case "text_weight":
+			w.Text = f
+		case "context_weight":
+			w.Context = f
+		case "topic_weight":
+			w.Topic = f
+		case "half_life_days":
+			w.HalfLifeDays = f
+		case "date_floor":
+			w.Floor = f
+		case "max_per_day":
+			w.MaxPerDay = int(f)
+		}
+	}
+	if !set {
+		return nil, nil
+	}
+	if err := w.Validate(); err != nil {
+		return nil, badParam("weights", "%s", err.Error())
+	}
+	return &w, nil
+}
