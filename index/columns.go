@@ -195,3 +195,8 @@ func (x *Index) VisitMatches(ctx context.Context, q bquery.Query, fn func(doc ui
 		sctx.DocumentMatchPool.Put(dm)
 	}
 }
+
+// InternalID returns the internal id of document number n; see DocNum.
+func InternalID(n uint64) bindex.IndexInternalID {
+	return binary.BigEndian.AppendUint64(nil, n)
+}

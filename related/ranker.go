@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	bquery "github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
@@ -87,33 +85,14 @@ func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := rk.query(src, terms, w, r)
+	lo, hi, err := dayLimits(src, r)
 	if err != nil {
 		return nil, err
 	}
-	if q == nil {
-		return []Item{}, nil
-	}
-	req := bleve.NewSearchRequestOptions(q, w.Candidates, 0, false)
-	res, err := rk.idx.SearchInContext(ctx, req)
+	cands, err := rk.candidates(ctx, src, terms, w, lo, hi)
 	if err != nil {
-		return nil, fmt.Errorf("related: %w", err)
+		return nil, err
 	}
-
-	type cand struct {
-		id    string
-		num   uint64
-		score float64
-	}
-	cands := make([]cand, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		n := index.DocNum(h.IndexInternalID)
-		if n >= uint64(len(rk.cols.Day)) {
-			continue
-		}
-		cands = append(cands, cand{id: h.ID, num: n, score: h.Score * w.dateFactor(src.day, rk.cols.Day[n])})
-	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return cmpFloat(b.score, a.score) })
 
 	srcWords := rk.wordSet(src.text)
 	var (
@@ -125,6 +104,9 @@ func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
 	for _, c := range cands {
 		if len(items) == size {
 			break
+		}
+		if c.id == src.id {
+			continue
 		}
 		ev, err := rk.idx.Event(ctx, c.id)
 		if err != nil {
@@ -250,68 +232,6 @@ func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, err
 		out = out[:w.MaxTerms]
 	}
 	return out, nil
-}
-
-// query builds the candidate search: the chosen words, the source's tags
-// and topic, minus the source itself, within the date limits.
-func (rk *Ranker) query(src source, terms []term, w Weights, r Request) (bquery.Query, error) {
-	var should []bquery.Query
-	if len(terms) > 0 {
-		top := terms[0].weight
-		for _, t := range terms {
-			q := bleve.NewTermQuery(t.stem)
-			q.SetField(newsdesk.FieldText)
-			q.SetBoost(w.Text * t.weight / top)
-			should = append(should, q)
-		}
-	}
-	if w.Context > 0 {
-		for _, c := range src.context {
-			q := bleve.NewTermQuery(c)
-			q.SetField(newsdesk.FieldContext)
-			q.SetBoost(w.Context)
-			should = append(should, q)
-		}
-	}
-	if w.Topic > 0 && src.topic != "" {
-		q := bleve.NewTermQuery(src.topic)
-		q.SetField(newsdesk.FieldTopic)
-		q.SetBoost(w.Topic)
-		should = append(should, q)
-	}
-	if len(should) == 0 {
-		return nil, nil
-	}
-	b := bleve.NewBooleanQuery()
-	b.AddShould(should...)
-	b.SetMinShould(1)
-	if src.id != "" {
-		b.AddMustNot(bleve.NewDocIDQuery([]string{src.id}))
-	}
-	lo, hi := index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
-	if !r.From.IsZero() {
-		lo = index.DayNumber(r.From)
-	}
-	if !r.To.IsZero() {
-		hi = index.DayNumber(r.To)
-	}
-	if src.day != index.NoDay {
-		switch r.Direction {
-		case Before:
-			hi = min(hi, src.day)
-		case After:
-			lo = max(lo, src.day)
-		}
-	} else if r.Direction == Before || r.Direction == After {
-		return nil, invalid("direction", "needs the draft's date")
-	}
-	if lo > index.DayNumber(query.FirstDay) || hi < index.DayNumber(query.LastDay) {
-		if hi < lo {
-			return nil, nil
-		}
-		b.AddMust(index.DayRangeQuery(rk.cols, lo, hi))
-	}
-	return b, nil
 }
 
 // dateFactor is the date proximity multiplier of an event on day d for a

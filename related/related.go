@@ -60,10 +60,10 @@ type Weights struct {
 // DefaultWeights are the tuned defaults.
 var DefaultWeights = Weights{
 	Text:                1,
-	Context:             0.6,
-	Topic:               0.8,
-	HalfLifeDays:        120,
-	Floor:               0.35,
+	Context:             2,
+	Topic:               3,
+	HalfLifeDays:        180,
+	Floor:               0.25,
 	MaxTerms:            25,
 	MinDF:               2,
 	MaxDFShare:          0.02,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/related"
 )
 
 // Benchmarks over a real index: build one with the README's run command,
@@ -137,5 +138,60 @@ func BenchmarkKeyword(b *testing.B) {
 			reqs[i] = Request{Q: q, Facets: 10, Highlight: true}
 		}
 		latencies(b, e, reqs)
+	})
+}
+
+// BenchmarkRelated times related lists of 5: by id for events drawn at
+// random, and for drafts of about 1,000 characters made of several events'
+// texts.
+func BenchmarkRelated(b *testing.B) {
+	e, names := openBench(b)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(9, 9))
+	var events []Hit
+	for _, nm := range names.All(FieldTopic)[:400] {
+		res, err := e.Search(ctx, Request{Topics: []string{nm.Value}, Size: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = append(events, res.Hits...)
+	}
+	for _, nm := range names.All(FieldContext)[:400] {
+		res, err := e.Search(ctx, Request{Contexts: []string{nm.Value}, Size: 5})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = append(events, res.Hits...)
+	}
+	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+	run := func(b *testing.B, req func(i int) related.Request) {
+		var lat []time.Duration
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r := req(i)
+			t0 := time.Now()
+			if _, err := e.Related(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		b.StopTimer()
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	b.Run("by-id", func(b *testing.B) {
+		run(b, func(i int) related.Request { return related.Request{ID: events[i%len(events)].ID, Size: 5} })
+	})
+	b.Run("draft-1000", func(b *testing.B) {
+		drafts := make([]related.Draft, 500)
+		for i := range drafts {
+			var text strings.Builder
+			for j := i; text.Len() < 1000; j++ {
+				text.WriteString(events[j%len(events)].Text + " ")
+			}
+			drafts[i] = related.Draft{Text: text.String()[:1000], Date: events[i%len(events)].Date}
+		}
+		run(b, func(i int) related.Request { return related.Request{Draft: &drafts[i%len(drafts)], Size: 5} })
 	})
 }

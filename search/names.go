@@ -134,6 +134,22 @@ func (n *Names) canonical(kind string, values []string) []string {
 	return out
 }
 
+// All returns the names of a kind (topic, category or context), most used
+// first.
+func (n *Names) All(kind string) []Name {
+	var out []Name
+	for _, nm := range n.byKind[kind] {
+		out = append(out, *nm)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out
+}
+
 // DateRange returns the first and last event dates.
 func (n *Names) DateRange() (time.Time, time.Time) {
 	if n == nil {

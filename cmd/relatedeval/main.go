@@ -1,0 +1,275 @@
+// Relatedeval scores related-event lists on a real index, for newsdesk's
+// ranking and for a plain text-only more-like-this baseline, side by side.
+//
+// Usage:
+//
+//	relatedeval -index DIR [-n 300] [-seed 1] [-gold PAGE.md]
+//
+// The measure, story precision@5: sample events that belong to a story (a
+// topic that at least 5 events share); hide each one's topic and context
+// and ask for the related list of its text and date alone; count the
+// share of the top 5 that belong to its story (same topic, or the topic
+// among their context tags). Hiding the tags keeps the measure from
+// rewarding a ranking for echoing them; a second row gives the tags back,
+// as the event page does. It also reports how many distinct days the top
+// 5 span, and how far in time they are from the source.
+//
+// With -gold, it also prints the related list of the event page's event
+// next to the page's own Related list, and how many of those it found.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/related"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "relatedeval:", err)
+		os.Exit(1)
+	}
+}
+
+// config is one ranking to score.
+type config struct {
+	name     string
+	weights  related.Weights
+	withTags bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("relatedeval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dirFlag := fs.String("index", "", "index `directory` (built by indexer build); required")
+	n := fs.Int("n", 300, "events to sample")
+	seed := fs.Uint64("seed", 1, "sampling seed")
+	gold := fs.String("gold", "", "an event page (Markdown) whose Related list to compare with")
+	w := related.DefaultWeights
+	fs.Float64Var(&w.Text, "text-weight", w.Text, "tuning: text similarity weight")
+	fs.Float64Var(&w.Context, "context-weight", w.Context, "tuning: shared context tag weight")
+	fs.Float64Var(&w.Topic, "topic-weight", w.Topic, "tuning: same topic weight")
+	fs.Float64Var(&w.HalfLifeDays, "half-life", w.HalfLifeDays, "tuning: date decay half-life, days")
+	fs.Float64Var(&w.Floor, "floor", w.Floor, "tuning: date factor floor")
+	fs.Float64Var(&w.MaxDFShare, "max-df", w.MaxDFShare, "tuning: most events a word may appear in, as a share")
+	fs.IntVar(&w.MaxTerms, "max-terms", w.MaxTerms, "tuning: most words searched for")
+	fs.IntVar(&w.Candidates, "candidates", w.Candidates, "tuning: candidates re-ranked")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dirFlag == "" || *n < 1 {
+		return errors.New("need -index DIR and -n ≥ 1")
+	}
+	dir, err := index.NewDir(*dirFlag)
+	if err != nil {
+		return err
+	}
+	m := mappings.New()
+	idx, err := dir.OpenServing(m)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	if err := idx.Compact(ctx); err != nil {
+		return err
+	}
+	e, err := search.New(ctx, idx, m)
+	if err != nil {
+		return err
+	}
+	sample, err := sampleStories(ctx, e, *n, *seed)
+	if err != nil {
+		return err
+	}
+	configs := []config{
+		{"text-only more-like-this (baseline)", related.TextOnly, false},
+		{"newsdesk ranking", w, false},
+		{"newsdesk ranking, tags given", w, true},
+	}
+	fmt.Fprintf(stdout, "%d events sampled from stories of 5 or more events (seed %d); top 5 of each list\n\n", len(sample), *seed)
+	fmt.Fprintf(stdout, "%-40s %12s %12s %14s %10s\n", "ranking", "story P@5", "lists ≥3/5", "distinct days", "median Δ")
+	for _, c := range configs {
+		s, err := score(ctx, e, sample, c)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%-40s %12.3f %12.3f %14.2f %9.0fd\n", c.name, s.precision, s.atLeast3, s.days, s.medianDays)
+	}
+	if *gold != "" {
+		return compareGold(ctx, e, *gold, w, stdout)
+	}
+	return nil
+}
+
+// sampleStories draws events of stories (topics at least 5 events share):
+// a story at random, then one of its events at random, so that a few
+// stories with thousands of events do not make up the sample.
+func sampleStories(ctx context.Context, e *search.Engine, n int, seed uint64) ([]newsdesk.Event, error) {
+	var topics []string
+	for _, nm := range e.Names().All(search.FieldTopic) {
+		if nm.Count >= 5 {
+			topics = append(topics, nm.Value)
+		}
+	}
+	sort.Strings(topics)
+	if len(topics) == 0 {
+		return nil, errors.New("the index has no topic shared by 5 events")
+	}
+	rng := rand.New(rand.NewPCG(seed, 5))
+	seen := map[string]bool{}
+	var out []newsdesk.Event
+	for tries := 0; len(out) < n && tries < 20*n; tries++ {
+		topic := topics[rng.IntN(len(topics))]
+		res, err := e.Search(ctx, search.Request{Topics: []string{topic}, Size: 100})
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Hits) == 0 {
+			continue
+		}
+		h := res.Hits[rng.IntN(len(res.Hits))]
+		if seen[h.ID] {
+			continue
+		}
+		seen[h.ID] = true
+		out = append(out, h.Event)
+	}
+	return out, nil
+}
+
+type scores struct {
+	precision, atLeast3, days, medianDays float64
+}
+
+func score(ctx context.Context, e *search.Engine, sample []newsdesk.Event, c config) (scores, error) {
+	var s scores
+	var gaps []float64
+	for _, ev := range sample {
+		d := &related.Draft{ID: ev.ID, Text: ev.Text, Date: ev.Date}
+		if c.withTags {
+			d.Topic, d.Context = ev.Topic, ev.Context
+		}
+		w := c.weights
+		items, err := e.Related(ctx, related.Request{Draft: d, Size: 5, Weights: &w})
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", ev.ID, err)
+		}
+		hits := 0
+		days := map[string]bool{}
+		for _, it := range items {
+			if it.Topic == ev.Topic || contains(it.Context, ev.Topic) {
+				hits++
+			}
+			days[it.Date] = true
+			gaps = append(gaps, math.Abs(float64(it.DaysApart)))
+		}
+		s.precision += float64(hits) / 5
+		if hits >= 3 {
+			s.atLeast3++
+		}
+		s.days += float64(len(days))
+	}
+	k := float64(len(sample))
+	s.precision, s.atLeast3, s.days = s.precision/k, s.atLeast3/k, s.days/k
+	if len(gaps) > 0 {
+		sort.Float64s(gaps)
+		s.medianDays = gaps[len(gaps)/2]
+	}
+	return s, nil
+}
+
+var goldLink = regexp.MustCompile(`^\d+\.\s+\[(.*?)\]\(/news/(\d{4})/(\d{2})/(\d{2})/([a-z0-9-]+)\.md\)`)
+
+// compareGold prints the page's event's related list beside the page's own.
+func compareGold(ctx context.Context, e *search.Engine, path string, w related.Weights, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var (
+		date, text string
+		golds      []string // date/slug of each Related link
+		inRelated  bool
+	)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "### ["):
+			date = strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(line, "]", 2)[0], "### ["), "]")
+		case strings.HasPrefix(line, "# ") && text == "":
+			text = strings.TrimSpace(line[2:])
+		case strings.HasPrefix(line, "### Related"):
+			inRelated = true
+		case strings.HasPrefix(line, "### "):
+			inRelated = false
+		case inRelated:
+			if m := goldLink.FindStringSubmatch(line); m != nil {
+				golds = append(golds, m[2]+"-"+m[3]+"-"+m[4]+"/"+m[5])
+			}
+		}
+	}
+	id := newsdesk.NewID(date, text)
+	items, err := e.Related(ctx, related.Request{ID: id, Size: 5, Weights: &w})
+	if err != nil {
+		return fmt.Errorf("related of %s: %w", id, err)
+	}
+	// The site's slugs run past the ids' 128 characters: compare prefixes.
+	same := func(itemID, gold string) bool {
+		return strings.HasPrefix(gold, itemID) || strings.HasPrefix(itemID, gold)
+	}
+	found := 0
+	fmt.Fprintf(stdout, "\n%s\n\nnewsdesk top 5:\n", id)
+	for i, it := range items {
+		mark := " "
+		for _, g := range golds {
+			if same(it.ID, g) {
+				mark = "*"
+				found++
+			}
+		}
+		fmt.Fprintf(stdout, "%s %d. %s %s\n     %s\n", mark, i+1, it.Date, clip(it.Text, 110), it.Reason)
+	}
+	fmt.Fprintf(stdout, "\nthe page's Related list (%d of %d in newsdesk's top 5, marked *):\n", found, len(golds))
+	for i, g := range golds {
+		fmt.Fprintf(stdout, "  %d. %s\n", i+1, clip(g, 120))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
