@@ -47,6 +47,9 @@ type source struct {
 	text    string
 }
 
+// minMaxDF is the least document frequency MaxDFShare allows.
+const minMaxDF = 50
+
 // term is a word of the source chosen for the search.
 type term struct {
 	stem    string
@@ -208,7 +211,8 @@ func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, err
 		return nil, err
 	}
 	defer reader.Close()
-	maxDF := w.MaxDFShare * rk.docs
+	// A share alone would leave a small index no word at all.
+	maxDF := max(w.MaxDFShare*rk.docs, minMaxDF)
 	out := make([]term, 0, len(tf))
 	for s, n := range tf {
 		tfr, err := reader.TermFieldReader(ctx, []byte(s), newsdesk.FieldText, false, false, false)

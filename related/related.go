@@ -45,7 +45,8 @@ type Weights struct {
 	// MaxTerms is the most words searched for.
 	MaxTerms int `json:"max_terms"`
 	// MinDF and MaxDFShare bound the events a word may appear in to be
-	// searched for: at least MinDF, at most MaxDFShare of all events.
+	// searched for: at least MinDF, at most MaxDFShare of all events (or
+	// 50 events, whichever is more).
 	MinDF      int     `json:"min_df"`
 	MaxDFShare float64 `json:"max_df_share"`
 	// DuplicateSimilarity is the share of words two texts have in common

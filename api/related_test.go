@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+const astana = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
+
+func TestRelatedByID(t *testing.T) {
+	s := newServer(Config{})
+	code, body, _ := get(t, s, "/v1/events/"+astana+"/related?size=3")
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, body)
+	}
+	items := body["related"].([]any)
+	if len(items) != 3 || body["id"] != astana {
+		t.Fatalf("answer %v", body)
+	}
+	first := items[0].(map[string]any)
+	for _, k := range []string{"id", "date", "text", "topic", "context", "reason", "score", "shared_context", "days_apart"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("item lacks %q: %v", k, first)
+		}
+	}
+	for _, it := range items {
+		if it.(map[string]any)["id"] == astana {
+			t.Error("the event is in its own related list")
+		}
+	}
+	if r := first["reason"].(string); !strings.Contains(r, "Syrian peace process") {
+		t.Errorf("reason %q does not name the shared story", r)
+	}
+	code, body, _ = get(t, s, "/v1/events/"+astana+"/related?direction=after&context_weight=3&half_life_days=30")
+	if code != http.StatusOK {
+		t.Fatalf("with weights: status %d: %v", code, body)
+	}
+	for _, it := range body["related"].([]any) {
+		if it.(map[string]any)["days_apart"].(float64) < 0 {
+			t.Errorf("direction=after gave an earlier event: %v", it)
+		}
+	}
+}
+
+func TestRelatedByID_Errors(t *testing.T) {
+	s := newServer(Config{})
+	tests := []struct {
+		target string
+		status int
+		param  string
+	}{
+		{"/v1/events/2017-01-23/no-such-event/related", http.StatusNotFound, "id"},
+		{"/v1/events/" + astana + "/related?size=0", http.StatusBadRequest, "size"},
+		{"/v1/events/" + astana + "/related?size=51", http.StatusBadRequest, "size"},
+		{"/v1/events/" + astana + "/related?direction=up", http.StatusBadRequest, "direction"},
+		{"/v1/events/" + astana + "/related?from=2017-99-01", http.StatusBadRequest, "from"},
+		{"/v1/events/" + astana + "/related?text_weight=heavy", http.StatusBadRequest, "text_weight"},
+		{"/v1/events/" + astana + "/related?date_floor=2", http.StatusBadRequest, "weights"},
+		{"/v1/events/" + astana + "/related?q=x", http.StatusBadRequest, "q"},
+	}
+	for _, tc := range tests {
+		code, body, _ := get(t, s, tc.target)
+		e, _ := body["error"].(map[string]any)
+		if code != tc.status || e["param"] != tc.param {
+			t.Errorf("%s: %d %v, want %d for %q", tc.target, code, body, tc.status, tc.param)
+		}
+	}
+}
+
+func post(t *testing.T, s http.Handler, body, contentType string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/v1/related", strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("POST %s: %d, not JSON: %s", body, rec.Code, rec.Body.String())
+	}
+	return rec.Code, out
+}
+
+func TestRelatedDraft(t *testing.T) {
+	s := newServer(Config{})
+	code, body := post(t, s, `{"text": "Ceasefire talks in Astana between the Syrian opposition and the government", "date": "2017-01-25", "context": ["Astana"], "size": 2}`, "application/json")
+	if code != http.StatusOK || len(body["related"].([]any)) != 2 {
+		t.Fatalf("draft: %d %v", code, body)
+	}
+	first := body["related"].([]any)[0].(map[string]any)
+	if !strings.Contains(first["text"].(string), "Astana") {
+		t.Errorf("first related of an Astana draft: %v", first)
+	}
+	tests := []struct {
+		name, body, contentType string
+		status                  int
+		param                   string
+	}{
+		{"empty body", "", "application/json", http.StatusBadRequest, "text"},
+		{"empty draft", `{}`, "application/json", http.StatusBadRequest, "text"},
+		{"blank text", `{"text": "   "}`, "application/json", http.StatusBadRequest, "text"},
+		{"not JSON", `text=hello`, "application/json", http.StatusBadRequest, ""},
+		{"unknown field", `{"text": "x", "colour": "red"}`, "application/json", http.StatusBadRequest, ""},
+		{"two values", `{"text": "x"} {"text": "y"}`, "application/json", http.StatusBadRequest, ""},
+		{"bad date", `{"text": "x", "date": "tomorrow"}`, "application/json", http.StatusBadRequest, "date"},
+		{"bad from", `{"text": "x", "from": "2017"}`, "application/json", http.StatusBadRequest, "from"},
+		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
+		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights"},
+		{"wrong content type", `{"text": "x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
+		{"too large", `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := post(t, s, tc.body, tc.contentType)
+			e, _ := body["error"].(map[string]any)
+			if code != tc.status || e == nil || (tc.param != "" && e["param"] != tc.param) || e["message"] == "" {
+				t.Errorf("%d %v, want %d for %q", code, body, tc.status, tc.param)
+			}
+		})
+	}
+}

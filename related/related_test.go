@@ -1,0 +1,233 @@
+package related
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+const sourceID = "2019-05-10/dock-workers-in-port-elba-begin-a-strike-over-pay-halting-container-traffic-at-the-harbour"
+
+var ranker *Ranker
+
+func TestMain(m *testing.M) {
+	code, err := func() (int, error) {
+		tmp, err := os.MkdirTemp("", "related-test-")
+		if err != nil {
+			return 1, err
+		}
+		defer os.RemoveAll(tmp)
+		dir, err := index.NewDir(tmp)
+		if err != nil {
+			return 1, err
+		}
+		if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
+			return 1, err
+		}
+		idx, err := dir.OpenServing(mappings.New())
+		if err != nil {
+			return 1, err
+		}
+		defer idx.Close()
+		if err := idx.Compact(context.Background()); err != nil {
+			return 1, err
+		}
+		cols, err := idx.LoadColumns(context.Background())
+		if err != nil {
+			return 1, err
+		}
+		ranker = New(idx, cols, mappings.New())
+		return m.Run(), nil
+	}()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "related tests:", err)
+	}
+	os.Exit(code)
+}
+
+func related(t *testing.T, r Request) []Item {
+	t.Helper()
+	items, err := ranker.Related(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func ids(items []Item) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+func TestRelated_SelfAndDuplicates(t *testing.T) {
+	items := related(t, Request{ID: sourceID, Size: 10})
+	got := ids(items)
+	if slices.Contains(got, sourceID) {
+		t.Error("the source is in its own related list")
+	}
+	for _, id := range got {
+		if strings.HasPrefix(id, "2019-05-10/") {
+			t.Errorf("the wire copy of the source was not collapsed: %s", id)
+		}
+	}
+	talks := 0
+	for _, id := range got {
+		if strings.HasPrefix(id, "2019-05-15/union-leaders") || strings.HasPrefix(id, "2019-05-16/union-leaders") {
+			talks++
+		}
+	}
+	if talks != 1 {
+		t.Errorf("the event filed twice appears %d times, want once: %v", talks, got)
+	}
+	for _, id := range got {
+		if strings.Contains(id, "mozambique") || strings.Contains(id, "brexit") {
+			t.Errorf("unrelated event listed: %s", id)
+		}
+	}
+}
+
+func TestRelated_Variety(t *testing.T) {
+	items := related(t, Request{ID: sourceID, Size: 5})
+	perDay := map[string]int{}
+	for _, it := range items {
+		perDay[it.Date]++
+	}
+	if perDay["2019-05-13"] > DefaultWeights.MaxPerDay {
+		t.Errorf("%d items of 2019-05-13 in the top 5, at most %d wanted: %v", perDay["2019-05-13"], DefaultWeights.MaxPerDay, ids(items))
+	}
+	// With nothing else left, the held-back items of a day fill the list.
+	all := related(t, Request{ID: sourceID, Size: 20})
+	if n := len(all); n != 8 {
+		t.Errorf("size 20 gave %d items, want every related event but the duplicates (8)", n)
+	}
+}
+
+func TestRelated_Reasons(t *testing.T) {
+	items := related(t, Request{ID: sourceID, Size: 10})
+	var third *Item
+	for i := range items {
+		if strings.HasPrefix(items[i].ID, "2019-05-12/") {
+			third = &items[i]
+		}
+	}
+	if third == nil {
+		t.Fatalf("2019-05-12 missing from %v", ids(items))
+	}
+	if !third.SameTopic || !slices.Equal(third.SharedContext, []string{"Harbour strike", "Port Elba"}) || third.DaysApart != 2 {
+		t.Errorf("reason parts = %+v", third)
+	}
+	for _, want := range []string{"Same story (Harbour strike)", "shares Harbour strike, Port Elba", "2 days after"} {
+		if !strings.Contains(third.Reason, want) {
+			t.Errorf("reason %q lacks %q", third.Reason, want)
+		}
+	}
+	// The 2015 strike shares no tag but words, years apart: the date factor
+	// lowers it but does not hide it.
+	var old *Item
+	for i := range items {
+		if strings.HasPrefix(items[i].ID, "2015-03-01/") {
+			old = &items[i]
+		}
+	}
+	if old == nil || !strings.Contains(old.Reason, "4 years before") || !strings.Contains(old.Reason, "also mentions") {
+		t.Errorf("the old strike: %+v", old)
+	}
+}
+
+func TestRelated_DirectionAndDates(t *testing.T) {
+	for _, it := range related(t, Request{ID: sourceID, Size: 10, Direction: Before}) {
+		if it.DaysApart > 0 {
+			t.Errorf("direction=before listed %s, %d days after", it.ID, it.DaysApart)
+		}
+	}
+	after := related(t, Request{ID: sourceID, Size: 10, Direction: After})
+	if len(after) == 0 {
+		t.Fatal("direction=after found nothing")
+	}
+	for _, it := range after {
+		if it.DaysApart < 0 {
+			t.Errorf("direction=after listed %s, %d days before", it.ID, it.DaysApart)
+		}
+	}
+	from := time.Date(2019, 5, 14, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2019, 5, 16, 0, 0, 0, 0, time.UTC)
+	for _, it := range related(t, Request{ID: sourceID, Size: 10, From: from, To: to}) {
+		if it.Date < "2019-05-14" || it.Date > "2019-05-16" {
+			t.Errorf("from/to listed %s", it.ID)
+		}
+	}
+}
+
+func TestRelated_Draft(t *testing.T) {
+	items := related(t, Request{Draft: &Draft{Text: "Talks to end the Port Elba dock strike resume", Date: "2019-05-18"}, Size: 3})
+	if len(items) != 3 || !strings.Contains(items[0].Text, "strike") {
+		t.Errorf("draft related = %v", ids(items))
+	}
+	// A draft's own id is left out.
+	self := "2019-05-20/the-dock-strike-in-port-elba-ends-after-workers-accept-a-pay-rise"
+	for _, it := range related(t, Request{Draft: &Draft{ID: self, Text: "The dock strike in Port Elba ends after workers accept a pay rise."}, Size: 10}) {
+		if it.ID == self {
+			t.Error("the draft's own id is listed")
+		}
+	}
+}
+
+func TestRelated_BadRequests(t *testing.T) {
+	bad := &Weights{Text: -1}
+	tests := []struct {
+		name  string
+		r     Request
+		param string
+	}{
+		{"size too big", Request{ID: sourceID, Size: MaxSize + 1}, "size"},
+		{"negative size", Request{ID: sourceID, Size: -1}, "size"},
+		{"direction", Request{ID: sourceID, Direction: "sideways"}, "direction"},
+		{"weights", Request{ID: sourceID, Weights: bad}, "weights"},
+		{"empty draft", Request{Draft: &Draft{Text: "  "}}, "text"},
+		{"no draft", Request{}, "text"},
+		{"huge draft", Request{Draft: &Draft{Text: strings.Repeat("a ", MaxDraftText)}}, "text"},
+		{"draft date", Request{Draft: &Draft{Text: "strike", Date: "May 2019"}}, "date"},
+		{"direction without a date", Request{Draft: &Draft{Text: "strike"}, Direction: After}, "direction"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ranker.Related(context.Background(), tc.r)
+			var ie *InvalidError
+			if !errors.As(err, &ie) || ie.Param != tc.param {
+				t.Errorf("Related = %v, want an InvalidError for %q", err, tc.param)
+			}
+		})
+	}
+	if _, err := ranker.Related(context.Background(), Request{ID: "2019-05-10/nope"}); !errors.Is(err, newsdesk.ErrNotFound) {
+		t.Errorf("unknown id: %v, want ErrNotFound", err)
+	}
+}
+
+func TestWeights_DateFactor(t *testing.T) {
+	w := DefaultWeights
+	if f := w.dateFactor(100, 100); f != 1 {
+		t.Errorf("same day: %v, want 1", f)
+	}
+	if f := w.dateFactor(100, 100+int32(w.HalfLifeDays)); f < w.Floor+(1-w.Floor)/2-1e-9 || f > w.Floor+(1-w.Floor)/2+1e-9 {
+		t.Errorf("one half-life: %v", f)
+	}
+	if f := w.dateFactor(0, 100000); f < w.Floor || f > w.Floor+0.001 {
+		t.Errorf("far apart: %v, want about the floor %v", f, w.Floor)
+	}
+	if f := w.dateFactor(index.NoDay, 5); f != 1 {
+		t.Errorf("unknown sourceID date: %v, want 1", f)
+	}
+}
