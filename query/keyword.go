@@ -107,7 +107,7 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 			must = append(must, q)
 		}
 	}
-	filters := filterQueries(p)
+	filters := filterQueries(p, len(must)+len(should) > 0)
 	if len(must) == 0 && len(should) == 0 && len(filters) == 0 {
 		if len(p.Query.Clauses) == 0 {
 			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
@@ -194,21 +194,27 @@ func fieldIndexName(field string) string {
 	return newsdesk.FieldContext
 }
 
-func exact(field, value string) bquery.Query {
+func exact(field, value string) *bquery.TermQuery {
 	q := bleve.NewTermQuery(value)
 	q.SetField(field)
 	return q
 }
 
 // filterQueries returns the date range (first, when there is one) and the
-// exact-value filters of p.
-func filterQueries(p Params) []bquery.Query {
+// exact-value filters of p. When the query has words to score, the filters
+// get boost 0: a filter selects and must not change the ranking (a filter
+// alone keeps its boost, as Bleve cannot normalise a query of weight 0).
+func filterQueries(p Params, scored bool) []bquery.Query {
 	var out []bquery.Query
 	switch {
 	case p.DateFilter != nil:
 		out = append(out, p.DateFilter)
 	case !p.From.IsZero() || !p.To.IsZero():
-		out = append(out, DateRange(p.From, p.To))
+		q := DateRange(p.From, p.To)
+		if !scored {
+			q.SetBoost(1)
+		}
+		out = append(out, q)
 	}
 	for _, f := range []struct {
 		field  string
@@ -219,7 +225,11 @@ func filterQueries(p Params) []bquery.Query {
 		}
 		any := make([]bquery.Query, 0, len(f.values))
 		for _, v := range f.values {
-			any = append(any, exact(f.field, v))
+			q := exact(f.field, v)
+			if scored {
+				q.SetBoost(0)
+			}
+			any = append(any, q)
 		}
 		if len(any) == 1 {
 			out = append(out, any[0])
@@ -241,7 +251,7 @@ var (
 // range over the exact dates: correct for any index, but it opens one
 // posting list per day of the range, so the search engine uses its own
 // date bitmaps instead (Params.DateFilter).
-func DateRange(from, to time.Time) bquery.Query {
+func DateRange(from, to time.Time) *bquery.TermRangeQuery {
 	if from.IsZero() || from.Before(FirstDay) {
 		from = FirstDay
 	}
@@ -251,6 +261,7 @@ func DateRange(from, to time.Time) bquery.Query {
 	yes := true
 	q := bleve.NewTermRangeInclusiveQuery(from.Format(newsdesk.DateLayout), to.Format(newsdesk.DateLayout), &yes, &yes)
 	q.SetField(newsdesk.FieldDate)
+	q.SetBoost(0) // a filter selects; it must not change the ranking
 	return q
 }
 

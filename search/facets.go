@@ -7,8 +7,6 @@ import (
 	"sort"
 	"sync"
 
-	bquery "github.com/blevesearch/bleve/v2/search/query"
-
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/query"
 )
@@ -38,9 +36,9 @@ type counters struct {
 
 var counterPool sync.Pool
 
-// facets counts the events q matches by category, topic, context and date
+// facets counts the events visit visits by category, topic, context and date
 // bucket, reading the values from the engine's columns.
-func (e *Engine) facets(ctx context.Context, q bquery.Query, topN int, h *query.Histogram) (*Facets, error) {
+func (e *Engine) facets(ctx context.Context, visit func(context.Context, func(uint64)) error, topN int, h *query.Histogram) (*Facets, error) {
 	c := e.cols
 	cs, _ := counterPool.Get().(*counters)
 	if cs == nil || len(cs.cat) != len(c.Categories) || len(cs.topic) != len(c.Topics) || len(cs.ctx) != len(c.Contexts) {
@@ -60,7 +58,7 @@ func (e *Engine) facets(ctx context.Context, q bquery.Query, topN int, h *query.
 		cs.days = slices.Grow(cs.days[:0], len(starts))[:len(starts)]
 		clear(cs.days)
 	}
-	_, err := e.idx.VisitMatches(ctx, q, func(n uint64) {
+	err := visit(ctx, func(n uint64) {
 		if n >= uint64(len(c.Day)) {
 			return
 		}

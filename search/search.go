@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 
 	"github.com/newsdesk/newsdesk"
@@ -101,6 +100,8 @@ type Engine struct {
 	cols    *index.Columns
 	names   *Names
 	related *related.Ranker
+	ids     valueIDs
+	noFast  bool // tests: always go through Bleve
 }
 
 // New loads what an engine needs of idx (its columns and names: about
@@ -111,7 +112,7 @@ func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, err
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols), related: related.New(idx, cols, an)}, nil
+	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols), related: related.New(idx, cols, an), ids: newValueIDs(cols)}, nil
 }
 
 // Names returns the topic, category and context names of the index.
@@ -154,7 +155,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
-	res, req, err := e.run(ctx, p)
+	res, err := e.run(ctx, p)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 		return out, nil
@@ -162,59 +163,85 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Total < FewResults && len(p.Query.Words()) > 0 {
+	if res.total < FewResults && len(p.Query.Words()) > 0 {
 		// Few events have every word as typed: correct words the index
 		// does not know, then, if still nothing, accept any word.
 		if fixed, corr, err := e.correct(ctx, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
-			if res2, req2, err := e.run(ctx, fixed); err != nil {
+			if res2, err := e.run(ctx, fixed); err != nil {
 				return nil, err
-			} else if res2.Total > res.Total {
-				res, req, p, out.Corrections = res2, req2, fixed, corr
+			} else if res2.total > res.total {
+				res, p, out.Corrections = res2, fixed, corr
 			}
 		}
-		if res.Total == 0 && len(p.Query.Clauses) > 1 {
+		if res.total == 0 && len(p.Query.Clauses) > 1 {
 			relaxed := p
 			relaxed.AnyWord = true
-			if res2, req2, err := e.run(ctx, relaxed); err != nil {
+			if res2, err := e.run(ctx, relaxed); err != nil {
 				return nil, err
-			} else if res2.Total > 0 {
-				res, req, p, out.Relaxed = res2, req2, relaxed, true
+			} else if res2.total > 0 {
+				res, p, out.Relaxed = res2, relaxed, true
 			}
 		}
 	}
-	out.Total = res.Total
-	out.Hits = make([]Hit, 0, len(res.Hits))
-	var hl *highlighter
+	out.Total = res.total
+	out.Hits = res.hits
 	if r.Highlight {
-		hl = newHighlighter(e.an, p)
-	}
-	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, hit(h, hl))
+		hl := newHighlighter(e.an, p)
+		for i := range out.Hits {
+			out.Hits[i].highlight(hl)
+		}
 	}
 	if r.Facets > 0 {
-		if out.Facets, err = e.facets(ctx, req.Query, r.Facets, e.histogram(r)); err != nil {
+		if out.Facets, err = e.facets(ctx, res.visit, r.Facets, e.histogram(r)); err != nil {
 			return nil, err
 		}
 	}
-	if n := len(res.Hits); n > 0 && n == p.Size && (len(p.After) > 0 || uint64(p.Offset+n) < res.Total) {
-		out.NextCursor = encodeCursor(p.Sort, res.Hits[n-1], p.Offset+n)
+	if n := len(res.hits); n > 0 && n == p.Size && (len(p.After) > 0 || uint64(p.Offset+n) < res.total) {
+		out.NextCursor = encodeCursor(p.Sort, res.lastSort, p.Offset+n)
 	}
 	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return out, nil
 }
 
-func (e *Engine) run(ctx context.Context, p query.Params) (*bleve.SearchResult, *bleve.SearchRequest, error) {
+// found is what one run of a search found.
+type found struct {
+	total    uint64
+	hits     []Hit    // the page, without highlights
+	lastSort []string // sort values of the page's last hit, for search-after cursors
+	// visit calls fn with the number of every matching event, for facets.
+	visit func(ctx context.Context, fn func(doc uint64)) error
+}
+
+// run runs p once: by the engine's own conjunction when p is plain words
+// (see fast.go), else through Bleve.
+func (e *Engine) run(ctx context.Context, p query.Params) (*found, error) {
+	if !e.noFast {
+		if f, ok, err := e.runFast(ctx, p); ok || err != nil {
+			return f, err
+		}
+	}
 	req, err := query.Keyword(e.an, p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res, err := e.idx.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("search: %w", err)
+		return nil, fmt.Errorf("search: %w", err)
 	}
-	return res, req, nil
+	f := &found{total: res.Total, hits: make([]Hit, 0, len(res.Hits)),
+		visit: func(ctx context.Context, fn func(uint64)) error {
+			_, err := e.idx.VisitMatches(ctx, req.Query, fn)
+			return err
+		}}
+	for _, h := range res.Hits {
+		f.hits = append(f.hits, hit(h))
+	}
+	if n := len(res.Hits); n > 0 {
+		f.lastSort = res.Hits[n-1].Sort
+	}
+	return f, nil
 }
 
 // params validates r and turns it into query parameters.
@@ -280,7 +307,7 @@ func invalid(param, format string, args ...any) error {
 	return &query.InvalidError{Param: param, Msg: fmt.Sprintf(format, args...)}
 }
 
-func hit(h *bsearch.DocumentMatch, hl *highlighter) Hit {
+func hit(h *bsearch.DocumentMatch) Hit {
 	out := Hit{Event: newsdesk.Event{ID: h.ID}, Score: h.Score}
 	str := func(name string) string { s, _ := h.Fields[name].(string); return s }
 	out.Topic, out.Category = str(newsdesk.FieldTopic), str(newsdesk.FieldCategory)
@@ -314,17 +341,20 @@ func hit(h *bsearch.DocumentMatch, hl *highlighter) Hit {
 	if out.Sources == nil {
 		out.Sources = []newsdesk.Source{}
 	}
-	if hl != nil {
-		for field, text := range map[string]string{newsdesk.FieldText: out.Text, newsdesk.FieldTopic: out.Topic} {
-			if frags := hl.fragments(text); frags != nil {
-				if out.Highlights == nil {
-					out.Highlights = map[string][]string{}
-				}
-				out.Highlights[field] = frags
+	return out
+}
+
+// highlight sets h's highlights: fragments of its text and topic with the
+// words hl matches marked.
+func (h *Hit) highlight(hl *highlighter) {
+	for field, text := range map[string]string{newsdesk.FieldText: h.Text, newsdesk.FieldTopic: h.Topic} {
+		if frags := hl.fragments(text); frags != nil {
+			if h.Highlights == nil {
+				h.Highlights = map[string][]string{}
 			}
+			h.Highlights[field] = frags
 		}
 	}
-	return out
 }
 
 // MaxRelevanceOffset is how deep a cursor follows relevance order. Date
@@ -341,7 +371,7 @@ type cursor struct {
 	Offset int        `json:"o,omitempty"`
 }
 
-func encodeCursor(s query.Sort, last *bsearch.DocumentMatch, next int) string {
+func encodeCursor(s query.Sort, lastSort []string, next int) string {
 	c := cursor{Sort: s}
 	if s == query.SortRelevance {
 		if next > MaxRelevanceOffset {
@@ -349,7 +379,7 @@ func encodeCursor(s query.Sort, last *bsearch.DocumentMatch, next int) string {
 		}
 		c.Offset = next
 	} else {
-		c.After = last.Sort
+		c.After = lastSort
 	}
 	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)

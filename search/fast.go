@@ -1,0 +1,465 @@
+package search
+
+import (
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/query"
+)
+
+// The fast path answers the commonest search, a few plain words ranked by
+// relevance, without Bleve's searcher stack: it walks the words' posting
+// lists itself (rarest first, skipping ahead in the others), checks the
+// filters against the columns, and scores with Bleve's own BM25 formula,
+// so that it ranks exactly as the Bleve path would. Bleve spends most of a
+// search on per-match bookkeeping (a pooled match object, a scorer and a
+// collector per hit); on the 114k corpus the fast path is about 2.5x
+// faster for the large result sets that make the slowest 1% of queries.
+// Phrases, prefixes, exclusions, exact-field terms, any-word matching and
+// date sorts go through Bleve.
+
+// maxFastTerms bounds the words of a fast-path query.
+const maxFastTerms = 16
+
+// fastPlan is a query the fast path can answer.
+type fastPlan struct {
+	tokens  []string   // every token, for "every word must match"
+	clauses [][]string // the tokens of each word, for "any word may match"
+	any     bool
+	accept  func(doc uint64) bool // the filters; nil when there are none
+	// days, when set, limits events to days lo..hi: the walk skips to the
+	// next event in range (events are numbered about in date order, as
+	// the corpus is indexed, so the range is close to one run of numbers).
+	days   bool
+	lo, hi int32
+}
+
+// fastPlanFor returns the fast-path plan of p, if it has one.
+func (e *Engine) fastPlanFor(p query.Params) (*fastPlan, bool) {
+	if len(p.After) > 0 || p.Sort != query.SortRelevance {
+		return nil, false
+	}
+	plan := &fastPlan{any: p.AnyWord}
+	for _, c := range p.Query.Clauses {
+		if c.Kind != query.Word || c.Negated {
+			return nil, false
+		}
+		toks, err := query.Tokens(e.an, c.Text)
+		if err != nil {
+			return nil, false
+		}
+		plan.tokens = append(plan.tokens, toks...)
+		if len(toks) > 0 {
+			plan.clauses = append(plan.clauses, toks)
+		}
+	}
+	if len(plan.tokens) == 0 || len(plan.tokens) > maxFastTerms {
+		return nil, false
+	}
+	plan.accept = e.filterFunc(p)
+	if !p.From.IsZero() || !p.To.IsZero() {
+		plan.days, plan.lo, plan.hi = true, index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
+		if !p.From.IsZero() {
+			plan.lo = index.DayNumber(p.From)
+		}
+		if !p.To.IsZero() {
+			plan.hi = index.DayNumber(p.To)
+		}
+	}
+	return plan, true
+}
+
+// filterFunc returns a check of p's date and exact-value filters against
+// the columns, or nil when p has none.
+func (e *Engine) filterFunc(p query.Params) func(uint64) bool {
+	c := e.cols
+	var checks []func(uint64) bool
+	if !p.From.IsZero() || !p.To.IsZero() {
+		lo, hi := index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
+		if !p.From.IsZero() {
+			lo = index.DayNumber(p.From)
+		}
+		if !p.To.IsZero() {
+			hi = index.DayNumber(p.To)
+		}
+		checks = append(checks, func(n uint64) bool { return c.Day[n] >= lo && c.Day[n] <= hi })
+	}
+	ids := func(byValue map[string]uint32, values []string) map[uint32]bool {
+		set := map[uint32]bool{}
+		for _, v := range values {
+			if id, ok := byValue[v]; ok {
+				set[id] = true
+			}
+		}
+		return set
+	}
+	if len(p.Topics) > 0 {
+		set := ids(e.ids.topic, p.Topics)
+		checks = append(checks, func(n uint64) bool { return set[c.Topic[n]] })
+	}
+	if len(p.Categories) > 0 {
+		set := ids(e.ids.category, p.Categories)
+		checks = append(checks, func(n uint64) bool { return set[uint32(c.Category[n])] })
+	}
+	if len(p.Contexts) > 0 {
+		set := ids(e.ids.context, p.Contexts)
+		checks = append(checks, func(n uint64) bool {
+			return slices.ContainsFunc(c.ContextsOf(n), func(id uint32) bool { return set[id] })
+		})
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	return func(n uint64) bool {
+		for _, ok := range checks {
+			if !ok(n) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// runFast runs p by the fast path; ok is false when p is not for it.
+func (e *Engine) runFast(ctx context.Context, p query.Params) (f *found, ok bool, err error) {
+	plan, ok := e.fastPlanFor(p)
+	if !ok {
+		return nil, false, nil
+	}
+	k := p.Offset + p.Size
+	matches := e.fastMatches
+	if plan.any {
+		matches = e.fastAnyMatches
+	}
+	total, top, err := matches(ctx, plan, k, nil)
+	if err != nil {
+		return nil, true, err
+	}
+	f = &found{total: total, hits: []Hit{},
+		visit: func(ctx context.Context, fn func(uint64)) error {
+			_, _, err := matches(ctx, plan, 0, fn)
+			return err
+		}}
+	if p.Offset >= len(top) {
+		return f, true, nil
+	}
+	adv, err := e.idx.Advanced()
+	if err != nil {
+		return nil, true, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, true, err
+	}
+	defer r.Close()
+	for _, d := range top[p.Offset:] {
+		id, err := r.ExternalID(index.InternalID(d.num))
+		if err != nil {
+			return nil, true, fmt.Errorf("search: %w", err)
+		}
+		doc, err := r.Document(id)
+		if err != nil {
+			return nil, true, fmt.Errorf("search: %w", err)
+		}
+		ev, err := index.EventFromDocument(doc)
+		if err != nil {
+			return nil, true, err
+		}
+		f.hits = append(f.hits, Hit{Event: filled(ev), Score: d.score})
+	}
+	return f, true, nil
+}
+
+// filled gives an event empty lists instead of nil ones, for JSON.
+func filled(ev newsdesk.Event) newsdesk.Event {
+	if ev.Context == nil {
+		ev.Context = []string{}
+	}
+	if ev.Sources == nil {
+		ev.Sources = []newsdesk.Source{}
+	}
+	return ev
+}
+
+type scoredDoc struct {
+	num   uint64
+	score float64
+}
+
+// topDocs is a min-heap of the best k documents: lowest score (then
+// highest number) on top, so the worst is evicted first.
+type topDocs []scoredDoc
+
+func (h topDocs) Len() int { return len(h) }
+func (h topDocs) Less(i, j int) bool {
+	if h[i].score != h[j].score {
+		return h[i].score < h[j].score
+	}
+	return h[i].num > h[j].num
+}
+func (h topDocs) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *topDocs) Push(x any)   { *h = append(*h, x.(scoredDoc)) }
+func (h *topDocs) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// fastMatches walks the events having every token and passing the plan's
+// filters: it counts them, calls visit (if not nil) with each, and returns
+// the best k by BM25, best first (ties: lower number first, as Bleve).
+func (e *Engine) fastMatches(ctx context.Context, plan *fastPlan, k int, visit func(uint64)) (uint64, []scoredDoc, error) {
+	return e.conjunction(ctx, plan, plan.tokens, k, visit, nil)
+}
+
+// conjunction walks the events having every token and passing accept. When
+// each is not nil it is called with every match and its score, and the
+// return values are zero.
+func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []string, k int, visit func(uint64), each func(n uint64, score float64)) (uint64, []scoredDoc, error) {
+	accept := plan.accept
+	adv, err := e.idx.Advanced()
+	if err != nil {
+		return 0, nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer r.Close()
+	docCount, err := r.DocCount()
+	if err != nil {
+		return 0, nil, err
+	}
+	avgLen := 0.0
+	if br, ok := r.(bindex.BM25Reader); ok && docCount > 0 {
+		card, err := br.FieldCardinality(newsdesk.FieldText)
+		if err != nil {
+			return 0, nil, err
+		}
+		avgLen = math.Ceil(float64(card) / float64(docCount))
+	}
+	type cursor struct {
+		tfr    bindex.TermFieldReader
+		doc    bindex.TermFieldDoc
+		id     []byte // reused for Advance targets
+		num    uint64
+		weight float64 // idf × query weight, as Bleve's TermQueryScorer has it
+		idf    float64
+	}
+	curs := make([]*cursor, 0, len(tokens))
+	defer func() {
+		for _, c := range curs {
+			c.tfr.Close()
+		}
+	}()
+	for _, t := range tokens {
+		tfr, err := r.TermFieldReader(ctx, []byte(t), newsdesk.FieldText, true, true, false)
+		if err != nil {
+			return 0, nil, err
+		}
+		c := &cursor{tfr: tfr}
+		curs = append(curs, c)
+		df := float64(tfr.Count())
+		if df == 0 {
+			return 0, nil, nil // a word no event has: nothing matches them all
+		}
+		c.idf = math.Log(1 + (float64(docCount)-df+0.5)/(df+0.5))
+	}
+	// Bleve multiplies each term's BM25 by idf × queryNorm; the norm is
+	// the same for every event, so 1 does here (scores differ from
+	// Bleve's by that constant, rankings not at all).
+	for _, c := range curs {
+		c.weight = c.idf * c.idf
+	}
+	slices.SortFunc(curs, func(a, b *cursor) int { return int(a.tfr.Count()) - int(b.tfr.Count()) })
+
+	// advance moves c to its first document at or after target: the next
+	// one when that is target (cheaper than a skip), else by skipping.
+	advance := func(c *cursor, target uint64) (bool, error) {
+		var d *bindex.TermFieldDoc
+		var err error
+		if c.doc.ID != nil && c.num+1 == target {
+			d, err = c.tfr.Next(&c.doc)
+		} else {
+			c.id = binary.BigEndian.AppendUint64(c.id[:0], target)
+			d, err = c.tfr.Advance(c.id, &c.doc)
+		}
+		if err != nil || d == nil {
+			return false, err
+		}
+		c.num = index.DocNum(d.ID)
+		return true, nil
+	}
+	var (
+		total uint64
+		best  = make(topDocs, 0, k+1)
+		steps int
+	)
+	k1, b := bsearch.BM25_k1, bsearch.BM25_b
+	target := uint64(0)
+	for {
+		if steps++; steps%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, nil, err
+			}
+		}
+		if plan.days {
+			// The date range takes part in the leapfrog: skip to the
+			// first event in range at or after target.
+			day := e.cols.Day
+			for target < uint64(len(day)) && (day[target] < plan.lo || day[target] > plan.hi) {
+				target++
+			}
+			if target >= uint64(len(day)) {
+				return total, sorted(best), nil
+			}
+		}
+		// Leapfrog: bring every list to the highest document any is on.
+		matched := true
+		for _, c := range curs {
+			if c.doc.ID == nil || c.num < target {
+				ok, err := advance(c, target)
+				if err != nil {
+					return 0, nil, err
+				}
+				if !ok {
+					return total, sorted(best), nil
+				}
+			}
+			if c.num > target {
+				target = c.num
+				matched = false
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		n := target
+		target = n + 1
+		if accept != nil && !accept(n) {
+			continue
+		}
+		total++
+		if visit != nil {
+			visit(n)
+		}
+		if k == 0 && each == nil {
+			continue
+		}
+		score := 0.0
+		for _, c := range curs {
+			tf := math.Sqrt(float64(c.doc.Freq))
+			fieldLen := 1 / (c.doc.Norm * c.doc.Norm)
+			score += c.weight * (tf * k1) / (tf + k1*(1-b+b*float64(fieldLen)/avgLen))
+		}
+		if each != nil {
+			each(n, score)
+			continue
+		}
+		if len(best) < k {
+			heap.Push(&best, scoredDoc{n, score})
+		} else if score > best[0].score {
+			best[0] = scoredDoc{n, score}
+			heap.Fix(&best, 0)
+		}
+	}
+}
+
+// sorted empties the heap into a best-first slice.
+func sorted(h topDocs) []scoredDoc {
+	out := make([]scoredDoc, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(scoredDoc)
+	}
+	return out
+}
+
+// valueIDs maps the exact values of the columns to their ids.
+type valueIDs struct {
+	topic, category, context map[string]uint32
+}
+
+func newValueIDs(c *index.Columns) valueIDs {
+	m := func(table []string) map[string]uint32 {
+		out := make(map[string]uint32, len(table))
+		for id, v := range table {
+			if id > 0 {
+				out[v] = uint32(id)
+			}
+		}
+		return out
+	}
+	return valueIDs{topic: m(c.Topics), category: m(c.Categories), context: m(c.Contexts)}
+}
+
+// anyScores accumulates, per event number, the score and the count of
+// matched clauses of an any-word search. Pooled: it is as long as the index.
+type anyScores struct {
+	score   []float64
+	matched []uint8
+	touched []uint32
+}
+
+var anyPool sync.Pool
+
+// fastAnyMatches is fastMatches for "any word may match": it walks each
+// word's events (a conjunction of the word's tokens), adds up scores per
+// event, and scales each by the share of words it matched, as Bleve's
+// disjunction does.
+func (e *Engine) fastAnyMatches(ctx context.Context, plan *fastPlan, k int, visit func(uint64)) (uint64, []scoredDoc, error) {
+	n := len(e.cols.Day)
+	as, _ := anyPool.Get().(*anyScores)
+	if as == nil || len(as.score) != n {
+		as = &anyScores{score: make([]float64, n), matched: make([]uint8, n)}
+	}
+	defer func() {
+		for _, d := range as.touched {
+			as.score[d], as.matched[d] = 0, 0
+		}
+		as.touched = as.touched[:0]
+		anyPool.Put(as)
+	}()
+	for _, toks := range plan.clauses {
+		_, _, err := e.conjunction(ctx, plan, toks, 0, nil, func(d uint64, score float64) {
+			if as.matched[d] == 0 {
+				as.touched = append(as.touched, uint32(d))
+			}
+			as.matched[d]++
+			as.score[d] += score
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	slices.Sort(as.touched) // in event order, as Bleve visits them
+	best := make(topDocs, 0, k+1)
+	clauses := float64(len(plan.clauses))
+	for _, d := range as.touched {
+		if visit != nil {
+			visit(uint64(d))
+		}
+		if k == 0 {
+			continue
+		}
+		score := as.score[d] * float64(as.matched[d]) / clauses
+		if len(best) < k {
+			heap.Push(&best, scoredDoc{uint64(d), score})
+		} else if score > best[0].score {
+			best[0] = scoredDoc{uint64(d), score}
+			heap.Fix(&best, 0)
+		}
+	}
+	return uint64(len(as.touched)), sorted(best), nil
+}

@@ -1,0 +1,123 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+// fixtureEngine builds testdata/events.jsonl into a temporary index.
+func fixtureEngine(t *testing.T) *Engine {
+	t.Helper()
+	dir, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := dir.OpenServing(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	if err := idx.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), idx, mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestFastPath_MatchesBleve checks that the fast path finds the same
+// events, in the same order, as Bleve: on the fixture, and with -index on
+// a real index for the benchmark's queries.
+func TestFastPath_MatchesBleve(t *testing.T) {
+	var e *Engine
+	var queries []string
+	if *benchIndex != "" {
+		d, err := index.NewDir(*benchIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := d.OpenServing(mappings.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer idx.Close()
+		if e, err = New(context.Background(), idx, mappings.New()); err != nil {
+			t.Fatal(err)
+		}
+		queries = benchQueries(e.Names(), 500)
+	} else {
+		e = fixtureEngine(t)
+		queries = []string{"astana", "peace talks", "cyclone", "world cup", "stock markets", "iran", "mosul iraq", "the cyclone", "covid", "trading day number"}
+	}
+	from := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2019, 3, 16, 0, 0, 0, 0, time.UTC)
+	variants := []func(r *Request){
+		func(r *Request) {},
+		func(r *Request) { r.From, r.To = from, to },
+		func(r *Request) { r.Size, r.Page = 7, 2 },
+		func(r *Request) { r.Categories = []string{"Politics and elections", "Sports"} },
+		func(r *Request) { r.Contexts = []string{"Astana", "Mozambique", "Syrian Civil War"} },
+		func(r *Request) { r.Q += " zebra" },
+		func(r *Request) { r.From, r.To = from, to; r.Q += " zebra" },
+	}
+	checked := 0
+	for _, q := range queries {
+		for vi, v := range variants {
+			r := Request{Q: q}
+			v(&r)
+			p, err := e.params(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.AnyWord = strings.HasSuffix(r.Q, " zebra") // the relaxed search Search falls back to
+			if _, ok := e.fastPlanFor(p); !ok {
+				continue
+			}
+			fast, err := e.run(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.noFast = true
+			slow, err := e.run(context.Background(), p)
+			e.noFast = false
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked++
+			name := fmt.Sprintf("%q variant %d", q, vi)
+			if fast.total != slow.total || len(fast.hits) != len(slow.hits) {
+				t.Errorf("%s: fast %d hits of %d, Bleve %d of %d", name, len(fast.hits), fast.total, len(slow.hits), slow.total)
+				continue
+			}
+			for i := range fast.hits {
+				f, s := fast.hits[i], slow.hits[i]
+				// Equal scores may come in either order; the scores must agree.
+				if f.ID != s.ID && math.Abs(f.Score/fast.hits[0].Score-s.Score/slow.hits[0].Score) > 1e-9 {
+					t.Errorf("%s: hit %d is %s (%.6f), Bleve has %s (%.6f)", name, i, f.ID, f.Score, s.ID, s.Score)
+					break
+				}
+			}
+			var n uint64
+			if err := fast.visit(context.Background(), func(uint64) { n++ }); err != nil || n != slow.total {
+				t.Errorf("%s: the fast path visits %d matches (%v), Bleve counts %d", name, n, err, slow.total)
+			}
+		}
+	}
+	if checked < len(queries) {
+		t.Errorf("only %d query variants went through the fast path", checked)
+	}
+	t.Logf("%d query variants compared", checked)
+}
