@@ -277,7 +277,7 @@ func openEngine(ctx context.Context, dir *index.Dir, log zerolog.Logger) (*index
 }
 
 func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logger, stdout, stderr io.Writer) error {
-	log.Info().Strs("files", c.files).Msg("no index yet: building one")
+	log.Info().Int("files", len(c.files)).Str("index", c.index).Msg("no index yet: building one")
 	show, every := progress.New(c.progress, stderr, log)
 	sum, err := build.Run(ctx, build.Config{Dir: dir, Files: c.files, OnProgress: show, ProgressEvery: every, Logger: log})
 	if err != nil {
