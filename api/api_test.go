@@ -470,3 +470,28 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 		}
 	})
 }
+
+func TestCORS(t *testing.T) {
+	s := newServer(Config{AllowedOrigins: []string{"https://news.example"}})
+	pre := func(origin string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodOptions, "/v1/events/x/related", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := pre("https://news.example"); rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://news.example" {
+		t.Errorf("allowed preflight: %d %v", rec.Code, rec.Header())
+	}
+	if rec := pre("https://evil.example"); rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("other origin got CORS headers: %v", rec.Header())
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v1/search?q=astana", nil)
+	req.Header.Set("Origin", "https://news.example")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://news.example" || rec.Header().Get("Vary") != "Origin" {
+		t.Errorf("allowed GET: %d %v", rec.Code, rec.Header())
+	}
+}

@@ -46,6 +46,13 @@ type Config struct {
 	Timeout time.Duration
 	// InFlight caps concurrent API requests; zero means DefaultInFlight.
 	InFlight int
+	// Pages, if not nil, installs more routes (the web pages) on the
+	// router, behind the same middleware.
+	Pages interface{ Install(*mux.Router) }
+	// AllowedOrigins are the web origins ("https://news.example") whose
+	// pages may call the API from a browser (CORS), as the related-stories
+	// widget does. Empty means none.
+	AllowedOrigins []string
 }
 
 // Server is the HTTP API. It is an http.Handler and safe for concurrent use.
@@ -72,11 +79,15 @@ func New(cfg Config) *Server {
 		writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: r.Method + " is not allowed on " + r.URL.Path})
 	})
 	s.Install(r)
+	if cfg.Pages != nil {
+		cfg.Pages.Install(r)
+	}
 	// Outer middleware wraps the router, not r.Use, so that it sees 404s
 	// and 405s too. Order, outermost first: logger, request id, access
 	// log, panic recovery, size limits.
 	var h http.Handler = r
 	h = limits(h)
+	h = cors(cfg.AllowedOrigins, h)
 	h = recoverer(h)
 	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
@@ -236,6 +247,37 @@ func recoverer(next http.Handler) http.Handler {
 				writeError(w, r, errors.New("panic"))
 			}
 		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors lets pages of the allowed origins call the API from a browser:
+// it answers preflight requests and marks API answers for them. Other
+// origins get no CORS headers, so browsers keep them out.
+func cors(origins []string, next http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[strings.TrimRight(o, "/")] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		if !allowed[origin] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Max-Age", "3600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/progress"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/web"
 )
 
 // The engine must satisfy what the API serves.
@@ -76,6 +77,7 @@ type config struct {
 	logLevel  string
 	progress  string
 	pprof     string
+	origins   []string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -121,6 +123,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
 	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; more wait 50ms, then get 429 (env NEWSDESK_IN_FLIGHT)")
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
+	var origins string
+	fs.StringVar(&origins, "cors-origins", getenv("NEWSDESK_CORS_ORIGINS"), "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example (env NEWSDESK_CORS_ORIGINS)")
 	fs.StringVar(&c.pprof, "pprof", getenv("NEWSDESK_PPROF"), "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060 (env NEWSDESK_PPROF)")
 	fs.StringVar(&c.progress, "progress", env("NEWSDESK_PROGRESS", "auto"), "bootstrap progress display: auto, bar, log or none (env NEWSDESK_PROGRESS)")
 	fs.Usage = func() {
@@ -135,6 +139,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	c.files = fs.Args()
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+				return nil, fmt.Errorf("-cors-origins: %q is not an origin such as https://news.example", o)
+			}
+			c.origins = append(c.origins, o)
+		}
+	}
 	if len(c.files) == 0 && c.bootstrap {
 		c.files = strings.Fields(getenv("NEWSDESK_BOOTSTRAP_FILES"))
 	}
@@ -190,7 +202,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var engine atomic.Pointer[search.Engine]
+	pages, err := web.New(func() web.Source {
+		if e := engine.Load(); e != nil {
+			return e
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
+		Pages: pages, AllowedOrigins: c.origins,
 		Searcher: func() api.Searcher {
 			if e := engine.Load(); e != nil {
 				return e

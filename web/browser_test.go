@@ -1,0 +1,241 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/web"
+)
+
+// chromium finds the browser. Without one the browser tests are skipped,
+// except on CI (CI=true), where they fail: CI installs Debian's chromium.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); set CI=true to make this a failure")
+	return ""
+}
+
+// server starts searchd's handler over the fixture, allowing the given
+// origins to call the API.
+func server(t *testing.T, origins ...string) *httptest.Server {
+	t.Helper()
+	dir, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := dir.OpenServing(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	e, err := search.New(context.Background(), idx, mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New(func() web.Source { return e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Searcher: func() api.Searcher { return e }, Pages: pages, AllowedOrigins: origins}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// browser returns a headless Chromium context for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.WindowSize(1200, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func total(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.ReplaceAll(text(t, ctx, "#total"), ",", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitTotalNot waits until the result count differs from old.
+func waitTotalNot(t *testing.T, ctx context.Context, old int) int {
+	t.Helper()
+	js := fmt.Sprintf(`(function(){var e=document.getElementById("total");return e!==null&&e.textContent!==%q})()`, strconv.Itoa(old))
+	do(t, ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+	return total(t, ctx)
+}
+
+func TestBrowser_SearchHighlightsFacetsDates(t *testing.T) {
+	srv := server(t)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible("#q"),
+		chromedp.SendKeys("#q", "peace"+kb.Enter),
+		chromedp.WaitVisible("#results .hit mark"),
+	)
+	if m := text(t, ctx, "#results .hit mark"); !strings.EqualFold(m, "peace") {
+		t.Errorf("highlighted %q, want peace", m)
+	}
+	all := total(t, ctx)
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "q=peace") {
+		t.Errorf("the URL %s does not hold the query", loc)
+	}
+	// A category chip narrows the results.
+	do(t, ctx, chromedp.Click(`#facets button.chip[data-kind="category"][data-value="Politics and elections"]`))
+	politics := waitTotalNot(t, ctx, all)
+	if politics >= all {
+		t.Errorf("the category filter left %d of %d events", politics, all)
+	}
+	do(t, ctx, chromedp.WaitVisible(`#filters button.chip.on`))
+	// A date range narrows them again.
+	do(t, ctx,
+		chromedp.SetValue("#from", "2017-01-01"),
+		chromedp.SetValue("#to", "2017-12-31"),
+		chromedp.Click(`#search button[type="submit"]`),
+	)
+	dated := waitTotalNot(t, ctx, politics)
+	if dated >= politics || dated == 0 {
+		t.Errorf("the date range left %d of %d events", dated, politics)
+	}
+	// The back button restores the previous state.
+	do(t, ctx, chromedp.NavigateBack())
+	if back := waitTotalNot(t, ctx, dated); back != politics {
+		t.Errorf("back gave %d events, want %d", back, politics)
+	}
+	// A histogram bar narrows the range to its bucket.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=cyclone"),
+		chromedp.WaitVisible(".histogram button"),
+		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll(".histogram button")).find(function(b){return !/: 0 events$/.test(b.title)}).click()`),
+		chromedp.Poll[chromedp.Void](`location.search.indexOf("from=2019-") >= 0 && document.getElementById("from").value !== ""`),
+	)
+	// Suggestions come as the user types.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible("#q"),
+		chromedp.SendKeys("#q", "cyc"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#suggestions option[value='Cyclone Idai']") !== null`),
+	)
+	// An honest empty state.
+	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=zzqqxxyy"), chromedp.WaitVisible(".empty"))
+	if s := text(t, ctx, ".empty"); !strings.Contains(s, "No event matches") {
+		t.Errorf("empty state = %q", s)
+	}
+}
+
+func TestBrowser_EventPageRelated(t *testing.T) {
+	srv := server(t)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=breakthrough"),
+		chromedp.WaitVisible("#results .hit a"),
+		chromedp.Click("#results .hit a"),
+		chromedp.WaitVisible("ol.related a"),
+	)
+	first := text(t, ctx, "h1")
+	if !strings.Contains(first, "no breakthrough") {
+		t.Fatalf("event page h1 = %q", first)
+	}
+	if src := text(t, ctx, "ol.sources"); !strings.Contains(src, "Radio Free Europe") {
+		t.Errorf("sources = %q", src)
+	}
+	if reason := text(t, ctx, "ol.related .reason"); !strings.Contains(reason, "Syrian peace process") {
+		t.Errorf("first reason = %q", reason)
+	}
+	do(t, ctx, chromedp.Click("ol.related a"), chromedp.WaitVisible("ol.related"))
+	js := fmt.Sprintf(`document.querySelector("h1").textContent !== %q`, first)
+	do(t, ctx, chromedp.Poll[chromedp.Void](js))
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "/events/") {
+		t.Errorf("the Related link led to %s", loc)
+	}
+}
+
+func TestBrowser_WidgetOnAnotherOrigin(t *testing.T) {
+	const id = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
+	var searchdURL string // set once searchd runs; the partner pages embed it
+	partner := func() *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html><body><h1>Partner news site</h1>
+<script src="%s/widget.js" data-event="%s" data-size="3" async></script></body></html>`, searchdURL, id)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	// Listeners on 127.0.0.1 with different ports are different origins.
+	allowed, other := partner(), partner()
+	searchdURL = server(t, allowed.URL).URL
+	ctx := browser(t)
+
+	do(t, ctx, chromedp.Navigate(allowed.URL+"/"), chromedp.WaitVisible(".newsdesk-related li a"))
+	items, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".newsdesk-related li").length`))
+	if err != nil || items != 3 {
+		t.Errorf("the widget shows %d items (%v), want 3", items, err)
+	}
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".newsdesk-related li a").href`))
+	if err != nil || !strings.HasPrefix(href, searchdURL+"/events/") {
+		t.Errorf("the widget links to %q (%v), want searchd's event pages", href, err)
+	}
+
+	// An origin searchd does not allow gets no list: the browser blocks it.
+	do(t, ctx, chromedp.Navigate(other.URL+"/"))
+	do(t, ctx, chromedp.Poll[chromedp.Void](`(function(){var b=document.querySelector(".newsdesk-related");return b!==null&&b.textContent.indexOf("unavailable")>=0})()`))
+}

@@ -1,0 +1,194 @@
+// newsdesk search page. The URL holds the whole state (q, from, to, sort,
+// page, topic, category, context), so a search can be shared and the back
+// button works. Only the server's highlight fragments are inserted as
+// HTML; they are escaped by the server with matches in <mark>.
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var FILTERS = ["topic", "category", "context"];
+  var form = $("search"), q = $("q"), from = $("from"), to = $("to"), sort = $("sort");
+
+  function state() { return new URLSearchParams(location.search); }
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  // go replaces the state with params and searches.
+  function go(params, replace) {
+    params.delete("page");
+    navigate(params, replace);
+  }
+  function navigate(params, replace) {
+    var url = "/?" + params.toString();
+    if (replace) history.replaceState(null, "", url); else history.pushState(null, "", url);
+    run();
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var p = state();
+    [["q", q.value.trim()], ["from", from.value], ["to", to.value], ["sort", sort.value === "relevance" ? "" : sort.value]]
+      .forEach(function (kv) { if (kv[1]) p.set(kv[0], kv[1]); else p.delete(kv[0]); });
+    go(p);
+  });
+  sort.addEventListener("change", function () { form.requestSubmit ? form.requestSubmit() : form.submit(); });
+
+  // As-you-type suggestions of topic and context names.
+  var suggestTimer;
+  q.addEventListener("input", function () {
+    clearTimeout(suggestTimer);
+    var words = q.value.trim();
+    if (words.length < 2) return;
+    suggestTimer = setTimeout(function () {
+      fetch("/v1/suggest?q=" + encodeURIComponent(words) + "&size=8").then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+        .then(function (d) {
+          var list = $("suggestions");
+          list.textContent = "";
+          d.suggestions.forEach(function (s) { list.appendChild(el("option", { value: s.value }, s.kind + " · " + s.count + " events")); });
+        }).catch(function () {});
+    }, 120);
+  });
+
+  function toggle(kind, value) {
+    var p = state(), vals = p.getAll(kind);
+    p.delete(kind);
+    var on = vals.indexOf(value) >= 0;
+    vals.filter(function (v) { return v !== value; }).forEach(function (v) { p.append(kind, v); });
+    if (!on) p.append(kind, value);
+    go(p);
+  }
+
+  function chip(kind, value, count, on) {
+    var b = el("button", { type: "button", "class": "chip" + (on ? " on" : ""), "data-kind": kind, "data-value": value,
+      "aria-pressed": on ? "true" : "false", title: (on ? "Remove filter " : "Filter by ") + kind + ": " + value });
+    b.appendChild(document.createTextNode(value));
+    if (count != null) b.appendChild(el("span", { "class": "n" }, String(count)));
+    if (on) b.appendChild(el("span", { "aria-hidden": "true" }, "×"));
+    b.addEventListener("click", function () { toggle(kind, value); });
+    return b;
+  }
+
+  function bucketRange(start, unit) {
+    var y = +start.slice(0, 4);
+    if (unit === "year") return [y + "-01-01", y + "-12-31"];
+    if (unit === "month") {
+      var m = +start.slice(5, 7), last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+      return [start + "-01", start + "-" + (last < 10 ? "0" : "") + last];
+    }
+    return [start, start];
+  }
+
+  function renderFacets(f, p) {
+    var box = $("facets");
+    box.textContent = "";
+    if (!f) return;
+    if (f.date && f.date.length) {
+      box.appendChild(el("h4", null, "Dates (by " + f.date_unit + ")"));
+      var h = el("div", { "class": "histogram", role: "group", "aria-label": "Events by " + f.date_unit });
+      var max = Math.max.apply(null, f.date.map(function (b) { return b.count; })) || 1;
+      f.date.forEach(function (b) {
+        var bar = el("button", { type: "button", title: b.start + ": " + b.count + " events", "aria-label": b.start + ": " + b.count + " events" });
+        bar.style.height = Math.max(b.count ? 4 : 0, Math.round(100 * b.count / max)) + "%";
+        bar.addEventListener("click", function () {
+          var r = bucketRange(b.start, f.date_unit), np = state();
+          np.set("from", r[0]); np.set("to", r[1]);
+          go(np);
+        });
+        h.appendChild(bar);
+      });
+      box.appendChild(h);
+      var axis = el("div", { "class": "histo-axis" });
+      axis.appendChild(el("span", null, f.date[0].start));
+      axis.appendChild(el("span", null, f.date[f.date.length - 1].start));
+      box.appendChild(axis);
+    }
+    FILTERS.forEach(function (kind) {
+      var vals = f[kind] || [];
+      if (!vals.length) return;
+      box.appendChild(el("h4", null, kind[0].toUpperCase() + kind.slice(1)));
+      var active = p.getAll(kind);
+      vals.forEach(function (v) { box.appendChild(chip(kind, v.value, v.count, active.indexOf(v.value) >= 0)); });
+    });
+  }
+
+  function renderHits(d) {
+    var box = $("results");
+    box.textContent = "";
+    d.hits.forEach(function (h) {
+      var art = el("article", { "class": "hit" });
+      var meta = el("div", { "class": "meta" }, h.date + (h.category ? " · " + h.category : "") + (h.topic ? " · " + h.topic : ""));
+      var title = el("h3");
+      var a = el("a", { href: "/events/" + h.id });
+      var frag = h.highlights && h.highlights.text;
+      if (frag && frag.length) a.innerHTML = frag.join(" "); else a.textContent = h.text;
+      title.appendChild(a);
+      art.appendChild(meta);
+      art.appendChild(title);
+      if (h.context && h.context.length) art.appendChild(el("div", { "class": "meta" }, "Context: " + h.context.join(", ")));
+      box.appendChild(art);
+    });
+  }
+
+  function renderPager(d, p, size) {
+    var nav = $("pager"), page = +(p.get("page") || 1);
+    nav.textContent = "";
+    var pages = Math.min(Math.ceil(d.total / size), Math.floor(1000 / size));
+    function link(label, n) {
+      var b = el("button", { type: "button" }, label);
+      b.addEventListener("click", function () { var np = state(); np.set("page", n); navigate(np); window.scrollTo(0, 0); });
+      nav.appendChild(b);
+    }
+    if (page > 1) link("← Previous", page - 1);
+    if (pages > 1) nav.appendChild(el("span", null, "Page " + page + " of " + pages));
+    if (page < pages) link("Next →", page + 1);
+  }
+
+  function run() {
+    var p = state(), size = 10;
+    q.value = p.get("q") || ""; from.value = p.get("from") || ""; to.value = p.get("to") || ""; sort.value = p.get("sort") || "relevance";
+    var fbox = $("filters");
+    fbox.textContent = "";
+    FILTERS.forEach(function (kind) { p.getAll(kind).forEach(function (v) { fbox.appendChild(chip(kind, v, null, true)); }); });
+    var any = q.value || p.get("from") || p.get("to") || FILTERS.some(function (k) { return p.getAll(k).length; });
+    if (!any) {
+      $("status").textContent = "Search 114,000 news events since 2002: a story, a place, a person.";
+      $("results").textContent = ""; $("facets").textContent = ""; $("pager").textContent = "";
+      return;
+    }
+    var api = new URLSearchParams(p);
+    api.set("size", size); api.set("facets", "10"); api.set("highlight", "true");
+    $("status").textContent = "Searching…";
+    fetch("/v1/search?" + api.toString()).then(function (r) {
+      return r.json().then(function (d) { if (!r.ok) throw new Error(d.error ? d.error.message : r.statusText); return d; });
+    }).then(function (d) {
+      var st = $("status");
+      st.textContent = "";
+      var total = el("strong", { id: "total" }, d.total.toLocaleString("en"));
+      st.appendChild(total);
+      st.appendChild(document.createTextNode(d.total === 1 ? " event" : " events"));
+      if (d.corrections.length) {
+        st.appendChild(el("span", { "class": "notice" }, " Showing results for " +
+          d.corrections.map(function (c) { return "“" + c.to + "” (you typed “" + c.from + "”)"; }).join(", ")));
+      }
+      if (d.relaxed) st.appendChild(el("span", { "class": "notice" }, " No event has every word; showing events with any of them."));
+      renderHits(d);
+      renderFacets(d.facets, p);
+      renderPager(d, p, size);
+      if (!d.total) {
+        var empty = el("div", { "class": "empty" });
+        empty.appendChild(el("p", null, "No event matches " + (q.value ? "“" + q.value + "”" : "these filters") + "."));
+        empty.appendChild(el("p", null, "Try fewer words, another spelling, or remove a filter or the date range."));
+        $("results").appendChild(empty);
+      }
+    }).catch(function (err) {
+      $("status").textContent = "The search failed: " + err.message;
+    });
+  }
+
+  window.addEventListener("popstate", run);
+  run();
+})();

@@ -1,0 +1,129 @@
+// Package web serves newsdesk's pages: the search page at /, an event page
+// with its Related list at /events/{id}, and the embeddable related-stories
+// widget at /widget.js. Everything is embedded in the binary (go:embed):
+// no build step, no external requests, system fonts.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/related"
+)
+
+//go:embed static templates
+var files embed.FS
+
+// Source is what the pages show; the search engine implements it.
+type Source interface {
+	Event(ctx context.Context, id string) (newsdesk.Event, error)
+	Related(ctx context.Context, r related.Request) ([]related.Item, error)
+}
+
+// Pages serves the web pages. It is safe for concurrent use.
+type Pages struct {
+	source func() Source
+	event  *template.Template
+	search []byte
+}
+
+// New returns the pages over what source returns at each request (nil
+// while nothing is ready: pages then answer 503).
+func New(source func() Source) (*Pages, error) {
+	event, err := template.ParseFS(files, "templates/event.html")
+	if err != nil {
+		return nil, err
+	}
+	search, err := files.ReadFile("templates/search.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Pages{source: source, event: event, search: search}, nil
+}
+
+// Install registers the pages' routes on r.
+func (p *Pages) Install(r *mux.Router) {
+	static, _ := fs.Sub(files, "static")
+	r.Handle("/", http.HandlerFunc(p.handleSearch)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/events/{id:.+}", http.HandlerFunc(p.handleEvent)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/widget.js", cached(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.ServeFileFS(w, req, static, "widget.js")
+	}))).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(cached(http.StripPrefix("/static/", http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
+}
+
+// cached lets browsers keep static files for an hour.
+func cached(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (p *Pages) handleSearch(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(p.search)))
+	_, _ = w.Write(p.search)
+}
+
+// eventPage is the data of the event template.
+type eventPage struct {
+	Event   newsdesk.Event
+	Related []related.Item
+}
+
+func (p *Pages) handleEvent(w http.ResponseWriter, r *http.Request) {
+	src := p.source()
+	if src == nil {
+		http.Error(w, "The index is not ready yet; retry in a moment.", http.StatusServiceUnavailable)
+		return
+	}
+	id := mux.Vars(r)["id"]
+	ev, err := src.Event(r.Context(), id)
+	if errors.Is(err, newsdesk.ErrNotFound) {
+		http.Error(w, "No event with this id.", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		hlog.FromRequest(r).Error().Err(err).Msg("event page")
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	items, err := src.Related(r.Context(), related.Request{ID: id, Size: related.DefaultSize})
+	if err != nil {
+		hlog.FromRequest(r).Error().Err(err).Msg("event page related")
+		items = nil // the page is still worth showing without its list
+	}
+	var buf bytes.Buffer
+	if err := p.event.Execute(&buf, eventPage{Event: ev, Related: items}); err != nil {
+		hlog.FromRequest(r).Error().Err(err).Msg("event page template")
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = buf.WriteTo(w)
+}
+
+// Weight returns the bytes the search page loads: its HTML, CSS and
+// JavaScript.
+func Weight() (int, error) {
+	n := 0
+	for _, f := range []string{"templates/search.html", "static/style.css", "static/search.js"} {
+		b, err := files.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		n += len(b)
+	}
+	return n, nil
+}
