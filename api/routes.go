@@ -49,6 +49,12 @@ type Config struct {
 	// Pages, if not nil, installs more routes (the web pages) on the
 	// router, behind the same middleware.
 	Pages interface{ Install(*mux.Router) }
+	// Ready, if not nil, reports why the server is not ready (nil when it
+	// is): /readyz answers 503 with the reason. When nil, the server is
+	// ready once Searcher returns something.
+	Ready func() error
+	// Admin, if not nil, enables the /admin/ routes.
+	Admin *Admin
 	// AllowedOrigins are the web origins ("https://news.example") whose
 	// pages may call the API from a browser (CORS), as the related-stories
 	// widget does. Empty means none.
@@ -82,11 +88,15 @@ func New(cfg Config) *Server {
 	if cfg.Pages != nil {
 		cfg.Pages.Install(r)
 	}
+	if cfg.Admin != nil {
+		s.installAdmin(r)
+	}
 	// Outer middleware wraps the router, not r.Use, so that it sees 404s
 	// and 405s too. Order, outermost first: logger, request id, access
-	// log, panic recovery, size limits.
+	// log, panic recovery, CORS, admin authentication, size limits.
 	var h http.Handler = r
 	h = limits(h)
+	h = s.adminAuth(h)
 	h = cors(cfg.AllowedOrigins, h)
 	h = recoverer(h)
 	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
@@ -206,8 +216,15 @@ func handleLive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Searcher() == nil {
-		writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: "the index is not ready yet"})
+	var err error
+	switch {
+	case s.cfg.Ready != nil:
+		err = s.cfg.Ready()
+	case s.cfg.Searcher() == nil:
+		err = errors.New("the index is not ready yet")
+	}
+	if err != nil {
+		writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: err.Error()})
 		return
 	}
 	handleLive(w, r)

@@ -199,3 +199,34 @@ func syncDir(path string) error {
 	}
 	return nil
 }
+
+// Rollback points CURRENT back at the newest generation older than the
+// current one, and returns both names. It takes the build lock, so it
+// fails with ErrLocked while a build runs.
+func (d *Dir) Rollback() (from, to string, err error) {
+	unlock, err := d.lock()
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
+	from, err = d.Current()
+	if err != nil {
+		return "", "", err
+	}
+	names, err := d.Generations()
+	if err != nil {
+		return "", "", err
+	}
+	for _, n := range names {
+		if n < from {
+			to = n // names sort by creation time: keep the newest older one
+		}
+	}
+	if to == "" {
+		return from, "", fmt.Errorf("rollback: %w older than %s", newsdesk.ErrNoGeneration, from)
+	}
+	if err := d.setCurrent(to); err != nil {
+		return from, "", err
+	}
+	return from, to, nil
+}

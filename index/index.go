@@ -54,6 +54,11 @@ func (d *Dir) OpenServing(m bmapping.IndexMapping) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.OpenGenerationServing(name, m)
+}
+
+// OpenGenerationServing opens the named generation as OpenServing does.
+func (d *Dir) OpenGenerationServing(name string, m bmapping.IndexMapping) (*Index, error) {
 	idx, err := openChecked(d.GenerationPath(name), m, readWrite)
 	if err != nil {
 		return nil, fmt.Errorf("open generation %s: %w", name, err)

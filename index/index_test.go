@@ -223,3 +223,27 @@ func TestCurrent_Corrupt(t *testing.T) {
 		t.Errorf("Current with a corrupt pointer = %v, want an error naming the problem", err)
 	}
 }
+
+func TestRollback(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	if _, _, err := d.Rollback(); !errors.Is(err, newsdesk.ErrNoGeneration) {
+		t.Errorf("rollback of an empty directory = %v", err)
+	}
+	g1 := publish(t, d, 3, "one")
+	if _, _, err := d.Rollback(); !errors.Is(err, newsdesk.ErrNoGeneration) {
+		t.Errorf("rollback with one generation = %v, want ErrNoGeneration", err)
+	}
+	g2 := publish(t, d, 4, "two")
+	from, to, err := d.Rollback()
+	if err != nil || from != g2.Name || to != g1.Name {
+		t.Fatalf("rollback = %s → %s, %v; want %s → %s", from, to, err, g2.Name, g1.Name)
+	}
+	idx, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if idx.Generation != g1.Name || count(t, idx, "text:one") != 3 {
+		t.Errorf("after rollback serving %s", idx.Generation)
+	}
+}

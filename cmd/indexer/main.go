@@ -5,6 +5,7 @@
 //	indexer build -index DIR [flags] FILE...
 //	indexer bench [flags] FILE...
 //	indexer get -index DIR ID...
+//	indexer rollback -index DIR
 //
 // "build" reads every FILE (events JSONL, daily portal wikitext or event
 // page Markdown, gzipped or not, in any mix), indexes the good events into
@@ -18,6 +19,8 @@
 // both with their ratio and the build's peak memory.
 //
 // "get" prints the stored events with the given ids, as JSON lines.
+// "rollback" publishes the generation before the current one again (a
+// build keeps it); a running searchd swaps back to it.
 //
 // Exit codes:
 //
@@ -89,6 +92,7 @@ const usage = `usage:
   indexer build -index DIR [flags] FILE...   build and publish a new index generation
   indexer bench [flags] FILE...              time a build against a plain Bleve loop
   indexer get -index DIR ID...               print stored events of the current generation
+  indexer rollback -index DIR                publish the previous generation again
 Run "indexer COMMAND -h" for a command's flags.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -103,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "get":
 		return runGet(ctx, args[1:], getenv, stdout, stderr)
+	case "rollback":
+		return runRollback(args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -38,9 +38,9 @@ import (
 	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
-	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/progress"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/serving"
 	"github.com/newsdesk/newsdesk/web"
 )
 
@@ -78,6 +78,9 @@ type config struct {
 	progress  string
 	pprof     string
 	origins   []string
+	admin     bool
+	adminKey  string
+	watch     time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -123,6 +126,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
 	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; more wait 50ms, then get 429 (env NEWSDESK_IN_FLIGHT)")
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
+	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
+	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
+	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
 	var origins string
 	fs.StringVar(&origins, "cors-origins", getenv("NEWSDESK_CORS_ORIGINS"), "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example (env NEWSDESK_CORS_ORIGINS)")
 	fs.StringVar(&c.pprof, "pprof", getenv("NEWSDESK_PPROF"), "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060 (env NEWSDESK_PPROF)")
@@ -139,6 +145,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	c.files = fs.Args()
+	if c.admin {
+		c.adminKey = strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
+		if *keyFile != "" {
+			b, err := os.ReadFile(*keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("-admin-key-file: %w", err)
+			}
+			c.adminKey = strings.TrimSpace(string(b))
+		}
+		if len(c.adminKey) < 16 {
+			return nil, errors.New("-admin needs a key of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
+		}
+	}
+	if c.watch <= 0 {
+		return nil, fmt.Errorf("-watch must be positive, got %v", c.watch)
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
@@ -201,9 +223,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	var engine atomic.Pointer[search.Engine]
+	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second})
+	var shuttingDown atomic.Bool
 	pages, err := web.New(func() web.Source {
-		if e := engine.Load(); e != nil {
+		if e := srv.Engine(); e != nil {
 			return e
 		}
 		return nil
@@ -211,22 +234,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Config{
+	cfg := api.Config{
 		Pages: pages, AllowedOrigins: c.origins,
 		Searcher: func() api.Searcher {
-			if e := engine.Load(); e != nil {
+			if e := srv.Engine(); e != nil {
 				return e
 			}
 			return nil
 		},
+		Ready: func() error {
+			switch {
+			case shuttingDown.Load():
+				return errors.New("shutting down")
+			case srv.Engine() == nil:
+				return errors.New("the index is not open yet")
+			case srv.Failed() != "":
+				return errors.New(srv.Failed() + "; still serving " + srv.Generation())
+			}
+			return nil
+		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight,
-	})
+	}
+	if c.admin {
+		cfg.Admin = &api.Admin{Key: c.adminKey, Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) }}
+	}
+	handler := api.New(cfg)
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.timeout + 5*time.Second,
@@ -246,13 +284,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
-	idx, e, err := openEngine(ctx, dir, log)
-	if err != nil {
+	if _, err := srv.Load(ctx); err != nil {
 		_ = hs.Close()
 		return err
 	}
-	engine.Store(e)
-	log.Info().Str("generation", idx.Generation).Str("addr", ln.Addr().String()).Msg("serving")
+	log.Info().Str("generation", srv.Generation()).Str("addr", ln.Addr().String()).Msg("serving")
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	go srv.Watch(ctx, c.watch, reload)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -261,41 +310,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err = <-serveErr:
 	case <-ctx.Done():
 		log.Info().Msg("shutting down")
+		shuttingDown.Store(true)
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
-	engine.Store(nil)
-	if cerr := idx.Close(); err == nil {
+	if cerr := srv.Close(); err == nil {
 		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
-}
-
-// openEngine opens the current generation for serving, compacts it, and
-// loads the search engine over it.
-func openEngine(ctx context.Context, dir *index.Dir, log zerolog.Logger) (*index.Index, *search.Engine, error) {
-	m := mappings.New()
-	idx, err := dir.OpenServing(m)
-	if err != nil {
-		return nil, nil, err
-	}
-	start := time.Now()
-	if err := idx.Compact(ctx); err != nil {
-		idx.Close()
-		return nil, nil, err
-	}
-	e, err := search.New(ctx, idx, m)
-	if err != nil {
-		idx.Close()
-		return nil, nil, err
-	}
-	n, _ := idx.DocCount()
-	log.Info().Str("generation", idx.Generation).Uint64("events", n).Dur("took", time.Since(start)).Msg("index open")
-	return idx, e, nil
 }
 
 func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logger, stdout, stderr io.Writer) error {

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/newsdesk/newsdesk/index"
+)
+
+// runRollback points the index directory back at the previous generation;
+// a running searchd swaps to it within a second or two.
+func runRollback(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("indexer rollback", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dirFlag := fs.String("index", getenv(envIndexDir), "index `directory` (env "+envIndexDir+")")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: indexer rollback -index DIR")
+		fmt.Fprintln(stderr, `Publishes the generation before the current one again; prints {"from": ..., "to": ...}.`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError("%v", err)
+	}
+	if *dirFlag == "" || fs.NArg() > 0 {
+		return usageError("rollback: need -index DIR and no other argument")
+	}
+	dir, err := index.NewDir(*dirFlag)
+	if err != nil {
+		return err
+	}
+	from, to, err := dir.Rollback()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]string{"from": from, "to": to})
+}

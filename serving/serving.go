@@ -1,0 +1,249 @@
+// Package serving keeps searchd's index current without downtime: it
+// opens the published generation, compacts it and loads a search engine
+// over it; when the index directory's CURRENT pointer moves (a rebuild, a
+// rollback), it opens and checks the new generation while the old one
+// keeps answering, swaps the engine atomically, and closes the old
+// generation once requests begun on it are done. A generation that fails
+// its checks is not swapped in: the old one goes on serving and the
+// failure is reported.
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Dir is the index directory; required.
+	Dir *index.Dir
+	// Grace is how long an old generation stays open after a swap, for
+	// requests that began on it; zero means 30 s (longer than a request's
+	// deadline and the server's write timeout).
+	Grace time.Duration
+	// Logger receives swap reports. The zero value logs nothing.
+	Logger zerolog.Logger
+	// OnSwap, if not nil, is called after each attempt to load a
+	// generation, with its name and nil or the reason it was refused.
+	OnSwap func(generation string, err error)
+}
+
+// Server holds the served generation. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	current atomic.Pointer[served]
+	mu      sync.Mutex // serialises loads
+	failed  atomic.Pointer[refusal]
+	closed  atomic.Bool
+	closing chan struct{}  // closed by Close: old generations close at once
+	wg      sync.WaitGroup // old generations waiting to close
+}
+
+// refusal is a generation that failed its checks.
+type refusal struct {
+	generation, reason string
+}
+
+type served struct {
+	idx    *index.Index
+	engine *search.Engine
+}
+
+// Errors of a Server.
+var (
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("serving: closed")
+)
+
+// New returns a server that serves nothing yet; call Load.
+func New(cfg Config) *Server {
+	if cfg.Grace <= 0 {
+		cfg.Grace = 30 * time.Second
+	}
+	return &Server{cfg: cfg, closing: make(chan struct{})}
+}
+
+// Engine returns the engine of the served generation, or nil when none
+// is loaded yet.
+func (s *Server) Engine() *search.Engine {
+	if c := s.current.Load(); c != nil {
+		return c.engine
+	}
+	return nil
+}
+
+// Generation returns the name of the served generation, or "".
+func (s *Server) Generation() string {
+	if c := s.current.Load(); c != nil {
+		return c.idx.Generation
+	}
+	return ""
+}
+
+// Failed returns the reason the last generation published was refused,
+// or "" when the served generation is the published one.
+func (s *Server) Failed() string {
+	if f := s.failed.Load(); f != nil {
+		return f.reason
+	}
+	return ""
+}
+
+// Result tells what a Load did.
+type Result struct {
+	Generation string `json:"generation"` // served after the load
+	Previous   string `json:"previous,omitempty"`
+	Swapped    bool   `json:"swapped"`
+	TookMS     int64  `json:"took_ms"`
+}
+
+// Load serves the generation CURRENT names, if it is not served already:
+// it opens it, merges its segments, loads an engine over it, checks that
+// it answers, and swaps it in. On error the served generation is kept.
+func (s *Server) Load(ctx context.Context) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return Result{}, ErrClosed
+	}
+	start := time.Now()
+	old := s.current.Load()
+	res := Result{}
+	if old != nil {
+		res.Generation, res.Previous = old.idx.Generation, old.idx.Generation
+	}
+	name, err := s.cfg.Dir.Current()
+	if err != nil {
+		return res, s.refuse("", err)
+	}
+	if old != nil && old.idx.Generation == name {
+		s.failed.Store(nil)
+		return res, nil
+	}
+	next, err := open(ctx, s.cfg.Dir, name)
+	if err != nil {
+		return res, s.refuse(name, err)
+	}
+	s.current.Store(next)
+	s.failed.Store(nil)
+	res.Generation, res.Swapped, res.TookMS = name, true, time.Since(start).Milliseconds()
+	docs, _ := next.idx.DocCount()
+	s.cfg.Logger.Info().Str("generation", name).Str("previous", res.Previous).Uint64("events", docs).
+		Int64("took_ms", res.TookMS).Msg("generation swapped in")
+	if s.cfg.OnSwap != nil {
+		s.cfg.OnSwap(name, nil)
+	}
+	if old != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			select {
+			case <-time.After(s.cfg.Grace):
+			case <-s.closing:
+			}
+			if err := old.idx.Close(); err != nil {
+				s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
+			}
+		}()
+	}
+	return res, nil
+}
+
+func (s *Server) refuse(name string, err error) error {
+	s.failed.Store(&refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err)})
+	s.cfg.Logger.Error().Err(err).Str("generation", name).Str("serving", s.Generation()).Msg("generation refused; serving the previous one")
+	if s.cfg.OnSwap != nil {
+		s.cfg.OnSwap(name, err)
+	}
+	return fmt.Errorf("serving: load %s: %w", name, err)
+}
+
+// open opens, compacts and checks a generation.
+func open(ctx context.Context, dir *index.Dir, name string) (_ *served, err error) {
+	m := mappings.New()
+	idx, err := dir.OpenGenerationServing(name, m)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			idx.Close()
+		}
+	}()
+	if err := idx.Compact(ctx); err != nil {
+		return nil, err
+	}
+	e, err := search.New(ctx, idx, m)
+	if err != nil {
+		return nil, err
+	}
+	// The check: it holds events, and a search over all of them answers.
+	n, err := idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errors.New("it holds no event")
+	}
+	lo, hi := e.Names().DateRange()
+	res, err := e.Search(ctx, search.Request{From: lo, To: hi, Size: 1})
+	if err != nil {
+		return nil, fmt.Errorf("check search: %w", err)
+	}
+	if res.Total != n {
+		return nil, fmt.Errorf("check search found %d of its %d events", res.Total, n)
+	}
+	return &served{idx: idx, engine: e}, nil
+}
+
+// Watch loads the published generation every interval, and whenever
+// signal receives, until ctx ends. Errors are reported by Load.
+func (s *Server) Watch(ctx context.Context, interval time.Duration, signal <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		asked := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-signal:
+			asked = true
+		}
+		name, err := s.cfg.Dir.Current()
+		if err == nil && name == s.Generation() {
+			continue // nothing new
+		}
+		if f := s.failed.Load(); !asked && err == nil && f != nil && f.generation == name {
+			continue // refused already: wait for another generation, or to be asked
+		}
+		_, _ = s.Load(ctx)
+	}
+}
+
+// Close stops serving and closes every generation, waiting for those in
+// their grace period.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed.Swap(true) {
+		close(s.closing)
+	}
+	c := s.current.Swap(nil)
+	var err error
+	if c != nil {
+		err = c.idx.Close()
+	}
+	s.wg.Wait()
+	return err
+}

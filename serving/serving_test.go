@@ -1,0 +1,156 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// publish builds a generation of 200 events whose text carries marker.
+func publish(t *testing.T, d *index.Dir, marker string, other bool) string {
+	t.Helper()
+	m := mappings.New()
+	if other {
+		m.DefaultAnalyzer = "standard" // a mapping this code does not serve
+	}
+	b, err := d.NewBuilder(index.BuildConfig{Mapping: m, BatchSize: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		e := newsdesk.Event{Date: fmt.Sprintf("2020-01-%02d", 1+i%28), Text: fmt.Sprintf("Event %d about the harbour strike, edition %s.", i, marker)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		doc, err := mappings.NewDoc(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Add(e.ID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Name
+}
+
+// TestSwapUnderLoad searches from 8 goroutines without pause while 10
+// new generations are published and swapped in: no search may fail, and
+// the answers must switch to each new generation's data.
+func TestSwapUnderLoad(t *testing.T) {
+	d, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, "gen0", false)
+	srv := New(Config{Dir: d, Grace: 300 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var searches, failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				res, err := srv.Engine().Search(context.Background(), search.Request{Q: "harbour strike", Size: 5, Facets: 3})
+				searches.Add(1)
+				if err != nil || res.Total != 200 {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%v (total %v)", err, res))
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 10; i++ {
+		marker := fmt.Sprintf("gen%d", i)
+		name := publish(t, d, marker, false)
+		res, err := srv.Load(context.Background())
+		if err != nil || !res.Swapped || res.Generation != name {
+			t.Fatalf("load of %s: %+v, %v", name, res, err)
+		}
+		got, err := srv.Engine().Search(context.Background(), search.Request{Q: marker})
+		if err != nil || got.Total != 200 {
+			t.Fatalf("after swapping in %s, %q finds %v (%v)", name, marker, got, err)
+		}
+		old, _ := srv.Engine().Search(context.Background(), search.Request{Q: fmt.Sprintf("gen%d", i-1)})
+		if old.Total != 0 && len(old.Corrections) == 0 { // (a correction to the new marker is fine)
+			t.Errorf("after swapping in %s the previous generation's data still answers", name)
+		}
+	}
+	stop()
+	wg.Wait()
+	if failures.Load() > 0 {
+		t.Errorf("%d of %d searches failed during the swaps; first: %v", failures.Load(), searches.Load(), firstErr.Load())
+	}
+	t.Logf("%d searches during 10 swaps, %d failed", searches.Load(), failures.Load())
+}
+
+func TestRefusedGeneration(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	good := publish(t, d, "good", false)
+	var swaps []string
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(g string, err error) {
+		swaps = append(swaps, fmt.Sprintf("%s:%v", g, err == nil))
+	}})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bad := publish(t, d, "bad", true)
+	res, err := srv.Load(context.Background())
+	if err == nil || res.Swapped || srv.Generation() != good {
+		t.Fatalf("load of a generation with another mapping: %+v, %v; serving %s", res, err, srv.Generation())
+	}
+	if f := srv.Failed(); !strings.Contains(f, bad) || !strings.Contains(f, "mapping") {
+		t.Errorf("Failed() = %q", f)
+	}
+	if got, _ := srv.Engine().Search(context.Background(), search.Request{Q: "good"}); got.Total != 200 {
+		t.Errorf("the good generation stopped answering: %v", got)
+	}
+	// A rollback publishes the good one again: the failure clears.
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Load(context.Background()); err != nil || srv.Failed() != "" {
+		t.Errorf("after rollback: %v, failed %q", err, srv.Failed())
+	}
+	if len(swaps) != 2 || !strings.HasSuffix(swaps[0], ":true") || !strings.HasSuffix(swaps[1], ":false") {
+		t.Errorf("swap reports = %v", swaps)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Watch(ctx, 20*time.Millisecond, nil)
+	next := publish(t, d, "second", false)
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Generation() != next {
+		if time.Now().After(deadline) {
+			t.Fatalf("Watch did not swap in %s; serving %s", next, srv.Generation())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
