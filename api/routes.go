@@ -55,15 +55,30 @@ type Config struct {
 	Ready func() error
 	// Admin, if not nil, enables the /admin/ routes.
 	Admin *Admin
+	// Metrics, if not nil, observes every request; MetricsHandler, if not
+	// nil, is served at /metrics.
+	Metrics        Observer
+	MetricsHandler http.Handler
 	// AllowedOrigins are the web origins ("https://news.example") whose
 	// pages may call the API from a browser (CORS), as the related-stories
 	// widget does. Empty means none.
 	AllowedOrigins []string
 }
 
+// Observer records requests for metrics.
+type Observer interface {
+	// Observe records an answered request: its route template ("unmatched"
+	// when none), method, status and duration.
+	Observe(route, method string, status int, d time.Duration)
+	// Rejected records a request refused for reason (401, 413, 414, 429,
+	// 503 answers).
+	Rejected(reason string)
+}
+
 // Server is the HTTP API. It is an http.Handler and safe for concurrent use.
 type Server struct {
 	cfg     Config
+	router  *mux.Router
 	handler http.Handler
 	slots   chan struct{}
 }
@@ -78,6 +93,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
 	r := mux.NewRouter()
+	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such endpoint: " + r.URL.Path})
 	})
@@ -91,6 +107,10 @@ func New(cfg Config) *Server {
 	if cfg.Admin != nil {
 		s.installAdmin(r)
 	}
+	if cfg.MetricsHandler != nil {
+		r.Handle("/metrics", cfg.MetricsHandler).Methods(http.MethodGet)
+	}
+	r.Use(routeNamer)
 	// Outer middleware wraps the router, not r.Use, so that it sees 404s
 	// and 405s too. Order, outermost first: logger, request id, access
 	// log, panic recovery, CORS, admin authentication, size limits.
@@ -99,6 +119,9 @@ func New(cfg Config) *Server {
 	h = s.adminAuth(h)
 	h = cors(cfg.AllowedOrigins, h)
 	h = recoverer(h)
+	if cfg.Metrics != nil {
+		h = observe(cfg.Metrics, h)
+	}
 	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 			Int("bytes", size).Float64("took_ms", float64(d.Microseconds())/1000).Msg("request")
@@ -296,5 +319,58 @@ func cors(origins []string, next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+type routeKey struct{}
+
+// routeNamer, inside the router, tells observe which route matched.
+func routeNamer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := r.Context().Value(routeKey{}).(*string); ok {
+			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+				*name = t
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// observe reports every request to o, with its route, status and time.
+func observe(o Observer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		route := "unmatched"
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, &route)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		o.Observe(route, r.Method, sw.status, time.Since(start))
+		switch sw.status {
+		case http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
+			http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			o.Rejected(strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_"))
+		}
 	})
 }

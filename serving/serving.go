@@ -90,6 +90,17 @@ func (s *Server) Generation() string {
 	return ""
 }
 
+// Served reports the served generation for metrics: its name, events and
+// Bleve's statistics; ok is false while nothing is served.
+func (s *Server) Served() (string, uint64, map[string]interface{}, bool) {
+	c := s.current.Load()
+	if c == nil {
+		return "", 0, nil, false
+	}
+	n, _ := c.idx.DocCount()
+	return c.idx.Generation, n, c.idx.StatsMap(), true
+}
+
 // Failed returns the reason the last generation published was refused,
 // or "" when the served generation is the published one.
 func (s *Server) Failed() string {

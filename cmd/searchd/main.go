@@ -38,6 +38,7 @@ import (
 	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/progress"
 	"github.com/newsdesk/newsdesk/search"
 	"github.com/newsdesk/newsdesk/serving"
@@ -223,7 +224,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second})
+	var met *metrics.Metrics
+	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second,
+		OnSwap: func(g string, err error) { met.Swap(g, err) }})
+	met = metrics.New(srv)
 	var shuttingDown atomic.Bool
 	pages, err := web.New(func() web.Source {
 		if e := srv.Engine(); e != nil {
@@ -254,6 +258,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight,
+		Metrics: met, MetricsHandler: met.Handler(),
 	}
 	if c.admin {
 		cfg.Admin = &api.Admin{Key: c.adminKey, Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) }}

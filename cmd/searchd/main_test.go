@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -49,6 +50,10 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
 		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, "NEWSDESK_TIMEOUT"},
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
+		{[]string{"-admin"}, nil, "-admin needs a key"},
+		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs a key"},
+		{[]string{"-admin", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
+		{[]string{"-cors-origins", "news.example"}, nil, "not an origin"},
 	}
 	for _, tc := range bad {
 		_, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, &stderr)
@@ -101,6 +106,24 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 	}
 	if r, err := http.Get("http://" + addr + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
 		t.Errorf("readyz: %v %v", r, err)
+	}
+	mr, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(mr.Body)
+	mr.Body.Close()
+	for _, want := range []string{
+		"newsdesk_index_events 8",
+		`newsdesk_http_requests_total{method="GET",route="/v1/search",status="200"} 1`,
+		`newsdesk_http_request_duration_seconds_bucket{route="/v1/search",le=`,
+		`newsdesk_generation_swaps_total{result="swapped"} 1`,
+		`newsdesk_index_generation_info{generation="`,
+		`newsdesk_bleve_stat{name="index.`,
+	} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	cancel()
 	select {

@@ -1,0 +1,132 @@
+// Package metrics exposes searchd's metrics in the Prometheus format:
+// requests by route and status, their latency, requests rejected by
+// reason, the served index (events, generation), generation swaps by
+// result, and Bleve's own index statistics.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Index is what the metrics read of the served index at each scrape.
+type Index interface {
+	// Served returns the served generation's name, its events and Bleve's
+	// statistics map; ok is false while nothing is served.
+	Served() (generation string, events uint64, stats map[string]interface{}, ok bool)
+}
+
+// Metrics holds searchd's collectors. It is safe for concurrent use.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	rejected *prometheus.CounterVec
+	swaps    *prometheus.CounterVec
+}
+
+// New registers the collectors, reading the index through idx.
+func New(idx Index) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsdesk_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "newsdesk_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 2.5},
+		}, []string{"route"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsdesk_http_rejected_total", Help: "Requests refused, by reason (the error code answered).",
+		}, []string{"reason"}),
+		swaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsdesk_generation_swaps_total", Help: "Attempts to serve a newly published generation, by result.",
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.rejected, m.swaps,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&indexCollector{idx: idx})
+	return m
+}
+
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Observe records one answered request.
+func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Rejected records a request refused for reason.
+func (m *Metrics) Rejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
+// Swap records an attempt to serve a generation; err nil means it is served.
+func (m *Metrics) Swap(_ string, err error) {
+	if err != nil {
+		m.swaps.WithLabelValues("refused").Inc()
+		return
+	}
+	m.swaps.WithLabelValues("swapped").Inc()
+}
+
+// indexCollector reads the served index at each scrape.
+type indexCollector struct {
+	idx Index
+}
+
+var (
+	eventsDesc     = prometheus.NewDesc("newsdesk_index_events", "Events in the served generation.", nil, nil)
+	generationDesc = prometheus.NewDesc("newsdesk_index_generation_info", "The served generation (always 1).", []string{"generation"}, nil)
+	bleveDesc      = prometheus.NewDesc("newsdesk_bleve_stat", "Bleve's index statistics (its StatsMap), by name.", []string{"name"}, nil)
+)
+
+func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- eventsDesc
+	ch <- generationDesc
+	ch <- bleveDesc
+}
+
+func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
+	gen, events, stats, ok := c.idx.Served()
+	if !ok {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(events))
+	ch <- prometheus.MustNewConstMetric(generationDesc, prometheus.GaugeValue, 1, gen)
+	flatten("", stats, func(name string, v float64) {
+		ch <- prometheus.MustNewConstMetric(bleveDesc, prometheus.GaugeValue, v, name)
+	})
+}
+
+// flatten calls fn with every number in a nested statistics map, named by
+// its dotted path.
+func flatten(prefix string, m map[string]interface{}, fn func(string, float64)) {
+	for k, v := range m {
+		name := k
+		if prefix != "" {
+			name = prefix + "." + k
+		}
+		switch x := v.(type) {
+		case map[string]interface{}:
+			flatten(name, x, fn)
+		case uint64:
+			fn(name, float64(x))
+		case int64:
+			fn(name, float64(x))
+		case int:
+			fn(name, float64(x))
+		case float64:
+			fn(name, x)
+		case uint32:
+			fn(name, float64(x))
+		}
+	}
+}
