@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,14 +108,16 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	if cfg.Mapping == nil {
 		cfg.Mapping = mappings.New()
 	}
+	files, err := expand(cfg.Files)
+	if err != nil {
+		return sum, err
+	}
+	cfg.Files = files
 	var total int64
 	for _, f := range cfg.Files {
 		st, err := os.Stat(f)
 		if err != nil {
 			return sum, fmt.Errorf("input: %w", err)
-		}
-		if st.IsDir() {
-			return sum, fmt.Errorf("input %s is a directory; pass its files", f)
 		}
 		total += st.Size()
 	}
@@ -175,6 +178,47 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	sum.Previous = gen.Previous
 	sum.EventsPerSecond = float64(sum.Indexed) / sum.Seconds
 	return sum, nil
+}
+
+// inputExts are the file name endings a directory's files are read for.
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".wiki", ".wikitext", ".md", ".markdown", ".gz"}
+
+// expand replaces each directory among paths by its input files (by name
+// ending, in name order, README files left out), so that a directory of
+// portal pages can be passed whole, as in a container without a shell.
+func expand(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		n := len(out)
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || strings.HasPrefix(strings.ToUpper(name), "README") {
+				continue
+			}
+			for _, ext := range inputExts {
+				if strings.HasSuffix(strings.ToLower(name), ext) {
+					out = append(out, filepath.Join(p, name))
+					break
+				}
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("input directory %s has no .jsonl, .wiki or .md file", p)
+		}
+	}
+	return out, nil
 }
 
 // sink takes the readers' events and problems.

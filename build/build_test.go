@@ -90,3 +90,27 @@ func TestRun_MissingFilePublishesNothing(t *testing.T) {
 		t.Error("a generation was published despite the error")
 	}
 }
+
+func TestRun_Directory(t *testing.T) {
+	src := t.TempDir()
+	for name, from := range map[string]string{"a.jsonl": "testdata/mixed.jsonl", "b.md": "testdata/page.md", "README.md": "testdata/page.md", "notes.txt": "testdata/page.md"} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(src+"/"+name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, _ := index.NewDir(t.TempDir())
+	sum, err := Run(context.Background(), Config{Dir: dir, Files: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != 2 || sum.Indexed != 2 || sum.Duplicates != 1 {
+		t.Errorf("summary %+v: want the .jsonl and the .md read, README and .txt left out", sum)
+	}
+	if _, err := Run(context.Background(), Config{Dir: dir, Files: []string{t.TempDir()}}); err == nil {
+		t.Error("an empty directory was accepted")
+	}
+}

@@ -45,6 +45,9 @@ import (
 	"github.com/newsdesk/newsdesk/web"
 )
 
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
 // The engine must satisfy what the API serves.
 var _ api.Searcher = (*search.Engine)(nil)
 
@@ -79,6 +82,7 @@ type config struct {
 	progress  string
 	pprof     string
 	origins   []string
+	probe     bool
 	admin     bool
 	adminKey  string
 	watch     time.Duration
@@ -127,6 +131,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
 	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; more wait 50ms, then get 429 (env NEWSDESK_IN_FLIGHT)")
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
+	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
 	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
 	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
 	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
@@ -195,6 +200,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if c.probe {
+		return probe(ctx, c.listen)
 	}
 	level, _ := zerolog.ParseLevel(c.logLevel)
 	var logOut io.Writer = stderr
@@ -293,7 +301,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_ = hs.Close()
 		return err
 	}
-	log.Info().Str("generation", srv.Generation()).Str("addr", ln.Addr().String()).Msg("serving")
+	log.Info().Str("generation", srv.Generation()).Str("addr", ln.Addr().String()).Str("version", version).Msg("serving")
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -361,5 +369,31 @@ func servePprof(ctx context.Context, addr string, log zerolog.Logger) error {
 	go func() { _ = srv.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	log.Info().Str("addr", ln.Addr().String()).Msg("profiler listening")
+	return nil
+}
+
+// probe asks the searchd listening on addr whether it is alive.
+func probe(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("probe: -listen %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/livez", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("probe: /livez answered %s", resp.Status)
+	}
 	return nil
 }

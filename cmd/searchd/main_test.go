@@ -125,6 +125,9 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	if err := run(context.Background(), []string{"-probe", "-listen", addr}, func(string) string { return "" }, &logs, &logs, nil); err != nil {
+		t.Errorf("probe of a live searchd: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -133,6 +136,9 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("searchd did not shut down")
+	}
+	if err := run(context.Background(), []string{"-probe", "-listen", addr}, func(string) string { return "" }, &logs, &logs, nil); err == nil {
+		t.Error("probe of a stopped searchd succeeded")
 	}
 	for _, want := range []string{"no index yet", "bootstrap index built", "serving", "shutting down"} {
 		if !strings.Contains(logs.String(), want) {

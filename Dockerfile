@@ -1,0 +1,28 @@
+# newsdesk searchd: a static binary on an empty base image, running as a
+# non-root user, with the index directory as a volume.
+#
+#   docker build -t newsdesk .
+#   docker run --rm -p 8080:8080 -v newsdesk-index:/data \
+#     -v "$PWD/../shared/data:/corpus:ro" newsdesk \
+#     -bootstrap /corpus/events.jsonl.gz /corpus/portal-wikitext /corpus/sample-event-page.md
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=dev
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/searchd ./cmd/searchd && \
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/indexer ./cmd/indexer && \
+    mkdir -p /out/data && chown 65532:65532 /out/data
+
+FROM scratch
+COPY --from=build /out/searchd /out/indexer /
+COPY --from=build --chown=65532:65532 /out/data /data
+USER 65532:65532
+ENV NEWSDESK_INDEX=/data/index NEWSDESK_LISTEN=0.0.0.0:8080
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=4s --start-period=60s --retries=3 CMD ["/searchd", "-probe"]
+ENTRYPOINT ["/searchd"]
