@@ -10,15 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
-	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/serving"
 )
 
 // crashKills is how many builds the crash test kills.
@@ -57,8 +57,10 @@ func writeCorpus(t *testing.T, path string, n int) {
 }
 
 // TestCrash_KillDuringBuild kills the indexer with SIGKILL at random
-// moments of a build, over and over; after each kill the current
-// generation must open and answer with every event.
+// moments of a build, over and over, while a server serves the directory
+// and is searched without pause: after each kill the current generation
+// must be served and answer with every event, and no search may fail or
+// see a partial generation.
 func TestCrash_KillDuringBuild(t *testing.T) {
 	const events = 8000
 	tmp := t.TempDir()
@@ -79,24 +81,59 @@ func TestCrash_KillDuringBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Meanwhile a searchd-like server serves the directory, swapping in
+	// whatever is published, and is searched without pause: it must never
+	// serve a broken or partial generation, nor fail a search.
+	srv := serving.New(serving.Config{Dir: d, Grace: 2 * time.Second})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// check waits until the server serves the current generation (it
+	// opened and passed its checks), and searches it.
 	check := func(i int) string {
 		t.Helper()
-		idx, err := d.Open(mappings.New())
+		name, err := d.Current()
 		if err != nil {
-			t.Fatalf("kill %d: current generation does not open: %v", i, err)
+			t.Fatalf("kill %d: %v", i, err)
 		}
-		defer idx.Close()
-		n, err := idx.DocCount()
-		if err != nil || n != events {
-			t.Fatalf("kill %d: current generation holds %d events (%v), want %d", i, n, err, events)
+		for deadline := time.Now().Add(30 * time.Second); srv.Generation() != name; time.Sleep(20 * time.Millisecond) {
+			if f := srv.Failed(); f != "" || time.Now().After(deadline) {
+				t.Fatalf("kill %d: the current generation %s is not served (%q)", i, name, f)
+			}
 		}
-		res, err := idx.SearchInContext(context.Background(), bleve.NewSearchRequest(bleve.NewMatchQuery("marker")))
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: "marker"})
 		if err != nil || res.Total != events {
 			t.Fatalf("kill %d: search answered %v (%v), want %d hits", i, res, err, events)
 		}
-		return idx.Generation
+		return name
 	}
 	before := check(-1)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	go srv.Watch(watchCtx, 50*time.Millisecond, nil)
+	var searches, failures atomic.Int64
+	var firstFailure atomic.Value
+	searchersDone := make(chan struct{})
+	go func() {
+		defer close(searchersDone)
+		for watchCtx.Err() == nil {
+			res, err := srv.Engine().Search(context.Background(), search.Request{Q: "marker", Size: 3})
+			searches.Add(1)
+			if err != nil || res.Total != events {
+				failures.Add(1)
+				firstFailure.CompareAndSwap(nil, fmt.Sprintf("%v, %v", res, err))
+			}
+		}
+	}()
+	defer func() {
+		stopWatch()
+		<-searchersDone
+		if failures.Load() > 0 {
+			t.Errorf("%d of %d searches during the kills failed or saw a partial index; first: %v", failures.Load(), searches.Load(), firstFailure.Load())
+		}
+		t.Logf("%d searches while the indexer was killed, served generations swapped as published", searches.Load())
+	}()
+
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	published := 0
 	for i := range crashKills {
@@ -104,9 +141,9 @@ func TestCrash_KillDuringBuild(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Uniform over the whole build, a little past its usual end, so
+		// Uniform over twice a build (a served directory slows builds), so
 		// some kills land in the publish steps.
-		time.Sleep(time.Duration(rng.Int64N(int64(full) * 12 / 10)))
+		time.Sleep(time.Duration(rng.Int64N(int64(full) * 2)))
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		gen := check(i)
