@@ -1,13 +1,22 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/ingest"
 )
 
 // Admin configures the /admin/ routes. Every one of them needs the header
@@ -19,6 +28,10 @@ type Admin struct {
 	// Reload loads the published generation now (POST /admin/reload) and
 	// returns what it did.
 	Reload func(ctx context.Context) (any, error)
+	// Bulk applies updates to the served index (POST /admin/events/_bulk)
+	// and returns the result of each: created, updated, deleted or
+	// not_found.
+	Bulk func(ctx context.Context, updates []Update) ([]string, error)
 }
 
 const codeUnauthorized = "unauthorized"
@@ -26,6 +39,7 @@ const codeUnauthorized = "unauthorized"
 // installAdmin registers the admin routes.
 func (s *Server) installAdmin(r *mux.Router) {
 	r.Handle("/admin/reload", http.HandlerFunc(s.handleReload)).Methods(http.MethodPost)
+	r.Handle("/admin/events/_bulk", http.HandlerFunc(s.handleBulk)).Methods(http.MethodPost)
 }
 
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
@@ -69,4 +83,135 @@ func (s *Server) authorized(r *http.Request) bool {
 	// lengths.
 	got, want := sha256.Sum256([]byte(h[len(prefix):])), sha256.Sum256([]byte(s.cfg.Admin.Key))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// MaxBulkBytes is the largest bulk request body; other bodies are limited
+// to MaxBodyBytes.
+const MaxBulkBytes = 16 << 20
+
+// Update is one line of a bulk request: an upsert or a delete.
+type Update struct {
+	Upsert *newsdesk.Event
+	Delete string
+}
+
+// BulkItem is the answer to one line of a bulk request.
+type BulkItem struct {
+	Line   int    `json:"line"`
+	Op     string `json:"op,omitempty"` // upsert or delete
+	ID     string `json:"id,omitempty"`
+	Status int    `json:"status"` // 200 updated or deleted, 201 created, 404 not found, 400 bad line
+	Result string `json:"result"` // created, updated, deleted, not_found or error
+	Error  string `json:"error,omitempty"`
+}
+
+// bulkResult is the answer of POST /admin/events/_bulk.
+type bulkResult struct {
+	TookMS int64      `json:"took_ms"`
+	Errors bool       `json:"errors"` // some line was not applied
+	Items  []BulkItem `json:"items"`
+}
+
+func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if _, err := parseParams(r, nil, nil); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-ndjson") && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be NDJSON (Content-Type: application/x-ndjson)"})
+		return
+	}
+	res := bulkResult{Items: []BulkItem{}}
+	var updates []Update
+	var lines []int // index into res.Items of each update
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		u, item := parseBulkLine(n, line)
+		if item.Result == "error" {
+			res.Items = append(res.Items, item)
+			res.Errors = true
+			continue
+		}
+		lines = append(lines, len(res.Items))
+		res.Items = append(res.Items, item)
+		updates = append(updates, u)
+	}
+	if err := sc.Err(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: fmt.Sprintf("the bulk body is larger than %d MiB; send it in parts", MaxBulkBytes>>20)})
+			return
+		}
+		writeError(w, r, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error() + " (lines are limited to 1 MiB)"})
+		return
+	}
+	if len(updates) > 0 {
+		results, err := s.cfg.Admin.Bulk(r.Context(), updates)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		for i, result := range results {
+			it := &res.Items[lines[i]]
+			it.Result = result
+			switch result {
+			case "created":
+				it.Status = http.StatusCreated
+			case "not_found":
+				it.Status, it.Error, res.Errors = http.StatusNotFound, "no event with this id", true
+			default:
+				it.Status = http.StatusOK
+			}
+		}
+	}
+	if len(res.Items) == 0 {
+		writeError(w, r, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: `the body holds no line; send one JSON object per line: {"upsert": EVENT} or {"delete": "ID"}`})
+		return
+	}
+	res.TookMS = time.Since(start).Milliseconds()
+	writeJSON(w, r, http.StatusOK, res)
+}
+
+// parseBulkLine reads {"upsert": EVENT} or {"delete": "ID"}.
+func parseBulkLine(n int, line []byte) (Update, BulkItem) {
+	item := BulkItem{Line: n}
+	fail := func(format string, args ...any) (Update, BulkItem) {
+		item.Status, item.Result, item.Error = http.StatusBadRequest, "error", fmt.Sprintf(format, args...)
+		return Update{}, item
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
+		return fail("not a JSON object: %v", err)
+	}
+	if len(raw) != 1 {
+		return fail(`a line holds exactly one of {"upsert": EVENT} or {"delete": "ID"}, got %d keys`, len(raw))
+	}
+	for op, v := range raw {
+		item.Op = op
+		switch op {
+		case "upsert":
+			e, err := ingest.DecodeEvent(v)
+			if err != nil {
+				return fail("upsert: %v", err)
+			}
+			item.ID = e.ID
+			return Update{Upsert: &e}, item
+		case "delete":
+			var id string
+			if err := json.Unmarshal(v, &id); err != nil || strings.TrimSpace(id) == "" {
+				return fail(`delete: want an event id string, got %s`, clip(string(v)))
+			}
+			item.ID = id
+			return Update{Delete: id}, item
+		}
+		item.Op = ""
+		return fail(`unknown operation %q; use "upsert" or "delete"`, op)
+	}
+	return fail("empty line")
 }

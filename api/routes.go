@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -264,12 +265,16 @@ func limits(next http.Handler) http.Handler {
 				Message: "the request URI is longer than 8 KiB"})
 			return
 		}
-		if r.ContentLength > MaxBodyBytes {
+		limit := int64(MaxBodyBytes)
+		if r.URL.Path == "/admin/events/_bulk" {
+			limit = MaxBulkBytes
+		}
+		if r.ContentLength > limit {
 			writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge,
-				Message: "the request body is larger than 64 KiB"})
+				Message: fmt.Sprintf("the request body is larger than %d KiB", limit>>10)})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -114,3 +114,40 @@ func TestRun_Directory(t *testing.T) {
 		t.Error("an empty directory was accepted")
 	}
 }
+
+func TestRun_Journal(t *testing.T) {
+	dir, _ := index.NewDir(t.TempDir())
+	added := newsdesk.Event{ID: "2019-03-07/a-new-event", Date: "2019-03-07", Text: "A new event."}
+	err := dir.Journal().Append([]index.Update{{Upsert: &added}, {Delete: "2019-03-04/the-flf-announces-a-ceasefire-in-port-elba"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"testdata/mixed.jsonl"}
+	sum, err := Run(context.Background(), Config{Dir: dir, Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Indexed != 2 || sum.Updates != 2 {
+		t.Errorf("with the journal: %+v, want 2 events (2 - 1 + 1) and 2 updates", sum)
+	}
+	idx, err := dir.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idx.Event(context.Background(), added.ID); err != nil {
+		t.Errorf("the journal's upsert: %v", err)
+	}
+	if _, err := idx.Event(context.Background(), "2019-03-04/the-flf-announces-a-ceasefire-in-port-elba"); !errors.Is(err, newsdesk.ErrNotFound) {
+		t.Errorf("the journal's delete: %v", err)
+	}
+	idx.Close()
+	sum, err = Run(context.Background(), Config{Dir: dir, Files: files, DropUpdates: true})
+	if err != nil || sum.Indexed != 2 || sum.Updates != 0 {
+		t.Errorf("-drop-updates: %+v, %v; want the 2 events of the file alone", sum, err)
+	}
+	n := 0
+	dir.Journal().Read(func(index.Update) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("the journal holds %d updates after -drop-updates, want none", n)
+	}
+}

@@ -70,7 +70,7 @@ type Builder struct {
 
 type pending struct {
 	id  string
-	doc any
+	doc any // nil: delete id
 }
 
 // NewBuilder starts a new generation in d's tmp directory. It fails with
@@ -126,6 +126,16 @@ func (b *Builder) Generation() string { return b.name }
 
 // Added returns how many documents have been indexed so far.
 func (b *Builder) Added() int64 { return b.added.Load() }
+
+// Delete removes id from the build, whenever it was added: the document
+// is deleted after all workers finish, in order with later copies, so an
+// Add after a Delete brings it back.
+func (b *Builder) Delete(id string) {
+	if _, seen := b.seen[id]; !seen {
+		return
+	}
+	b.late = append(b.late, pending{id: id})
+}
 
 // Add queues a document for indexing. When the same id is added more than
 // once, the last document added wins. Add blocks while the workers are
@@ -216,8 +226,21 @@ func (b *Builder) finish() error {
 		err = b.failure()
 	}
 	if err == nil && len(b.late) > 0 {
-		err = b.index(b.late)
-		b.added.Add(-int64(len(b.late))) // re-indexed, not new
+		batch := b.idx.NewBatch()
+		for _, p := range b.late {
+			if p.doc == nil {
+				batch.Delete(p.id)
+				delete(b.seen, p.id)
+				continue
+			}
+			b.seen[p.id] = struct{}{}
+			if err := batch.Index(p.id, p.doc); err != nil {
+				return fmt.Errorf("index %s: %w", p.id, err)
+			}
+		}
+		if err := b.idx.Batch(batch); err != nil {
+			return fmt.Errorf("index late batch: %w", err)
+		}
 	}
 	return err
 }

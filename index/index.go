@@ -87,8 +87,14 @@ func (x *Index) Compact(ctx context.Context) error {
 }
 
 var (
-	readOnly  = map[string]interface{}{"read_only": true, "bolt_timeout": "1s"}
-	readWrite = map[string]interface{}{"bolt_timeout": "1s"}
+	readOnly = map[string]interface{}{"read_only": true, "bolt_timeout": "1s"}
+	// readWrite keeps Bleve from merging segments in the background: a
+	// merge renumbers documents, and the search engine's columns are
+	// indexed by document number. Segments are merged only by Compact,
+	// after which the engine is reloaded. (No segment is small enough to
+	// be merged: MaxSegmentSize 1.)
+	readWrite = map[string]interface{}{"bolt_timeout": "1s",
+		"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentSize": 1}}
 )
 
 func openChecked(path string, m bmapping.IndexMapping, config map[string]interface{}) (_ bleve.Index, err error) {

@@ -90,28 +90,35 @@ type jsonEvent struct {
 }
 
 func decodeLine(name string, lineNo int, line []byte, sink Sink) error {
-	bad := func(format string, args ...any) error {
-		sink.Problem(Problem{File: name, Line: lineNo, Reason: fmt.Sprintf(format, args...), Excerpt: excerpt(line)})
-		return nil
-	}
 	line = bytes.TrimPrefix(line, bom)
 	if len(bytes.TrimSpace(line)) == 0 {
 		return nil // blank lines separate nothing in JSONL; skip them quietly
 	}
-	if !utf8.Valid(line) {
-		return bad("invalid UTF-8 at byte %d", invalidUTF8At(line)+1)
+	e, err := DecodeEvent(line)
+	if err != nil {
+		sink.Problem(Problem{File: name, Line: lineNo, Reason: err.Error(), Excerpt: excerpt(line)})
+		return nil
+	}
+	return sink.Event(e)
+}
+
+// DecodeEvent decodes and validates one event in the events.jsonl schema.
+// Its error says what is wrong in words for the person who wrote it.
+func DecodeEvent(b []byte) (newsdesk.Event, error) {
+	if !utf8.Valid(b) {
+		return newsdesk.Event{}, fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(b)+1)
 	}
 	var je jsonEvent
-	if err := json.Unmarshal(line, &je); err != nil {
-		return bad("%s", jsonReason(err))
+	if err := json.Unmarshal(b, &je); err != nil {
+		return newsdesk.Event{}, errors.New(jsonReason(err))
 	}
 	switch {
 	case je.ID == nil:
-		return bad("missing field \"id\"")
+		return newsdesk.Event{}, errors.New("missing field \"id\"")
 	case je.Date == nil:
-		return bad("missing field \"date\"")
+		return newsdesk.Event{}, errors.New("missing field \"date\"")
 	case je.Text == nil:
-		return bad("missing field \"text\"")
+		return newsdesk.Event{}, errors.New("missing field \"text\"")
 	}
 	e := newsdesk.Event{
 		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: strings.TrimSpace(*je.Text),
@@ -119,9 +126,9 @@ func decodeLine(name string, lineNo int, line []byte, sink Sink) error {
 		Context: je.Context, Sources: je.Sources,
 	}
 	if err := e.Validate(); err != nil {
-		return bad("%s", strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
+		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
-	return sink.Event(e)
+	return e, nil
 }
 
 // jsonReason rewords encoding/json's errors for a person fixing the file.

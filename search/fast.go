@@ -348,6 +348,11 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		}
 		n := target
 		target = n + 1
+		if n >= uint64(len(e.cols.Day)) {
+			// Added to the index after the engine's columns were read (a
+			// bulk update); the engine serving it comes next.
+			continue
+		}
 		if accept != nil && !accept(n) {
 			continue
 		}

@@ -154,3 +154,82 @@ func TestWatch(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "base", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newsdesk.Event{ID: "2020-02-01/a-flamingo-escapes", Date: "2020-02-01", Text: "A flamingo escapes from the zoo.", Context: []string{"Zoo"}}
+	victim := newsdesk.NewID("2020-01-01", "Event 0 about the harbour strike, edition base.")
+	results, err := srv.Update(context.Background(), []index.Update{{Upsert: &fresh}, {Delete: victim}, {Delete: "2020-01-01/never-there"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(results, ",") != "created,deleted,not_found" {
+		t.Errorf("results = %v", results)
+	}
+	search := func(q string, facets bool) *search.Result {
+		t.Helper()
+		r := search.Request{Q: q}
+		if facets {
+			r.Facets = 5
+		}
+		res, err := srv.Engine().Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := search("flamingo", true); res.Total != 1 || len(res.Facets.Context) != 1 || res.Facets.Context[0].Value != "Zoo" {
+		t.Errorf("the upserted event: %+v", res)
+	}
+	if res := search("harbour strike", false); res.Total != 199 {
+		t.Errorf("after a delete, %d events of 200 remain, want 199", res.Total)
+	}
+	// A restart reopens the generation with the updates in it.
+	srv.Close()
+	srv = New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := search("flamingo", false); res.Total != 1 {
+		t.Errorf("after a restart the upsert is gone: %d", res.Total)
+	}
+	// A rebuild from the original events replays the journal.
+	var journal []string
+	d.Journal().Read(func(u index.Update) error { journal = append(journal, u.ID()); return nil })
+	if len(journal) != 2 {
+		t.Errorf("journal = %v, want the upsert and the delete", journal)
+	}
+	b, _ := d.NewBuilder(index.BuildConfig{Mapping: mappings.New()})
+	for i := range 200 {
+		e := newsdesk.Event{Date: fmt.Sprintf("2020-01-%02d", 1+i%28), Text: fmt.Sprintf("Event %d about the harbour strike, edition base.", i)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		doc, _ := mappings.NewDoc(&e)
+		b.Add(e.ID, doc)
+	}
+	d.Journal().Read(func(u index.Update) error {
+		if u.Upsert != nil {
+			doc, _ := mappings.NewDoc(u.Upsert)
+			return b.Add(u.ID(), doc)
+		}
+		b.Delete(u.Delete)
+		return nil
+	})
+	if g, err := b.Publish(context.Background()); err != nil || g.Docs != 200 {
+		t.Fatalf("rebuild with the journal: %+v, %v; want 200 events (200 - 1 + 1)", g, err)
+	}
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := search("flamingo", false); res.Total != 1 {
+		t.Errorf("after a rebuild the upsert is gone")
+	}
+	if res := search("harbour strike", false); res.Total != 199 {
+		t.Errorf("after a rebuild the delete is undone: %d", res.Total)
+	}
+}

@@ -33,6 +33,7 @@ type buildFlags struct {
 	batchSize int
 	report    string
 	progress  string
+	drop      bool
 }
 
 func parseBuildFlags(args []string, getenv func(string) string, stderr io.Writer) (*buildFlags, []string, error) {
@@ -44,6 +45,7 @@ func parseBuildFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&f.workers, "workers", 0, "batches indexed at once (0: one per CPU)")
 	fs.IntVar(&f.batchSize, "batch-size", index.DefaultBatchSize, "documents per batch")
 	fs.StringVar(&f.report, "report", "", "bad-record report `file` (default DIR/reports/GENERATION.bad.jsonl)")
+	fs.BoolVar(&f.drop, "drop-updates", false, "build from FILEs alone: do not replay the updates journal (DIR/updates.jsonl) of bulk updates, and clear it once published")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: bar, log, none, or auto (a bar on a terminal, else a log line every 2s)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: indexer build -index DIR [flags] FILE...")
@@ -106,7 +108,7 @@ func buildIndex(ctx context.Context, f *buildFlags, files []string, log zerolog.
 	show, every := progress.New(f.progress, stderr, log)
 	return build.Run(ctx, build.Config{
 		Dir: dir, Files: files, Workers: f.workers, BatchSize: f.batchSize, ReportPath: f.report,
-		OnProgress: show, ProgressEvery: every, Logger: log,
+		OnProgress: show, ProgressEvery: every, Logger: log, DropUpdates: f.drop,
 	})
 }
 

@@ -6,6 +6,7 @@
 //	indexer bench [flags] FILE...
 //	indexer get -index DIR ID...
 //	indexer rollback -index DIR
+//	indexer push [-url URL] FILE...
 //
 // "build" reads every FILE (events JSONL, daily portal wikitext or event
 // page Markdown, gzipped or not, in any mix), indexes the good events into
@@ -93,6 +94,7 @@ const usage = `usage:
   indexer bench [flags] FILE...              time a build against a plain Bleve loop
   indexer get -index DIR ID...               print stored events of the current generation
   indexer rollback -index DIR                publish the previous generation again
+  indexer push [-url URL] FILE...            upsert FILEs' events into a running searchd
 Run "indexer COMMAND -h" for a command's flags.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -109,6 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runGet(ctx, args[1:], getenv, stdout, stderr)
 	case "rollback":
 		return runRollback(args[1:], getenv, stdout, stderr)
+	case "push":
+		return runPush(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -269,7 +269,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics: met, MetricsHandler: met.Handler(),
 	}
 	if c.admin {
-		cfg.Admin = &api.Admin{Key: c.adminKey, Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) }}
+		cfg.Admin = &api.Admin{Key: c.adminKey,
+			Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) },
+			Bulk: func(ctx context.Context, us []api.Update) ([]string, error) {
+				updates := make([]index.Update, len(us))
+				for i, u := range us {
+					updates[i] = index.Update{Upsert: u.Upsert, Delete: u.Delete}
+				}
+				return srv.Update(ctx, updates)
+			},
+		}
 	}
 	handler := api.New(cfg)
 	ln, err := net.Listen("tcp", c.listen)

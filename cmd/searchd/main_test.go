@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,4 +147,114 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 			t.Errorf("logs lack %q", want)
 		}
 	}
+}
+
+// TestBulk_ApplySearchRestart sends a bulk request with good and bad
+// lines to a real searchd, searches what it applied, and restarts it.
+func TestBulk_ApplySearchRestart(t *testing.T) {
+	const key = "test-admin-key-0123456789"
+	dir := filepath.Join(t.TempDir(), "index")
+	getenv := func(k string) string {
+		if k == "NEWSDESK_ADMIN_KEY" {
+			return key
+		}
+		return ""
+	}
+	start := func(args ...string) (string, context.CancelFunc, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready, done := make(chan string, 1), make(chan error, 1)
+		var logs bytes.Buffer
+		go func() {
+			done <- run(ctx, append([]string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none"}, args...), getenv, &logs, &logs, ready)
+		}()
+		select {
+		case addr := <-ready:
+			return "http://" + addr, cancel, done
+		case err := <-done:
+			t.Fatalf("searchd ended: %v\n%s", err, logs.String())
+		case <-time.After(30 * time.Second):
+			t.Fatal("searchd not ready")
+		}
+		return "", cancel, done
+	}
+	base, stop, done := start("-bootstrap", "testdata/events.jsonl")
+	body := strings.Join([]string{
+		`{"upsert": {"id": "2019-06-01/a-flamingo-escapes-from-the-zoo", "date": "2019-06-01", "text": "A flamingo escapes from the zoo.", "context": ["Zoo"]}}`,
+		`{"upsert": {"id": "2017-01-16/the-opposition-agrees-to-attend-peace-talks-in-astana-kazakhstan", "date": "2017-01-16", "topic": "Syrian peace process", "text": "The opposition agrees to attend peace talks in Astana, Kazakhstan, officials confirm."}}`,
+		`{"upsert": {"date": "2019-06-02", "text": "No id."}}`,
+		`not json`,
+		`{"delete": "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"}`,
+		`{"delete": "2017-01-23/no-such-event"}`,
+		`{"rename": "x"}`,
+		`{"delete": 42}`,
+	}, "\n")
+	post := func(auth string) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/admin/events/_bulk", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp, out
+	}
+	if resp, _ := post("Bearer wrong"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bulk with a wrong key: %d", resp.StatusCode)
+	}
+	resp, out := post("Bearer " + key)
+	if resp.StatusCode != http.StatusOK || out["errors"] != true {
+		t.Fatalf("bulk: %d %v", resp.StatusCode, out)
+	}
+	want := []struct {
+		status float64
+		result string
+		reason string
+	}{{201, "created", ""}, {200, "updated", ""}, {400, "error", `missing field "id"`}, {400, "error", "not a JSON object"},
+		{200, "deleted", ""}, {404, "not_found", "no event"}, {400, "error", "unknown operation"}, {400, "error", "want an event id"}}
+	items := out["items"].([]any)
+	if len(items) != len(want) {
+		t.Fatalf("%d items for %d lines: %v", len(items), len(want), items)
+	}
+	for i, w := range want {
+		it := items[i].(map[string]any)
+		if it["line"] != float64(i+1) || it["status"] != w.status || it["result"] != w.result || !strings.Contains(fmt.Sprint(it["error"]), w.reason) {
+			t.Errorf("line %d: %v, want %v", i+1, it, w)
+		}
+	}
+	total := func(q string) int {
+		t.Helper()
+		r, err := http.Get(base + "/v1/search?q=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var res struct{ Total int }
+		json.NewDecoder(r.Body).Decode(&res)
+		return res.Total
+	}
+	check := func(when string) {
+		if n := total("flamingo"); n != 1 {
+			t.Errorf("%s: the upserted event: %d hits", when, n)
+		}
+		if n := total("officials confirm"); n != 1 {
+			t.Errorf("%s: the updated event: %d hits", when, n)
+		}
+		if n := total("breakthrough"); n != 0 {
+			t.Errorf("%s: the deleted event still found: %d hits", when, n)
+		}
+	}
+	check("after the bulk request")
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	base, stop, done = start()
+	check("after a restart")
+	stop()
+	<-done
 }

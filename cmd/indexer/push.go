@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/ingest"
+)
+
+// pushBatch is the events sent per bulk request.
+const pushBatch = 500
+
+// pushSummary is what push prints.
+type pushSummary struct {
+	Sent    int     `json:"sent"`
+	Created int     `json:"created"`
+	Updated int     `json:"updated"`
+	Failed  int     `json:"failed"` // refused by searchd
+	Bad     int     `json:"bad"`    // bad records in the files, not sent
+	Seconds float64 `json:"seconds"`
+}
+
+// runPush sends the events of FILEs to a running searchd as bulk upserts.
+func runPush(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("indexer push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", "http://127.0.0.1:8080", "searchd base `URL`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
+		fmt.Fprintln(stderr, "Upserts the events of FILEs into a running searchd's index (POST /admin/events/_bulk).")
+		fmt.Fprintln(stderr, "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError("%v", err)
+	}
+	key := strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
+	switch {
+	case fs.NArg() == 0:
+		return usageError("push: no input files")
+	case key == "":
+		return usageError("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
+	}
+	start := time.Now()
+	log := newLogger(stderr)
+	p := &pusher{ctx: ctx, url: strings.TrimRight(*base, "/") + "/admin/events/_bulk", key: key, client: &http.Client{Timeout: 60 * time.Second}}
+	for _, f := range fs.Args() {
+		if err := ingest.ReadFile(f, p, nil); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	}
+	if err := p.flush(); err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	p.sum.Seconds = time.Since(start).Seconds()
+	out, _ := json.Marshal(p.sum)
+	fmt.Fprintln(stdout, string(out))
+	for _, e := range p.errs {
+		log.Warn().Msg(e)
+	}
+	if p.sum.Failed > 0 || p.sum.Bad > 0 {
+		return &exitError{code: exitTooBad, err: fmt.Errorf("push: %d events refused by searchd, %d bad records in the files", p.sum.Failed, p.sum.Bad)}
+	}
+	return nil
+}
+
+// pusher is an ingest.Sink that sends events in bulk requests.
+type pusher struct {
+	ctx     context.Context
+	url     string
+	key     string
+	client  *http.Client
+	pending bytes.Buffer
+	n       int
+	sum     pushSummary
+	errs    []string
+}
+
+func (p *pusher) Event(e newsdesk.Event) error {
+	line, err := json.Marshal(map[string]newsdesk.Event{"upsert": e})
+	if err != nil {
+		return err
+	}
+	p.pending.Write(line)
+	p.pending.WriteByte('\n')
+	if p.n++; p.n >= pushBatch {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *pusher) Problem(pr ingest.Problem) {
+	p.sum.Bad++
+	p.errs = append(p.errs, fmt.Sprintf("%s line %d: %s", pr.File, pr.Line, pr.Reason))
+}
+
+func (p *pusher) flush() error {
+	if p.n == 0 {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, p.url, bytes.NewReader(p.pending.Bytes()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Items []struct {
+			Line   int    `json:"line"`
+			ID     string `json:"id"`
+			Result string `json:"result"`
+			Error  string `json:"error"`
+		} `json:"items"`
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return fmt.Errorf("push: searchd answered %s, not JSON: %w", resp.Status, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := resp.Status
+		if res.Error != nil {
+			msg = res.Error.Message
+		}
+		return fmt.Errorf("push: searchd refused the batch: %s", msg)
+	}
+	p.sum.Sent += p.n
+	for _, it := range res.Items {
+		switch it.Result {
+		case "created":
+			p.sum.Created++
+		case "updated":
+			p.sum.Updated++
+		default:
+			p.sum.Failed++
+			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
+		}
+	}
+	p.pending.Reset()
+	p.n = 0
+	return nil
+}
