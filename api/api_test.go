@@ -452,7 +452,7 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			<-release
 			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
 		}}
-		s := New(Config{Searcher: func() Searcher { return blocking }, InFlight: 1})
+		s := New(Config{Searcher: func() Searcher { return blocking }, InFlight: 1, Queue: 1})
 		done := make(chan int)
 		go func() {
 			rec := httptest.NewRecorder()
@@ -460,9 +460,27 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			done <- rec.Code
 		}()
 		<-started
-		code, body, h := get(t, s, "/v1/search?q=y")
+		// The second waits for a slot (and gives up after QueueWait) while
+		// the third, finding the queue full, is refused at once.
+		second := make(chan int)
+		go func() {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=y", nil))
+			second <- rec.Code
+		}()
+		for s.waiting.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		t0 := time.Now()
+		code, body, h := get(t, s, "/v1/search?q=z")
 		if code != http.StatusTooManyRequests || h.Get("Retry-After") != "1" || body["error"].(map[string]any)["code"] != codeOverloaded {
-			t.Errorf("second request: %d %v %v", code, body, h)
+			t.Errorf("third request: %d %v %v", code, body, h)
+		}
+		if waited := time.Since(t0); waited >= QueueWait {
+			t.Errorf("with the queue full, the 429 took %v", waited)
+		}
+		if c := <-second; c != http.StatusTooManyRequests {
+			t.Errorf("second request: %d, want 429 after waiting", c)
 		}
 		close(release)
 		if c := <-done; c != http.StatusOK {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -28,11 +29,11 @@ type Searcher interface {
 
 // Limits of the server, as named constants so that tests and docs agree.
 const (
-	DefaultTimeout  = 2 * time.Second // per-request deadline
-	MaxBodyBytes    = 64 << 10        // request bodies
-	MaxURIBytes     = 8 << 10         // request URIs: longer ones get 414
-	DefaultInFlight = 64              // searches served at once; more wait briefly, then get 429
-	QueueWait       = 50 * time.Millisecond
+	DefaultTimeout  = 2 * time.Second        // per-request deadline
+	MaxBodyBytes    = 64 << 10               // request bodies
+	MaxURIBytes     = 8 << 10                // request URIs: longer ones get 414
+	DefaultInFlight = 8                      // API requests served at once (searches are CPU-bound: 4 per core of a 2-core machine)
+	QueueWait       = 100 * time.Millisecond // how long a request waits for a slot before a 429
 )
 
 // Config configures a Server.
@@ -47,6 +48,10 @@ type Config struct {
 	Timeout time.Duration
 	// InFlight caps concurrent API requests; zero means DefaultInFlight.
 	InFlight int
+	// Queue caps the requests waiting for a slot (each at most QueueWait);
+	// beyond it they get 429 at once, so that an overload costs little.
+	// Zero means twice InFlight.
+	Queue int
 	// Pages, if not nil, installs more routes (the web pages) on the
 	// router, behind the same middleware.
 	Pages interface{ Install(*mux.Router) }
@@ -82,6 +87,7 @@ type Server struct {
 	router  *mux.Router
 	handler http.Handler
 	slots   chan struct{}
+	waiting atomic.Int64 // requests waiting for a slot
 }
 
 // New returns the API server for cfg.
@@ -91,6 +97,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = DefaultInFlight
+	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = 2 * cfg.InFlight
 	}
 	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
 	r := mux.NewRouter()
@@ -158,16 +167,26 @@ type handlerFunc func(ctx context.Context, r *http.Request, sr Searcher) (any, e
 // cap, finds the searcher, and renders the result or the error.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		overloaded := func() {
+			writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: codeOverloaded, RetryAfter: 1,
+				Message: "the server is answering as many requests as it can; retry in a second"})
+		}
 		select {
 		case s.slots <- struct{}{}:
 		default:
+			if s.waiting.Add(1) > int64(s.cfg.Queue) {
+				s.waiting.Add(-1)
+				overloaded()
+				return
+			}
 			t := time.NewTimer(QueueWait)
 			select {
 			case s.slots <- struct{}{}:
 				t.Stop()
+				s.waiting.Add(-1)
 			case <-t.C:
-				writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: codeOverloaded, RetryAfter: 1,
-					Message: "the server is answering as many requests as it can; retry in a second"})
+				s.waiting.Add(-1)
+				overloaded()
 				return
 			}
 		}

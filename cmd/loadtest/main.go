@@ -58,6 +58,10 @@ type Result struct {
 	Statuses      map[string]int `json:"statuses"`
 	Errors        int            `json:"errors"`
 	DistinctPaths int            `json:"distinct_queries"`
+	LivezProbes   int            `json:"livez_probes,omitempty"`
+	LivezP99MS    float64        `json:"livez_p99_ms,omitempty"`
+	LivezMaxMS    float64        `json:"livez_max_ms,omitempty"`
+	LivezFailed   int            `json:"livez_failed,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "how long to run")
 	limit := fs.Int("n", 0, "stop after this many requests (0: no limit but -duration)")
 	seed := fs.Uint64("seed", 1, "random seed for the query mix")
+	livez := fs.Duration("livez", 0, "if set, also probe /livez at this interval and report its latency")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,6 +114,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		next++
 		return p, true
 	}
+	var livezLat []time.Duration
+	livezFailed := 0
+	if *livez > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(*livez)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				t0 := time.Now()
+				code, err := get(ctx, client, *base+"/livez")
+				d := time.Since(t0)
+				mu.Lock()
+				if err == nil && code == http.StatusOK {
+					livezLat = append(livezLat, d)
+				} else if ctx.Err() == nil {
+					livezFailed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
 	start := time.Now()
 	for range *conc {
 		wg.Add(1)
@@ -146,6 +178,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res := Result{Requests: len(lat), Seconds: elapsed.Seconds(), Concurrency: *conc,
 		RequestsPerS: float64(len(lat)) / elapsed.Seconds(), P50MS: pct(50), P95MS: pct(95), P99MS: pct(99),
 		MaxMS: ms(lat[len(lat)-1]), Statuses: statuses, Errors: errs, DistinctPaths: len(paths)}
+	if len(livezLat) > 0 {
+		slices.Sort(livezLat)
+		res.LivezProbes, res.LivezFailed = len(livezLat), livezFailed
+		res.LivezP99MS = ms(livezLat[min(len(livezLat)-1, len(livezLat)*99/100)])
+		res.LivezMaxMS = ms(livezLat[len(livezLat)-1])
+		fmt.Fprintf(stderr, "/livez: %d probes, p99 %.2f ms, max %.2f ms, %d failed\n", res.LivezProbes, res.LivezP99MS, res.LivezMaxMS, livezFailed)
+	}
 	fmt.Fprintf(stderr, "%d requests in %.1fs at concurrency %d: %.0f req/s, p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, statuses %v, errors %d\n",
 		res.Requests, res.Seconds, res.Concurrency, res.RequestsPerS, res.P50MS, res.P95MS, res.P99MS, res.Statuses, res.Errors)
 	return json.NewEncoder(stdout).Encode(res)

@@ -78,6 +78,7 @@ type config struct {
 	files     []string
 	timeout   time.Duration
 	inFlight  int
+	queue     int
 	logLevel  string
 	progress  string
 	pprof     string
@@ -129,7 +130,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.listen, "listen", env("NEWSDESK_LISTEN", "127.0.0.1:8080"), "`address` to listen on (env NEWSDESK_LISTEN)")
 	fs.BoolVar(&c.bootstrap, "bootstrap", envBool("NEWSDESK_BOOTSTRAP"), "when the index directory has no generation, build one from the FILE arguments first (env NEWSDESK_BOOTSTRAP=1, files in NEWSDESK_BOOTSTRAP_FILES)")
 	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
-	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; more wait 50ms, then get 429 (env NEWSDESK_IN_FLIGHT)")
+	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; up to twice as many more wait at most 100 ms, the rest get 429 at once (env NEWSDESK_IN_FLIGHT)")
+	fs.IntVar(&c.queue, "queue", envInt("NEWSDESK_QUEUE", 0), "API requests that may wait for a slot (at most 100 ms); beyond, 429 at once; 0 means twice -in-flight (env NEWSDESK_QUEUE)")
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
 	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
 	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
@@ -265,7 +267,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			return nil
 		},
-		Logger: log, Timeout: c.timeout, InFlight: c.inFlight,
+		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
 		Metrics: met, MetricsHandler: met.Handler(),
 	}
 	if c.admin {
