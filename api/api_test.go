@@ -16,11 +16,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/build"
-	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // engine serves testdata/events.jsonl, built once for the package's tests.
@@ -33,21 +32,11 @@ func TestMain(m *testing.M) {
 			return 1, err
 		}
 		defer os.RemoveAll(tmp)
-		dir, err := index.NewDir(tmp)
-		if err != nil {
-			return 1, err
-		}
-		if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
-			return 1, err
-		}
-		idx, err := dir.OpenServing(mappings.New())
+		idx, err := testindex.New(tmp, "testdata/events.jsonl")
 		if err != nil {
 			return 1, err
 		}
 		defer idx.Close()
-		if err := idx.Compact(context.Background()); err != nil {
-			return 1, err
-		}
 		if engine, err = search.New(context.Background(), idx, mappings.New()); err != nil {
 			return 1, err
 		}

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 const sourceID = "2019-05-10/dock-workers-in-port-elba-begin-a-strike-over-pay-halting-container-traffic-at-the-harbour"
@@ -27,21 +27,11 @@ func TestMain(m *testing.M) {
 			return 1, err
 		}
 		defer os.RemoveAll(tmp)
-		dir, err := index.NewDir(tmp)
-		if err != nil {
-			return 1, err
-		}
-		if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
-			return 1, err
-		}
-		idx, err := dir.OpenServing(mappings.New())
+		idx, err := testindex.New(tmp, "testdata/events.jsonl")
 		if err != nil {
 			return 1, err
 		}
 		defer idx.Close()
-		if err := idx.Compact(context.Background()); err != nil {
-			return 1, err
-		}
 		cols, err := idx.LoadColumns(context.Background())
 		if err != nil {
 			return 1, err

@@ -8,29 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // fixtureEngine builds testdata/events.jsonl into a temporary index.
 func fixtureEngine(t *testing.T) *Engine {
 	t.Helper()
-	dir, err := index.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
-	idx, err := dir.OpenServing(mappings.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	if err := idx.Compact(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	idx := testindex.Open(t, "testdata/events.jsonl")
 	e, err := New(context.Background(), idx, mappings.New())
 	if err != nil {
 		t.Fatal(err)

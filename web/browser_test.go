@@ -16,10 +16,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/newsdesk/newsdesk/api"
-	"github.com/newsdesk/newsdesk/build"
-	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/testindex"
 	"github.com/newsdesk/newsdesk/web"
 )
 
@@ -46,18 +45,7 @@ func chromium(t *testing.T) string {
 // origins to call the API.
 func server(t *testing.T, origins ...string) *httptest.Server {
 	t.Helper()
-	dir, err := index.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
-	idx, err := dir.OpenServing(mappings.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := testindex.Open(t, "testdata/events.jsonl")
 	e, err := search.New(context.Background(), idx, mappings.New())
 	if err != nil {
 		t.Fatal(err)
