@@ -144,9 +144,6 @@ func (e *Engine) Related(ctx context.Context, r related.Request) ([]related.Item
 // Names.Suggest.
 func (e *Engine) Suggest(prefix string, limit int) []Name { return e.names.Suggest(prefix, limit) }
 
-// Index returns the index the engine searches.
-func (e *Engine) Index() *index.Index { return e.idx }
-
 // Search answers r. Errors about the request wrap query.ErrInvalid.
 func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	start := time.Now()
