@@ -47,8 +47,8 @@ type Config struct {
 	// Logger receives the build's log lines. The zero value logs nothing.
 	Logger zerolog.Logger
 	// DropUpdates builds from Files alone: the directory's journal of
-	// incremental updates is not replayed, and is cleared once the new
-	// generation is published. By default the journal is replayed after
+	// incremental updates is not replayed, and is cleared just before the
+	// new generation is published. By default the journal is replayed after
 	// the files (see index.Journal).
 	DropUpdates bool
 }
@@ -167,7 +167,8 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		s.bytes.Store(done)
 	}
 	if err == nil && !cfg.DropUpdates {
-		err = cfg.Dir.Journal().Read(func(u index.Update) error {
+		var offset int64
+		offset, err = cfg.Dir.Journal().ReadFrom(0, func(u index.Update) error {
 			sum.Updates++
 			if u.Upsert != nil {
 				return s.Event(*u.Upsert)
@@ -176,6 +177,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			b.Delete(u.Delete)
 			return nil
 		})
+		b.SetJournalOffset(offset)
 	}
 	if err == nil {
 		err = rep.err
@@ -185,6 +187,14 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		stop()
 		return sum, err
 	}
+	if cfg.DropUpdates {
+		// Cleared before publishing, so that a server swapping the new
+		// generation in does not apply the dropped updates to it again.
+		if err := cfg.Dir.Journal().Clear(); err != nil {
+			stop()
+			return sum, err
+		}
+	}
 	gen, err := b.Publish(ctx)
 	stop()
 	sum.Seconds = time.Since(start).Seconds()
@@ -193,11 +203,6 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	}
 	sum.Indexed = int(gen.Docs)
 	sum.Previous = gen.Previous
-	if cfg.DropUpdates {
-		if err := cfg.Dir.Journal().Clear(); err != nil {
-			return sum, err
-		}
-	}
 	sum.EventsPerSecond = float64(sum.Indexed) / sum.Seconds
 	return sum, nil
 }

@@ -62,6 +62,8 @@ type Builder struct {
 	wg    sync.WaitGroup
 	added atomic.Int64
 
+	journalOffset int64 // how much of the journal the build replayed
+
 	errOnce sync.Once
 	err     error
 	failed  chan struct{}
@@ -126,6 +128,11 @@ func (b *Builder) Generation() string { return b.name }
 
 // Added returns how many documents have been indexed so far.
 func (b *Builder) Added() int64 { return b.added.Load() }
+
+// SetJournalOffset records how much of the directory's journal (bytes)
+// the build replayed; the published generation remembers it, so that a
+// server swapping it in applies the updates journaled since.
+func (b *Builder) SetJournalOffset(offset int64) { b.journalOffset = offset }
 
 // Delete removes id from the build, whenever it was added: the document
 // is deleted after all workers finish, in order with later copies, so an
@@ -283,6 +290,9 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return Generation{}, fmt.Errorf("publish generation %s: %w", b.name, err)
+	}
+	if err := writeOffset(filepath.Join(b.path, journalOffsetFile), b.journalOffset); err != nil {
+		return Generation{}, err
 	}
 	if err := syncTree(b.path); err != nil {
 		return Generation{}, fmt.Errorf("sync new generation: %w", err)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -85,33 +86,90 @@ func (j *Journal) Append(updates []Update) error {
 // Read calls fn with each update in the journal, in order. A missing
 // journal holds no update.
 func (j *Journal) Read(fn func(Update) error) error {
+	_, err := j.ReadFrom(0, fn)
+	return err
+}
+
+// ReadFrom calls fn with each update from byte offset on, and returns the
+// offset after the last complete one: where a later read resumes.
+func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	f, err := os.Open(j.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return offset, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReader(f))
+	if st, err := f.Stat(); err == nil && st.Size() < offset {
+		offset = 0 // the journal was cleared and started again
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return offset, fmt.Errorf("journal: %w", err)
+	}
+	r := bufio.NewReader(f)
 	for line := 1; ; line++ {
-		var u Update
-		err := dec.Decode(&u)
+		b, err := r.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
-			return nil
+			return offset, nil // an unterminated last line was cut by a crash: never answered as applied
 		}
 		if err != nil {
-			if strings.Contains(err.Error(), "unexpected EOF") {
-				return nil // a last line cut by a crash: it was never answered as applied
-			}
-			return fmt.Errorf("journal %s line %d: %w", j.path, line, err)
+			return offset, fmt.Errorf("journal: %w", err)
+		}
+		var u Update
+		if err := json.Unmarshal(b, &u); err != nil {
+			return offset, fmt.Errorf("journal %s, update %d after byte %d: %w", j.path, line, offset, err)
 		}
 		if err := fn(u); err != nil {
-			return err
+			return offset, err
 		}
+		offset += int64(len(b))
 	}
+}
+
+// Size returns the journal's length in bytes.
+func (j *Journal) Size() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	st, err := os.Stat(j.path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// journalOffsetFile, in a generation's directory, holds how much of the
+// journal (in bytes) the generation includes.
+const journalOffsetFile = "journal.offset"
+
+// JournalOffset returns how much of the journal the named generation
+// includes: what its build replayed, plus what was applied to it since.
+func (d *Dir) JournalOffset(generation string) int64 {
+	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), journalOffsetFile))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+// SetJournalOffset records how much of the journal the named generation
+// includes.
+func (d *Dir) SetJournalOffset(generation string, offset int64) error {
+	return writeOffset(filepath.Join(d.GenerationPath(generation), journalOffsetFile), offset)
+}
+
+func writeOffset(path string, offset int64) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(offset, 10)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("journal offset: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("journal offset: %w", err)
+	}
+	return nil
 }
 
 // Clear empties the journal.

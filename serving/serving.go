@@ -141,7 +141,7 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		s.failed.Store(nil)
 		return res, nil
 	}
-	next, err := open(ctx, s.cfg.Dir, name)
+	next, err := s.open(ctx, name)
 	if err != nil {
 		return res, s.refuse(name, err)
 	}
@@ -179,10 +179,11 @@ func (s *Server) refuse(name string, err error) error {
 	return fmt.Errorf("serving: load %s: %w", name, err)
 }
 
-// open opens, compacts and checks a generation.
-func open(ctx context.Context, dir *index.Dir, name string) (_ *served, err error) {
+// open opens and compacts a generation, applies the journaled updates it
+// lacks, loads an engine over it and checks that it answers.
+func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	m := mappings.New()
-	idx, err := dir.OpenGenerationServing(name, m)
+	idx, err := s.cfg.Dir.OpenGenerationServing(name, m)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +194,9 @@ func open(ctx context.Context, dir *index.Dir, name string) (_ *served, err erro
 	}()
 	if err := idx.Compact(ctx); err != nil {
 		return nil, err
+	}
+	if _, err := s.replay(name, idx); err != nil {
+		return nil, fmt.Errorf("apply journaled updates: %w", err)
 	}
 	e, err := search.New(ctx, idx, m)
 	if err != nil {

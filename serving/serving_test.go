@@ -233,3 +233,50 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 		t.Errorf("after a rebuild the delete is undone: %d", res.Total)
 	}
 }
+
+// TestUpdate_DuringRebuild applies an update after a rebuild read the
+// journal and before it is published: the new generation, once swapped
+// in, must still have it.
+func TestUpdate_DuringRebuild(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "base", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The rebuild starts: it has read the journal (empty) ...
+	b, err := d.NewBuilder(index.BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetJournalOffset(d.Journal().Size())
+	// ... when an update comes in.
+	late := newsdesk.Event{ID: "2020-03-01/a-late-update", Date: "2020-03-01", Text: "A late pelican update."}
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &late}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		e := newsdesk.Event{Date: "2020-01-05", Text: fmt.Sprintf("Rebuilt event %d.", i)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		doc, _ := mappings.NewDoc(&e)
+		b.Add(e.ID, doc)
+	}
+	if _, err := b.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.Engine().Search(context.Background(), search.Request{Q: "pelican"})
+	if err != nil || res.Total != 1 {
+		t.Errorf("the update made during the rebuild: %v hits (%v), want 1", res, err)
+	}
+	if got := srv.Engine().Names(); got == nil {
+		t.Fatal("no names")
+	}
+	// A restart applies nothing twice: the generation notes what it holds.
+	if off := d.JournalOffset(srv.Generation()); off != d.Journal().Size() {
+		t.Errorf("generation holds the journal up to %d, journal is %d bytes", off, d.Journal().Size())
+	}
+}

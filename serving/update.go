@@ -31,33 +31,62 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if cur == nil {
 		return nil, fmt.Errorf("serving: update: no generation served")
 	}
+	results, applied, err := apply(cur.idx, updates)
+	if err != nil {
+		return nil, err
+	}
+	if len(applied) == 0 {
+		return results, nil
+	}
+	// Journal before answering: an update the caller is told about
+	// survives every rebuild. The generation notes how much of the
+	// journal it holds, so that a restart does not apply it twice.
+	j := s.cfg.Dir.Journal()
+	if err := j.Append(applied); err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Dir.SetJournalOffset(cur.idx.Generation, j.Size()); err != nil {
+		return nil, err
+	}
+	e, err := search.New(ctx, cur.idx, mappings.New())
+	if err != nil {
+		return nil, fmt.Errorf("serving: reload after updates: %w", err)
+	}
+	s.current.Store(&served{idx: cur.idx, engine: e})
+	s.cfg.Logger.Info().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
+	return results, nil
+}
+
+// apply applies updates to idx in one batch and returns the result of
+// each and the updates that changed something.
+func apply(idx *index.Index, updates []index.Update) ([]string, []index.Update, error) {
 	results := make([]string, len(updates))
 	exists := map[string]bool{}
 	known := func(id string) (bool, error) {
 		if e, ok := exists[id]; ok {
 			return e, nil
 		}
-		d, err := cur.idx.Document(id)
+		d, err := idx.Document(id)
 		if err != nil {
 			return false, err
 		}
 		return d != nil, nil
 	}
-	batch := cur.idx.NewBatch()
+	batch := idx.NewBatch()
 	var applied []index.Update
 	for i, u := range updates {
 		id := u.ID()
 		had, err := known(id)
 		if err != nil {
-			return nil, fmt.Errorf("serving: update %s: %w", id, err)
+			return nil, nil, fmt.Errorf("serving: update %s: %w", id, err)
 		}
 		if u.Upsert != nil {
 			doc, err := mappings.NewDoc(u.Upsert)
 			if err != nil {
-				return nil, fmt.Errorf("serving: update %s: %w", id, err)
+				return nil, nil, fmt.Errorf("serving: update %s: %w", id, err)
 			}
 			if err := batch.Index(id, doc); err != nil {
-				return nil, fmt.Errorf("serving: update %s: %w", id, err)
+				return nil, nil, fmt.Errorf("serving: update %s: %w", id, err)
 			}
 			results[i], exists[id] = Created, true
 			if had {
@@ -74,22 +103,33 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		results[i], exists[id] = Deleted, false
 		applied = append(applied, u)
 	}
-	if len(applied) == 0 {
-		return results, nil
+	if len(applied) > 0 {
+		if err := idx.Batch(batch); err != nil {
+			return nil, nil, fmt.Errorf("serving: apply updates: %w", err)
+		}
 	}
-	if err := cur.idx.Batch(batch); err != nil {
-		return nil, fmt.Errorf("serving: apply updates: %w", err)
+	return results, applied, nil
+}
+
+// replay applies to a generation the journal's updates it does not hold
+// yet (those journaled while it was being built, or before a crash), and
+// returns whether it applied any.
+func (s *Server) replay(name string, idx *index.Index) (bool, error) {
+	var updates []index.Update
+	j := s.cfg.Dir.Journal()
+	offset, err := j.ReadFrom(s.cfg.Dir.JournalOffset(name), func(u index.Update) error {
+		updates = append(updates, u)
+		return nil
+	})
+	if err != nil || len(updates) == 0 {
+		return false, err
 	}
-	// Journal before answering: an update the caller is told about
-	// survives every rebuild.
-	if err := s.cfg.Dir.Journal().Append(applied); err != nil {
-		return nil, err
+	if _, _, err := apply(idx, updates); err != nil {
+		return false, err
 	}
-	e, err := search.New(ctx, cur.idx, mappings.New())
-	if err != nil {
-		return nil, fmt.Errorf("serving: reload after updates: %w", err)
+	if err := s.cfg.Dir.SetJournalOffset(name, offset); err != nil {
+		return false, err
 	}
-	s.current.Store(&served{idx: cur.idx, engine: e})
-	s.cfg.Logger.Info().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
-	return results, nil
+	s.cfg.Logger.Info().Int("updates", len(updates)).Str("generation", name).Msg("journaled updates applied to the generation")
+	return true, nil
 }
