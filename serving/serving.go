@@ -45,8 +45,17 @@ type Server struct {
 	mu      sync.Mutex // serialises loads
 	failed  atomic.Pointer[refusal]
 	closed  atomic.Bool
-	closing chan struct{}  // closed by Close: old generations close at once
-	wg      sync.WaitGroup // old generations waiting to close
+	closing chan struct{}       // closed by Close: old generations close at once
+	wg      sync.WaitGroup      // old generations waiting to close
+	retired map[string]*retired // guarded by mu: old generations in their grace period
+}
+
+// retired is a generation swapped out and not closed yet. A rollback to it
+// takes it back rather than opening it again (its files are locked by
+// this very process until it is closed).
+type retired struct {
+	served *served
+	keep   chan struct{} // closed to keep it open
 }
 
 // refusal is a generation that failed its checks.
@@ -70,7 +79,7 @@ func New(cfg Config) *Server {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 30 * time.Second
 	}
-	return &Server{cfg: cfg, closing: make(chan struct{})}
+	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}}
 }
 
 // Engine returns the engine of the served generation, or nil when none
@@ -141,8 +150,19 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		s.failed.Store(nil)
 		return res, nil
 	}
-	next, err := s.open(ctx, name)
-	if err != nil {
+	var next *served
+	if r, ok := s.retired[name]; ok { // back to a generation still open: a rollback
+		delete(s.retired, name)
+		close(r.keep)
+		next = r.served
+		if changed, err := s.replay(name, next.idx); err != nil {
+			return res, s.refuse(name, err)
+		} else if changed {
+			if next.engine, err = search.New(ctx, next.idx, mappings.New()); err != nil {
+				return res, s.refuse(name, err)
+			}
+		}
+	} else if next, err = s.open(ctx, name); err != nil {
 		return res, s.refuse(name, err)
 	}
 	s.current.Store(next)
@@ -155,13 +175,22 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		s.cfg.OnSwap(name, nil)
 	}
 	if old != nil {
+		r := &retired{served: old, keep: make(chan struct{})}
+		s.retired[old.idx.Generation] = r
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			select {
 			case <-time.After(s.cfg.Grace):
 			case <-s.closing:
+			case <-r.keep:
+				return // swapped back in
 			}
+			s.mu.Lock()
+			if s.retired[old.idx.Generation] == r {
+				delete(s.retired, old.idx.Generation)
+			}
+			s.mu.Unlock()
 			if err := old.idx.Close(); err != nil {
 				s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
 			}
@@ -250,11 +279,11 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration, signal <-cha
 // their grace period.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.closed.Swap(true) {
 		close(s.closing)
 	}
 	c := s.current.Swap(nil)
+	s.mu.Unlock() // the closers of old generations take it
 	var err error
 	if c != nil {
 		err = c.idx.Close()

@@ -280,3 +280,39 @@ func TestUpdate_DuringRebuild(t *testing.T) {
 		t.Errorf("generation holds the journal up to %d, journal is %d bytes", off, d.Journal().Size())
 	}
 }
+
+// TestRollbackToRetired swaps back to a generation still in its grace
+// period: this process holds it open, so it must be taken back, not
+// opened again.
+func TestRollbackToRetired(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	g1 := publish(t, d, "alpha", false)
+	srv := New(Config{Dir: d, Grace: time.Minute})
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, "bravo", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.Load(context.Background())
+	if err != nil || !res.Swapped || srv.Generation() != g1 {
+		t.Fatalf("rollback to the retired generation: %+v, %v, serving %s", res, err, srv.Generation())
+	}
+	if got, err := srv.Engine().Search(context.Background(), search.Request{Q: "alpha"}); err != nil || got.Total != 200 {
+		t.Errorf("after the rollback: %v, %v", got, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for the grace period")
+	}
+}
