@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/search"
@@ -36,6 +37,21 @@ type Columns struct {
 	Categories, Topics, Contexts []string
 	// Live reports whether a document number holds a document.
 	Live []bool
+	// prefixMax[n] is the latest day among documents 0..n, suffixMin[n]
+	// the earliest among n..end: both monotonic, so the documents of a
+	// day range lie between two binary searches (see DayBounds).
+	prefixMax, suffixMin []int32
+}
+
+// DayBounds returns the document numbers [from, to) outside which no
+// document is dated within lo..hi. Documents are numbered about in date
+// order (the corpus is indexed in order), so the band is little wider
+// than the range itself, and a walk over it need not visit the rest.
+func (c *Columns) DayBounds(lo, hi int32) (from, to uint64) {
+	n := len(c.prefixMax)
+	f := sort.Search(n, func(i int) bool { return c.prefixMax[i] >= lo })
+	t := sort.Search(n, func(i int) bool { return c.suffixMin[i] > hi })
+	return uint64(f), uint64(t)
 }
 
 // NoDay marks a document without a date in Columns.Day.
@@ -146,8 +162,29 @@ func (x *Index) LoadColumns(ctx context.Context) (*Columns, error) {
 		c.ContextIDs = append(c.ContextIDs, ctxs...)
 	}
 	c.ContextStart = append(c.ContextStart, uint32(len(c.ContextIDs)))
+	c.prefixMax = make([]int32, len(c.Day))
+	c.suffixMin = make([]int32, len(c.Day))
+	run := index32Min
+	for i, d := range c.Day {
+		if c.Live[i] && d != NoDay && d > run {
+			run = d
+		}
+		c.prefixMax[i] = run
+	}
+	run = index32Max
+	for i := len(c.Day) - 1; i >= 0; i-- {
+		if d := c.Day[i]; c.Live[i] && d != NoDay && d < run {
+			run = d
+		}
+		c.suffixMin[i] = run
+	}
 	return c, nil
 }
+
+const (
+	index32Min = int32(-1 << 31)
+	index32Max = int32(1<<31 - 1)
+)
 
 // ContextsOf returns the context ids of document n.
 func (c *Columns) ContextsOf(n uint64) []uint32 {

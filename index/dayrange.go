@@ -28,18 +28,21 @@ type DayRange struct {
 
 // Searcher implements bleve's query.Query.
 func (q *DayRange) Searcher(context.Context, bindex.IndexReader, mapping.IndexMapping, search.SearcherOptions) (search.Searcher, error) {
-	return &dayRangeSearcher{q: q}, nil
+	from, to := q.cols.DayBounds(q.lo, q.hi)
+	return &dayRangeSearcher{q: q, next: from, from: from, to: to}, nil
 }
 
 type dayRangeSearcher struct {
-	q    *DayRange
-	next uint64 // the first document number not yet checked
+	q        *DayRange
+	next     uint64 // the first document number not yet checked
+	from, to uint64 // the band of numbers that can be in range
 }
 
 // seek returns the first document at or after n dated in the range.
 func (s *dayRangeSearcher) seek(n uint64) (uint64, bool) {
 	day, live := s.q.cols.Day, s.q.cols.Live
-	for ; n < uint64(len(day)); n++ {
+	n = max(n, s.from)
+	for ; n < s.to && n < uint64(len(day)); n++ {
 		if d := day[n]; live[n] && d >= s.q.lo && d <= s.q.hi {
 			return n, true
 		}

@@ -40,8 +40,9 @@ type fastPlan struct {
 	// days, when set, limits events to days lo..hi: the walk skips to the
 	// next event in range (events are numbered about in date order, as
 	// the corpus is indexed, so the range is close to one run of numbers).
-	days   bool
-	lo, hi int32
+	days     bool
+	lo, hi   int32
+	from, to uint64 // the band of event numbers that can be in the range
 }
 
 // fastPlanFor returns the fast-path plan of p, if it has one.
@@ -75,6 +76,7 @@ func (e *Engine) fastPlanFor(p query.Params) (*fastPlan, bool) {
 		if !p.To.IsZero() {
 			plan.hi = index.DayNumber(p.To)
 		}
+		plan.from, plan.to = e.cols.DayBounds(plan.lo, plan.hi)
 	}
 	return plan, true
 }
@@ -131,7 +133,7 @@ func (e *Engine) filterFunc(p query.Params) func(uint64) bool {
 }
 
 // runFast runs p by the fast path; ok is false when p is not for it.
-func (e *Engine) runFast(ctx context.Context, p query.Params) (f *found, ok bool, err error) {
+func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *found, ok bool, err error) {
 	plan, ok := e.fastPlanFor(p)
 	if !ok {
 		return nil, false, nil
@@ -141,12 +143,25 @@ func (e *Engine) runFast(ctx context.Context, p query.Params) (f *found, ok bool
 	if plan.any {
 		matches = e.fastAnyMatches
 	}
-	total, top, err := matches(ctx, plan, k, nil)
+	// With keep (facets wanted), the walk remembers the matches, so that
+	// counting the facets does not walk the posting lists again.
+	var kept []uint32
+	var collect func(uint64)
+	if keep {
+		collect = func(n uint64) { kept = append(kept, uint32(n)) }
+	}
+	total, top, err := matches(ctx, plan, k, collect)
 	if err != nil {
 		return nil, true, err
 	}
 	f = &found{total: total, hits: []Hit{},
 		visit: func(ctx context.Context, fn func(uint64)) error {
+			if keep {
+				for _, n := range kept {
+					fn(uint64(n))
+				}
+				return nil
+			}
 			_, _, err := matches(ctx, plan, 0, fn)
 			return err
 		}}
@@ -318,10 +333,11 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 			// The date range takes part in the leapfrog: skip to the
 			// first event in range at or after target.
 			day := e.cols.Day
-			for target < uint64(len(day)) && (day[target] < plan.lo || day[target] > plan.hi) {
+			target = max(target, plan.from)
+			for target < plan.to && (day[target] < plan.lo || day[target] > plan.hi) {
 				target++
 			}
-			if target >= uint64(len(day)) {
+			if target >= plan.to {
 				return total, sorted(best), nil
 			}
 		}

@@ -72,12 +72,12 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 			if _, ok := e.fastPlanFor(p); !ok {
 				continue
 			}
-			fast, err := e.run(context.Background(), p)
+			fast, err := e.run(context.Background(), p, vi%2 == 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.noFast = true
-			slow, err := e.run(context.Background(), p)
+			slow, err := e.run(context.Background(), p, vi%2 == 0)
 			e.noFast = false
 			if err != nil {
 				t.Fatal(err)

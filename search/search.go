@@ -152,7 +152,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
-	res, err := e.run(ctx, p)
+	res, err := e.run(ctx, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 		return out, nil
@@ -166,7 +166,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if fixed, corr, err := e.correct(ctx, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
-			if res2, err := e.run(ctx, fixed); err != nil {
+			if res2, err := e.run(ctx, fixed, r.Facets > 0); err != nil {
 				return nil, err
 			} else if res2.total > res.total {
 				res, p, out.Corrections = res2, fixed, corr
@@ -175,7 +175,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if res.total == 0 && len(p.Query.Clauses) > 1 {
 			relaxed := p
 			relaxed.AnyWord = true
-			if res2, err := e.run(ctx, relaxed); err != nil {
+			if res2, err := e.run(ctx, relaxed, r.Facets > 0); err != nil {
 				return nil, err
 			} else if res2.total > 0 {
 				res, p, out.Relaxed = res2, relaxed, true
@@ -212,10 +212,11 @@ type found struct {
 }
 
 // run runs p once: by the engine's own conjunction when p is plain words
-// (see fast.go), else through Bleve.
-func (e *Engine) run(ctx context.Context, p query.Params) (*found, error) {
+// (see fast.go), else through Bleve. keep says the matches will be
+// visited again (for facets).
+func (e *Engine) run(ctx context.Context, p query.Params, keep bool) (*found, error) {
 	if !e.noFast {
-		if f, ok, err := e.runFast(ctx, p); ok || err != nil {
+		if f, ok, err := e.runFast(ctx, p, keep); ok || err != nil {
 			return f, err
 		}
 	}

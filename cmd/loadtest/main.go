@@ -117,6 +117,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var livezLat []time.Duration
 	livezFailed := 0
 	if *livez > 0 {
+		// Its own client and connection, so that the probe never waits for
+		// the load's connections.
+		probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -129,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				case <-t.C:
 				}
 				t0 := time.Now()
-				code, err := get(ctx, client, *base+"/livez")
+				code, err := get(ctx, probe, *base+"/livez")
 				d := time.Since(t0)
 				mu.Lock()
 				if err == nil && code == http.StatusOK {

@@ -24,6 +24,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -130,7 +131,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.listen, "listen", env("NEWSDESK_LISTEN", "127.0.0.1:8080"), "`address` to listen on (env NEWSDESK_LISTEN)")
 	fs.BoolVar(&c.bootstrap, "bootstrap", envBool("NEWSDESK_BOOTSTRAP"), "when the index directory has no generation, build one from the FILE arguments first (env NEWSDESK_BOOTSTRAP=1, files in NEWSDESK_BOOTSTRAP_FILES)")
 	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
-	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", api.DefaultInFlight), "API requests served at once; up to twice as many more wait at most 100 ms, the rest get 429 at once (env NEWSDESK_IN_FLIGHT)")
+	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", 4*runtime.GOMAXPROCS(0)), "API requests served at once (default: four per CPU); up to -queue more wait at most 100 ms, the rest get 429 at once (env NEWSDESK_IN_FLIGHT)")
 	fs.IntVar(&c.queue, "queue", envInt("NEWSDESK_QUEUE", 0), "API requests that may wait for a slot (at most 100 ms); beyond, 429 at once; 0 means twice -in-flight (env NEWSDESK_QUEUE)")
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
 	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
