@@ -37,6 +37,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
 )
@@ -140,7 +141,9 @@ func sampleStories(ctx context.Context, e *search.Engine, n int, seed uint64) ([
 	var out []newsdesk.Event
 	for tries := 0; len(out) < n && tries < 20*n; tries++ {
 		topic := topics[rng.IntN(len(topics))]
-		res, err := e.Search(ctx, search.Request{Topics: []string{topic}, Size: 100})
+		// By date, so that the sample does not depend on how the index
+		// happens to number its events.
+		res, err := e.Search(ctx, search.Request{Topics: []string{topic}, Size: 100, Sort: query.SortDate})
 		if err != nil {
 			return nil, err
 		}
