@@ -36,9 +36,9 @@ type Params struct {
 	// From and To limit the event dates, both inclusive; zero means open.
 	From, To time.Time
 	// DateFilter, when not nil, is the query that applies From and To, in
-	// place of DateRange(From, To): a caller that knows faster ways to
-	// find the events of a date range (the search engine keeps them in
-	// bitmaps) supplies it.
+	// place of DateRange(From, To): a caller that knows a faster way to
+	// find the events of a date range (the search engine keeps a column
+	// of dates) supplies it.
 	DateFilter bquery.Query
 	// Topics, Categories and Contexts filter on exact values: any of the
 	// values of one kind, and every kind given.
@@ -250,7 +250,7 @@ var (
 // zero time leaves that end open (see FirstDay, LastDay). It is a term
 // range over the exact dates: correct for any index, but it opens one
 // posting list per day of the range, so the search engine uses its own
-// date bitmaps instead (Params.DateFilter).
+// column of dates instead (Params.DateFilter).
 func DateRange(from, to time.Time) *bquery.TermRangeQuery {
 	if from.IsZero() || from.Before(FirstDay) {
 		from = FirstDay
@@ -263,35 +263,6 @@ func DateRange(from, to time.Time) *bquery.TermRangeQuery {
 	q.SetField(newsdesk.FieldDate)
 	q.SetBoost(0) // a filter selects; it must not change the ranking
 	return q
-}
-
-// PeriodTerms returns the years ("2017"), months ("2017-01") and days
-// ("2017-01-23") that exactly cover the days from from to to, fewest
-// first: whole years, then whole months, then single days at the edges.
-func PeriodTerms(from, to time.Time) []string {
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-	if from.IsZero() || from.Before(FirstDay) {
-		from = FirstDay
-	}
-	if to.IsZero() || to.After(LastDay) {
-		to = LastDay
-	}
-	from, to = day(from), day(to)
-	var out []string
-	for d := from; !d.After(to); {
-		switch {
-		case d.YearDay() == 1 && !d.AddDate(1, 0, -1).After(to):
-			out = append(out, d.Format("2006"))
-			d = d.AddDate(1, 0, 0)
-		case d.Day() == 1 && !d.AddDate(0, 1, -1).After(to):
-			out = append(out, d.Format("2006-01"))
-			d = d.AddDate(0, 1, 0)
-		default:
-			out = append(out, d.Format(newsdesk.DateLayout))
-			d = d.AddDate(0, 0, 1)
-		}
-	}
-	return out
 }
 
 // Unit is a histogram bucket size.

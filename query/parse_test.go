@@ -89,29 +89,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func TestPeriodTerms(t *testing.T) {
-	d := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
-	tests := []struct {
-		from, to string
-		want     []string
-	}{
-		{"2017-01-23", "2017-01-23", []string{"2017-01-23"}},
-		{"2017-01-01", "2017-01-31", []string{"2017-01"}},
-		{"2015-01-01", "2017-12-31", []string{"2015", "2016", "2017"}},
-		{"2016-12-30", "2018-02-02", []string{"2016-12-30", "2016-12-31", "2017", "2018-01", "2018-02-01", "2018-02-02"}},
-		{"2016-02-28", "2016-03-01", []string{"2016-02-28", "2016-02-29", "2016-03-01"}},
-		{"2017-02-01", "2017-01-01", nil},
-	}
-	for _, tc := range tests {
-		if got := PeriodTerms(d(tc.from), d(tc.to)); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("PeriodTerms(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.want)
-		}
-	}
-	if n := len(PeriodTerms(time.Time{}, time.Time{})); n != 200 {
-		t.Errorf("an open range gave %d terms, want 200 years", n)
-	}
-}
-
 func TestNewHistogram(t *testing.T) {
 	d := func(s string) time.Time { t, _ := time.Parse("2006-01-02", s); return t }
 	tests := []struct {
