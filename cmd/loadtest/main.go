@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "how long to run")
 	limit := fs.Int("n", 0, "stop after this many requests (0: no limit but -duration)")
 	seed := fs.Uint64("seed", 1, "random seed for the query mix")
-	livez := fs.Duration("livez", 0, "if set, also probe /livez at this interval and report its latency")
+	livez := fs.Duration("livez", 0, "if set, also probe /livez at this interval and report its latency (with -c 0, only probe: a health checker in its own process)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,14 +84,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-url %q: loadtest only targets loopback addresses", *base)
 	}
-	if *corpus == "" || *conc < 1 || *duration <= 0 || *limit < 0 {
-		return errors.New("need -corpus FILE, -c ≥ 1, -duration > 0 and -n ≥ 0")
+	probeOnly := *conc == 0 && *livez > 0 // a health checker apart from the load
+	if (*corpus == "" && !probeOnly) || *conc < 0 || (*conc == 0 && !probeOnly) || *duration <= 0 || *limit < 0 {
+		return errors.New("need -corpus FILE, -c ≥ 1 (or -c 0 with -livez, to probe only), -duration > 0 and -n ≥ 0")
 	}
-	names, err := readNames(*corpus)
-	if err != nil {
-		return err
+	var paths []string
+	if !probeOnly {
+		names, err := readNames(*corpus)
+		if err != nil {
+			return err
+		}
+		paths = mix(names, 5000, *seed)
 	}
-	paths := mix(names, 5000, *seed)
 
 	ctx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
@@ -172,6 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if probeOnly {
+		lat = livezLat
+	}
 	if len(lat) == 0 {
 		return fmt.Errorf("no request succeeded (%d errors); is searchd running at %s?", errs, *base)
 	}
