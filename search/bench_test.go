@@ -88,13 +88,20 @@ var stop = map[string]bool{"the": true, "and": true, "for": true, "from": true, 
 // latencies runs each request once per b.N round and reports p50 and p99.
 func latencies(b *testing.B, e *Engine, reqs []Request) {
 	b.Helper()
-	var lat []time.Duration
-	ctx := context.Background()
+	measure(b, func(i int) error {
+		_, err := e.Search(context.Background(), reqs[i%len(reqs)])
+		return err
+	})
+}
+
+// measure times call(i) for i in 0..b.N and reports its p50 and p99.
+func measure(b *testing.B, call func(i int) error) {
+	b.Helper()
+	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r := reqs[i%len(reqs)]
 		t0 := time.Now()
-		if _, err := e.Search(ctx, r); err != nil {
+		if err := call(i); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
@@ -165,21 +172,12 @@ func BenchmarkRelated(b *testing.B) {
 	}
 	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	run := func(b *testing.B, req func(i int) related.Request) {
-		var lat []time.Duration
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			r := req(i)
-			t0 := time.Now()
-			if _, err := e.Related(ctx, r); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		b.StopTimer()
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		measure(b, func(i int) error {
+			_, err := e.Related(ctx, req(i))
+			return err
+		})
 	}
+
 	b.Run("by-id", func(b *testing.B) {
 		run(b, func(i int) related.Request { return related.Request{ID: events[i%len(events)].ID, Size: 5} })
 	})

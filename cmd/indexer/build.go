@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,11 +51,8 @@ func parseBuildFlags(args []string, getenv func(string) string, stderr io.Writer
 		fmt.Fprintln(stderr, "Builds a new index generation from FILEs (.jsonl, .wiki, .md, optionally .gz) and publishes it.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, err
-		}
-		return nil, nil, usageError("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, nil, err
 	}
 	switch {
 	case f.index == "":

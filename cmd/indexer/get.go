@@ -24,11 +24,8 @@ func runGet(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintln(stderr, "Prints the stored events with the given ids from the current generation, one JSON object per line.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dirFlag == "" || fs.NArg() == 0 {
 		return usageError("get: need -index DIR and at least one id")

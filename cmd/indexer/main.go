@@ -85,6 +85,18 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
+// parseFlags parses a subcommand's flags: -h gives flag.ErrHelp (exit 0),
+// any other flag error is a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError("%v", err)
+	}
+	return nil
+}
+
 func usageError(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }

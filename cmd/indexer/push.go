@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,11 +39,8 @@ func runPush(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintln(stderr, "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	key := strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
 	switch {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +20,8 @@ func runRollback(args []string, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, `Publishes the generation before the current one again; prints {"from": ..., "to": ...}.`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *dirFlag == "" || fs.NArg() > 0 {
 		return usageError("rollback: need -index DIR and no other argument")
