@@ -8,8 +8,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,6 +436,33 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			t.Error("the panic was not logged")
 		}
 	})
+	t.Run("at capacity", func(t *testing.T) {
+		// As many clients as can run or wait (InFlight + Queue), each
+		// sending its next request as soon as it has an answer: none may
+		// be refused, even while a waiter handed a slot has not run yet.
+		quick := fake{search: func(context.Context) (*search.Result, error) {
+			runtime.Gosched()
+			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
+		}}
+		s := New(Config{Searcher: func() Searcher { return quick }, InFlight: 1, Queue: 3})
+		var refused atomic.Int64
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 2000 {
+					rec := httptest.NewRecorder()
+					s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=x", nil))
+					if rec.Code != http.StatusOK {
+						refused.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n := refused.Load(); n > 0 {
+			t.Errorf("%d of 8000 requests refused with only InFlight+Queue clients", n)
+		}
+	})
 	t.Run("overload", func(t *testing.T) {
 		release := make(chan struct{})
 		started := make(chan struct{}, 1)
@@ -457,7 +487,7 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=y", nil))
 			second <- rec.Code
 		}()
-		for s.waiting.Load() == 0 {
+		for s.admitted.Load() < 2 {
 			time.Sleep(time.Millisecond)
 		}
 		t0 := time.Now()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,16 @@ func TestParseConfig(t *testing.T) {
 	c, err := parseConfig(nil, getenv, &stderr)
 	if err != nil || c.listen != "127.0.0.1:8080" || c.index != "data/index" || c.timeout != 2*time.Second {
 		t.Errorf("defaults: %+v, %v", c, err)
+	}
+	if c.inFlight != cpus || c.queue != 2*cpus {
+		t.Errorf("limits: in-flight %d, queue %d; want %d and %d for %d CPUs", c.inFlight, c.queue, cpus, 2*cpus, cpus)
+	}
+	runtime.GOMAXPROCS(cpus) // as at start, whatever ran before
+	if p := spareProc(func(k string) string { return map[string]string{"GOMAXPROCS": "1"}[k] }); p == cpus+1 {
+		t.Errorf("GOMAXPROCS set, yet searchd chose %d procs itself", p)
+	}
+	if p := spareProc(getenv); p != cpus+1 {
+		t.Errorf("GOMAXPROCS unset: %d procs, want a spare one over %d CPUs", p, cpus)
 	}
 	env["NEWSDESK_LISTEN"] = "127.0.0.1:9999"
 	env["NEWSDESK_TIMEOUT"] = "500ms"
@@ -49,6 +60,7 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-bootstrap"}, nil, "needs the files"},
 		{[]string{"-timeout", "0s"}, nil, "-timeout must be positive"},
 		{[]string{"-in-flight", "0"}, nil, "-in-flight must be at least 1"},
+		{[]string{"-queue", "-1"}, nil, "-queue must be 0 (twice -in-flight) or more"},
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
 		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, "NEWSDESK_TIMEOUT"},
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
