@@ -186,6 +186,23 @@ const (
 	index32Max = int32(1<<31 - 1)
 )
 
+// Truncate returns columns that describe only documents 0..n-1 of c
+// (all of c when n is larger), sharing c's arrays. Documents past n are
+// then unknown, as documents added after the columns were loaded are:
+// searches skip them.
+func (c *Columns) Truncate(n uint64) *Columns {
+	if n >= uint64(len(c.Day)) {
+		return c
+	}
+	t := *c
+	t.Day, t.Category, t.Topic, t.Live = c.Day[:n], c.Category[:n], c.Topic[:n], c.Live[:n]
+	t.ContextStart = c.ContextStart[:n+1]
+	// prefixMax stays exact; suffixMin[i] still bounds the days of
+	// i..n-1 from below, which is all DayBounds needs.
+	t.prefixMax, t.suffixMin = c.prefixMax[:n], c.suffixMin[:n]
+	return &t
+}
+
 // ContextsOf returns the context ids of document n.
 func (c *Columns) ContextsOf(n uint64) []uint32 {
 	if n+1 >= uint64(len(c.ContextStart)) {

@@ -72,18 +72,98 @@ func (d *Dir) OpenGenerationServing(name string, m bmapping.IndexMapping) (*Inde
 // times faster. Searches go on during Compact and see the merged segment
 // once it is done. The index must have been opened with OpenServing.
 func (x *Index) Compact(ctx context.Context) error {
-	adv, err := x.Advanced()
+	s, err := x.scorch()
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
-	}
-	s, ok := adv.(*scorch.Scorch)
-	if !ok {
-		return fmt.Errorf("compact: index is %T, not scorch", adv)
 	}
 	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
 		return fmt.Errorf("compact generation %s: %w", x.Generation, err)
 	}
 	return nil
+}
+
+// Segments returns how many document numbers the index's first segment
+// spans and how many segments follow it. After Compact there is one
+// segment; each batch written since (a bulk update) adds one.
+func (x *Index) Segments() (first uint64, rest int, err error) {
+	snap, done, err := x.snapshot()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer done()
+	segs := snap.Segments()
+	if len(segs) == 0 {
+		return 0, 0, nil
+	}
+	return segs[0].Count(), len(segs) - 1, nil
+}
+
+// MergeTail merges the segments after the first (written by updates since
+// Compact) into one, leaving the first segment alone. Scorch keeps the
+// segments it does not merge in place and appends the merged one, so the
+// documents of the first segment keep their numbers: a search engine whose
+// columns are cut to them (Columns.Truncate) stays right during the merge.
+// Segments still in memory are left for a later merge.
+func (x *Index) MergeTail(ctx context.Context) error {
+	snap, done, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	segs := snap.Segments()
+	var firstLive int64
+	if len(segs) > 0 {
+		firstLive = segs[0].LiveSize()
+	}
+	done()
+	if len(segs) < 3 || firstLive < 2 {
+		return nil // nothing to merge, or no first segment to keep apart
+	}
+	s, err := x.scorch()
+	if err != nil {
+		return err
+	}
+	// A segment can be merged when its live size is under half of
+	// MaxSegmentSize: the first one just cannot, the others (each smaller
+	// than it) can, all in one task.
+	o := mergeplan.SingleSegmentMergePlanOptions
+	o.MaxSegmentSize = 2 * firstLive
+	o.SegmentsPerMergeTask = max(len(segs), 2)
+	if err := s.ForceMerge(ctx, &o); err != nil {
+		return fmt.Errorf("merge update segments of %s: %w", x.Generation, err)
+	}
+	return nil
+}
+
+// snapshot returns the index's current scorch snapshot and the function
+// that releases it.
+func (x *Index) snapshot() (*scorch.IndexSnapshot, func(), error) {
+	adv, err := x.Advanced()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, nil, fmt.Errorf("index %s: reader is %T, not a scorch snapshot", x.Generation, r)
+	}
+	return snap, func() { _ = r.Close() }, nil
+}
+
+// scorch returns the index's scorch implementation.
+func (x *Index) scorch() (*scorch.Scorch, error) {
+	adv, err := x.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil, fmt.Errorf("index %s is %T, not scorch", x.Generation, adv)
+	}
+	return s, nil
 }
 
 var (

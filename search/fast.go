@@ -43,6 +43,10 @@ type fastPlan struct {
 	days     bool
 	lo, hi   int32
 	from, to uint64 // the band of event numbers that can be in the range
+	// r, when set, is the snapshot to walk; else each walk opens one.
+	// One search walks and loads its hits from one snapshot: an event
+	// updated in between is shown as it was when it matched.
+	r bindex.IndexReader
 }
 
 // fastPlanFor returns the fast-path plan of p, if it has one.
@@ -138,6 +142,17 @@ func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *fou
 	if !ok {
 		return nil, false, nil
 	}
+	adv, err := e.idx.Advanced()
+	if err != nil {
+		return nil, true, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, true, err
+	}
+	defer r.Close()
+	later := *plan // for a walk after this returns, on its own snapshot
+	plan.r = r
 	k := p.Offset + p.Size
 	matches := e.fastMatches
 	if plan.any {
@@ -162,21 +177,12 @@ func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *fou
 				}
 				return nil
 			}
-			_, _, err := matches(ctx, plan, 0, fn)
+			_, _, err := matches(ctx, &later, 0, fn)
 			return err
 		}}
 	if p.Offset >= len(top) {
 		return f, true, nil
 	}
-	adv, err := e.idx.Advanced()
-	if err != nil {
-		return nil, true, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, true, err
-	}
-	defer r.Close()
 	for _, d := range top[p.Offset:] {
 		id, err := r.ExternalID(index.InternalID(d.num))
 		if err != nil {
@@ -243,15 +249,17 @@ func (e *Engine) fastMatches(ctx context.Context, plan *fastPlan, k int, visit f
 // return values are zero.
 func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []string, k int, visit func(uint64), each func(n uint64, score float64)) (uint64, []scoredDoc, error) {
 	accept := plan.accept
-	adv, err := e.idx.Advanced()
-	if err != nil {
-		return 0, nil, err
+	r := plan.r
+	if r == nil {
+		adv, err := e.idx.Advanced()
+		if err != nil {
+			return 0, nil, err
+		}
+		if r, err = adv.Reader(); err != nil {
+			return 0, nil, err
+		}
+		defer r.Close()
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return 0, nil, err
-	}
-	defer r.Close()
 	docCount, err := r.DocCount()
 	if err != nil {
 		return 0, nil, err

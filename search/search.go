@@ -115,6 +115,16 @@ func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, err
 	return &Engine{idx: idx, an: an, cols: cols, names: NamesFromColumns(cols), related: related.New(idx, cols, an), ids: newValueIDs(cols)}, nil
 }
 
+// Truncated returns an engine like e that knows only documents 0..n-1 of
+// its index, as if the others had been added after it was loaded: it
+// stays right while the index renumbers the others (index.MergeTail).
+func (e *Engine) Truncated(n uint64) *Engine {
+	t := *e
+	t.cols = e.cols.Truncate(n)
+	t.related = related.New(e.idx, t.cols, e.an)
+	return &t
+}
+
 // Names returns the topic, category and context names of the index.
 func (e *Engine) Names() *Names { return e.names }
 

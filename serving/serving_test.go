@@ -316,3 +316,105 @@ func TestRollbackToRetired(t *testing.T) {
 		t.Fatal("Close waited for the grace period")
 	}
 }
+
+// TestUpdate_SegmentsMerged sends many one-event updates, each adding a
+// segment, while searches with a date filter run without pause: the
+// segments must be merged as they pile up, every update must be found
+// with its new date, and no search may answer an event outside its date
+// filter (which would mean columns read for the wrong document while the
+// merge renumbered them).
+func TestUpdate_SegmentsMerged(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "base", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var searches, wrong atomic.Int64
+	var firstWrong atomic.Value
+	var phase atomic.Int64
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				day := time.Date(2020, time.Month(1+(i+w)%3), 1+(i*7+w)%28, 0, 0, 0, 0, time.UTC)
+				q := []string{"harbour", "update", "harbour OR update", `"harbour strike"`}[(i+w)%4]
+				res, err := srv.Engine().Search(ctx, search.Request{Q: q, From: day, To: day, Size: 50, Facets: 5})
+				if err != nil {
+					if ctx.Err() == nil {
+						wrong.Add(1)
+						firstWrong.CompareAndSwap(nil, err.Error())
+					}
+					continue
+				}
+				searches.Add(1)
+				for _, h := range res.Hits {
+					if h.Date != day.Format(newsdesk.DateLayout) {
+						wrong.Add(1)
+						firstWrong.CompareAndSwap(nil, fmt.Sprintf("%q on %s found %s of %s (during update %d)", q, day.Format(newsdesk.DateLayout), h.ID, h.Date, phase.Load()))
+					}
+				}
+			}
+		})
+	}
+	const updates = 6 * MaxUpdateSegments
+	for k := range updates {
+		// Every other one moves a base event to February, the others add
+		// March events. (Not a second update of one event: a search
+		// racing it can show the event as updated while it matched as it
+		// was, a race this test does not look at.)
+		e := newsdesk.Event{Date: fmt.Sprintf("2020-03-%02d", 1+k%28), Text: fmt.Sprintf("New update zebra%d.", k)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		if k%2 == 0 {
+			base := newsdesk.Event{Date: fmt.Sprintf("2020-01-%02d", 1+k%28), Text: fmt.Sprintf("Event %d about the harbour strike, edition base.", k)}
+			e.ID = newsdesk.NewID(base.Date, base.Text)
+			e.Date, e.Text = fmt.Sprintf("2020-02-%02d", 1+k%28), fmt.Sprintf("Event %d about the harbour strike, update zebra%d.", k, k)
+		}
+		phase.Store(int64(k))
+		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+			t.Fatal(err)
+		}
+		phase.Store(int64(1000 + k))
+		day, _ := time.Parse(newsdesk.DateLayout, e.Date)
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: fmt.Sprintf("zebra%d", k), From: day, To: day})
+		if err != nil || res.Total != 1 || res.Hits[0].ID != e.ID {
+			t.Fatalf("update %d (%s on %s) right after it: %+v, %v", k, e.ID, e.Date, res, err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	wg.Wait()
+	if n := wrong.Load(); n > 0 {
+		t.Errorf("%d wrong answers among %d searches; first: %v", n, searches.Load(), firstWrong.Load())
+	}
+	cur := srv.current.Load()
+	_, rest, err := cur.idx.Segments()
+	if err != nil || rest > MaxUpdateSegments {
+		t.Errorf("after %d updates %d segments follow the first (%v), want at most %d", updates, rest, err, MaxUpdateSegments)
+	}
+	for k := range updates {
+		want := 1
+		word := fmt.Sprintf("zebra%d", k)
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: word})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Counted by text: a search for a word no event has any more
+		// finds its nearest spelling (zebra1 → zebra2).
+		got := 0
+		for _, h := range res.Hits {
+			if strings.Contains(h.Text, word+".") {
+				got++
+			}
+		}
+		if got != want {
+			t.Errorf("%s after the merges: %d events with it, want %d", word, got, want)
+		}
+	}
+	if res, _ := srv.Engine().Search(context.Background(), search.Request{Q: "harbour"}); res.Total != 200 {
+		t.Errorf("harbour: %d events, want the 200 (moved or not)", res.Total)
+	}
+	t.Logf("%d searches during %d updates, %d segments after the first at the end", searches.Load(), updates, rest)
+}

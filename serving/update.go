@@ -3,6 +3,7 @@ package serving
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -16,6 +17,15 @@ const (
 	Deleted  = "deleted"
 	NotFound = "not_found"
 )
+
+// MaxUpdateSegments is how many segments bulk updates may add to the
+// served generation before Update merges them. Every search visits every
+// segment: after 300 one-event bulk requests the real corpus answered 665
+// searches/s instead of 2,358 (one client).
+const MaxUpdateSegments = 8
+
+// persistWait bounds the wait for an update batch to reach the disk.
+const persistWait = 30 * time.Second
 
 // Update applies updates to the served generation in one batch, records
 // them in the directory's journal (so that rebuilds keep them), and swaps
@@ -48,6 +58,9 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if err := s.cfg.Dir.SetJournalOffset(cur.idx.Generation, j.Size()); err != nil {
 		return nil, err
 	}
+	if err := s.mergeUpdates(ctx, cur); err != nil {
+		s.cfg.Logger.Warn().Err(err).Str("generation", cur.idx.Generation).Msg("could not merge the update segments; searches slow down until the next build or restart")
+	}
 	e, err := search.New(ctx, cur.idx, mappings.New())
 	if err != nil {
 		return nil, fmt.Errorf("serving: reload after updates: %w", err)
@@ -57,8 +70,37 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	return results, nil
 }
 
+// mergeUpdates merges the segments updates added to cur's generation once
+// there are more than MaxUpdateSegments. The merge renumbers the documents
+// of those segments, not the others, so while it runs the served engine is
+// cut to the others: updated events drop out of searches for that moment
+// (tens of milliseconds), as they do between a batch and the engine that
+// sees it, and no search reads one document's columns for another. Call
+// with s.mu held.
+func (s *Server) mergeUpdates(ctx context.Context, cur *served) error {
+	first, rest, err := cur.idx.Segments()
+	if err != nil || rest <= MaxUpdateSegments {
+		return err
+	}
+	s.current.Store(&served{idx: cur.idx, engine: cur.engine.Truncated(first)})
+	// Not the request's context: a client that hangs up must not leave
+	// the merge half done.
+	if err := cur.idx.MergeTail(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	_, after, err := cur.idx.Segments()
+	s.cfg.Logger.Info().Int("segments_before", rest+1).Int("segments_after", after+1).Str("generation", cur.idx.Generation).Msg("update segments merged")
+	return err
+}
+
 // apply applies updates to idx in one batch and returns the result of
 // each and the updates that changed something.
+//
+// It returns once the batch is on disk. Scorch merges segments that are
+// still in memory when it writes them, dropping the documents deleted
+// from them and so renumbering the rest, which would leave the served
+// engine's columns describing other documents; waiting keeps at most the
+// one new segment in memory, which is written as it is.
 func apply(idx *index.Index, updates []index.Update) ([]string, []index.Update, error) {
 	results := make([]string, len(updates))
 	exists := map[string]bool{}
@@ -104,8 +146,18 @@ func apply(idx *index.Index, updates []index.Update) ([]string, []index.Update, 
 		applied = append(applied, u)
 	}
 	if len(applied) > 0 {
+		persisted := make(chan error, 1)
+		batch.SetPersistedCallback(func(err error) { persisted <- err })
 		if err := idx.Batch(batch); err != nil {
 			return nil, nil, fmt.Errorf("serving: apply updates: %w", err)
+		}
+		select {
+		case err := <-persisted:
+			if err != nil {
+				return nil, nil, fmt.Errorf("serving: write updates: %w", err)
+			}
+		case <-time.After(persistWait):
+			return nil, nil, fmt.Errorf("serving: updates applied but not written to disk after %v", persistWait)
 		}
 	}
 	return results, applied, nil
