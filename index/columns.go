@@ -79,11 +79,7 @@ func DayTime(day int32) time.Time {
 // LoadColumns reads the columns of every document of x's current snapshot
 // from its doc values.
 func (x *Index) LoadColumns(ctx context.Context) (*Columns, error) {
-	adv, err := x.Advanced()
-	if err != nil {
-		return nil, fmt.Errorf("load columns: %w", err)
-	}
-	r, err := adv.Reader()
+	r, err := x.Reader()
 	if err != nil {
 		return nil, fmt.Errorf("load columns: %w", err)
 	}
@@ -215,11 +211,7 @@ func (c *Columns) ContextsOf(n uint64) []uint32 {
 // no particular order, without scoring them, and returns how many it
 // visited.
 func (x *Index) VisitMatches(ctx context.Context, q bquery.Query, fn func(doc uint64)) (uint64, error) {
-	adv, err := x.Advanced()
-	if err != nil {
-		return 0, err
-	}
-	r, err := adv.Reader()
+	r, err := x.Reader()
 	if err != nil {
 		return 0, err
 	}

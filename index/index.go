@@ -11,6 +11,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -134,14 +135,20 @@ func (x *Index) MergeTail(ctx context.Context) error {
 	return nil
 }
 
+// Reader opens a reader over the index's current snapshot: what it reads
+// does not change under it, whatever is written meanwhile. Close it.
+func (x *Index) Reader() (bindex.IndexReader, error) {
+	adv, err := x.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	return adv.Reader()
+}
+
 // snapshot returns the index's current scorch snapshot and the function
 // that releases it.
 func (x *Index) snapshot() (*scorch.IndexSnapshot, func(), error) {
-	adv, err := x.Advanced()
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := adv.Reader()
+	r, err := x.Reader()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -202,11 +202,7 @@ func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, err
 			surface[s] = text[t.Start:t.End]
 		}
 	}
-	adv, err := rk.idx.Advanced()
-	if err != nil {
-		return nil, err
-	}
-	reader, err := adv.Reader()
+	reader, err := rk.idx.Reader()
 	if err != nil {
 		return nil, err
 	}

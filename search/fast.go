@@ -142,11 +142,7 @@ func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *fou
 	if !ok {
 		return nil, false, nil
 	}
-	adv, err := e.idx.Advanced()
-	if err != nil {
-		return nil, true, err
-	}
-	r, err := adv.Reader()
+	r, err := e.idx.Reader()
 	if err != nil {
 		return nil, true, err
 	}
@@ -251,11 +247,8 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 	accept := plan.accept
 	r := plan.r
 	if r == nil {
-		adv, err := e.idx.Advanced()
-		if err != nil {
-			return 0, nil, err
-		}
-		if r, err = adv.Reader(); err != nil {
+		var err error
+		if r, err = e.idx.Reader(); err != nil {
 			return 0, nil, err
 		}
 		defer r.Close()

@@ -28,11 +28,7 @@ func Fuzziness(n int) int {
 // index has are never touched, so a real name ("Iran") is never turned
 // into another one ("Iraq").
 func (e *Engine) correct(ctx context.Context, p query.Params) (query.Params, []Correction, error) {
-	adv, err := e.idx.Advanced()
-	if err != nil {
-		return p, nil, fmt.Errorf("correct: %w", err)
-	}
-	r, err := adv.Reader()
+	r, err := e.idx.Reader()
 	if err != nil {
 		return p, nil, fmt.Errorf("correct: %w", err)
 	}

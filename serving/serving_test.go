@@ -44,6 +44,20 @@ func publish(t *testing.T, d *index.Dir, marker string, other bool) string {
 	return g.Name
 }
 
+// serve publishes a generation carrying marker in a new directory and
+// serves it, until the test ends.
+func serve(t *testing.T, marker string) (*index.Dir, *Server) {
+	t.Helper()
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, marker, false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d, srv
+}
+
 // TestSwapUnderLoad searches from 8 goroutines without pause while 10
 // new generations are published and swapped in: no search may fail, and
 // the answers must switch to each new generation's data.
@@ -135,13 +149,7 @@ func TestRefusedGeneration(t *testing.T) {
 }
 
 func TestWatch(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d, srv := serve(t, "first")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go srv.Watch(ctx, 20*time.Millisecond, nil)
@@ -238,13 +246,7 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 // journal and before it is published: the new generation, once swapped
 // in, must still have it.
 func TestUpdate_DuringRebuild(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	publish(t, d, "base", false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d, srv := serve(t, "base")
 	// The rebuild starts: it has read the journal (empty) ...
 	b, err := d.NewBuilder(index.BuildConfig{Mapping: mappings.New()})
 	if err != nil {
@@ -324,13 +326,7 @@ func TestRollbackToRetired(t *testing.T) {
 // filter (which would mean columns read for the wrong document while the
 // merge renumbered them).
 func TestUpdate_SegmentsMerged(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	publish(t, d, "base", false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	_, srv := serve(t, "base")
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var searches, wrong atomic.Int64
