@@ -99,6 +99,31 @@ func (x *Index) Segments() (first uint64, rest int, err error) {
 	return segs[0].Count(), len(segs) - 1, nil
 }
 
+// Kept returns how many document numbers, from the first, keep their
+// documents when a batch updating or deleting ids is written: scorch drops
+// a segment whose every live document the batch replaces or deletes, and
+// the documents of the segments after it move down.
+func (x *Index) Kept(ids []string) (uint64, error) {
+	snap, done, err := x.snapshot()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	var offset uint64
+	for _, seg := range snap.Segments() {
+		live := seg.DocNumbersLive()
+		hit, err := seg.DocNumbers(ids)
+		if err != nil {
+			return 0, fmt.Errorf("index %s: %w", x.Generation, err)
+		}
+		if n := live.GetCardinality(); n > 0 && live.AndCardinality(hit) == n {
+			return offset, nil
+		}
+		offset += seg.Count()
+	}
+	return offset, nil
+}
+
 // MergeTail merges the segments after the first (written by updates since
 // Compact) into one, leaving the first segment alone. Scorch keeps the
 // segments it does not merge in place and appends the merged one, so the

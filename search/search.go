@@ -117,10 +117,16 @@ func New(ctx context.Context, idx *index.Index, an query.Analyzer) (*Engine, err
 
 // Truncated returns an engine like e that knows only documents 0..n-1 of
 // its index, as if the others had been added after it was loaded: it
-// stays right while the index renumbers the others (index.MergeTail).
+// stays right while the index renumbers the others (index.MergeTail, or
+// a batch that empties a segment). It is e itself when e knows no document
+// past n.
 func (e *Engine) Truncated(n uint64) *Engine {
+	cols := e.cols.Truncate(n)
+	if cols == e.cols {
+		return e
+	}
 	t := *e
-	t.cols = e.cols.Truncate(n)
+	t.cols = cols
 	t.related = related.New(e.idx, t.cols, e.an)
 	return &t
 }

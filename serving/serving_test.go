@@ -356,18 +356,23 @@ func TestUpdate_SegmentsMerged(t *testing.T) {
 		})
 	}
 	const updates = 6 * MaxUpdateSegments
+	var newID string
 	for k := range updates {
-		// Every other one moves a base event to February, the others add
-		// March events. (Not a second update of one event: a search
-		// racing it can show the event as updated while it matched as it
-		// was, a race this test does not look at.)
+		// One in three moves a base event to February, one adds a March
+		// event, one moves that event to another day: its segment is then
+		// dropped and the segments after it renumbered.
 		e := newsdesk.Event{Date: fmt.Sprintf("2020-03-%02d", 1+k%28), Text: fmt.Sprintf("New update zebra%d.", k)}
 		e.ID = newsdesk.NewID(e.Date, e.Text)
-		if k%2 == 0 {
+		switch k % 3 {
+		case 0:
 			base := newsdesk.Event{Date: fmt.Sprintf("2020-01-%02d", 1+k%28), Text: fmt.Sprintf("Event %d about the harbour strike, edition base.", k)}
 			e.ID = newsdesk.NewID(base.Date, base.Text)
 			e.Date, e.Text = fmt.Sprintf("2020-02-%02d", 1+k%28), fmt.Sprintf("Event %d about the harbour strike, update zebra%d.", k, k)
+		case 2:
+			e.ID = newID
+			e.Date = fmt.Sprintf("2020-03-%02d", 1+(k+10)%28)
 		}
+		newID = e.ID
 		phase.Store(int64(k))
 		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
 			t.Fatal(err)
@@ -392,6 +397,9 @@ func TestUpdate_SegmentsMerged(t *testing.T) {
 	}
 	for k := range updates {
 		want := 1
+		if k%3 == 1 {
+			want = 0 // moved by the next update, under another text
+		}
 		word := fmt.Sprintf("zebra%d", k)
 		res, err := srv.Engine().Search(context.Background(), search.Request{Q: word})
 		if err != nil {

@@ -41,11 +41,26 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if cur == nil {
 		return nil, fmt.Errorf("serving: update: no generation served")
 	}
+	// A batch that replaces every event of a segment drops it, and the
+	// events after it are renumbered: until the engine is reloaded, the
+	// served one must not read columns past the segment.
+	ids := make([]string, len(updates))
+	for i, u := range updates {
+		ids[i] = u.ID()
+	}
+	kept, err := cur.idx.Kept(ids)
+	if err != nil {
+		return nil, fmt.Errorf("serving: update: %w", err)
+	}
+	if t := cur.engine.Truncated(kept); t != cur.engine {
+		s.current.Store(&served{idx: cur.idx, engine: t})
+	}
 	results, applied, err := apply(cur.idx, updates)
 	if err != nil {
-		return nil, err
+		return nil, err // the engine stays cut: right whatever was written
 	}
 	if len(applied) == 0 {
+		s.current.Store(cur) // nothing written: the engine is right as it was
 		return results, nil
 	}
 	// Journal before answering: an update the caller is told about
