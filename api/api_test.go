@@ -40,9 +40,7 @@ func TestMain(m *testing.M) {
 			return 1, err
 		}
 		defer idx.Close()
-		if engine, err = search.New(context.Background(), idx, mappings.New()); err != nil {
-			return 1, err
-		}
+		engine = search.New(idx.Source, mappings.New())
 		return m.Run(), nil
 	}()
 	if err != nil {

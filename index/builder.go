@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
 	"github.com/rs/zerolog"
 )
@@ -288,6 +289,9 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if want == 0 {
 		return Generation{}, ErrEmptyBuild
 	}
+	if err := compact(ctx, b.path); err != nil {
+		return Generation{}, fmt.Errorf("build generation %s: %w", b.name, err)
+	}
 	if err := ctx.Err(); err != nil {
 		return Generation{}, fmt.Errorf("publish generation %s: %w", b.name, err)
 	}
@@ -336,6 +340,53 @@ func (b *Builder) Abort() error {
 		err = rerr
 	}
 	return err
+}
+
+// compact merges the closed index at path into one segment, so that
+// servers open it as it will be searched: a build leaves a couple of dozen
+// segments, and one segment searches about three times faster. (Bleve
+// merges only segments already written to disk, hence on the closed
+// index.)
+func compact(ctx context.Context, path string) (err error) {
+	idx, err := bleve.OpenUsing(path, readWrite)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	defer func() {
+		if cerr := idx.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("compact: %w", cerr)
+		}
+	}()
+	adv, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return fmt.Errorf("compact: the index is %T, not scorch", adv)
+	}
+	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	return waitPersisted(ctx, s)
+}
+
+// waitPersisted waits until s has written its current snapshot to disk:
+// closing the index earlier would leave the merge unrecorded.
+func waitPersisted(ctx context.Context, s *scorch.Scorch) error {
+	for {
+		m := s.StatsMap()
+		root, _ := m["CurRootEpoch"].(uint64)
+		persisted, _ := m["LastPersistedEpoch"].(uint64)
+		if persisted >= root {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // check opens the index at path read-only and verifies its mapping and

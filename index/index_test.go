@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -245,5 +246,92 @@ func TestRollback(t *testing.T) {
 	defer idx.Close()
 	if idx.Generation != g1.Name || count(t, idx, "text:one") != 3 {
 		t.Errorf("after rollback serving %s", idx.Generation)
+	}
+}
+
+// segments returns how many segments the index's current snapshot has.
+func segments(t *testing.T, idx *Index) int {
+	t.Helper()
+	r, err := idx.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	return len(r.(*scorch.IndexSnapshot).Segments())
+}
+
+// TestOpenWorking checks that a build publishes one segment, and that a
+// server's working copy takes updates while the generation, untouched,
+// stays readable by other processes.
+func TestOpenWorking(t *testing.T) {
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := publish(t, d, 40, "alpha") // batches of 7: several segments before compaction
+	ro, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if n := segments(t, ro); n != 1 {
+		t.Errorf("published generation has %d segments, want 1 (compacted by the build)", n)
+	}
+	w, err := d.OpenWorking(g.Name, mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second reader and a second working copy open while it is held.
+	ro2, err := d.Open(mappings.New())
+	if err != nil {
+		t.Fatalf("read-only open while a working copy is open: %v", err)
+	}
+	ro2.Close()
+	w2, err := d.OpenWorking(g.Name, mappings.New())
+	if err != nil {
+		t.Fatalf("second working copy: %v", err)
+	}
+	w2.Close()
+	batch := w.NewBatch()
+	for i := range 5 {
+		id, dc := doc(t, fmt.Sprintf("id-%d", i), "event beta")
+		if err := batch.Index(id, dc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := count(t, w, "text:alpha"), count(t, w, "text:beta"); a != 35 || b != 5 {
+		t.Errorf("working copy: %d alpha and %d beta, want 35 and 5", a, b)
+	}
+	if a, b := count(t, ro, "text:alpha"), count(t, ro, "text:beta"); a != 40 || b != 0 {
+		t.Errorf("generation after updates to the copy: %d alpha and %d beta, want 40 and 0", a, b)
+	}
+	work := filepath.Join(d.Path(), workDir)
+	if entries, _ := os.ReadDir(work); len(entries) != 1 {
+		t.Errorf("work/ holds %d copies with one open, want 1", len(entries))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("work/ holds %d copies after Close, want none", len(entries))
+	}
+	// A copy left by a crashed process (no lock held) is swept.
+	stale := filepath.Join(work, g.Name+".dead")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, lockFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w3, err := d.OpenWorking(g.Name, mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w3.Close()
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale working copy still there: %v", err)
 	}
 }

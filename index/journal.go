@@ -145,7 +145,7 @@ func (j *Journal) Size() int64 {
 const journalOffsetFile = "journal.offset"
 
 // JournalOffset returns how much of the journal the named generation
-// includes: what its build replayed, plus what was applied to it since.
+// includes: what its build replayed.
 func (d *Dir) JournalOffset(generation string) int64 {
 	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), journalOffsetFile))
 	if err != nil {
@@ -153,12 +153,6 @@ func (d *Dir) JournalOffset(generation string) int64 {
 	}
 	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 	return n
-}
-
-// SetJournalOffset records how much of the journal the named generation
-// includes.
-func (d *Dir) SetJournalOffset(generation string, offset int64) error {
-	return writeOffset(filepath.Join(d.GenerationPath(generation), journalOffsetFile), offset)
 }
 
 func writeOffset(path string, offset int64) error {

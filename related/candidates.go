@@ -10,7 +10,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
 )
 
@@ -39,17 +39,12 @@ var scoresPool sync.Pool
 // lists through a heap comparing ids, which made a related list cost
 // 1.6 ms at the median; the scoring is Lucene's classic
 // idf² × √tf × norm per word, boosted by the word's weight.
-func (rk *Ranker) candidates(ctx context.Context, src source, terms []term, w Weights, lo, hi int32) ([]cand, error) {
-	reader, err := rk.idx.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer reader.Close()
-
-	n := len(rk.cols.Day)
+func (rk run) candidates(ctx context.Context, src source, terms []term, w Weights, lo, hi int32) ([]cand, error) {
+	reader := rk.snap.Reader()
+	n := int(rk.snap.Size())
 	sc, _ := scoresPool.Get().(*scores)
-	if sc == nil || len(sc.score) != n {
-		sc = &scores{score: make([]float32, n)}
+	if sc == nil || len(sc.score) < n {
+		sc = &scores{score: make([]float32, n+n/8)} // room for the documents updates add
 	}
 	defer func() {
 		for _, d := range sc.touched {
@@ -79,7 +74,7 @@ func (rk *Ranker) candidates(ctx context.Context, src source, terms []term, w We
 			if d == nil {
 				return nil
 			}
-			num := index.DocNum(d.ID)
+			num := snapshot.DocNum(d.ID)
 			if num >= uint64(n) {
 				continue
 			}
@@ -119,8 +114,8 @@ func (rk *Ranker) candidates(ctx context.Context, src source, terms []term, w We
 
 	best := make([]cand, 0, w.Candidates+1)
 	for _, d := range sc.touched {
-		day := rk.cols.Day[d]
-		if !rk.cols.Live[d] || day < lo || day > hi {
+		day := rk.snap.Day(uint64(d))
+		if day < lo || day > hi {
 			continue
 		}
 		s := float64(sc.score[d]) * w.dateFactor(src.day, day)
@@ -134,7 +129,7 @@ func (rk *Ranker) candidates(ctx context.Context, src source, terms []term, w We
 		}
 	}
 	for i := range best {
-		id, err := reader.ExternalID(index.InternalID(best[i].num))
+		id, err := reader.ExternalID(snapshot.InternalID(best[i].num))
 		if err != nil {
 			return nil, fmt.Errorf("related: %w", err)
 		}
@@ -145,16 +140,16 @@ func (rk *Ranker) candidates(ctx context.Context, src source, terms []term, w We
 
 // dayLimits turns a request's date limits and direction into days.
 func dayLimits(src source, r Request) (int32, int32, error) {
-	lo, hi := index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
+	lo, hi := snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)
 	if !r.From.IsZero() {
-		lo = index.DayNumber(r.From)
+		lo = snapshot.DayNumber(r.From)
 	}
 	if !r.To.IsZero() {
-		hi = index.DayNumber(r.To)
+		hi = snapshot.DayNumber(r.To)
 	}
 	switch {
 	case r.Direction != Before && r.Direction != After:
-	case src.day == index.NoDay:
+	case src.day == snapshot.NoDay:
 		return 0, 0, invalid("direction", "needs the draft's date")
 	case r.Direction == Before:
 		hi = min(hi, src.day)

@@ -13,35 +13,32 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
 )
 
-// Ranker answers related-events requests over one index snapshot. It is
-// safe for concurrent use.
+// Ranker answers related-events requests, each on one snapshot of the
+// index. It is safe for concurrent use.
 type Ranker struct {
-	idx  *index.Index
-	cols *index.Columns
-	an   query.Analyzer
-	docs float64 // events in the index
+	an query.Analyzer
 }
 
-// New returns a ranker over idx, whose columns are cols, analysing text
-// with an (the index's mapping).
-func New(idx *index.Index, cols *index.Columns, an query.Analyzer) *Ranker {
-	live := 0
-	for _, l := range cols.Live {
-		if l {
-			live++
-		}
-	}
-	return &Ranker{idx: idx, cols: cols, an: an, docs: float64(max(live, 1))}
+// New returns a ranker analysing text with an (the index's mapping).
+func New(an query.Analyzer) *Ranker {
+	return &Ranker{an: an}
+}
+
+// run is one request's view: the snapshot it reads and its event count.
+type run struct {
+	*Ranker
+	snap *snapshot.Snapshot
+	docs float64
 }
 
 // source is the event related events are found for.
 type source struct {
 	id      string
-	day     int32 // index.NoDay when unknown
+	day     int32 // snapshot.NoDay when unknown
 	topic   string
 	context []string
 	text    string
@@ -60,7 +57,11 @@ type term struct {
 // Related returns the events most related to r's event or draft, best
 // first. Errors about the request are *InvalidError; an unknown id wraps
 // newsdesk.ErrNotFound.
-func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
+func (rk *Ranker) Related(ctx context.Context, snap *snapshot.Snapshot, r Request) ([]Item, error) {
+	return run{Ranker: rk, snap: snap, docs: float64(max(snap.Docs(), 1))}.related(ctx, r)
+}
+
+func (rk run) related(ctx context.Context, r Request) ([]Item, error) {
 	w := DefaultWeights
 	if r.Weights != nil {
 		w = *r.Weights
@@ -111,7 +112,7 @@ func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
 		if c.id == src.id {
 			continue
 		}
-		ev, err := rk.idx.Event(ctx, c.id)
+		ev, err := rk.snap.Event(ctx, c.id)
 		if err != nil {
 			if errors.Is(err, newsdesk.ErrNotFound) {
 				continue
@@ -125,7 +126,7 @@ func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
 			continue // the same event filed twice, or a wire copy
 		}
 		it := rk.item(ev, c.score, src, terms, cw)
-		day := rk.cols.Day[c.num]
+		day := rk.snap.Day(c.num)
 		if perDay[day] >= w.MaxPerDay {
 			deferred = append(deferred, it)
 			continue
@@ -146,15 +147,15 @@ func (rk *Ranker) Related(ctx context.Context, r Request) ([]Item, error) {
 	return items, nil
 }
 
-func (rk *Ranker) source(ctx context.Context, r Request) (source, error) {
+func (rk run) source(ctx context.Context, r Request) (source, error) {
 	if r.ID != "" {
-		ev, err := rk.idx.Event(ctx, r.ID)
+		ev, err := rk.snap.Event(ctx, r.ID)
 		if err != nil {
 			return source{}, err
 		}
-		day := index.NoDay
+		day := snapshot.NoDay
 		if t, err := time.Parse(newsdesk.DateLayout, ev.Date); err == nil {
-			day = index.DayNumber(t)
+			day = snapshot.DayNumber(t)
 		}
 		return source{id: ev.ID, day: day, topic: ev.Topic, context: ev.Context, text: ev.Text}, nil
 	}
@@ -165,20 +166,20 @@ func (rk *Ranker) source(ctx context.Context, r Request) (source, error) {
 	if len(d.Text) > MaxDraftText {
 		return source{}, invalid("text", "is %d bytes; at most %d are accepted", len(d.Text), MaxDraftText)
 	}
-	src := source{id: d.ID, day: index.NoDay, topic: strings.TrimSpace(d.Topic), context: d.Context, text: d.Text}
+	src := source{id: d.ID, day: snapshot.NoDay, topic: strings.TrimSpace(d.Topic), context: d.Context, text: d.Text}
 	if d.Date != "" {
 		t, err := time.Parse(newsdesk.DateLayout, d.Date)
 		if err != nil {
 			return source{}, invalid("date", "must be a date YYYY-MM-DD, got %q", d.Date)
 		}
-		src.day = index.DayNumber(t)
+		src.day = snapshot.DayNumber(t)
 	}
 	return src, nil
 }
 
 // terms picks the source's words to search for: tf × idf, within the
 // document-frequency bounds, best MaxTerms.
-func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, error) {
+func (rk run) terms(ctx context.Context, src source, w Weights) ([]term, error) {
 	if w.Text == 0 {
 		return nil, nil
 	}
@@ -202,11 +203,7 @@ func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, err
 			surface[s] = text[t.Start:t.End]
 		}
 	}
-	reader, err := rk.idx.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer reader.Close()
+	reader := rk.snap.Reader()
 	// A share alone would leave a small index no word at all.
 	maxDF := max(w.MaxDFShare*rk.docs, minMaxDF)
 	out := make([]term, 0, len(tf))
@@ -237,7 +234,7 @@ func (rk *Ranker) terms(ctx context.Context, src source, w Weights) ([]term, err
 // dateFactor is the date proximity multiplier of an event on day d for a
 // source on day s.
 func (w Weights) dateFactor(s, d int32) float64 {
-	if s == index.NoDay || d == index.NoDay {
+	if s == snapshot.NoDay || d == snapshot.NoDay {
 		return 1
 	}
 	days := math.Abs(float64(d - s))
@@ -245,7 +242,7 @@ func (w Weights) dateFactor(s, d int32) float64 {
 }
 
 // item shapes a related event with its reason.
-func (rk *Ranker) item(ev newsdesk.Event, score float64, src source, terms []term, words map[string]bool) Item {
+func (rk run) item(ev newsdesk.Event, score float64, src source, terms []term, words map[string]bool) Item {
 	it := Item{ID: ev.ID, Date: ev.Date, Text: ev.Text, Topic: ev.Topic, Context: ev.Context, Score: score,
 		SharedContext: []string{}, SharedTerms: []string{}}
 	if it.Context == nil {
@@ -265,8 +262,8 @@ func (rk *Ranker) item(ev newsdesk.Event, score float64, src source, terms []ter
 			it.SharedTerms = append(it.SharedTerms, t.surface)
 		}
 	}
-	if t, err := time.Parse(newsdesk.DateLayout, ev.Date); err == nil && src.day != index.NoDay {
-		it.DaysApart = int(index.DayNumber(t) - src.day)
+	if t, err := time.Parse(newsdesk.DateLayout, ev.Date); err == nil && src.day != snapshot.NoDay {
+		it.DaysApart = int(snapshot.DayNumber(t) - src.day)
 	}
 	it.Reason = reason(it, src)
 	return it
@@ -283,7 +280,7 @@ func reason(it Item, src source) string {
 	if len(it.SharedTerms) > 0 {
 		parts = append(parts, "also mentions "+strings.Join(it.SharedTerms, ", "))
 	}
-	if src.day != index.NoDay {
+	if src.day != snapshot.NoDay {
 		switch d := it.DaysApart; {
 		case d == 0:
 			parts = append(parts, "same day")

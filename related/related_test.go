@@ -11,14 +11,17 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
 const sourceID = "2019-05-10/dock-workers-in-port-elba-begin-a-strike-over-pay-halting-container-traffic-at-the-harbour"
 
-var ranker *Ranker
+var (
+	ranker *Ranker
+	snaps  *snapshot.Source
+)
 
 func TestMain(m *testing.M) {
 	code, err := func() (int, error) {
@@ -32,11 +35,8 @@ func TestMain(m *testing.M) {
 			return 1, err
 		}
 		defer idx.Close()
-		cols, err := idx.LoadColumns(context.Background())
-		if err != nil {
-			return 1, err
-		}
-		ranker = New(idx, cols, mappings.New())
+		snaps = idx.Source
+		ranker = New(mappings.New())
 		return m.Run(), nil
 	}()
 	if err != nil {
@@ -47,7 +47,9 @@ func TestMain(m *testing.M) {
 
 func related(t *testing.T, r Request) []Item {
 	t.Helper()
-	items, err := ranker.Related(context.Background(), r)
+	snap := snaps.Acquire()
+	defer snap.Release()
+	items, err := ranker.Related(context.Background(), snap, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,14 +196,18 @@ func TestRelated_BadRequests(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ranker.Related(context.Background(), tc.r)
+			snap := snaps.Acquire()
+			defer snap.Release()
+			_, err := ranker.Related(context.Background(), snap, tc.r)
 			var ie *InvalidError
 			if !errors.As(err, &ie) || ie.Param != tc.param {
 				t.Errorf("Related = %v, want an InvalidError for %q", err, tc.param)
 			}
 		})
 	}
-	if _, err := ranker.Related(context.Background(), Request{ID: "2019-05-10/nope"}); !errors.Is(err, newsdesk.ErrNotFound) {
+	snap := snaps.Acquire()
+	defer snap.Release()
+	if _, err := ranker.Related(context.Background(), snap, Request{ID: "2019-05-10/nope"}); !errors.Is(err, newsdesk.ErrNotFound) {
 		t.Errorf("unknown id: %v, want ErrNotFound", err)
 	}
 }
@@ -217,7 +223,7 @@ func TestWeights_DateFactor(t *testing.T) {
 	if f := w.dateFactor(0, 100000); f < w.Floor || f > w.Floor+0.001 {
 		t.Errorf("far apart: %v, want about the floor %v", f, w.Floor)
 	}
-	if f := w.dateFactor(index.NoDay, 5); f != 1 {
+	if f := w.dateFactor(snapshot.NoDay, 5); f != 1 {
 		t.Errorf("unknown sourceID date: %v, want 1", f)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/related"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // Benchmarks over a real index: build one with the README's run command,
@@ -28,24 +29,37 @@ func openBench(b *testing.B) (*Engine, *Names) {
 	}
 	// The collector settings of searchd (cmd/searchd serveGCPercent).
 	b.Cleanup(func(old int) func() { return func() { debug.SetGCPercent(old) } }(debug.SetGCPercent(400)))
-	d, err := index.NewDir(*benchIndex)
+	e := openIndex(b, *benchIndex)
+	return e, e.Names()
+}
+
+// openIndex opens the current generation of the index directory dir as
+// searchd does, until the test ends.
+func openIndex(t testing.TB, dir string) *Engine {
+	t.Helper()
+	d, err := index.NewDir(dir)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
+	}
+	name, err := d.Current()
+	if err != nil {
+		t.Fatal(err)
 	}
 	m := mappings.New()
-	idx, err := d.OpenServing(m)
+	idx, err := d.OpenWorking(name, m)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	if err := idx.Compact(context.Background()); err != nil { // as searchd does after opening
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { idx.Close() })
-	e, err := New(context.Background(), idx, m)
+	src, err := snapshot.Open(context.Background(), idx, snapshot.Config{})
 	if err != nil {
-		b.Fatal(err)
+		idx.Close()
+		t.Fatal(err)
 	}
-	return e, e.Names()
+	t.Cleanup(func() {
+		src.Close()
+		idx.Close()
+	})
+	return New(src, m)
 }
 
 // benchQueries draws 1-3 consecutive words of topic and context names

@@ -7,15 +7,15 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
 )
 
 // histogram returns the date buckets for r: its own range, with open ends
 // closed by the first and last event dates.
-func (e *Engine) histogram(r Request) *query.Histogram {
+func histogram(names *Names, r Request) *query.Histogram {
 	from, to := r.From, r.To
-	lo, hi := e.names.DateRange()
+	lo, hi := names.DateRange()
 	if from.IsZero() {
 		from = lo
 	}
@@ -37,9 +37,8 @@ type counters struct {
 var counterPool sync.Pool
 
 // facets counts the events visit visits by category, topic, context and date
-// bucket, reading the values from the engine's columns.
-func (e *Engine) facets(ctx context.Context, visit func(context.Context, func(uint64)) error, topN int, h *query.Histogram) (*Facets, error) {
-	c := e.cols
+// bucket, reading the values from snap's columns.
+func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, visit func(context.Context, func(uint64)) error, topN int, h *query.Histogram) (*Facets, error) {
 	cs, _ := counterPool.Get().(*counters)
 	if cs == nil || len(cs.cat) != len(c.Categories) || len(cs.topic) != len(c.Topics) || len(cs.ctx) != len(c.Contexts) {
 		cs = &counters{cat: make([]int32, len(c.Categories)), topic: make([]int32, len(c.Topics)), ctx: make([]int32, len(c.Contexts))}
@@ -53,22 +52,19 @@ func (e *Engine) facets(ctx context.Context, visit func(context.Context, func(ui
 	var starts []int32
 	if h != nil {
 		for _, t := range h.Buckets() {
-			starts = append(starts, index.DayNumber(t))
+			starts = append(starts, snapshot.DayNumber(t))
 		}
 		cs.days = slices.Grow(cs.days[:0], len(starts))[:len(starts)]
 		clear(cs.days)
 	}
 	err := visit(ctx, func(n uint64) {
-		if n >= uint64(len(c.Day)) {
-			return
-		}
-		cs.cat[c.Category[n]]++
-		cs.topic[c.Topic[n]]++
+		cs.cat[c.Category(n)]++
+		cs.topic[c.Topic(n)]++
 		for _, id := range c.ContextsOf(n) {
 			cs.ctx[id]++
 		}
 		if starts != nil {
-			if d := c.Day[n]; d != index.NoDay {
+			if d := c.Day(n); d != snapshot.NoDay {
 				if b := sort.Search(len(starts), func(i int) bool { return starts[i] > d }) - 1; b >= 0 {
 					cs.days[b]++
 				}

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -13,7 +12,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
 )
 
@@ -31,35 +30,30 @@ import (
 // maxFastTerms bounds the words of a fast-path query.
 const maxFastTerms = 16
 
-// fastPlan is a query the fast path can answer.
+// fastPlan is a query the fast path can answer, on one snapshot.
 type fastPlan struct {
+	snap    *snapshot.Snapshot
 	tokens  []string   // every token, for "every word must match"
 	clauses [][]string // the tokens of each word, for "any word may match"
 	any     bool
 	accept  func(doc uint64) bool // the filters; nil when there are none
-	// days, when set, limits events to days lo..hi: the walk skips to the
+	// days, when set, limits events to a day range: the walk skips to the
 	// next event in range (events are numbered about in date order, as
 	// the corpus is indexed, so the range is close to one run of numbers).
-	days     bool
-	lo, hi   int32
-	from, to uint64 // the band of event numbers that can be in the range
-	// r, when set, is the snapshot to walk; else each walk opens one.
-	// One search walks and loads its hits from one snapshot: an event
-	// updated in between is shown as it was when it matched.
-	r bindex.IndexReader
+	days *snapshot.Days
 }
 
-// fastPlanFor returns the fast-path plan of p, if it has one.
-func (e *Engine) fastPlanFor(p query.Params) (*fastPlan, bool) {
+// fastPlanFor returns the fast-path plan of p on snap, if it has one.
+func (e *Engine) fastPlanFor(snap *snapshot.Snapshot, p query.Params) (*fastPlan, bool) {
 	if len(p.After) > 0 || p.Sort != query.SortRelevance {
 		return nil, false
 	}
-	plan := &fastPlan{any: p.AnyWord}
+	plan := &fastPlan{snap: snap, any: p.AnyWord}
 	for _, c := range p.Query.Clauses {
 		if c.Kind != query.Word || c.Negated {
 			return nil, false
 		}
-		toks, err := query.Tokens(e.an, c.Text)
+		toks, err := query.Tokens(e.m, c.Text)
 		if err != nil {
 			return nil, false
 		}
@@ -71,56 +65,41 @@ func (e *Engine) fastPlanFor(p query.Params) (*fastPlan, bool) {
 	if len(plan.tokens) == 0 || len(plan.tokens) > maxFastTerms {
 		return nil, false
 	}
-	plan.accept = e.filterFunc(p)
-	if !p.From.IsZero() || !p.To.IsZero() {
-		plan.days, plan.lo, plan.hi = true, index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
-		if !p.From.IsZero() {
-			plan.lo = index.DayNumber(p.From)
-		}
-		if !p.To.IsZero() {
-			plan.hi = index.DayNumber(p.To)
-		}
-		plan.from, plan.to = e.cols.DayBounds(plan.lo, plan.hi)
+	plan.accept = filterFunc(snap, p)
+	if lo, hi, ok := dayRange(p); ok {
+		plan.days = snap.Days(lo, hi)
 	}
 	return plan, true
 }
 
 // filterFunc returns a check of p's date and exact-value filters against
-// the columns, or nil when p has none.
-func (e *Engine) filterFunc(p query.Params) func(uint64) bool {
-	c := e.cols
+// snap's columns, or nil when p has none.
+func filterFunc(snap *snapshot.Snapshot, p query.Params) func(uint64) bool {
 	var checks []func(uint64) bool
-	if !p.From.IsZero() || !p.To.IsZero() {
-		lo, hi := index.DayNumber(query.FirstDay), index.DayNumber(query.LastDay)
-		if !p.From.IsZero() {
-			lo = index.DayNumber(p.From)
-		}
-		if !p.To.IsZero() {
-			hi = index.DayNumber(p.To)
-		}
-		checks = append(checks, func(n uint64) bool { return c.Day[n] >= lo && c.Day[n] <= hi })
+	if lo, hi, ok := dayRange(p); ok {
+		checks = append(checks, func(n uint64) bool { d := snap.Day(n); return d != snapshot.NoDay && d >= lo && d <= hi })
 	}
-	ids := func(byValue map[string]uint32, values []string) map[uint32]bool {
+	ids := func(id func(string) (uint32, bool), values []string) map[uint32]bool {
 		set := map[uint32]bool{}
 		for _, v := range values {
-			if id, ok := byValue[v]; ok {
-				set[id] = true
+			if i, ok := id(v); ok {
+				set[i] = true
 			}
 		}
 		return set
 	}
 	if len(p.Topics) > 0 {
-		set := ids(e.ids.topic, p.Topics)
-		checks = append(checks, func(n uint64) bool { return set[c.Topic[n]] })
+		set := ids(snap.TopicID, p.Topics)
+		checks = append(checks, func(n uint64) bool { return set[snap.Topic(n)] })
 	}
 	if len(p.Categories) > 0 {
-		set := ids(e.ids.category, p.Categories)
-		checks = append(checks, func(n uint64) bool { return set[uint32(c.Category[n])] })
+		set := ids(snap.CategoryID, p.Categories)
+		checks = append(checks, func(n uint64) bool { return set[snap.Category(n)] })
 	}
 	if len(p.Contexts) > 0 {
-		set := ids(e.ids.context, p.Contexts)
+		set := ids(snap.ContextID, p.Contexts)
 		checks = append(checks, func(n uint64) bool {
-			return slices.ContainsFunc(c.ContextsOf(n), func(id uint32) bool { return set[id] })
+			return slices.ContainsFunc(snap.ContextsOf(n), func(id uint32) bool { return set[id] })
 		})
 	}
 	if len(checks) == 0 {
@@ -137,18 +116,11 @@ func (e *Engine) filterFunc(p query.Params) func(uint64) bool {
 }
 
 // runFast runs p by the fast path; ok is false when p is not for it.
-func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *found, ok bool, err error) {
-	plan, ok := e.fastPlanFor(p)
+func (e *Engine) runFast(ctx context.Context, snap *snapshot.Snapshot, p query.Params, keep bool) (f *found, ok bool, err error) {
+	plan, ok := e.fastPlanFor(snap, p)
 	if !ok {
 		return nil, false, nil
 	}
-	r, err := e.idx.Reader()
-	if err != nil {
-		return nil, true, err
-	}
-	defer r.Close()
-	later := *plan // for a walk after this returns, on its own snapshot
-	plan.r = r
 	k := p.Offset + p.Size
 	matches := e.fastMatches
 	if plan.any {
@@ -165,7 +137,7 @@ func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *fou
 	if err != nil {
 		return nil, true, err
 	}
-	f = &found{total: total, hits: []Hit{},
+	f = &found{total: total,
 		visit: func(ctx context.Context, fn func(uint64)) error {
 			if keep {
 				for _, n := range kept {
@@ -173,26 +145,11 @@ func (e *Engine) runFast(ctx context.Context, p query.Params, keep bool) (f *fou
 				}
 				return nil
 			}
-			_, _, err := matches(ctx, &later, 0, fn)
+			_, _, err := matches(ctx, plan, 0, fn)
 			return err
 		}}
-	if p.Offset >= len(top) {
-		return f, true, nil
-	}
-	for _, d := range top[p.Offset:] {
-		id, err := r.ExternalID(index.InternalID(d.num))
-		if err != nil {
-			return nil, true, fmt.Errorf("search: %w", err)
-		}
-		doc, err := r.Document(id)
-		if err != nil {
-			return nil, true, fmt.Errorf("search: %w", err)
-		}
-		ev, err := index.EventFromDocument(doc)
-		if err != nil {
-			return nil, true, err
-		}
-		f.hits = append(f.hits, Hit{Event: filled(ev), Score: d.score})
+	if p.Offset < len(top) {
+		f.hits = top[p.Offset:]
 	}
 	return f, true, nil
 }
@@ -245,14 +202,7 @@ func (e *Engine) fastMatches(ctx context.Context, plan *fastPlan, k int, visit f
 // return values are zero.
 func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []string, k int, visit func(uint64), each func(n uint64, score float64)) (uint64, []scoredDoc, error) {
 	accept := plan.accept
-	r := plan.r
-	if r == nil {
-		var err error
-		if r, err = e.idx.Reader(); err != nil {
-			return 0, nil, err
-		}
-		defer r.Close()
-	}
+	r := plan.snap.Reader()
 	docCount, err := r.DocCount()
 	if err != nil {
 		return 0, nil, err
@@ -314,7 +264,7 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		if err != nil || d == nil {
 			return false, err
 		}
-		c.num = index.DocNum(d.ID)
+		c.num = snapshot.DocNum(d.ID)
 		return true, nil
 	}
 	var (
@@ -330,15 +280,11 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 				return 0, nil, err
 			}
 		}
-		if plan.days {
+		if plan.days != nil {
 			// The date range takes part in the leapfrog: skip to the
 			// first event in range at or after target.
-			day := e.cols.Day
-			target = max(target, plan.from)
-			for target < plan.to && (day[target] < plan.lo || day[target] > plan.hi) {
-				target++
-			}
-			if target >= plan.to {
+			var ok bool
+			if target, ok = plan.days.Next(target); !ok {
 				return total, sorted(best), nil
 			}
 		}
@@ -365,11 +311,6 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		}
 		n := target
 		target = n + 1
-		if n >= uint64(len(e.cols.Day)) {
-			// Added to the index after the engine's columns were read (a
-			// bulk update); the engine serving it comes next.
-			continue
-		}
 		if accept != nil && !accept(n) {
 			continue
 		}
@@ -408,24 +349,6 @@ func sorted(h topDocs) []scoredDoc {
 	return out
 }
 
-// valueIDs maps the exact values of the columns to their ids.
-type valueIDs struct {
-	topic, category, context map[string]uint32
-}
-
-func newValueIDs(c *index.Columns) valueIDs {
-	m := func(table []string) map[string]uint32 {
-		out := make(map[string]uint32, len(table))
-		for id, v := range table {
-			if id > 0 {
-				out[v] = uint32(id)
-			}
-		}
-		return out
-	}
-	return valueIDs{topic: m(c.Topics), category: m(c.Categories), context: m(c.Contexts)}
-}
-
 // anyScores accumulates, per event number, the score and the count of
 // matched clauses of an any-word search. Pooled: it is as long as the index.
 type anyScores struct {
@@ -441,9 +364,10 @@ var anyPool sync.Pool
 // event, and scales each by the share of words it matched, as Bleve's
 // disjunction does.
 func (e *Engine) fastAnyMatches(ctx context.Context, plan *fastPlan, k int, visit func(uint64)) (uint64, []scoredDoc, error) {
-	n := len(e.cols.Day)
+	n := int(plan.snap.Size())
 	as, _ := anyPool.Get().(*anyScores)
-	if as == nil || len(as.score) != n {
+	if as == nil || len(as.score) < n {
+		n += n / 8 // room for the documents updates add
 		as = &anyScores{score: make([]float64, n), matched: make([]uint8, n)}
 	}
 	defer func() {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/testindex"
 )
@@ -17,11 +16,7 @@ import (
 func fixtureEngine(t *testing.T) *Engine {
 	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e, err := New(context.Background(), idx, mappings.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return New(idx.Source, mappings.New())
 }
 
 // TestFastPath_MatchesBleve checks that the fast path finds the same
@@ -31,18 +26,7 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 	var e *Engine
 	var queries []string
 	if *benchIndex != "" {
-		d, err := index.NewDir(*benchIndex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx, err := d.OpenServing(mappings.New())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer idx.Close()
-		if e, err = New(context.Background(), idx, mappings.New()); err != nil {
-			t.Fatal(err)
-		}
+		e = openIndex(t, *benchIndex)
 		queries = benchQueries(e.Names(), 500)
 	} else {
 		e = fixtureEngine(t)
@@ -64,20 +48,22 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 		for vi, v := range variants {
 			r := Request{Q: q}
 			v(&r)
-			p, err := e.params(r)
+			snap := e.src.Acquire()
+			defer snap.Release()
+			p, err := e.params(snap, e.Names(), r)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p.AnyWord = strings.HasSuffix(r.Q, " zebra") // the relaxed search Search falls back to
-			if _, ok := e.fastPlanFor(p); !ok {
+			if _, ok := e.fastPlanFor(snap, p); !ok {
 				continue
 			}
-			fast, err := e.run(context.Background(), p, vi%2 == 0)
+			fast, err := e.run(context.Background(), snap, p, vi%2 == 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.noFast = true
-			slow, err := e.run(context.Background(), p, vi%2 == 0)
+			slow, err := e.run(context.Background(), snap, p, vi%2 == 0)
 			e.noFast = false
 			if err != nil {
 				t.Fatal(err)
@@ -91,8 +77,8 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 			for i := range fast.hits {
 				f, s := fast.hits[i], slow.hits[i]
 				// Equal scores may come in either order; the scores must agree.
-				if f.ID != s.ID && math.Abs(f.Score/fast.hits[0].Score-s.Score/slow.hits[0].Score) > 1e-9 {
-					t.Errorf("%s: hit %d is %s (%.6f), Bleve has %s (%.6f)", name, i, f.ID, f.Score, s.ID, s.Score)
+				if f.num != s.num && math.Abs(f.score/fast.hits[0].score-s.score/slow.hits[0].score) > 1e-9 {
+					t.Errorf("%s: hit %d is %d (%.6f), Bleve has %d (%.6f)", name, i, f.num, f.score, s.num, s.score)
 					break
 				}
 			}

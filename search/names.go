@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // Field kinds that Names knows.
@@ -25,6 +25,7 @@ type Names struct {
 	suggest  []wordRef                   // every word of every topic and context name, sorted
 	all      []*Name                     // topic and context names, indexed by wordRef.name
 	from, to time.Time                   // date range of the events
+	epoch    uint64                      // of the snapshot counted
 }
 
 // Name is one topic, category or context value.
@@ -45,35 +46,32 @@ type wordRef struct {
 	name int
 }
 
-// NamesFromColumns counts the names of an index from its columns.
-func NamesFromColumns(c *index.Columns) *Names {
-	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}}
+// NamesFromSnapshot counts the names of the live events of a snapshot.
+func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
+	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}, epoch: c.Epoch}
 	tables := map[string][]string{FieldTopic: c.Topics, FieldCategory: c.Categories, FieldContext: c.Contexts}
 	counts := map[string][]int{FieldTopic: make([]int, len(c.Topics)), FieldCategory: make([]int, len(c.Categories)), FieldContext: make([]int, len(c.Contexts))}
 	last := map[string][]int32{FieldTopic: make([]int32, len(c.Topics)), FieldCategory: make([]int32, len(c.Categories)), FieldContext: make([]int32, len(c.Contexts))}
-	lo, hi := int32(1<<31-1), index.NoDay
+	lo, hi := int32(1<<31-1), snapshot.NoDay
 	see := func(kind string, id uint32, day int32) {
 		counts[kind][id]++
 		if day > last[kind][id] {
 			last[kind][id] = day
 		}
 	}
-	for d, live := range c.Live {
-		if !live {
-			continue
-		}
-		day := c.Day[d]
-		if day != index.NoDay {
+	c.EachLive(func(d uint64) {
+		day := c.Day(d)
+		if day != snapshot.NoDay {
 			lo, hi = min(lo, day), max(hi, day)
 		}
-		see(FieldCategory, uint32(c.Category[d]), day)
-		see(FieldTopic, c.Topic[d], day)
-		for _, id := range c.ContextsOf(uint64(d)) {
+		see(FieldCategory, c.Category(d), day)
+		see(FieldTopic, c.Topic(d), day)
+		for _, id := range c.ContextsOf(d) {
 			see(FieldContext, id, day)
 		}
-	}
-	if hi != index.NoDay {
-		n.from, n.to = index.DayTime(lo), index.DayTime(hi)
+	})
+	if hi != snapshot.NoDay {
+		n.from, n.to = snapshot.DayTime(lo), snapshot.DayTime(hi)
 	}
 	for kind, table := range tables {
 		for id, v := range table {
@@ -85,7 +83,7 @@ func NamesFromColumns(c *index.Columns) *Names {
 				old.Count += counts[kind][id] // another case of the same name: keep the commoner spelling
 				continue
 			}
-			lastDay := index.DayTime(last[kind][id])
+			lastDay := snapshot.DayTime(last[kind][id])
 			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: lastDay, LastDate: lastDay.Format("2006-01-02")}
 			if old, ok := n.byKind[kind][key]; ok {
 				nm.Count += old.Count

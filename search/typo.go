@@ -9,6 +9,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // Fuzziness returns the edit distance allowed for a word of n characters:
@@ -27,12 +28,8 @@ func Fuzziness(n int) int {
 // by the closest indexed term (fewest edits, then most events). Words the
 // index has are never touched, so a real name ("Iran") is never turned
 // into another one ("Iraq").
-func (e *Engine) correct(ctx context.Context, p query.Params) (query.Params, []Correction, error) {
-	r, err := e.idx.Reader()
-	if err != nil {
-		return p, nil, fmt.Errorf("correct: %w", err)
-	}
-	defer r.Close()
+func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.Params) (query.Params, []Correction, error) {
+	r := snap.Reader()
 	fuzzy, ok := r.(bindex.IndexReaderFuzzy)
 	if !ok {
 		return p, nil, nil // this index kind cannot enumerate near terms
@@ -56,7 +53,7 @@ func (e *Engine) correct(ctx context.Context, p query.Params) (query.Params, []C
 		if c.Kind != query.Word || c.Negated {
 			continue
 		}
-		toks, err := query.Tokens(e.an, c.Text)
+		toks, err := query.Tokens(e.m, c.Text)
 		if err != nil || len(toks) != 1 {
 			continue // a stop word, or a word of several terms: leave it
 		}

@@ -1,11 +1,14 @@
 // Package serving keeps searchd's index current without downtime: it
-// opens the published generation, compacts it and loads a search engine
-// over it; when the index directory's CURRENT pointer moves (a rebuild, a
-// rollback), it opens and checks the new generation while the old one
-// keeps answering, swaps the engine atomically, and closes the old
-// generation once requests begun on it are done. A generation that fails
-// its checks is not swapped in: the old one goes on serving and the
-// failure is reported.
+// opens a working copy of the published generation (index.OpenWorking),
+// applies the journaled updates it lacks, and serves a search engine over
+// its snapshots (package snapshot); when the index directory's CURRENT
+// pointer moves (a rebuild, a rollback), it opens and checks the new
+// generation while the old one keeps answering, swaps the engine
+// atomically, and closes the old generation once requests begun on it
+// are done. A generation that fails its checks is not swapped in: the old
+// one goes on serving and the failure is reported. Bulk updates (Update)
+// are journaled, applied to the working copy and made visible before
+// they are answered.
 package serving
 
 import (
@@ -21,6 +24,7 @@ import (
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // Config configures a Server.
@@ -63,9 +67,22 @@ type refusal struct {
 	generation, reason string
 }
 
+// served is one open generation: its working copy, the snapshots of it
+// and the engine over them.
 type served struct {
-	idx    *index.Index
-	engine *search.Engine
+	idx     *index.Index
+	src     *snapshot.Source
+	engine  *search.Engine
+	applied int64 // how much of the journal idx holds; guarded by Server.mu
+}
+
+// close closes what open opened.
+func (sv *served) close() error {
+	err := sv.src.Close()
+	if cerr := sv.idx.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Errors of a Server.
@@ -155,12 +172,8 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		delete(s.retired, name)
 		close(r.keep)
 		next = r.served
-		if changed, err := s.replay(name, next.idx); err != nil {
+		if err := s.replay(ctx, next); err != nil {
 			return res, s.refuse(name, err)
-		} else if changed {
-			if next.engine, err = search.New(ctx, next.idx, mappings.New()); err != nil {
-				return res, s.refuse(name, err)
-			}
 		}
 	} else if next, err = s.open(ctx, name); err != nil {
 		return res, s.refuse(name, err)
@@ -191,7 +204,7 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 				delete(s.retired, old.idx.Generation)
 			}
 			s.mu.Unlock()
-			if err := old.idx.Close(); err != nil {
+			if err := old.close(); err != nil {
 				s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
 			}
 		}()
@@ -208,29 +221,30 @@ func (s *Server) refuse(name string, err error) error {
 	return fmt.Errorf("serving: load %s: %w", name, err)
 }
 
-// open opens and compacts a generation, applies the journaled updates it
-// lacks, loads an engine over it and checks that it answers.
+// open opens a working copy of a generation, applies the journaled
+// updates it lacks, loads an engine over it and checks that it answers.
 func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	m := mappings.New()
-	idx, err := s.cfg.Dir.OpenGenerationServing(name, m)
+	idx, err := s.cfg.Dir.OpenWorking(name, m)
 	if err != nil {
 		return nil, err
 	}
+	sv := &served{idx: idx, applied: s.cfg.Dir.JournalOffset(name)}
 	defer func() {
 		if err != nil {
+			if sv.src != nil {
+				sv.src.Close()
+			}
 			idx.Close()
 		}
 	}()
-	if err := idx.Compact(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := s.replay(name, idx); err != nil {
+	if _, _, err := s.replayInto(sv); err != nil {
 		return nil, fmt.Errorf("apply journaled updates: %w", err)
 	}
-	e, err := search.New(ctx, idx, m)
-	if err != nil {
+	if sv.src, err = snapshot.Open(ctx, idx, snapshot.Config{Logger: s.cfg.Logger}); err != nil {
 		return nil, err
 	}
+	sv.engine = search.New(sv.src, m)
 	// The check: it holds events, and a search over all of them answers.
 	n, err := idx.DocCount()
 	if err != nil {
@@ -239,15 +253,15 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	if n == 0 {
 		return nil, errors.New("it holds no event")
 	}
-	lo, hi := e.Names().DateRange()
-	res, err := e.Search(ctx, search.Request{From: lo, To: hi, Size: 1})
+	lo, hi := sv.engine.Names().DateRange()
+	res, err := sv.engine.Search(ctx, search.Request{From: lo, To: hi, Size: 1})
 	if err != nil {
 		return nil, fmt.Errorf("check search: %w", err)
 	}
 	if res.Total != n {
 		return nil, fmt.Errorf("check search found %d of its %d events", res.Total, n)
 	}
-	return &served{idx: idx, engine: e}, nil
+	return sv, nil
 }
 
 // Watch loads the published generation every interval, and whenever
@@ -286,7 +300,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock() // the closers of old generations take it
 	var err error
 	if c != nil {
-		err = c.idx.Close()
+		err = c.close()
 	}
 	s.wg.Wait()
 	return err

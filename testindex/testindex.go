@@ -1,6 +1,6 @@
 // Package testindex builds small indexes from fixture files for tests:
-// built with the indexer's own build, opened for serving and compacted,
-// as searchd would serve them.
+// built with the indexer's own build and opened as searchd serves them (a
+// working copy of the generation, and snapshots of it).
 package testindex
 
 import (
@@ -10,36 +10,54 @@ import (
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
+// Index is a fixture index, open.
+type Index struct {
+	Index  *index.Index
+	Source *snapshot.Source
+}
+
+// Close closes the index.
+func (x *Index) Close() error {
+	err := x.Source.Close()
+	if cerr := x.Index.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // New builds files into the index directory dir and opens its generation
-// for serving. The caller closes it.
-func New(dir string, files ...string) (*index.Index, error) {
+// as searchd does. The caller closes it.
+func New(dir string, files ...string) (*Index, error) {
 	d, err := index.NewDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: files}); err != nil {
-		return nil, err
-	}
-	idx, err := d.OpenServing(mappings.New())
+	gen, err := build.Run(context.Background(), build.Config{Dir: d, Files: files})
 	if err != nil {
 		return nil, err
 	}
-	if err := idx.Compact(context.Background()); err != nil {
+	idx, err := d.OpenWorking(gen.Generation, mappings.New())
+	if err != nil {
+		return nil, err
+	}
+	src, err := snapshot.Open(context.Background(), idx, snapshot.Config{})
+	if err != nil {
 		idx.Close()
 		return nil, err
 	}
-	return idx, nil
+	return &Index{Index: idx, Source: src}, nil
 }
 
 // Open is New in a temporary directory of t, closed by t's cleanup.
-func Open(t testing.TB, files ...string) *index.Index {
+func Open(t testing.TB, files ...string) *Index {
 	t.Helper()
-	idx, err := New(t.TempDir(), files...)
+	x, err := New(t.TempDir(), files...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { idx.Close() })
-	return idx
+	t.Cleanup(func() { x.Close() })
+	return x
 }

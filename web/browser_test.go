@@ -46,10 +46,7 @@ func chromium(t *testing.T) string {
 func server(t *testing.T, origins ...string) *httptest.Server {
 	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e, err := search.New(context.Background(), idx, mappings.New())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := search.New(idx.Source, mappings.New())
 	pages, err := web.New(func() web.Source { return e })
 	if err != nil {
 		t.Fatal(err)

@@ -36,10 +36,10 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
-	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/serving"
 )
 
 func main() {
@@ -85,19 +85,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := mappings.New()
-	idx, err := dir.OpenServing(m)
-	if err != nil {
+	srv := serving.New(serving.Config{Dir: dir})
+	defer srv.Close()
+	if _, err := srv.Load(ctx); err != nil {
 		return err
 	}
-	defer idx.Close()
-	if err := idx.Compact(ctx); err != nil {
-		return err
-	}
-	e, err := search.New(ctx, idx, m)
-	if err != nil {
-		return err
-	}
+	e := srv.Engine()
 	sample, err := sampleStories(ctx, e, *n, *seed)
 	if err != nil {
 		return err

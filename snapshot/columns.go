@@ -1,0 +1,156 @@
+package snapshot
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// segColumns holds, for every document of one segment (deleted ones
+// included: a segment never changes, only which of its documents are
+// live), the values that filters, facets, date sorts and rankings need,
+// in plain arrays indexed by the document's number within the segment.
+// Reading them there costs nanoseconds, where Bleve's doc values cost
+// microseconds per document and field: counting the facets of a
+// 4,000-event result went from 5 ms to a tenth of that.
+//
+// They are loaded once per segment (a segment is immutable, and known by
+// its id), and shared by every snapshot holding the segment.
+type segColumns struct {
+	day      []int32 // NoDay when unknown
+	category []uint32
+	topic    []uint32
+	// The context ids of document n are ctxIDs[ctxStart[n]:ctxStart[n+1]].
+	ctxStart []uint32
+	ctxIDs   []uint32
+	// prefixMax[n] is the latest day among documents 0..n, suffixMin[n]
+	// the earliest among n..end: both monotonic, so the documents of a
+	// day range lie between two binary searches (see dayBounds).
+	prefixMax, suffixMin []int32
+}
+
+// table interns the exact values of one field (categories, topics or
+// context tags) as small ids, for the whole life of a Source: the ids
+// of a loaded segment never change. Index 0 is "". Appends never move
+// what a snapshot already read: a snapshot keeps the slice it was given.
+type table struct {
+	mu    sync.RWMutex
+	ids   map[string]uint32 // guarded by mu
+	names []string          // guarded by mu; append-only
+}
+
+func newTable() *table {
+	return &table{ids: map[string]uint32{"": 0}, names: []string{""}}
+}
+
+// id returns the id of value, if the table has it.
+func (t *table) id(value string) (uint32, bool) {
+	t.mu.RLock()
+	id, ok := t.ids[value]
+	t.mu.RUnlock()
+	return id, ok
+}
+
+// values returns the table as it is now: value by id.
+func (t *table) values() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.names
+}
+
+// intern returns the id of v, adding it if new. Only the loader, which
+// holds the Source's lock, calls it.
+func (t *table) intern(v []byte) uint32 {
+	t.mu.RLock()
+	id, ok := t.ids[string(v)]
+	t.mu.RUnlock()
+	if ok {
+		return id
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id = uint32(len(t.names))
+	s := string(v)
+	t.ids[s] = id
+	t.names = append(t.names, s)
+	return id
+}
+
+// tables are the value tables of a Source.
+type tables struct {
+	category, topic, context *table
+}
+
+func newTables() tables {
+	return tables{category: newTable(), topic: newTable(), context: newTable()}
+}
+
+// columnFields are the doc-values fields the columns are read from.
+var columnFields = []string{newsdesk.FieldDate, newsdesk.FieldCategory, newsdesk.FieldTopic, newsdesk.FieldContext}
+
+// loadColumns reads the columns of every document of ss's segment from
+// its doc values. About 0.3 s for the 114k-event corpus in one segment;
+// microseconds for the one-event segment of a bulk update.
+func loadColumns(ss *scorch.SegmentSnapshot, t tables) (*segColumns, error) {
+	seg := ss.Segment()
+	dv, ok := seg.(segment.DocValueVisitable)
+	if !ok {
+		return nil, fmt.Errorf("segment %d (%T) has no doc values to read", ss.Id(), seg)
+	}
+	n := seg.Count()
+	c := &segColumns{
+		day:      make([]int32, n),
+		category: make([]uint32, n),
+		topic:    make([]uint32, n),
+		ctxStart: make([]uint32, n+1),
+		ctxIDs:   make([]uint32, 0, n*2),
+	}
+	var (
+		day        int32
+		cat, topic uint32
+	)
+	visit := func(field string, term []byte) {
+		switch field {
+		case newsdesk.FieldDate:
+			day = parseDay(term)
+		case newsdesk.FieldCategory:
+			cat = t.category.intern(term)
+		case newsdesk.FieldTopic:
+			topic = t.topic.intern(term)
+		case newsdesk.FieldContext:
+			c.ctxIDs = append(c.ctxIDs, t.context.intern(term))
+		}
+	}
+	var state segment.DocVisitState
+	var err error
+	for i := range n {
+		day, cat, topic = NoDay, 0, 0
+		c.ctxStart[i] = uint32(len(c.ctxIDs))
+		if state, err = dv.VisitDocValues(i, columnFields, visit, state); err != nil {
+			return nil, fmt.Errorf("segment %d, document %d: %w", ss.Id(), i, err)
+		}
+		c.day[i], c.category[i], c.topic[i] = day, cat, topic
+	}
+	c.ctxStart[n] = uint32(len(c.ctxIDs))
+	c.prefixMax = make([]int32, n)
+	c.suffixMin = make([]int32, n)
+	run := NoDay
+	for i, d := range c.day {
+		if d != NoDay && d > run {
+			run = d
+		}
+		c.prefixMax[i] = run
+	}
+	run = maxDay
+	for i := len(c.day) - 1; i >= 0; i-- {
+		if d := c.day[i]; d != NoDay && d < run {
+			run = d
+		}
+		c.suffixMin[i] = run
+	}
+	return c, nil
+}

@@ -1,0 +1,190 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/binary"
+	"sort"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
+	bindex "github.com/blevesearch/bleve_index_api"
+)
+
+// NoDay marks a document without a date in the day column.
+const NoDay = int32(-1 << 31)
+
+const maxDay = int32(1<<31 - 1)
+
+// DayNumber returns t's day as counted in the day column: days since
+// 1970-01-01.
+func DayNumber(t time.Time) int32 {
+	return int32(t.Unix() / 86400)
+}
+
+// DayTime returns the UTC midnight of a day number.
+func DayTime(day int32) time.Time {
+	return time.Unix(int64(day)*86400, 0).UTC()
+}
+
+// parseDay reads a YYYY-MM-DD date as a day number, without time.Parse's
+// generality: loading the columns of a segment parses one per event.
+func parseDay(b []byte) int32 {
+	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
+		return NoDay
+	}
+	num := func(s []byte) int {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	y, m, d := num(b[:4]), num(b[5:7]), num(b[8:10])
+	if y < 0 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return NoDay
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return NoDay
+	}
+	return DayNumber(t)
+}
+
+// band is the run of document numbers [from, to) of one segment outside
+// which no document is dated within a day range.
+type band struct{ from, to uint64 }
+
+// Days is a day range over one snapshot: the documents dated lo..hi, both
+// inclusive. Documents are numbered about in date order within a segment
+// (a build indexes the corpus in order), so each segment's band is little
+// wider than the range itself and a walk over the bands need not visit the
+// rest. Immutable once made.
+type Days struct {
+	snap   *Snapshot
+	lo, hi int32
+	bands  []band
+}
+
+// Days returns the day range lo..hi of s.
+func (s *Snapshot) Days(lo, hi int32) *Days {
+	d := &Days{snap: s, lo: lo, hi: hi, bands: make([]band, len(s.segs))}
+	for i := range s.segs {
+		sg := &s.segs[i]
+		f, t := sg.cols.dayBounds(lo, hi)
+		d.bands[i] = band{sg.start + f, sg.start + t}
+	}
+	return d
+}
+
+// Range returns the days of the range.
+func (d *Days) Range() (lo, hi int32) { return d.lo, d.hi }
+
+// Contains reports whether document n is dated within the range.
+func (d *Days) Contains(n uint64) bool {
+	day := d.snap.Day(n)
+	return day != NoDay && day >= d.lo && day <= d.hi
+}
+
+// Next returns the first document at or after n dated within the range,
+// live or not (posting lists skip deleted documents themselves); ok is
+// false when there is none.
+func (d *Days) Next(n uint64) (uint64, bool) {
+	for i := d.snap.segIndex(n); i < len(d.bands); i++ {
+		b := d.bands[i]
+		cols := d.snap.segs[i].cols
+		start := d.snap.segs[i].start
+		for n = max(n, b.from); n < b.to; n++ {
+			if day := cols.day[n-start]; day >= d.lo && day <= d.hi {
+				return n, true
+			}
+		}
+	}
+	return n, false
+}
+
+// NextLive is Next for live documents only.
+func (d *Days) NextLive(n uint64) (uint64, bool) {
+	for {
+		m, ok := d.Next(n)
+		if !ok || d.snap.Live(m) {
+			return m, ok
+		}
+		n = m + 1
+	}
+}
+
+// dayBounds returns the local numbers [from, to) outside which no document
+// of the segment is dated within lo..hi.
+func (c *segColumns) dayBounds(lo, hi int32) (from, to uint64) {
+	n := len(c.prefixMax)
+	f := sort.Search(n, func(i int) bool { return c.prefixMax[i] >= lo })
+	t := sort.Search(n, func(i int) bool { return c.suffixMin[i] > hi })
+	return uint64(f), uint64(max(f, t))
+}
+
+// DayRangeQuery matches the live documents dated from day lo to day hi,
+// both inclusive, with score 0, reading the dates from the day column of
+// whatever reader Bleve hands its searcher (a snapshot of src's index).
+// Skipping ahead checks dates forward from the target, so one query
+// checks each date at most once. Materialising the range as a set cost up
+// to 0.3 ms per query on the 114k corpus; matching per-day terms opens one
+// posting list per day.
+func DayRangeQuery(src *Source, lo, hi int32) *DayRange {
+	return &DayRange{src: src, lo: lo, hi: hi}
+}
+
+// DayRange is the query DayRangeQuery returns.
+type DayRange struct {
+	src    *Source
+	lo, hi int32
+}
+
+// Searcher implements bleve's query.Query.
+func (q *DayRange) Searcher(ctx context.Context, r bindex.IndexReader, _ mapping.IndexMapping, _ search.SearcherOptions) (search.Searcher, error) {
+	s, err := q.src.snapshotOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &dayRangeSearcher{days: s.Days(q.lo, q.hi), snap: s}, nil
+}
+
+type dayRangeSearcher struct {
+	days *Days
+	snap *Snapshot // released by Close when snapshotOf made it for this search
+	next uint64    // the first document number not yet checked
+}
+
+func (s *dayRangeSearcher) at(ctx *search.SearchContext, n uint64) (*search.DocumentMatch, error) {
+	n, ok := s.days.NextLive(n)
+	s.next = n + 1
+	if !ok {
+		return nil, nil
+	}
+	dm := ctx.DocumentMatchPool.Get()
+	dm.IndexInternalID = binary.BigEndian.AppendUint64(dm.IndexInternalID[:0], n)
+	dm.Score = 0
+	return dm, nil
+}
+
+func (s *dayRangeSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	return s.at(ctx, s.next)
+}
+
+func (s *dayRangeSearcher) Advance(ctx *search.SearchContext, id bindex.IndexInternalID) (*search.DocumentMatch, error) {
+	return s.at(ctx, max(DocNum(id), s.next))
+}
+
+func (s *dayRangeSearcher) Close() error {
+	s.snap.Release()
+	return nil
+}
+func (s *dayRangeSearcher) Weight() float64            { return 0 }
+func (s *dayRangeSearcher) SetQueryNorm(float64)       {}
+func (s *dayRangeSearcher) Count() uint64              { return s.snap.Size() }
+func (s *dayRangeSearcher) Min() int                   { return 0 }
+func (s *dayRangeSearcher) Size() int                  { return 64 }
+func (s *dayRangeSearcher) DocumentMatchPoolSize() int { return 1 }

@@ -1,0 +1,239 @@
+// Package snapshot provides what one request reads: an open index pinned
+// at one instant, with the columns of its documents.
+//
+// A Source follows one open, writable index. Its current Snapshot is a
+// Bleve reader (a scorch index snapshot) together with the columns of
+// each of the reader's segments: dates, categories, topics and context
+// tags as plain arrays (see segColumns). A request takes the current
+// snapshot once (Acquire), reads everything from it (matches, columns,
+// stored events, facets, highlights, related candidates) and releases it:
+// whatever is written meanwhile, it sees the index as it was at one
+// instant, so an event updated during the request is shown as it was, or
+// not at all.
+//
+// Document numbers are this package's contract: a document's number is
+// its place in its snapshot (the segment's offset plus its number within
+// the segment, as scorch numbers them), valid for that snapshot only.
+// Columns are loaded per segment and cached by segment id, so an update
+// batch costs only its own small segment, and a segment Bleve merges in
+// the background is loaded once, off the request path, before the
+// snapshot holding it is made current (Refresh, run by the Source every
+// FollowInterval and by whoever writes to the index after each write).
+package snapshot
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+)
+
+// Snapshot is an index pinned at one instant, with its columns. It is
+// safe for concurrent use and immutable; Release it once done.
+type Snapshot struct {
+	r     *scorch.IndexSnapshot
+	own   bool // r is closed with the snapshot (false: the caller's reader)
+	segs  []seg
+	first seg    // segs[0], or an empty one: the big segment, checked first
+	size  uint64 // one past the highest document number
+	docs  uint64 // live documents
+	// Epoch counts the snapshots of a Source: a later snapshot has a
+	// higher one.
+	Epoch uint64
+	// Value tables, id → value, as of this snapshot; index 0 holds "".
+	Categories, Topics, Contexts []string
+	src                          *Source
+	refs                         atomic.Int64
+}
+
+// seg is one segment of a snapshot.
+type seg struct {
+	start, end uint64 // its document numbers in the snapshot
+	cols       *segColumns
+	deleted    *roaring.Bitmap // local numbers; nil when none
+}
+
+// Release gives back a snapshot taken with Acquire. The snapshot must not
+// be used afterwards.
+func (s *Snapshot) Release() {
+	if s.refs.Add(-1) == 0 && s.own {
+		_ = s.r.Close()
+	}
+}
+
+// acquire takes a reference, unless the snapshot is already released
+// for good.
+func (s *Snapshot) acquire() bool {
+	for {
+		n := s.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// Reader returns the snapshot's Bleve reader. It stays valid until the
+// snapshot is released; do not close it.
+func (s *Snapshot) Reader() bindex.IndexReader { return s.r }
+
+// Size returns one past the highest document number: the length of an
+// array indexed by document number.
+func (s *Snapshot) Size() uint64 { return s.size }
+
+// Docs returns the number of live documents.
+func (s *Snapshot) Docs() uint64 { return s.docs }
+
+// segIndex returns the index of the segment holding document n, or
+// len(s.segs) when n is past the end.
+func (s *Snapshot) segIndex(n uint64) int {
+	if n < s.first.end {
+		return 0
+	}
+	return sort.Search(len(s.segs), func(i int) bool { return s.segs[i].end > n })
+}
+
+// at returns the segment of document n and n's number in it; ok is false
+// when n is past the end.
+func (s *Snapshot) at(n uint64) (*seg, uint64, bool) {
+	if n < s.first.end {
+		return &s.first, n, true
+	}
+	i := s.segIndex(n)
+	if i == len(s.segs) {
+		return nil, 0, false
+	}
+	return &s.segs[i], n - s.segs[i].start, true
+}
+
+// Live reports whether document n exists and is not deleted.
+func (s *Snapshot) Live(n uint64) bool {
+	sg, local, ok := s.at(n)
+	return ok && (sg.deleted == nil || !sg.deleted.Contains(uint32(local)))
+}
+
+// Day returns the day of document n, NoDay when unknown.
+func (s *Snapshot) Day(n uint64) int32 {
+	if n < s.first.end {
+		return s.first.cols.day[n]
+	}
+	sg, local, ok := s.at(n)
+	if !ok {
+		return NoDay
+	}
+	return sg.cols.day[local]
+}
+
+// Category returns the category id of document n (0: none).
+func (s *Snapshot) Category(n uint64) uint32 {
+	if n < s.first.end {
+		return s.first.cols.category[n]
+	}
+	sg, local, ok := s.at(n)
+	if !ok {
+		return 0
+	}
+	return sg.cols.category[local]
+}
+
+// Topic returns the topic id of document n (0: none).
+func (s *Snapshot) Topic(n uint64) uint32 {
+	if n < s.first.end {
+		return s.first.cols.topic[n]
+	}
+	sg, local, ok := s.at(n)
+	if !ok {
+		return 0
+	}
+	return sg.cols.topic[local]
+}
+
+// ContextsOf returns the context tag ids of document n. The slice is
+// shared: do not modify it.
+func (s *Snapshot) ContextsOf(n uint64) []uint32 {
+	sg, local, ok := s.at(n)
+	if !ok {
+		return nil
+	}
+	c := sg.cols
+	return c.ctxIDs[c.ctxStart[local]:c.ctxStart[local+1]]
+}
+
+// EachLive calls fn with the number of every live document, in order.
+func (s *Snapshot) EachLive(fn func(n uint64)) {
+	for i := range s.segs {
+		sg := &s.segs[i]
+		for local := uint64(0); local < sg.end-sg.start; local++ {
+			if sg.deleted == nil || !sg.deleted.Contains(uint32(local)) {
+				fn(sg.start + local)
+			}
+		}
+	}
+}
+
+// CategoryID, TopicID and ContextID return the id of an exact value, if
+// the index has it.
+func (s *Snapshot) CategoryID(v string) (uint32, bool) { return s.src.tables.category.id(v) }
+
+// TopicID: see CategoryID.
+func (s *Snapshot) TopicID(v string) (uint32, bool) { return s.src.tables.topic.id(v) }
+
+// ContextID: see CategoryID.
+func (s *Snapshot) ContextID(v string) (uint32, bool) { return s.src.tables.context.id(v) }
+
+// ID returns the event id of document n.
+func (s *Snapshot) ID(n uint64) (string, error) {
+	id, err := s.r.ExternalID(InternalID(n))
+	if err != nil {
+		return "", fmt.Errorf("document %d: %w", n, err)
+	}
+	return id, nil
+}
+
+// Event returns the stored event with the given id, or an error wrapping
+// newsdesk.ErrNotFound.
+func (s *Snapshot) Event(ctx context.Context, id string) (newsdesk.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return newsdesk.Event{}, err
+	}
+	d, err := s.r.Document(id)
+	if err != nil {
+		return newsdesk.Event{}, fmt.Errorf("load event %s: %w", id, err)
+	}
+	if d == nil {
+		return newsdesk.Event{}, fmt.Errorf("event %q: %w", id, newsdesk.ErrNotFound)
+	}
+	return index.EventFromDocument(d)
+}
+
+// EventAt returns the stored event of document n.
+func (s *Snapshot) EventAt(ctx context.Context, n uint64) (newsdesk.Event, error) {
+	id, err := s.ID(n)
+	if err != nil {
+		return newsdesk.Event{}, err
+	}
+	return s.Event(ctx, id)
+}
+
+// DocNum returns the number of a document from its internal id.
+func DocNum(id bindex.IndexInternalID) uint64 {
+	if len(id) != 8 {
+		return ^uint64(0)
+	}
+	return binary.BigEndian.Uint64(id)
+}
+
+// InternalID returns the internal id of document number n; see DocNum.
+func InternalID(n uint64) bindex.IndexInternalID {
+	return binary.BigEndian.AppendUint64(nil, n)
+}

@@ -1,0 +1,250 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bindex "github.com/blevesearch/bleve_index_api"
+	"github.com/rs/zerolog"
+)
+
+// FollowInterval is how often a Source looks for snapshots the index made
+// by itself (background merges and persistence), by default.
+const FollowInterval = 200 * time.Millisecond
+
+// Reader is what a Source follows: an index that hands out readers of its
+// current state; *index.Index implements it.
+type Reader interface {
+	Reader() (bindex.IndexReader, error)
+}
+
+// Config configures a Source.
+type Config struct {
+	// Follow is how often the Source refreshes its snapshot by itself;
+	// zero means FollowInterval, negative never (tests).
+	Follow time.Duration
+	// Logger receives refresh errors. The zero value logs nothing.
+	Logger zerolog.Logger
+}
+
+// Source hands out the current snapshot of one index. It is safe for
+// concurrent use. It does not own the index: close the Source, then the
+// index.
+type Source struct {
+	idx    Reader
+	cfg    Config
+	tables tables
+	cur    atomic.Pointer[Snapshot]
+	shut   atomic.Bool // set by Close
+	mu     sync.Mutex             // serialises refreshes; guards what follows
+	cache  map[uint64]*segColumns // columns by segment id, of the current snapshot's segments
+	epoch  uint64
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// Errors of a Source.
+var (
+	// ErrClosed is returned by Refresh after Close.
+	ErrClosed = errors.New("snapshot: source closed")
+)
+
+// Open loads the current snapshot of idx (the columns of all its
+// segments) and returns a Source serving it, which then follows the
+// index every cfg.Follow until Close.
+func Open(ctx context.Context, idx Reader, cfg Config) (*Source, error) {
+	if cfg.Follow == 0 {
+		cfg.Follow = FollowInterval
+	}
+	s := &Source{idx: idx, cfg: cfg, tables: newTables(), cache: map[uint64]*segColumns{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Follow > 0 {
+		go s.follow()
+	} else {
+		close(s.done)
+	}
+	return s, nil
+}
+
+// follow refreshes the snapshot every cfg.Follow, so that segments the
+// index merges or persists by itself are loaded here, not on a request.
+func (s *Source) follow() {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.Follow)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.Refresh(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+				s.cfg.Logger.Warn().Err(err).Msg("refresh index snapshot")
+			}
+		}
+	}
+}
+
+// Acquire returns the current snapshot. Release it when done.
+func (s *Source) Acquire() *Snapshot {
+	for {
+		snap := s.cur.Load()
+		if snap.acquire() {
+			return snap
+		}
+		if s.shut.Load() {
+			panic("snapshot: Acquire after Close")
+		}
+		// Replaced and released between the load and the acquire: the
+		// next load sees its successor.
+	}
+}
+
+// Refresh makes the index's newest state the current snapshot: it loads
+// the columns of segments it has not seen, and publishes the snapshot.
+// When Refresh returns, every write the index had acknowledged before the
+// call is visible to the next Acquire.
+func (s *Source) Refresh(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	r, err := s.idx.Reader()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	is, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return fmt.Errorf("snapshot: the index reader is %T, not a scorch snapshot", r)
+	}
+	if cur := s.cur.Load(); cur != nil && sameSegments(cur, is) {
+		return is.Close()
+	}
+	next, cache, err := s.build(ctx, is, s.cache)
+	if err != nil {
+		is.Close()
+		return err
+	}
+	s.cache = cache
+	s.epoch++
+	next.Epoch = s.epoch
+	next.own = true
+	next.refs.Store(1) // the Source's own reference
+	if old := s.cur.Swap(next); old != nil {
+		old.Release()
+	}
+	return nil
+}
+
+// build makes the snapshot of reader is, with the columns of its segments
+// from cache or loaded, and returns it with the cache of its segments.
+func (s *Source) build(ctx context.Context, is *scorch.IndexSnapshot, cache map[uint64]*segColumns) (*Snapshot, map[uint64]*segColumns, error) {
+	segs := is.Segments()
+	next := &Snapshot{r: is, src: s, segs: make([]seg, 0, len(segs))}
+	kept := make(map[uint64]*segColumns, len(segs))
+	for _, ss := range segs {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		c := cache[ss.Id()]
+		if c == nil {
+			var err error
+			if c, err = loadColumns(ss, s.tables); err != nil {
+				return nil, nil, fmt.Errorf("snapshot: %w", err)
+			}
+		}
+		kept[ss.Id()] = c
+		n := ss.Segment().Count()
+		next.segs = append(next.segs, seg{start: next.size, end: next.size + n, cols: c, deleted: ss.Deleted()})
+		next.size += n
+		next.docs += ss.Count()
+	}
+	if len(next.segs) > 0 {
+		next.first = next.segs[0]
+	}
+	next.Categories = s.tables.category.values()
+	next.Topics = s.tables.topic.values()
+	next.Contexts = s.tables.context.values()
+	return next, kept, nil
+}
+
+// sameSegments reports whether is holds exactly the segments of cur, in
+// the same state (no document deleted since).
+func sameSegments(cur *Snapshot, is *scorch.IndexSnapshot) bool {
+	segs := is.Segments()
+	if len(segs) != len(cur.r.Segments()) {
+		return false
+	}
+	for i, ss := range cur.r.Segments() {
+		if segs[i] != ss {
+			return false
+		}
+	}
+	return true
+}
+
+// snapCtxKey carries the snapshot a search runs on, for the queries of
+// this package that read columns.
+type snapCtxKey struct{}
+
+// WithSnapshot returns a context that tells this package's queries which
+// snapshot the reader Bleve hands them belongs to.
+func WithSnapshot(ctx context.Context, s *Snapshot) context.Context {
+	return context.WithValue(ctx, snapCtxKey{}, s)
+}
+
+// snapshotOf returns, acquired, the snapshot whose reader is r: the one
+// the search runs on, or the current one, or else one built for r
+// (loading the columns of segments not in the cache).
+func (s *Source) snapshotOf(ctx context.Context, r bindex.IndexReader) (*Snapshot, error) {
+	if snap, ok := ctx.Value(snapCtxKey{}).(*Snapshot); ok && snap.src == s && bindex.IndexReader(snap.r) == r && snap.acquire() {
+		return snap, nil
+	}
+	if cur := s.Acquire(); bindex.IndexReader(cur.r) == r {
+		return cur, nil
+	} else {
+		cur.Release()
+	}
+	is, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("snapshot: the index reader is %T, not a scorch snapshot", r)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap, _, err := s.build(ctx, is, s.cache)
+	if err != nil {
+		return nil, err
+	}
+	snap.refs.Store(1)
+	return snap, nil
+}
+
+// Close stops following the index and releases the Source's reference to
+// its snapshot; snapshots still acquired stay readable until released.
+// It does not close the index.
+func (s *Source) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.shut.Store(true)
+	close(s.stop)
+	s.mu.Unlock()
+	<-s.done
+	if cur := s.cur.Load(); cur != nil {
+		cur.Release()
+	}
+	return nil
+}
