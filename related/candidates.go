@@ -10,8 +10,8 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // cand is an event found for re-ranking.

@@ -13,8 +13,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // Ranker answers related-events requests, each on one snapshot of the

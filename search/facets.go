@@ -7,8 +7,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // histogram returns the date buckets for r: its own range, with open ends

@@ -12,8 +12,8 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // The fast path answers the commonest search, a few plain words ranked by

@@ -40,7 +40,7 @@ type Source struct {
 	cfg    Config
 	tables tables
 	cur    atomic.Pointer[Snapshot]
-	shut   atomic.Bool // set by Close
+	shut   atomic.Bool            // set by Close
 	mu     sync.Mutex             // serialises refreshes; guards what follows
 	cache  map[uint64]*segColumns // columns by segment id, of the current snapshot's segments
 	epoch  uint64
