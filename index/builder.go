@@ -365,7 +365,11 @@ func compact(ctx context.Context, path string) (err error) {
 	if !ok {
 		return fmt.Errorf("compact: the index is %T, not scorch", adv)
 	}
-	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+	// One merge task for all segments: the default of 10 per task leaves
+	// a build of 23 segments in 3.
+	o := mergeplan.SingleSegmentMergePlanOptions
+	o.SegmentsPerMergeTask = 1 << 16
+	if err := s.ForceMerge(ctx, &o); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	return waitPersisted(ctx, s)

@@ -31,27 +31,37 @@ func EventFromDocument(d bindex.Document) (newsdesk.Event, error) {
 	e := newsdesk.Event{ID: d.ID()}
 	var err error
 	d.VisitFields(func(f bindex.Field) {
-		switch f.Name() {
-		case newsdesk.FieldText:
-			if e.Text == "" { // the first value is the sentence; a second, the topic
-				e.Text = string(f.Value())
-			}
-		case newsdesk.FieldTopic:
-			e.Topic = string(f.Value())
-		case newsdesk.FieldCategory:
-			e.Category = string(f.Value())
-		case newsdesk.FieldContext:
-			e.Context = append(e.Context, string(f.Value()))
-		case newsdesk.FieldDate:
-			e.Date = string(f.Value())
-		case newsdesk.FieldSources:
-			if len(f.Value()) == 0 {
-				return // stored empty when the event cites no source
-			}
-			if jerr := json.Unmarshal(f.Value(), &e.Sources); jerr != nil {
-				err = fmt.Errorf("event %s: stored sources: %w", d.ID(), jerr)
-			}
+		if err == nil {
+			err = DecodeField(&e, f.Name(), f.Value())
 		}
 	})
 	return e, err
+}
+
+// DecodeField sets the field of e that the stored field name holds, from
+// its value; stored fields come in the order they were indexed. Fields
+// of no event field (Bleve's _id) are ignored.
+func DecodeField(e *newsdesk.Event, name string, value []byte) error {
+	switch name {
+	case newsdesk.FieldText:
+		if e.Text == "" { // the first value is the sentence; a second, the topic
+			e.Text = string(value)
+		}
+	case newsdesk.FieldTopic:
+		e.Topic = string(value)
+	case newsdesk.FieldCategory:
+		e.Category = string(value)
+	case newsdesk.FieldContext:
+		e.Context = append(e.Context, string(value))
+	case newsdesk.FieldDate:
+		e.Date = string(value)
+	case newsdesk.FieldSources:
+		if len(value) == 0 {
+			return nil // stored empty when the event cites no source
+		}
+		if err := json.Unmarshal(value, &e.Sources); err != nil {
+			return fmt.Errorf("event %s: stored sources: %w", e.ID, err)
+		}
+	}
+	return nil
 }

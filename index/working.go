@@ -67,7 +67,8 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping) (_ *Index, err e
 // (unsafe_batch): the journal, synced before each write, is what makes an
 // update durable, and waiting for Bleve's persister cost about 100 ms per
 // bulk request.
-var working = map[string]interface{}{"bolt_timeout": "1s", "unsafe_batch": true}
+var working = map[string]interface{}{"bolt_timeout": "1s", "unsafe_batch": true,
+	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentsPerTier": 2}}
 
 // sweepWorking removes working copies no process holds: left by a crash.
 func (d *Dir) sweepWorking() {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -16,7 +15,6 @@ import (
 
 // cand is an event found for re-ranking.
 type cand struct {
-	id    string
 	num   uint64
 	score float64
 }
@@ -40,7 +38,6 @@ var scoresPool sync.Pool
 // 1.6 ms at the median; the scoring is Lucene's classic
 // idf² × √tf × norm per word, boosted by the word's weight.
 func (rk run) candidates(ctx context.Context, src source, terms []term, w Weights, lo, hi int32) ([]cand, error) {
-	reader := rk.snap.Reader()
 	n := int(rk.snap.Size())
 	sc, _ := scoresPool.Get().(*scores)
 	if sc == nil || len(sc.score) < n {
@@ -54,39 +51,45 @@ func (rk run) candidates(ctx context.Context, src source, terms []term, w Weight
 		scoresPool.Put(sc)
 	}()
 	add := func(field, value string, boost float64, useNorm bool) error {
-		tfr, err := reader.TermFieldReader(ctx, []byte(value), field, true, useNorm, false)
+		p, err := rk.snap.Postings(field, []byte(value))
 		if err != nil {
 			return err
 		}
-		defer tfr.Close()
-		df := float64(tfr.Count())
+		df := float64(p.DF())
 		if df == 0 {
 			return nil
 		}
 		idf := 1 + math.Log(rk.docs/(df+1))
 		base := boost * idf * idf
-		var tfd bindex.TermFieldDoc
-		for {
-			d, err := tfr.Next(&tfd)
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return nil
-			}
-			num := snapshot.DocNum(d.ID)
-			if num >= uint64(n) {
+		for i := range rk.snap.Segments() {
+			it := p.Iterator(i, true)
+			if it == nil {
 				continue
 			}
-			s := base * math.Sqrt(float64(d.Freq))
-			if useNorm {
-				s *= float64(d.Norm)
+			start := rk.snap.SegmentStart(i)
+			for {
+				d, err := it.Next()
+				if err != nil {
+					return err
+				}
+				if d == nil {
+					break
+				}
+				if !rk.snap.LiveIn(i, d.Number()) {
+					continue
+				}
+				num := start + d.Number()
+				s := base * math.Sqrt(float64(d.Frequency()))
+				if useNorm {
+					s *= d.Norm()
+				}
+				if sc.score[num] == 0 {
+					sc.touched = append(sc.touched, uint32(num))
+				}
+				sc.score[num] += float32(s)
 			}
-			if sc.score[num] == 0 {
-				sc.touched = append(sc.touched, uint32(num))
-			}
-			sc.score[num] += float32(s)
 		}
+		return nil
 	}
 	if len(terms) > 0 {
 		top := terms[0].weight
@@ -127,13 +130,6 @@ func (rk run) candidates(ctx context.Context, src source, terms []term, w Weight
 		if len(best) > w.Candidates {
 			best = best[:w.Candidates]
 		}
-	}
-	for i := range best {
-		id, err := reader.ExternalID(snapshot.InternalID(best[i].num))
-		if err != nil {
-			return nil, fmt.Errorf("related: %w", err)
-		}
-		best[i].id = id
 	}
 	return best, nil
 }

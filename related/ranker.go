@@ -2,7 +2,6 @@ package related
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -109,15 +108,12 @@ func (rk run) related(ctx context.Context, r Request) ([]Item, error) {
 		if len(items) == size {
 			break
 		}
-		if c.id == src.id {
-			continue
-		}
-		ev, err := rk.snap.Event(ctx, c.id)
+		ev, err := rk.snap.EventAt(ctx, c.num)
 		if err != nil {
-			if errors.Is(err, newsdesk.ErrNotFound) {
-				continue
-			}
 			return nil, err
+		}
+		if ev.ID == src.id {
+			continue
 		}
 		cw := rk.wordSet(ev.Text)
 		if jaccard(cw, srcWords) >= w.DuplicateSimilarity || slices.ContainsFunc(words, func(o map[string]bool) bool {

@@ -1,15 +1,16 @@
 package search
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
-	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
 
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	bindex "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -200,9 +201,14 @@ func (e *Engine) fastMatches(ctx context.Context, plan *fastPlan, k int, visit f
 // conjunction walks the events having every token and passing accept. When
 // each is not nil it is called with every match and its score, and the
 // return values are zero.
+//
+// It walks each segment's posting lists in turn, by number within the
+// segment: rarest first, skipping ahead in the others (a leapfrog), with
+// the date range taking part in the skipping. Deleted documents stay in
+// the lists (see snapshot.Postings) and are dropped when matched.
 func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []string, k int, visit func(uint64), each func(n uint64, score float64)) (uint64, []scoredDoc, error) {
-	accept := plan.accept
-	r := plan.snap.Reader()
+	snap := plan.snap
+	r := snap.Reader()
 	docCount, err := r.DocCount()
 	if err != nil {
 		return 0, nil, err
@@ -215,129 +221,145 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		}
 		avgLen = math.Ceil(float64(card) / float64(docCount))
 	}
-	type cursor struct {
-		tfr    bindex.TermFieldReader
-		doc    bindex.TermFieldDoc
-		id     []byte // reused for Advance targets
-		num    uint64
-		weight float64 // idf × query weight, as Bleve's TermQueryScorer has it
-		idf    float64
+	type term struct {
+		postings *snapshot.Postings
+		weight   float64 // idf × query weight, as Bleve's TermQueryScorer has it
 	}
-	curs := make([]*cursor, 0, len(tokens))
-	defer func() {
-		for _, c := range curs {
-			c.tfr.Close()
-		}
-	}()
+	terms := make([]term, 0, len(tokens))
 	for _, t := range tokens {
-		tfr, err := r.TermFieldReader(ctx, []byte(t), newsdesk.FieldText, true, true, false)
+		p, err := snap.Postings(newsdesk.FieldText, []byte(t))
 		if err != nil {
 			return 0, nil, err
 		}
-		c := &cursor{tfr: tfr}
-		curs = append(curs, c)
-		df := float64(tfr.Count())
+		df := float64(p.DF())
 		if df == 0 {
 			return 0, nil, nil // a word no event has: nothing matches them all
 		}
-		c.idf = math.Log(1 + (float64(docCount)-df+0.5)/(df+0.5))
+		// Bleve multiplies each term's BM25 by idf × queryNorm; the norm
+		// is the same for every event, so 1 does here (scores differ from
+		// Bleve's by that constant, rankings not at all).
+		idf := math.Log(1 + (float64(docCount)-df+0.5)/(df+0.5))
+		terms = append(terms, term{postings: p, weight: idf * idf})
 	}
-	// Bleve multiplies each term's BM25 by idf × queryNorm; the norm is
-	// the same for every event, so 1 does here (scores differ from
-	// Bleve's by that constant, rankings not at all).
-	for _, c := range curs {
-		c.weight = c.idf * c.idf
-	}
-	slices.SortFunc(curs, func(a, b *cursor) int { return int(a.tfr.Count()) - int(b.tfr.Count()) })
+	slices.SortFunc(terms, func(a, b term) int { return cmp.Compare(a.postings.DF(), b.postings.DF()) })
 
-	// advance moves c to its first document at or after target: the next
-	// one when that is target (cheaper than a skip), else by skipping.
-	advance := func(c *cursor, target uint64) (bool, error) {
-		var d *bindex.TermFieldDoc
-		var err error
-		if c.doc.ID != nil && c.num+1 == target {
-			d, err = c.tfr.Next(&c.doc)
-		} else {
-			c.id = binary.BigEndian.AppendUint64(c.id[:0], target)
-			d, err = c.tfr.Advance(c.id, &c.doc)
-		}
-		if err != nil || d == nil {
-			return false, err
-		}
-		c.num = snapshot.DocNum(d.ID)
-		return true, nil
-	}
 	var (
 		total uint64
 		best  = make(topDocs, 0, k+1)
 		steps int
 	)
 	k1, b := bsearch.BM25_k1, bsearch.BM25_b
-	target := uint64(0)
-	for {
-		if steps++; steps%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return 0, nil, err
+	type cursor struct {
+		it     segment.PostingsIterator
+		num    uint64 // local number of the current posting
+		freq   uint64
+		norm   float64
+		weight float64
+		moved  bool
+	}
+	curs := make([]cursor, len(terms))
+segments:
+	for i := range snap.Segments() {
+		start := snap.SegmentStart(i)
+		for j, t := range terms {
+			it := t.postings.Iterator(i, k > 0 || each != nil)
+			if it == nil {
+				continue segments // a word this segment lacks
 			}
+			curs[j] = cursor{it: it, weight: t.weight}
 		}
-		if plan.days != nil {
-			// The date range takes part in the leapfrog: skip to the
-			// first event in range at or after target.
-			var ok bool
-			if target, ok = plan.days.Next(target); !ok {
-				return total, sorted(best), nil
+		// advance moves c to its first posting at or after local number
+		// target: the next one when that is target (cheaper than a
+		// skip), else by skipping.
+		advance := func(c *cursor, target uint64) (bool, error) {
+			var p segment.Posting
+			var err error
+			if c.moved && c.num+1 == target {
+				p, err = c.it.Next()
+			} else {
+				p, err = c.it.Advance(target)
 			}
+			if err != nil || p == nil {
+				return false, err
+			}
+			c.moved = true
+			c.num, c.freq, c.norm = p.Number(), p.Frequency(), p.Norm()
+			return true, nil
 		}
-		// Leapfrog: bring every list to the highest document any is on.
-		matched := true
-		for _, c := range curs {
-			if c.doc.ID == nil || c.num < target {
-				ok, err := advance(c, target)
-				if err != nil {
+		target := uint64(0)
+		for {
+			if steps++; steps%4096 == 0 {
+				if err := ctx.Err(); err != nil {
 					return 0, nil, err
 				}
+			}
+			if plan.days != nil {
+				// The date range takes part in the leapfrog: skip to the
+				// first event in range at or after target.
+				n, ok := plan.days.Next(start + target)
 				if !ok {
-					return total, sorted(best), nil
+					break segments
+				}
+				if n >= snap.SegmentEnd(i) {
+					continue segments
+				}
+				target = n - start
+			}
+			// Leapfrog: bring every list to the highest document any is on.
+			matched := true
+			for j := range curs {
+				c := &curs[j]
+				if !c.moved || c.num < target {
+					ok, err := advance(c, target)
+					if err != nil {
+						return 0, nil, err
+					}
+					if !ok {
+						continue segments
+					}
+				}
+				if c.num > target {
+					target = c.num
+					matched = false
+					break
 				}
 			}
-			if c.num > target {
-				target = c.num
-				matched = false
-				break
+			if !matched {
+				continue
+			}
+			local := target
+			target++
+			n := start + local
+			if !snap.LiveIn(i, local) || (plan.accept != nil && !plan.accept(n)) {
+				continue
+			}
+			total++
+			if visit != nil {
+				visit(n)
+			}
+			if k == 0 && each == nil {
+				continue
+			}
+			score := 0.0
+			for j := range curs {
+				c := &curs[j]
+				tf := math.Sqrt(float64(c.freq))
+				fieldLen := 1 / (c.norm * c.norm)
+				score += c.weight * (tf * k1) / (tf + k1*(1-b+b*fieldLen/avgLen))
+			}
+			if each != nil {
+				each(n, score)
+				continue
+			}
+			if len(best) < k {
+				heap.Push(&best, scoredDoc{n, score})
+			} else if score > best[0].score {
+				best[0] = scoredDoc{n, score}
+				heap.Fix(&best, 0)
 			}
 		}
-		if !matched {
-			continue
-		}
-		n := target
-		target = n + 1
-		if accept != nil && !accept(n) {
-			continue
-		}
-		total++
-		if visit != nil {
-			visit(n)
-		}
-		if k == 0 && each == nil {
-			continue
-		}
-		score := 0.0
-		for _, c := range curs {
-			tf := math.Sqrt(float64(c.doc.Freq))
-			fieldLen := 1 / (c.doc.Norm * c.doc.Norm)
-			score += c.weight * (tf * k1) / (tf + k1*(1-b+b*float64(fieldLen)/avgLen))
-		}
-		if each != nil {
-			each(n, score)
-			continue
-		}
-		if len(best) < k {
-			heap.Push(&best, scoredDoc{n, score})
-		} else if score > best[0].score {
-			best[0] = scoredDoc{n, score}
-			heap.Fix(&best, 0)
-		}
 	}
+	return total, sorted(best), nil
 }
 
 // sorted empties the heap into a best-first slice.

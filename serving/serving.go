@@ -200,10 +200,14 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 				return // swapped back in
 			}
 			s.mu.Lock()
-			if s.retired[old.idx.Generation] == r {
+			mine := s.retired[old.idx.Generation] == r
+			if mine {
 				delete(s.retired, old.idx.Generation)
 			}
 			s.mu.Unlock()
+			if !mine {
+				return // swapped back in while the select chose another case
+			}
 			if err := old.close(); err != nil {
 				s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
 			}

@@ -425,6 +425,7 @@ func TestUpdate_Stress(t *testing.T) {
 		})
 	}
 
+	defer func() { stop(); wg.Wait() }() // before srv.Close, also when the test fails
 	const updates = 300
 	deleted := map[int]bool{}
 	version := map[int]int{}

@@ -59,6 +59,28 @@ type seg struct {
 	start, end uint64 // its document numbers in the snapshot
 	cols       *segColumns
 	deleted    *roaring.Bitmap // local numbers; nil when none
+	dead       []uint64        // deleted as a bit set: a bit test per match, where Contains cost a tenth of a search
+	ss         *scorch.SegmentSnapshot
+}
+
+// isDead reports whether local number n of the segment is deleted.
+func (sg *seg) isDead(n uint64) bool {
+	return sg.dead != nil && sg.dead[n>>6]&(1<<(n&63)) != 0
+}
+
+// deadBits returns the bit set of bm's numbers, for a segment of n
+// documents; nil when bm is empty.
+func deadBits(bm *roaring.Bitmap, n uint64) []uint64 {
+	if bm == nil || bm.IsEmpty() {
+		return nil
+	}
+	bits := make([]uint64, (n+63)/64)
+	for it := bm.Iterator(); it.HasNext(); {
+		if d := uint64(it.Next()); d < n {
+			bits[d>>6] |= 1 << (d & 63)
+		}
+	}
+	return bits
 }
 
 // Release gives back a snapshot taken with Acquire. The snapshot must not
@@ -119,7 +141,7 @@ func (s *Snapshot) at(n uint64) (*seg, uint64, bool) {
 // Live reports whether document n exists and is not deleted.
 func (s *Snapshot) Live(n uint64) bool {
 	sg, local, ok := s.at(n)
-	return ok && (sg.deleted == nil || !sg.deleted.Contains(uint32(local)))
+	return ok && !sg.isDead(local)
 }
 
 // Day returns the day of document n, NoDay when unknown.
@@ -174,7 +196,7 @@ func (s *Snapshot) EachLive(fn func(n uint64)) {
 	for i := range s.segs {
 		sg := &s.segs[i]
 		for local := uint64(0); local < sg.end-sg.start; local++ {
-			if sg.deleted == nil || !sg.deleted.Contains(uint32(local)) {
+			if !sg.isDead(local) {
 				fn(sg.start + local)
 			}
 		}
@@ -216,13 +238,35 @@ func (s *Snapshot) Event(ctx context.Context, id string) (newsdesk.Event, error)
 	return index.EventFromDocument(d)
 }
 
-// EventAt returns the stored event of document n.
+// EventAt returns the stored event of document n. It reads the
+// document's segment directly: Event's lookup by id searches every
+// segment's ids, which cost a sixth of a search's time once updates had
+// added a few segments.
 func (s *Snapshot) EventAt(ctx context.Context, n uint64) (newsdesk.Event, error) {
-	id, err := s.ID(n)
-	if err != nil {
-		return newsdesk.Event{}, err
+	var e newsdesk.Event
+	if err := ctx.Err(); err != nil {
+		return e, err
 	}
-	return s.Event(ctx, id)
+	sg, local, ok := s.at(n)
+	if !ok {
+		return e, fmt.Errorf("document %d: %w", n, newsdesk.ErrNotFound)
+	}
+	var derr error
+	err := sg.ss.VisitDocument(local, func(field string, _ byte, value []byte, _ []uint64) bool {
+		if field == "_id" {
+			e.ID = string(value)
+			return true
+		}
+		derr = index.DecodeField(&e, field, value)
+		return derr == nil
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		return e, fmt.Errorf("load document %d: %w", n, err)
+	}
+	return e, nil
 }
 
 // DocNum returns the number of a document from its internal id.

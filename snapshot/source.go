@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/rs/zerolog"
@@ -151,6 +152,14 @@ func (s *Source) Refresh(ctx context.Context) error {
 func (s *Source) build(ctx context.Context, is *scorch.IndexSnapshot, cache map[uint64]*segColumns) (*Snapshot, map[uint64]*segColumns, error) {
 	segs := is.Segments()
 	next := &Snapshot{r: is, src: s, segs: make([]seg, 0, len(segs))}
+	dead := map[*roaring.Bitmap][]uint64{} // the current snapshot's, reused while a segment's deletions stay the same
+	if cur := s.cur.Load(); cur != nil {
+		for _, sg := range cur.segs {
+			if sg.deleted != nil {
+				dead[sg.deleted] = sg.dead
+			}
+		}
+	}
 	kept := make(map[uint64]*segColumns, len(segs))
 	for _, ss := range segs {
 		if err := ctx.Err(); err != nil {
@@ -165,7 +174,14 @@ func (s *Source) build(ctx context.Context, is *scorch.IndexSnapshot, cache map[
 		}
 		kept[ss.Id()] = c
 		n := ss.Segment().Count()
-		next.segs = append(next.segs, seg{start: next.size, end: next.size + n, cols: c, deleted: ss.Deleted()})
+		sg := seg{start: next.size, end: next.size + n, cols: c, deleted: ss.Deleted(), ss: ss}
+		if sg.deleted != nil {
+			var ok bool
+			if sg.dead, ok = dead[sg.deleted]; !ok {
+				sg.dead = deadBits(sg.deleted, n)
+			}
+		}
+		next.segs = append(next.segs, sg)
 		next.size += n
 		next.docs += ss.Count()
 	}

@@ -4,12 +4,18 @@
 // Usage:
 //
 //	loadtest -corpus FILE [-url http://127.0.0.1:8080] [-c 4] [-duration 20s] [-n 0]
+//	loadtest -corpus FILE -updates 1000 [-duration 10s]   (admin key in NEWSDESK_ADMIN_KEY)
 //
 // The queries come from the corpus itself: 1 to 3 consecutive words of the
 // topic and context names of its events, some with a date range, some
 // asking for facets and highlighting, some name suggestions. Requests go
 // only to loopback addresses, and the run stops after -duration or -n
 // requests, whichever comes first. It prints one JSON line on stdout.
+//
+// With -updates N it measures live updates instead: one client's searches
+// for -duration, then N one-event bulk upserts of corpus events moved to
+// another date (their latency), then one client's searches again. Run it
+// against a copy of an index: the updates stay in its journal.
 package main
 
 import (
@@ -74,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	limit := fs.Int("n", 0, "stop after this many requests (0: no limit but -duration)")
 	seed := fs.Uint64("seed", 1, "random seed for the query mix")
 	livez := fs.Duration("livez", 0, "if set, also probe /livez at this interval and report its latency (with -c 0, only probe: a health checker in its own process)")
+	updates := fs.Int("updates", 0, "if set, measure this many one-event bulk updates between two one-client search runs of -duration each (admin key in NEWSDESK_ADMIN_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	probeOnly := *conc == 0 && *livez > 0 // a health checker apart from the load
 	if (*corpus == "" && !probeOnly) || *conc < 0 || (*conc == 0 && !probeOnly) || *duration <= 0 || *limit < 0 {
 		return errors.New("need -corpus FILE, -c ≥ 1 (or -c 0 with -livez, to probe only), -duration > 0 and -n ≥ 0")
+	}
+	if *updates > 0 {
+		return runUpdates(ctx, *base, *corpus, *updates, *duration, *seed, os.Getenv("NEWSDESK_ADMIN_KEY"), stdout, stderr)
 	}
 	var paths []string
 	if !probeOnly {

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/ingest"
+)
+
+// UpdatesResult is what loadtest -updates prints.
+type UpdatesResult struct {
+	Updates         int     `json:"updates"`
+	BulkP50MS       float64 `json:"bulk_p50_ms"`
+	BulkP99MS       float64 `json:"bulk_p99_ms"`
+	BulkMaxMS       float64 `json:"bulk_max_ms"`
+	SearchesBefore  float64 `json:"searches_per_second_before"`
+	SearchesAfter   float64 `json:"searches_per_second_after"`
+	AfterOverBefore float64 `json:"after_over_before"`
+}
+
+// eventSink keeps the events of a corpus.
+type eventSink struct{ events []newsdesk.Event }
+
+func (s *eventSink) Event(e newsdesk.Event) error { s.events = append(s.events, e); return nil }
+func (s *eventSink) Problem(ingest.Problem)       {}
+
+// runUpdates measures one client's searches, n one-event bulk upserts, and
+// the searches again.
+func runUpdates(ctx context.Context, base, corpus string, n int, d time.Duration, seed uint64, key string, stdout, stderr io.Writer) error {
+	if key == "" {
+		return errors.New("-updates needs the admin key in NEWSDESK_ADMIN_KEY (searchd started with -admin)")
+	}
+	names, err := readNames(corpus)
+	if err != nil {
+		return err
+	}
+	paths := mix(names, 5000, seed)
+	var all eventSink
+	if err := ingest.ReadFile(corpus, &all, nil); err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	searches := func() (float64, error) {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		start, done := time.Now(), 0
+		for i := 0; ctx.Err() == nil; i++ {
+			code, err := get(ctx, client, base+paths[i%len(paths)])
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return 0, err
+			}
+			if code != http.StatusOK {
+				return 0, fmt.Errorf("search answered %d", code)
+			}
+			done++
+		}
+		return float64(done) / time.Since(start).Seconds(), nil
+	}
+	res := UpdatesResult{Updates: n}
+	if res.SearchesBefore, err = searches(); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(seed, 5))
+	lat := make([]time.Duration, 0, n)
+	for range n {
+		e := all.events[rng.IntN(len(all.events))]
+		if t, err := time.Parse(newsdesk.DateLayout, e.Date); err == nil {
+			e.Date = t.AddDate(0, 0, 1+rng.IntN(30)).Format(newsdesk.DateLayout)
+		}
+		e.Text += " (Updated.)"
+		line, _ := json.Marshal(map[string]any{"upsert": e})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/events/_bulk", bytes.NewReader(append(line, '\n')))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(t0))
+		if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors":true`)) {
+			return fmt.Errorf("bulk update answered %d: %s", resp.StatusCode, body)
+		}
+	}
+	if res.SearchesAfter, err = searches(); err != nil {
+		return err
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.BulkP50MS, res.BulkP99MS, res.BulkMaxMS = ms(lat[len(lat)/2]), ms(lat[min(len(lat)-1, len(lat)*99/100)]), ms(lat[len(lat)-1])
+	res.AfterOverBefore = res.SearchesAfter / res.SearchesBefore
+	fmt.Fprintf(stderr, "%d one-event bulk updates: p50 %.2f ms, p99 %.2f ms; one client: %.0f searches/s before, %.0f after (%.2fx)\n",
+		n, res.BulkP50MS, res.BulkP99MS, res.SearchesBefore, res.SearchesAfter, res.AfterOverBefore)
+	return json.NewEncoder(stdout).Encode(res)
+}

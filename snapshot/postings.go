@@ -1,0 +1,73 @@
+package snapshot
+
+import (
+	"fmt"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Postings is one term's postings list in every segment of a snapshot,
+// for walks that read posting lists themselves (the search engine's fast
+// path, related candidates).
+//
+// Its lists leave deleted documents in, unlike Bleve's term readers:
+// Bleve's zap iterators walk two bitmaps in step for every posting of a
+// segment that has any deletion, which made searches a quarter slower
+// after a few hundred updates. Callers check Live (or LiveIn) on the few
+// documents they keep instead.
+type Postings struct {
+	lists []segment.PostingsList // by segment; nil where the term is absent
+	df    uint64
+}
+
+// Postings returns the postings of term in field.
+func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
+	p := &Postings{lists: make([]segment.PostingsList, len(s.segs))}
+	for i := range s.segs {
+		dict, err := s.segs[i].ss.Segment().Dictionary(field)
+		if err != nil {
+			return nil, fmt.Errorf("postings of %s:%s: %w", field, term, err)
+		}
+		if dict == nil {
+			continue
+		}
+		pl, err := dict.PostingsList(term, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("postings of %s:%s: %w", field, term, err)
+		}
+		if n := pl.Count(); n > 0 {
+			p.lists[i] = pl
+			p.df += n
+		}
+	}
+	return p, nil
+}
+
+// DF returns how many documents hold the term: deleted ones included,
+// which a few hundred updates change by a fraction of a percent.
+func (p *Postings) DF() uint64 { return p.df }
+
+// Iterator returns an iterator over the term's postings in segment i, by
+// document number within the segment (add SegmentStart for the snapshot's
+// number), or nil when the segment lacks the term. freqNorm asks for each
+// posting's frequency and norm.
+func (p *Postings) Iterator(i int, freqNorm bool) segment.PostingsIterator {
+	if p.lists[i] == nil {
+		return nil
+	}
+	return p.lists[i].Iterator(freqNorm, freqNorm, false, nil)
+}
+
+// Segments returns the number of segments of the snapshot.
+func (s *Snapshot) Segments() int { return len(s.segs) }
+
+// SegmentStart returns the number of segment i's first document.
+func (s *Snapshot) SegmentStart(i int) uint64 { return s.segs[i].start }
+
+// SegmentEnd returns one past the number of segment i's last document.
+func (s *Snapshot) SegmentEnd(i int) uint64 { return s.segs[i].end }
+
+// LiveIn reports whether document local of segment i is not deleted.
+func (s *Snapshot) LiveIn(i int, local uint64) bool {
+	return !s.segs[i].isDead(local)
+}
