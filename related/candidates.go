@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
