@@ -1,0 +1,256 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
+)
+
+// open publishes a generation of events (event i on 2020-01-01 plus i
+// days, topic "T<i%3>") and opens a working copy of it with a Source that
+// does not follow the index by itself.
+func open(t *testing.T, n int) (*index.Index, *Source) {
+	t.Helper()
+	d, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.NewBuilder(index.BuildConfig{Mapping: mappings.New(), BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		e := event(i, 0)
+		doc, _ := mappings.NewDoc(&e)
+		if err := b.Add(e.ID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := d.OpenWorking(g.Name, mappings.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(context.Background(), idx, Config{Follow: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		src.Close()
+		idx.Close()
+	})
+	return idx, src
+}
+
+func event(i, shift int) newsdesk.Event {
+	return newsdesk.Event{
+		ID:       fmt.Sprintf("id-%03d", i),
+		Date:     time.Date(2020, 1, 1+i+shift, 0, 0, 0, 0, time.UTC).Format(newsdesk.DateLayout),
+		Topic:    fmt.Sprintf("T%d", i%3),
+		Category: "Sports",
+		Context:  []string{fmt.Sprintf("C%d", i%2), "All"},
+		Text:     fmt.Sprintf("Event number w%d happens.", i),
+	}
+}
+
+func update(t *testing.T, idx *index.Index, src *Source, events []newsdesk.Event, deletes []string) {
+	t.Helper()
+	batch := idx.NewBatch()
+	for _, e := range events {
+		doc, _ := mappings.NewDoc(&e)
+		if err := batch.Index(e.ID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range deletes {
+		batch.Delete(id)
+	}
+	if err := idx.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// byID maps event ids to their document numbers in s.
+func byID(t *testing.T, s *Snapshot) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	s.EachLive(func(n uint64) {
+		id, err := s.ID(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = n
+	})
+	return out
+}
+
+func TestParseDay(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int32
+	}{
+		{"1970-01-01", 0},
+		{"1970-01-02", 1},
+		{"2017-01-23", DayNumber(time.Date(2017, 1, 23, 0, 0, 0, 0, time.UTC))},
+		{"1969-12-31", -1},
+		{"2021-02-29", NoDay},
+		{"2021-13-01", NoDay},
+		{"2021-1-01", NoDay},
+		{"20x1-01-01", NoDay},
+		{"", NoDay},
+	} {
+		if got := parseDay([]byte(tc.in)); got != tc.want {
+			t.Errorf("parseDay(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestSnapshot_Columns checks the columns of events across segments, before
+// and after updates, and that a snapshot keeps what it saw.
+func TestSnapshot_Columns(t *testing.T) {
+	idx, src := open(t, 30)
+	before := src.Acquire()
+	defer before.Release()
+	if before.Docs() != 30 || before.Segments() != 1 {
+		t.Fatalf("fresh snapshot: %d docs in %d segments, want 30 in 1", before.Docs(), before.Segments())
+	}
+	// Move event 4 by 100 days and give it another topic; delete event 5;
+	// add event 40.
+	moved := event(4, 100)
+	moved.Topic = "Moved"
+	update(t, idx, src, []newsdesk.Event{moved, event(40, 0)}, []string{"id-005"})
+	after := src.Acquire()
+	defer after.Release()
+	if after.Epoch <= before.Epoch || after.Docs() != 30 || after.Segments() != 2 {
+		t.Fatalf("after the update: epoch %d (before %d), %d docs in %d segments; want a later epoch, 30 docs in 2", after.Epoch, before.Epoch, after.Docs(), after.Segments())
+	}
+	for _, tc := range []struct {
+		snap  *Snapshot
+		id    string
+		day   string
+		topic string
+	}{
+		{before, "id-004", "2020-01-05", "T1"},
+		{before, "id-005", "2020-01-06", "T2"},
+		{after, "id-004", "2020-04-14", "Moved"},
+		{after, "id-040", "2020-02-10", "T1"},
+		{after, "id-029", "2020-01-30", "T2"},
+	} {
+		n, ok := byID(t, tc.snap)[tc.id]
+		if !ok {
+			t.Errorf("epoch %d: %s missing", tc.snap.Epoch, tc.id)
+			continue
+		}
+		if got := DayTime(tc.snap.Day(n)).Format(newsdesk.DateLayout); got != tc.day {
+			t.Errorf("epoch %d: %s dated %s, want %s", tc.snap.Epoch, tc.id, got, tc.day)
+		}
+		if got := tc.snap.Topics[tc.snap.Topic(n)]; got != tc.topic {
+			t.Errorf("epoch %d: %s topic %q, want %q", tc.snap.Epoch, tc.id, got, tc.topic)
+		}
+		var ctx []string
+		for _, c := range tc.snap.ContextsOf(n) {
+			ctx = append(ctx, tc.snap.Contexts[c])
+		}
+		slices.Sort(ctx)
+		if len(ctx) != 2 || ctx[0] != "All" {
+			t.Errorf("epoch %d: %s context %v", tc.snap.Epoch, tc.id, ctx)
+		}
+		ev, err := tc.snap.EventAt(context.Background(), n)
+		if err != nil || ev.ID != tc.id || ev.Date != tc.day || ev.Topic != tc.topic {
+			t.Errorf("epoch %d: EventAt(%d) = %+v, %v; want %s on %s", tc.snap.Epoch, n, ev, err, tc.id, tc.day)
+		}
+	}
+	if _, ok := byID(t, after)["id-005"]; ok {
+		t.Error("a deleted event is live in the later snapshot")
+	}
+	if _, err := after.Event(context.Background(), "id-005"); err == nil {
+		t.Error("Event of a deleted id: no error")
+	}
+	if p, err := after.Postings(newsdesk.FieldText, []byte("w4")); err != nil || p.DF() != 2 {
+		t.Errorf("postings of w4: %v, %v; want 2 (the old version, deleted, and the new)", p, err)
+	}
+}
+
+// TestDays checks day ranges over segments, and the date-range query run
+// by Bleve on a reader it opened itself.
+func TestDays(t *testing.T) {
+	idx, src := open(t, 40)
+	update(t, idx, src, []newsdesk.Event{event(3, 20), event(50, 0)}, []string{"id-010"})
+	s := src.Acquire()
+	defer s.Release()
+	lo := DayNumber(time.Date(2020, 1, 10, 0, 0, 0, 0, time.UTC))
+	hi := DayNumber(time.Date(2020, 1, 25, 0, 0, 0, 0, time.UTC))
+	var got []string
+	days := s.Days(lo, hi)
+	for n, ok := days.NextLive(0); ok; n, ok = days.NextLive(n + 1) {
+		id, _ := s.ID(n)
+		got = append(got, id)
+		if !days.Contains(n) {
+			t.Errorf("%s: NextLive found it, Contains says no", id)
+		}
+	}
+	slices.Sort(got)
+	// Days 10-25 are events 9-24, less the deleted 10, plus event 3 moved to day 24.
+	var want []string
+	for i := 9; i <= 24; i++ {
+		if i != 10 {
+			want = append(want, fmt.Sprintf("id-%03d", i))
+		}
+	}
+	want = append([]string{"id-003"}, want...)
+	if !slices.Equal(got, want) {
+		t.Errorf("days 10-25: %v, want %v", got, want)
+	}
+	res, err := idx.Search(bleve.NewSearchRequestOptions(DayRangeQuery(src, lo, hi), 100, 0, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaBleve []string
+	for _, h := range res.Hits {
+		viaBleve = append(viaBleve, h.ID)
+	}
+	slices.Sort(viaBleve)
+	if !slices.Equal(viaBleve, want) {
+		t.Errorf("DayRangeQuery through Bleve: %v, want %v", viaBleve, want)
+	}
+}
+
+// TestAcquire_Release checks that a snapshot outlives its replacement
+// while acquired, and that Refresh without a write keeps the snapshot.
+func TestAcquire_Release(t *testing.T) {
+	idx, src := open(t, 5)
+	s1 := src.Acquire()
+	if err := src.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s2 := src.Acquire(); s2 != s1 {
+		t.Error("a refresh with nothing written made a new snapshot")
+	} else {
+		s2.Release()
+	}
+	update(t, idx, src, []newsdesk.Event{event(9, 0)}, nil)
+	if s1.refs.Load() != 1 {
+		t.Errorf("replaced snapshot holds %d references, want the one acquired", s1.refs.Load())
+	}
+	if ev, err := s1.Event(context.Background(), "id-001"); err != nil || ev.ID != "id-001" {
+		t.Errorf("replaced snapshot still acquired: %+v, %v", ev, err)
+	}
+	s1.Release()
+	if s1.refs.Load() != 0 {
+		t.Errorf("released snapshot holds %d references", s1.refs.Load())
+	}
+}
