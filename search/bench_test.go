@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
@@ -150,6 +151,25 @@ func BenchmarkKeyword(b *testing.B) {
 		reqs := make([]Request, len(qs))
 		for i, q := range qs {
 			reqs[i] = Request{Q: q, From: ranges[i][0], To: ranges[i][1]}
+		}
+		latencies(b, e, reqs)
+	})
+	b.Run("by-date", func(b *testing.B) {
+		reqs := make([]Request, len(qs))
+		for i, q := range qs {
+			reqs[i] = Request{Q: q, Sort: query.SortDateDesc}
+		}
+		latencies(b, e, reqs)
+	})
+	// Everything in a date range, newest or oldest first: the ranges
+	// above, and the whole corpus.
+	b.Run("match-all-by-date", func(b *testing.B) {
+		reqs := make([]Request, len(qs))
+		for i := range qs {
+			reqs[i] = Request{From: ranges[i][0], To: ranges[i][1], Sort: []query.Sort{query.SortDate, query.SortDateDesc}[i%2]}
+			if i%4 == 0 {
+				reqs[i].From, reqs[i].To = lo, hi
+			}
 		}
 		latencies(b, e, reqs)
 	})

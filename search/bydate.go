@@ -149,29 +149,24 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 // path's conjunction, anything else through Bleve.
 func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(context.Context, func(uint64)) error, error) {
 	if len(p.Query.Clauses) == 0 {
-		accept := filterFunc(snap, p)
-		if accept == nil {
+		lo, hi, ranged := dayRange(p)
+		accept := filterFunc(snap, p, false)
+		if accept == nil && !ranged {
 			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
 		}
-		lo, hi, ok := dayRange(p)
 		return func(ctx context.Context, fn func(uint64)) error {
 			steps := 0
 			each := func(n uint64) bool {
 				if steps++; steps%8192 == 0 && ctx.Err() != nil {
 					return false
 				}
-				if accept(n) {
+				if accept == nil || accept(n) {
 					fn(n)
 				}
 				return true
 			}
-			if ok {
-				days := snap.Days(lo, hi)
-				for n, more := days.NextLive(0); more; n, more = days.NextLive(n + 1) {
-					if !each(n) {
-						break
-					}
-				}
+			if ranged {
+				snap.Days(lo, hi).EachLive(each)
 			} else {
 				snap.EachLive(func(n uint64) { each(n) })
 			}

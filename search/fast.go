@@ -66,18 +66,18 @@ func (e *Engine) fastPlanFor(snap *snapshot.Snapshot, p query.Params) (*fastPlan
 	if len(plan.tokens) == 0 || len(plan.tokens) > maxFastTerms {
 		return nil, false
 	}
-	plan.accept = filterFunc(snap, p)
+	plan.accept = filterFunc(snap, p, true)
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
 	}
 	return plan, true
 }
 
-// filterFunc returns a check of p's date and exact-value filters against
-// snap's columns, or nil when p has none.
-func filterFunc(snap *snapshot.Snapshot, p query.Params) func(uint64) bool {
+// filterFunc returns a check of p's exact-value filters, and of its date
+// range with dates, against snap's columns, or nil when there is none.
+func filterFunc(snap *snapshot.Snapshot, p query.Params, dates bool) func(uint64) bool {
 	var checks []func(uint64) bool
-	if lo, hi, ok := dayRange(p); ok {
+	if lo, hi, ok := dayRange(p); ok && dates {
 		checks = append(checks, func(n uint64) bool { d := snap.Day(n); return d != snapshot.NoDay && d >= lo && d <= hi })
 	}
 	ids := func(id func(string) (uint32, bool), values []string) map[uint32]bool {

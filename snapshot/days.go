@@ -106,6 +106,21 @@ func (d *Days) Next(n uint64) (uint64, bool) {
 	return n, false
 }
 
+// EachLive calls fn with every live document dated within the range, in
+// order, until fn returns false.
+func (d *Days) EachLive(fn func(n uint64) bool) {
+	for i, b := range d.bands {
+		sg := &d.snap.segs[i]
+		day := sg.cols.day
+		for n := b.from; n < b.to; n++ {
+			local := n - sg.start
+			if x := day[local]; x >= d.lo && x <= d.hi && !sg.isDead(local) && !fn(n) {
+				return
+			}
+		}
+	}
+}
+
 // NextLive is Next for live documents only.
 func (d *Days) NextLive(n uint64) (uint64, bool) {
 	for {

@@ -1,0 +1,100 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/collector"
+
+	"github.com/newsdesk/newsdesk/query"
+)
+
+// TestByDate checks the date orders served from the day column against
+// Bleve's own sort on the date field then the id, page by page through
+// the cursors, for words, a phrase, an exclusion, filters alone and a
+// date range.
+func TestByDate(t *testing.T) {
+	e := fixtureEngine(t)
+	ctx := context.Background()
+	from := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC)
+	reqs := []Request{
+		{Q: "peace talks"},
+		{Q: `"peace talks"`},
+		{Q: "strike -harbour"},
+		{Q: "strike"}, // four events of one day: the id breaks the tie
+		{Topics: []string{"Port Elba strike"}, Q: "-bus"},
+		{Q: "the"},
+		{From: from, To: to},
+		{Q: "cyclone", From: from},
+		{Categories: []string{"Politics and elections"}},
+		{Contexts: []string{"Syrian Civil War"}, To: to},
+	}
+	for _, base := range reqs {
+		for _, sort := range []query.Sort{query.SortDate, query.SortDateDesc} {
+			r := base
+			r.Sort, r.Size = sort, 3
+			name := fmt.Sprintf("%q %v..%v %v %v %s", r.Q, r.From.Format("2006"), r.To.Format("2006"), r.Categories, r.Contexts, sort)
+			want := bleveByDate(t, e, r)
+			var got []string
+			for page := 0; page < 20; page++ {
+				res, err := e.Search(ctx, r)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if res.Total != uint64(len(want)) {
+					t.Errorf("%s: total %d, Bleve finds %d", name, res.Total, len(want))
+				}
+				for _, h := range res.Hits {
+					got = append(got, h.ID)
+				}
+				if res.NextCursor == "" {
+					break
+				}
+				r.Cursor = res.NextCursor
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s:\n got  %v\n want %v", name, got, want)
+			}
+		}
+	}
+}
+
+// bleveByDate returns every match of r in r's date order, as Bleve sorts
+// them.
+func bleveByDate(t *testing.T, e *Engine, r Request) []string {
+	t.Helper()
+	snap := e.src.Acquire()
+	defer snap.Release()
+	p, err := e.params(snap, e.Names(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Size, p.Offset = 1000, 0
+	req, err := query.Keyword(e.m, p)
+	if errors.Is(err, query.ErrNothingToMatch) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, sctx, err := snap.Searcher(context.Background(), req.Query, e.m, bsearch.SearcherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sr.Close()
+	coll := collector.NewTopNCollector(req.Size, 0, req.Sort)
+	if err := coll.Collect(sctx, sr, snap.Reader()); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, h := range coll.Results() {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
