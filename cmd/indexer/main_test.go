@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/serving"
 )
 
 // TestMain lets the crash test run this test binary as the indexer.
@@ -123,5 +126,54 @@ func TestRun_Usage(t *testing.T) {
 	if err := run(context.Background(), []string{"build", "-h"}, os.Getenv, &stdout, &stderr); exitCode(err) != exitOK ||
 		!strings.Contains(stderr.String(), "-max-bad") {
 		t.Errorf("build -h: %v, output %s", err, stderr.String())
+	}
+}
+
+// TestGet_WhileServed reads events with indexer get from a directory a
+// server serves and updates, as searchd does: the generation it reads is
+// never written by the server.
+func TestGet_WhileServed(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(k string) string {
+		if k == envIndexDir {
+			return dir
+		}
+		return ""
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"build", "-progress", "none", "testdata/good.jsonl"}, getenv, &stdout, &stderr); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serving.New(serving.Config{Dir: d})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := newsdesk.Event{ID: "2020-01-01/served-update", Date: "2020-01-01", Text: "An update the server applied."}
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	var id struct {
+		ID string `json:"id"`
+	}
+	f, _ := os.ReadFile("testdata/good.jsonl")
+	if err := json.Unmarshal(bytes.SplitN(f, []byte("\n"), 2)[0], &id); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	start := time.Now()
+	if err := run(context.Background(), []string{"get", id.ID}, getenv, &stdout, &stderr); err != nil {
+		t.Fatalf("indexer get while served: %v; %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), id.ID) {
+		t.Errorf("indexer get printed %q, want the event %s", stdout.String(), id.ID)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("indexer get took %v: it waited for a lock", d)
 	}
 }
