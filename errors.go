@@ -15,4 +15,7 @@ var (
 	// ErrNoGeneration is returned when an index directory has no published
 	// generation yet.
 	ErrNoGeneration = errors.New("no published index generation")
+	// ErrNoSpace is returned when a build or an update is refused, or a
+	// background write of the index fails, for want of disk space.
+	ErrNoSpace = errors.New("not enough disk space")
 )

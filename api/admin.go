@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/rs/zerolog/hlog"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/ingest"
@@ -30,9 +31,16 @@ type Admin struct {
 	Reload func(ctx context.Context) (any, error)
 	// Bulk applies updates to the served index (POST /admin/events/_bulk)
 	// and returns the result of each: created, updated, deleted or
-	// not_found.
+	// not_found. An error means nothing was applied, unless it wraps
+	// ErrAccepted (with the results).
 	Bulk func(ctx context.Context, updates []Update) ([]string, error)
 }
+
+// ErrAccepted, wrapped by an Admin.Bulk error that comes with results,
+// says the updates are durable (journaled: every restart and rebuild
+// applies them) but not visible to searches yet. The answer is 202, each
+// such line's result "accepted".
+var ErrAccepted = errors.New("updates accepted, not visible yet")
 
 const codeUnauthorized = "unauthorized"
 
@@ -153,21 +161,30 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(updates) > 0 {
 		results, err := s.cfg.Admin.Bulk(r.Context(), updates)
-		if err != nil {
+		accepted := errors.Is(err, ErrAccepted) && len(results) == len(updates)
+		if err != nil && !accepted {
 			writeError(w, r, err)
 			return
 		}
 		for i, result := range results {
 			it := &res.Items[lines[i]]
 			it.Result = result
-			switch result {
-			case "created":
+			switch {
+			case accepted && result != "not_found":
+				it.Status, it.Result, it.Error, res.Errors = http.StatusAccepted, "accepted", err.Error(), true
+			case result == "created":
 				it.Status = http.StatusCreated
-			case "not_found":
+			case result == "not_found":
 				it.Status, it.Error, res.Errors = http.StatusNotFound, "no event with this id", true
 			default:
 				it.Status = http.StatusOK
 			}
+		}
+		if accepted {
+			hlog.FromRequest(r).Error().Err(err).Msg("bulk updates journaled, not visible")
+			res.TookMS = time.Since(start).Milliseconds()
+			writeJSON(w, r, http.StatusAccepted, res)
+			return
 		}
 	}
 	if len(res.Items) == 0 {

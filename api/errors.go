@@ -22,6 +22,7 @@ const (
 	codeTimeout          = "timeout"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
+	codeNoSpace          = "insufficient_storage"
 )
 
 // Error is an error with its HTTP status, as the API answers it:
@@ -51,6 +52,9 @@ func toError(err error) *Error {
 		return ae
 	case errors.As(err, &qe):
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: qe.Param, Message: qe.Error()}
+	case errors.Is(err, newsdesk.ErrNoSpace):
+		return &Error{Status: http.StatusInsufficientStorage, Code: codeNoSpace, RetryAfter: 60,
+			Message: err.Error() + "; nothing was applied: retry once space is freed"}
 	case errors.Is(err, newsdesk.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):

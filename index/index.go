@@ -21,11 +21,15 @@ type Index struct {
 	bleve.Index
 	// Generation is the name of the open generation. Immutable.
 	Generation string
+	faults     *faults      // of a working copy; nil otherwise
 	cleanup    func() error // removes a working copy; nil otherwise
 }
 
 // Close closes the index, and removes it if it is a working copy.
 func (x *Index) Close() error {
+	if x.faults != nil {
+		x.faults.close() // a background goroutine waiting to retry must not hold Close up
+	}
 	err := x.Index.Close()
 	if x.cleanup != nil {
 		if cerr := x.cleanup(); err == nil && cerr != nil {

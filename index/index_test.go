@@ -277,7 +277,7 @@ func TestOpenWorking(t *testing.T) {
 	if n := segments(t, ro); n != 1 {
 		t.Errorf("published generation has %d segments, want 1 (compacted by the build)", n)
 	}
-	w, err := d.OpenWorking(g.Name, mappings.New())
+	w, err := d.OpenWorking(g.Name, mappings.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestOpenWorking(t *testing.T) {
 		t.Fatalf("read-only open while a working copy is open: %v", err)
 	}
 	ro2.Close()
-	w2, err := d.OpenWorking(g.Name, mappings.New())
+	w2, err := d.OpenWorking(g.Name, mappings.New(), nil)
 	if err != nil {
 		t.Fatalf("second working copy: %v", err)
 	}
@@ -326,7 +326,7 @@ func TestOpenWorking(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(stale, lockFile), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w3, err := d.OpenWorking(g.Name, mappings.New())
+	w3, err := d.OpenWorking(g.Name, mappings.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

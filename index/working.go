@@ -28,7 +28,10 @@ const workDir = "work"
 // crashed are removed by the next OpenWorking. Updates applied to the
 // copy live in the directory's journal (see Journal), from which a server
 // reapplies them to a fresh copy at start-up.
-func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping) (_ *Index, err error) {
+//
+// onError, if not nil, is called with each error of Bleve's background
+// work on the copy (see Fault).
+func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(error)) (_ *Index, err error) {
 	if !validName(name) {
 		return nil, fmt.Errorf("open working copy: %q is not a generation name", name)
 	}
@@ -56,19 +59,39 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping) (_ *Index, err e
 	if err := copyGeneration(d.GenerationPath(name), path); err != nil {
 		return nil, fmt.Errorf("open working copy of %s: %w", name, err)
 	}
+	registerCallbacks()
+	f := newFaults(onError)
+	store := filepath.Join(path, "store") // where Bleve keeps a scorch index, and the path it reports
+	faultsByPath.Store(store, f)
 	idx, err := openChecked(path, m, working)
 	if err != nil {
+		faultsByPath.Delete(store)
 		return nil, fmt.Errorf("open working copy of %s: %w", name, err)
 	}
-	return &Index{Index: idx, Generation: name, cleanup: remove}, nil
+	var sc any
+	if adv, err := idx.Advanced(); err == nil {
+		sc = adv
+		faultsByIdx.Store(sc, f)
+	}
+	return &Index{Index: idx, Generation: name, faults: f, cleanup: func() error {
+		faultsByPath.Delete(store)
+		if sc != nil {
+			faultsByIdx.Delete(sc)
+		}
+		return remove()
+	}}, nil
 }
 
 // working opens a working copy. Its writes are not waited for on disk
 // (unsafe_batch): the journal, synced before each write, is what makes an
 // update durable, and waiting for Bleve's persister cost about 100 ms per
 // bulk request.
+//
+// Update segments merge at 2 per tier (Bleve's default is 10): they are
+// small, and every search visits every segment.
 var working = map[string]interface{}{"bolt_timeout": "1s", "unsafe_batch": true,
-	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentsPerTier": 2}}
+	"scorchMergePlanOptions": map[string]interface{}{"MaxSegmentsPerTier": 2},
+	"asyncErrorCallbackName": callbackName, "eventCallbackName": callbackName}
 
 // sweepWorking removes working copies no process holds: left by a crash.
 func (d *Dir) sweepWorking() {

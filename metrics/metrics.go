@@ -28,6 +28,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	rejected *prometheus.CounterVec
 	swaps    *prometheus.CounterVec
+	asyncErr prometheus.Counter
 }
 
 // New registers the collectors, reading the index through idx.
@@ -47,8 +48,11 @@ func New(idx Index) *Metrics {
 		swaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newsdesk_generation_swaps_total", Help: "Attempts to serve a newly published generation, by result.",
 		}, []string{"result"}),
+		asyncErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "newsdesk_index_async_errors_total", Help: "Errors Bleve reported from its background work (persisting, merging) on the served index.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.rejected, m.swaps,
+	m.reg.MustRegister(m.requests, m.latency, m.rejected, m.swaps, m.asyncErr,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&indexCollector{idx: idx})
 	return m
@@ -67,6 +71,9 @@ func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
 
 // Rejected records a request refused for reason.
 func (m *Metrics) Rejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
+// IndexError records an error of Bleve's background work on the index.
+func (m *Metrics) IndexError() { m.asyncErr.Inc() }
 
 // Swap records an attempt to serve a generation; err nil means it is served.
 func (m *Metrics) Swap(_ string, err error) {

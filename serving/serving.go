@@ -37,6 +37,13 @@ type Config struct {
 	Grace time.Duration
 	// Logger receives swap reports. The zero value logs nothing.
 	Logger zerolog.Logger
+	// MinFree is the disk space, in bytes, that must stay free in Dir's
+	// filesystem: updates that would leave less are refused, and Health
+	// reports the shortfall. Zero means DefaultMinFree.
+	MinFree uint64
+	// OnIndexError, if not nil, is called with each error Bleve reports
+	// from its background work on the served index (see Health).
+	OnIndexError func(generation string, err error)
 	// OnSwap, if not nil, is called after each attempt to load a
 	// generation, with its name and nil or the reason it was refused.
 	OnSwap func(generation string, err error)
@@ -85,6 +92,24 @@ func (sv *served) close() error {
 	return err
 }
 
+// DefaultMinFree is the default Config.MinFree: room for Bleve to write
+// and merge update segments, and for the journal.
+const DefaultMinFree = 64 << 20
+
+// Health returns why the served index cannot take updates or keep them
+// on disk right now, or nil: Bleve failing to write it in the background
+// (see index.Index.Fault), or less free disk space than Config.MinFree.
+// Searches are answered meanwhile. Errors about disk space wrap
+// newsdesk.ErrNoSpace.
+func (s *Server) Health() error {
+	if cur := s.current.Load(); cur != nil {
+		if err := cur.idx.Fault(); err != nil {
+			return fmt.Errorf("generation %s: %w", cur.idx.Generation, err)
+		}
+	}
+	return s.cfg.Dir.CheckSpace(s.cfg.MinFree)
+}
+
 // Errors of a Server.
 var (
 	// ErrClosed is returned after Close.
@@ -95,6 +120,9 @@ var (
 func New(cfg Config) *Server {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 30 * time.Second
+	}
+	if cfg.MinFree == 0 {
+		cfg.MinFree = DefaultMinFree
 	}
 	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}}
 }
@@ -188,17 +216,32 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		s.cfg.OnSwap(name, nil)
 	}
 	if old != nil {
-		r := &retired{served: old, keep: make(chan struct{})}
+		s.retire(old, true)
+	}
+	return res, nil
+}
+
+// retire closes old once requests begun on it are done (after the grace
+// period). With keep, a rollback may take it back meanwhile (Load). Call
+// with s.mu held.
+func (s *Server) retire(old *served, keep bool) {
+	var r *retired
+	var kept <-chan struct{}
+	if keep {
+		r = &retired{served: old, keep: make(chan struct{})}
 		s.retired[old.idx.Generation] = r
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			select {
-			case <-time.After(s.cfg.Grace):
-			case <-s.closing:
-			case <-r.keep:
-				return // swapped back in
-			}
+		kept = r.keep
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-time.After(s.cfg.Grace):
+		case <-s.closing:
+		case <-kept:
+			return // swapped back in
+		}
+		if r != nil {
 			s.mu.Lock()
 			mine := s.retired[old.idx.Generation] == r
 			if mine {
@@ -208,12 +251,11 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 			if !mine {
 				return // swapped back in while the select chose another case
 			}
-			if err := old.close(); err != nil {
-				s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
-			}
-		}()
-	}
-	return res, nil
+		}
+		if err := old.close(); err != nil {
+			s.cfg.Logger.Warn().Err(err).Str("generation", old.idx.Generation).Msg("close old generation")
+		}
+	}()
 }
 
 func (s *Server) refuse(name string, err error) error {
@@ -229,7 +271,12 @@ func (s *Server) refuse(name string, err error) error {
 // updates it lacks, loads an engine over it and checks that it answers.
 func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	m := mappings.New()
-	idx, err := s.cfg.Dir.OpenWorking(name, m)
+	idx, err := s.cfg.Dir.OpenWorking(name, m, func(err error) {
+		s.cfg.Logger.Warn().Err(err).Str("generation", name).Msg("index background write failed; retrying")
+		if s.cfg.OnIndexError != nil {
+			s.cfg.OnIndexError(name, err)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,12 @@ package serving
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"syscall"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )
@@ -16,15 +20,28 @@ const (
 	NotFound = "not_found"
 )
 
+// ErrJournaled is wrapped by Update's error when the updates are in the
+// journal (durable: every restart and rebuild applies them) but could not
+// be made visible to searches now.
+var ErrJournaled = errors.New("updates journaled but not applied to the served index")
+
 // Update applies updates to the served generation in one batch and
 // records them in the directory's journal (so that restarts and rebuilds
 // keep them); it returns the result of each update, in order. When it
-// returns, every applied update is visible to the next search.
+// returns without error, every applied update is visible to the next
+// search.
 //
 // The batch is journaled (and synced) first, then written to the working
 // copy, whose new small segment is all the engine loads: a one-event
 // update costs milliseconds. Bleve merges the update segments in the
 // background; the engine loads each merged segment before it serves it.
+//
+// An error means nothing was applied, except one wrapping ErrJournaled.
+// Updates that would leave less than Config.MinFree of disk, or that meet
+// a full disk, fail with an error wrapping newsdesk.ErrNoSpace. Should
+// writing to the working copy fail after the journal took the updates,
+// the copy is discarded and a fresh one opened from the generation and
+// the journal; only if that fails too is ErrJournaled returned.
 func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -39,14 +56,30 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if err != nil || len(applied) == 0 {
 		return results, err
 	}
+	// Room for the journal lines and the segment Bleve writes from them
+	// (measured: about 3 times the JSON), besides what must stay free.
+	body, err := json.Marshal(applied)
+	if err != nil {
+		return nil, fmt.Errorf("serving: update: %w", err)
+	}
+	if err := s.cfg.Dir.CheckSpace(s.cfg.MinFree + 4*uint64(len(body))); err != nil {
+		return nil, fmt.Errorf("serving: update refused, nothing applied: %w", err)
+	}
 	// Journal before applying: an update the caller is told about
 	// survives every restart and rebuild.
 	j := s.cfg.Dir.Journal()
 	if err := j.Append(applied); err != nil {
-		return nil, err
+		if errors.Is(err, syscall.ENOSPC) {
+			err = fmt.Errorf("%w: %w", newsdesk.ErrNoSpace, err)
+		}
+		return nil, fmt.Errorf("serving: update failed, nothing applied: %w", err)
 	}
 	if err := write(cur.idx, applied); err != nil {
-		return nil, err
+		s.cfg.Logger.Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
+		if rerr := s.reopen(ctx, cur); rerr != nil {
+			return results, fmt.Errorf("%w: %v; reopening the working copy: %v", ErrJournaled, err, rerr)
+		}
+		return results, nil
 	}
 	cur.applied = j.Size()
 	// Not the request's context: a client that hangs up must not leave
@@ -56,6 +89,20 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	}
 	s.cfg.Logger.Debug().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
 	return results, nil
+}
+
+// reopen replaces the served working copy cur by a fresh one of the same
+// generation, which applies the whole journal; cur closes after the grace
+// period. Call with s.mu held.
+func (s *Server) reopen(ctx context.Context, cur *served) error {
+	next, err := s.open(context.WithoutCancel(ctx), cur.idx.Generation)
+	if err != nil {
+		return err
+	}
+	s.current.Store(next)
+	s.retire(cur, false)
+	s.cfg.Logger.Info().Str("generation", next.idx.Generation).Msg("working copy reopened")
+	return nil
 }
 
 // plan returns the result each update will have on idx, and the updates

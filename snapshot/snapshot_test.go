@@ -38,7 +38,7 @@ func open(t *testing.T, n int) (*index.Index, *Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := d.OpenWorking(g.Name, mappings.New())
+	idx, err := d.OpenWorking(g.Name, mappings.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func New(dir string, files ...string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := d.OpenWorking(gen.Generation, mappings.New())
+	idx, err := d.OpenWorking(gen.Generation, mappings.New(), nil)
 	if err != nil {
 		return nil, err
 	}

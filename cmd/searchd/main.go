@@ -59,6 +59,9 @@ const (
 	serveGCPercent   = 400
 	serveMemoryLimit = 128 << 20
 	shutdownTimeout  = 10 * time.Second
+	// defaultShutdownDelay gives load balancers that probe /readyz every
+	// second or two the time to see the 503 and stop sending.
+	defaultShutdownDelay = 2 * time.Second
 )
 
 func main() {
@@ -88,6 +91,8 @@ type config struct {
 	admin     bool
 	adminKey  string
 	watch     time.Duration
+	drain     time.Duration // how long /readyz says 503 before the listener closes
+	minFree   int64         // bytes of disk that must stay free
 }
 
 // cpus is the number of CPUs Go found for this process (its GOMAXPROCS
@@ -155,6 +160,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
 	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
 	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
+	fs.DurationVar(&c.drain, "shutdown-delay", envDuration("NEWSDESK_SHUTDOWN_DELAY", defaultShutdownDelay), "on SIGTERM, how long /readyz answers 503 (so that load balancers stop sending) before the listener closes; requests in flight then finish (env NEWSDESK_SHUTDOWN_DELAY)")
+	minFreeMiB := fs.Int64("min-free-mib", int64(envInt("NEWSDESK_MIN_FREE_MIB", serving.DefaultMinFree>>20)), "MiB of disk that must stay free in the index directory's filesystem: bulk updates that would leave less get 507, and /readyz says 503 (env NEWSDESK_MIN_FREE_MIB)")
 	var origins string
 	fs.StringVar(&origins, "cors-origins", getenv("NEWSDESK_CORS_ORIGINS"), "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example (env NEWSDESK_CORS_ORIGINS)")
 	fs.StringVar(&c.pprof, "pprof", getenv("NEWSDESK_PPROF"), "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060 (env NEWSDESK_PPROF)")
@@ -187,6 +194,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.watch <= 0 {
 		return nil, fmt.Errorf("-watch must be positive, got %v", c.watch)
 	}
+	if c.drain < 0 {
+		return nil, fmt.Errorf("-shutdown-delay must not be negative, got %v", c.drain)
+	}
+	if *minFreeMiB < 1 {
+		return nil, fmt.Errorf("-min-free-mib must be at least 1, got %d", *minFreeMiB)
+	}
+	c.minFree = *minFreeMiB << 20
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
@@ -259,8 +273,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var met *metrics.Metrics
-	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second,
-		OnSwap: func(g string, err error) { met.Swap(g, err) }})
+	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second, MinFree: uint64(c.minFree),
+		OnSwap:       func(g string, err error) { met.Swap(g, err) },
+		OnIndexError: func(string, error) { met.IndexError() }})
 	met = metrics.New(srv)
 	var shuttingDown atomic.Bool
 	pages, err := web.New(func() web.Source {
@@ -289,6 +304,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			case srv.Failed() != "":
 				return errors.New(srv.Failed() + "; still serving " + srv.Generation())
 			}
+			if err := srv.Health(); err != nil {
+				return fmt.Errorf("searches are answered, updates are not safe: %w", err)
+			}
 			return nil
 		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
@@ -302,7 +320,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				for i, u := range us {
 					updates[i] = index.Update{Upsert: u.Upsert, Delete: u.Delete}
 				}
-				return srv.Update(ctx, updates)
+				results, err := srv.Update(ctx, updates)
+				if errors.Is(err, serving.ErrJournaled) {
+					err = fmt.Errorf("%w: %w", api.ErrAccepted, err)
+				}
+				return results, err
 			},
 		}
 	}
@@ -318,7 +340,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		WriteTimeout:      c.timeout + 5*time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Not ctx: a SIGTERM must let requests in flight finish (Shutdown
+		// waits for them), not cancel them.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if c.pprof != "" {
 		if err := servePprof(ctx, c.pprof, log); err != nil {
@@ -358,10 +382,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		log.Info().Msg("shutting down")
+		// Not ready first, for load balancers to notice; then no new
+		// connections, and the requests in flight run to completion.
+		log.Info().Dur("delay", c.drain).Msg("shutting down: not ready, then draining")
 		shuttingDown.Store(true)
+		select {
+		case <-time.After(c.drain):
+		case err = <-serveErr:
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		err = hs.Shutdown(sctx)
+		if serr := hs.Shutdown(sctx); err == nil {
+			err = serr
+		}
 		cancel()
 	}
 	if cerr := srv.Close(); err == nil {

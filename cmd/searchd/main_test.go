@@ -95,7 +95,7 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "log", "-bootstrap", "testdata/events.jsonl"},
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "log", "-shutdown-delay", "0s", "-bootstrap", "testdata/events.jsonl"},
 			func(string) string { return "" }, &logs, &logs, ready)
 	}()
 	var addr string
@@ -177,7 +177,7 @@ func TestBulk_ApplySearchRestart(t *testing.T) {
 		ready, done := make(chan string, 1), make(chan error, 1)
 		var logs bytes.Buffer
 		go func() {
-			done <- run(ctx, append([]string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none"}, args...), getenv, &logs, &logs, ready)
+			done <- run(ctx, append([]string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none", "-shutdown-delay", "0s"}, args...), getenv, &logs, &logs, ready)
 		}()
 		select {
 		case addr := <-ready:
