@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 const testKey = "s3cret-admin-key-0123456789"
@@ -73,5 +77,44 @@ func TestAdminDisabled(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("admin route without -admin: %d", rec.Code)
+	}
+}
+
+// TestBulk_Outcomes checks what a bulk request answers for each outcome
+// of applying it: applied, refused for want of disk space (nothing
+// applied), failed (nothing applied), or journaled but not visible.
+func TestBulk_Outcomes(t *testing.T) {
+	body := `{"upsert": {"id": "2019-06-01/a-flamingo-escapes", "date": "2019-06-01", "text": "A flamingo escapes."}}` + "\n" +
+		`{"delete": "2019-06-01/never-there"}` + "\n"
+	tests := []struct {
+		name       string
+		results    []string
+		err        error
+		wantStatus int
+		wantBody   []string
+	}{
+		{"applied", []string{"created", "not_found"}, nil, http.StatusOK, []string{`"result":"created"`, `"status":404`}},
+		{"disk full", nil, fmt.Errorf("update refused: %w", newsdesk.ErrNoSpace), http.StatusInsufficientStorage,
+			[]string{`"code":"insufficient_storage"`, "nothing was applied"}},
+		{"failed", nil, errors.New("journal: input/output error"), http.StatusInternalServerError, []string{`"code":"internal"`}},
+		{"journaled, not visible", []string{"created", "not_found"}, fmt.Errorf("%w: reopening failed", ErrAccepted), http.StatusAccepted,
+			[]string{`"result":"accepted","error":"updates accepted, not visible yet: reopening failed"`, `"status":202`, `"result":"not_found"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(Config{Admin: &Admin{Key: testKey, Bulk: func(context.Context, []Update) ([]string, error) { return tc.results, tc.err }}})
+			req := httptest.NewRequest(http.MethodPost, "/admin/events/_bulk", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+testKey)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.wantStatus {
+				t.Errorf("status %d, want %d: %s", rec.Code, tc.wantStatus, rec.Body.String())
+			}
+			for _, want := range tc.wantBody {
+				if !strings.Contains(rec.Body.String(), want) {
+					t.Errorf("body %s lacks %s", rec.Body.String(), want)
+				}
+			}
+		})
 	}
 }

@@ -75,7 +75,7 @@ func ReadFile(path string, sink Sink, progress func(read int64)) error {
 	}
 	br := bufio.NewReaderSize(src, 256<<10)
 	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if magic, _ := br.Peek(2); isGzipMagic(magic) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("%s: open gzip: %w", path, err)
@@ -91,6 +91,20 @@ func ReadFile(path string, sink Sink, progress func(read int64)) error {
 	}
 	return Read(format, path, content, sink)
 }
+
+// IsGzip reports whether the file at path starts with gzip's magic bytes.
+func IsGzip(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	magic := make([]byte, 2)
+	n, _ := io.ReadFull(f, magic)
+	return isGzipMagic(magic[:n]), nil
+}
+
+func isGzipMagic(b []byte) bool { return len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b }
 
 type countingReader struct {
 	r      io.Reader

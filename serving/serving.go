@@ -59,6 +59,9 @@ type Server struct {
 	closing chan struct{}       // closed by Close: old generations close at once
 	wg      sync.WaitGroup      // old generations waiting to close
 	retired map[string]*retired // guarded by mu: old generations in their grace period
+	// write writes updates to a working copy: write, except in tests
+	// that make it fail.
+	write func(*index.Index, []index.Update) error
 }
 
 // retired is a generation swapped out and not closed yet. A rollback to it
@@ -124,7 +127,7 @@ func New(cfg Config) *Server {
 	if cfg.MinFree == 0 {
 		cfg.MinFree = DefaultMinFree
 	}
-	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}}
+	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}, write: write}
 }
 
 // Engine returns the engine of the served generation, or nil when none

@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -478,4 +479,52 @@ func TestUpdate_Stress(t *testing.T) {
 	segs := len(snap.Reader().(*scorch.IndexSnapshot).Segments())
 	snap.Release()
 	t.Logf("%d searches during %d updates; %d segments at the end", searches.Load(), updates, segs)
+}
+
+// TestUpdate_WriteFailsReopens makes writing to the working copy fail
+// after the journal took the update (the copy's index is closed under
+// the server): the server must reopen a fresh copy from the generation
+// and the journal, and answer the update as applied.
+func TestUpdate_WriteFailsReopens(t *testing.T) {
+	_, srv := serve(t, "base")
+	broken := srv.current.Load()
+	fails := 1
+	srv.write = func(idx *index.Index, us []index.Update) error {
+		if fails > 0 {
+			fails--
+			return errors.New("the disk went away")
+		}
+		return write(idx, us)
+	}
+	e := newsdesk.Event{ID: "2020-04-01/an-ibis-returns", Date: "2020-04-01", Text: "An ibis returns to the marsh."}
+	results, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}})
+	if err != nil || len(results) != 1 || results[0] != Created {
+		t.Fatalf("update on a broken working copy: %v, %v; want it applied after a reopen", results, err)
+	}
+	if srv.current.Load() == broken {
+		t.Error("the broken working copy still serves")
+	}
+	// When the fresh copy fails too, the update is said to be journaled,
+	// not applied, and the copy serving goes on.
+	srv.write = func(*index.Index, []index.Update) error { return errors.New("the disk went away") }
+	serving := srv.current.Load()
+	e2 := newsdesk.Event{ID: "2020-04-02/a-crane-nests", Date: "2020-04-02", Text: "A crane nests on the chimney."}
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e2}}); !errors.Is(err, ErrJournaled) {
+		t.Errorf("update with no working copy to write: %v, want ErrJournaled", err)
+	}
+	if srv.current.Load() != serving {
+		t.Error("a failed reopen replaced the copy serving")
+	}
+	var journaled []string
+	srv.cfg.Dir.Journal().Read(func(u index.Update) error { journaled = append(journaled, u.ID()); return nil })
+	if strings.Join(journaled, ",") != e.ID+","+e2.ID {
+		t.Errorf("journal: %v", journaled)
+	}
+	res, err := srv.Engine().Search(context.Background(), search.Request{Q: "ibis"})
+	if err != nil || res.Total != 1 {
+		t.Errorf("the update after the reopen: %v, %v", res, err)
+	}
+	if res, err := srv.Engine().Search(context.Background(), search.Request{Q: "harbour"}); err != nil || res.Total != 200 {
+		t.Errorf("the generation after the reopen: %v, %v", res, err)
+	}
 }

@@ -74,7 +74,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		}
 		return nil, fmt.Errorf("serving: update failed, nothing applied: %w", err)
 	}
-	if err := write(cur.idx, applied); err != nil {
+	if err := s.write(cur.idx, applied); err != nil {
 		s.cfg.Logger.Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
 		if rerr := s.reopen(ctx, cur); rerr != nil {
 			return results, fmt.Errorf("%w: %v; reopening the working copy: %v", ErrJournaled, err, rerr)
@@ -123,6 +123,11 @@ func plan(idx *index.Index, updates []index.Update) ([]string, []index.Update, e
 		}
 		switch {
 		case u.Upsert != nil:
+			// Checked before the journal takes it: an update that cannot
+			// be indexed would fail every restart and rebuild after.
+			if _, err := mappings.NewDoc(u.Upsert); err != nil {
+				return nil, nil, fmt.Errorf("serving: update %s: %w", id, err)
+			}
 			results[i], exists[id] = Created, true
 			if had {
 				results[i] = Updated
@@ -184,7 +189,7 @@ func (s *Server) replayInto(sv *served) (int, int64, error) {
 	if err != nil || len(updates) == 0 {
 		return 0, offset, err
 	}
-	if err := write(sv.idx, updates); err != nil {
+	if err := s.write(sv.idx, updates); err != nil {
 		return 0, offset, err
 	}
 	sv.applied = offset
