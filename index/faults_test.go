@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/smallfs"
