@@ -1,9 +1,14 @@
 package serving
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -526,5 +531,71 @@ func TestUpdate_WriteFailsReopens(t *testing.T) {
 	}
 	if res, err := srv.Engine().Search(context.Background(), search.Request{Q: "harbour"}); err != nil || res.Total != 200 {
 		t.Errorf("the generation after the reopen: %v, %v", res, err)
+	}
+}
+
+// TestPreviousRelease serves a generation built by an earlier release
+// (testdata/release-b4d3115) and expects the answers that release gave.
+func TestPreviousRelease(t *testing.T) {
+	const src = "testdata/release-b4d3115"
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatalf("serving the earlier release's generation: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(src, "answers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answers []struct {
+		Request search.Request `json:"request"`
+		Top10   []string       `json:"top10"`
+		Total   uint64         `json:"total"`
+	}
+	if err := json.Unmarshal(raw, &answers); err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 20 {
+		t.Fatalf("%d answers in %s, want 20", len(answers), src)
+	}
+	for _, a := range answers {
+		res, err := srv.Engine().Search(context.Background(), a.Request)
+		if err != nil {
+			t.Errorf("%+v: %v", a.Request, err)
+			continue
+		}
+		got := []string{}
+		for _, h := range res.Hits {
+			got = append(got, h.ID)
+		}
+		if res.Total != a.Total || !slices.Equal(got, a.Top10) {
+			t.Errorf("%q %v %v: %d hits %v; the earlier release answered %d hits %v", a.Request.Q, a.Request.Categories, a.Request.Contexts, res.Total, got, a.Total, a.Top10)
+		}
+	}
+	// The generation is as the earlier release left it.
+	if err := filepath.WalkDir(filepath.Join(dir, "generations"), func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		want, err := os.ReadFile(filepath.Join(src, rel))
+		if err != nil {
+			return err
+		}
+		got, _ := os.ReadFile(p)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s changed while served", rel)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
