@@ -1,0 +1,58 @@
+package judged
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestScore(t *testing.T) {
+	s, err := LoadSearch("testdata/search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name             string
+		ranked           []string
+		ndcg, judged, p5 float64
+		unjudged         int
+	}{
+		{"ideal", []string{"a", "b", "c", "d"}, 1, 1, 0.4, 0},
+		{"reversed", []string{"d", "c", "b", "a"}, 0.5478, 0.5478, 0.4, 0},
+		{"unjudged first", []string{"x", "a", "b", "c"}, 0.6758, 1, 0.4, 1},
+		{"nothing", nil, 0, 0, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := s.Score(map[string][]string{"q1": tc.ranked}, []string{"q1"})
+			if math.Abs(got.NDCG-tc.ndcg) > 1e-3 || math.Abs(got.NDCGJudged-tc.judged) > 1e-3 || math.Abs(got.P5-tc.p5) > 1e-9 || got.Unjudged != tc.unjudged {
+				t.Errorf("Score = %+v; want nDCG %.4f, nDCG' %.4f, P@5 %.2f, unjudged %d", got, tc.ndcg, tc.judged, tc.p5, tc.unjudged)
+			}
+		})
+	}
+}
+
+func TestFit_CrossValidate(t *testing.T) {
+	// One weight, best at 3 for every query: the fit must find it, and
+	// every held-out fold then scores 1.
+	type w struct{ x float64 }
+	params := []Param[w]{{Name: "x", Values: []float64{0, 1, 2, 3, 4}, Get: func(v *w) float64 { return v.x }, Set: func(v *w, x float64) { v.x = x }}}
+	score := func(v w, qids []string) float64 { return 1 - math.Abs(v.x-3)/3 }
+	if got := Fit(w{x: 1}, params, []string{"a"}, 3, score); got.x != 3 {
+		t.Errorf("Fit found x=%v, want 3", got.x)
+	}
+	ids := []string{"a", "b", "c", "d", "e", "f", "g"}
+	folds := Folds(ids, 3, 1)
+	var all []string
+	for _, f := range folds {
+		all = append(all, f...)
+	}
+	slices.Sort(all)
+	if !slices.Equal(all, ids) || len(folds) != 3 {
+		t.Errorf("Folds = %v", folds)
+	}
+	cv := CrossValidate(w{x: 0}, params, folds, 3, score, nil)
+	if cv.Mean() != 1 {
+		t.Errorf("held-out mean %v, want 1", cv.Mean())
+	}
+}
