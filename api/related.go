@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 )
 
@@ -94,9 +95,9 @@ func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Sea
 		if d.v == "" {
 			continue
 		}
-		t, err := time.Parse(newsdesk.DateLayout, d.v)
+		t, err := newsdesk.ParseDate(d.v)
 		if err != nil {
-			return nil, badParam(d.name, "must be a date YYYY-MM-DD, got %q", clip(d.v))
+			return nil, badParam(d.name, "%s", query.DateMessage(clip(d.v)))
 		}
 		*d.t = t
 	}

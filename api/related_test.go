@@ -123,3 +123,48 @@ func TestRelatedDraft(t *testing.T) {
 		})
 	}
 }
+
+// TestDateParams_Range sends dates outside newsdesk.MinDate..MaxDate to
+// every endpoint that takes one: each is a 400 naming the parameter and
+// the accepted range; the range's own ends are accepted.
+func TestDateParams_Range(t *testing.T) {
+	s := newServer(Config{})
+	const accepted = "must be a date YYYY-MM-DD from 1800-01-01 to 2199-12-31"
+	tests := []struct {
+		method, target, body string
+		status               int
+		param                string
+	}{
+		{"GET", "/v1/search?q=cyclone&from=0001-01-01", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&to=9999-12-31", "", 400, "to"},
+		{"GET", "/v1/search?q=cyclone&from=1799-12-31", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&to=2200-01-01", "", 400, "to"},
+		{"GET", "/v1/search?from=0000-01-01", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&from=1800-01-01&to=2199-12-31", "", 200, ""},
+		{"GET", "/v1/events/" + astana + "/related?from=0001-01-01", "", 400, "from"},
+		{"GET", "/v1/events/" + astana + "/related?to=9999-12-31", "", 400, "to"},
+		{"GET", "/v1/events/" + astana + "/related?from=1800-01-01&to=2199-12-31", "", 200, ""},
+		{"POST", "/v1/related", `{"text": "Astana talks", "from": "0001-01-01"}`, 400, "from"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "to": "2200-01-01"}`, 400, "to"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "date": "0001-01-01"}`, 400, "date"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "date": "2199-12-31", "from": "1800-01-01"}`, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.target+" "+tc.body, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != tc.status {
+				t.Fatalf("%d %s, want %d", rec.Code, rec.Body.String(), tc.status)
+			}
+			if tc.status == 200 {
+				return
+			}
+			e, _ := body["error"].(map[string]any)
+			if e["code"] != codeInvalid || e["param"] != tc.param || !strings.Contains(e["message"].(string), accepted) {
+				t.Errorf("error %v, want invalid_parameter %q saying %q", e, tc.param, accepted)
+			}
+		})
+	}
+}
