@@ -249,6 +249,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Before anything reads the journal: a tail torn by a crash or a power
+	// cut is cut (and kept aside), never a reason not to start.
+	if err := repairJournal(dir, log); err != nil {
+		return err
+	}
 	if _, err := dir.Current(); errors.Is(err, newsdesk.ErrNoGeneration) {
 		if !c.bootstrap {
 			return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
@@ -386,6 +391,21 @@ func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logge
 	}
 	ev.Int("indexed", sum.Indexed).Int("bad", sum.Bad).Int("duplicates", sum.Duplicates).
 		Float64("seconds", sum.Seconds).Str("report", sum.Report).Msg("bootstrap index built")
+	return nil
+}
+
+// repairJournal cuts a torn tail off the index directory's update journal
+// and logs a warning saying what was cut and where it was kept.
+func repairJournal(dir *index.Dir, log zerolog.Logger) error {
+	j := dir.Journal()
+	r, err := j.Repair()
+	if err != nil {
+		return err
+	}
+	if r.Cut > 0 {
+		log.Warn().Str("journal", j.Path()).Int64("cut_bytes", r.Cut).Int64("at", r.At).Str("kept_in", r.KeptIn).
+			Str("reason", r.Reason).Msg("torn journal tail cut: an update whose append a crash interrupted was never acknowledged; the bytes are kept aside")
+	}
 	return nil
 }
 

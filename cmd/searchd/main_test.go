@@ -8,11 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -269,4 +273,64 @@ func TestBulk_ApplySearchRestart(t *testing.T) {
 	check("after a restart")
 	stop()
 	<-done
+}
+
+// TestRun_RepairsTornJournal starts searchd on an index directory whose
+// journal a crash tore: it starts, says what it cut and where it kept it,
+// and serves the updates before the tear.
+func TestRun_RepairsTornJournal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	good := `{"upsert":{"id":"2019-06-01/a-flamingo-escapes","date":"2019-06-01","text":"A flamingo escapes."}}` + "\n"
+	torn := `{"upsert":{"id":"2019-06-02/a-heron-esc`
+	if err := os.WriteFile(d.Journal().Path(), []byte(good+torn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0"}, func(string) string { return "" }, &logs, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("searchd did not start on a torn journal: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("searchd not ready")
+	}
+	resp, err := http.Get("http://" + addr + "/v1/search?q=flamingo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Total int }
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	cancel()
+	<-done
+	if res.Total != 1 {
+		t.Errorf("the update before the tear: %d hits, want 1", res.Total)
+	}
+	if j, _ := os.ReadFile(d.Journal().Path()); string(j) != good {
+		t.Errorf("journal after the repair: %q, want the good line alone", j)
+	}
+	kept, _ := filepath.Glob(d.Journal().Path() + ".torn-*")
+	if len(kept) != 1 {
+		t.Fatalf("kept files: %v, want one", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != torn {
+		t.Errorf("kept %q, want the torn tail %q", b, torn)
+	}
+	for _, want := range []string{"torn journal tail cut", `"kept_in":"` + kept[0], `"cut_bytes":` + fmt.Sprint(len(torn))} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s:\n%s", want, logs.String())
+		}
+	}
 }
