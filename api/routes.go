@@ -33,9 +33,16 @@ const (
 	DefaultTimeout     = 2 * time.Second        // per-request deadline
 	MaxBodyBytes       = 64 << 10               // request bodies
 	MaxURIBytes        = 8 << 10                // request URIs: longer ones get 414
+	MaxHeaderBytes     = 64 << 10               // request line and headers: from this size on, 431
 	DefaultQueueFactor = 2                      // waiting requests allowed per request in flight, by default
 	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429
 )
+
+// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
+// with: above MaxHeaderBytes, so that URIs and headers from MaxHeaderBytes
+// up to it reach the API and get its JSON 414 or 431; beyond it Go's own
+// plain-text 431 answers, before any handler runs.
+const ServerMaxHeaderBytes = 1 << 20
 
 // Config configures a Server.
 type Config struct {
@@ -82,7 +89,7 @@ type Observer interface {
 	// Observe records an answered request: its route template ("unmatched"
 	// when none), method, status and duration.
 	Observe(route, method string, status int, d time.Duration)
-	// Rejected records a request refused for reason (401, 413, 414, 429,
+	// Rejected records a request refused for reason (401, 413, 414, 431, 429,
 	// 503 answers).
 	Rejected(reason string)
 }
@@ -291,13 +298,18 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 func quote(s string) string { return `"` + clip(s) + `"` }
 
-// limits answers 414 for over-long URIs and 413 for over-large bodies,
-// and caps what a handler can read.
+// limits answers 414 for over-long URIs, 431 for over-large headers and
+// 413 for over-large bodies, and caps what a handler can read.
 func limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > MaxURIBytes {
 			writeError(w, r, &Error{Status: http.StatusRequestURITooLong, Code: codeURITooLong,
-				Message: "the request URI is longer than 8 KiB"})
+				Message: fmt.Sprintf("the request URI is %d bytes, longer than 8 KiB", len(r.RequestURI))})
+			return
+		}
+		if n := headerBytes(r); n >= MaxHeaderBytes {
+			writeError(w, r, &Error{Status: http.StatusRequestHeaderFieldsTooLarge, Code: codeHeadersTooLarge,
+				Message: fmt.Sprintf("the request line and headers are %d bytes; they must stay under %d KiB", n, MaxHeaderBytes>>10)})
 			return
 		}
 		limit := int64(MaxBodyBytes)
@@ -312,6 +324,21 @@ func limits(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// headerBytes is the size of r's request line and headers as sent, give
+// or take the spelling of their names.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2 // Go moves the Host header out of r.Header
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
 }
 
 // recoverer turns a panic into a logged 500 without a stack trace in the
@@ -409,7 +436,7 @@ func observe(o Observer, next http.Handler) http.Handler {
 		o.Observe(route, r.Method, sw.status, time.Since(start))
 		switch sw.status {
 		case http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
-			http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			http.StatusRequestHeaderFieldsTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			o.Rejected(strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_"))
 		}
 	})
