@@ -56,32 +56,37 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminAuth guards every path under /admin/, known or not, so that an
-// unauthenticated caller cannot even learn which admin routes exist.
+// unauthenticated caller cannot even learn which admin routes exist; and
+// /metrics when Config.MetricsKey is set.
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/admin" {
-			next.ServeHTTP(w, r)
-			return
+		ok, what := true, ""
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/admin/") || r.URL.Path == "/admin":
+			ok, what = s.cfg.Admin != nil && authorized(r, s.cfg.Admin.Key), "admin routes need"
+		case r.URL.Path == "/metrics" && s.cfg.MetricsKey != "":
+			ok, what = authorized(r, s.cfg.MetricsKey), "/metrics needs"
 		}
-		if s.cfg.Admin == nil || !s.authorized(r) {
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="newsdesk admin"`)
 			writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized,
-				Message: "admin routes need the header Authorization: Bearer <key>"})
+				Message: what + " the header Authorization: Bearer <key>"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized reports whether r carries "Authorization: Bearer key".
+func authorized(r *http.Request, key string) bool {
 	h := r.Header.Get("Authorization")
 	const prefix = "Bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+	if key == "" || len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return false
 	}
 	// Hashing first makes the comparison take the same time whatever the
 	// lengths.
-	got, want := sha256.Sum256([]byte(h[len(prefix):])), sha256.Sum256([]byte(s.cfg.Admin.Key))
+	got, want := sha256.Sum256([]byte(h[len(prefix):])), sha256.Sum256([]byte(key))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 

@@ -157,3 +157,39 @@ func TestBulk_BadLines(t *testing.T) {
 		t.Errorf("applied %v, want %v", applied, want)
 	}
 }
+
+// TestMetricsAuth: /metrics is public by default; with a MetricsKey it
+// answers 401 (JSON) without the key or with another, 200 with it.
+func TestMetricsAuth(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("newsdesk_index_events 8\n")) })
+	tests := []struct {
+		name, key, auth string
+		want            int
+	}{
+		{"public by default", "", "", http.StatusOK},
+		{"no key sent", testKey, "", http.StatusUnauthorized},
+		{"wrong key", testKey, "Bearer wrong-key-0123456789", http.StatusUnauthorized},
+		{"basic auth", testKey, "Basic " + testKey, http.StatusUnauthorized},
+		{"the key", testKey, "Bearer " + testKey, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(Config{MetricsHandler: metrics, MetricsKey: tc.key})
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body.String())
+			}
+			if tc.want == http.StatusUnauthorized && (!json.Valid(rec.Body.Bytes()) || !strings.Contains(rec.Body.String(), codeUnauthorized) || rec.Header().Get("WWW-Authenticate") == "") {
+				t.Errorf("401 without the JSON error and WWW-Authenticate: %v %s", rec.Header(), rec.Body.String())
+			}
+			if tc.want == http.StatusOK && !strings.Contains(rec.Body.String(), "newsdesk_index_events") {
+				t.Errorf("metrics body: %s", rec.Body.String())
+			}
+		})
+	}
+}

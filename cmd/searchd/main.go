@@ -87,7 +87,9 @@ type config struct {
 	probe     bool
 	admin     bool
 	adminKey  string
-	watch     time.Duration
+	// metricsAuth puts /metrics behind the admin key.
+	metricsAuth bool
+	watch       time.Duration
 }
 
 // cpus is the number of CPUs Go found for this process (its GOMAXPROCS
@@ -153,6 +155,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
 	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
 	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
+	fs.BoolVar(&c.metricsAuth, "metrics-auth", envBool("NEWSDESK_METRICS_AUTH"), "make /metrics answer 401 without the admin key, Authorization: Bearer KEY (env NEWSDESK_METRICS_AUTH=1); it needs the key -admin takes, with or without -admin")
 	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
 	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
 	var origins string
@@ -171,7 +174,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	c.files = fs.Args()
-	if c.admin {
+	if c.admin || c.metricsAuth {
 		c.adminKey = strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)
@@ -181,7 +184,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			c.adminKey = strings.TrimSpace(string(b))
 		}
 		if len(c.adminKey) < 16 {
-			return nil, errors.New("-admin needs a key of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
+			flag := "-admin"
+			if !c.admin {
+				flag = "-metrics-auth"
+			}
+			return nil, errors.New(flag + " needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
 		}
 	}
 	if c.watch <= 0 {
@@ -298,6 +305,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
 		Metrics: met, MetricsHandler: met.Handler(),
+	}
+	if c.metricsAuth {
+		cfg.MetricsKey = c.adminKey
 	}
 	if c.admin {
 		cfg.Admin = &api.Admin{Key: c.adminKey,
