@@ -164,11 +164,11 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		}
 		text := bleve.NewMatchPhraseQuery(c.Text)
 		text.SetField(newsdesk.FieldText)
-		return text, nil
+		return Interruptible(text), nil
 	case Prefix:
 		text := bleve.NewPrefixQuery(strings.ToLower(c.Text))
 		text.SetField(newsdesk.FieldText)
-		return text, nil
+		return Interruptible(text), nil
 	case Field:
 		return exact(fieldIndexName(c.Field), c.Text), nil
 	}

@@ -65,7 +65,7 @@ func (rk run) related(ctx context.Context, r Request) ([]Item, error) {
 	if r.Weights != nil {
 		w = *r.Weights
 		if err := w.Validate(); err != nil {
-			return nil, invalid("weights", "%s", err.Error())
+			return nil, err
 		}
 	}
 	if err := query.CheckDates(r.From, r.To); err != nil {
