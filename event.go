@@ -14,6 +14,20 @@ import (
 // event under.
 const DateLayout = "2006-01-02"
 
+// MinDate and MaxDate bound every date newsdesk accepts, both inclusive:
+// event dates from every reader and from bulk updates, and the date
+// filters of the API. Wide enough for any news archive (the corpus spans
+// decades, and historical events reach back to the 19th century), narrow
+// enough that a histogram of the whole range has at most 400 year buckets
+// and that Go's zero time (0001-01-01, what null placeholders serialise
+// to) and sentinel years such as 9999 are refused instead of being read
+// as real days. Four-digit years also keep the dates' text order their
+// time order, which the date keyword's term ranges rely on.
+const (
+	MinDate = "1800-01-01"
+	MaxDate = "2199-12-31"
+)
+
 // MaxSlugLen is the longest slug an event id carries after its date, the
 // same limit the news site's URLs use.
 const MaxSlugLen = 128
@@ -49,18 +63,33 @@ type Source struct {
 	URL string `json:"url,omitempty"`
 }
 
-// Time returns the event's date as a UTC time at midnight.
-func (e *Event) Time() (time.Time, error) {
-	t, err := time.Parse(DateLayout, e.Date)
+// ParseDate reads a YYYY-MM-DD day from MinDate to MaxDate as a UTC time
+// at midnight. Its error says which of the two rules s breaks.
+func ParseDate(s string) (time.Time, error) {
+	t, err := time.Parse(DateLayout, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: date %q is not YYYY-MM-DD", ErrInvalidEvent, e.Date)
+		return time.Time{}, fmt.Errorf("%q is not a real YYYY-MM-DD day", clip(s))
+	}
+	if s < MinDate || s > MaxDate {
+		return time.Time{}, fmt.Errorf("%s is outside the accepted range %s to %s", s, MinDate, MaxDate)
+	}
+	return t, nil
+}
+
+// Time returns the event's date as a UTC time at midnight; an error
+// wrapping ErrInvalidEvent when it is not a day from MinDate to MaxDate.
+func (e *Event) Time() (time.Time, error) {
+	t, err := ParseDate(e.Date)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: date %w", ErrInvalidEvent, err)
 	}
 	return t, nil
 }
 
 // Validate reports the first reason the event cannot be indexed: a missing
-// id or text, a date that is not a real YYYY-MM-DD day, or a string field
-// that is not valid UTF-8. Errors wrap ErrInvalidEvent.
+// id or text, a date that is not a real YYYY-MM-DD day from MinDate to
+// MaxDate, a string field that is not valid UTF-8, or an id that does not
+// follow the scheme (see CheckID). Errors wrap ErrInvalidEvent.
 func (e *Event) Validate() error {
 	if strings.TrimSpace(e.ID) == "" {
 		return fmt.Errorf("%w: missing id", ErrInvalidEvent)
@@ -95,7 +124,49 @@ func (e *Event) Validate() error {
 			return err
 		}
 	}
+	return e.checkID()
+}
+
+// checkID checks that the id is the event's date, a slash and a slug: the
+// scheme of events.jsonl, which every id of the corpus follows. Ids are
+// path segments of the API's and the pages' URLs, so anything else ("..",
+// a second slash, a reserved suffix such as "/related", a 200,000-character
+// id) would be stored yet unreachable.
+func (e *Event) checkID() error {
+	date, slug, ok := strings.Cut(e.ID, "/")
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: id %q is not YYYY-MM-DD/slug: it has no slash", ErrInvalidEvent, clip(e.ID))
+	case date != e.Date:
+		return fmt.Errorf("%w: id %q does not start with the event's date %s", ErrInvalidEvent, clip(e.ID), e.Date)
+	case slug == "":
+		return fmt.Errorf("%w: id %q has an empty slug after the date", ErrInvalidEvent, clip(e.ID))
+	case len(slug) > MaxSlugLen:
+		return fmt.Errorf("%w: id %q has a slug of %d characters, more than %d", ErrInvalidEvent, clip(e.ID), len(slug), MaxSlugLen)
+	}
+	for i, r := range slug {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case r == '-' && i > 0:
+		default:
+			return fmt.Errorf("%w: id %q: the slug may hold only lower-case ASCII letters, digits and hyphens, starting with a letter or digit; not %q (byte %d of the id)",
+				ErrInvalidEvent, clip(e.ID), r, len(date)+2+i)
+		}
+	}
 	return nil
+}
+
+// clip shortens a value quoted back in an error message.
+func clip(s string) string {
+	const n = 60
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // NewID returns the id of an event listed on date with the given text: the

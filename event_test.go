@@ -25,6 +25,11 @@ func TestSlug(t *testing.T) {
 			if got := Slug(tc.text); len(got) > MaxSlugLen {
 				t.Errorf("Slug(%q) has %d characters, more than %d", tc.text, len(got), MaxSlugLen)
 			}
+			// The ids the readers make follow the scheme Validate checks.
+			e := Event{ID: NewID("2017-01-23", tc.text), Date: "2017-01-23", Text: tc.text + "."}
+			if err := e.Validate(); (err == nil) != (tc.want != "") {
+				t.Errorf("Validate() of the id %q = %v", e.ID, err)
+			}
 		})
 	}
 	if got, want := NewID("2017-01-23", "Peace talks in Astana."), "2017-01-23/peace-talks-in-astana"; got != want {
@@ -42,8 +47,27 @@ func TestEventValidate(t *testing.T) {
 		{"valid", func(e *Event) {}, ""},
 		{"missing id", func(e *Event) { e.ID = " " }, "missing id"},
 		{"missing text", func(e *Event) { e.Text = "" }, "missing text"},
-		{"bad date format", func(e *Event) { e.Date = "23/01/2017" }, "not YYYY-MM-DD"},
-		{"impossible date", func(e *Event) { e.Date = "2017-02-30" }, "not YYYY-MM-DD"},
+		{"bad date format", func(e *Event) { e.Date = "23/01/2017" }, "not a real YYYY-MM-DD day"},
+		{"impossible date", func(e *Event) { e.Date = "2017-02-30" }, "not a real YYYY-MM-DD day"},
+		{"zero time is not a date", func(e *Event) { e.Date, e.ID = "0001-01-01", "0001-01-01/x" }, "0001-01-01 is outside the accepted range 1800-01-01 to 2199-12-31"},
+		{"sentinel year", func(e *Event) { e.Date, e.ID = "9999-12-31", "9999-12-31/x" }, "outside the accepted range"},
+		{"day before the range", func(e *Event) { e.Date, e.ID = "1799-12-31", "1799-12-31/x" }, "outside the accepted range"},
+		{"first day of the range", func(e *Event) { e.Date, e.ID = MinDate, MinDate+"/x" }, ""},
+		{"last day of the range", func(e *Event) { e.Date, e.ID = MaxDate, MaxDate+"/x" }, ""},
+		{"day after the range", func(e *Event) { e.Date, e.ID = "2200-01-01", "2200-01-01/x" }, "outside the accepted range"},
+		{"id with slug of digits and hyphens", func(e *Event) { e.ID = "2017-01-23/2-1-win-" }, ""},
+		{"id of the longest slug", func(e *Event) { e.ID = "2017-01-23/" + strings.Repeat("a", MaxSlugLen) }, ""},
+		{"id without a slash", func(e *Event) { e.ID = "peace-talks" }, "has no slash"},
+		{"id of another date", func(e *Event) { e.ID = "2017-01-24/x" }, "does not start with the event's date 2017-01-23"},
+		{"id with an empty slug", func(e *Event) { e.ID = "2017-01-23/" }, "empty slug"},
+		{"id with a slug too long", func(e *Event) { e.ID = "2017-01-23/" + strings.Repeat("a", 200000) }, "slug of 200000 characters, more than 128"},
+		{"id climbing up", func(e *Event) { e.ID = "../../etc/passwd" }, "does not start with the event's date"},
+		{"id with dots", func(e *Event) { e.ID = "2017-01-23/../x" }, "not '.'"},
+		{"id with a second slash", func(e *Event) { e.ID = "2017-01-23/x/related" }, "not '/'"},
+		{"id with upper case", func(e *Event) { e.ID = "2017-01-23/Peace" }, "not 'P'"},
+		{"id with a leading hyphen", func(e *Event) { e.ID = "2017-01-23/-x" }, "not '-' (byte 12 of the id)"},
+		{"id with a space", func(e *Event) { e.ID = "2017-01-23/a b" }, "not ' '"},
+		{"id with non-ASCII", func(e *Event) { e.ID = "2017-01-23/café" }, "not 'é'"},
 		{"invalid UTF-8 in context", func(e *Event) { e.Context = []string{"ok", "bad\xff"} }, "context[1] is not valid UTF-8"},
 		{"invalid UTF-8 in source", func(e *Event) { e.Sources = []Source{{Name: "\xfe"}} }, "sources[0].name"},
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -9,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -64,32 +64,37 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminAuth guards every path under /admin/, known or not, so that an
-// unauthenticated caller cannot even learn which admin routes exist.
+// unauthenticated caller cannot even learn which admin routes exist; and
+// /metrics when Config.MetricsKey is set.
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/admin" {
-			next.ServeHTTP(w, r)
-			return
+		ok, what := true, ""
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/admin/") || r.URL.Path == "/admin":
+			ok, what = s.cfg.Admin != nil && authorized(r, s.cfg.Admin.Key), "admin routes need"
+		case r.URL.Path == "/metrics" && s.cfg.MetricsKey != "":
+			ok, what = authorized(r, s.cfg.MetricsKey), "/metrics needs"
 		}
-		if s.cfg.Admin == nil || !s.authorized(r) {
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="newsdesk admin"`)
 			writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized,
-				Message: "admin routes need the header Authorization: Bearer <key>"})
+				Message: what + " the header Authorization: Bearer <key>"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized reports whether r carries "Authorization: Bearer key".
+func authorized(r *http.Request, key string) bool {
 	h := r.Header.Get("Authorization")
 	const prefix = "Bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+	if key == "" || len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
 		return false
 	}
 	// Hashing first makes the comparison take the same time whatever the
 	// lengths.
-	got, want := sha256.Sum256([]byte(h[len(prefix):])), sha256.Sum256([]byte(s.cfg.Admin.Key))
+	got, want := sha256.Sum256([]byte(h[len(prefix):])), sha256.Sum256([]byte(key))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
@@ -133,31 +138,38 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 	res := bulkResult{Items: []BulkItem{}}
 	var updates []Update
 	var lines []int // index into res.Items of each update
-	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		u, item := parseBulkLine(n, line)
-		if item.Result == "error" {
-			res.Items = append(res.Items, item)
-			res.Errors = true
-			continue
-		}
-		lines = append(lines, len(res.Items))
-		res.Items = append(res.Items, item)
-		updates = append(updates, u)
-	}
-	if err := sc.Err(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: fmt.Sprintf("the bulk body is larger than %d MiB; send it in parts", MaxBulkBytes>>20)})
+	// Lines, not bufio.Scanner: a line over ingest.MaxLineLen is one bad
+	// item, and the lines after it are still read and applied.
+	body := ingest.NewLines(r.Body)
+	for n := 1; ; n++ {
+		line, size, err := body.Next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: fmt.Sprintf("the bulk body is larger than %d MiB; send it in parts", MaxBulkBytes>>20)})
+				return
+			}
+			writeError(w, r, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()})
 			return
 		}
-		writeError(w, r, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error() + " (lines are limited to 1 MiB)"})
-		return
+		if size > ingest.MaxLineLen {
+			res.Items = append(res.Items, BulkItem{Line: n, Status: http.StatusBadRequest, Result: "error",
+				Error: fmt.Sprintf("line %d is %d bytes, longer than the %d-byte limit of a line", n, size, ingest.MaxLineLen)})
+			res.Errors = true
+		} else if line = bytes.TrimSpace(line); len(line) > 0 {
+			u, item := parseBulkLine(n, line)
+			if item.Result == "error" {
+				res.Items = append(res.Items, item)
+				res.Errors = true
+			} else {
+				lines = append(lines, len(res.Items))
+				res.Items = append(res.Items, item)
+				updates = append(updates, u)
+			}
+		}
+		if err != nil { // io.EOF: the body is read
+			break
+		}
 	}
 	if len(updates) > 0 {
 		results, err := s.cfg.Admin.Bulk(r.Context(), updates)

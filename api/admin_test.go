@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,6 +78,122 @@ func TestAdminDisabled(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("admin route without -admin: %d", rec.Code)
+	}
+}
+
+// bulk sends body to POST /admin/events/_bulk of s with the test key.
+func bulk(t *testing.T, s http.Handler, body string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/admin/events/_bulk", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+// TestBulk_BadLines sends a body mixing good lines with lines every check
+// refuses (dates out of range, ids off the scheme, a line over 1 MiB):
+// each bad line is one 400 item naming what is wrong, and every good line,
+// including those after the long one, is applied.
+func TestBulk_BadLines(t *testing.T) {
+	var applied []string
+	s := newServer(Config{Admin: &Admin{Key: testKey, Bulk: func(_ context.Context, us []Update) ([]string, error) {
+		out := make([]string, len(us))
+		for i, u := range us {
+			if u.Upsert != nil {
+				applied = append(applied, u.Upsert.ID)
+				out[i] = "created"
+			} else {
+				applied = append(applied, "delete "+u.Delete)
+				out[i] = "deleted"
+			}
+		}
+		return out, nil
+	}}})
+	upsert := func(id, date string) string {
+		return `{"upsert": {"id": "` + id + `", "date": "` + date + `", "text": "Something happens."}}`
+	}
+	long := `{"upsert": {"id": "2019-06-01/long", "date": "2019-06-01", "text": "` + strings.Repeat("a", 1<<20) + `"}}`
+	lines := []struct {
+		text      string
+		wantError string // "" for a line applied
+	}{
+		{upsert("2019-06-01/a-flamingo-escapes", "2019-06-01"), ""},
+		{upsert("0001-01-01/null-date", "0001-01-01"), "date 0001-01-01 is outside the accepted range 1800-01-01 to 2199-12-31"},
+		{upsert("9999-12-31/far-future", "9999-12-31"), "date 9999-12-31 is outside the accepted range"},
+		{upsert("../../etc/passwd", "2019-06-01"), `id "../../etc/passwd" does not start with the event's date 2019-06-01`},
+		{upsert("2019-06-01/x/related", "2019-06-01"), "not '/'"},
+		{upsert("2019-06-01/"+strings.Repeat("a", 200000), "2019-06-01"), "slug of 200000 characters, more than 128"},
+		{long, fmt.Sprintf("line 7 is %d bytes, longer than the 1048576-byte limit of a line", len(long))},
+		{upsert("2019-06-02/after-the-long-line", "2019-06-02"), ""},
+		{`{"delete": "2019-06-01/a-flamingo-escapes"}`, ""},
+	}
+	var body strings.Builder
+	for _, l := range lines {
+		body.WriteString(l.text + "\n")
+	}
+	code, answer := bulk(t, s, body.String())
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %.300s", code, answer)
+	}
+	var res bulkResult
+	if err := json.Unmarshal([]byte(answer), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != len(lines) || !res.Errors {
+		t.Fatalf("%d items (errors %v), want %d: %.500s", len(res.Items), res.Errors, len(lines), answer)
+	}
+	for i, l := range lines {
+		it := res.Items[i]
+		switch {
+		case it.Line != i+1:
+			t.Errorf("item %d is about line %d", i+1, it.Line)
+		case l.wantError == "" && it.Status >= 300:
+			t.Errorf("line %d: %+v, want it applied", i+1, it)
+		case l.wantError != "" && (it.Status != http.StatusBadRequest || !strings.Contains(it.Error, l.wantError)):
+			t.Errorf("line %d: %d %q, want 400 containing %q", i+1, it.Status, it.Error, l.wantError)
+		}
+	}
+	want := []string{"2019-06-01/a-flamingo-escapes", "2019-06-02/after-the-long-line", "delete 2019-06-01/a-flamingo-escapes"}
+	if strings.Join(applied, ",") != strings.Join(want, ",") {
+		t.Errorf("applied %v, want %v", applied, want)
+	}
+}
+
+// TestMetricsAuth: /metrics is public by default; with a MetricsKey it
+// answers 401 (JSON) without the key or with another, 200 with it.
+func TestMetricsAuth(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("newsdesk_index_events 8\n")) })
+	tests := []struct {
+		name, key, auth string
+		want            int
+	}{
+		{"public by default", "", "", http.StatusOK},
+		{"no key sent", testKey, "", http.StatusUnauthorized},
+		{"wrong key", testKey, "Bearer wrong-key-0123456789", http.StatusUnauthorized},
+		{"basic auth", testKey, "Basic " + testKey, http.StatusUnauthorized},
+		{"the key", testKey, "Bearer " + testKey, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(Config{MetricsHandler: metrics, MetricsKey: tc.key})
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body.String())
+			}
+			if tc.want == http.StatusUnauthorized && (!json.Valid(rec.Body.Bytes()) || !strings.Contains(rec.Body.String(), codeUnauthorized) || rec.Header().Get("WWW-Authenticate") == "") {
+				t.Errorf("401 without the JSON error and WWW-Authenticate: %v %s", rec.Header(), rec.Body.String())
+			}
+			if tc.want == http.StatusOK && !strings.Contains(rec.Body.String(), "newsdesk_index_events") {
+				t.Errorf("metrics body: %s", rec.Body.String())
+			}
+		})
 	}
 }
 

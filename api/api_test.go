@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -528,5 +529,63 @@ func TestCORS(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://news.example" || rec.Header().Get("Vary") != "Origin" {
 		t.Errorf("allowed GET: %d %v", rec.Code, rec.Header())
+	}
+}
+
+// TestLimits_URIAndHeaders sends long URIs and large headers over real
+// HTTP to the API served as searchd serves it (MaxHeaderBytes
+// ServerMaxHeaderBytes): up to that size each gets the API's JSON error;
+// beyond it, Go's own plain-text 431 answers.
+func TestLimits_URIAndHeaders(t *testing.T) {
+	ts := httptest.NewUnstartedServer(newServer(Config{}))
+	ts.Config.MaxHeaderBytes = ServerMaxHeaderBytes
+	ts.Start()
+	defer ts.Close()
+	tests := []struct {
+		name     string
+		uri      int // bytes of q
+		header   int // bytes of one X-Padding header
+		headers  int // number of 1 KiB headers
+		status   int
+		wantCode string // "" for Go's plain text
+	}{
+		{"small", 10, 100, 0, http.StatusOK, ""},
+		{"URI just under 8 KiB reaches the handler", 8<<10 - 20, 0, 0, http.StatusBadRequest, codeInvalid},
+		{"URI over 8 KiB", 9 << 10, 0, 0, http.StatusRequestURITooLong, codeURITooLong},
+		{"URI of 64 KiB", 64 << 10, 0, 0, http.StatusRequestURITooLong, codeURITooLong},
+		{"URI of 512 KiB", 512 << 10, 0, 0, http.StatusRequestURITooLong, codeURITooLong},
+		{"headers just under 64 KiB", 10, 63 << 10, 0, http.StatusOK, ""},
+		{"one header of 64 KiB", 10, 64 << 10, 0, http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge},
+		{"100 headers of 1 KiB", 10, 0, 100, http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge},
+		{"one header of 900 KiB", 10, 900 << 10, 0, http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge},
+		{"one header of 2 MiB: Go's own 431", 10, 2 << 20, 0, http.StatusRequestHeaderFieldsTooLarge, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1/search?q="+strings.Repeat("a", tc.uri), nil)
+			if tc.header > 0 {
+				req.Header.Set("X-Padding", strings.Repeat("p", tc.header))
+			}
+			for i := range tc.headers {
+				req.Header.Set(fmt.Sprintf("X-Padding-%d", i), strings.Repeat("p", 1<<10))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.200s", resp.StatusCode, tc.status, b)
+			}
+			isJSON := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && json.Valid(b)
+			switch {
+			case tc.status == http.StatusOK:
+			case tc.wantCode == "" && isJSON:
+				t.Errorf("beyond ServerMaxHeaderBytes, want Go's plain text, got %s", b)
+			case tc.wantCode != "" && (!isJSON || !strings.Contains(string(b), `"code":"`+tc.wantCode+`"`)):
+				t.Errorf("got %q %s, want the JSON error %s", resp.Header.Get("Content-Type"), b, tc.wantCode)
+			}
+		})
 	}
 }

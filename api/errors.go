@@ -18,6 +18,7 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "request_too_large"
 	codeURITooLong       = "uri_too_long"
+	codeHeadersTooLarge  = "headers_too_large"
 	codeOverloaded       = "overloaded"
 	codeTimeout          = "timeout"
 	codeUnavailable      = "unavailable"

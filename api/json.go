@@ -16,8 +16,14 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // highlights carry <mark>; keep them readable
 	if err := enc.Encode(v); err != nil {
+		// A value JSON cannot hold (NaN, an infinity) is a bug; the answer
+		// still has the API's shape and type.
 		hlog.FromRequest(r).Error().Err(err).Msg("encode response")
-		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		const internal = `{"error":{"code":"internal","message":"internal error; it has been logged"}}` + "\n"
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(internal)))
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(internal))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

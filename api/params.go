@@ -120,9 +120,9 @@ func (p *params) date(name string) time.Time {
 	if v == "" || p.err != nil {
 		return time.Time{}
 	}
-	t, err := time.Parse(newsdesk.DateLayout, v)
+	t, err := newsdesk.ParseDate(v)
 	if err != nil {
-		p.err = badParam(name, "must be a date YYYY-MM-DD, got %q", clip(v))
+		p.err = badParam(name, "%s", query.DateMessage(clip(v)))
 	}
 	return t
 }

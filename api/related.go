@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 )
 
@@ -23,8 +24,12 @@ type relatedResult struct {
 	Related []related.Item `json:"related"`
 }
 
-// Weight parameters of the related endpoints, and the Weights field each sets.
+// Weight parameters of the related endpoints, and the Weights field (its
+// JSON name) each sets.
 var weightParams = []string{"text_weight", "context_weight", "topic_weight", "half_life_days", "date_floor", "max_per_day"}
+
+var weightFields = map[string]string{"text_weight": "text", "context_weight": "context", "topic_weight": "topic",
+	"half_life_days": "half_life_days", "date_floor": "floor", "max_per_day": "max_per_day"}
 
 func (s *Server) handleRelated(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
 	p, perr := parseParams(r, append([]string{"size", "from", "to", "direction"}, weightParams...), nil)
@@ -94,9 +99,9 @@ func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Sea
 		if d.v == "" {
 			continue
 		}
-		t, err := time.Parse(newsdesk.DateLayout, d.v)
+		t, err := newsdesk.ParseDate(d.v)
 		if err != nil {
-			return nil, badParam(d.name, "must be a date YYYY-MM-DD, got %q", clip(d.v))
+			return nil, badParam(d.name, "%s", query.DateMessage(clip(d.v)))
 		}
 		*d.t = t
 	}
@@ -118,7 +123,8 @@ func runRelated(ctx context.Context, sr Searcher, req related.Request) (any, err
 	return relatedResult{ID: req.ID, TookMS: float64(time.Since(start).Microseconds()) / 1000, Related: items}, nil
 }
 
-// weightsFromParams reads the optional weight parameters over the defaults.
+// weightsFromParams reads the optional weight parameters over the
+// defaults. An error names the parameter.
 func weightsFromParams(p *params) (*related.Weights, error) {
 	w := related.DefaultWeights
 	set := false
@@ -128,8 +134,16 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 			continue
 		}
 		set = true
+		if name == "max_per_day" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, badParam(name, "must be a whole number, got %q", clip(v))
+			}
+			w.MaxPerDay = n
+			continue
+		}
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) { // out of range: Validate says what is accepted
 			return nil, badParam(name, "must be a number, got %q", clip(v))
 		}
 		switch name {
@@ -143,15 +157,22 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 			w.HalfLifeDays = f
 		case "date_floor":
 			w.Floor = f
-		case "max_per_day":
-			w.MaxPerDay = int(f)
 		}
 	}
 	if !set {
 		return nil, nil
 	}
 	if err := w.Validate(); err != nil {
-		return nil, badParam("weights", "%s", err.Error())
+		var ie *related.InvalidError
+		if errors.As(err, &ie) {
+			for param, field := range weightFields {
+				if ie.Param == "weights."+field {
+					return nil, badParam(param, "%s", ie.Msg)
+				}
+			}
+			return nil, badParam(ie.Param, "%s", ie.Msg)
+		}
+		return nil, err
 	}
 	return &w, nil
 }

@@ -58,7 +58,7 @@ func TestRelatedByID_Errors(t *testing.T) {
 		{"/v1/events/" + astana + "/related?direction=up", http.StatusBadRequest, "direction"},
 		{"/v1/events/" + astana + "/related?from=2017-99-01", http.StatusBadRequest, "from"},
 		{"/v1/events/" + astana + "/related?text_weight=heavy", http.StatusBadRequest, "text_weight"},
-		{"/v1/events/" + astana + "/related?date_floor=2", http.StatusBadRequest, "weights"},
+		{"/v1/events/" + astana + "/related?date_floor=2", http.StatusBadRequest, "date_floor"},
 		{"/v1/events/" + astana + "/related?q=x", http.StatusBadRequest, "q"},
 	}
 	for _, tc := range tests {
@@ -109,7 +109,7 @@ func TestRelatedDraft(t *testing.T) {
 		{"bad date", `{"text": "x", "date": "tomorrow"}`, "application/json", http.StatusBadRequest, "date"},
 		{"bad from", `{"text": "x", "from": "2017"}`, "application/json", http.StatusBadRequest, "from"},
 		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
-		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights"},
+		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights.floor"},
 		{"wrong content type", `{"text": "x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
 		{"too large", `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
 	}
@@ -119,6 +119,97 @@ func TestRelatedDraft(t *testing.T) {
 			e, _ := body["error"].(map[string]any)
 			if code != tc.status || e == nil || (tc.param != "" && e["param"] != tc.param) || e["message"] == "" {
 				t.Errorf("%d %v, want %d for %q", code, body, tc.status, tc.param)
+			}
+		})
+	}
+}
+
+// TestDateParams_Range sends dates outside newsdesk.MinDate..MaxDate to
+// every endpoint that takes one: each is a 400 naming the parameter and
+// the accepted range; the range's own ends are accepted.
+func TestDateParams_Range(t *testing.T) {
+	s := newServer(Config{})
+	const accepted = "must be a date YYYY-MM-DD from 1800-01-01 to 2199-12-31"
+	tests := []struct {
+		method, target, body string
+		status               int
+		param                string
+	}{
+		{"GET", "/v1/search?q=cyclone&from=0001-01-01", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&to=9999-12-31", "", 400, "to"},
+		{"GET", "/v1/search?q=cyclone&from=1799-12-31", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&to=2200-01-01", "", 400, "to"},
+		{"GET", "/v1/search?from=0000-01-01", "", 400, "from"},
+		{"GET", "/v1/search?q=cyclone&from=1800-01-01&to=2199-12-31", "", 200, ""},
+		{"GET", "/v1/events/" + astana + "/related?from=0001-01-01", "", 400, "from"},
+		{"GET", "/v1/events/" + astana + "/related?to=9999-12-31", "", 400, "to"},
+		{"GET", "/v1/events/" + astana + "/related?from=1800-01-01&to=2199-12-31", "", 200, ""},
+		{"POST", "/v1/related", `{"text": "Astana talks", "from": "0001-01-01"}`, 400, "from"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "to": "2200-01-01"}`, 400, "to"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "date": "0001-01-01"}`, 400, "date"},
+		{"POST", "/v1/related", `{"text": "Astana talks", "date": "2199-12-31", "from": "1800-01-01"}`, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.target+" "+tc.body, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != tc.status {
+				t.Fatalf("%d %s, want %d", rec.Code, rec.Body.String(), tc.status)
+			}
+			if tc.status == 200 {
+				return
+			}
+			e, _ := body["error"].(map[string]any)
+			if e["code"] != codeInvalid || e["param"] != tc.param || !strings.Contains(e["message"].(string), accepted) {
+				t.Errorf("error %v, want invalid_parameter %q saying %q", e, tc.param, accepted)
+			}
+		})
+	}
+}
+
+// TestRelated_WeightsFinite sends NaN, infinities and 1e308 as weights,
+// as query parameters and in the JSON body: each is a 400 naming the
+// weight, never a 500.
+func TestRelated_WeightsFinite(t *testing.T) {
+	s := newServer(Config{})
+	tests := []struct {
+		method, target, body string
+		param                string
+	}{
+		{"GET", "text_weight=NaN", "", "text_weight"},
+		{"GET", "context_weight=Inf", "", "context_weight"},
+		{"GET", "topic_weight=-Inf", "", "topic_weight"},
+		{"GET", "topic_weight=1e308", "", "topic_weight"},
+		{"GET", "text_weight=1e999", "", "text_weight"},
+		{"GET", "half_life_days=NaN", "", "half_life_days"},
+		{"GET", "half_life_days=1e308", "", "half_life_days"},
+		{"GET", "date_floor=NaN", "", "date_floor"},
+		{"GET", "max_per_day=1e308", "", "max_per_day"},
+		{"GET", "max_per_day=2.5", "", "max_per_day"},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e308, "context": 2, "topic": 3, "half_life_days": 180, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.text"},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 2, "topic": 3, "half_life_days": 1e308, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.half_life_days"},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 1e308, "topic": 1e308, "half_life_days": 180, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.context"},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": NaN}}`, ""},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e999}}`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.target+tc.body, func(t *testing.T) {
+			target := "/v1/related"
+			if tc.method == "GET" {
+				target = "/v1/events/" + astana + "/related?" + tc.target
+			}
+			req := httptest.NewRequest(tc.method, target, strings.NewReader(tc.body))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusBadRequest {
+				t.Fatalf("%d %q %s, want a JSON 400", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+			}
+			e, _ := body["error"].(map[string]any)
+			if e["code"] != codeInvalid || (tc.param != "" && e["param"] != tc.param) {
+				t.Errorf("error %v, want invalid_parameter naming %q", e, tc.param)
 			}
 		})
 	}

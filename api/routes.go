@@ -33,9 +33,16 @@ const (
 	DefaultTimeout     = 2 * time.Second        // per-request deadline
 	MaxBodyBytes       = 64 << 10               // request bodies
 	MaxURIBytes        = 8 << 10                // request URIs: longer ones get 414
+	MaxHeaderBytes     = 64 << 10               // request line and headers: from this size on, 431
 	DefaultQueueFactor = 2                      // waiting requests allowed per request in flight, by default
 	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429
 )
+
+// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
+// with: above MaxHeaderBytes, so that URIs and headers from MaxHeaderBytes
+// up to it reach the API and get its JSON 414 or 431; beyond it Go's own
+// plain-text 431 answers, before any handler runs.
+const ServerMaxHeaderBytes = 1 << 20
 
 // Config configures a Server.
 type Config struct {
@@ -59,8 +66,12 @@ type Config struct {
 	// Zero means DefaultQueueFactor × InFlight.
 	Queue int
 	// Pages, if not nil, installs more routes (the web pages) on the
-	// router, behind the same middleware.
-	Pages interface{ Install(*mux.Router) }
+	// router, behind the same middleware. It is given the API's limits as
+	// a wrapper, for the pages that search: their requests then share the
+	// in-flight slots and the per-request deadline with the API's.
+	Pages interface {
+		Install(r *mux.Router, limit func(http.Handler) http.Handler)
+	}
 	// Ready, if not nil, reports why the server is not ready (nil when it
 	// is): /readyz answers 503 with the reason. When nil, the server is
 	// ready once Searcher returns something.
@@ -71,6 +82,9 @@ type Config struct {
 	// nil, is served at /metrics.
 	Metrics        Observer
 	MetricsHandler http.Handler
+	// MetricsKey, if not empty, is the bearer key /metrics needs (searchd
+	// -metrics-auth gives it the admin key): without it, 401.
+	MetricsKey string
 	// AllowedOrigins are the web origins ("https://news.example") whose
 	// pages may call the API from a browser (CORS), as the related-stories
 	// widget does. Empty means none.
@@ -82,7 +96,7 @@ type Observer interface {
 	// Observe records an answered request: its route template ("unmatched"
 	// when none), method, status and duration.
 	Observe(route, method string, status int, d time.Duration)
-	// Rejected records a request refused for reason (401, 413, 414, 429,
+	// Rejected records a request refused for reason (401, 413, 414, 431, 429,
 	// 503 answers).
 	Rejected(reason string)
 }
@@ -118,7 +132,7 @@ func New(cfg Config) *Server {
 	})
 	s.Install(r)
 	if cfg.Pages != nil {
-		cfg.Pages.Install(r)
+		cfg.Pages.Install(r, s.limit)
 	}
 	if cfg.Admin != nil {
 		s.installAdmin(r)
@@ -173,39 +187,14 @@ type handlerFunc func(ctx context.Context, r *http.Request, sr Searcher) (any, e
 // cap, finds the searcher, and renders the result or the error.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		overloaded := func() {
-			writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: codeOverloaded, RetryAfter: 1,
-				Message: "the server is answering as many requests as it can; retry in a second"})
-		}
-		// admitted counts the requests running or waiting, each from its
-		// arrival to its release by its own goroutine: a waiter handed a
-		// slot but not yet scheduled must not make a newcomer look excess.
-		if s.admitted.Add(1) > int64(s.cfg.InFlight+s.cfg.Queue) {
-			s.admitted.Add(-1)
-			overloaded()
+		if !s.admit(w, r) {
 			return
-		}
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			t := time.NewTimer(QueueWait)
-			select {
-			case s.slots <- struct{}{}:
-				t.Stop()
-			case <-t.C:
-				s.admitted.Add(-1)
-				overloaded()
-				return
-			}
 		}
 		// The slot is held while the answer is computed, and given back
 		// before it is written: a client's next request must not find
 		// its previous one still counted.
 		v, err := func() (any, error) {
-			defer func() {
-				s.admitted.Add(-1)
-				<-s.slots
-			}()
+			defer s.release()
 			sr := s.cfg.Searcher()
 			if sr == nil {
 				return nil, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, RetryAfter: 1,
@@ -225,6 +214,59 @@ func (s *Server) api(h handlerFunc) http.Handler {
 		}
 		writeJSON(w, r, http.StatusOK, v)
 	})
+}
+
+// limit runs h within the API's limits, for routes that are not API
+// handlers (the event pages): h waits for an in-flight slot like an API
+// request (429 when none frees in time) and its request carries the
+// per-request deadline.
+func (s *Server) limit(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.admit(w, r) {
+			return
+		}
+		defer s.release()
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// admit takes an in-flight slot for r, waiting at most QueueWait behind
+// at most Queue others; when it cannot, it answers 429 and returns false.
+// A true return must be followed by release.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	overloaded := func() bool {
+		writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: codeOverloaded, RetryAfter: 1,
+			Message: "the server is answering as many requests as it can; retry in a second"})
+		return false
+	}
+	// admitted counts the requests running or waiting, each from its
+	// arrival to its release by its own goroutine: a waiter handed a
+	// slot but not yet scheduled must not make a newcomer look excess.
+	if s.admitted.Add(1) > int64(s.cfg.InFlight+s.cfg.Queue) {
+		s.admitted.Add(-1)
+		return overloaded()
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(QueueWait)
+		select {
+		case s.slots <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			s.admitted.Add(-1)
+			return overloaded()
+		}
+	}
+	return true
+}
+
+// release gives back the slot admit took.
+func (s *Server) release() {
+	s.admitted.Add(-1)
+	<-s.slots
 }
 
 func (s *Server) handleSearch(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
@@ -291,13 +333,18 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 func quote(s string) string { return `"` + clip(s) + `"` }
 
-// limits answers 414 for over-long URIs and 413 for over-large bodies,
-// and caps what a handler can read.
+// limits answers 414 for over-long URIs, 431 for over-large headers and
+// 413 for over-large bodies, and caps what a handler can read.
 func limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > MaxURIBytes {
 			writeError(w, r, &Error{Status: http.StatusRequestURITooLong, Code: codeURITooLong,
-				Message: "the request URI is longer than 8 KiB"})
+				Message: fmt.Sprintf("the request URI is %d bytes, longer than 8 KiB", len(r.RequestURI))})
+			return
+		}
+		if n := headerBytes(r); n >= MaxHeaderBytes {
+			writeError(w, r, &Error{Status: http.StatusRequestHeaderFieldsTooLarge, Code: codeHeadersTooLarge,
+				Message: fmt.Sprintf("the request line and headers are %d bytes; they must stay under %d KiB", n, MaxHeaderBytes>>10)})
 			return
 		}
 		limit := int64(MaxBodyBytes)
@@ -312,6 +359,21 @@ func limits(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// headerBytes is the size of r's request line and headers as sent, give
+// or take the spelling of their names.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2 // Go moves the Host header out of r.Header
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
 }
 
 // recoverer turns a panic into a logged 500 without a stack trace in the
@@ -409,7 +471,7 @@ func observe(o Observer, next http.Handler) http.Handler {
 		o.Observe(route, r.Method, sw.status, time.Since(start))
 		switch sw.status {
 		case http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
-			http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			http.StatusRequestHeaderFieldsTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			o.Rejected(strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_"))
 		}
 	})

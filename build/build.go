@@ -101,6 +101,9 @@ type Summary struct {
 	Generation      string  `json:"generation"`
 	Previous        string  `json:"previous,omitempty"`
 	Report          string  `json:"report"`
+	// JournalRepaired, when set, says what torn tail was cut from the
+	// journal before it was replayed, and where the bytes were kept.
+	JournalRepaired *index.Repaired `json:"journal_repaired,omitempty"`
 }
 
 // Run builds and publishes a new generation from cfg.Files. Bad records
@@ -177,17 +180,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		s.bytes.Store(done)
 	}
 	if err == nil && !cfg.DropUpdates {
-		var offset int64
-		offset, err = cfg.Dir.Journal().ReadFrom(0, func(u index.Update) error {
-			sum.Updates++
-			if u.Upsert != nil {
-				return s.Event(*u.Upsert)
-			}
-			delete(s.events, u.Delete)
-			b.Delete(u.Delete)
-			return nil
-		})
-		b.SetJournalOffset(offset)
+		err = s.replay(cfg, b, &sum)
 	}
 	if err == nil {
 		err = rep.err
@@ -229,6 +222,43 @@ func spaceFactor(f string) int64 {
 		return 14
 	}
 	return 4
+}
+
+// replay applies the directory's journal after the input files: first
+// cutting a torn tail a crash left (never blocking the build, and kept
+// aside for the operator), then each update in order. An upsert that
+// breaks the rules the readers apply (a journal written before they were
+// checked) is a bad record of the report, as in an input file, never an
+// event of the generation.
+func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
+	j := cfg.Dir.Journal()
+	r, err := j.Repair()
+	if err != nil {
+		return err
+	}
+	if r.Cut > 0 {
+		sum.JournalRepaired = &r
+		cfg.Logger.Warn().Str("journal", j.Path()).Int64("cut_bytes", r.Cut).Int64("at", r.At).
+			Str("kept_in", r.KeptIn).Str("reason", r.Reason).Msg("torn journal tail cut before replaying it")
+	}
+	line := 0
+	offset, err := j.ReadFrom(0, func(u index.Update) error {
+		line++
+		sum.Updates++
+		if u.Upsert == nil {
+			delete(s.events, u.Delete)
+			b.Delete(u.Delete)
+			return nil
+		}
+		if err := u.Upsert.Validate(); err != nil {
+			s.Problem(ingest.Problem{File: j.Path(), Line: line, Excerpt: u.Upsert.ID,
+				Reason: "upsert: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
+			return nil
+		}
+		return s.Event(*u.Upsert)
+	})
+	b.SetJournalOffset(offset)
+	return err
 }
 
 // inputExts are the file name endings a directory's files are read for.

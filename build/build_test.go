@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/newsdesk/newsdesk"
@@ -149,5 +150,42 @@ func TestRun_Journal(t *testing.T) {
 	dir.Journal().Read(func(index.Update) error { n++; return nil })
 	if n != 0 {
 		t.Errorf("the journal holds %d updates after -drop-updates, want none", n)
+	}
+}
+
+// TestRun_JournalTornAndInvalid replays a journal a crash tore, holding
+// upserts journaled before dates and ids were checked: the build cuts the
+// torn tail (and says so), reports the bad upserts as bad records of the
+// journal, and publishes the good events.
+func TestRun_JournalTornAndInvalid(t *testing.T) {
+	dir, _ := index.NewDir(t.TempDir())
+	journal, err := os.ReadFile("testdata/torn-journal.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir.Journal().Path(), journal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl"}})
+	if err != nil {
+		t.Fatalf("the build failed on the journal: %v", err)
+	}
+	if sum.JournalRepaired == nil || !strings.Contains(sum.JournalRepaired.Reason, "no newline") || sum.JournalRepaired.KeptIn == "" {
+		t.Errorf("summary %+v: want the torn tail reported", sum.JournalRepaired)
+	}
+	if sum.Indexed != 3 || sum.Updates != 3 || sum.Bad != 4 {
+		t.Errorf("summary %+v: want 3 events (2 of the file, 1 of the journal), 3 updates replayed, 4 bad records (2 of the file, 2 of the journal)", sum)
+	}
+	report, err := os.ReadFile(sum.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"line":2,"reason":"upsert: date 0001-01-01 is outside the accepted range 1800-01-01 to 2199-12-31"`,
+		`"line":3,"reason":"upsert: id \"../../etc/passwd\" does not start with the event's date 2019-03-07"`,
+	} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %s:\n%s", want, report)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package index
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -42,9 +45,20 @@ func (u Update) ID() string {
 // build replays the journal after its input files, so a rebuild keeps the
 // updates, unless it is asked to drop them (indexer build -drop-updates),
 // which clears the journal once the new generation is published.
+//
+// The file is only ever appended to whole: an append that fails part-way
+// (a full disk) is cut back before the error is returned, so a later
+// append never joins a partial line. What a crash or power loss tears off
+// the end is cut at the next start by Repair. Appends and repairs take an
+// exclusive flock on the file, so that searchd's appends and a build's
+// repair in another process never interleave.
 type Journal struct {
 	path string
 	mu   sync.Mutex
+	// write and sync do the append's I/O; tests replace them to fail
+	// part-way, as a full disk does.
+	write func(f *os.File, b []byte) (int, error)
+	sync  func(f *os.File) error
 }
 
 // Journal returns the directory's update journal.
@@ -53,34 +67,232 @@ func (d *Dir) Journal() *Journal { return &Journal{path: filepath.Join(d.path, j
 // Path returns the journal file's path.
 func (j *Journal) Path() string { return j.path }
 
-// Append adds updates to the journal and syncs it.
-func (j *Journal) Append(updates []Update) error {
+// Append adds updates to the journal and syncs it, all or nothing: on any
+// error the file is cut back to its length before the append, and the
+// error returned. Creating the file syncs its directory too, so that the
+// synced lines cannot vanish with a directory entry lost to a power cut.
+func (j *Journal) Append(updates []Update) (err error) {
 	if len(updates) == 0 {
 		return nil
 	}
+	// Encoded before the file is touched: an update that cannot be
+	// encoded leaves the journal as it was.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, u := range updates {
+		if err := enc.Encode(u); err != nil {
+			return fmt.Errorf("journal: encode update %s: %w", u.ID(), err)
+		}
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	_, statErr := os.Stat(j.path)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	f, err := os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, u := range updates {
-		if err := enc.Encode(u); err != nil {
-			f.Close()
+	defer f.Close()
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	size := st.Size()
+	write, sync := j.write, j.sync
+	if write == nil {
+		write = (*os.File).Write
+	}
+	if sync == nil {
+		sync = (*os.File).Sync
+	}
+	if _, err = write(f, buf.Bytes()); err == nil {
+		err = sync(f)
+	}
+	if err != nil {
+		// Cut back what part of the append was written, so that the file
+		// ends with a whole line, as before.
+		if terr := f.Truncate(size); terr != nil {
+			return fmt.Errorf("journal: append %d updates: %w (and cutting the partial append back to %d bytes failed: %v; the next start repairs it)", len(updates), err, size, terr)
+		}
+		_ = f.Sync()
+		return fmt.Errorf("journal: append %d updates: %w", len(updates), err)
+	}
+	if created {
+		if err := syncDir(filepath.Dir(j.path)); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("journal: %w", err)
+	return nil
+}
+
+// flock locks f's whole file against other processes' journal code.
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EINTR) {
+			return fmt.Errorf("journal: lock %s: %w", f.Name(), err)
+		}
+	}
+}
+
+// Repaired says what Repair cut from the end of the journal.
+type Repaired struct {
+	// Cut is the number of bytes cut; 0 when the journal ended well.
+	Cut int64 `json:"cut"`
+	// At is where the cut began: the journal's length now.
+	At int64 `json:"at"`
+	// KeptIn is the file the cut bytes were saved to, beside the journal.
+	KeptIn string `json:"kept_in"`
+	// Reason says what was wrong with the last line.
+	Reason string `json:"reason"`
+}
+
+// tornSuffix names the file beside the journal that keeps a torn tail:
+// updates.jsonl.torn-UNIXTIME.
+const tornSuffix = ".torn-"
+
+// Repair cuts a torn tail off the journal: a last line without its
+// newline (a crash or power cut in the middle of an append), or a last
+// line that is not a valid update (such a tail with a later append joined
+// onto it). The cut bytes are first saved in a file beside the journal
+// (updates.jsonl.torn-UNIXTIME, synced) for the operator to inspect, then
+// the journal is truncated and synced. Such a tail was never acknowledged
+// as applied, except in a joined line, whose later update the saved file
+// still holds. Only the last line is looked at: a bad line before it stays
+// an error of every read, naming the line. A missing journal needs no
+// repair. Repair runs at searchd's start and before a build replays the
+// journal.
+func (j *Journal) Repair() (Repaired, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.OpenFile(j.path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Repaired{}, nil
+	}
+	if err != nil {
+		return Repaired{}, fmt.Errorf("journal: repair: %w", err)
+	}
+	defer f.Close()
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		return Repaired{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return Repaired{}, fmt.Errorf("journal: repair: %w", err)
+	}
+	start, reason, err := tornTail(f, st.Size())
+	if err != nil || reason == "" {
+		return Repaired{}, err
+	}
+	r := Repaired{Cut: st.Size() - start, At: start, Reason: reason}
+	tail := make([]byte, r.Cut)
+	if _, err := f.ReadAt(tail, start); err != nil {
+		return Repaired{}, fmt.Errorf("journal: repair: read the torn tail: %w", err)
+	}
+	if r.KeptIn, err = keepAside(j.path, tail); err != nil {
+		return Repaired{}, err
+	}
+	if err := f.Truncate(start); err != nil {
+		return Repaired{}, fmt.Errorf("journal: repair: cut the torn tail (kept in %s): %w", r.KeptIn, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("journal: %w", err)
+		return Repaired{}, fmt.Errorf("journal: repair: %w", err)
 	}
-	return f.Close()
+	return r, nil
+}
+
+// tornTail finds the start of the journal's last line, if it is torn, and
+// says why; reason is "" when the journal ends well.
+func tornTail(f *os.File, size int64) (start int64, reason string, err error) {
+	if size == 0 {
+		return 0, "", nil
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return 0, "", fmt.Errorf("journal: repair: %w", err)
+	}
+	end := size // the end of the last line, its newline excluded
+	if last[0] == '\n' {
+		end = size - 1
+	}
+	// Back from end to the newline before the last line, a block at a time.
+	start = 0
+	block := make([]byte, 64<<10)
+	for pos := end; pos > 0; {
+		n := min(int64(len(block)), pos)
+		pos -= n
+		if _, err := f.ReadAt(block[:n], pos); err != nil {
+			return 0, "", fmt.Errorf("journal: repair: %w", err)
+		}
+		if i := bytes.LastIndexByte(block[:n], '\n'); i >= 0 {
+			start = pos + int64(i) + 1
+			break
+		}
+	}
+	if end == size {
+		return start, fmt.Sprintf("the last line (%d bytes at byte %d) has no newline: an append cut short", size-start, start), nil
+	}
+	line := make([]byte, end-start)
+	if _, err := f.ReadAt(line, start); err != nil {
+		return 0, "", fmt.Errorf("journal: repair: %w", err)
+	}
+	if _, err := decodeUpdate(line); err != nil {
+		return start, fmt.Sprintf("the last line (%d bytes at byte %d) is not a valid update: %v", size-start, start, err), nil
+	}
+	return 0, "", nil
+}
+
+// keepAside saves a torn tail beside the journal, synced, and returns the
+// file's path.
+func keepAside(journal string, tail []byte) (string, error) {
+	base := fmt.Sprintf("%s%s%d", journal, tornSuffix, time.Now().Unix())
+	for i := 0; ; i++ {
+		path := base
+		if i > 0 {
+			path = fmt.Sprintf("%s-%d", base, i)
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("journal: repair: keep the torn tail: %w", err)
+		}
+		_, err = f.Write(tail)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = syncDir(filepath.Dir(path))
+		}
+		if err != nil {
+			os.Remove(path)
+			return "", fmt.Errorf("journal: repair: keep the torn tail: %w", err)
+		}
+		return path, nil
+	}
+}
+
+// decodeUpdate reads one journal line: exactly one of an upsert and a
+// delete.
+func decodeUpdate(line []byte) (Update, error) {
+	var u Update
+	if err := json.Unmarshal(line, &u); err != nil {
+		return u, err
+	}
+	if (u.Upsert == nil) == (u.Delete == "") {
+		return u, errors.New(`want {"upsert": EVENT} or {"delete": "ID"}`)
+	}
+	return u, nil
 }
 
 // Read calls fn with each update in the journal, in order. A missing
@@ -91,7 +303,10 @@ func (j *Journal) Read(fn func(Update) error) error {
 }
 
 // ReadFrom calls fn with each update from byte offset on, and returns the
-// offset after the last complete one: where a later read resumes.
+// offset after the last complete one: where a later read resumes. A last
+// line without its newline is left for Repair (its append never
+// finished, so it was never acknowledged); any other line that is not a
+// valid update is an error naming it.
 func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -103,6 +318,10 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 		return offset, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
+	// No lock: a build replays the journal while it indexes, which takes
+	// seconds, and searchd's appends must not wait for it. An append in
+	// progress shows at most a last line without its newline, which the
+	// read leaves alone.
 	if st, err := f.Stat(); err == nil && st.Size() < offset {
 		offset = 0 // the journal was cleared and started again
 	}
@@ -118,8 +337,8 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 		if err != nil {
 			return offset, fmt.Errorf("journal: %w", err)
 		}
-		var u Update
-		if err := json.Unmarshal(b, &u); err != nil {
+		u, err := decodeUpdate(b)
+		if err != nil {
 			return offset, fmt.Errorf("journal %s, update %d after byte %d: %w", j.path, line, offset, err)
 		}
 		if err := fn(u); err != nil {
@@ -155,12 +374,28 @@ func (d *Dir) JournalOffset(generation string) int64 {
 	return n
 }
 
+// writeOffset replaces the offset file at path durably: write a
+// temporary file, fsync it, rename it over path, fsync the directory.
 func writeOffset(path string, offset int64) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(offset, 10)+"\n"), 0o644); err != nil {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("journal offset: %w", err)
+	}
+	_, err = f.WriteString(strconv.FormatInt(offset, 10) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("journal offset: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("journal offset: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("journal offset: %w", err)
 	}
 	return nil

@@ -41,8 +41,15 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "2019-03-04/bad-utf8", "date": "2019-03-04", "text": "caf` + "\xe9" + `"}`, "invalid UTF-8 at byte 65", ""},
 		{`{"id": "2019-03-04/long", "date": "2019-03-04", "text": "` + strings.Repeat("x", 2<<20) + `"}`, "longer than the 1048576-byte limit", ""},
 		{`{"date": "2019-03-04", "text": "No id."}`, `missing field "id"`, ""},
-		{`{"id": "2019-03-04/bad-date", "date": "04/03/2019", "text": "Bad date."}`, `date "04/03/2019" is not YYYY-MM-DD`, ""},
-		{`{"id": "2019-02-30/no-such-day", "date": "2019-02-30", "text": "No such day."}`, "is not YYYY-MM-DD", ""},
+		{`{"id": "2019-03-04/bad-date", "date": "04/03/2019", "text": "Bad date."}`, `date "04/03/2019" is not a real YYYY-MM-DD day`, ""},
+		{`{"id": "2019-02-30/no-such-day", "date": "2019-02-30", "text": "No such day."}`, "is not a real YYYY-MM-DD day", ""},
+		{`{"id": "0001-01-01/null-date", "date": "0001-01-01", "text": "A null date as Go writes it."}`, "date 0001-01-01 is outside the accepted range 1800-01-01 to 2199-12-31", ""},
+		{`{"id": "9999-12-31/sentinel", "date": "9999-12-31", "text": "A sentinel date."}`, "date 9999-12-31 is outside the accepted range", ""},
+		{`{"id": "1800-01-01/first-day", "date": "1800-01-01", "text": "The first day accepted."}`, "", "1800-01-01/first-day"},
+		{`{"id": "../../etc/passwd", "date": "2019-03-04", "text": "Climbing up."}`, `id "../../etc/passwd" does not start with the event's date 2019-03-04`, ""},
+		{`{"id": "2019-03-04/x/related", "date": "2019-03-04", "text": "A reserved suffix."}`, "not '/'", ""},
+		{`{"id": "2019-03-05/other-day", "date": "2019-03-04", "text": "Id of another day."}`, "does not start with the event's date 2019-03-04", ""},
+		{`{"id": "2019-03-04/` + strings.Repeat("a", 129) + `", "date": "2019-03-04", "text": "Slug too long."}`, "slug of 129 characters, more than 128", ""},
 		{`{"id": "2019-03-04/wrong-type", "date": "2019-03-04", "text": 42}`, `field "text": want string, got number`, ""},
 		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want []string, got string`, ""},
 		{"", "-", ""},
@@ -248,5 +255,40 @@ func TestReadMarkdown_NotAnEventPage(t *testing.T) {
 	}
 	if len(c.events) != 0 || len(c.problems) != 1 || !strings.Contains(c.problems[0].Reason, "not an event page") {
 		t.Errorf("events %v problems %+v: want one 'not an event page' problem", c.events, c.problems)
+	}
+}
+
+// TestReadFile_DateAndIDRules reads pages whose dates or texts break the
+// rules every reader shares (newsdesk.Event.Validate): each bad record is
+// reported with its line and a reason saying what is wrong.
+func TestReadFile_DateAndIDRules(t *testing.T) {
+	tests := []struct {
+		file        string
+		wantIDs     []string
+		wantLine    int
+		wantProblem string
+	}{
+		{"testdata/date-out-of-range.wiki", nil, 1, "date 1799-12-31 is outside the accepted range 1800-01-01 to 2199-12-31"},
+		{"testdata/date-zero.md", nil, 3, "date 0001-01-01 is outside the accepted range 1800-01-01 to 2199-12-31"},
+		// A text without an ASCII letter or digit gives no slug, so no id.
+		{"testdata/non-latin.wiki", []string{"2019-03-06/an-earthquake-strikes-tokyo"}, 3, `id "2019-03-06/" has an empty slug`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			var c collect
+			if err := ReadFile(tc.file, &c, nil); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range c.events {
+				got = append(got, e.ID)
+			}
+			if !reflect.DeepEqual(got, tc.wantIDs) {
+				t.Errorf("events %v, want %v", got, tc.wantIDs)
+			}
+			if len(c.problems) != 1 || c.problems[0].Line != tc.wantLine || !strings.Contains(c.problems[0].Reason, tc.wantProblem) {
+				t.Errorf("problems = %+v, want one on line %d containing %q", c.problems, tc.wantLine, tc.wantProblem)
+			}
+		})
 	}
 }

@@ -24,9 +24,9 @@ var bom = []byte("\xef\xbb\xbf")
 // lines are skipped; every other line that is not a valid event is
 // reported to sink with its line number and the reason.
 func ReadJSONL(name string, r io.Reader, sink Sink) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lines := NewLines(r)
 	for lineNo := 1; ; lineNo++ {
-		line, n, err := readLine(br)
+		line, n, err := lines.Next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read %s line %d: %w", name, lineNo, err)
 		}
@@ -44,11 +44,24 @@ func ReadJSONL(name string, r io.Reader, sink Sink) error {
 	}
 }
 
-// readLine returns the next line without its line ending, and its length
-// n. When n exceeds MaxLineLen the line is consumed but only its first
-// bytes are returned. At the end of input it returns io.EOF together with
-// the last, unterminated line, if any.
-func readLine(br *bufio.Reader) (line []byte, n int, err error) {
+// Lines reads a stream line by line, each of any length, keeping at most
+// MaxLineLen bytes of one in memory: a longer line is consumed whole and
+// its length reported, so that one bad line costs one bad record, never
+// the rest of the stream (bufio.Scanner stops at it). ReadJSONL and the
+// bulk API read with it.
+type Lines struct {
+	br *bufio.Reader
+}
+
+// NewLines returns a Lines reading r.
+func NewLines(r io.Reader) *Lines { return &Lines{br: bufio.NewReaderSize(r, 64<<10)} }
+
+// Next returns the next line without its line ending, and its length n.
+// When n exceeds MaxLineLen the line is consumed but only its first bytes
+// are returned. At the end of input it returns io.EOF together with the
+// last, unterminated line, if any. The line is valid until the next call.
+func (l *Lines) Next() (line []byte, n int, err error) {
+	br := l.br
 	for {
 		chunk, err := br.ReadSlice('\n')
 		n += len(chunk)

@@ -26,13 +26,14 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 		e       newsdesk.Event
 		section string
 		textAt  int
+		dateAt  int
 	)
 	for i, line := range lines {
 		line = strings.TrimSpace(line)
 		switch {
 		case strings.HasPrefix(line, "### ["):
 			if m := pageDateRe.FindStringSubmatch(line); m != nil && e.Date == "" {
-				e.Date = m[1]
+				e.Date, dateAt = m[1], i+1
 			}
 		case strings.HasPrefix(line, "##### "):
 			e.Topic = strings.TrimSpace(strings.TrimPrefix(line, "##### "))
@@ -54,11 +55,17 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 	}
 	if err := e.Validate(); err != nil {
 		line := textAt
+		if _, derr := newsdesk.ParseDate(e.Date); derr != nil && dateAt > 0 {
+			line = dateAt // the page's date is what is wrong
+		}
 		if line == 0 {
 			line = 1
 		}
-		sink.Problem(Problem{File: name, Line: line, Excerpt: excerpt([]byte(e.Text)),
-			Reason: "not an event page: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
+		reason := strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")
+		if e.Text == "" || e.Date == "" {
+			reason = "not an event page: " + reason
+		}
+		sink.Problem(Problem{File: name, Line: line, Excerpt: excerpt([]byte(e.Text)), Reason: reason})
 		return nil
 	}
 	return sink.Event(e)

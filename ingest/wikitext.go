@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -28,10 +27,13 @@ func ReadWikitext(name string, r io.Reader, sink Sink) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
-	date, ok := wikiDate(lines)
-	if !ok {
-		sink.Problem(Problem{File: name, Line: 1, Excerpt: excerpt([]byte(firstLine(lines))),
-			Reason: "no {{Current events|year=...|month=...|day=...}} template with a valid date; the page's events cannot be dated"})
+	date, at, reason := wikiDate(lines)
+	if reason != "" {
+		p := Problem{File: name, Line: at, Reason: reason}
+		if at <= len(lines) {
+			p.Excerpt = excerpt([]byte(lines[at-1]))
+		}
+		sink.Problem(p)
 		return nil
 	}
 	var (
@@ -131,9 +133,12 @@ var (
 	templateArgRe  = regexp.MustCompile(`(year|month|day)\s*=\s*(\d{1,4})`)
 )
 
-// wikiDate finds the page's date in its {{Current events}} template.
-func wikiDate(lines []string) (string, bool) {
-	for _, l := range lines {
+// wikiDate finds the page's date in its {{Current events}} template, and
+// the template's line. When the page has none, or its date is not a real
+// day within newsdesk's range, reason says so: the page's events cannot
+// be dated, and are reported once, for the page.
+func wikiDate(lines []string) (date string, line int, reason string) {
+	for i, l := range lines {
 		m := templateDateRe.FindStringSubmatch(l)
 		if m == nil {
 			continue
@@ -142,13 +147,13 @@ func wikiDate(lines []string) (string, bool) {
 		for _, a := range templateArgRe.FindAllStringSubmatch(m[1], -1) {
 			parts[a[1]], _ = strconv.Atoi(a[2])
 		}
-		t := time.Date(parts["year"], time.Month(parts["month"]), parts["day"], 0, 0, 0, 0, time.UTC)
-		if parts["year"] == 0 || t.Year() != parts["year"] || int(t.Month()) != parts["month"] || t.Day() != parts["day"] {
-			return "", false
+		date = fmt.Sprintf("%04d-%02d-%02d", parts["year"], parts["month"], parts["day"])
+		if _, err := newsdesk.ParseDate(date); err != nil {
+			return "", i + 1, "the {{Current events}} template's date " + err.Error() + "; the page's events cannot be dated"
 		}
-		return t.Format(newsdesk.DateLayout), true
+		return date, i + 1, ""
 	}
-	return "", false
+	return "", 1, "no {{Current events|year=...|month=...|day=...}} template with a valid date; the page's events cannot be dated"
 }
 
 // categories are the portal's ten sections; pages spell some of them in
@@ -325,11 +330,4 @@ func readAllLines(r io.Reader) ([]string, error) {
 		lines = append(lines, line)
 	}
 	return lines, sc.Err()
-}
-
-func firstLine(lines []string) string {
-	if len(lines) == 0 {
-		return ""
-	}
-	return lines[0]
 }

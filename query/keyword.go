@@ -164,11 +164,11 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		}
 		text := bleve.NewMatchPhraseQuery(c.Text)
 		text.SetField(newsdesk.FieldText)
-		return text, nil
+		return Interruptible(text), nil
 	case Prefix:
 		text := bleve.NewPrefixQuery(strings.ToLower(c.Text))
 		text.SetField(newsdesk.FieldText)
-		return text, nil
+		return Interruptible(text), nil
 	case Field:
 		return exact(fieldIndexName(c.Field), c.Text), nil
 	}
@@ -240,22 +240,55 @@ func filterQueries(p Params, scored bool) []bquery.Query {
 	return out
 }
 
-// Open ends of a date range are closed at these days.
+// Open ends of a date range are closed at the first and last days
+// newsdesk accepts (newsdesk.MinDate, newsdesk.MaxDate): no event is dated
+// outside them.
 var (
-	FirstDay = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-	LastDay  = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+	FirstDay = mustDay(newsdesk.MinDate)
+	LastDay  = mustDay(newsdesk.MaxDate)
 )
 
+func mustDay(s string) time.Time {
+	t, err := time.Parse(newsdesk.DateLayout, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// CheckDates returns an *InvalidError naming from or to when it is set
+// (not zero) and outside FirstDay..LastDay. Callers check, nothing
+// clamps: a date outside the range is a mistake to report, not a bound
+// to move silently.
+func CheckDates(from, to time.Time) error {
+	for _, d := range []struct {
+		param string
+		t     time.Time
+	}{{"from", from}, {"to", to}} {
+		if !d.t.IsZero() && (d.t.Before(FirstDay) || d.t.After(LastDay)) {
+			return invalid(d.param, "%s", DateMessage(d.t.Format(newsdesk.DateLayout)))
+		}
+	}
+	return nil
+}
+
+// DateMessage says what a date parameter accepts, quoting the value given
+// (which the caller shortens if need be).
+func DateMessage(got string) string {
+	return fmt.Sprintf("must be a date YYYY-MM-DD from %s to %s, got %q", newsdesk.MinDate, newsdesk.MaxDate, got)
+}
+
 // DateRange matches events dated from from to to, both inclusive days; a
-// zero time leaves that end open (see FirstDay, LastDay). It is a term
-// range over the exact dates: correct for any index, but it opens one
-// posting list per day of the range, so the search engine uses its own
-// column of dates instead (Params.DateFilter).
+// zero time leaves that end open (see FirstDay, LastDay). The dates must
+// be within FirstDay..LastDay (see CheckDates). It is a term range over
+// the exact dates: correct for any index, but it opens one posting list
+// per day of the range, so the search engine uses its own column of
+// dates instead (Params.DateFilter).
 func DateRange(from, to time.Time) *bquery.TermRangeQuery {
-	if from.IsZero() || from.Before(FirstDay) {
+	if from.IsZero() {
 		from = FirstDay
 	}
-	if to.IsZero() || to.After(LastDay) {
+	if to.IsZero() {
 		to = LastDay
 	}
 	yes := true

@@ -101,6 +101,15 @@ func (p Parsed) Empty() bool {
 // take literally: more than MaxQueryBytes bytes or MaxTerms clauses,
 // invalid UTF-8, or a prefix shorter than MinPrefixLen; the error is an
 // *InvalidError for parameter "q".
+//
+// A clause repeated (the same kind, field, sign and text, in any case or
+// spacing) is kept once. Repeating a clause changes nothing of what
+// matches, a conjunction of X and X being X; it would only add X's score
+// again and cost its whole walk again: 32 copies of the phrase "united
+// states" cost 0.8 s of CPU. Deduplicating here rather than when the
+// query is built means every path that reads the clauses (the fast path,
+// Bleve's, typo corrections, relaxation, highlights) sees each once, and
+// a repeated clause matches and scores exactly as one.
 func Parse(q string) (Parsed, error) {
 	if len(q) > MaxQueryBytes {
 		return Parsed{}, invalid("q", "is %d bytes; at most %d are accepted", len(q), MaxQueryBytes)
@@ -115,6 +124,8 @@ func Parse(q string) (Parsed, error) {
 		return r
 	}, q)
 	var p Parsed
+	seen := map[clauseKey]bool{}
+	count := 0
 	rest := q
 	for {
 		rest = strings.TrimLeft(rest, " ")
@@ -139,12 +150,27 @@ func Parse(q string) (Parsed, error) {
 			continue
 		}
 		c.Negated = negated
-		p.Clauses = append(p.Clauses, c)
-		if len(p.Clauses) > MaxTerms {
+		if count++; count > MaxTerms {
 			return Parsed{}, invalid("q", "has more than %d words, phrases and field terms", MaxTerms)
+		}
+		if k := c.key(); !seen[k] {
+			seen[k] = true
+			p.Clauses = append(p.Clauses, c)
 		}
 	}
 	return p, nil
+}
+
+// clauseKey identifies a clause for deduplication.
+type clauseKey struct {
+	kind    Kind
+	field   string
+	text    string // lower case, spaces collapsed
+	negated bool
+}
+
+func (c Clause) key() clauseKey {
+	return clauseKey{kind: c.Kind, field: c.Field, text: strings.Join(strings.Fields(strings.ToLower(c.Text)), " "), negated: c.Negated}
 }
 
 // clause reads one clause from the start of s.

@@ -31,6 +31,14 @@ func TestParse(t *testing.T) {
 		{"tab\tand\x00control\x1fchars", []Clause{w("tab"), w("and"), w("control"), w("chars")}},
 		{`/.*/`, []Clause{w("/.*/")}},
 		{"", nil},
+		// Repeated clauses are kept once, in any case or spacing; a sign or
+		// a kind of their own makes them other clauses.
+		{strings.Repeat(`"united states" `, 32), []Clause{{Kind: Phrase, Text: "united states"}}},
+		{`"United  States" "united states" united states -"united states"`, []Clause{{Kind: Phrase, Text: "United  States"}, w("united"), w("states"),
+			{Kind: Phrase, Text: "united states", Negated: true}}},
+		{"peace Peace PEACE talks peace", []Clause{w("peace"), w("talks")}},
+		{"astan* astan* topic:Syria topic:syria context:Syria", []Clause{{Kind: Prefix, Text: "astan"},
+			{Kind: Field, Field: "topic", Text: "Syria"}, {Kind: Field, Field: "context", Text: "Syria"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {

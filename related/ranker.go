@@ -65,8 +65,11 @@ func (rk run) related(ctx context.Context, r Request) ([]Item, error) {
 	if r.Weights != nil {
 		w = *r.Weights
 		if err := w.Validate(); err != nil {
-			return nil, invalid("weights", "%s", err.Error())
+			return nil, err
 		}
+	}
+	if err := query.CheckDates(r.From, r.To); err != nil {
+		return nil, err
 	}
 	size := r.Size
 	if size == 0 {
@@ -164,9 +167,9 @@ func (rk run) source(ctx context.Context, r Request) (source, error) {
 	}
 	src := source{id: d.ID, day: snapshot.NoDay, topic: strings.TrimSpace(d.Topic), context: d.Context, text: d.Text}
 	if d.Date != "" {
-		t, err := time.Parse(newsdesk.DateLayout, d.Date)
+		t, err := newsdesk.ParseDate(d.Date)
 		if err != nil {
-			return source{}, invalid("date", "must be a date YYYY-MM-DD, got %q", d.Date)
+			return source{}, invalid("date", "%s", query.DateMessage(d.Date))
 		}
 		src.day = snapshot.DayNumber(t)
 	}

@@ -23,8 +23,8 @@
 package related
 
 import (
-	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -80,27 +80,51 @@ var TextOnly = Weights{
 	DuplicateSimilarity: 1.01, MaxPerDay: 1 << 30, Candidates: 60,
 }
 
-// Validate reports the first weight out of its range.
+// Ranges of the weights (README, "Related stories"). Bounded so that no
+// weight can make a score NaN or infinite: 1e308 would overflow the sum
+// of a list's scores, NaN compares false to everything.
+const (
+	MaxWeight       = 100   // of Text, Context and Topic
+	MaxHalfLifeDays = 36500 // a century
+)
+
+// Validate reports the first weight out of its range, as an
+// *InvalidError whose Param is "weights." and the weight's JSON name.
 func (w Weights) Validate() error {
+	for _, f := range []struct {
+		name     string
+		v        float64
+		lo, hi   float64
+		aboveLow bool // the range excludes lo
+	}{
+		{"text", w.Text, 0, MaxWeight, false},
+		{"context", w.Context, 0, MaxWeight, false},
+		{"topic", w.Topic, 0, MaxWeight, false},
+		{"half_life_days", w.HalfLifeDays, 0, MaxHalfLifeDays, true},
+		{"floor", w.Floor, 0, 1, false},
+		{"max_df_share", w.MaxDFShare, 0, 1, true},
+		// Above 1, no two events are near-duplicates (TextOnly).
+		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
+	} {
+		if math.IsNaN(f.v) || f.v < f.lo || f.v > f.hi || (f.aboveLow && f.v == f.lo) {
+			from := "from"
+			if f.aboveLow {
+				from = "above"
+			}
+			return invalid("weights."+f.name, "must be a number %s %v to %v, got %v", from, f.lo, f.hi, f.v)
+		}
+	}
 	switch {
-	case w.Text < 0 || w.Context < 0 || w.Topic < 0:
-		return errors.New("text, context and topic weights must not be negative")
 	case w.Text+w.Context+w.Topic == 0:
-		return errors.New("at least one of the text, context and topic weights must be positive")
-	case w.HalfLifeDays <= 0:
-		return errors.New("half_life_days must be positive")
-	case w.Floor < 0 || w.Floor > 1:
-		return errors.New("floor must be between 0 and 1")
+		return invalid("weights.text", "at least one of the text, context and topic weights must be positive")
 	case w.MaxTerms < 1 || w.MaxTerms > 100:
-		return errors.New("max_terms must be between 1 and 100")
+		return invalid("weights.max_terms", "must be a whole number from 1 to 100, got %d", w.MaxTerms)
 	case w.MinDF < 1:
-		return errors.New("min_df must be at least 1")
-	case w.MaxDFShare <= 0 || w.MaxDFShare > 1:
-		return errors.New("max_df_share must be above 0 and at most 1")
+		return invalid("weights.min_df", "must be a whole number of at least 1, got %d", w.MinDF)
 	case w.MaxPerDay < 1:
-		return errors.New("max_per_day must be at least 1")
+		return invalid("weights.max_per_day", "must be a whole number of at least 1, got %d", w.MaxPerDay)
 	case w.Candidates < 1 || w.Candidates > 1000:
-		return errors.New("candidates must be between 1 and 1000")
+		return invalid("weights.candidates", "must be a whole number from 1 to 1000, got %d", w.Candidates)
 	}
 	return nil
 }

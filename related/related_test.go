@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -187,7 +188,7 @@ func TestRelated_BadRequests(t *testing.T) {
 		{"size too big", Request{ID: sourceID, Size: MaxSize + 1}, "size"},
 		{"negative size", Request{ID: sourceID, Size: -1}, "size"},
 		{"direction", Request{ID: sourceID, Direction: "sideways"}, "direction"},
-		{"weights", Request{ID: sourceID, Weights: bad}, "weights"},
+		{"weights", Request{ID: sourceID, Weights: bad}, "weights.text"},
 		{"empty draft", Request{Draft: &Draft{Text: "  "}}, "text"},
 		{"no draft", Request{}, "text"},
 		{"huge draft", Request{Draft: &Draft{Text: strings.Repeat("a ", MaxDraftText)}}, "text"},
@@ -225,5 +226,52 @@ func TestWeights_DateFactor(t *testing.T) {
 	}
 	if f := w.dateFactor(snapshot.NoDay, 5); f != 1 {
 		t.Errorf("unknown sourceID date: %v, want 1", f)
+	}
+}
+
+// TestWeights_Validate: every weight must be a finite number within its
+// documented range; the error names the weight.
+func TestWeights_Validate(t *testing.T) {
+	tests := []struct {
+		name  string
+		set   func(w *Weights)
+		param string // "" when valid
+	}{
+		{"defaults", func(w *Weights) {}, ""},
+		{"text-only baseline", func(w *Weights) { *w = TextOnly }, ""},
+		{"range ends", func(w *Weights) {
+			w.Text, w.Context, w.Topic, w.Floor, w.HalfLifeDays = 0, MaxWeight, 0, 1, MaxHalfLifeDays
+		}, ""},
+		{"NaN text", func(w *Weights) { w.Text = math.NaN() }, "weights.text"},
+		{"infinite context", func(w *Weights) { w.Context = math.Inf(1) }, "weights.context"},
+		{"-Inf topic", func(w *Weights) { w.Topic = math.Inf(-1) }, "weights.topic"},
+		{"1e308 topic", func(w *Weights) { w.Topic = 1e308 }, "weights.topic"},
+		{"negative text", func(w *Weights) { w.Text = -1 }, "weights.text"},
+		{"all zero", func(w *Weights) { w.Text, w.Context, w.Topic = 0, 0, 0 }, "weights.text"},
+		{"NaN half-life", func(w *Weights) { w.HalfLifeDays = math.NaN() }, "weights.half_life_days"},
+		{"zero half-life", func(w *Weights) { w.HalfLifeDays = 0 }, "weights.half_life_days"},
+		{"1e308 half-life", func(w *Weights) { w.HalfLifeDays = 1e308 }, "weights.half_life_days"},
+		{"NaN floor", func(w *Weights) { w.Floor = math.NaN() }, "weights.floor"},
+		{"floor over 1", func(w *Weights) { w.Floor = 1.5 }, "weights.floor"},
+		{"NaN max_df_share", func(w *Weights) { w.MaxDFShare = math.NaN() }, "weights.max_df_share"},
+		{"NaN duplicate_similarity", func(w *Weights) { w.DuplicateSimilarity = math.NaN() }, "weights.duplicate_similarity"},
+		{"max_terms", func(w *Weights) { w.MaxTerms = 101 }, "weights.max_terms"},
+		{"min_df", func(w *Weights) { w.MinDF = 0 }, "weights.min_df"},
+		{"max_per_day", func(w *Weights) { w.MaxPerDay = 0 }, "weights.max_per_day"},
+		{"candidates", func(w *Weights) { w.Candidates = 1001 }, "weights.candidates"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := DefaultWeights
+			tc.set(&w)
+			err := w.Validate()
+			var ie *InvalidError
+			switch {
+			case tc.param == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tc.param != "" && (!errors.As(err, &ie) || ie.Param != tc.param):
+				t.Errorf("Validate() = %v, want an InvalidError for %q", err, tc.param)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -38,7 +37,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 		afterID  string
 	)
 	if len(p.After) == 2 {
-		t, err := time.Parse(newsdesk.DateLayout, p.After[0])
+		t, err := newsdesk.ParseDate(p.After[0])
 		if err != nil {
 			return nil, invalid("cursor", "is not a cursor this server issued; pass next_cursor from a previous answer")
 		}

@@ -308,6 +308,9 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 	if r.Facets < 0 || r.Facets > MaxFacets {
 		return p, invalid("facets", "must be between 0 and %d, got %d", MaxFacets, r.Facets)
 	}
+	if err := query.CheckDates(r.From, r.To); err != nil {
+		return p, err
+	}
 	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
 		return p, invalid("to", "%s is before from %s", r.To.Format(newsdesk.DateLayout), r.From.Format(newsdesk.DateLayout))
 	}

@@ -486,6 +486,35 @@ func TestUpdate_Stress(t *testing.T) {
 	t.Logf("%d searches during %d updates; %d segments at the end", searches.Load(), updates, segs)
 }
 
+// TestOpen_JournalWithInvalidUpserts serves a generation whose journal
+// holds upserts written before dates and ids were checked (a null date,
+// an id off the scheme): they are skipped, so the generation still opens
+// and passes its check, and the valid update after them is applied.
+func TestOpen_JournalWithInvalidUpserts(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "base", false)
+	bad := []newsdesk.Event{
+		{ID: "0001-01-01/a-null-date", Date: "0001-01-01", Text: "A null date."},
+		{ID: "../../etc/passwd", Date: "2020-02-01", Text: "An id off the scheme."},
+	}
+	good := newsdesk.Event{ID: "2020-02-01/a-flamingo-escapes", Date: "2020-02-01", Text: "A flamingo escapes."}
+	// Append does not validate: it journals what the server applied.
+	if err := d.Journal().Append([]index.Update{{Upsert: &bad[0]}, {Upsert: &bad[1]}, {Upsert: &good}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatalf("a journal with invalid upserts made the generation unservable: %v", err)
+	}
+	for q, want := range map[string]uint64{"flamingo": 1, "null": 0, "scheme": 0, "harbour": 200} {
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: q})
+		if err != nil || res.Total != want {
+			t.Errorf("%s: %d events (%v), want %d", q, res.Total, err, want)
+		}
+	}
+}
+
 // TestUpdate_WriteFailsReopens makes writing to the working copy fail
 // after the journal took the update (the copy's index is closed under
 // the server): the server must reopen a fresh copy from the generation

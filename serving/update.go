@@ -183,6 +183,14 @@ func (s *Server) replayInto(sv *served) (int, int64, error) {
 	var updates []index.Update
 	j := s.cfg.Dir.Journal()
 	offset, err := j.ReadFrom(sv.applied, func(u index.Update) error {
+		// An upsert journaled before dates and ids were checked would make
+		// the generation unservable: it is skipped, as a build reports it.
+		if u.Upsert != nil {
+			if err := u.Upsert.Validate(); err != nil {
+				s.cfg.Logger.Warn().Err(err).Str("journal", j.Path()).Str("id", u.Upsert.ID[:min(len(u.Upsert.ID), 160)]).Msg("journaled upsert skipped: not a valid event")
+				return nil
+			}
+		}
 		updates = append(updates, u)
 		return nil
 	})

@@ -90,9 +90,11 @@ type config struct {
 	probe     bool
 	admin     bool
 	adminKey  string
-	watch     time.Duration
-	drain     time.Duration // how long /readyz says 503 before the listener closes
-	minFree   int64         // bytes of disk that must stay free
+	// metricsAuth puts /metrics behind the admin key.
+	metricsAuth bool
+	watch       time.Duration
+	drain       time.Duration // how long /readyz says 503 before the listener closes
+	minFree     int64         // bytes of disk that must stay free
 }
 
 // cpus is the number of CPUs Go found for this process (its GOMAXPROCS
@@ -158,6 +160,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
 	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
 	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
+	fs.BoolVar(&c.metricsAuth, "metrics-auth", envBool("NEWSDESK_METRICS_AUTH"), "make /metrics answer 401 without the admin key, Authorization: Bearer KEY (env NEWSDESK_METRICS_AUTH=1); it needs the key -admin takes, with or without -admin")
 	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
 	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
 	fs.DurationVar(&c.drain, "shutdown-delay", envDuration("NEWSDESK_SHUTDOWN_DELAY", defaultShutdownDelay), "on SIGTERM, how long /readyz answers 503 (so that load balancers stop sending) before the listener closes; requests in flight then finish (env NEWSDESK_SHUTDOWN_DELAY)")
@@ -178,7 +181,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	c.files = fs.Args()
-	if c.admin {
+	if c.admin || c.metricsAuth {
 		c.adminKey = strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)
@@ -188,7 +191,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			c.adminKey = strings.TrimSpace(string(b))
 		}
 		if len(c.adminKey) < 16 {
-			return nil, errors.New("-admin needs a key of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
+			flag := "-admin"
+			if !c.admin {
+				flag = "-metrics-auth"
+			}
+			return nil, errors.New(flag + " needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
 		}
 	}
 	if c.watch <= 0 {
@@ -263,6 +270,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Before anything reads the journal: a tail torn by a crash or a power
+	// cut is cut (and kept aside), never a reason not to start.
+	if err := repairJournal(dir, log); err != nil {
+		return err
+	}
 	if _, err := dir.Current(); errors.Is(err, newsdesk.ErrNoGeneration) {
 		if !c.bootstrap {
 			return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
@@ -312,6 +324,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
 		Metrics: met, MetricsHandler: met.Handler(),
 	}
+	if c.metricsAuth {
+		cfg.MetricsKey = c.adminKey
+	}
 	if c.admin {
 		cfg.Admin = &api.Admin{Key: c.adminKey,
 			Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) },
@@ -339,7 +354,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      c.timeout + 5*time.Second,
 		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    api.ServerMaxHeaderBytes,
 		// Not ctx: a SIGTERM must let requests in flight finish (Shutdown
 		// waits for them), not cancel them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
@@ -418,6 +433,21 @@ func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logge
 	}
 	ev.Int("indexed", sum.Indexed).Int("bad", sum.Bad).Int("duplicates", sum.Duplicates).
 		Float64("seconds", sum.Seconds).Str("report", sum.Report).Msg("bootstrap index built")
+	return nil
+}
+
+// repairJournal cuts a torn tail off the index directory's update journal
+// and logs a warning saying what was cut and where it was kept.
+func repairJournal(dir *index.Dir, log zerolog.Logger) error {
+	j := dir.Journal()
+	r, err := j.Repair()
+	if err != nil {
+		return err
+	}
+	if r.Cut > 0 {
+		log.Warn().Str("journal", j.Path()).Int64("cut_bytes", r.Cut).Int64("at", r.At).Str("kept_in", r.KeptIn).
+			Str("reason", r.Reason).Msg("torn journal tail cut: an update whose append a crash interrupted was never acknowledged; the bytes are kept aside")
+	}
 	return nil
 }
 

@@ -8,11 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -64,8 +68,11 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
 		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, "NEWSDESK_TIMEOUT"},
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
-		{[]string{"-admin"}, nil, "-admin needs a key"},
-		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs a key"},
+		{[]string{"-admin"}, nil, "-admin needs the admin key"},
+		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs the admin key"},
+		{[]string{"-metrics-auth"}, nil, "-metrics-auth needs the admin key"},
+		{nil, map[string]string{"NEWSDESK_METRICS_AUTH": "1"}, "-metrics-auth needs the admin key"},
+		{[]string{"-metrics-auth", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
 		{[]string{"-admin", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
 		{[]string{"-cors-origins", "news.example"}, nil, "not an origin"},
 	}
@@ -269,4 +276,113 @@ func TestBulk_ApplySearchRestart(t *testing.T) {
 	check("after a restart")
 	stop()
 	<-done
+}
+
+// TestRun_RepairsTornJournal starts searchd on an index directory whose
+// journal a crash tore: it starts, says what it cut and where it kept it,
+// and serves the updates before the tear.
+func TestRun_RepairsTornJournal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	good := `{"upsert":{"id":"2019-06-01/a-flamingo-escapes","date":"2019-06-01","text":"A flamingo escapes."}}` + "\n"
+	torn := `{"upsert":{"id":"2019-06-02/a-heron-esc`
+	if err := os.WriteFile(d.Journal().Path(), []byte(good+torn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0"}, func(string) string { return "" }, &logs, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("searchd did not start on a torn journal: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("searchd not ready")
+	}
+	resp, err := http.Get("http://" + addr + "/v1/search?q=flamingo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Total int }
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	cancel()
+	<-done
+	if res.Total != 1 {
+		t.Errorf("the update before the tear: %d hits, want 1", res.Total)
+	}
+	if j, _ := os.ReadFile(d.Journal().Path()); string(j) != good {
+		t.Errorf("journal after the repair: %q, want the good line alone", j)
+	}
+	kept, _ := filepath.Glob(d.Journal().Path() + ".torn-*")
+	if len(kept) != 1 {
+		t.Fatalf("kept files: %v, want one", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != torn {
+		t.Errorf("kept %q, want the torn tail %q", b, torn)
+	}
+	for _, want := range []string{"torn journal tail cut", `"kept_in":"` + kept[0], `"cut_bytes":` + fmt.Sprint(len(torn))} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+// TestRun_MetricsAuth starts searchd with -metrics-auth (and the admin
+// key, without -admin): /metrics answers 401 without the key, 200 with it.
+func TestRun_MetricsAuth(t *testing.T) {
+	const key = "metrics-admin-key-0123456789"
+	dir := filepath.Join(t.TempDir(), "index")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{"NEWSDESK_ADMIN_KEY": key, "NEWSDESK_METRICS_AUTH": "1"}[k]
+	}
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-bootstrap", "testdata/events.jsonl"}, getenv, &logs, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("searchd ended: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("searchd not ready")
+	}
+	defer func() { cancel(); <-done }()
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer not-the-key-0123456789", http.StatusUnauthorized}, {"Bearer " + key, http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == http.StatusOK) != strings.Contains(string(b), "newsdesk_index_events") {
+			t.Errorf("/metrics with %q: %d %.100s, want %d", tc.auth, resp.StatusCode, b, tc.want)
+		}
+	}
+	// The admin routes stay off without -admin.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/admin/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("admin route without -admin: %v %v", resp, err)
+	}
 }

@@ -1,0 +1,210 @@
+package index
+
+import (
+	"cmp"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/newsdesk/newsdesk"
+)
+
+// journalIn copies the testdata journal name (none when name is "") into
+// a new index directory and returns the directory's journal.
+func journalIn(t *testing.T, name string) *Journal {
+	t.Helper()
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := d.Journal()
+	if name != "" {
+		b, err := os.ReadFile(filepath.Join("testdata", "journal", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(j.Path(), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j
+}
+
+func readIDs(t *testing.T, j *Journal) []string {
+	t.Helper()
+	var ids []string
+	if err := j.Read(func(u Update) error { ids = append(ids, u.ID()); return nil }); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return ids
+}
+
+const (
+	flamingo  = "2019-06-01/a-flamingo-escapes"
+	ceasefire = "2019-03-04/the-flf-announces-a-ceasefire-in-port-elba"
+)
+
+// TestJournal_Repair repairs journals that end well and journals a crash
+// tore: a torn last line is cut and kept aside, whatever came before it is
+// kept, and the journal then reads and takes appends cleanly.
+func TestJournal_Repair(t *testing.T) {
+	tests := []struct {
+		file       string // in testdata/journal; "" for no journal at all
+		wantCut    bool
+		wantReason string
+		wantIDs    []string // after the repair
+	}{
+		{"", false, "", nil},
+		{"empty.jsonl", false, "", nil},
+		{"sound.jsonl", false, "", []string{flamingo, ceasefire}},
+		{"unterminated.jsonl", true, "has no newline", []string{flamingo}},
+		// Complete JSON but no newline: the append never finished, so it
+		// was never acknowledged.
+		{"unterminated-valid.jsonl", true, "has no newline", []string{flamingo}},
+		// A torn tail with a later append joined onto it (what the journal
+		// looked like before appends were cut back on error).
+		{"joined.jsonl", true, "is not a valid update", []string{flamingo}},
+		{"only-torn.jsonl", true, "has no newline", nil},
+		{"not-an-update.jsonl", true, `want {"upsert": EVENT} or {"delete": "ID"}`, []string{flamingo}},
+	}
+	for _, tc := range tests {
+		t.Run(cmp.Or(tc.file, "no journal"), func(t *testing.T) {
+			j := journalIn(t, tc.file)
+			before, _ := os.ReadFile(j.Path())
+			r, err := j.Repair()
+			if err != nil {
+				t.Fatalf("Repair: %v", err)
+			}
+			if (r.Cut > 0) != tc.wantCut || !strings.Contains(r.Reason, tc.wantReason) {
+				t.Fatalf("Repair = %+v, want cut %v with a reason containing %q", r, tc.wantCut, tc.wantReason)
+			}
+			after, _ := os.ReadFile(j.Path())
+			if tc.wantCut {
+				kept, err := os.ReadFile(r.KeptIn)
+				if err != nil {
+					t.Fatalf("the cut bytes were not kept: %v", err)
+				}
+				if !strings.HasPrefix(filepath.Base(r.KeptIn), "updates.jsonl.torn-") || filepath.Dir(r.KeptIn) != filepath.Dir(j.Path()) {
+					t.Errorf("kept in %s, want updates.jsonl.torn-UNIXTIME beside the journal", r.KeptIn)
+				}
+				if string(after)+string(kept) != string(before) || int64(len(after)) != r.At || int64(len(kept)) != r.Cut {
+					t.Errorf("journal %q + kept %q is not the journal before, %q (repair %+v)", after, kept, before, r)
+				}
+			} else if string(after) != string(before) {
+				t.Errorf("a sound journal was changed: %q, was %q", after, before)
+			}
+			if got := readIDs(t, j); strings.Join(got, ",") != strings.Join(tc.wantIDs, ",") {
+				t.Errorf("after the repair the journal holds %v, want %v", got, tc.wantIDs)
+			}
+			// The next append starts a line of its own.
+			if err := j.Append([]Update{{Delete: "2019-06-03/next"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := readIDs(t, j); len(got) != len(tc.wantIDs)+1 || got[len(got)-1] != "2019-06-03/next" {
+				t.Errorf("after an append: %v", got)
+			}
+			if r, err := j.Repair(); err != nil || r.Cut != 0 {
+				t.Errorf("a second repair = %+v, %v; want nothing to cut", r, err)
+			}
+		})
+	}
+}
+
+// TestJournal_RepairLongLastLine tears a last line longer than the block
+// Repair reads backwards with.
+func TestJournal_RepairLongLastLine(t *testing.T) {
+	j := journalIn(t, "sound.jsonl")
+	f, err := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := `{"upsert":{"id":"2019-06-02/long","text":"` + strings.Repeat("a", 200<<10)
+	f.WriteString(torn)
+	f.Close()
+	r, err := j.Repair()
+	if err != nil || r.Cut != int64(len(torn)) {
+		t.Fatalf("Repair = %+v, %v; want %d bytes cut", r, err, len(torn))
+	}
+	if got := readIDs(t, j); len(got) != 2 {
+		t.Errorf("after the repair: %v, want the two sound updates", got)
+	}
+}
+
+// TestJournal_BadLineInTheMiddle: only the tail is repaired; a bad line
+// before it is an error of every read, naming the line.
+func TestJournal_BadLineInTheMiddle(t *testing.T) {
+	j := journalIn(t, "bad-middle.jsonl")
+	if r, err := j.Repair(); err != nil || r.Cut != 0 {
+		t.Fatalf("Repair = %+v, %v; want nothing cut", r, err)
+	}
+	err := j.Read(func(Update) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "update 2 after byte") || !strings.Contains(err.Error(), j.Path()) {
+		t.Errorf("Read = %v, want an error naming update 2 of %s", err, j.Path())
+	}
+}
+
+// TestJournal_AppendAllOrNothing makes appends fail part-way, as a full
+// disk does: the journal is left exactly as before, the error says why,
+// and the next append is whole.
+func TestJournal_AppendAllOrNothing(t *testing.T) {
+	e := newsdesk.Event{ID: "2019-06-02/a-heron-escapes", Date: "2019-06-02", Text: "A heron escapes."}
+	updates := []Update{{Upsert: &e}, {Delete: ceasefire}}
+	tests := []struct {
+		name  string
+		write func(f *os.File, b []byte) (int, error)
+		sync  func(f *os.File) error
+		want  error
+	}{
+		{"disk full half-way", func(f *os.File, b []byte) (int, error) {
+			n, _ := f.Write(b[:len(b)/2])
+			return n, syscall.ENOSPC
+		}, nil, syscall.ENOSPC},
+		{"disk full at the first byte", func(*os.File, []byte) (int, error) { return 0, syscall.ENOSPC }, nil, syscall.ENOSPC},
+		{"fsync fails", nil, func(*os.File) error { return syscall.EIO }, syscall.EIO},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			j := journalIn(t, "sound.jsonl")
+			before, _ := os.ReadFile(j.Path())
+			j.write, j.sync = tc.write, tc.sync
+			err := j.Append(updates)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "append 2 updates") {
+				t.Fatalf("Append = %v, want an error wrapping %v", err, tc.want)
+			}
+			if after, _ := os.ReadFile(j.Path()); string(after) != string(before) {
+				t.Fatalf("a failed append left %q, want the journal as before, %q", after, before)
+			}
+			j.write, j.sync = nil, nil
+			if err := j.Append(updates); err != nil {
+				t.Fatal(err)
+			}
+			if got := readIDs(t, j); strings.Join(got, ",") != strings.Join([]string{flamingo, ceasefire, e.ID, ceasefire}, ",") {
+				t.Errorf("after a failed then a good append: %v", got)
+			}
+		})
+	}
+}
+
+// TestJournal_AppendCreates: the first append creates the journal (and
+// syncs its directory); a failed first append leaves an empty journal,
+// which reads as no update.
+func TestJournal_AppendCreates(t *testing.T) {
+	j := journalIn(t, "")
+	j.write = func(f *os.File, b []byte) (int, error) { f.Write(b[:3]); return 3, syscall.ENOSPC }
+	if err := j.Append([]Update{{Delete: flamingo}}); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Append = %v, want ENOSPC", err)
+	}
+	if got := readIDs(t, j); len(got) != 0 {
+		t.Errorf("after a failed first append: %v", got)
+	}
+	j.write = nil
+	if err := j.Append([]Update{{Delete: flamingo}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readIDs(t, j); len(got) != 1 {
+		t.Errorf("after the first append: %v", got)
+	}
+}
