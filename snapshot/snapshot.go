@@ -54,8 +54,8 @@ type Snapshot struct {
 	// Lengths are the average field lengths the build counted; zero for
 	// a generation built without them.
 	Lengths newsdesk.FieldLengths
-	src                          *Source
-	refs                         atomic.Int64
+	src     *Source
+	refs    atomic.Int64
 }
 
 // seg is one segment of a snapshot.

@@ -10,8 +10,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )
 
