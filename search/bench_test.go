@@ -60,7 +60,11 @@ func openIndex(t testing.TB, dir string) *Engine {
 		src.Close()
 		idx.Close()
 	})
-	return New(src, m)
+	e, err := New(src, m, idx.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // benchQueries draws 1-3 consecutive words of topic and context names

@@ -16,10 +16,15 @@ import (
 func fixtureEngine(t *testing.T) *Engine {
 	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	return New(idx.Source, mappings.New())
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
-// TestFastPath_MatchesBleve checks that the fast path finds the same
+// TestFastPath_MatchesBleve checks that the legacy fast path (BM25 over
+// the text, as a generation of the legacy mapping ranks) finds the same
 // events, in the same order, as Bleve: on the fixture, and with -index on
 // a real index for the benchmark's queries.
 func TestFastPath_MatchesBleve(t *testing.T) {
@@ -58,12 +63,12 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 			if _, ok := e.fastPlanFor(snap, p); !ok {
 				continue
 			}
-			fast, err := e.run(context.Background(), snap, p, vi%2 == 0)
+			fast, _, err := e.runFast(context.Background(), snap, p, vi%2 == 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.noFast = true
-			slow, err := e.run(context.Background(), snap, p, vi%2 == 0)
+			slow, err := e.run(context.Background(), snap, e.Names(), p, vi%2 == 0)
 			e.noFast = false
 			if err != nil {
 				t.Fatal(err)

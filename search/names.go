@@ -26,7 +26,24 @@ type Names struct {
 	all      []*Name                     // topic and context names, indexed by wordRef.name
 	from, to time.Time                   // date range of the events
 	epoch    uint64                      // of the snapshot counted
+	// start holds, by topic id, the first day of the story of a topic
+	// that 10 or more events share (its spellings in any case counted
+	// together), or NoDay.
+	start []int32
 }
+
+// storyStart returns the first day of the story of topic id, when 10 or
+// more events share the topic.
+func (n *Names) storyStart(topic uint32) (int32, bool) {
+	if int(topic) >= len(n.start) || n.start[topic] == snapshot.NoDay {
+		return 0, false
+	}
+	return n.start[topic], true
+}
+
+// minStory is the events a topic needs for its first ones to count as a
+// story's onset.
+const minStory = 10
 
 // Name is one topic, category or context value.
 type Name struct {
@@ -59,8 +76,15 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 			last[kind][id] = day
 		}
 	}
+	first := make([]int32, len(c.Topics))
+	for i := range first {
+		first[i] = 1<<31 - 1
+	}
 	c.EachLive(func(d uint64) {
 		day := c.Day(d)
+		if t := c.Topic(d); t != 0 && day != snapshot.NoDay {
+			first[t] = min(first[t], day)
+		}
 		if day != snapshot.NoDay {
 			lo, hi = min(lo, day), max(hi, day)
 		}
@@ -89,6 +113,30 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 				nm.Count += old.Count
 			}
 			n.byKind[kind][key] = nm
+		}
+	}
+	// A story's first day and size over the spellings of its topic.
+	type story struct {
+		first int32
+		count int
+	}
+	stories := map[string]*story{}
+	for id, v := range c.Topics {
+		if id == 0 || counts[FieldTopic][id] == 0 {
+			continue
+		}
+		st := stories[strings.ToLower(v)]
+		if st == nil {
+			st = &story{first: first[id]}
+			stories[strings.ToLower(v)] = st
+		}
+		st.first, st.count = min(st.first, first[id]), st.count+counts[FieldTopic][id]
+	}
+	n.start = make([]int32, len(c.Topics))
+	for id, v := range c.Topics {
+		n.start[id] = snapshot.NoDay
+		if st := stories[strings.ToLower(v)]; id > 0 && st != nil && st.count >= minStory {
+			n.start[id] = st.first
 		}
 	}
 	for _, kind := range []string{FieldTopic, FieldContext} {

@@ -20,6 +20,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/collector"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -63,9 +64,12 @@ type Result struct {
 	Facets      *Facets      `json:"facets,omitempty"`
 	NextCursor  string       `json:"next_cursor,omitempty"`
 	Corrections []Correction `json:"corrections"`
-	// Relaxed says no event had every word, so events with any word are
-	// shown instead.
+	// Relaxed says too few events had every word, so events with some of
+	// them are shown too, ranked by how many they have.
 	Relaxed bool `json:"relaxed"`
+	// DateBoost, when set, says the query named a year (and month): its
+	// events rank higher, and the year is not a word to match.
+	DateBoost *DateBoost `json:"date_boost,omitempty"`
 }
 
 // Correction is a word the engine replaced because the index does not
@@ -102,21 +106,39 @@ type DateCount struct {
 type Engine struct {
 	src     *snapshot.Source
 	m       *bmapping.IndexMappingImpl
+	ents    *entities.Table
 	related *related.Ranker
 	names   atomic.Pointer[Names]
 	naming  atomic.Bool // a recount of the names is under way
-	noFast  bool        // tests: always go through Bleve
+	// legacy says the generation was built with the legacy mapping: plain
+	// words rank by Bleve's BM25 over the text (fast.go), as they did.
+	legacy  bool
+	ranking Ranking
+	noFast  bool // tests: always go through Bleve
 }
 
 // New returns an engine over src's snapshots; m is the index's mapping
-// (it analyses text as the index does). It counts the names of the
-// current snapshot (about 0.1 s on the 114k-event corpus).
-func New(src *snapshot.Source, m *bmapping.IndexMappingImpl) *Engine {
-	e := &Engine{src: src, m: m, related: related.New(m)}
+// (it analyses text as the index does), legacy says its generation was
+// built with mappings.Legacy. It counts the names of the current
+// snapshot (about 0.1 s on the 114k-event corpus).
+func New(src *snapshot.Source, m *bmapping.IndexMappingImpl, legacy bool) (*Engine, error) {
+	ents, err := entities.New()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{src: src, m: m, ents: ents, related: related.New(m), legacy: legacy, ranking: DefaultRanking}
 	snap := src.Acquire()
 	defer snap.Release()
 	e.names.Store(NamesFromSnapshot(snap))
-	return e
+	return e, nil
+}
+
+// WithRanking returns an engine like e that ranks plain words with r: for
+// fitting the weights (cmd/searcheval).
+func (e *Engine) WithRanking(r Ranking) *Engine {
+	c := &Engine{src: e.src, m: e.m, ents: e.ents, related: e.related, legacy: e.legacy, ranking: r, noFast: e.noFast}
+	c.names.Store(e.names.Load())
+	return c
 }
 
 // Names returns the topic, category and context names of the index.
@@ -131,7 +153,10 @@ func (e *Engine) namesFor(snap *snapshot.Snapshot) *Names {
 	if n.epoch < snap.Epoch && e.naming.CompareAndSwap(false, true) {
 		go func() {
 			defer e.naming.Store(false)
-			s := e.src.Acquire()
+			s := e.src.TryAcquire()
+			if s == nil {
+				return // the engine closed meanwhile
+			}
 			defer s.Release()
 			if e.names.Load().epoch < s.Epoch {
 				e.names.Store(NamesFromSnapshot(s))
@@ -178,7 +203,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
-	res, err := e.run(ctx, snap, p, r.Facets > 0)
+	res, err := e.run(ctx, snap, names, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 		return out, nil
@@ -192,7 +217,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if fixed, corr, err := e.correct(ctx, snap, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
-			if res2, err := e.run(ctx, snap, fixed, r.Facets > 0); err != nil {
+			if res2, err := e.run(ctx, snap, names, fixed, r.Facets > 0); err != nil {
 				return nil, err
 			} else if res2.total > res.total {
 				res, p, out.Corrections = res2, fixed, corr
@@ -201,7 +226,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if res.total == 0 && len(p.Query.Clauses) > 1 {
 			relaxed := p
 			relaxed.AnyWord = true
-			if res2, err := e.run(ctx, snap, relaxed, r.Facets > 0); err != nil {
+			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
 				return nil, err
 			} else if res2.total > 0 {
 				res, p, out.Relaxed = res2, relaxed, true
@@ -209,6 +234,8 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	out.Total = res.total
+	out.Relaxed = out.Relaxed || res.relaxed
+	out.DateBoost = res.boost
 	if out.Hits, err = e.load(ctx, snap, res); err != nil {
 		return nil, err
 	}
@@ -236,18 +263,23 @@ type found struct {
 	hits     []scoredDoc // the page, best first
 	lastSort []string    // sort values of the page's last hit, for search-after cursors
 	// visit calls fn with the number of every matching event, for facets.
-	visit func(ctx context.Context, fn func(doc uint64)) error
+	visit   func(ctx context.Context, fn func(doc uint64)) error
+	relaxed bool       // the ranked path relaxed "every word"
+	boost   *DateBoost // the ranked path read a year as a boost
 }
 
 // run runs p once on snap: by the engine's own conjunction when p is
 // plain words ranked by relevance (see fast.go), in date order from the
 // day column for the date sorts (see bydate.go), else through Bleve. keep
 // says the matches will be visited again (for facets).
-func (e *Engine) run(ctx context.Context, snap *snapshot.Snapshot, p query.Params, keep bool) (*found, error) {
+func (e *Engine) run(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, error) {
 	if p.Sort == query.SortDate || p.Sort == query.SortDateDesc {
 		return e.runByDate(ctx, snap, p, keep)
 	}
 	if !e.noFast {
+		if f, ok, err := e.runRanked(ctx, snap, names, p, keep); ok || err != nil {
+			return f, err
+		}
 		if f, ok, err := e.runFast(ctx, snap, p, keep); ok || err != nil {
 			return f, err
 		}

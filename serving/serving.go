@@ -308,7 +308,9 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	if sv.src, err = snapshot.Open(ctx, idx, snapshot.Config{Logger: s.cfg.Logger}); err != nil {
 		return nil, err
 	}
-	sv.engine = search.New(sv.src, m)
+	if sv.engine, err = search.New(sv.src, m, idx.Legacy); err != nil {
+		return nil, err
+	}
 	// The check: it holds events, and a search over all of them answers.
 	n, err := idx.DocCount()
 	if err != nil {

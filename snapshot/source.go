@@ -97,6 +97,20 @@ func (s *Source) follow() {
 	}
 }
 
+// TryAcquire is Acquire for work that may outlive the Source (background
+// refreshes of derived data): it returns nil once the Source is closed.
+func (s *Source) TryAcquire() *Snapshot {
+	for {
+		snap := s.cur.Load()
+		if snap.acquire() {
+			return snap
+		}
+		if s.shut.Load() {
+			return nil
+		}
+	}
+}
+
 // Acquire returns the current snapshot. Release it when done.
 func (s *Source) Acquire() *Snapshot {
 	for {

@@ -47,7 +47,10 @@ func chromium(t *testing.T) string {
 func server(t *testing.T, origins ...string) *httptest.Server {
 	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e := search.New(idx.Source, mappings.New())
+	e, err := search.New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pages, err := web.New(func() web.Source { return e })
 	if err != nil {
 		t.Fatal(err)

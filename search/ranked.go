@@ -1,0 +1,531 @@
+package search
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
+)
+
+// The ranking of plain words, on a generation built with the ranking
+// fields (the legacy ranking, Bleve's BM25 over the text alone, is
+// fast.go's):
+//
+//   - Each word typed is a clause: its term in the text (the sentence and
+//     the topic) and in the context tags, and the other one-word forms of
+//     a place's name (Syrian for Syria, package entities) at a lower
+//     weight. Its frequency in an event is normalised by each field's
+//     length against the field's average (BM25F), saturated (k1), and
+//     weighed by the term's idf; the clauses' sum is divided by its
+//     maximum, so a score runs from 0 to 1.
+//   - Events with every word come first. Only when fewer than
+//     MinAllWords have them all does the search relax: events with the
+//     query's rarest word, scored by the share of words they have (to the
+//     power Coord); and with fewer than MinAllWords of those, any word.
+//   - A year typed (with a month before it, or not) is not a word to
+//     match: the events of that year (and month) get a boost; the answer
+//     says how the query was read (Result.DateBoost).
+//   - Heading-only stubs lose Stub; the first events of a story of ten or
+//     more gain up to Onset.
+//
+// The weights were fitted on readers' judgments of 30 newsroom queries
+// with cross-validation (cmd/searcheval); the README gives the figures.
+
+// Ranking holds the weights of the plain-words ranking.
+type Ranking struct {
+	K1, B   float64 // BM25's saturation and length normalisation
+	Ctx     float64 // a word in the context tags, against one in the text
+	Variant float64 // another form of a place's name, against the form typed
+	Coord   float64 // power of the share of words a relaxed match has
+	Stub    float64 // taken from a heading-only stub
+	Onset   float64 // given to the first event of a story, halving every two days after
+	Year    float64 // given to events of the year typed
+	Month   float64 // given besides to events of the month typed with it
+}
+
+// DefaultRanking is the fitted ranking.
+var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Ctx: 0.5, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05}
+
+// MinAllWords is the number of events with every word under which a
+// search relaxes to events with some of them.
+const MinAllWords = 10
+
+// DateBoost is a date the query named, read as a boost of the events of
+// that year (and month), not as words to match nor a filter.
+type DateBoost struct {
+	Year  int    `json:"year"`
+	Month int    `json:"month,omitempty"`
+	Words string `json:"words"` // as typed: "2011", "march 2011"
+}
+
+var yearWord = regexp.MustCompile(`^\d{4}$`)
+
+var months = map[string]int{"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+	"may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+	"october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12}
+
+// dateBoost finds a year (and a month before it) among the words of p, a
+// year of the corpus's dates, when other words remain; it returns the
+// boost and p without those words.
+func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
+	lo, hi := names.DateRange()
+	if lo.IsZero() {
+		return nil, p
+	}
+	cl := p.Query.Clauses
+	for i, c := range cl {
+		if c.Kind != query.Word || c.Negated || !yearWord.MatchString(c.Text) {
+			continue
+		}
+		y, _ := strconv.Atoi(c.Text)
+		if y < lo.Year() || y > hi.Year() {
+			continue
+		}
+		b := &DateBoost{Year: y, Words: c.Text}
+		drop := []int{i}
+		if i > 0 && cl[i-1].Kind == query.Word && !cl[i-1].Negated {
+			if m, ok := months[strings.ToLower(cl[i-1].Text)]; ok {
+				b.Month, b.Words = m, cl[i-1].Text+" "+c.Text
+				drop = append(drop, i-1)
+			}
+		}
+		var rest []query.Clause
+		for j, c := range cl {
+			if !slices.Contains(drop, j) {
+				rest = append(rest, c)
+			}
+		}
+		if len((query.Parsed{Clauses: rest}).Words()) == 0 {
+			return nil, p // the year is the query: a word to match
+		}
+		p.Query.Clauses = rest
+		return b, p
+	}
+	return nil, p
+}
+
+// rankedPlan is a plain-words search of a ranked generation.
+type rankedPlan struct {
+	snap    *snapshot.Snapshot
+	r       Ranking
+	names   *Names
+	clauses []*clauseTerms // rarest first
+	accept  func(uint64) bool
+	days    *snapshot.Days
+	boost   *DateBoost
+	docs    float64
+	avgText, avgCtx float64
+}
+
+// clauseTerms is one word's postings: its term and variants, in the text
+// and the context tags.
+type clauseTerms struct {
+	lists []weighted
+	idf   float64
+	df    uint64 // of the term in the text, or its commonest variant's
+}
+
+type weighted struct {
+	p      *snapshot.Postings
+	weight float64
+	ctx    bool // a context-tag list (else text)
+}
+
+// rankedPlanFor returns the plan of p on snap, if p is plain words (and
+// filters) ranked by relevance on a generation with the ranking fields.
+func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Params) (*rankedPlan, bool, error) {
+	if e.legacy || e.ents == nil || len(p.After) > 0 || p.Sort != query.SortRelevance || snap.Lengths.Text == 0 {
+		return nil, false, nil
+	}
+	for _, c := range p.Query.Clauses {
+		if c.Kind != query.Word || c.Negated {
+			return nil, false, nil
+		}
+	}
+	boost, p := dateBoost(p, names)
+	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
+		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, avgCtx: max(snap.Lengths.Ctx, 1)}
+	if lo, hi, ok := dayRange(p); ok {
+		plan.days = snap.Days(lo, hi)
+	}
+	var terms []string
+	for _, c := range p.Query.Clauses {
+		toks, err := query.Tokens(e.m, c.Text)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, t := range toks {
+			if !slices.Contains(terms, t) {
+				terms = append(terms, t)
+			}
+		}
+	}
+	if len(terms) == 0 || len(terms) > maxFastTerms {
+		return nil, false, nil
+	}
+	for _, t := range terms {
+		ct := &clauseTerms{}
+		add := func(term string, w float64) error {
+			for _, f := range []string{newsdesk.FieldText, newsdesk.FieldCtx} {
+				ps, err := snap.Postings(f, []byte(term))
+				if err != nil {
+					return err
+				}
+				if ps.DF() == 0 {
+					continue
+				}
+				if f == newsdesk.FieldText {
+					ct.df = max(ct.df, ps.DF())
+				}
+				ct.lists = append(ct.lists, weighted{p: ps, weight: w, ctx: f == newsdesk.FieldCtx})
+			}
+			return nil
+		}
+		if err := add(t, 1); err != nil {
+			return nil, false, err
+		}
+		exact := ct.df
+		for _, v := range e.ents.Variants(t) {
+			if err := add(v, plan.r.Variant); err != nil {
+				return nil, false, err
+			}
+		}
+		if exact > 0 {
+			ct.df = exact // the word's own rarity, when the index has it
+		}
+		df := float64(max(ct.df, 1))
+		ct.idf = math.Log(1 + (plan.docs-df+0.5)/(df+0.5))
+		plan.clauses = append(plan.clauses, ct)
+	}
+	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
+	return plan, true, nil
+}
+
+// clauseCursor walks one clause's lists in one segment, as their union.
+type clauseCursor struct {
+	subs    []subCursor
+	cur     uint64 // the union's current document, once started
+	started bool
+	done    bool
+}
+
+type subCursor struct {
+	it     segment.PostingsIterator
+	weight float64
+	ctx    bool
+	num    uint64
+	freq   uint64
+	norm   float64
+	moved  bool
+	done   bool
+}
+
+// advance moves the clause to its first document at or after target,
+// and reports whether it has one.
+func (c *clauseCursor) advance(target uint64) (bool, error) {
+	best, any := uint64(math.MaxUint64), false
+	for i := range c.subs {
+		s := &c.subs[i]
+		if s.done {
+			continue
+		}
+		if !s.moved || s.num < target {
+			var p segment.Posting
+			var err error
+			if s.moved && s.num+1 == target {
+				p, err = s.it.Next()
+			} else {
+				p, err = s.it.Advance(target)
+			}
+			if err != nil {
+				return false, err
+			}
+			if p == nil {
+				s.done = true
+				continue
+			}
+			s.moved = true
+			s.num, s.freq, s.norm = p.Number(), p.Frequency(), p.Norm()
+		}
+		any = true
+		best = min(best, s.num)
+	}
+	c.cur, c.done, c.started = best, !any, true
+	return any, nil
+}
+
+// score returns the clause's saturated, length-normalised frequency in
+// document local (where the clause is), times its idf.
+func (pl *rankedPlan) score(ct *clauseTerms, c *clauseCursor, local uint64) float64 {
+	k1, b := pl.r.K1, pl.r.B
+	tf := 0.0
+	for i := range c.subs {
+		s := &c.subs[i]
+		if s.done || s.num != local {
+			continue
+		}
+		length := 1 / (s.norm * s.norm)
+		avg, w := pl.avgText, s.weight
+		if s.ctx {
+			avg, w = pl.avgCtx, w*pl.r.Ctx
+		}
+		tf += w * float64(s.freq) / (1 - b + b*length/avg)
+	}
+	return ct.idf * tf * (k1 + 1) / (k1 + tf)
+}
+
+// prior returns what the date boost, stubs and story onsets add to
+// document n's score.
+func (pl *rankedPlan) prior(n uint64) float64 {
+	s := 0.0
+	if pl.snap.Stub(n) {
+		s -= pl.r.Stub
+	}
+	day := pl.snap.Day(n)
+	if pl.r.Onset > 0 {
+		if first, ok := pl.names.storyStart(pl.snap.Topic(n)); ok && day >= first {
+			s += pl.r.Onset / (1 + float64(day-first)/2)
+		}
+	}
+	if pl.boost != nil && day != snapshot.NoDay {
+		t := snapshot.DayTime(day)
+		if t.Year() == pl.boost.Year {
+			s += pl.r.Year
+			if int(t.Month()) == pl.boost.Month {
+				s += pl.r.Month
+			}
+		}
+	}
+	return s
+}
+
+// walk mode: which clauses an event must have.
+const (
+	allWords = iota
+	rarestWord
+	anyWord
+)
+
+// ranked runs plan: every word first, relaxing when too few events have
+// them all. It returns the matches' count, the best k, and the mode it
+// settled on. visit, if not nil, is called with every match.
+func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func(uint64)) (uint64, []scoredDoc, int, error) {
+	modes := []int{allWords}
+	if len(plan.clauses) > 1 {
+		modes = append(modes, rarestWord, anyWord)
+	}
+	for i, mode := range modes {
+		if mode == rarestWord && plan.clauses[0].df < MinAllWords {
+			continue // too rare a word to require: any word
+		}
+		// Count first (cheap next to scoring) when another mode may follow.
+		if i < len(modes)-1 {
+			total, _, err := e.rankedWalk(ctx, plan, mode, 0, nil)
+			if err != nil {
+				return 0, nil, mode, err
+			}
+			if total < MinAllWords {
+				continue
+			}
+		}
+		total, top, err := e.rankedWalk(ctx, plan, mode, k, visit)
+		return total, top, mode, err
+	}
+	return 0, nil, allWords, nil
+}
+
+// rankedWalk walks the events mode admits, in each segment in turn: it
+// counts them, calls visit with each, and returns the best k.
+func (e *Engine) rankedWalk(ctx context.Context, plan *rankedPlan, mode, k int, visit func(uint64)) (uint64, []scoredDoc, error) {
+	snap := plan.snap
+	maxScore := 0.0
+	for _, ct := range plan.clauses {
+		maxScore += ct.idf * (plan.r.K1 + 1)
+	}
+	n := float64(len(plan.clauses))
+	var (
+		total uint64
+		best  = make(topDocs, 0, k+1)
+		steps int
+	)
+	curs := make([]clauseCursor, len(plan.clauses))
+segments:
+	for seg := range snap.Segments() {
+		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
+		live := 0
+		for j, ct := range plan.clauses {
+			curs[j] = clauseCursor{}
+			for _, l := range ct.lists {
+				if it := l.p.Iterator(seg, k > 0); it != nil {
+					curs[j].subs = append(curs[j].subs, subCursor{it: it, weight: l.weight, ctx: l.ctx})
+				}
+			}
+			if len(curs[j].subs) == 0 {
+				curs[j].done = true
+				if mode == allWords || (mode == rarestWord && j == 0) {
+					continue segments // a required word this segment lacks
+				}
+			} else {
+				live++
+			}
+		}
+		if live == 0 {
+			continue
+		}
+		target := uint64(0)
+		for {
+			if steps++; steps%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return 0, nil, err
+				}
+			}
+			if plan.days != nil {
+				n, ok := plan.days.Next(start + target)
+				if !ok {
+					break segments
+				}
+				if n >= end {
+					continue segments
+				}
+				target = n - start
+			}
+			// Find the next candidate at or after target.
+			var local uint64
+			switch mode {
+			case allWords:
+				matched := true
+				for j := range curs {
+					c := &curs[j]
+					if !c.started || c.cur < target {
+						ok, err := c.advance(target)
+						if err != nil {
+							return 0, nil, err
+						}
+						if !ok {
+							continue segments
+						}
+					}
+					if c.cur > target {
+						target, matched = c.cur, false
+						break
+					}
+				}
+				if !matched {
+					continue
+				}
+				local = target
+			case rarestWord:
+				c := &curs[0]
+				ok, err := c.advance(target)
+				if err != nil {
+					return 0, nil, err
+				}
+				if !ok {
+					continue segments
+				}
+				local = c.cur
+				for j := 1; j < len(curs); j++ {
+					if !curs[j].done && (!curs[j].started || curs[j].cur < local) {
+						if _, err := curs[j].advance(local); err != nil {
+							return 0, nil, err
+						}
+					}
+				}
+			default: // anyWord
+				local = math.MaxUint64
+				for j := range curs {
+					c := &curs[j]
+					if !c.done && (!c.started || c.cur < target) {
+						if _, err := c.advance(target); err != nil {
+							return 0, nil, err
+						}
+					}
+					if !c.done {
+						local = min(local, c.cur)
+					}
+				}
+				if local == math.MaxUint64 {
+					continue segments
+				}
+			}
+			target = local + 1
+			num := start + local
+			if !snap.LiveIn(seg, local) || (plan.accept != nil && !plan.accept(num)) {
+				continue
+			}
+			if plan.days != nil && !plan.days.Contains(num) {
+				continue
+			}
+			total++
+			if visit != nil {
+				visit(num)
+			}
+			if k == 0 {
+				continue
+			}
+			score, matched := 0.0, 0
+			for j, ct := range plan.clauses {
+				c := &curs[j]
+				if c.done || c.cur != local {
+					continue
+				}
+				matched++
+				score += plan.score(ct, c, local)
+			}
+			score /= maxScore
+			if mode != allWords {
+				score *= math.Pow(float64(matched)/n, plan.r.Coord)
+			}
+			score += plan.prior(num)
+			if len(best) < k {
+				heap.Push(&best, scoredDoc{num, score})
+			} else if score > best[0].score {
+				best[0] = scoredDoc{num, score}
+				heap.Fix(&best, 0)
+			}
+		}
+	}
+	return total, sorted(best), nil
+}
+
+// runRanked runs p by the ranked path; ok is false when p is not for it.
+func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, bool, error) {
+	plan, ok, err := e.rankedPlanFor(snap, names, p)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	var kept []uint32
+	var collect func(uint64)
+	if keep {
+		collect = func(n uint64) { kept = append(kept, uint32(n)) }
+	}
+	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
+	if err != nil {
+		return nil, true, err
+	}
+	f := &found{total: total, relaxed: mode != allWords, boost: plan.boost,
+		visit: func(ctx context.Context, fn func(uint64)) error {
+			if keep {
+				for _, n := range kept {
+					fn(uint64(n))
+				}
+				return nil
+			}
+			_, _, err := e.rankedWalk(ctx, plan, mode, 0, fn)
+			return err
+		}}
+	if p.Offset < len(top) {
+		f.hits = top[p.Offset:]
+	}
+	return f, true, nil
+}
