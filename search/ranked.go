@@ -116,14 +116,14 @@ func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
 
 // rankedPlan is a plain-words search of a ranked generation.
 type rankedPlan struct {
-	snap    *snapshot.Snapshot
-	r       Ranking
-	names   *Names
-	clauses []*clauseTerms // rarest first
-	accept  func(uint64) bool
-	days    *snapshot.Days
-	boost   *DateBoost
-	docs    float64
+	snap            *snapshot.Snapshot
+	r               Ranking
+	names           *Names
+	clauses         []*clauseTerms // rarest first
+	accept          func(uint64) bool
+	days            *snapshot.Days
+	boost           *DateBoost
+	docs            float64
 	avgText, avgCtx float64
 }
 
