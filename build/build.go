@@ -207,6 +207,10 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			return sum, err
 		}
 	}
+	if err := s.flagHeadingLists(); err != nil {
+		stop()
+		return sum, err
+	}
 	b.SetInternal(newsdesk.InternalFieldLengths, s.fieldLengths())
 	gen, err := b.Publish(ctx)
 	stop()
@@ -345,6 +349,35 @@ func (s *sink) Event(e newsdesk.Event) error {
 	t, c := doc.Lengths()
 	s.lens[e.ID] = [2]int32{int32(t), int32(c)}
 	return s.b.Add(e.ID, doc)
+}
+
+// flagHeadingLists flags as stubs the events whose text is only a list of
+// story headings that other events use as topic or context ("Politics of
+// Germany, Bundestag"): known only once every event is read, so they are
+// indexed again, flagged.
+func (s *sink) flagHeadingLists() error {
+	known := map[string]bool{}
+	for _, e := range s.events {
+		for _, tag := range append([]string{e.Topic}, e.Context...) {
+			if tag != "" {
+				known[mappings.HeadingKey(tag)] = true
+			}
+		}
+	}
+	for id, e := range s.events {
+		if mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
+			continue
+		}
+		doc, err := s.docs.Doc(&e)
+		if err != nil {
+			return fmt.Errorf("map event %s: %w", id, err)
+		}
+		doc.Flags = append(doc.Flags, mappings.FlagStub)
+		if err := s.b.Add(id, doc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fieldLengths returns the JSON of the average lengths of the text and

@@ -138,29 +138,44 @@ func appendNew(list []string, s string) []string {
 
 // IsStub reports whether e is a heading-only stub (see FlagStub): its
 // text has no sentence end, and is either a comma list of its own topic
-// and context tags, or six words or fewer.
+// and context tags, or six words or fewer. A build also flags texts
+// that list headings other events use (IsHeadingList).
 func IsStub(e *newsdesk.Event) bool {
-	t := strings.TrimSpace(e.Text)
-	if t == "" || strings.ContainsAny(t[len(t)-1:], ".!?\"”)") || strings.Contains(t, ". ") {
+	if !noSentence(e.Text) {
 		return false
 	}
-	if len(strings.Fields(t)) <= 6 {
+	if len(strings.Fields(e.Text)) <= 6 {
 		return true
 	}
 	tags := map[string]bool{}
 	for _, tag := range append([]string{e.Topic}, e.Context...) {
-		tags[headingKey(tag)] = true
+		tags[HeadingKey(tag)] = true
 	}
-	for _, part := range strings.FieldsFunc(t, func(r rune) bool { return r == ',' || r == ';' }) {
-		if p := headingKey(part); p != "" && !tags[p] {
+	return IsHeadingList(e, tags)
+}
+
+// IsHeadingList reports whether e's text, without a sentence end, is
+// only a comma list of headings known (by HeadingKey).
+func IsHeadingList(e *newsdesk.Event, known map[string]bool) bool {
+	if !noSentence(e.Text) {
+		return false
+	}
+	for _, part := range strings.FieldsFunc(e.Text, func(r rune) bool { return r == ',' || r == ';' }) {
+		if p := HeadingKey(part); p != "" && !known[p] {
 			return false
 		}
 	}
 	return true
 }
 
-// headingKey compares headings loosely: case and surrounding space.
-func headingKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// noSentence reports whether t lacks a sentence's end.
+func noSentence(t string) bool {
+	t = strings.TrimSpace(t)
+	return t != "" && !strings.ContainsAny(t[len(t)-1:], ".!?\"”)") && !strings.Contains(t, ". ")
+}
+
+// HeadingKey compares headings loosely: case and surrounding space.
+func HeadingKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // NewDoc converts a valid Event into the indexed form the legacy mapping
 // has: without the ranking fields (Ctx, Keys, Flags), which Docs.Doc

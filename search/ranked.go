@@ -12,6 +12,8 @@ import (
 
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -51,13 +53,22 @@ type Ranking struct {
 	Onset   float64 // given to the first event of a story, halving every two days after
 	Year    float64 // given to events of the year typed
 	Month   float64 // given besides to events of the month typed with it
+	// AllWords is the number of events with every word under which a
+	// search relaxes to events with some of them.
+	AllWords float64
+	// Adjacent is given to an event whose sentence has the query's
+	// consecutive words next to each other (times the share of such
+	// pairs); Early to one whose sentence names a query word early
+	// (halving every 12 words). Only the events close enough to the
+	// page's last to change places are re-ranked by them.
+	Adjacent, Early float64
 }
 
 // DefaultRanking is the fitted ranking.
-var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Ctx: 0.5, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05}
+var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Ctx: 0.5, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
+	AllWords: MinAllWords, Adjacent: 0.03, Early: 0.02}
 
-// MinAllWords is the number of events with every word under which a
-// search relaxes to events with some of them.
+// MinAllWords is the default Ranking.AllWords.
 const MinAllWords = 10
 
 // DateBoost is a date the query named, read as a boost of the events of
@@ -125,6 +136,14 @@ type rankedPlan struct {
 	boost           *DateBoost
 	docs            float64
 	avgText, avgCtx float64
+	// words are the query's terms in the order typed, each with its
+	// clause and its position (stop words keep their places).
+	words []queryWord
+}
+
+type queryWord struct {
+	clause *clauseTerms
+	pos    int
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -132,7 +151,8 @@ type rankedPlan struct {
 type clauseTerms struct {
 	lists []weighted
 	idf   float64
-	df    uint64 // of the term in the text, or its commonest variant's
+	df    uint64   // of the term in the text, or its commonest variant's
+	forms []string // the term and its variants
 }
 
 type weighted struct {
@@ -158,23 +178,27 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
 	}
-	var terms []string
+	var words []string
 	for _, c := range p.Query.Clauses {
-		toks, err := query.Tokens(e.m, c.Text)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, t := range toks {
-			if !slices.Contains(terms, t) {
-				terms = append(terms, t)
-			}
+		words = append(words, c.Text)
+	}
+	toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(strings.Join(words, " ")))
+	if err != nil {
+		return nil, false, err
+	}
+	var terms []string
+	for _, t := range toks {
+		if !slices.Contains(terms, string(t.Term)) {
+			terms = append(terms, string(t.Term))
 		}
 	}
 	if len(terms) == 0 || len(terms) > maxFastTerms {
 		return nil, false, nil
 	}
+	byTerm := map[string]*clauseTerms{}
 	for _, t := range terms {
-		ct := &clauseTerms{}
+		ct := &clauseTerms{forms: append([]string{t}, e.ents.Variants(t)...)}
+		byTerm[t] = ct
 		add := func(term string, w float64) error {
 			for _, f := range []string{newsdesk.FieldText, newsdesk.FieldCtx} {
 				ps, err := snap.Postings(f, []byte(term))
@@ -206,6 +230,9 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		df := float64(max(ct.df, 1))
 		ct.idf = math.Log(1 + (plan.docs-df+0.5)/(df+0.5))
 		plan.clauses = append(plan.clauses, ct)
+	}
+	for _, t := range toks {
+		plan.words = append(plan.words, queryWord{clause: byTerm[string(t.Term)], pos: t.Position})
 	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
 	return plan, true, nil
@@ -334,7 +361,7 @@ func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func
 			if err != nil {
 				return 0, nil, mode, err
 			}
-			if total < MinAllWords {
+			if float64(total) < plan.r.AllWords {
 				continue
 			}
 		}
@@ -509,8 +536,12 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 	if keep {
 		collect = func(n uint64) { kept = append(kept, uint32(n)) }
 	}
-	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
+	k := p.Offset + p.Size
+	total, top, mode, err := e.ranked(ctx, plan, k+rerankExtra, collect)
 	if err != nil {
+		return nil, true, err
+	}
+	if top, err = plan.rerank(top, k); err != nil {
 		return nil, true, err
 	}
 	f := &found{total: total, relaxed: mode != allWords, boost: plan.boost,
@@ -528,4 +559,139 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 		f.hits = top[p.Offset:]
 	}
 	return f, true, nil
+}
+
+// rerankExtra is how many events past the page the walk keeps for the
+// re-rank: on the judged queries, about 50 lie close enough to the
+// page's last to change places.
+const rerankExtra = 50
+
+// rerank adds the word-order and early-mention boosts to the events of
+// top (best first) close enough to the k-th to change places, and returns
+// the best k. It reads the positions of the query's words in those
+// events' sentences from the text's term vectors.
+func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
+	bonus := pl.r.Adjacent + pl.r.Early
+	if len(top) == 0 || bonus == 0 {
+		return top[:min(k, len(top))], nil
+	}
+	last := top[min(k, len(top))-1].score
+	n := 0
+	for n < len(top) && top[n].score >= last-bonus {
+		n++
+	}
+	sel := slices.Clone(top[:n])
+	slices.SortFunc(sel, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
+	// positions[i][w] are the sentence positions of query word w in sel[i].
+	positions := make([][][]int, len(sel))
+	for i := range positions {
+		positions[i] = make([][]int, len(pl.words))
+	}
+	seen := map[*clauseTerms][][]int{} // each clause read once, shared by its repeats
+	for w, qw := range pl.words {
+		if got, ok := seen[qw.clause]; ok {
+			for i := range sel {
+				positions[i][w] = got[i]
+			}
+			continue
+		}
+		got := make([][]int, len(sel))
+		for _, form := range qw.clause.forms {
+			ps, err := pl.snap.Postings(newsdesk.FieldText, []byte(form))
+			if err != nil {
+				return nil, err
+			}
+			if err := sentencePositions(pl.snap, ps, sel, got); err != nil {
+				return nil, err
+			}
+		}
+		seen[qw.clause] = got
+		for i := range sel {
+			positions[i][w] = got[i]
+		}
+	}
+	for i := range sel {
+		sel[i].score += pl.r.Adjacent*adjacency(pl.words, positions[i]) + pl.r.Early*early(positions[i])
+	}
+	slices.SortFunc(sel, func(a, b scoredDoc) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return cmp.Compare(a.num, b.num)
+	})
+	return sel[:min(k, len(sel))], nil
+}
+
+// sentencePositions adds to got[i] the positions, in its sentence (the
+// text field's first value), of ps's term in document sel[i].num; sel is
+// in document order.
+func sentencePositions(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, got [][]int) error {
+	for seg := range snap.Segments() {
+		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
+		var it segment.PostingsIterator
+		for i, d := range sel {
+			if d.num < start || d.num >= end {
+				continue
+			}
+			if it == nil {
+				if it = ps.LocationIterator(seg); it == nil {
+					break
+				}
+			}
+			p, err := it.Advance(d.num - start)
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				break
+			}
+			if p.Number() != d.num-start {
+				continue
+			}
+			for _, l := range p.Locations() {
+				if ap := l.ArrayPositions(); len(ap) == 0 || ap[0] == 0 {
+					got[i] = append(got[i], int(l.Pos()))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// adjacency returns the share of the query's consecutive word pairs that
+// the sentence has at the same distance apart.
+func adjacency(words []queryWord, positions [][]int) float64 {
+	if len(words) < 2 {
+		return 0
+	}
+	pairs, found := 0, 0
+	for w := 1; w < len(words); w++ {
+		gap := words[w].pos - words[w-1].pos
+		pairs++
+	pair:
+		for _, a := range positions[w-1] {
+			for _, b := range positions[w] {
+				if b-a == gap {
+					found++
+					break pair
+				}
+			}
+		}
+	}
+	return float64(found) / float64(pairs)
+}
+
+// early returns 2^(−(p−1)/12) for the sentence's first position p of a
+// query word, 0 when it has none.
+func early(positions [][]int) float64 {
+	first := math.MaxInt
+	for _, ps := range positions {
+		for _, p := range ps {
+			first = min(first, p)
+		}
+	}
+	if first == math.MaxInt {
+		return 0
+	}
+	return math.Exp2(-float64(first-1) / 12)
 }

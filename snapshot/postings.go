@@ -58,6 +58,16 @@ func (p *Postings) Iterator(i int, freqNorm bool) segment.PostingsIterator {
 	return p.lists[i].Iterator(freqNorm, freqNorm, false, nil)
 }
 
+// LocationIterator returns an iterator over the term's postings in
+// segment i with their locations (positions in the field, and which of
+// an array field's values), or nil when the segment lacks the term.
+func (p *Postings) LocationIterator(i int) segment.PostingsIterator {
+	if p.lists[i] == nil {
+		return nil
+	}
+	return p.lists[i].Iterator(false, false, true, nil)
+}
+
 // Segments returns the number of segments of the snapshot.
 func (s *Snapshot) Segments() int { return len(s.segs) }
 

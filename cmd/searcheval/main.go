@@ -1,0 +1,177 @@
+// Searcheval scores the search box's ranking against readers' judgments
+// (a judged development set such as ../shared/eval/search), in process
+// over a real index, and fits the ranking's weights to them with k-fold
+// cross-validation, so that the figures it reports for fitted weights
+// come from queries the weights did not see.
+//
+// Usage:
+//
+//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show]
+//
+// Without -fit it prints nDCG@10 (unjudged results as grade 0), nDCG'@10
+// (unjudged removed), P@5 and the unjudged count of the default ranking,
+// as ../shared/eval/search/score.py does against a running searchd. With
+// -fit it prints, for each repeat of a k-fold split, the held-out score
+// of weights fitted on the other folds, their mean and range, and the
+// weights a fit on all queries chooses.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/judged"
+	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/serving"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "searcheval:", err)
+		os.Exit(1)
+	}
+}
+
+// params are the weights a fit may change, and the values it tries.
+func params() []judged.Param[search.Ranking] {
+	p := func(name string, values []float64, field func(*search.Ranking) *float64) judged.Param[search.Ranking] {
+		return judged.Param[search.Ranking]{Name: name, Values: values,
+			Get: func(r *search.Ranking) float64 { return *field(r) },
+			Set: func(r *search.Ranking, v float64) { *field(r) = v }}
+	}
+	return []judged.Param[search.Ranking]{
+		p("k1", []float64{0.6, 0.9, 1.2, 1.6, 2.0}, func(r *search.Ranking) *float64 { return &r.K1 }),
+		p("b", []float64{0.5, 0.75, 0.9}, func(r *search.Ranking) *float64 { return &r.B }),
+		p("ctx", []float64{0, 0.25, 0.5, 0.75, 1}, func(r *search.Ranking) *float64 { return &r.Ctx }),
+		p("variant", []float64{0, 0.25, 0.5, 0.75}, func(r *search.Ranking) *float64 { return &r.Variant }),
+		p("coord", []float64{1, 2, 3}, func(r *search.Ranking) *float64 { return &r.Coord }),
+		p("stub", []float64{0, 0.05, 0.1, 0.2}, func(r *search.Ranking) *float64 { return &r.Stub }),
+		p("onset", []float64{0, 0.02, 0.05, 0.1}, func(r *search.Ranking) *float64 { return &r.Onset }),
+		p("all_words", []float64{1, 10, 100, 1e9}, func(r *search.Ranking) *float64 { return &r.AllWords }),
+		p("adjacent", []float64{0, 0.03, 0.06}, func(r *search.Ranking) *float64 { return &r.Adjacent }),
+		p("early", []float64{0, 0.02, 0.05}, func(r *search.Ranking) *float64 { return &r.Early }),
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("searcheval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dirFlag := fs.String("index", "", "index `directory` (built by indexer build); required")
+	judgedDir := fs.String("judged", "", "judged search set `directory` (queries.tsv, judged.tsv); required")
+	fit := fs.Bool("fit", false, "fit the weights with cross-validation")
+	folds := fs.Int("folds", 5, "folds of the cross-validation")
+	repeats := fs.Int("repeats", 4, "repeats of the cross-validation, each with another split")
+	show := fs.Bool("show", false, "print each query's score")
+	set := fs.String("weights", "", "score these weights instead of the defaults: `name=value,...` (names as -fit prints them)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dirFlag == "" || *judgedDir == "" {
+		return errors.New("need -index DIR and -judged DIR")
+	}
+	r := search.DefaultRanking
+	for _, kv := range strings.Split(*set, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(kv, "=")
+		v, err := strconv.ParseFloat(value, 64)
+		i := slices.IndexFunc(params(), func(p judged.Param[search.Ranking]) bool { return p.Name == name })
+		if err != nil || i < 0 {
+			return fmt.Errorf("-weights: %q is not name=number with a name -fit prints", kv)
+		}
+		params()[i].Set(&r, v)
+	}
+	js, err := judged.LoadSearch(*judgedDir)
+	if err != nil {
+		return err
+	}
+	dir, err := index.NewDir(*dirFlag)
+	if err != nil {
+		return err
+	}
+	srv := serving.New(serving.Config{Dir: dir})
+	defer srv.Close()
+	if _, err := srv.Load(ctx); err != nil {
+		return err
+	}
+	base := srv.Engine()
+	text := map[string]string{}
+	for _, q := range js.Queries {
+		text[q.ID] = q.Text
+	}
+	ranked := func(r search.Ranking, qids []string) (map[string][]string, error) {
+		e := base.WithRanking(r)
+		out := map[string][]string{}
+		for _, q := range qids {
+			res, err := e.Search(ctx, search.Request{Q: text[q], Size: 10})
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", text[q], err)
+			}
+			for _, h := range res.Hits {
+				out[q] = append(out[q], h.ID)
+			}
+		}
+		return out, nil
+	}
+	var runErr error
+	score := func(r search.Ranking, qids []string) float64 {
+		top, err := ranked(r, qids)
+		if err != nil {
+			runErr = err
+			return 0
+		}
+		return js.Score(top, qids).NDCG
+	}
+	top, err := ranked(r, js.IDs())
+	if err != nil {
+		return err
+	}
+	s := js.Score(top, nil)
+	fmt.Fprintf(stdout, "%s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged in %d top 10s\n", judged.Describe(r, params()), s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, s.Queries)
+	if *show {
+		qs := js.IDs()
+		sort.Slice(qs, func(i, j int) bool { return s.PerQuery[qs[i]] < s.PerQuery[qs[j]] })
+		for _, q := range qs {
+			fmt.Fprintf(stdout, "  %.3f  %s %s\n", s.PerQuery[q], q, text[q])
+		}
+	}
+	if !*fit {
+		return nil
+	}
+	ps := params()
+	var all []float64
+	for rep := range *repeats {
+		cv := judged.CrossValidate(r, ps, judged.Folds(js.IDs(), *folds, uint64(rep+1)), 3, score, stderr)
+		if runErr != nil {
+			return runErr
+		}
+		lo, hi := cv.Range()
+		fmt.Fprintf(stdout, "repeat %d: held-out nDCG@10 %.3f (folds %.3f-%.3f)\n", rep+1, cv.Mean(), lo, hi)
+		all = append(all, cv.HeldOut...)
+	}
+	mean, lo, hi := 0.0, 1.0, 0.0
+	for _, v := range all {
+		mean += v
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	mean /= float64(len(all))
+	fmt.Fprintf(stdout, "cross-validated nDCG@10 %.3f over %d held-out folds (%.3f-%.3f)\n", mean, len(all), lo, hi)
+	w := judged.Fit(r, ps, js.IDs(), 3, score)
+	fmt.Fprintf(stdout, "fitted on all %d queries: %s (nDCG@10 %.3f)\n", len(js.IDs()), judged.Describe(w, ps), score(w, js.IDs()))
+	return runErr
+}
