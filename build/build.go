@@ -176,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	if err != nil {
 		return sum, err
 	}
-	s := &sink{ctx: ctx, b: b, rep: rep, docs: docs, events: make(map[string]newsdesk.Event, 1<<17), lens: make(map[string][2]int32, 1<<17)}
+	s := &sink{ctx: ctx, b: b, rep: rep, docs: docs, events: make(map[string]newsdesk.Event, 1<<17), lens: make(map[string]int32, 1<<17)}
 	stop := startProgress(cfg, s, b, total, start)
 	var done int64
 	for _, f := range cfg.Files {
@@ -324,7 +324,7 @@ type sink struct {
 	rep    *report
 	docs   *mappings.Docs
 	events map[string]newsdesk.Event // every event read so far, to merge duplicates
-	lens   map[string][2]int32       // the text and ctx lengths of each event's document
+	lens   map[string]int32          // the text length of each event's document
 	dups   int
 	bytes  atomic.Int64
 	read   atomic.Int64
@@ -346,8 +346,7 @@ func (s *sink) Event(e newsdesk.Event) error {
 	if err != nil {
 		return fmt.Errorf("map event %s: %w", e.ID, err)
 	}
-	t, c := doc.Lengths()
-	s.lens[e.ID] = [2]int32{int32(t), int32(c)}
+	s.lens[e.ID] = int32(doc.TextLength())
 	return s.b.Add(e.ID, doc)
 }
 
@@ -380,16 +379,15 @@ func (s *sink) flagHeadingLists() error {
 	return nil
 }
 
-// fieldLengths returns the JSON of the average lengths of the text and
-// ctx fields over the events of the build (see newsdesk.FieldLengths).
+// fieldLengths returns the JSON of the average field lengths over the
+// events of the build (see newsdesk.FieldLengths).
 func (s *sink) fieldLengths() []byte {
 	var fl newsdesk.FieldLengths
 	for _, l := range s.lens {
-		fl.Text += float64(l[0])
-		fl.Ctx += float64(l[1])
+		fl.Text += float64(l)
 	}
 	if n := float64(len(s.lens)); n > 0 {
-		fl.Text, fl.Ctx = fl.Text/n, fl.Ctx/n
+		fl.Text /= n
 	}
 	b, _ := json.Marshal(fl)
 	return b

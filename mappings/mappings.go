@@ -45,9 +45,6 @@ type Doc struct {
 	// field indexes 16 terms per value and cost a fifth of the build time.
 	Date    string `json:"date"`
 	Sources string `json:"sources"`
-	// Ctx holds the context tags again, English-analysed, so that the
-	// search box matches their words (Text holds the topic's already).
-	Ctx []string `json:"ctx"`
 	// Keys holds the normal forms of the topic and context tags (see
 	// package entities): related stories compare tags by them.
 	Keys []string `json:"keys"`
@@ -55,12 +52,12 @@ type Doc struct {
 	// FlagStub for a heading-only stub.
 	Flags []string `json:"flags"`
 
-	textLen, ctxLen int // about how many words text and ctx index
+	textLen int // about how many words the text field indexes
 }
 
-// Lengths returns about how many words the text and ctx fields index:
-// what a build averages for the search engine's length normalisation.
-func (d Doc) Lengths() (text, ctx int) { return d.textLen, d.ctxLen }
+// TextLength returns about how many words the text field indexes: what a
+// build averages for the search engine's length normalisation.
+func (d Doc) TextLength() int { return d.textLen }
 
 // FlagStub marks a heading-only stub: a text that is only story headings
 // or a few words without a sentence's end, such as "Coalition of the
@@ -108,8 +105,11 @@ func (d *Docs) Doc(e *newsdesk.Event) (Doc, error) {
 	if err != nil {
 		return doc, err
 	}
-	doc.Ctx = e.Context
-	doc.textLen, doc.ctxLen = d.words(e.Text, e.Topic), d.words(e.Context...)
+	// The context tags' words are searchable as the topic's are: in the
+	// text field, after the sentence and the topic (a second analysed
+	// field doubled the posting lists every search walks).
+	doc.Text = append(doc.Text, e.Context...)
+	doc.textLen = d.words(doc.Text...)
 	for _, tag := range append([]string{e.Topic}, e.Context...) {
 		if tag == "" {
 			continue
@@ -178,8 +178,8 @@ func noSentence(t string) bool {
 func HeadingKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // NewDoc converts a valid Event into the indexed form the legacy mapping
-// has: without the ranking fields (Ctx, Keys, Flags), which Docs.Doc
-// adds.
+// has: without the ranking fields (Keys, Flags) and the context tags in
+// the text, which Docs.Doc adds.
 func NewDoc(e *newsdesk.Event) (Doc, error) {
 	if _, err := e.Time(); err != nil {
 		return Doc{}, err
@@ -210,8 +210,6 @@ func NewDoc(e *newsdesk.Event) (Doc, error) {
 func New() *bmapping.IndexMappingImpl {
 	m := Legacy()
 	doc := m.TypeMapping[DocType]
-	ctx := englishField(newsdesk.FieldCtx, false, false)
-	doc.AddFieldMappingsAt("ctx", ctx)
 	doc.AddFieldMappingsAt("keys", exactField(newsdesk.FieldKeys, false))
 	doc.AddFieldMappingsAt("flags", exactField(newsdesk.FieldFlags, false))
 	for _, p := range doc.Properties {
@@ -242,8 +240,8 @@ func exactField(name string, store bool) *bmapping.FieldMapping {
 }
 
 // Legacy returns the mapping of generations built before the ranking
-// fields (ctx, keys, flags): servers still open them, and rank them as
-// they did.
+// fields (keys, flags): servers still open them, and rank them as they
+// did.
 func Legacy() *bmapping.IndexMappingImpl {
 	english, exact := englishField, exactField
 

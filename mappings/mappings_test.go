@@ -141,10 +141,10 @@ func TestDocs_Doc(t *testing.T) {
 		{"event", newsdesk.Event{ID: "2017-01-23/talks", Date: "2017-01-23", Topic: "Syrian peace process",
 			Context: []string{"Syrian Civil War", "2017", "Estonia–Russia relations (2014–present)"},
 			Text:    "Peace talks in Astana end without a breakthrough."},
-			[]string{"peac process syria", "civil syria war", "2017", "estonia relat russia"}, false, 9},
+			[]string{"peac process syria", "civil syria war", "2017", "estonia relat russia"}, false, 18},
 		{"heading only", newsdesk.Event{ID: "2022-03-01/x", Date: "2022-03-01", Topic: "Russian invasion of Ukraine",
 			Context: []string{"Russian invasion of Ukraine", "Siege of Mariupol"},
-			Text:    "Russian invasion of Ukraine, Siege of Mariupol"}, []string{"invas russia ukrain", "mariupol sieg"}, true, 8},
+			Text:    "Russian invasion of Ukraine, Siege of Mariupol"}, []string{"invas russia ukrain", "mariupol sieg"}, true, 13},
 		{"a few words", newsdesk.Event{ID: "2003-03-20/x", Date: "2003-03-20", Text: "Coalition of the willing"}, nil, true, 2},
 		{"a short sentence", newsdesk.Event{ID: "2003-03-20/y", Date: "2003-03-20", Text: "The war begins."}, nil, false, 2},
 	}
@@ -160,11 +160,11 @@ func TestDocs_Doc(t *testing.T) {
 			if got := slices.Contains(d.Flags, FlagStub); got != tc.stub {
 				t.Errorf("stub %v, want %v", got, tc.stub)
 			}
-			if text, _ := d.Lengths(); text != tc.textLen {
-				t.Errorf("text length %d, want %d", text, tc.textLen)
+			if got := d.TextLength(); got != tc.textLen {
+				t.Errorf("text length %d, want %d", got, tc.textLen)
 			}
-			if !slices.Equal(d.Ctx, tc.e.Context) {
-				t.Errorf("ctx %q, want the context tags", d.Ctx)
+			if want := append([]string{tc.e.Text, tc.e.Topic}, tc.e.Context...); tc.e.Topic != "" && !slices.Equal(d.Text, want) {
+				t.Errorf("text %q, want the sentence, the topic and the context tags", d.Text)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"math/rand/v2"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -60,7 +61,7 @@ func openIndex(t testing.TB, dir string) *Engine {
 		src.Close()
 		idx.Close()
 	})
-	e, err := New(src, m, idx.Legacy)
+	e, err := New(src, m, idx.Legacy || os.Getenv("BENCH_LEGACY") != "")
 	if err != nil {
 		t.Fatal(err)
 	}

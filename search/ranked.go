@@ -23,13 +23,13 @@ import (
 // fields (the legacy ranking, Bleve's BM25 over the text alone, is
 // fast.go's):
 //
-//   - Each word typed is a clause: its term in the text (the sentence and
-//     the topic) and in the context tags, and the other one-word forms of
-//     a place's name (Syrian for Syria, package entities) at a lower
-//     weight. Its frequency in an event is normalised by each field's
-//     length against the field's average (BM25F), saturated (k1), and
-//     weighed by the term's idf; the clauses' sum is divided by its
-//     maximum, so a score runs from 0 to 1.
+//   - Each word typed is a clause: its term in the text (the sentence, the
+//     topic and the context tags), and the other one-word forms of a
+//     place's name (Syrian for Syria, package entities) at a lower
+//     weight. Its frequency in an event is normalised by the event's
+//     length against the average the build counted, saturated (k1), and
+//     weighed by the term's idf (BM25); the clauses' sum is divided by
+//     its maximum, so a score runs from 0 to 1.
 //   - Events with every word come first. Only when fewer than
 //     MinAllWords have them all does the search relax: events with the
 //     query's rarest word, scored by the share of words they have (to the
@@ -46,7 +46,6 @@ import (
 // Ranking holds the weights of the plain-words ranking.
 type Ranking struct {
 	K1, B   float64 // BM25's saturation and length normalisation
-	Ctx     float64 // a word in the context tags, against one in the text
 	Variant float64 // another form of a place's name, against the form typed
 	Coord   float64 // power of the share of words a relaxed match has
 	Stub    float64 // taken from a heading-only stub
@@ -65,7 +64,7 @@ type Ranking struct {
 }
 
 // DefaultRanking is the fitted ranking.
-var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Ctx: 0.5, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
+var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
 	AllWords: MinAllWords, Adjacent: 0.03, Early: 0.02}
 
 // MinAllWords is the default Ranking.AllWords.
@@ -135,7 +134,7 @@ type rankedPlan struct {
 	days            *snapshot.Days
 	boost           *DateBoost
 	docs            float64
-	avgText, avgCtx float64
+	avgText         float64
 	// words are the query's terms in the order typed, each with its
 	// clause and its position (stop words keep their places).
 	words []queryWord
@@ -158,7 +157,6 @@ type clauseTerms struct {
 type weighted struct {
 	p      *snapshot.Postings
 	weight float64
-	ctx    bool // a context-tag list (else text)
 }
 
 // rankedPlanFor returns the plan of p on snap, if p is plain words (and
@@ -174,7 +172,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	}
 	boost, p := dateBoost(p, names)
 	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
-		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, avgCtx: max(snap.Lengths.Ctx, 1)}
+		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text}
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
 	}
@@ -200,19 +198,12 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		ct := &clauseTerms{forms: append([]string{t}, e.ents.Variants(t)...)}
 		byTerm[t] = ct
 		add := func(term string, w float64) error {
-			for _, f := range []string{newsdesk.FieldText, newsdesk.FieldCtx} {
-				ps, err := snap.Postings(f, []byte(term))
-				if err != nil {
-					return err
-				}
-				if ps.DF() == 0 {
-					continue
-				}
-				if f == newsdesk.FieldText {
-					ct.df = max(ct.df, ps.DF())
-				}
-				ct.lists = append(ct.lists, weighted{p: ps, weight: w, ctx: f == newsdesk.FieldCtx})
+			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
+			if err != nil || ps.DF() == 0 {
+				return err
 			}
+			ct.df = max(ct.df, ps.DF())
+			ct.lists = append(ct.lists, weighted{p: ps, weight: w})
 			return nil
 		}
 		if err := add(t, 1); err != nil {
@@ -249,7 +240,6 @@ type clauseCursor struct {
 type subCursor struct {
 	it     segment.PostingsIterator
 	weight float64
-	ctx    bool
 	num    uint64
 	freq   uint64
 	norm   float64
@@ -302,11 +292,7 @@ func (pl *rankedPlan) score(ct *clauseTerms, c *clauseCursor, local uint64) floa
 			continue
 		}
 		length := 1 / (s.norm * s.norm)
-		avg, w := pl.avgText, s.weight
-		if s.ctx {
-			avg, w = pl.avgCtx, w*pl.r.Ctx
-		}
-		tf += w * float64(s.freq) / (1 - b + b*length/avg)
+		tf += s.weight * float64(s.freq) / (1 - b + b*length/pl.avgText)
 	}
 	return ct.idf * tf * (k1 + 1) / (k1 + tf)
 }
@@ -355,18 +341,26 @@ func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func
 		if mode == rarestWord && plan.clauses[0].df < MinAllWords {
 			continue // too rare a word to require: any word
 		}
-		// Count first (cheap next to scoring) when another mode may follow.
-		if i < len(modes)-1 {
-			total, _, err := e.rankedWalk(ctx, plan, mode, 0, nil)
-			if err != nil {
-				return 0, nil, mode, err
-			}
-			if float64(total) < plan.r.AllWords {
-				continue
-			}
+		// The last mode, or one that finds enough, answers; a mode that
+		// may be relaxed after it visits its matches only once it is
+		// known to answer (facets walk them again then).
+		final := i == len(modes)-1
+		v := visit
+		if !final {
+			v = nil
 		}
-		total, top, err := e.rankedWalk(ctx, plan, mode, k, visit)
-		return total, top, mode, err
+		total, top, err := e.rankedWalk(ctx, plan, mode, k, v)
+		if err != nil {
+			return 0, nil, mode, err
+		}
+		if final || float64(total) >= plan.r.AllWords {
+			if !final && visit != nil {
+				if _, _, err := e.rankedWalk(ctx, plan, mode, 0, visit); err != nil {
+					return 0, nil, mode, err
+				}
+			}
+			return total, top, mode, nil
+		}
 	}
 	return 0, nil, allWords, nil
 }
@@ -380,6 +374,10 @@ func (e *Engine) rankedWalk(ctx context.Context, plan *rankedPlan, mode, k int, 
 		maxScore += ct.idf * (plan.r.K1 + 1)
 	}
 	n := float64(len(plan.clauses))
+	maxPrior := plan.r.Onset
+	if plan.boost != nil {
+		maxPrior += plan.r.Year + plan.r.Month
+	}
 	var (
 		total uint64
 		best  = make(topDocs, 0, k+1)
@@ -394,7 +392,7 @@ segments:
 			curs[j] = clauseCursor{}
 			for _, l := range ct.lists {
 				if it := l.p.Iterator(seg, k > 0); it != nil {
-					curs[j].subs = append(curs[j].subs, subCursor{it: it, weight: l.weight, ctx: l.ctx})
+					curs[j].subs = append(curs[j].subs, subCursor{it: it, weight: l.weight})
 				}
 			}
 			if len(curs[j].subs) == 0 {
@@ -513,6 +511,9 @@ segments:
 			if mode != allWords {
 				score *= math.Pow(float64(matched)/n, plan.r.Coord)
 			}
+			if len(best) == k && score+maxPrior <= best[0].score {
+				continue // cannot make the page, whatever its prior
+			}
 			score += plan.prior(num)
 			if len(best) < k {
 				heap.Push(&best, scoredDoc{num, score})
@@ -564,7 +565,7 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 // rerankExtra is how many events past the page the walk keeps for the
 // re-rank: on the judged queries, about 50 lie close enough to the
 // page's last to change places.
-const rerankExtra = 50
+const rerankExtra = 20
 
 // rerank adds the word-order and early-mention boosts to the events of
 // top (best first) close enough to the k-th to change places, and returns

@@ -56,7 +56,6 @@ func params() []judged.Param[search.Ranking] {
 	return []judged.Param[search.Ranking]{
 		p("k1", []float64{0.6, 0.9, 1.2, 1.6, 2.0}, func(r *search.Ranking) *float64 { return &r.K1 }),
 		p("b", []float64{0.5, 0.75, 0.9}, func(r *search.Ranking) *float64 { return &r.B }),
-		p("ctx", []float64{0, 0.25, 0.5, 0.75, 1}, func(r *search.Ranking) *float64 { return &r.Ctx }),
 		p("variant", []float64{0, 0.25, 0.5, 0.75}, func(r *search.Ranking) *float64 { return &r.Variant }),
 		p("coord", []float64{1, 2, 3}, func(r *search.Ranking) *float64 { return &r.Coord }),
 		p("stub", []float64{0, 0.05, 0.1, 0.2}, func(r *search.Ranking) *float64 { return &r.Stub }),
