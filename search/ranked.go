@@ -126,15 +126,15 @@ func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
 
 // rankedPlan is a plain-words search of a ranked generation.
 type rankedPlan struct {
-	snap            *snapshot.Snapshot
-	r               Ranking
-	names           *Names
-	clauses         []*clauseTerms // rarest first
-	accept          func(uint64) bool
-	days            *snapshot.Days
-	boost           *DateBoost
-	docs            float64
-	avgText         float64
+	snap    *snapshot.Snapshot
+	r       Ranking
+	names   *Names
+	clauses []*clauseTerms // rarest first
+	accept  func(uint64) bool
+	days    *snapshot.Days
+	boost   *DateBoost
+	docs    float64
+	avgText float64
 	// words are the query's terms in the order typed, each with its
 	// clause and its position (stop words keep their places).
 	words []queryWord
