@@ -565,7 +565,7 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 // rerankExtra is how many events past the page the walk keeps for the
 // re-rank: on the judged queries, about 50 lie close enough to the
 // page's last to change places.
-const rerankExtra = 20
+const rerankExtra = 10
 
 // rerank adds the word-order and early-mention boosts to the events of
 // top (best first) close enough to the k-th to change places, and returns
