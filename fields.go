@@ -12,6 +12,7 @@ const (
 	FieldSources  = "sources"  // JSON of the sources; stored only
 	FieldKeys     = "keys"     // exact normal forms of the tags (package entities); doc values
 	FieldFlags    = "flags"    // exact ranking flags (a heading-only stub); doc values
+	FieldLead     = "lead"     // English text of the sentence's first words; for the search box
 )
 
 // InternalFieldLengths is the key, in a generation's Bleve internal data,

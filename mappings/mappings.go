@@ -51,6 +51,10 @@ type Doc struct {
 	// Flags holds what rankings know of an event beyond its fields:
 	// FlagStub for a heading-only stub.
 	Flags []string `json:"flags"`
+	// Lead holds the sentence's first LeadWords words, English-analysed:
+	// what an event names first is what it is about, and the search box
+	// ranks a query word there higher (without reading positions).
+	Lead string `json:"lead"`
 
 	textLen int // about how many words the text field indexes
 }
@@ -58,6 +62,9 @@ type Doc struct {
 // TextLength returns about how many words the text field indexes: what a
 // build averages for the search engine's length normalisation.
 func (d Doc) TextLength() int { return d.textLen }
+
+// LeadWords is how many of the sentence's first words Doc.Lead holds.
+const LeadWords = 12
 
 // FlagStub marks a heading-only stub: a text that is only story headings
 // or a few words without a sentence's end, such as "Coalition of the
@@ -110,6 +117,11 @@ func (d *Docs) Doc(e *newsdesk.Event) (Doc, error) {
 	// field doubled the posting lists every search walks).
 	doc.Text = append(doc.Text, e.Context...)
 	doc.textLen = d.words(doc.Text...)
+	if words := strings.Fields(e.Text); len(words) > LeadWords {
+		doc.Lead = strings.Join(words[:LeadWords], " ")
+	} else {
+		doc.Lead = e.Text
+	}
 	for _, tag := range append([]string{e.Topic}, e.Context...) {
 		if tag == "" {
 			continue
@@ -212,6 +224,7 @@ func New() *bmapping.IndexMappingImpl {
 	doc := m.TypeMapping[DocType]
 	doc.AddFieldMappingsAt("keys", exactField(newsdesk.FieldKeys, false))
 	doc.AddFieldMappingsAt("flags", exactField(newsdesk.FieldFlags, false))
+	doc.AddFieldMappingsAt("lead", englishField(newsdesk.FieldLead, false, false))
 	for _, p := range doc.Properties {
 		p.Dynamic = false
 	}

@@ -55,17 +55,16 @@ type Ranking struct {
 	// AllWords is the number of events with every word under which a
 	// search relaxes to events with some of them.
 	AllWords float64
-	// Adjacent is given to an event whose sentence has the query's
-	// consecutive words next to each other (times the share of such
-	// pairs); Early to one whose sentence names a query word early
-	// (halving every 12 words). Only the events close enough to the
-	// page's last to change places are re-ranked by them.
-	Adjacent, Early float64
+	// Early is given to an event whose sentence names the query's words
+	// in its first words (times the share of words named there). Only
+	// the events close enough to the page's last to change places are
+	// re-ranked by it.
+	Early float64
 }
 
 // DefaultRanking is the fitted ranking.
 var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
-	AllWords: MinAllWords, Adjacent: 0.03, Early: 0.02}
+	AllWords: MinAllWords, Early: 0.02}
 
 // MinAllWords is the default Ranking.AllWords.
 const MinAllWords = 10
@@ -135,14 +134,6 @@ type rankedPlan struct {
 	boost   *DateBoost
 	docs    float64
 	avgText float64
-	// words are the query's terms in the order typed, each with its
-	// clause and its position (stop words keep their places).
-	words []queryWord
-}
-
-type queryWord struct {
-	clause *clauseTerms
-	pos    int
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -193,10 +184,8 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	if len(terms) == 0 || len(terms) > maxFastTerms {
 		return nil, false, nil
 	}
-	byTerm := map[string]*clauseTerms{}
 	for _, t := range terms {
 		ct := &clauseTerms{forms: append([]string{t}, e.ents.Variants(t)...)}
-		byTerm[t] = ct
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 			if err != nil || ps.DF() == 0 {
@@ -221,9 +210,6 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		df := float64(max(ct.df, 1))
 		ct.idf = math.Log(1 + (plan.docs-df+0.5)/(df+0.5))
 		plan.clauses = append(plan.clauses, ct)
-	}
-	for _, t := range toks {
-		plan.words = append(plan.words, queryWord{clause: byTerm[string(t.Term)], pos: t.Position})
 	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
 	return plan, true, nil
@@ -563,56 +549,46 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 }
 
 // rerankExtra is how many events past the page the walk keeps for the
-// re-rank: on the judged queries, about 50 lie close enough to the
-// page's last to change places.
+// re-rank by the lead.
 const rerankExtra = 10
 
-// rerank adds the word-order and early-mention boosts to the events of
-// top (best first) close enough to the k-th to change places, and returns
-// the best k. It reads the positions of the query's words in those
-// events' sentences from the text's term vectors.
+// rerank adds the lead boost to the events of top (best first) close
+// enough to the k-th to change places, and returns the best k: Early
+// times the share of the query's words the event's lead (its sentence's
+// first words, mappings.LeadWords) names. Reading it from the lead
+// field's posting lists costs a few skips per word; reading positions
+// from term vectors cost a third of a search.
 func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
-	bonus := pl.r.Adjacent + pl.r.Early
-	if len(top) == 0 || bonus == 0 {
+	if len(top) == 0 || pl.r.Early == 0 {
 		return top[:min(k, len(top))], nil
 	}
 	last := top[min(k, len(top))-1].score
 	n := 0
-	for n < len(top) && top[n].score >= last-bonus {
+	for n < len(top) && top[n].score >= last-pl.r.Early {
 		n++
 	}
 	sel := slices.Clone(top[:n])
 	slices.SortFunc(sel, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
-	// positions[i][w] are the sentence positions of query word w in sel[i].
-	positions := make([][][]int, len(sel))
-	for i := range positions {
-		positions[i] = make([][]int, len(pl.words))
-	}
-	seen := map[*clauseTerms][][]int{} // each clause read once, shared by its repeats
-	for w, qw := range pl.words {
-		if got, ok := seen[qw.clause]; ok {
-			for i := range sel {
-				positions[i][w] = got[i]
-			}
-			continue
-		}
-		got := make([][]int, len(sel))
-		for _, form := range qw.clause.forms {
-			ps, err := pl.snap.Postings(newsdesk.FieldText, []byte(form))
+	named := make([]int, len(sel)) // how many clauses each event's lead names
+	for _, ct := range pl.clauses {
+		in := make([]bool, len(sel))
+		for _, form := range ct.forms {
+			ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
 			if err != nil {
 				return nil, err
 			}
-			if err := sentencePositions(pl.snap, ps, sel, got); err != nil {
+			if err := has(pl.snap, ps, sel, in); err != nil {
 				return nil, err
 			}
 		}
-		seen[qw.clause] = got
-		for i := range sel {
-			positions[i][w] = got[i]
+		for i, ok := range in {
+			if ok {
+				named[i]++
+			}
 		}
 	}
 	for i := range sel {
-		sel[i].score += pl.r.Adjacent*adjacency(pl.words, positions[i]) + pl.r.Early*early(positions[i])
+		sel[i].score += pl.r.Early * float64(named[i]) / float64(len(pl.clauses))
 	}
 	slices.SortFunc(sel, func(a, b scoredDoc) int {
 		if a.score != b.score {
@@ -623,10 +599,9 @@ func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
 	return sel[:min(k, len(sel))], nil
 }
 
-// sentencePositions adds to got[i] the positions, in its sentence (the
-// text field's first value), of ps's term in document sel[i].num; sel is
-// in document order.
-func sentencePositions(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, got [][]int) error {
+// has sets in[i] when ps holds document sel[i].num; sel is in document
+// order.
+func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []bool) error {
 	for seg := range snap.Segments() {
 		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
 		var it segment.PostingsIterator
@@ -635,7 +610,7 @@ func sentencePositions(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []sco
 				continue
 			}
 			if it == nil {
-				if it = ps.LocationIterator(seg); it == nil {
+				if it = ps.Iterator(seg, false); it == nil {
 					break
 				}
 			}
@@ -646,53 +621,10 @@ func sentencePositions(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []sco
 			if p == nil {
 				break
 			}
-			if p.Number() != d.num-start {
-				continue
-			}
-			for _, l := range p.Locations() {
-				if ap := l.ArrayPositions(); len(ap) == 0 || ap[0] == 0 {
-					got[i] = append(got[i], int(l.Pos()))
-				}
+			if p.Number() == d.num-start {
+				in[i] = true
 			}
 		}
 	}
 	return nil
-}
-
-// adjacency returns the share of the query's consecutive word pairs that
-// the sentence has at the same distance apart.
-func adjacency(words []queryWord, positions [][]int) float64 {
-	if len(words) < 2 {
-		return 0
-	}
-	pairs, found := 0, 0
-	for w := 1; w < len(words); w++ {
-		gap := words[w].pos - words[w-1].pos
-		pairs++
-	pair:
-		for _, a := range positions[w-1] {
-			for _, b := range positions[w] {
-				if b-a == gap {
-					found++
-					break pair
-				}
-			}
-		}
-	}
-	return float64(found) / float64(pairs)
-}
-
-// early returns 2^(−(p−1)/12) for the sentence's first position p of a
-// query word, 0 when it has none.
-func early(positions [][]int) float64 {
-	first := math.MaxInt
-	for _, ps := range positions {
-		for _, p := range ps {
-			first = min(first, p)
-		}
-	}
-	if first == math.MaxInt {
-		return 0
-	}
-	return math.Exp2(-float64(first-1) / 12)
 }
