@@ -3,7 +3,10 @@ package search
 import (
 	"context"
 	"fmt"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -25,26 +28,17 @@ func Fuzziness(n int) int {
 }
 
 // correct replaces each positive word the index does not have, as typed,
-// by the closest indexed term (fewest edits, then most events). Words the
-// index has are never touched, so a real name ("Iran") is never turned
-// into another one ("Iraq").
+// by the indexed term closest to it: within Fuzziness edits, where a
+// transposition of two letters counts one (Damerau), the term most
+// events have. The correction shows the word as events write it
+// ("ukraine"), never the index's stem ("ukrain"). Words the index has
+// are never touched, so a real name ("Iran") is never turned into
+// another one ("Iraq").
 func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.Params) (query.Params, []Correction, error) {
 	r := snap.Reader()
 	fuzzy, ok := r.(bindex.IndexReaderFuzzy)
 	if !ok {
 		return p, nil, nil // this index kind cannot enumerate near terms
-	}
-	df := func(term string) (uint64, error) {
-		var total uint64
-		for _, field := range []string{newsdesk.FieldText} {
-			tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
-			if err != nil {
-				return 0, err
-			}
-			total += tfr.Count()
-			tfr.Close()
-		}
-		return total, nil
 	}
 	fixed := p
 	fixed.Query.Clauses = append([]query.Clause(nil), p.Query.Clauses...)
@@ -58,17 +52,19 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 			continue // a stop word, or a word of several terms: leave it
 		}
 		tok := toks[0]
-		if n, err := df(tok); err != nil {
+		if ps, err := snap.Postings(newsdesk.FieldText, []byte(tok)); err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
-		} else if n > 0 {
+		} else if ps.DF() > 0 {
 			continue // the index has it as typed
 		}
 		fuzz := Fuzziness(utf8.RuneCountInString(tok))
 		if fuzz == 0 {
 			continue
 		}
-		best, bestDist, bestCount := "", fuzz+1, uint64(0)
-		dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, fuzz, "")
+		// A transposition is two Levenshtein edits: ask the dictionary
+		// for one more than allowed (at most its 2), then count them as
+		// one.
+		dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
@@ -77,45 +73,95 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 			near = append(near, entry.Term)
 		}
 		dict.Close()
+		best, bestDist, bestCount := "", fuzz+1, uint64(0)
+		var bestPostings *snapshot.Postings
 		for _, term := range near {
-			d := levenshtein(tok, term)
-			if d > bestDist {
+			d := damerau(tok, term)
+			if d > fuzz {
 				continue
 			}
-			n, err := df(term) // the fuzzy dictionary's own counts are not per term
+			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 			if err != nil {
 				return p, nil, fmt.Errorf("correct: %w", err)
 			}
-			if d < bestDist || n > bestCount {
-				best, bestDist, bestCount = term, d, n
+			if n := ps.DF(); n > bestCount || (n == bestCount && d < bestDist) {
+				best, bestDist, bestCount, bestPostings = term, d, n, ps
 			}
 		}
 		if best == "" {
 			continue
 		}
-		fixed.Query.Clauses[i].Text = best
-		corr = append(corr, Correction{From: c.Text, To: best})
+		word, err := e.surface(ctx, snap, best, bestPostings)
+		if err != nil {
+			return p, nil, fmt.Errorf("correct: %w", err)
+		}
+		fixed.Query.Clauses[i].Text = word
+		corr = append(corr, Correction{From: c.Text, To: word})
 	}
 	return fixed, corr, nil
 }
 
-func levenshtein(a, b string) int {
+// surface returns the word an event writes for the index term (the
+// lower-cased word of the first event's text that analyses to it), or the
+// term itself when no text has it.
+func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
+	for seg := range snap.Segments() {
+		it := ps.Iterator(seg, false)
+		if it == nil {
+			continue
+		}
+		for p, err := it.Next(); p != nil || err != nil; p, err = it.Next() {
+			if err != nil {
+				return "", err
+			}
+			if !snap.LiveIn(seg, p.Number()) {
+				continue
+			}
+			ev, err := snap.EventAt(ctx, snap.SegmentStart(seg)+p.Number())
+			if err != nil {
+				return "", err
+			}
+			for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
+				toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
+				if err != nil {
+					return "", err
+				}
+				for _, t := range toks {
+					if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
+						return strings.ToLower(text[t.Start:t.End]), nil
+					}
+				}
+			}
+			break // the first live event has it in its topic or tags only
+		}
+	}
+	return term, nil
+}
+
+// damerau returns the optimal string alignment distance of a and b: the
+// edits (insertion, deletion, substitution, transposition of two
+// neighbouring letters) that turn one into the other.
+func damerau(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }

@@ -1,0 +1,92 @@
+package search
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/testindex"
+)
+
+// TestRanking checks the search box's behaviours on a generation with the
+// ranking fields: place names meet their adjectives, a year is a boost,
+// heading-only stubs come last, typos are corrected by commonness with
+// transpositions as one edit, and corrections show words, not stems.
+func TestRanking(t *testing.T) {
+	x := testindex.Open(t, "testdata/ranking.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.legacy {
+		t.Fatal("the fixture's generation is legacy: the ranked path is not tested")
+	}
+	rank := func(hits []Hit, prefix string) int {
+		return slices.IndexFunc(hits, func(h Hit) bool { return strings.HasPrefix(h.ID, prefix) })
+	}
+	tests := []struct {
+		q     string
+		check func(t *testing.T, res *Result)
+	}{
+		{"syria peace talks", func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2017-01-23/peace-talks-in-astana"); r < 0 || r >= 10 {
+				t.Errorf("the Astana talks (Syrian, not Syria) rank %d, want the top 10", r+1)
+			}
+		}},
+		{"syria", func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2017-01-16/the-syrian-opposition"); r < 0 {
+				t.Error("syria does not find an event that says Syrian")
+			}
+			if r, s := rank(res.Hits, "2016-03-10/syria-peace-talks"), rank(res.Hits, "2017-01-16/the-syrian-opposition"); r > s {
+				t.Errorf("an event saying Syria ranks %d, below one saying Syrian (%d)", r+1, s+1)
+			}
+		}},
+		{"tsunami japan 2011", func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2011-03-11/"); r < 0 || r >= 3 {
+				t.Errorf("the 2011-03-11 tsunami ranks %d, want the top 3", r+1)
+			}
+			if res.DateBoost == nil || res.DateBoost.Year != 2011 {
+				t.Errorf("date_boost %+v, want the year 2011", res.DateBoost)
+			}
+			if rank(res.Hits, "2016-11-22/") < 0 {
+				t.Error("events of other years are filtered out; a year must only boost")
+			}
+		}},
+		{"ukraine invasion", func(t *testing.T, res *Result) {
+			for i, h := range res.Hits[:2] {
+				if h.ID == "2022-03-01/russian-invasion-of-ukraine-siege-of-mariupol" || h.ID == "2022-03-02/russian-invasion-of-ukraine" {
+					t.Errorf("a heading-only stub ranks %d", i+1)
+				}
+			}
+			if rank(res.Hits, "2022-03-02/russian-invasion-of-ukraine") < 0 {
+				t.Error("a stub is hidden; it must rank lower, not vanish")
+			}
+		}},
+		{"syrai", func(t *testing.T, res *Result) {
+			if len(res.Corrections) != 1 || res.Corrections[0].To != "syria" {
+				t.Errorf("corrections %+v, want syrai → syria (a transposition, the commonest word)", res.Corrections)
+			}
+		}},
+		{"brexti", func(t *testing.T, res *Result) {
+			if len(res.Corrections) != 1 || res.Corrections[0].To != "brexit" {
+				t.Errorf("corrections %+v, want brexti → brexit", res.Corrections)
+			}
+		}},
+		{"ukrian", func(t *testing.T, res *Result) {
+			if len(res.Corrections) != 1 || res.Corrections[0].To != "ukraine" {
+				t.Errorf("corrections %+v, want ukrian → ukraine, the word, not the stem", res.Corrections)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			res, err := e.Search(context.Background(), Request{Q: tc.q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, res)
+		})
+	}
+}
