@@ -276,19 +276,14 @@ func TestDiskFull(t *testing.T) {
 // and its updates are applied and journaled.
 func TestShutdown_DrainsBulk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
-	getenv := func(k string) string {
-		if k == "NEWSDESK_ADMIN_KEY" {
-			return testKey
-		}
-		return ""
-	}
+	t.Setenv("NEWSDESK_ADMIN_KEY", testKey)
 	ctx, sigterm := context.WithCancel(context.Background())
 	defer sigterm()
 	ready, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none",
-			"-shutdown-delay", "500ms", "-bootstrap", "testdata/events.jsonl"}, getenv, &logs, &logs, ready)
+			"-shutdown-delay", "500ms", "-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
