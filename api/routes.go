@@ -18,6 +18,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/version"
 )
 
 // Searcher is what the API serves; *search.Engine implements it.
@@ -35,7 +36,7 @@ const (
 	MaxURIBytes        = 8 << 10                // request URIs: longer ones get 414
 	MaxHeaderBytes     = 64 << 10               // request line and headers: from this size on, 431
 	DefaultQueueFactor = 2                      // waiting requests allowed per request in flight, by default
-	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429
+	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429, by default
 )
 
 // ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
@@ -65,6 +66,9 @@ type Config struct {
 	// beyond it they get 429 at once, so that an overload costs little.
 	// Zero means DefaultQueueFactor × InFlight.
 	Queue int
+	// QueueWait is how long a request waits for a slot before a 429;
+	// zero means QueueWait (100 ms).
+	QueueWait time.Duration
 	// Pages, if not nil, installs more routes (the web pages) on the
 	// router, behind the same middleware. It is given the API's limits as
 	// a wrapper, for the pages that search: their requests then share the
@@ -76,6 +80,10 @@ type Config struct {
 	// is): /readyz answers 503 with the reason. When nil, the server is
 	// ready once Searcher returns something.
 	Ready func() error
+	// Info, if not nil, returns what GET /v1/info answers, but for the
+	// version, which the API fills in from the build. Nil answers the
+	// version alone.
+	Info func() Info
 	// Admin, if not nil, enables the /admin/ routes.
 	Admin *Admin
 	// Metrics, if not nil, observes every request; MetricsHandler, if not
@@ -120,6 +128,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultQueueFactor * cfg.InFlight
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = QueueWait
 	}
 	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
 	r := mux.NewRouter()
@@ -175,6 +186,7 @@ func (s *Server) Install(r *mux.Router) {
 	r.Handle("/v1/events/{id:.+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/related", s.api(s.handleRelatedDraft)).Methods(http.MethodPost)
+	r.Handle("/v1/info", http.HandlerFunc(s.handleInfo)).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
 }
@@ -232,7 +244,7 @@ func (s *Server) limit(h http.Handler) http.Handler {
 	})
 }
 
-// admit takes an in-flight slot for r, waiting at most QueueWait behind
+// admit takes an in-flight slot for r, waiting at most Config.QueueWait behind
 // at most Queue others; when it cannot, it answers 429 and returns false.
 // A true return must be followed by release.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
@@ -251,7 +263,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		t := time.NewTimer(QueueWait)
+		t := time.NewTimer(s.cfg.QueueWait)
 		select {
 		case s.slots <- struct{}{}:
 			t.Stop()
@@ -310,6 +322,43 @@ func (s *Server) handleSuggest(_ context.Context, r *http.Request, sr Searcher) 
 		return nil, badParam("q", "is %d bytes; at most %d are accepted", len(q), MaxValueBytes)
 	}
 	return suggestResult{Suggestions: sr.Suggest(q, size)}, nil
+}
+
+// Info is the answer of GET /v1/info: which build serves what.
+type Info struct {
+	// Version is the server's version, from its build (package version).
+	Version string `json:"version"`
+	// Generation is the served index generation; "" while none is open.
+	Generation string `json:"generation"`
+	// Events is the number of events served, updates included.
+	Events uint64 `json:"events"`
+	// FirstDate and LastDate are the served events' first and last
+	// dates, YYYY-MM-DD; "" while no index is open.
+	FirstDate string `json:"first_date"`
+	LastDate  string `json:"last_date"`
+	// IndexBytes is the size of the served index on disk.
+	IndexBytes int64 `json:"index_bytes"`
+	// UpdateSeq is how far the index directory's journal of bulk updates
+	// is applied to the served index, in bytes of the journal: servers of
+	// one directory with the same generation and UpdateSeq serve the same
+	// events; a larger UpdateSeq has more updates.
+	UpdateSeq int64 `json:"update_seq"`
+}
+
+// handleInfo answers even while the index is not open (generation ""):
+// which version runs is worth knowing then too. It reads no index data
+// that a request slot guards.
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseParams(r, nil, nil); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var info Info
+	if s.cfg.Info != nil {
+		info = s.cfg.Info()
+	}
+	info.Version = version.Get().Version
+	writeJSON(w, r, http.StatusOK, info)
 }
 
 func handleLive(w http.ResponseWriter, r *http.Request) {

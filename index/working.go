@@ -73,7 +73,7 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(err
 		sc = adv
 		faultsByIdx.Store(sc, f)
 	}
-	return &Index{Index: idx, Generation: name, faults: f, cleanup: func() error {
+	return &Index{Index: idx, Generation: name, path: path, faults: f, cleanup: func() error {
 		faultsByPath.Delete(store)
 		if sc != nil {
 			faultsByIdx.Delete(sc)

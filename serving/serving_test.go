@@ -286,7 +286,7 @@ func TestUpdate_DuringRebuild(t *testing.T) {
 	if got := srv.Engine().Names(); got == nil {
 		t.Fatal("no names")
 	}
-	if got := srv.current.Load().applied; got != d.Journal().Size() {
+	if got := srv.Info().Applied; got != d.Journal().Size() {
 		t.Errorf("served copy holds the journal up to %d, journal is %d bytes", got, d.Journal().Size())
 	}
 	// A restart applies the update again to a fresh copy, once.
