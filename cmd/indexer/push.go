@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/ingest"
 )
@@ -29,25 +31,24 @@ type pushSummary struct {
 }
 
 // runPush sends the events of FILEs to a running searchd as bulk upserts.
-func runPush(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer push", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "searchd base `URL`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
-		fmt.Fprintln(stderr, "Upserts the events of FILEs into a running searchd's index (POST /admin/events/_bulk).")
-		fmt.Fprintln(stderr, "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
+		fmt.Fprintln(fs.Output(), "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
+		fmt.Fprintln(fs.Output(), "Upserts the events of FILEs into a running searchd's index (POST /admin/events/_bulk).")
+		fmt.Fprintln(fs.Output(), "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	key := strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
+	key := strings.TrimSpace(os.Getenv("NEWSDESK_ADMIN_KEY"))
 	switch {
 	case fs.NArg() == 0:
-		return usageError("push: no input files")
+		return cli.Usagef("push: no input files")
 	case key == "":
-		return usageError("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
+		return cli.Usagef("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
 	}
 	start := time.Now()
 	log := newLogger(stderr)

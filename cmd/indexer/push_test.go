@@ -37,14 +37,9 @@ func TestPush(t *testing.T) {
 		fmt.Fprintf(w, `{"errors": false, "items": [%s]}`, strings.Join(items, ","))
 	}))
 	defer srv.Close()
-	getenv := func(k string) string {
-		if k == "NEWSDESK_ADMIN_KEY" {
-			return "k3y"
-		}
-		return ""
-	}
+	t.Setenv("NEWSDESK_ADMIN_KEY", "k3y")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, getenv, &stdout, &stderr)
+	err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, stderr.String())
 	}
@@ -54,15 +49,16 @@ func TestPush(t *testing.T) {
 		t.Errorf("summary %+v, lines %v", sum, lines)
 	}
 	// Bad records in a file are not sent, and make the exit code 3.
-	err = run(context.Background(), []string{"push", "-url", srv.URL, "testdata/mixed.jsonl"}, getenv, &stdout, &stderr)
+	err = run(context.Background(), []string{"push", "-url", srv.URL, "testdata/mixed.jsonl"}, &stdout, &stderr)
 	if exitCode(err) != exitTooBad {
 		t.Errorf("push of a file with bad lines: %v (exit %d), want exit 3", err, exitCode(err))
 	}
-	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, func(string) string { return "" }, &stdout, &stderr); exitCode(err) != exitUsage {
+	t.Setenv("NEWSDESK_ADMIN_KEY", "")
+	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, &stdout, &stderr); exitCode(err) != exitUsage {
 		t.Errorf("push without a key: %v", err)
 	}
-	bad := func(k string) string { return map[string]string{"NEWSDESK_ADMIN_KEY": "wrong"}[k] }
-	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, bad, &stdout, &stderr); exitCode(err) != exitFailed || !strings.Contains(err.Error(), "refused") {
+	t.Setenv("NEWSDESK_ADMIN_KEY", "wrong")
+	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, &stdout, &stderr); exitCode(err) != exitFailed || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("push with a wrong key: %v", err)
 	}
 }
