@@ -15,8 +15,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/rs/zerolog"
 
-	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/progress"
 )

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
