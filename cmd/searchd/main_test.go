@@ -401,3 +401,60 @@ func TestRun_MetricsAuth(t *testing.T) {
 		t.Errorf("admin route without -admin: %v %v", resp, err)
 	}
 }
+
+// TestBulk_UpsertClearsFieldsAcrossRebuild upserts, through searchd's bulk
+// route, an event of its input file with its topic, category, context and
+// sources left out: the served event has them empty, and so has the event
+// of every later rebuild, which replays the journal (it used to merge the
+// upsert into the file's event, bringing the fields back).
+func TestBulk_UpsertClearsFieldsAcrossRebuild(t *testing.T) {
+	const id = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
+	t.Setenv("NEWSDESK_ADMIN_KEY", testKey)
+	dir := filepath.Join(t.TempDir(), "index")
+	ctx, cancel := context.WithCancel(context.Background())
+	serving, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none", "-shutdown-delay", "0s",
+			"-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: serving})
+	}()
+	defer func() { cancel(); <-done }()
+	var addr string
+	select {
+	case addr = <-serving:
+	case err := <-done:
+		t.Fatalf("run ended: %v\n%s", err, logs.String())
+	}
+	c := client{t: t, base: "http://" + addr}
+	if code, out := c.bulk(upsert(id, "Peace talks in Astana end.")); code != http.StatusOK {
+		t.Fatalf("bulk: %d %v", code, out)
+	}
+	want := `{"id":"` + id + `","date":"2017-01-23","category":"","topic":"","context":[],"text":"Peace talks in Astana end.","sources":[]}`
+	check := func(when string) {
+		t.Helper()
+		code, body := c.get("/v1/events/" + id)
+		if code != http.StatusOK || strings.TrimSpace(body) != want {
+			t.Errorf("%s: %d %s\nwant %s", when, code, body, want)
+		}
+	}
+	check("served after the upsert")
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/admin/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"swapped":true`) {
+		t.Fatalf("reload after the rebuild: %d %s", resp.StatusCode, b)
+	}
+	check("after a rebuild")
+}
