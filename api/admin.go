@@ -131,8 +131,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-ndjson") && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be NDJSON (Content-Type: application/x-ndjson)"})
+	if err := checkContentType(r, "application/x-ndjson", "application/json"); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	res := bulkResult{Items: []BulkItem{}}

@@ -370,9 +370,9 @@ func TestRouting_Errors(t *testing.T) {
 		t.Errorf("unknown route: %d %v", code, body)
 	}
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/search?q=x", nil))
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/v1/search?q=x", nil))
 	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), codeMethodNotAllowed) {
-		t.Errorf("POST search: %d %s", rec.Code, rec.Body.String())
+		t.Errorf("DELETE search: %d %s", rec.Code, rec.Body.String())
 	}
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q="+strings.Repeat("a", 9000), nil))
@@ -392,9 +392,13 @@ func TestRouting_Errors(t *testing.T) {
 // fake is a Searcher whose Search does what its test needs.
 type fake struct {
 	search func(ctx context.Context) (*search.Result, error)
+	got    *search.Request // if not nil, receives the request searched
 }
 
-func (f fake) Search(ctx context.Context, _ search.Request) (*search.Result, error) {
+func (f fake) Search(ctx context.Context, r search.Request) (*search.Result, error) {
+	if f.got != nil {
+		*f.got = r
+	}
 	return f.search(ctx)
 }
 func (f fake) Event(context.Context, string) (newsdesk.Event, error)            { return newsdesk.Event{}, nil }

@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -68,24 +65,9 @@ func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Sea
 	if _, err := parseParams(r, nil, nil); err != nil {
 		return nil, err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be JSON (Content-Type: application/json)"}
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
 	var body relatedBody
-	if err := dec.Decode(&body); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
-		case errors.Is(err, io.EOF):
-			return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: "text", Message: "the body is empty; send {\"text\": \"...\"}"}
-		}
-		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not a valid draft: " + err.Error()}
-	}
-	if dec.More() {
-		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
+	if err := decodeBody(r, &body, "text", `{"text": "..."}`); err != nil {
+		return nil, err
 	}
 	req := related.Request{Draft: &body.Draft, Size: body.Size, Direction: related.Direction(body.Direction), Weights: body.Weights}
 	if req.Direction == "" {

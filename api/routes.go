@@ -181,6 +181,7 @@ func (s *Server) Install(r *mux.Router) {
 	// No subrouter: mux answers 405 for a known path with another method
 	// only on the router that has the route.
 	r.Handle("/v1/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/search", s.api(s.handleSearchBody)).Methods(http.MethodPost)
 	r.Handle("/v1/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
 	// Before the event route: {id:.+} would take ".../related" as part of an id.
 	r.Handle("/v1/events/{id:.+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
@@ -283,6 +284,14 @@ func (s *Server) release() {
 
 func (s *Server) handleSearch(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
 	req, perr := searchRequest(r)
+	if perr != nil {
+		return nil, perr
+	}
+	return sr.Search(ctx, req)
+}
+
+func (s *Server) handleSearchBody(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	req, perr := searchBodyRequest(r)
 	if perr != nil {
 		return nil, perr
 	}
