@@ -19,11 +19,13 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		// A value JSON cannot hold (NaN, an infinity) is a bug; the answer
 		// still has the API's shape and type.
 		hlog.FromRequest(r).Error().Err(err).Msg("encode response")
-		const internal = `{"error":{"code":"internal","message":"internal error; it has been logged"}}` + "\n"
+		internal, _ := json.Marshal(map[string]*Error{"error": {Code: codeInternal, Message: "internal error; it has been logged",
+			RequestID: RequestID(r.Context())}})
+		internal = append(internal, '\n')
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(internal)))
 		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(internal))
+		_, _ = w.Write(internal)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -44,7 +46,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
+	answer := *ae // a copy: errors may be shared values
+	answer.RequestID = RequestID(r.Context())
 	writeJSON(w, r, ae.Status, struct {
 		Error *Error `json:"error"`
-	}{ae})
+	}{&answer})
 }

@@ -167,7 +167,7 @@ func New(cfg Config) *Server {
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 			Int("bytes", size).Float64("took_ms", float64(d.Microseconds())/1000).Msg("request")
 	})(h)
-	h = hlog.RequestIDHandler("req_id", "Request-Id")(h)
+	h = requestIDs(h)
 	h = hlog.NewHandler(cfg.Logger)(h)
 	s.handler = h
 	return s
