@@ -310,8 +310,8 @@ func (s *Server) handleEvent(ctx context.Context, r *http.Request, sr Searcher) 
 	return ev, err
 }
 
-// suggestResult is the answer of /v1/suggest.
-type suggestResult struct {
+// SuggestResult is the answer of GET /v1/suggest.
+type SuggestResult struct {
 	Suggestions []search.Name `json:"suggestions"`
 }
 
@@ -330,7 +330,7 @@ func (s *Server) handleSuggest(_ context.Context, r *http.Request, sr Searcher) 
 	case len(q) > MaxValueBytes:
 		return nil, badParam("q", "is %d bytes; at most %d are accepted", len(q), MaxValueBytes)
 	}
-	return suggestResult{Suggestions: sr.Suggest(q, size)}, nil
+	return SuggestResult{Suggestions: sr.Suggest(q, size)}, nil
 }
 
 // Info is the answer of GET /v1/info: which build serves what.

@@ -1,19 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/client"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
@@ -50,9 +50,13 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case key == "":
 		return cli.Usagef("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
 	}
+	c, err := client.New(client.Config{URL: *base, Key: key})
+	if err != nil {
+		return cli.Usagef("push: -url: %w", err)
+	}
 	start := time.Now()
 	log := newLogger(stderr)
-	p := &pusher{ctx: ctx, url: strings.TrimRight(*base, "/") + "/admin/events/_bulk", key: key, client: &http.Client{Timeout: 60 * time.Second}}
+	p := &pusher{ctx: ctx, client: c}
 	for _, f := range fs.Args() {
 		if err := ingest.ReadFile(f, p, nil); err != nil {
 			return &exitError{code: exitFailed, err: err}
@@ -76,23 +80,15 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // pusher is an ingest.Sink that sends events in bulk requests.
 type pusher struct {
 	ctx     context.Context
-	url     string
-	key     string
-	client  *http.Client
-	pending bytes.Buffer
-	n       int
+	client  *client.Client
+	pending []api.Update
 	sum     pushSummary
 	errs    []string
 }
 
 func (p *pusher) Event(e newsdesk.Event) error {
-	line, err := json.Marshal(map[string]newsdesk.Event{"upsert": e})
-	if err != nil {
-		return err
-	}
-	p.pending.Write(line)
-	p.pending.WriteByte('\n')
-	if p.n++; p.n >= pushBatch {
+	p.pending = append(p.pending, api.Update{Upsert: &e})
+	if len(p.pending) >= pushBatch {
 		return p.flush()
 	}
 	return nil
@@ -103,43 +99,18 @@ func (p *pusher) Problem(pr ingest.Problem) {
 	p.errs = append(p.errs, fmt.Sprintf("%s line %d: %s", pr.File, pr.Line, pr.Reason))
 }
 
+// flush sends the pending events. A refused request (a wrong key, a full
+// disk) ends the push; the client retries an overloaded or unavailable
+// searchd as it asks. Refused events are counted and listed.
 func (p *pusher) flush() error {
-	if p.n == 0 {
+	if len(p.pending) == 0 {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, p.url, bytes.NewReader(p.pending.Bytes()))
+	res, err := p.client.Bulk(p.ctx, p.pending)
 	if err != nil {
-		return err
+		return fmt.Errorf("push: searchd refused the batch: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	req.Header.Set("Authorization", "Bearer "+p.key)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	defer resp.Body.Close()
-	var res struct {
-		Items []struct {
-			Line   int    `json:"line"`
-			ID     string `json:"id"`
-			Result string `json:"result"`
-			Error  string `json:"error"`
-		} `json:"items"`
-		Error *struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return fmt.Errorf("push: searchd answered %s, not JSON: %w", resp.Status, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := resp.Status
-		if res.Error != nil {
-			msg = res.Error.Message
-		}
-		return fmt.Errorf("push: searchd refused the batch: %s", msg)
-	}
-	p.sum.Sent += p.n
+	p.sum.Sent += len(p.pending)
 	for _, it := range res.Items {
 		switch it.Result {
 		case "created":
@@ -151,7 +122,6 @@ func (p *pusher) flush() error {
 			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
 		}
 	}
-	p.pending.Reset()
-	p.n = 0
+	p.pending = p.pending[:0]
 	return nil
 }
