@@ -149,7 +149,7 @@ func New(cfg Config) *Server {
 		s.installAdmin(r)
 	}
 	if cfg.MetricsHandler != nil {
-		r.Handle("/metrics", cfg.MetricsHandler).Methods(http.MethodGet)
+		r.Handle("/metrics", cfg.MetricsHandler).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.Use(routeNamer)
 	// Outer middleware wraps the router, not r.Use, so that it sees 404s
@@ -188,6 +188,7 @@ func (s *Server) Install(r *mux.Router) {
 	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/related", s.api(s.handleRelatedDraft)).Methods(http.MethodPost)
 	r.Handle("/v1/info", http.HandlerFunc(s.handleInfo)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/openapi.json", handleOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
 }
