@@ -26,8 +26,12 @@ import (
 
 // chromium finds the browser. Without one the browser tests are skipped,
 // except on CI (CI=true), where they fail: CI installs Debian's chromium.
+// With -short they are skipped.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the browser tests start Chromium (2 s or more each); go test without -short runs them")
+	}
 	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
 		if name == "" {
 			continue

@@ -116,6 +116,9 @@ func freeAddr(t testing.TB) string {
 // /readyz says why while the disk is full, and both recover once space
 // returns; the journal stays whole and a rebuild works.
 func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the disk test mounts a small tmpfs and fills it while a searchd process is searched; go test without -short runs it")
+	}
 	root := smallfs.Mount(t, 48<<20)
 	dir := filepath.Join(root, "index")
 	d, err := index.NewDir(dir)

@@ -315,7 +315,7 @@ func TestRun_RepairsTornJournal(t *testing.T) {
 	ready, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0"}, &logs, &logs, notify{serving: ready})
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-shutdown-delay", "0s"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
@@ -365,7 +365,7 @@ func TestRun_MetricsAuth(t *testing.T) {
 	t.Setenv("NEWSDESK_ADMIN_KEY", key)
 	t.Setenv("NEWSDESK_METRICS_AUTH", "1")
 	go func() {
-		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: ready})
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-shutdown-delay", "0s", "-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
