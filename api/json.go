@@ -35,10 +35,13 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 }
 
 // writeError answers err, logging server errors at error level and client
-// errors at debug level.
+// errors at debug level. Not being ready (unavailable: starting, building
+// the index, shutting down) is a state, not a failure: debug level too,
+// or every probe of a load balancer during a first build would log an
+// error.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toError(err)
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && ae.Code != codeUnavailable {
 		hlog.FromRequest(r).Error().Err(err).Int("status", ae.Status).Msg("request failed")
 	} else {
 		hlog.FromRequest(r).Debug().Err(err).Int("status", ae.Status).Msg("request refused")

@@ -68,3 +68,21 @@ func TestRequestIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestNotReady_LoggedAsAState checks that the 503s of a server not ready
+// (starting, building its index) are not logged as errors: a load
+// balancer probes /readyz every second or two meanwhile.
+func TestNotReady_LoggedAsAState(t *testing.T) {
+	var logs bytes.Buffer
+	s := New(Config{Searcher: func() Searcher { return nil }, Logger: zerolog.New(&logs).Level(zerolog.InfoLevel)})
+	for _, target := range []string{"/readyz", "/v1/search?q=x"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%s: %d, want 503", target, rec.Code)
+		}
+	}
+	if strings.Contains(logs.String(), `"level":"error"`) {
+		t.Errorf("not being ready was logged as an error:\n%s", logs.String())
+	}
+}

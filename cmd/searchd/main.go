@@ -395,12 +395,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 		n.listening <- addr
 	}
 
-	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
 	if building {
+		// Before the serving memory settings: a build's heap is several
+		// times a server's.
 		err = bootstrap(ctx, c, dir, log, stderr, func(p build.Progress) { starting.Store(ptr(buildStatus(p))) })
 		starting.Store(ptr("index built: opening it"))
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
 	if err == nil {
 		_, err = srv.Load(ctx)
 	}
