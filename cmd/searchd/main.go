@@ -3,14 +3,20 @@
 // Usage:
 //
 //	searchd [flags] [-bootstrap FILE...]
+//	searchd -version
 //
-// It opens the current generation of the index directory, compacts it,
-// and serves the HTTP API (see package api and the README). When the
-// directory has no generation yet and -bootstrap is given, it first
-// builds one from FILE... with the indexer's progress display.
+// It listens at once (/livez answers), then opens the current generation
+// of the index directory and serves the HTTP API (see package api and the
+// README). When the directory has no generation yet and -bootstrap is
+// given, it first builds one from FILE... with the indexer's progress
+// display, /readyz saying how far the build got; without -bootstrap it
+// does not start.
 //
-// Every flag has an environment twin (shown in -h); a flag given on the
-// command line beats its environment variable, which beats the default.
+// Every flag has an environment twin (package cli; shown in -h): a flag
+// given on the command line beats its environment variable, which beats
+// the default, and a value the flag would refuse is an error naming the
+// variable. Start-up errors go to stderr; usage errors exit with code 2,
+// other errors with 1.
 package main
 
 import (
