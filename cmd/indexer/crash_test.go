@@ -63,7 +63,7 @@ func writeCorpus(t *testing.T, path string, n int) {
 // see a partial generation.
 func TestCrash_KillDuringBuild(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the crash test takes 40 s to 3.5 min (24 builds killed while a server is searched); go test without -short runs it")
+		t.Skip("-short: the crash test takes 15 s to 5 min (24 builds killed while a server is searched; the longest under -race); go test without -short runs it")
 	}
 	const events = 8000
 	tmp := t.TempDir()

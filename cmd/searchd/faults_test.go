@@ -34,6 +34,13 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// The flags' environment twins of the shell running the tests must
+	// not change what they check; tests set those they need.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "NEWSDESK_") {
+			os.Unsetenv(k)
+		}
+	}
 	os.Exit(m.Run())
 }
 
