@@ -10,4 +10,19 @@ const (
 	FieldContext  = "context"  // exact context tags; stored, doc values for facets
 	FieldDate     = "date"     // exact YYYY-MM-DD; stored, doc values for sorting
 	FieldSources  = "sources"  // JSON of the sources; stored only
+	FieldCtx      = "ctx"      // English text of the context tags; for the search box
+	FieldKeys     = "keys"     // exact normal forms of the tags (package entities); doc values
+	FieldFlags    = "flags"    // exact ranking flags (a heading-only stub); doc values
 )
+
+// InternalFieldLengths is the key, in a generation's Bleve internal data,
+// of the JSON of its FieldLengths.
+const InternalFieldLengths = "newsdesk/field_lengths"
+
+// FieldLengths are the average lengths, in indexed words, of the text and
+// ctx fields over a generation's events, as its build counted them: the
+// search engine's BM25 length normalisation divides by them.
+type FieldLengths struct {
+	Text float64 `json:"text"`
+	Ctx  float64 `json:"ctx"`
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/ingest"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -167,7 +168,15 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		}
 	}()
 
-	s := &sink{ctx: ctx, b: b, rep: rep, events: make(map[string]newsdesk.Event, 1<<17)}
+	ents, err := entities.New()
+	if err != nil {
+		return sum, err
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		return sum, err
+	}
+	s := &sink{ctx: ctx, b: b, rep: rep, docs: docs, events: make(map[string]newsdesk.Event, 1<<17), lens: make(map[string][2]int32, 1<<17)}
 	stop := startProgress(cfg, s, b, total, start)
 	var done int64
 	for _, f := range cfg.Files {
@@ -198,6 +207,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			return sum, err
 		}
 	}
+	b.SetInternal(newsdesk.InternalFieldLengths, s.fieldLengths())
 	gen, err := b.Publish(ctx)
 	stop()
 	sum.Seconds = time.Since(start).Seconds()
@@ -249,6 +259,7 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 		sum.Updates++
 		if u.Upsert == nil {
 			delete(s.events, u.Delete)
+			delete(s.lens, u.Delete)
 			b.Delete(u.Delete)
 			return nil
 		}
@@ -309,7 +320,9 @@ type sink struct {
 	ctx    context.Context
 	b      *index.Builder
 	rep    *report
+	docs   *mappings.Docs
 	events map[string]newsdesk.Event // every event read so far, to merge duplicates
+	lens   map[string][2]int32       // the text and ctx lengths of each event's document
 	dups   int
 	bytes  atomic.Int64
 	read   atomic.Int64
@@ -327,10 +340,17 @@ func (s *sink) Event(e newsdesk.Event) error {
 		e.Merge(&earlier)
 	}
 	s.events[e.ID] = e
-	doc, err := mappings.NewDoc(&e)
+	return s.add(e)
+}
+
+// add indexes e, the last event of its id so far.
+func (s *sink) add(e newsdesk.Event) error {
+	doc, err := s.docs.Doc(&e)
 	if err != nil {
 		return fmt.Errorf("map event %s: %w", e.ID, err)
 	}
+	t, c := doc.Lengths()
+	s.lens[e.ID] = [2]int32{int32(t), int32(c)}
 	return s.b.Add(e.ID, doc)
 }
 
@@ -338,11 +358,22 @@ func (s *sink) Event(e newsdesk.Event) error {
 // journal's upserts, which replaced the event in the served index.
 func (s *sink) replace(e newsdesk.Event) error {
 	s.events[e.ID] = e
-	doc, err := mappings.NewDoc(&e)
-	if err != nil {
-		return fmt.Errorf("map event %s: %w", e.ID, err)
+	return s.add(e)
+}
+
+// fieldLengths returns the JSON of the average lengths of the text and
+// ctx fields over the events of the build (see newsdesk.FieldLengths).
+func (s *sink) fieldLengths() []byte {
+	var fl newsdesk.FieldLengths
+	for _, l := range s.lens {
+		fl.Text += float64(l[0])
+		fl.Ctx += float64(l[1])
 	}
-	return s.b.Add(e.ID, doc)
+	if n := float64(len(s.lens)); n > 0 {
+		fl.Text, fl.Ctx = fl.Text/n, fl.Ctx/n
+	}
+	b, _ := json.Marshal(fl)
+	return b
 }
 
 func (s *sink) Problem(p ingest.Problem) {

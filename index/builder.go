@@ -63,7 +63,8 @@ type Builder struct {
 	wg    sync.WaitGroup
 	added atomic.Int64
 
-	journalOffset int64 // how much of the journal the build replayed
+	journalOffset int64             // how much of the journal the build replayed
+	internal      map[string][]byte // Bleve internal data to store in the generation
 
 	errOnce sync.Once
 	err     error
@@ -134,6 +135,16 @@ func (b *Builder) Added() int64 { return b.added.Load() }
 // the build replayed; the published generation remembers it, so that a
 // server swapping it in applies the updates journaled since.
 func (b *Builder) SetJournalOffset(offset int64) { b.journalOffset = offset }
+
+// SetInternal stores val under key in the generation's Bleve internal
+// data (readers get it with IndexReader.GetInternal): what the build
+// learnt of the whole corpus, such as average field lengths.
+func (b *Builder) SetInternal(key string, val []byte) {
+	if b.internal == nil {
+		b.internal = map[string][]byte{}
+	}
+	b.internal[key] = val
+}
 
 // Delete removes id from the build, whenever it was added: the document
 // is deleted after all workers finish, in order with later copies, so an
@@ -273,6 +284,11 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 		}
 	}()
 	err = b.finish()
+	for k, v := range b.internal {
+		if err == nil {
+			err = b.idx.SetInternal([]byte(k), v)
+		}
+	}
 	want := uint64(len(b.seen))
 	if err == nil {
 		var got uint64
@@ -396,7 +412,7 @@ func waitPersisted(ctx context.Context, s *scorch.Scorch) error {
 // check opens the index at path read-only and verifies its mapping and
 // document count.
 func check(path string, m bmapping.IndexMapping, want uint64) error {
-	idx, err := openChecked(path, m, readOnly)
+	idx, _, err := openChecked(path, readOnly, m)
 	if err != nil {
 		return err
 	}

@@ -24,9 +24,12 @@ type Index struct {
 	bleve.Index
 	// Generation is the name of the open generation. Immutable.
 	Generation string
-	path       string       // the directory Bleve keeps it in
-	faults     *faults      // of a working copy; nil otherwise
-	cleanup    func() error // removes a working copy; nil otherwise
+	// Legacy reports that the generation was built with one of the older
+	// mappings its opener accepts, not the current one. Immutable.
+	Legacy  bool
+	path    string       // the directory Bleve keeps it in
+	faults  *faults      // of a working copy; nil otherwise
+	cleanup func() error // removes a working copy; nil otherwise
 }
 
 // Close closes the index, and removes it if it is a working copy.
@@ -46,22 +49,22 @@ func (x *Index) Close() error {
 // Open opens d's current generation read-only. It fails with an error
 // wrapping newsdesk.ErrNoGeneration when nothing is published, and with
 // newsdesk.ErrMappingMismatch when the generation was built with a mapping
-// other than m.
-func (d *Dir) Open(m bmapping.IndexMapping) (*Index, error) {
+// other than m or one of older (an older one sets Index.Legacy).
+func (d *Dir) Open(m bmapping.IndexMapping, older ...bmapping.IndexMapping) (*Index, error) {
 	name, err := d.Current()
 	if err != nil {
 		return nil, err
 	}
-	return d.OpenGeneration(name, m)
+	return d.OpenGeneration(name, m, older...)
 }
 
 // OpenGeneration opens the named published generation read-only; see Open.
-func (d *Dir) OpenGeneration(name string, m bmapping.IndexMapping) (*Index, error) {
-	idx, err := openChecked(d.GenerationPath(name), m, readOnly)
+func (d *Dir) OpenGeneration(name string, m bmapping.IndexMapping, older ...bmapping.IndexMapping) (*Index, error) {
+	idx, legacy, err := openChecked(d.GenerationPath(name), readOnly, m, older...)
 	if err != nil {
 		return nil, fmt.Errorf("open generation %s: %w", name, err)
 	}
-	return &Index{Index: idx, Generation: name, path: d.GenerationPath(name)}, nil
+	return &Index{Index: idx, Generation: name, Legacy: legacy, path: d.GenerationPath(name)}, nil
 }
 
 // DiskBytes returns the size of the index's files. A working copy's
@@ -104,13 +107,15 @@ var (
 	readWrite = map[string]interface{}{"bolt_timeout": "1s"}
 )
 
-func openChecked(path string, m bmapping.IndexMapping, config map[string]interface{}) (_ bleve.Index, err error) {
+// openChecked opens the Bleve index at path and checks that it was built
+// with the mapping m, or one of older (then legacy is true).
+func openChecked(path string, config map[string]interface{}, m bmapping.IndexMapping, older ...bmapping.IndexMapping) (_ bleve.Index, legacy bool, err error) {
 	idx, err := bleve.OpenUsing(path, config)
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {
-			return nil, fmt.Errorf("%w (another process, such as a running searchd, holds it open for writing)", err)
+			return nil, false, fmt.Errorf("%w (another process, such as a running searchd, holds it open for writing)", err)
 		}
-		return nil, err
+		return nil, false, err
 	}
 	defer func() {
 		if err != nil {
@@ -119,14 +124,16 @@ func openChecked(path string, m bmapping.IndexMapping, config map[string]interfa
 	}()
 	stored, err := json.Marshal(idx.Mapping())
 	if err != nil {
-		return nil, fmt.Errorf("read stored mapping: %w", err)
+		return nil, false, fmt.Errorf("read stored mapping: %w", err)
 	}
-	want, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode mapping: %w", err)
+	for i, want := range append([]bmapping.IndexMapping{m}, older...) {
+		b, err := json.Marshal(want)
+		if err != nil {
+			return nil, false, fmt.Errorf("encode mapping: %w", err)
+		}
+		if bytes.Equal(stored, b) {
+			return idx, i > 0, nil
+		}
 	}
-	if !bytes.Equal(stored, want) {
-		return nil, fmt.Errorf("%w: rebuild the index with this version (indexer build)", newsdesk.ErrMappingMismatch)
-	}
-	return idx, nil
+	return nil, false, fmt.Errorf("%w: rebuild the index with this version (indexer build)", newsdesk.ErrMappingMismatch)
 }

@@ -31,7 +31,9 @@ const workDir = "work"
 //
 // onError, if not nil, is called with each error of Bleve's background
 // work on the copy (see Fault).
-func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(error)) (_ *Index, err error) {
+//
+// The generation must have been built with the mapping m, or one of older.
+func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(error), older ...bmapping.IndexMapping) (_ *Index, err error) {
 	if !validName(name) {
 		return nil, fmt.Errorf("open working copy: %q is not a generation name", name)
 	}
@@ -63,7 +65,7 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(err
 	f := newFaults(onError)
 	store := filepath.Join(path, "store") // where Bleve keeps a scorch index, and the path it reports
 	faultsByPath.Store(store, f)
-	idx, err := openChecked(path, m, working)
+	idx, legacy, err := openChecked(path, working, m, older...)
 	if err != nil {
 		faultsByPath.Delete(store)
 		return nil, fmt.Errorf("open working copy of %s: %w", name, err)
@@ -73,7 +75,7 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(err
 		sc = adv
 		faultsByIdx.Store(sc, f)
 	}
-	return &Index{Index: idx, Generation: name, path: path, faults: f, cleanup: func() error {
+	return &Index{Index: idx, Generation: name, Legacy: legacy, path: path, faults: f, cleanup: func() error {
 		faultsByPath.Delete(store)
 		if sc != nil {
 			faultsByIdx.Delete(sc)

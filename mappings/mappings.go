@@ -4,18 +4,26 @@
 // indexed, nothing dynamic, no _all field. A copy of its JSON lives in
 // testdata/mapping.golden.json so that every change to it shows up as a
 // diff; a changed mapping needs a rebuilt index (index.Open refuses a
-// stored mapping that differs from New's).
+// stored mapping that differs from New's, or from Legacy's: generations
+// built before the ranking fields were added are still served, ranked
+// as they were).
 package mappings
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 )
 
 // DocType is the only document type in the index.
@@ -37,12 +45,126 @@ type Doc struct {
 	// field indexes 16 terms per value and cost a fifth of the build time.
 	Date    string `json:"date"`
 	Sources string `json:"sources"`
+	// Ctx holds the context tags again, English-analysed, so that the
+	// search box matches their words (Text holds the topic's already).
+	Ctx []string `json:"ctx"`
+	// Keys holds the normal forms of the topic and context tags (see
+	// package entities): related stories compare tags by them.
+	Keys []string `json:"keys"`
+	// Flags holds what rankings know of an event beyond its fields:
+	// FlagStub for a heading-only stub.
+	Flags []string `json:"flags"`
+
+	textLen, ctxLen int // about how many words text and ctx index
 }
+
+// Lengths returns about how many words the text and ctx fields index:
+// what a build averages for the search engine's length normalisation.
+func (d Doc) Lengths() (text, ctx int) { return d.textLen, d.ctxLen }
+
+// FlagStub marks a heading-only stub: a text that is only story headings
+// or a few words without a sentence's end, such as "Coalition of the
+// willing". Stubs rank below real events, and stay findable.
+const FlagStub = "stub"
 
 // BleveType tells Bleve which document mapping Doc uses.
 func (Doc) BleveType() string { return DocType }
 
-// NewDoc converts a valid Event into its indexed form.
+// Docs turns events into their indexed form. It is immutable and safe
+// for concurrent use.
+type Docs struct {
+	ents *entities.Table
+	stop analysis.TokenMap
+}
+
+// NewDocs returns the converter of events into documents, normalising
+// tags with ents.
+func NewDocs(ents *entities.Table) (*Docs, error) {
+	stop, err := registry.NewCache().TokenMapNamed(en.StopName)
+	if err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	return &Docs{ents: ents, stop: stop}, nil
+}
+
+// words counts the words of s the English analyser indexes, about: runs
+// of letters and digits, stop words left out. Exact counts would analyse
+// each text twice.
+func (d *Docs) words(texts ...string) int {
+	n := 0
+	for _, s := range texts {
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if !d.stop[strings.ToLower(w)] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Doc converts a valid Event into its indexed form.
+func (d *Docs) Doc(e *newsdesk.Event) (Doc, error) {
+	doc, err := NewDoc(e)
+	if err != nil {
+		return doc, err
+	}
+	doc.Ctx = e.Context
+	doc.textLen, doc.ctxLen = d.words(e.Text, e.Topic), d.words(e.Context...)
+	for _, tag := range append([]string{e.Topic}, e.Context...) {
+		if tag == "" {
+			continue
+		}
+		for _, k := range d.ents.Keys(tag) {
+			doc.Keys = appendNew(doc.Keys, k.Full)
+			if k.Yearless != "" && k.Yearless != k.Full {
+				doc.Keys = appendNew(doc.Keys, k.Yearless)
+			}
+		}
+	}
+	if IsStub(e) {
+		doc.Flags = append(doc.Flags, FlagStub)
+	}
+	return doc, nil
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// IsStub reports whether e is a heading-only stub (see FlagStub): its
+// text has no sentence end, and is either a comma list of its own topic
+// and context tags, or six words or fewer.
+func IsStub(e *newsdesk.Event) bool {
+	t := strings.TrimSpace(e.Text)
+	if t == "" || strings.ContainsAny(t[len(t)-1:], ".!?\"”)") || strings.Contains(t, ". ") {
+		return false
+	}
+	if len(strings.Fields(t)) <= 6 {
+		return true
+	}
+	tags := map[string]bool{}
+	for _, tag := range append([]string{e.Topic}, e.Context...) {
+		tags[headingKey(tag)] = true
+	}
+	for _, part := range strings.FieldsFunc(t, func(r rune) bool { return r == ',' || r == ';' }) {
+		if p := headingKey(part); p != "" && !tags[p] {
+			return false
+		}
+	}
+	return true
+}
+
+// headingKey compares headings loosely: case and surrounding space.
+func headingKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NewDoc converts a valid Event into the indexed form the legacy mapping
+// has: without the ranking fields (Ctx, Keys, Flags), which Docs.Doc
+// adds.
 func NewDoc(e *newsdesk.Event) (Doc, error) {
 	if _, err := e.Time(); err != nil {
 		return Doc{}, err
@@ -71,25 +193,44 @@ func NewDoc(e *newsdesk.Event) (Doc, error) {
 // New returns the index mapping for events. Each call returns a fresh
 // value that the caller may keep; it is not modified afterwards.
 func New() *bmapping.IndexMappingImpl {
-	english := func(name string, store, vectors bool) *bmapping.FieldMapping {
-		f := bleve.NewTextFieldMapping()
-		f.Name = name
-		f.Analyzer = en.AnalyzerName
-		f.Store = store
-		f.IncludeTermVectors = vectors
-		f.IncludeInAll = false
-		f.DocValues = false
-		return f
+	m := Legacy()
+	doc := m.TypeMapping[DocType]
+	ctx := englishField(newsdesk.FieldCtx, false, false)
+	doc.AddFieldMappingsAt("ctx", ctx)
+	doc.AddFieldMappingsAt("keys", exactField(newsdesk.FieldKeys, false))
+	doc.AddFieldMappingsAt("flags", exactField(newsdesk.FieldFlags, false))
+	for _, p := range doc.Properties {
+		p.Dynamic = false
 	}
-	exact := func(name string, store bool) *bmapping.FieldMapping {
-		f := bleve.NewKeywordFieldMapping()
-		f.Name = name
-		f.Store = store
-		f.IncludeTermVectors = false
-		f.IncludeInAll = false
-		f.DocValues = true
-		return f
-	}
+	return m
+}
+
+func englishField(name string, store, vectors bool) *bmapping.FieldMapping {
+	f := bleve.NewTextFieldMapping()
+	f.Name = name
+	f.Analyzer = en.AnalyzerName
+	f.Store = store
+	f.IncludeTermVectors = vectors
+	f.IncludeInAll = false
+	f.DocValues = false
+	return f
+}
+
+func exactField(name string, store bool) *bmapping.FieldMapping {
+	f := bleve.NewKeywordFieldMapping()
+	f.Name = name
+	f.Store = store
+	f.IncludeTermVectors = false
+	f.IncludeInAll = false
+	f.DocValues = true
+	return f
+}
+
+// Legacy returns the mapping of generations built before the ranking
+// fields (ctx, keys, flags): servers still open them, and rank them as
+// they did.
+func Legacy() *bmapping.IndexMappingImpl {
+	english, exact := englishField, exactField
 
 	sources := bleve.NewTextFieldMapping()
 	sources.Name = newsdesk.FieldSources

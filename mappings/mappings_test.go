@@ -2,8 +2,10 @@ package mappings
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -39,6 +42,23 @@ func TestMappingGolden(t *testing.T) {
 	}
 	if err := New().Validate(); err != nil {
 		t.Errorf("mapping does not validate: %v", err)
+	}
+}
+
+// TestLegacyGolden checks that the legacy mapping is exactly the one
+// generations built before the ranking fields carry: servers still open
+// them.
+func TestLegacyGolden(t *testing.T) {
+	got, err := json.MarshalIndent(Legacy(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/mapping.v1.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(append(got, '\n'), want) {
+		t.Errorf("the legacy mapping differs from testdata/mapping.v1.golden.json:\n%s", got)
 	}
 }
 
@@ -97,6 +117,54 @@ func TestMappingIndexes(t *testing.T) {
 			}
 			if res.Total != tc.hits {
 				t.Errorf("%s: %d hits, want %d", tc.query, res.Total, tc.hits)
+			}
+		})
+	}
+}
+
+func TestDocs_Doc(t *testing.T) {
+	ents, err := entities.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := NewDocs(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		e       newsdesk.Event
+		keys    []string
+		stub    bool
+		textLen int
+	}{
+		{"event", newsdesk.Event{ID: "2017-01-23/talks", Date: "2017-01-23", Topic: "Syrian peace process",
+			Context: []string{"Syrian Civil War", "2017", "Estonia–Russia relations (2014–present)"},
+			Text:    "Peace talks in Astana end without a breakthrough."},
+			[]string{"peac process syria", "civil syria war", "2017", "estonia relat russia"}, false, 9},
+		{"heading only", newsdesk.Event{ID: "2022-03-01/x", Date: "2022-03-01", Topic: "Russian invasion of Ukraine",
+			Context: []string{"Russian invasion of Ukraine", "Siege of Mariupol"},
+			Text:    "Russian invasion of Ukraine, Siege of Mariupol"}, []string{"invas russia ukrain", "mariupol sieg"}, true, 8},
+		{"a few words", newsdesk.Event{ID: "2003-03-20/x", Date: "2003-03-20", Text: "Coalition of the willing"}, nil, true, 2},
+		{"a short sentence", newsdesk.Event{ID: "2003-03-20/y", Date: "2003-03-20", Text: "The war begins."}, nil, false, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := docs.Doc(&tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.Keys, tc.keys) {
+				t.Errorf("keys %q, want %q", d.Keys, tc.keys)
+			}
+			if got := slices.Contains(d.Flags, FlagStub); got != tc.stub {
+				t.Errorf("stub %v, want %v", got, tc.stub)
+			}
+			if text, _ := d.Lengths(); text != tc.textLen {
+				t.Errorf("text length %d, want %d", text, tc.textLen)
+			}
+			if !slices.Equal(d.Ctx, tc.e.Context) {
+				t.Errorf("ctx %q, want the context tags", d.Ctx)
 			}
 		})
 	}

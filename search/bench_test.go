@@ -47,7 +47,7 @@ func openIndex(t testing.TB, dir string) *Engine {
 		t.Fatal(err)
 	}
 	m := mappings.New()
-	idx, err := d.OpenWorking(name, m, nil)
+	idx, err := d.OpenWorking(name, m, nil, mappings.Legacy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/search"
@@ -62,7 +63,7 @@ type Server struct {
 	retired map[string]*retired // guarded by mu: old generations in their grace period
 	// write writes updates to a working copy: write, except in tests
 	// that make it fail.
-	write func(*index.Index, []index.Update) error
+	write func(*index.Index, *mappings.Docs, []index.Update) error
 }
 
 // retired is a generation swapped out and not closed yet. A rollback to it
@@ -82,6 +83,7 @@ type refusal struct {
 // and the engine over them.
 type served struct {
 	idx    *index.Index
+	docs   *mappings.Docs // how updates become documents
 	src    *snapshot.Source
 	engine *search.Engine
 	// applied is how much of the journal idx holds, in bytes; written
@@ -313,16 +315,24 @@ func (s *Server) refuse(name string, err error) error {
 // updates it lacks, loads an engine over it and checks that it answers.
 func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	m := mappings.New()
+	ents, err := entities.New()
+	if err != nil {
+		return nil, err
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		return nil, err
+	}
 	idx, err := s.cfg.Dir.OpenWorking(name, m, func(err error) {
 		s.cfg.Logger.Warn().Err(err).Str("generation", name).Msg("index background write failed; retrying")
 		if s.cfg.OnIndexError != nil {
 			s.cfg.OnIndexError(name, err)
 		}
-	})
+	}, mappings.Legacy())
 	if err != nil {
 		return nil, err
 	}
-	sv := &served{idx: idx}
+	sv := &served{idx: idx, docs: docs}
 	sv.applied.Store(s.cfg.Dir.JournalOffset(name))
 	defer func() {
 		if err != nil {

@@ -529,12 +529,12 @@ func TestUpdate_WriteFailsReopens(t *testing.T) {
 	_, srv := serve(t, "base")
 	broken := srv.current.Load()
 	fails := 1
-	srv.write = func(idx *index.Index, us []index.Update) error {
+	srv.write = func(idx *index.Index, docs *mappings.Docs, us []index.Update) error {
 		if fails > 0 {
 			fails--
 			return errors.New("the disk went away")
 		}
-		return write(idx, us)
+		return write(idx, docs, us)
 	}
 	e := newsdesk.Event{ID: "2020-04-01/an-ibis-returns", Date: "2020-04-01", Text: "An ibis returns to the marsh."}
 	results, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}})
@@ -546,7 +546,7 @@ func TestUpdate_WriteFailsReopens(t *testing.T) {
 	}
 	// When the fresh copy fails too, the update is said to be journaled,
 	// not applied, and the copy serving goes on.
-	srv.write = func(*index.Index, []index.Update) error { return errors.New("the disk went away") }
+	srv.write = func(*index.Index, *mappings.Docs, []index.Update) error { return errors.New("the disk went away") }
 	serving := srv.current.Load()
 	e2 := newsdesk.Event{ID: "2020-04-02/a-crane-nests", Date: "2020-04-02", Text: "A crane nests on the chimney."}
 	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e2}}); !errors.Is(err, ErrJournaled) {

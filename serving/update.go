@@ -52,7 +52,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if cur == nil {
 		return nil, fmt.Errorf("serving: update: no generation served")
 	}
-	results, applied, err := plan(cur.idx, updates)
+	results, applied, err := plan(cur.idx, cur.docs, updates)
 	if err != nil || len(applied) == 0 {
 		return results, err
 	}
@@ -74,7 +74,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		}
 		return nil, fmt.Errorf("serving: update failed, nothing applied: %w", err)
 	}
-	if err := s.write(cur.idx, applied); err != nil {
+	if err := s.write(cur.idx, cur.docs, applied); err != nil {
 		s.cfg.Logger.Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
 		if rerr := s.reopen(ctx, cur); rerr != nil {
 			return results, fmt.Errorf("%w: %v; reopening the working copy: %v", ErrJournaled, err, rerr)
@@ -107,7 +107,7 @@ func (s *Server) reopen(ctx context.Context, cur *served) error {
 
 // plan returns the result each update will have on idx, and the updates
 // that change something (a delete of an unknown id does not).
-func plan(idx *index.Index, updates []index.Update) ([]string, []index.Update, error) {
+func plan(idx *index.Index, docs *mappings.Docs, updates []index.Update) ([]string, []index.Update, error) {
 	results := make([]string, len(updates))
 	exists := map[string]bool{}
 	var applied []index.Update
@@ -125,7 +125,7 @@ func plan(idx *index.Index, updates []index.Update) ([]string, []index.Update, e
 		case u.Upsert != nil:
 			// Checked before the journal takes it: an update that cannot
 			// be indexed would fail every restart and rebuild after.
-			if _, err := mappings.NewDoc(u.Upsert); err != nil {
+			if _, err := docs.Doc(u.Upsert); err != nil {
 				return nil, nil, fmt.Errorf("serving: update %s: %w", id, err)
 			}
 			results[i], exists[id] = Created, true
@@ -145,14 +145,14 @@ func plan(idx *index.Index, updates []index.Update) ([]string, []index.Update, e
 
 // write applies updates to idx in one batch, in order: of several
 // updates of one id, the last wins.
-func write(idx *index.Index, updates []index.Update) error {
+func write(idx *index.Index, docs *mappings.Docs, updates []index.Update) error {
 	batch := idx.NewBatch()
 	for _, u := range updates {
 		if u.Upsert == nil {
 			batch.Delete(u.Delete)
 			continue
 		}
-		doc, err := mappings.NewDoc(u.Upsert)
+		doc, err := docs.Doc(u.Upsert)
 		if err != nil {
 			return fmt.Errorf("serving: update %s: %w", u.ID(), err)
 		}
@@ -197,7 +197,7 @@ func (s *Server) replayInto(sv *served) (int, int64, error) {
 	if err != nil || len(updates) == 0 {
 		return 0, offset, err
 	}
-	if err := s.write(sv.idx, updates); err != nil {
+	if err := s.write(sv.idx, sv.docs, updates); err != nil {
 		return 0, offset, err
 	}
 	sv.applied.Store(offset)

@@ -49,9 +49,13 @@ type Snapshot struct {
 	// higher one.
 	Epoch uint64
 	// Value tables, id → value, as of this snapshot; index 0 holds "".
-	Categories, Topics, Contexts []string
-	src                          *Source
-	refs                         atomic.Int64
+	// Keys are the normal forms of tags (package entities).
+	Categories, Topics, Contexts, Keys []string
+	// Lengths are the average field lengths the build counted; zero for
+	// a generation built without them.
+	Lengths newsdesk.FieldLengths
+	src     *Source
+	refs    atomic.Int64
 }
 
 // seg is one segment of a snapshot.
@@ -190,6 +194,26 @@ func (s *Snapshot) ContextsOf(n uint64) []uint32 {
 	c := sg.cols
 	return c.ctxIDs[c.ctxStart[local]:c.ctxStart[local+1]]
 }
+
+// KeysOf returns the tag key ids of document n (see Keys). The slice is
+// shared: do not modify it.
+func (s *Snapshot) KeysOf(n uint64) []uint32 {
+	sg, local, ok := s.at(n)
+	if !ok {
+		return nil
+	}
+	c := sg.cols
+	return c.keyIDs[c.keyStart[local]:c.keyStart[local+1]]
+}
+
+// Stub reports whether document n is a heading-only stub.
+func (s *Snapshot) Stub(n uint64) bool {
+	sg, local, ok := s.at(n)
+	return ok && sg.cols.stub[local]
+}
+
+// KeyID returns the id of a tag key, if the index has it.
+func (s *Snapshot) KeyID(v string) (uint32, bool) { return s.src.tables.key.id(v) }
 
 // EachLive calls fn with the number of every live document, in order.
 func (s *Snapshot) EachLive(fn func(n uint64)) {

@@ -10,6 +10,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )
@@ -252,5 +253,55 @@ func TestAcquire_Release(t *testing.T) {
 	s1.Release()
 	if s1.refs.Load() != 0 {
 		t.Errorf("released snapshot holds %d references", s1.refs.Load())
+	}
+}
+
+// TestSnapshot_RankingColumns checks the columns a build's ranking fields
+// give: tag keys, stubs, and the average field lengths.
+func TestSnapshot_RankingColumns(t *testing.T) {
+	d, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"../search/testdata/events.jsonl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := d.OpenWorking(sum.Generation, mappings.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	src, err := Open(context.Background(), idx, Config{Follow: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	s := src.Acquire()
+	defer s.Release()
+	if s.Lengths.Text < 5 || s.Lengths.Ctx < 1 {
+		t.Errorf("average field lengths %+v: want the build's", s.Lengths)
+	}
+	ids := byID(t, s)
+	n, ok := ids["2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"]
+	if !ok {
+		t.Fatal("the Astana event is missing")
+	}
+	var keys []string
+	for _, k := range s.KeysOf(n) {
+		keys = append(keys, s.Keys[k])
+	}
+	slices.Sort(keys)
+	if want := []string{"astana", "civil syria war", "peac process syria"}; !slices.Equal(keys, want) {
+		t.Errorf("keys of the Astana event %q, want %q", keys, want)
+	}
+	stubs := 0
+	s.EachLive(func(n uint64) {
+		if s.Stub(n) {
+			stubs++
+		}
+	})
+	if stubs != 0 {
+		t.Errorf("%d stubs among the fixture's real events", stubs)
 	}
 }

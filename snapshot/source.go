@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/rs/zerolog"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // FollowInterval is how often a Source looks for snapshots the index made
@@ -191,6 +194,10 @@ func (s *Source) build(ctx context.Context, is *scorch.IndexSnapshot, cache map[
 	next.Categories = s.tables.category.values()
 	next.Topics = s.tables.topic.values()
 	next.Contexts = s.tables.context.values()
+	next.Keys = s.tables.key.values()
+	if b, err := is.GetInternal([]byte(newsdesk.InternalFieldLengths)); err == nil && len(b) > 0 {
+		_ = json.Unmarshal(b, &next.Lengths) // a generation without them ranks as it did
+	}
 	return next, kept, nil
 }
 
