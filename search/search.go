@@ -131,7 +131,12 @@ func (e *Engine) namesFor(snap *snapshot.Snapshot) *Names {
 	if n.epoch < snap.Epoch && e.naming.CompareAndSwap(false, true) {
 		go func() {
 			defer e.naming.Store(false)
-			s := e.src.Acquire()
+			// The request that started it may have been the last on a
+			// generation swapped out and closed since.
+			s, ok := e.src.TryAcquire()
+			if !ok {
+				return
+			}
 			defer s.Release()
 			if e.names.Load().epoch < s.Epoch {
 				e.names.Store(NamesFromSnapshot(s))

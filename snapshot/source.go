@@ -112,6 +112,22 @@ func (s *Source) Acquire() *Snapshot {
 	}
 }
 
+// TryAcquire is Acquire for work that may outlive the source, such as a
+// background recount begun by a request just before a swap closed its
+// generation: ok is false, and no snapshot is held, once the source is
+// closed.
+func (s *Source) TryAcquire() (snap *Snapshot, ok bool) {
+	for {
+		snap := s.cur.Load()
+		if snap.acquire() {
+			return snap, true
+		}
+		if s.shut.Load() {
+			return nil, false
+		}
+	}
+}
+
 // Refresh makes the index's newest state the current snapshot: it loads
 // the columns of segments it has not seen, and publishes the snapshot.
 // When Refresh returns, every write the index had acknowledged before the
