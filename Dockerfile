@@ -11,10 +11,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
-ARG VERSION=dev
+# VERSION, if given (docker build --build-arg VERSION=v1.2.3), is what
+# -version and /v1/info say; otherwise the commit the build info records.
+ARG VERSION=
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/searchd ./cmd/searchd && \
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/indexer ./cmd/indexer && \
+    CGO_ENABLED=0 go build -trimpath -buildvcs=auto -ldflags "-s -w -X github.com/newsdesk/newsdesk/version.stamp=${VERSION}" -o /out/ ./cmd/searchd ./cmd/indexer && \
     mkdir -p /out/data && chown 65532:65532 /out/data
 
 FROM scratch
@@ -24,5 +25,7 @@ USER 65532:65532
 ENV NEWSDESK_INDEX=/data/index NEWSDESK_LISTEN=0.0.0.0:8080
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=4s --start-period=60s --retries=3 CMD ["/searchd", "-probe"]
+# searchd answers /livez as soon as it starts, while -bootstrap builds the
+# index too (/readyz says 503 until it serves).
+HEALTHCHECK --interval=10s --timeout=4s --start-period=10s --retries=3 CMD ["/searchd", "-probe"]
 ENTRYPOINT ["/searchd"]

@@ -102,10 +102,11 @@ func authorized(r *http.Request, key string) bool {
 // to MaxBodyBytes.
 const MaxBulkBytes = 16 << 20
 
-// Update is one line of a bulk request: an upsert or a delete.
+// Update is one line of a bulk request: {"upsert": EVENT} or
+// {"delete": "ID"}, exactly one of them.
 type Update struct {
-	Upsert *newsdesk.Event
-	Delete string
+	Upsert *newsdesk.Event `json:"upsert,omitempty"`
+	Delete string          `json:"delete,omitempty"`
 }
 
 // BulkItem is the answer to one line of a bulk request.
@@ -118,8 +119,9 @@ type BulkItem struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// bulkResult is the answer of POST /admin/events/_bulk.
-type bulkResult struct {
+// BulkResult is the answer of POST /admin/events/_bulk: one item per line
+// that is not blank, in order.
+type BulkResult struct {
 	TookMS int64      `json:"took_ms"`
 	Errors bool       `json:"errors"` // some line was not applied
 	Items  []BulkItem `json:"items"`
@@ -131,11 +133,11 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-ndjson") && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, r, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be NDJSON (Content-Type: application/x-ndjson)"})
+	if err := checkContentType(r, "application/x-ndjson", "application/json"); err != nil {
+		writeError(w, r, err)
 		return
 	}
-	res := bulkResult{Items: []BulkItem{}}
+	res := BulkResult{Items: []BulkItem{}}
 	var updates []Update
 	var lines []int // index into res.Items of each update
 	// Lines, not bufio.Scanner: a line over ingest.MaxLineLen is one bad

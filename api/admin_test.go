@@ -137,7 +137,7 @@ func TestBulk_BadLines(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %.300s", code, answer)
 	}
-	var res bulkResult
+	var res BulkResult
 	if err := json.Unmarshal([]byte(answer), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -388,9 +388,9 @@ func TestRouting_Errors(t *testing.T) {
 		t.Errorf("unknown route: %d %v", code, body)
 	}
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/search?q=x", nil))
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/v1/search?q=x", nil))
 	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), codeMethodNotAllowed) {
-		t.Errorf("POST search: %d %s", rec.Code, rec.Body.String())
+		t.Errorf("DELETE search: %d %s", rec.Code, rec.Body.String())
 	}
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q="+strings.Repeat("a", 9000), nil))
@@ -410,9 +410,13 @@ func TestRouting_Errors(t *testing.T) {
 // fake is a Searcher whose Search does what its test needs.
 type fake struct {
 	search func(ctx context.Context) (*search.Result, error)
+	got    *search.Request // if not nil, receives the request searched
 }
 
-func (f fake) Search(ctx context.Context, _ search.Request) (*search.Result, error) {
+func (f fake) Search(ctx context.Context, r search.Request) (*search.Result, error) {
+	if f.got != nil {
+		*f.got = r
+	}
 	return f.search(ctx)
 }
 func (f fake) Event(context.Context, string) (newsdesk.Event, error)            { return newsdesk.Event{}, nil }
@@ -456,12 +460,15 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 	t.Run("at capacity", func(t *testing.T) {
 		// As many clients as can run or wait (InFlight + Queue), each
 		// sending its next request as soon as it has an answer: none may
-		// be refused, even while a waiter handed a slot has not run yet.
+		// be refused as excess, even while a waiter handed a slot has not
+		// run yet. The wait for a slot is made longer than the test, so
+		// that only the count of requests can refuse one, never a busy
+		// machine's scheduling (the wait's timeout has its own subtest).
 		quick := fake{search: func(context.Context) (*search.Result, error) {
 			runtime.Gosched()
 			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
 		}}
-		s := New(Config{Searcher: func() Searcher { return quick }, InFlight: 1, Queue: 3})
+		s := New(Config{Searcher: func() Searcher { return quick }, InFlight: 1, Queue: 3, QueueWait: time.Hour})
 		var refused atomic.Int64
 		var wg sync.WaitGroup
 		for range 4 {
@@ -480,47 +487,78 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			t.Errorf("%d of 8000 requests refused with only InFlight+Queue clients", n)
 		}
 	})
-	t.Run("overload", func(t *testing.T) {
+	// blocked returns a server whose searches wait for release, and a
+	// function that sends a search in the background and returns the
+	// channel of its status.
+	blocked := func(cfg Config) (*Server, chan struct{}, chan struct{}, func(q string) chan int) {
 		release := make(chan struct{})
-		started := make(chan struct{}, 1)
-		blocking := fake{search: func(ctx context.Context) (*search.Result, error) {
-			started <- struct{}{}
-			<-release
-			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
-		}}
-		s := New(Config{Searcher: func() Searcher { return blocking }, InFlight: 1, Queue: 1})
-		done := make(chan int)
-		go func() {
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=x", nil))
-			done <- rec.Code
-		}()
-		<-started
-		// The second waits for a slot (and gives up after QueueWait) while
-		// the third, finding the queue full, is refused at once.
-		second := make(chan int)
-		go func() {
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=y", nil))
-			second <- rec.Code
-		}()
-		for s.admitted.Load() < 2 {
-			time.Sleep(time.Millisecond)
+		started := make(chan struct{}, 8)
+		cfg.Searcher = func() Searcher {
+			return fake{search: func(ctx context.Context) (*search.Result, error) {
+				started <- struct{}{}
+				<-release
+				return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
+			}}
 		}
-		t0 := time.Now()
+		s := New(cfg)
+		send := func(q string) chan int {
+			code := make(chan int, 1)
+			go func() {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q="+q, nil))
+				code <- rec.Code
+			}()
+			return code
+		}
+		return s, release, started, send
+	}
+	t.Run("queue full", func(t *testing.T) {
+		// One runs, one waits (for an hour, were it not released), and the
+		// third, finding the queue full, is refused at once: while the
+		// second still waits.
+		s, release, started, send := blocked(Config{InFlight: 1, Queue: 1, QueueWait: time.Hour})
+		first := send("x")
+		<-started
+		second := send("y")
+		for s.admitted.Load() < 2 {
+			runtime.Gosched()
+		}
 		code, body, h := get(t, s, "/v1/search?q=z")
 		if code != http.StatusTooManyRequests || h.Get("Retry-After") != "1" || body["error"].(map[string]any)["code"] != codeOverloaded {
 			t.Errorf("third request: %d %v %v", code, body, h)
 		}
-		if waited := time.Since(t0); waited >= QueueWait {
-			t.Errorf("with the queue full, the 429 took %v", waited)
-		}
-		if c := <-second; c != http.StatusTooManyRequests {
-			t.Errorf("second request: %d, want 429 after waiting", c)
+		select {
+		case c := <-second:
+			t.Errorf("the waiting request ended (%d) before the slot was free", c)
+		default:
 		}
 		close(release)
-		if c := <-done; c != http.StatusOK {
+		if c := <-first; c != http.StatusOK {
 			t.Errorf("first request: %d", c)
+		}
+		if c := <-second; c != http.StatusOK {
+			t.Errorf("second request: %d, want 200 once the slot is free", c)
+		}
+	})
+	t.Run("wait times out", func(t *testing.T) {
+		// The only slot is held until the end: a request that waits for
+		// it gets 429 once QueueWait has passed, not before.
+		const wait = 30 * time.Millisecond
+		_, release, started, send := blocked(Config{InFlight: 1, Queue: 1, QueueWait: wait})
+		defer close(release)
+		first := send("x")
+		<-started
+		t0 := time.Now()
+		if c := <-send("y"); c != http.StatusTooManyRequests {
+			t.Errorf("waiting request: %d, want 429", c)
+		}
+		if waited := time.Since(t0); waited < wait {
+			t.Errorf("the 429 came after %v, before QueueWait %v", waited, wait)
+		}
+		select {
+		case c := <-first:
+			t.Errorf("the first request ended (%d) while its search was blocked", c)
+		default:
 		}
 	})
 }

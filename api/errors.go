@@ -27,12 +27,15 @@ const (
 )
 
 // Error is an error with its HTTP status, as the API answers it:
-// {"error": {"code", "message", "param"}}.
+// {"error": {"code", "message", "param", "request_id"}}.
 type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Param   string `json:"param,omitempty"`
+	// RequestID is the request's id (RequestIDHeader), set when the error
+	// is answered, for a caller to quote.
+	RequestID string `json:"request_id,omitempty"`
 	// RetryAfter, in seconds, is sent as a Retry-After header when set.
 	RetryAfter int `json:"-"`
 }

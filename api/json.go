@@ -19,11 +19,13 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		// A value JSON cannot hold (NaN, an infinity) is a bug; the answer
 		// still has the API's shape and type.
 		hlog.FromRequest(r).Error().Err(err).Msg("encode response")
-		const internal = `{"error":{"code":"internal","message":"internal error; it has been logged"}}` + "\n"
+		internal, _ := json.Marshal(map[string]*Error{"error": {Code: codeInternal, Message: "internal error; it has been logged",
+			RequestID: RequestID(r.Context())}})
+		internal = append(internal, '\n')
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(internal)))
 		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(internal))
+		_, _ = w.Write(internal)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -33,10 +35,13 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 }
 
 // writeError answers err, logging server errors at error level and client
-// errors at debug level.
+// errors at debug level. Not being ready (unavailable: starting, building
+// the index, shutting down) is a state, not a failure: debug level too,
+// or every probe of a load balancer during a first build would log an
+// error.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toError(err)
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && ae.Code != codeUnavailable {
 		hlog.FromRequest(r).Error().Err(err).Int("status", ae.Status).Msg("request failed")
 	} else {
 		hlog.FromRequest(r).Debug().Err(err).Int("status", ae.Status).Msg("request refused")
@@ -44,7 +49,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
+	answer := *ae // a copy: errors may be shared values
+	answer.RequestID = RequestID(r.Context())
 	writeJSON(w, r, ae.Status, struct {
 		Error *Error `json:"error"`
-	}{ae})
+	}{&answer})
 }

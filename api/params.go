@@ -34,6 +34,11 @@ func parseParams(r *http.Request, singular, repeatable []string) (*params, *Erro
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the query string is malformed: " + err.Error()}
 	}
+	return checkParams(values, singular, repeatable)
+}
+
+// checkParams checks values as parseParams does a query string.
+func checkParams(values url.Values, singular, repeatable []string) (*params, *Error) {
 	allowed := map[string]bool{}
 	for _, n := range singular {
 		allowed[n] = true
@@ -50,8 +55,12 @@ func parseParams(r *http.Request, singular, repeatable []string) (*params, *Erro
 		one, ok := allowed[n]
 		if !ok {
 			accepted := append(append([]string(nil), singular...), repeatable...)
+			takes := "this endpoint accepts: " + strings.Join(accepted, ", ")
+			if len(accepted) == 0 {
+				takes = "this endpoint takes no query parameter"
+			}
 			return nil, &Error{Status: http.StatusBadRequest, Code: codeUnknownParam, Param: n,
-				Message: "unknown parameter " + strconv.Quote(n) + "; this endpoint accepts: " + strings.Join(accepted, ", ")}
+				Message: "unknown parameter " + strconv.Quote(n) + "; " + takes}
 		}
 		if one && len(values[n]) > 1 {
 			return nil, badParam(n, "may be given once, got %d values", len(values[n]))
@@ -161,6 +170,29 @@ func searchRequest(r *http.Request) (search.Request, *Error) {
 	if err != nil {
 		return search.Request{}, err
 	}
+	return searchRequestFrom(p)
+}
+
+// searchBodyRequest reads the JSON body of POST /v1/search. The query
+// string must be empty: one request, one place for its parameters.
+func searchBodyRequest(r *http.Request) (search.Request, *Error) {
+	if _, err := parseParams(r, nil, nil); err != nil {
+		return search.Request{}, err
+	}
+	var body SearchBody
+	if err := decodeBody(r, &body, "q", `{"q": "..."} with the parameters of GET /v1/search`); err != nil {
+		return search.Request{}, err
+	}
+	// The same checks as a query string's, through the same parser: a
+	// filter value given as JSON is a value like any other.
+	p, err := checkParams(body.values(), searchParams, filterParams)
+	if err != nil {
+		return search.Request{}, err
+	}
+	return searchRequestFrom(p)
+}
+
+func searchRequestFrom(p *params) (search.Request, *Error) {
 	req := search.Request{
 		Q:          p.str("q"),
 		From:       p.date("from"),
@@ -185,4 +217,76 @@ func searchRequest(r *http.Request) (search.Request, *Error) {
 		return req, badParam("q", "is required unless a filter (from, to, topic, category, context) is given")
 	}
 	return req, nil
+}
+
+// SearchBody is the JSON body of POST /v1/search: the parameters of GET
+// /v1/search, with the same names, limits and defaults, for a query that
+// is long or awkward to put in a URL. The filters are arrays (any of
+// their values matches). Fields left out take their defaults.
+type SearchBody struct {
+	Q         string   `json:"q,omitempty"`
+	From      string   `json:"from,omitempty"` // YYYY-MM-DD
+	To        string   `json:"to,omitempty"`
+	Topic     []string `json:"topic,omitempty"`
+	Category  []string `json:"category,omitempty"`
+	Context   []string `json:"context,omitempty"`
+	Sort      string   `json:"sort,omitempty"` // relevance, date or -date
+	Size      *int     `json:"size,omitempty"`
+	Page      *int     `json:"page,omitempty"`
+	Cursor    string   `json:"cursor,omitempty"`
+	Facets    *int     `json:"facets,omitempty"`
+	Highlight *bool    `json:"highlight,omitempty"`
+}
+
+// NewSearchBody returns the body of POST /v1/search that asks for r; its
+// zero fields are left out (their defaults apply).
+func NewSearchBody(r search.Request) SearchBody {
+	b := SearchBody{Q: r.Q, Topic: r.Topics, Category: r.Categories, Context: r.Contexts, Sort: string(r.Sort), Cursor: r.Cursor}
+	if !r.From.IsZero() {
+		b.From = r.From.Format(newsdesk.DateLayout)
+	}
+	if !r.To.IsZero() {
+		b.To = r.To.Format(newsdesk.DateLayout)
+	}
+	set := func(n int) *int {
+		if n == 0 {
+			return nil
+		}
+		return &n
+	}
+	b.Size, b.Page, b.Facets = set(r.Size), set(r.Page), set(r.Facets)
+	if r.Highlight {
+		b.Highlight = &r.Highlight
+	}
+	return b
+}
+
+// values turns b into the query parameters it stands for, so that a body
+// is checked exactly as a query string is.
+func (b SearchBody) values() url.Values {
+	v := url.Values{}
+	add := func(name, s string) {
+		if s != "" {
+			v.Set(name, s)
+		}
+	}
+	add("q", b.Q)
+	add("from", b.From)
+	add("to", b.To)
+	add("sort", b.Sort)
+	add("cursor", b.Cursor)
+	for name, n := range map[string]*int{"size": b.Size, "page": b.Page, "facets": b.Facets} {
+		if n != nil {
+			v.Set(name, strconv.Itoa(*n))
+		}
+	}
+	if b.Highlight != nil {
+		v.Set("highlight", strconv.FormatBool(*b.Highlight))
+	}
+	for name, vals := range map[string][]string{"topic": b.Topic, "category": b.Category, "context": b.Context} {
+		for _, s := range vals {
+			v.Add(name, s)
+		}
+	}
+	return v
 }

@@ -2,12 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -17,8 +15,8 @@ import (
 	"github.com/newsdesk/newsdesk/related"
 )
 
-// relatedResult is the answer of both related endpoints.
-type relatedResult struct {
+// RelatedResult is the answer of both related endpoints.
+type RelatedResult struct {
 	ID      string         `json:"id,omitempty"`
 	TookMS  float64        `json:"took_ms"`
 	Related []related.Item `json:"related"`
@@ -54,38 +52,25 @@ func (s *Server) handleRelated(ctx context.Context, r *http.Request, sr Searcher
 	return runRelated(ctx, sr, req)
 }
 
-// relatedBody is the JSON body of POST /v1/related.
-type relatedBody struct {
+// RelatedBody is the JSON body of POST /v1/related: the draft, and the
+// parameters of the GET route, dates as YYYY-MM-DD; Weights, if given,
+// gives every weight.
+type RelatedBody struct {
 	related.Draft
-	Size      int              `json:"size"`
-	From      string           `json:"from"`
-	To        string           `json:"to"`
-	Direction string           `json:"direction"`
-	Weights   *related.Weights `json:"weights"`
+	Size      int              `json:"size,omitempty"`
+	From      string           `json:"from,omitempty"`
+	To        string           `json:"to,omitempty"`
+	Direction string           `json:"direction,omitempty"`
+	Weights   *related.Weights `json:"weights,omitempty"`
 }
 
 func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
 	if _, err := parseParams(r, nil, nil); err != nil {
 		return nil, err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Message: "the body must be JSON (Content-Type: application/json)"}
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	var body relatedBody
-	if err := dec.Decode(&body); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
-		case errors.Is(err, io.EOF):
-			return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: "text", Message: "the body is empty; send {\"text\": \"...\"}"}
-		}
-		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not a valid draft: " + err.Error()}
-	}
-	if dec.More() {
-		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
+	var body RelatedBody
+	if err := decodeBody(r, &body, "text", `{"text": "..."}`); err != nil {
+		return nil, err
 	}
 	req := related.Request{Draft: &body.Draft, Size: body.Size, Direction: related.Direction(body.Direction), Weights: body.Weights}
 	if req.Direction == "" {
@@ -120,7 +105,7 @@ func runRelated(ctx context.Context, sr Searcher, req related.Request) (any, err
 	case err != nil:
 		return nil, err
 	}
-	return relatedResult{ID: req.ID, TookMS: float64(time.Since(start).Microseconds()) / 1000, Related: items}, nil
+	return RelatedResult{ID: req.ID, TookMS: float64(time.Since(start).Microseconds()) / 1000, Related: items}, nil
 }
 
 // weightsFromParams reads the optional weight parameters over the
@@ -175,4 +160,57 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 		return nil, err
 	}
 	return &w, nil
+}
+
+// NewRelatedBody returns the body of POST /v1/related that asks for r,
+// whose Draft must be set.
+func NewRelatedBody(r related.Request) RelatedBody {
+	b := RelatedBody{Size: r.Size, Direction: string(r.Direction), Weights: r.Weights}
+	if r.Draft != nil {
+		b.Draft = *r.Draft
+	}
+	if !r.From.IsZero() {
+		b.From = r.From.Format(newsdesk.DateLayout)
+	}
+	if !r.To.IsZero() {
+		b.To = r.To.Format(newsdesk.DateLayout)
+	}
+	return b
+}
+
+// RelatedQuery returns the query parameters of GET
+// /v1/events/{id}/related that ask for r (its ID, not in them, is in the
+// path). The route takes six of the weights: a request whose Weights
+// differ from the defaults in another (MaxTerms, MinDF, MaxDFShare,
+// DuplicateSimilarity, Candidates) cannot be asked this way, and is an
+// error.
+func RelatedQuery(r related.Request) (url.Values, error) {
+	v := url.Values{}
+	if r.Size != 0 {
+		v.Set("size", strconv.Itoa(r.Size))
+	}
+	if !r.From.IsZero() {
+		v.Set("from", r.From.Format(newsdesk.DateLayout))
+	}
+	if !r.To.IsZero() {
+		v.Set("to", r.To.Format(newsdesk.DateLayout))
+	}
+	if r.Direction != "" {
+		v.Set("direction", string(r.Direction))
+	}
+	if w := r.Weights; w != nil {
+		d := related.DefaultWeights
+		if w.MaxTerms != d.MaxTerms || w.MinDF != d.MinDF || w.MaxDFShare != d.MaxDFShare ||
+			w.DuplicateSimilarity != d.DuplicateSimilarity || w.Candidates != d.Candidates {
+			return nil, errors.New("related: max_terms, min_df, max_df_share, duplicate_similarity and candidates are taken by POST /v1/related only")
+		}
+		f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+		v.Set("text_weight", f(w.Text))
+		v.Set("context_weight", f(w.Context))
+		v.Set("topic_weight", f(w.Topic))
+		v.Set("half_life_days", f(w.HalfLifeDays))
+		v.Set("date_floor", f(w.Floor))
+		v.Set("max_per_day", strconv.Itoa(w.MaxPerDay))
+	}
+	return v, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/version"
 )
 
 // Searcher is what the API serves; *search.Engine implements it.
@@ -35,7 +36,7 @@ const (
 	MaxURIBytes        = 8 << 10                // request URIs: longer ones get 414
 	MaxHeaderBytes     = 64 << 10               // request line and headers: from this size on, 431
 	DefaultQueueFactor = 2                      // waiting requests allowed per request in flight, by default
-	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429
+	QueueWait          = 100 * time.Millisecond // how long a request waits for a slot before a 429, by default
 )
 
 // ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
@@ -65,6 +66,9 @@ type Config struct {
 	// beyond it they get 429 at once, so that an overload costs little.
 	// Zero means DefaultQueueFactor × InFlight.
 	Queue int
+	// QueueWait is how long a request waits for a slot before a 429;
+	// zero means QueueWait (100 ms).
+	QueueWait time.Duration
 	// Pages, if not nil, installs more routes (the web pages) on the
 	// router, behind the same middleware. It is given the API's limits as
 	// a wrapper, for the pages that search: their requests then share the
@@ -76,6 +80,10 @@ type Config struct {
 	// is): /readyz answers 503 with the reason. When nil, the server is
 	// ready once Searcher returns something.
 	Ready func() error
+	// Info, if not nil, returns what GET /v1/info answers, but for the
+	// version, which the API fills in from the build. Nil answers the
+	// version alone.
+	Info func() Info
 	// Admin, if not nil, enables the /admin/ routes.
 	Admin *Admin
 	// Metrics, if not nil, observes every request; MetricsHandler, if not
@@ -121,6 +129,9 @@ func New(cfg Config) *Server {
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultQueueFactor * cfg.InFlight
 	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = QueueWait
+	}
 	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
 	r := mux.NewRouter()
 	s.router = r
@@ -138,7 +149,7 @@ func New(cfg Config) *Server {
 		s.installAdmin(r)
 	}
 	if cfg.MetricsHandler != nil {
-		r.Handle("/metrics", cfg.MetricsHandler).Methods(http.MethodGet)
+		r.Handle("/metrics", cfg.MetricsHandler).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.Use(routeNamer)
 	// Outer middleware wraps the router, not r.Use, so that it sees 404s
@@ -156,7 +167,7 @@ func New(cfg Config) *Server {
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 			Int("bytes", size).Float64("took_ms", float64(d.Microseconds())/1000).Msg("request")
 	})(h)
-	h = hlog.RequestIDHandler("req_id", "Request-Id")(h)
+	h = requestIDs(h)
 	h = hlog.NewHandler(cfg.Logger)(h)
 	s.handler = h
 	return s
@@ -170,11 +181,14 @@ func (s *Server) Install(r *mux.Router) {
 	// No subrouter: mux answers 405 for a known path with another method
 	// only on the router that has the route.
 	r.Handle("/v1/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/search", s.api(s.handleSearchBody)).Methods(http.MethodPost)
 	r.Handle("/v1/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
 	// Before the event route: {id:.+} would take ".../related" as part of an id.
 	r.Handle("/v1/events/{id:.+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/related", s.api(s.handleRelatedDraft)).Methods(http.MethodPost)
+	r.Handle("/v1/info", http.HandlerFunc(s.handleInfo)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/openapi.json", handleOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/livez", handleLive).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.handleReady)).Methods(http.MethodGet, http.MethodHead)
 }
@@ -232,7 +246,7 @@ func (s *Server) limit(h http.Handler) http.Handler {
 	})
 }
 
-// admit takes an in-flight slot for r, waiting at most QueueWait behind
+// admit takes an in-flight slot for r, waiting at most Config.QueueWait behind
 // at most Queue others; when it cannot, it answers 429 and returns false.
 // A true return must be followed by release.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
@@ -251,7 +265,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		t := time.NewTimer(QueueWait)
+		t := time.NewTimer(s.cfg.QueueWait)
 		select {
 		case s.slots <- struct{}{}:
 			t.Stop()
@@ -277,6 +291,14 @@ func (s *Server) handleSearch(ctx context.Context, r *http.Request, sr Searcher)
 	return sr.Search(ctx, req)
 }
 
+func (s *Server) handleSearchBody(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
+	req, perr := searchBodyRequest(r)
+	if perr != nil {
+		return nil, perr
+	}
+	return sr.Search(ctx, req)
+}
+
 func (s *Server) handleEvent(ctx context.Context, r *http.Request, sr Searcher) (any, error) {
 	if _, err := parseParams(r, nil, nil); err != nil {
 		return nil, err
@@ -289,8 +311,8 @@ func (s *Server) handleEvent(ctx context.Context, r *http.Request, sr Searcher) 
 	return ev, err
 }
 
-// suggestResult is the answer of /v1/suggest.
-type suggestResult struct {
+// SuggestResult is the answer of GET /v1/suggest.
+type SuggestResult struct {
 	Suggestions []search.Name `json:"suggestions"`
 }
 
@@ -309,7 +331,44 @@ func (s *Server) handleSuggest(_ context.Context, r *http.Request, sr Searcher) 
 	case len(q) > MaxValueBytes:
 		return nil, badParam("q", "is %d bytes; at most %d are accepted", len(q), MaxValueBytes)
 	}
-	return suggestResult{Suggestions: sr.Suggest(q, size)}, nil
+	return SuggestResult{Suggestions: sr.Suggest(q, size)}, nil
+}
+
+// Info is the answer of GET /v1/info: which build serves what.
+type Info struct {
+	// Version is the server's version, from its build (package version).
+	Version string `json:"version"`
+	// Generation is the served index generation; "" while none is open.
+	Generation string `json:"generation"`
+	// Events is the number of events served, updates included.
+	Events uint64 `json:"events"`
+	// FirstDate and LastDate are the served events' first and last
+	// dates, YYYY-MM-DD; "" while no index is open.
+	FirstDate string `json:"first_date"`
+	LastDate  string `json:"last_date"`
+	// IndexBytes is the size of the served index on disk.
+	IndexBytes int64 `json:"index_bytes"`
+	// UpdateSeq is how far the index directory's journal of bulk updates
+	// is applied to the served index, in bytes of the journal: servers of
+	// one directory with the same generation and UpdateSeq serve the same
+	// events; a larger UpdateSeq has more updates.
+	UpdateSeq int64 `json:"update_seq"`
+}
+
+// handleInfo answers even while the index is not open (generation ""):
+// which version runs is worth knowing then too. It reads no index data
+// that a request slot guards.
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseParams(r, nil, nil); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var info Info
+	if s.cfg.Info != nil {
+		info = s.cfg.Info()
+	}
+	info.Version = version.Get().Version
+	writeJSON(w, r, http.StatusOK, info)
 }
 
 func handleLive(w http.ResponseWriter, r *http.Request) {

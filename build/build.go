@@ -240,10 +240,12 @@ func spaceFactor(f string) int64 {
 
 // replay applies the directory's journal after the input files: first
 // cutting a torn tail a crash left (never blocking the build, and kept
-// aside for the operator), then each update in order. An upsert that
-// breaks the rules the readers apply (a journal written before they were
-// checked) is a bad record of the report, as in an input file, never an
-// event of the generation.
+// aside for the operator), then each update in order. An upsert replaces
+// the event of its id, as it did in the served index: a field it leaves
+// empty stays empty (duplicates among the input files merge instead; see
+// sink.Event). An upsert that breaks the rules the readers apply (a
+// journal written before they were checked) is a bad record of the
+// report, as in an input file, never an event of the generation.
 func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 	j := cfg.Dir.Journal()
 	r, err := j.Repair()
@@ -270,7 +272,7 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 				Reason: "upsert: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
 			return nil
 		}
-		return s.Event(*u.Upsert)
+		return s.replace(*u.Upsert)
 	})
 	b.SetJournalOffset(offset)
 	return err
@@ -342,6 +344,11 @@ func (s *sink) Event(e newsdesk.Event) error {
 		e.Merge(&earlier)
 	}
 	s.events[e.ID] = e
+	return s.add(e)
+}
+
+// add indexes e, the last event of its id so far.
+func (s *sink) add(e newsdesk.Event) error {
 	doc, err := s.docs.Doc(&e)
 	if err != nil {
 		return fmt.Errorf("map event %s: %w", e.ID, err)
@@ -377,6 +384,13 @@ func (s *sink) flagHeadingLists() error {
 		}
 	}
 	return nil
+}
+
+// replace indexes e in place of any event of its id read before: the
+// journal's upserts, which replaced the event in the served index.
+func (s *sink) replace(e newsdesk.Event) error {
+	s.events[e.ID] = e
+	return s.add(e)
 }
 
 // fieldLengths returns the JSON of the average field lengths over the

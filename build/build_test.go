@@ -153,6 +153,51 @@ func TestRun_Journal(t *testing.T) {
 	}
 }
 
+// TestRun_JournalUpsertReplaces replays a journal whose upsert of an
+// event of the input files leaves fields empty: the rebuilt event is the
+// upsert's, as the served index had it, not a merge with the file's.
+// Duplicates among the input files still merge.
+func TestRun_JournalUpsertReplaces(t *testing.T) {
+	const id = "2019-03-04/the-flf-announces-a-ceasefire-in-port-elba"
+	tests := []struct {
+		name    string
+		journal []index.Update
+		want    newsdesk.Event
+	}{
+		{"fields cleared", []index.Update{{Upsert: &newsdesk.Event{ID: id, Date: "2019-03-04", Text: "The FLF announces a ceasefire."}}},
+			newsdesk.Event{ID: id, Date: "2019-03-04", Text: "The FLF announces a ceasefire."}},
+		{"the last upsert wins whole", []index.Update{
+			{Upsert: &newsdesk.Event{ID: id, Date: "2019-03-04", Topic: "Ceasefire", Context: []string{"FLF"}, Text: "First."}},
+			{Upsert: &newsdesk.Event{ID: id, Date: "2019-03-04", Category: "Politics", Text: "Second."}}},
+			newsdesk.Event{ID: id, Date: "2019-03-04", Category: "Politics", Text: "Second."}},
+		{"deleted, then upserted", []index.Update{{Delete: id}, {Upsert: &newsdesk.Event{ID: id, Date: "2019-03-04", Text: "Back."}}},
+			newsdesk.Event{ID: id, Date: "2019-03-04", Text: "Back."}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _ := index.NewDir(t.TempDir())
+			if err := dir.Journal().Append(tc.journal); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl"}}); err != nil {
+				t.Fatal(err)
+			}
+			idx, err := dir.Open(mappings.New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer idx.Close()
+			got, err := idx.Event(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("rebuilt event:\n%+v\nwant the upsert's:\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestRun_JournalTornAndInvalid replays a journal a crash tore, holding
 // upserts journaled before dates and ids were checked: the build cuts the
 // torn tail (and says so), reports the bad upserts as bad records of the

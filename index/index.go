@@ -3,7 +3,10 @@ package index
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
@@ -24,6 +27,7 @@ type Index struct {
 	// Legacy reports that the generation was built with one of the older
 	// mappings its opener accepts, not the current one. Immutable.
 	Legacy  bool
+	path    string       // the directory Bleve keeps it in
 	faults  *faults      // of a working copy; nil otherwise
 	cleanup func() error // removes a working copy; nil otherwise
 }
@@ -60,7 +64,32 @@ func (d *Dir) OpenGeneration(name string, m bmapping.IndexMapping, older ...bmap
 	if err != nil {
 		return nil, fmt.Errorf("open generation %s: %w", name, err)
 	}
-	return &Index{Index: idx, Generation: name, Legacy: legacy}, nil
+	return &Index{Index: idx, Generation: name, Legacy: legacy, path: d.GenerationPath(name)}, nil
+}
+
+// DiskBytes returns the size of the index's files. A working copy's
+// segments are hard links to its generation's: they are counted, as the
+// copy would need them were the generation removed.
+func (x *Index) DiskBytes() (int64, error) {
+	var n int64
+	err := filepath.WalkDir(x.path, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // a segment Bleve merged away meanwhile
+			}
+			return err
+		}
+		if e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("index size: %w", err)
+	}
+	return n, nil
 }
 
 // Reader opens a reader over the index's current snapshot: what it reads

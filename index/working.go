@@ -75,7 +75,7 @@ func (d *Dir) OpenWorking(name string, m bmapping.IndexMapping, onError func(err
 		sc = adv
 		faultsByIdx.Store(sc, f)
 	}
-	return &Index{Index: idx, Generation: name, Legacy: legacy, faults: f, cleanup: func() error {
+	return &Index{Index: idx, Generation: name, Legacy: legacy, path: path, faults: f, cleanup: func() error {
 		faultsByPath.Delete(store)
 		if sc != nil {
 			faultsByIdx.Delete(sc)

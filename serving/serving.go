@@ -21,6 +21,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -81,11 +82,13 @@ type refusal struct {
 // served is one open generation: its working copy, the snapshots of it
 // and the engine over them.
 type served struct {
-	idx     *index.Index
-	docs    *mappings.Docs // how updates become documents
-	src     *snapshot.Source
-	engine  *search.Engine
-	applied int64 // how much of the journal idx holds; guarded by Server.mu
+	idx    *index.Index
+	docs   *mappings.Docs // how updates become documents
+	src    *snapshot.Source
+	engine *search.Engine
+	// applied is how much of the journal idx holds, in bytes; written
+	// with Server.mu held, read atomically (Info).
+	applied atomic.Int64
 }
 
 // close closes what open opened.
@@ -158,6 +161,42 @@ func (s *Server) Served() (string, uint64, map[string]interface{}, bool) {
 	}
 	n, _ := c.idx.DocCount()
 	return c.idx.Generation, n, c.idx.StatsMap(), true
+}
+
+// Info describes what a Server serves, for GET /v1/info.
+type Info struct {
+	// Generation is the served generation's name; "" while none is.
+	Generation string
+	// Events is the number of events it holds, updates included.
+	Events uint64
+	// FirstDate and LastDate are its events' first and last dates
+	// (YYYY-MM-DD); "" while nothing is served.
+	FirstDate, LastDate string
+	// DiskBytes is the size of the served working copy's files.
+	DiskBytes int64
+	// Applied is how far the index directory's journal of updates is
+	// applied to the served index: its length in bytes up to the last
+	// update applied. The journal only grows (until a build with
+	// -drop-updates clears it), so two servers of one directory serving
+	// one generation with the same Applied serve the same events, and the
+	// one with the larger Applied has more updates.
+	Applied int64
+}
+
+// Info returns what the server serves now. It reads the index's files'
+// sizes, and takes no lock an update holds.
+func (s *Server) Info() Info {
+	c := s.current.Load()
+	if c == nil {
+		return Info{}
+	}
+	i := Info{Generation: c.idx.Generation, Applied: c.applied.Load()}
+	i.Events, _ = c.idx.DocCount()
+	if lo, hi := c.engine.Names().DateRange(); !lo.IsZero() {
+		i.FirstDate, i.LastDate = lo.Format(newsdesk.DateLayout), hi.Format(newsdesk.DateLayout)
+	}
+	i.DiskBytes, _ = c.idx.DiskBytes()
+	return i
 }
 
 // Failed returns the reason the last generation published was refused,
@@ -293,7 +332,8 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &served{idx: idx, docs: docs, applied: s.cfg.Dir.JournalOffset(name)}
+	sv := &served{idx: idx, docs: docs}
+	sv.applied.Store(s.cfg.Dir.JournalOffset(name))
 	defer func() {
 		if err != nil {
 			if sv.src != nil {

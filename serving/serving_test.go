@@ -71,6 +71,9 @@ func serve(t *testing.T, marker string) (*index.Dir, *Server) {
 // new generations are published and swapped in: no search may fail, and
 // the answers must switch to each new generation's data.
 func TestSwapUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: swaps 10 generations under searches from 8 goroutines (18 s or more); go test without -short runs it")
+	}
 	d, err := index.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +289,7 @@ func TestUpdate_DuringRebuild(t *testing.T) {
 	if got := srv.Engine().Names(); got == nil {
 		t.Fatal("no names")
 	}
-	if got := srv.current.Load().applied; got != d.Journal().Size() {
+	if got := srv.Info().Applied; got != d.Journal().Size() {
 		t.Errorf("served copy holds the journal up to %d, journal is %d bytes", got, d.Journal().Size())
 	}
 	// A restart applies the update again to a fresh copy, once.
@@ -345,6 +348,9 @@ func TestRollbackToRetired(t *testing.T) {
 // visible to the first search after it. Bleve merges the update segments
 // meanwhile.
 func TestUpdate_Stress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 300 updates under filtered searches from 4 goroutines; go test without -short runs it")
+	}
 	d, _ := index.NewDir(t.TempDir())
 	const base = 200
 	categories := []string{"Sports", "Politics and elections", "Disasters and accidents"}

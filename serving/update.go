@@ -81,7 +81,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		}
 		return results, nil
 	}
-	cur.applied = j.Size()
+	cur.applied.Store(j.Size())
 	// Not the request's context: a client that hangs up must not leave
 	// the update applied but invisible.
 	if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
@@ -182,7 +182,7 @@ func (s *Server) replay(ctx context.Context, sv *served) error {
 func (s *Server) replayInto(sv *served) (int, int64, error) {
 	var updates []index.Update
 	j := s.cfg.Dir.Journal()
-	offset, err := j.ReadFrom(sv.applied, func(u index.Update) error {
+	offset, err := j.ReadFrom(sv.applied.Load(), func(u index.Update) error {
 		// An upsert journaled before dates and ids were checked would make
 		// the generation unservable: it is skipped, as a build reports it.
 		if u.Upsert != nil {
@@ -200,7 +200,7 @@ func (s *Server) replayInto(sv *served) (int, int64, error) {
 	if err := s.write(sv.idx, sv.docs, updates); err != nil {
 		return 0, offset, err
 	}
-	sv.applied = offset
+	sv.applied.Store(offset)
 	s.cfg.Logger.Info().Int("updates", len(updates)).Str("generation", sv.idx.Generation).Msg("journaled updates applied to the generation")
 	return len(updates), offset, nil
 }

@@ -305,3 +305,20 @@ func TestSnapshot_RankingColumns(t *testing.T) {
 		t.Errorf("%d stubs among the fixture's real events", stubs)
 	}
 }
+
+// TestTryAcquire_AfterClose checks that work outliving a source, such as
+// a background recount of names, finds it closed instead of panicking.
+func TestTryAcquire_AfterClose(t *testing.T) {
+	_, src := open(t, 3)
+	snap := src.TryAcquire()
+	if snap == nil {
+		t.Fatal("TryAcquire on an open source failed")
+	}
+	snap.Release()
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if snap := src.TryAcquire(); snap != nil {
+		t.Errorf("TryAcquire after Close = %v; want nil", snap)
+	}
+}

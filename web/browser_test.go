@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +26,12 @@ import (
 
 // chromium finds the browser. Without one the browser tests are skipped,
 // except on CI (CI=true), where they fail: CI installs Debian's chromium.
+// With -short they are skipped.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the browser tests start Chromium (2 s or more each); go test without -short runs them")
+	}
 	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
 		if name == "" {
 			continue
@@ -251,4 +256,93 @@ func TestBrowser_WidgetOnAnotherOrigin(t *testing.T) {
 	// An origin searchd does not allow gets no list: the browser blocks it.
 	do(t, ctx, chromedp.Navigate(other.URL+"/"))
 	do(t, ctx, chromedp.Poll[chromedp.Void](`(function(){var b=document.querySelector(".newsdesk-related");return b!==null&&b.textContent.indexOf("unavailable")>=0})()`))
+}
+
+// TestBrowser_Phone searches on a 390 px wide screen: the first result is
+// near the top, the facets wait behind the Refine button (they used to
+// come first, putting the first result about 1,000 px down), and the
+// button shows them.
+func TestBrowser_Phone(t *testing.T) {
+	srv := server(t)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(3)),
+		chromedp.Navigate(srv.URL+"/?q=peace"),
+		chromedp.WaitVisible("#results .hit"),
+	)
+	top, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("#results .hit").getBoundingClientRect().top + window.scrollY`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top > 300 {
+		t.Errorf("the first result is %.0f px down a 390 px wide page, want it on the first screen, near the top", top)
+	}
+	shown := func(sel string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("`+sel+`")).display !== "none"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if shown("#facets") || !shown("#refine") {
+		t.Errorf("on a phone: facets shown %v, Refine button shown %v; want the facets behind the button", shown("#facets"), shown("#refine"))
+	}
+	all := total(t, ctx)
+	do(t, ctx, chromedp.Click("#refine"), chromedp.WaitVisible(`#facets button.chip[data-kind="category"]`))
+	if exp, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("refine").getAttribute("aria-expanded")`)); exp != "true" {
+		t.Errorf("Refine's aria-expanded = %q once open", exp)
+	}
+	do(t, ctx, chromedp.Click(`#facets button.chip[data-kind="category"][data-value="Politics and elections"]`))
+	if n := waitTotalNot(t, ctx, all); n >= all {
+		t.Errorf("a facet chosen on a phone left %d of %d events", n, all)
+	}
+	// A wide screen shows the facets beside the results, no button.
+	do(t, ctx, chromedp.EmulateViewport(1200, 900), chromedp.Navigate(srv.URL+"/?q=peace"), chromedp.WaitVisible("#facets .chip"))
+	if !shown("#facets") || shown("#refine") {
+		t.Errorf("on a wide screen: facets shown %v, Refine shown %v", shown("#facets"), shown("#refine"))
+	}
+}
+
+// TestBrowser_RetriesA429 answers the page's first search with the API's
+// 429 and Retry-After: 1: the page says it is busy and retrying, retries
+// once after the wait, and shows the results (it used to say "The search
+// failed").
+func TestBrowser_RetriesA429(t *testing.T) {
+	// Written by the server's goroutines, read by the test's: atomics.
+	var searches, first, retried atomic.Int64
+	api := server(t).Config.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/search" {
+			switch searches.Add(1) {
+			case 1:
+				first.Store(time.Now().UnixNano())
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprint(w, `{"error":{"code":"overloaded","message":"the server is answering as many requests as it can; retry in a second"}}`)
+				return
+			case 2:
+				retried.Store(time.Now().UnixNano() - first.Load())
+			}
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=peace"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent.indexOf("busy; retrying") >= 0`,
+			chromedp.WithPollingInterval(20*time.Millisecond)),
+		chromedp.WaitVisible("#results .hit"),
+	)
+	if n := searches.Load(); n != 2 {
+		t.Errorf("%d searches sent, want the first and one retry", n)
+	}
+	if d := time.Duration(retried.Load()); d < 900*time.Millisecond {
+		t.Errorf("retried after %v, before the Retry-After of 1 s", d)
+	}
+	if s := text(t, ctx, "#status"); strings.Contains(s, "failed") {
+		t.Errorf("status %q after the retry", s)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
@@ -37,20 +38,19 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "scratch `directory` for the indexes (default: a new temporary directory, removed afterwards)")
 	plain := fs.Bool("plain", true, "also time the plain Bleve loop (default mapping, batches of 1,000)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the newsdesk build to `file`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: indexer bench [flags] FILE...")
-		fmt.Fprintln(stderr, "Times a full build of FILEs, then a plain Bleve loop over the same input; prints JSON.")
+		fmt.Fprintln(fs.Output(), "usage: indexer bench [flags] FILE...")
+		fmt.Fprintln(fs.Output(), "Times a full build of FILEs, then a plain Bleve loop over the same input; prints JSON.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError("bench: no input files")
+		return cli.Usagef("bench: no input files")
 	}
 	scratch := *dir
 	if scratch == "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/progress"
 )
@@ -35,11 +36,10 @@ type buildFlags struct {
 	drop      bool
 }
 
-func parseBuildFlags(args []string, getenv func(string) string, stderr io.Writer) (*buildFlags, []string, error) {
+func parseBuildFlags(args []string, stdout io.Writer) (*buildFlags, []string, error) {
 	fs := flag.NewFlagSet("indexer build", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	f := &buildFlags{}
-	fs.StringVar(&f.index, "index", getenv(envIndexDir), "index `directory` to publish into (env "+envIndexDir+")")
+	fs.StringVar(&f.index, "index", "", "index `directory` to publish into")
 	fs.IntVar(&f.maxBad, "max-bad", 0, "bad records tolerated before exiting with code 3; -1 means any number (the good events are published either way)")
 	fs.IntVar(&f.workers, "workers", 0, "batches indexed at once (0: one per CPU)")
 	fs.IntVar(&f.batchSize, "batch-size", index.DefaultBatchSize, "documents per batch")
@@ -47,30 +47,30 @@ func parseBuildFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&f.drop, "drop-updates", false, "build from FILEs alone: do not replay the updates journal (DIR/updates.jsonl) of bulk updates, and clear it once published")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: bar, log, none, or auto (a bar on a terminal, else a log line every 2s)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: indexer build -index DIR [flags] FILE...")
-		fmt.Fprintln(stderr, "Builds a new index generation from FILEs (.jsonl, .wiki, .md, optionally .gz) and publishes it.")
+		fmt.Fprintln(fs.Output(), "usage: indexer build -index DIR [flags] FILE...")
+		fmt.Fprintln(fs.Output(), "Builds a new index generation from FILEs (.jsonl, .wiki, .md, optionally .gz) and publishes it.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, nil, err
 	}
 	switch {
 	case f.index == "":
-		return nil, nil, usageError("build: -index DIR is required (or set %s)", envIndexDir)
+		return nil, nil, cli.Usagef("build: -index DIR is required (or set NEWSDESK_INDEX)")
 	case fs.NArg() == 0:
-		return nil, nil, usageError("build: no input files")
+		return nil, nil, cli.Usagef("build: no input files")
 	case f.maxBad < -1:
-		return nil, nil, usageError("build: -max-bad must be -1 (no limit) or more, got %d", f.maxBad)
+		return nil, nil, cli.Usagef("build: -max-bad must be -1 (no limit) or more, got %d", f.maxBad)
 	case f.batchSize < 1:
-		return nil, nil, usageError("build: -batch-size must be at least 1, got %d", f.batchSize)
+		return nil, nil, cli.Usagef("build: -batch-size must be at least 1, got %d", f.batchSize)
 	case f.progress != "auto" && f.progress != "bar" && f.progress != "log" && f.progress != "none":
-		return nil, nil, usageError("build: -progress must be auto, bar, log or none, got %q", f.progress)
+		return nil, nil, cli.Usagef("build: -progress must be auto, bar, log or none, got %q", f.progress)
 	}
 	return f, fs.Args(), nil
 }
 
-func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f, files, err := parseBuildFlags(args, getenv, stderr)
+func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, files, err := parseBuildFlags(args, stdout)
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,9 @@ func writeCorpus(t *testing.T, path string, n int) {
 // must be served and answer with every event, and no search may fail or
 // see a partial generation.
 func TestCrash_KillDuringBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the crash test takes 15 s to 5 min (24 builds killed while a server is searched; the longest under -race); go test without -short runs it")
+	}
 	const events = 8000
 	tmp := t.TempDir()
 	corpus := filepath.Join(tmp, "corpus.jsonl")

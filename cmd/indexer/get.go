@@ -9,26 +9,26 @@ import (
 	"io"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )
 
 // runGet prints stored events of the current generation as JSON lines,
 // to check what a build indexed.
-func runGet(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer get", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dirFlag := fs.String("index", getenv(envIndexDir), "index `directory` (env "+envIndexDir+")")
+	dirFlag := fs.String("index", "", "index `directory`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: indexer get -index DIR ID...")
-		fmt.Fprintln(stderr, "Prints the stored events with the given ids from the current generation, one JSON object per line.")
+		fmt.Fprintln(fs.Output(), "usage: indexer get -index DIR ID...")
+		fmt.Fprintln(fs.Output(), "Prints the stored events with the given ids from the current generation, one JSON object per line.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *dirFlag == "" || fs.NArg() == 0 {
-		return usageError("get: need -index DIR and at least one id")
+		return cli.Usagef("get: need -index DIR and at least one id")
 	}
 	dir, err := index.NewDir(*dirFlag)
 	if err != nil {

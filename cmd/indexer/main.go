@@ -30,7 +30,10 @@
 //	2  usage error
 //	3  more bad records than -max-bad: the good events were still published
 //
-// Run "indexer build -h" for the flags.
+// Run "indexer build -h" for the flags. Every flag has an environment
+// twin, named after it: -max-bad is NEWSDESK_MAX_BAD, -index
+// NEWSDESK_INDEX; a flag given beats its variable, which beats the default.
+// "indexer -version" prints the version.
 package main
 
 import (
@@ -42,23 +45,29 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/version"
 )
 
 // Exit codes; see the command documentation.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	exitTooBad  = 3
-	envIndexDir = "NEWSDESK_INDEX"
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = cli.ExitUsage
+	exitTooBad = 3
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "indexer:", err)
+		var ue *cli.UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, `Run "indexer -h", or "indexer COMMAND -h" for a command's flags.`)
+		}
 	}
 	os.Exit(exitCode(err))
 }
@@ -74,6 +83,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func exitCode(err error) int {
 	var ee *exitError
+	var ue *cli.UsageError
 	switch {
 	case err == nil:
 		return exitOK
@@ -81,24 +91,18 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &ue):
+		return exitUsage
 	}
 	return exitFailed
 }
 
-// parseFlags parses a subcommand's flags: -h gives flag.ErrHelp (exit 0),
-// any other flag error is a usage error (exit 2).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError("%v", err)
-	}
-	return nil
-}
-
-func usageError(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+// parseFlags parses a subcommand's flags and their environment twins
+// (package cli): -h prints the usage on stdout and gives flag.ErrHelp
+// (exit 0), any other mistake is a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + cli.EnvName(f.Name) + ")" })
+	return cli.Parse(fs, args, stdout)
 }
 
 const usage = `usage:
@@ -107,28 +111,34 @@ const usage = `usage:
   indexer get -index DIR ID...               print stored events of the current generation
   indexer rollback -index DIR                publish the previous generation again
   indexer push [-url URL] FILE...            upsert FILEs' events into a running searchd
-Run "indexer COMMAND -h" for a command's flags.`
+  indexer -version                           print the version
+Run "indexer COMMAND -h" for a command's flags. Every flag has an environment
+twin, named after it: -max-bad is NEWSDESK_MAX_BAD; a flag given beats its
+variable, which beats the default.`
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return usageError("no command")
+		return cli.Usagef("no command")
 	}
 	switch args[0] {
 	case "build":
-		return runBuild(ctx, args[1:], getenv, stdout, stderr)
+		return runBuild(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "get":
-		return runGet(ctx, args[1:], getenv, stdout, stderr)
+		return runGet(ctx, args[1:], stdout, stderr)
 	case "rollback":
-		return runRollback(args[1:], getenv, stdout, stderr)
+		return runRollback(args[1:], stdout, stderr)
 	case "push":
-		return runPush(ctx, args[1:], getenv, stdout, stderr)
+		return runPush(ctx, args[1:], stdout, stderr)
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "indexer", version.String())
+		return nil
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	fmt.Fprintln(stderr, usage)
-	return usageError("unknown command %q", args[0])
+	return cli.Usagef("unknown command %q", args[0])
 }

@@ -22,6 +22,13 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// The flags' environment twins of the shell running the tests must
+	// not change what they check; tests set those they need.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "NEWSDESK_") {
+			os.Unsetenv(k)
+		}
+	}
 	os.Exit(m.Run())
 }
 
@@ -49,13 +56,8 @@ func TestRunBuild(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"build", "-progress", "none"}, tc.args...)
-			getenv := func(k string) string {
-				if k == envIndexDir {
-					return dir
-				}
-				return ""
-			}
-			err := run(context.Background(), args, getenv, &stdout, &stderr)
+			t.Setenv("NEWSDESK_INDEX", dir)
+			err := run(context.Background(), args, &stdout, &stderr)
 			if got := exitCode(err); got != tc.wantCode {
 				t.Fatalf("exit code %d (%v), want %d; stderr: %s", got, err, tc.wantCode, stderr.String())
 			}
@@ -103,8 +105,7 @@ func TestRunBuild(t *testing.T) {
 func TestRunBuild_ProgressLog(t *testing.T) {
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"build", "-index", filepath.Join(dir, "idx"), "testdata/good.jsonl"},
-		func(string) string { return "" }, &stdout, &stderr)
+	err := run(context.Background(), []string{"build", "-index", filepath.Join(dir, "idx"), "testdata/good.jsonl"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,17 +116,76 @@ func TestRunBuild_ProgressLog(t *testing.T) {
 }
 
 func TestRun_Usage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantErr    string // in the error run returns
+		wantStdout string
+	}{
+		{"no command", nil, nil, exitUsage, "no command", ""},
+		{"unknown command", []string{"frobnicate"}, nil, exitUsage, "frobnicate", ""},
+		// Help goes to stdout, for indexer and its commands alike.
+		{"indexer -h", []string{"-h"}, nil, exitOK, "", "indexer build -index DIR"},
+		{"build -h", []string{"build", "-h"}, nil, exitOK, "", "-max-bad"},
+		{"build -h names the twins", []string{"build", "-h"}, nil, exitOK, "", "NEWSDESK_MAX_BAD"},
+		{"push -h", []string{"push", "-h"}, nil, exitOK, "", "-url"},
+		{"get -h", []string{"get", "-h"}, nil, exitOK, "", "NEWSDESK_INDEX"},
+		{"-version", []string{"-version"}, nil, exitOK, "", "indexer "},
+		// Every flag has a strict environment twin.
+		{"a bad twin", []string{"build", "-index", "x", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_MAX_BAD": "some"},
+			exitUsage, `invalid value "some" in NEWSDESK_MAX_BAD for -max-bad`, ""},
+		{"a bad bool twin", []string{"build", "-index", "x", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_DROP_UPDATES": "yes"},
+			exitUsage, "NEWSDESK_DROP_UPDATES", ""},
+		{"a twin checked as its flag", []string{"build", "-index", "x", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_BATCH_SIZE": "0"},
+			exitUsage, "-batch-size must be at least 1", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, &stdout, &stderr)
+			if code := exitCode(err); code != tc.wantCode {
+				t.Errorf("exit code %d (%v), want %d", code, err, tc.wantCode)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error %v, want it to contain %q", err, tc.wantErr)
+			}
+			if !strings.Contains(stdout.String(), tc.wantStdout) {
+				t.Errorf("stdout %q, want it to contain %q", stdout.String(), tc.wantStdout)
+			}
+			if tc.wantCode == exitOK && stderr.Len() > 0 {
+				t.Errorf("stderr %q, want nothing", stderr.String())
+			}
+		})
+	}
+}
+
+// TestRunBuild_EnvTwins builds with every build flag given by its
+// environment variable.
+func TestRunBuild_EnvTwins(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "bad.jsonl")
+	for k, v := range map[string]string{"NEWSDESK_INDEX": filepath.Join(dir, "idx"), "NEWSDESK_MAX_BAD": "2", "NEWSDESK_WORKERS": "1",
+		"NEWSDESK_BATCH_SIZE": "2", "NEWSDESK_REPORT": report, "NEWSDESK_PROGRESS": "none", "NEWSDESK_DROP_UPDATES": "true"} {
+		t.Setenv(k, v)
+	}
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), nil, os.Getenv, &stdout, &stderr); exitCode(err) != exitUsage {
-		t.Errorf("no command: exit %d, want %d", exitCode(err), exitUsage)
+	if err := run(context.Background(), []string{"build", "testdata/mixed.jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr.String())
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, os.Getenv, &stdout, &stderr); exitCode(err) != exitUsage ||
-		!strings.Contains(err.Error(), "frobnicate") {
-		t.Errorf("unknown command: %v", err)
+	if b, err := os.ReadFile(report); err != nil || bytes.Count(b, []byte("\n")) != 2 {
+		t.Errorf("report from NEWSDESK_REPORT: %q %v", b, err)
 	}
-	if err := run(context.Background(), []string{"build", "-h"}, os.Getenv, &stdout, &stderr); exitCode(err) != exitOK ||
-		!strings.Contains(stderr.String(), "-max-bad") {
-		t.Errorf("build -h: %v, output %s", err, stderr.String())
+	if strings.Contains(stderr.String(), `"indexing"`) {
+		t.Errorf("NEWSDESK_PROGRESS=none, yet stderr shows progress: %s", stderr.String())
+	}
+	var sum struct{ Indexed int }
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil || sum.Indexed != 2 {
+		t.Errorf("summary %s (%v), want 2 events indexed", stdout.String(), err)
 	}
 }
 
@@ -134,14 +194,9 @@ func TestRun_Usage(t *testing.T) {
 // never written by the server.
 func TestGet_WhileServed(t *testing.T) {
 	dir := t.TempDir()
-	getenv := func(k string) string {
-		if k == envIndexDir {
-			return dir
-		}
-		return ""
-	}
+	t.Setenv("NEWSDESK_INDEX", dir)
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"build", "-progress", "none", "testdata/good.jsonl"}, getenv, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"build", "-progress", "none", "testdata/good.jsonl"}, &stdout, &stderr); err != nil {
 		t.Fatal(err, stderr.String())
 	}
 	d, err := index.NewDir(dir)
@@ -167,7 +222,7 @@ func TestGet_WhileServed(t *testing.T) {
 	stdout.Reset()
 	stderr.Reset()
 	start := time.Now()
-	if err := run(context.Background(), []string{"get", id.ID}, getenv, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"get", id.ID}, &stdout, &stderr); err != nil {
 		t.Fatalf("indexer get while served: %v; %s", err, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), id.ID) {

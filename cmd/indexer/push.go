@@ -1,17 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/client"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
@@ -29,29 +31,32 @@ type pushSummary struct {
 }
 
 // runPush sends the events of FILEs to a running searchd as bulk upserts.
-func runPush(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer push", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "searchd base `URL`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
-		fmt.Fprintln(stderr, "Upserts the events of FILEs into a running searchd's index (POST /admin/events/_bulk).")
-		fmt.Fprintln(stderr, "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
+		fmt.Fprintln(fs.Output(), "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
+		fmt.Fprintln(fs.Output(), "Upserts the events of FILEs into a running searchd's index (POST /admin/events/_bulk).")
+		fmt.Fprintln(fs.Output(), "The admin key is read from NEWSDESK_ADMIN_KEY, never from a flag.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	key := strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
+	key := strings.TrimSpace(os.Getenv("NEWSDESK_ADMIN_KEY"))
 	switch {
 	case fs.NArg() == 0:
-		return usageError("push: no input files")
+		return cli.Usagef("push: no input files")
 	case key == "":
-		return usageError("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
+		return cli.Usagef("push: set NEWSDESK_ADMIN_KEY to searchd's admin key")
+	}
+	c, err := client.New(client.Config{URL: *base, Key: key})
+	if err != nil {
+		return cli.Usagef("push: -url: %w", err)
 	}
 	start := time.Now()
 	log := newLogger(stderr)
-	p := &pusher{ctx: ctx, url: strings.TrimRight(*base, "/") + "/admin/events/_bulk", key: key, client: &http.Client{Timeout: 60 * time.Second}}
+	p := &pusher{ctx: ctx, client: c}
 	for _, f := range fs.Args() {
 		if err := ingest.ReadFile(f, p, nil); err != nil {
 			return &exitError{code: exitFailed, err: err}
@@ -75,23 +80,15 @@ func runPush(ctx context.Context, args []string, getenv func(string) string, std
 // pusher is an ingest.Sink that sends events in bulk requests.
 type pusher struct {
 	ctx     context.Context
-	url     string
-	key     string
-	client  *http.Client
-	pending bytes.Buffer
-	n       int
+	client  *client.Client
+	pending []api.Update
 	sum     pushSummary
 	errs    []string
 }
 
 func (p *pusher) Event(e newsdesk.Event) error {
-	line, err := json.Marshal(map[string]newsdesk.Event{"upsert": e})
-	if err != nil {
-		return err
-	}
-	p.pending.Write(line)
-	p.pending.WriteByte('\n')
-	if p.n++; p.n >= pushBatch {
+	p.pending = append(p.pending, api.Update{Upsert: &e})
+	if len(p.pending) >= pushBatch {
 		return p.flush()
 	}
 	return nil
@@ -102,43 +99,18 @@ func (p *pusher) Problem(pr ingest.Problem) {
 	p.errs = append(p.errs, fmt.Sprintf("%s line %d: %s", pr.File, pr.Line, pr.Reason))
 }
 
+// flush sends the pending events. A refused request (a wrong key, a full
+// disk) ends the push; the client retries an overloaded or unavailable
+// searchd as it asks. Refused events are counted and listed.
 func (p *pusher) flush() error {
-	if p.n == 0 {
+	if len(p.pending) == 0 {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, p.url, bytes.NewReader(p.pending.Bytes()))
+	res, err := p.client.Bulk(p.ctx, p.pending)
 	if err != nil {
-		return err
+		return fmt.Errorf("push: searchd refused the batch: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	req.Header.Set("Authorization", "Bearer "+p.key)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	defer resp.Body.Close()
-	var res struct {
-		Items []struct {
-			Line   int    `json:"line"`
-			ID     string `json:"id"`
-			Result string `json:"result"`
-			Error  string `json:"error"`
-		} `json:"items"`
-		Error *struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return fmt.Errorf("push: searchd answered %s, not JSON: %w", resp.Status, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := resp.Status
-		if res.Error != nil {
-			msg = res.Error.Message
-		}
-		return fmt.Errorf("push: searchd refused the batch: %s", msg)
-	}
-	p.sum.Sent += p.n
+	p.sum.Sent += len(p.pending)
 	for _, it := range res.Items {
 		switch it.Result {
 		case "created":
@@ -150,7 +122,6 @@ func (p *pusher) flush() error {
 			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
 		}
 	}
-	p.pending.Reset()
-	p.n = 0
+	p.pending = p.pending[:0]
 	return nil
 }

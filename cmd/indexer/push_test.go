@@ -1,68 +1,85 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/serving"
 )
 
-func TestPush(t *testing.T) {
-	var lines []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/admin/events/_bulk" || r.Header.Get("Authorization") != "Bearer k3y" || r.Header.Get("Content-Type") != "application/x-ndjson" {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error": {"message": "no"}}`)
-			return
-		}
-		var items []string
-		sc := bufio.NewScanner(r.Body)
-		for n := 1; sc.Scan(); n++ {
-			lines = append(lines, sc.Text())
-			var u struct {
-				Upsert struct{ ID string } `json:"upsert"`
-			}
-			json.Unmarshal(sc.Bytes(), &u)
-			result := "created"
-			if strings.Contains(u.Upsert.ID, "ceasefire") {
-				result = "updated"
-			}
-			items = append(items, fmt.Sprintf(`{"line": %d, "id": %q, "result": %q}`, n, u.Upsert.ID, result))
-		}
-		fmt.Fprintf(w, `{"errors": false, "items": [%s]}`, strings.Join(items, ","))
-	}))
-	defer srv.Close()
-	getenv := func(k string) string {
-		if k == "NEWSDESK_ADMIN_KEY" {
-			return "k3y"
-		}
-		return ""
-	}
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, getenv, &stdout, &stderr)
+const pushKey = "push-admin-key-0123456789"
+
+// served serves the portal page's events through the API's real router,
+// as searchd does with -admin, and returns its URL.
+func served(t *testing.T) string {
+	t.Helper()
+	d, err := index.NewDir(t.TempDir())
 	if err != nil {
-		t.Fatalf("push: %v\n%s", err, stderr.String())
+		t.Fatal(err)
 	}
-	var sum pushSummary
-	json.Unmarshal(stdout.Bytes(), &sum)
-	if sum.Sent != 3 || sum.Created != 2 || sum.Updated != 1 || len(lines) != 3 || !strings.HasPrefix(lines[0], `{"upsert":{"id":"2019-03-04/`) {
-		t.Errorf("summary %+v, lines %v", sum, lines)
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/portal.wiki"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := serving.New(serving.Config{Dir: d})
+	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.New(api.Config{
+		Searcher: func() api.Searcher { return srv.Engine() },
+		Admin: &api.Admin{Key: pushKey, Bulk: func(ctx context.Context, us []api.Update) ([]string, error) {
+			updates := make([]index.Update, len(us))
+			for i, u := range us {
+				updates[i] = index.Update{Upsert: u.Upsert, Delete: u.Delete}
+			}
+			return srv.Update(ctx, updates)
+		}},
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestPush(t *testing.T) {
+	url := served(t)
+	t.Setenv("NEWSDESK_ADMIN_KEY", pushKey)
+	push := func(file string) (pushSummary, error) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"push", "-url", url, file}, &stdout, &stderr)
+		var sum pushSummary
+		if stdout.Len() > 0 {
+			if jerr := json.Unmarshal(stdout.Bytes(), &sum); jerr != nil {
+				t.Fatalf("summary %q: %v", stdout.String(), jerr)
+			}
+		}
+		return sum, err
+	}
+	sum, err := push("testdata/good.jsonl")
+	if err != nil || sum.Sent != 3 || sum.Created+sum.Updated != 3 || sum.Failed != 0 {
+		t.Errorf("push of good events: %+v, %v", sum, err)
+	}
+	// Again: each is an update now.
+	if sum, err = push("testdata/good.jsonl"); err != nil || sum.Updated != 3 {
+		t.Errorf("push again: %+v, %v; want 3 updated", sum, err)
 	}
 	// Bad records in a file are not sent, and make the exit code 3.
-	err = run(context.Background(), []string{"push", "-url", srv.URL, "testdata/mixed.jsonl"}, getenv, &stdout, &stderr)
-	if exitCode(err) != exitTooBad {
-		t.Errorf("push of a file with bad lines: %v (exit %d), want exit 3", err, exitCode(err))
+	sum, err = push("testdata/mixed.jsonl")
+	if exitCode(err) != exitTooBad || sum.Sent != 2 || sum.Bad != 2 {
+		t.Errorf("push of a file with bad lines: %+v, %v (exit %d), want 2 sent, 2 bad, exit 3", sum, err, exitCode(err))
 	}
-	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, func(string) string { return "" }, &stdout, &stderr); exitCode(err) != exitUsage {
+	t.Setenv("NEWSDESK_ADMIN_KEY", "")
+	if _, err := push("testdata/good.jsonl"); exitCode(err) != exitUsage {
 		t.Errorf("push without a key: %v", err)
 	}
-	bad := func(k string) string { return map[string]string{"NEWSDESK_ADMIN_KEY": "wrong"}[k] }
-	if err := run(context.Background(), []string{"push", "-url", srv.URL, "testdata/good.jsonl"}, bad, &stdout, &stderr); exitCode(err) != exitFailed || !strings.Contains(err.Error(), "refused") {
-		t.Errorf("push with a wrong key: %v", err)
+	t.Setenv("NEWSDESK_ADMIN_KEY", "wrong-key-0123456789")
+	if _, err := push("testdata/good.jsonl"); exitCode(err) != exitFailed || !strings.Contains(err.Error(), "401 unauthorized") {
+		t.Errorf("push with a wrong key: %v, want exit 1 naming the 401", err)
 	}
 }

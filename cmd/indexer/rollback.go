@@ -6,25 +6,25 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 )
 
 // runRollback points the index directory back at the previous generation;
 // a running searchd swaps to it within a second or two.
-func runRollback(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runRollback(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer rollback", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dirFlag := fs.String("index", getenv(envIndexDir), "index `directory` (env "+envIndexDir+")")
+	dirFlag := fs.String("index", "", "index `directory`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: indexer rollback -index DIR")
-		fmt.Fprintln(stderr, `Publishes the generation before the current one again; prints {"from": ..., "to": ...}.`)
+		fmt.Fprintln(fs.Output(), "usage: indexer rollback -index DIR")
+		fmt.Fprintln(fs.Output(), `Publishes the generation before the current one again; prints {"from": ..., "to": ...}.`)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *dirFlag == "" || fs.NArg() > 0 {
-		return usageError("rollback: need -index DIR and no other argument")
+		return cli.Usagef("rollback: need -index DIR and no other argument")
 	}
 	dir, err := index.NewDir(*dirFlag)
 	if err != nil {

@@ -38,7 +38,9 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/client"
 	"github.com/newsdesk/newsdesk/ingest"
+	"github.com/newsdesk/newsdesk/search"
 )
 
 func main() {
@@ -98,18 +100,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *updates > 0 {
 		return runUpdates(ctx, *base, *corpus, *updates, *duration, *seed, os.Getenv("NEWSDESK_ADMIN_KEY"), stdout, stderr)
 	}
-	var paths []string
+	var calls []call
 	if !probeOnly {
 		names, err := readNames(*corpus)
 		if err != nil {
 			return err
 		}
-		paths = mix(names, 5000, *seed)
+		calls = mix(names, 5000, *seed)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+	// No retries: a 429 is a result to count, not to hide.
+	c, err := client.New(client.Config{URL: *base, Retries: -1,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: max(*conc, 1)}}})
+	if err != nil {
+		return err
+	}
 	var (
 		mu       sync.Mutex
 		lat      []time.Duration
@@ -118,13 +125,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		next     int
 		wg       sync.WaitGroup
 	)
-	take := func() (string, bool) {
+	take := func() (call, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if *limit > 0 && next >= *limit {
-			return "", false
+			return call{}, false
 		}
-		p := paths[next%len(paths)]
+		p := calls[next%len(calls)]
 		next++
 		return p, true
 	}
@@ -133,7 +140,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *livez > 0 {
 		// Its own client and connection, so that the probe never waits for
 		// the load's connections.
-		probe := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		probe, err := client.New(client.Config{URL: *base, Retries: -1,
+			HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}})
+		if err != nil {
+			return err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -146,10 +157,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				case <-t.C:
 				}
 				t0 := time.Now()
-				code, err := get(ctx, probe, *base+"/livez")
+				err := probe.Live(ctx)
 				d := time.Since(t0)
 				mu.Lock()
-				if err == nil && code == http.StatusOK {
+				if err == nil {
 					livezLat = append(livezLat, d)
 				} else if ctx.Err() == nil {
 					livezFailed++
@@ -169,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return
 				}
 				t0 := time.Now()
-				code, err := get(ctx, client, *base+p)
+				code, err := p.do(ctx, c)
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -197,7 +208,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pct := func(p int) float64 { return ms(lat[min(len(lat)-1, len(lat)*p/100)]) }
 	res := Result{Requests: len(lat), Seconds: elapsed.Seconds(), Concurrency: *conc,
 		RequestsPerS: float64(len(lat)) / elapsed.Seconds(), P50MS: pct(50), P95MS: pct(95), P99MS: pct(99),
-		MaxMS: ms(lat[len(lat)-1]), Statuses: statuses, Errors: errs, DistinctPaths: len(paths)}
+		MaxMS: ms(lat[len(lat)-1]), Statuses: statuses, Errors: errs, DistinctPaths: len(calls)}
 	if len(livezLat) > 0 {
 		slices.Sort(livezLat)
 		res.LivezProbes, res.LivezFailed = len(livezLat), livezFailed
@@ -210,18 +221,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return json.NewEncoder(stdout).Encode(res)
 }
 
-func get(ctx context.Context, c *http.Client, target string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return 0, err
+// call is one request of the mix: a search, or name suggestions for a
+// prefix.
+type call struct {
+	search  *search.Request
+	suggest string
+}
+
+// do sends the call and returns the status it was answered with: 200, or
+// the status of the API's error (429 when overloaded). Other errors (no
+// answer) are returned.
+func (c call) do(ctx context.Context, cl *client.Client) (int, error) {
+	var err error
+	if c.search != nil {
+		_, err = cl.Search(ctx, *c.search)
+	} else {
+		_, err = cl.Suggest(ctx, c.suggest, 0)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
+	var ae *client.Error
+	switch {
+	case err == nil:
+		return http.StatusOK, nil
+	case errors.As(err, &ae):
+		return ae.Status, nil
 	}
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	return 0, err
 }
 
 // nameSink collects the topic and context names of a corpus, with dates.
@@ -254,13 +278,13 @@ func readNames(path string) (*nameSink, error) {
 	return s, nil
 }
 
-// mix draws n request paths: each picks a name as events use it (so
-// popular stories come up more often) and 1-3 consecutive words of it.
-// 60% are plain searches, 20% add a date range around the name's use,
-// 10% ask for facets and highlighting, 10% are suggestions of a prefix.
-func mix(s *nameSink, n int, seed uint64) []string {
+// mix draws n calls: each picks a name as events use it (so popular
+// stories come up more often) and 1-3 consecutive words of it. 60% are
+// plain searches, 20% add a date range around the name's use, 10% ask for
+// facets and highlighting, 10% are suggestions of a prefix.
+func mix(s *nameSink, n int, seed uint64) []call {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	out := make([]string, 0, n)
+	out := make([]call, 0, n)
 	for len(out) < n {
 		i := rng.IntN(len(s.names))
 		var words []string
@@ -274,25 +298,22 @@ func mix(s *nameSink, n int, seed uint64) []string {
 		}
 		k := min(1+rng.IntN(3), len(words))
 		st := rng.IntN(len(words) - k + 1)
-		q := strings.Join(words[st:st+k], " ")
-		v := url.Values{"q": {q}}
-		switch r := rng.IntN(10); {
-		case r < 6:
-		case r < 8:
+		r := search.Request{Q: strings.Join(words[st:st+k], " ")}
+		switch x := rng.IntN(10); {
+		case x < 6:
+		case x < 8:
 			if d, err := time.Parse(newsdesk.DateLayout, s.dates[i]); err == nil {
-				v.Set("from", d.AddDate(0, -6, 0).Format(newsdesk.DateLayout))
-				v.Set("to", d.AddDate(0, 6, 0).Format(newsdesk.DateLayout))
+				r.From, r.To = d.AddDate(0, -6, 0), d.AddDate(0, 6, 0)
 			}
-		case r < 9:
-			v.Set("facets", "10")
-			v.Set("highlight", "true")
+		case x < 9:
+			r.Facets, r.Highlight = 10, true
 		default:
 			prefix := []rune(words[0])
 			prefix = prefix[:min(len(prefix), 3+rng.IntN(3))]
-			out = append(out, "/v1/suggest?"+url.Values{"q": {string(prefix)}}.Encode())
+			out = append(out, call{suggest: string(prefix)})
 			continue
 		}
-		out = append(out, "/v1/search?"+v.Encode())
+		out = append(out, call{search: &r})
 	}
 	return out
 }

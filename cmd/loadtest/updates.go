@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/client"
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
@@ -43,18 +44,21 @@ func runUpdates(ctx context.Context, base, corpus string, n int, d time.Duration
 	if err != nil {
 		return err
 	}
-	paths := mix(names, 5000, seed)
+	calls := mix(names, 5000, seed)
 	var all eventSink
 	if err := ingest.ReadFile(corpus, &all, nil); err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	c, err := client.New(client.Config{URL: base, Key: key, Retries: -1, HTTPClient: &http.Client{Timeout: 30 * time.Second}})
+	if err != nil {
+		return err
+	}
 	searches := func() (float64, error) {
 		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
 		start, done := time.Now(), 0
 		for i := 0; ctx.Err() == nil; i++ {
-			code, err := get(ctx, client, base+paths[i%len(paths)])
+			code, err := calls[i%len(calls)].do(ctx, c)
 			if err != nil {
 				if ctx.Err() != nil {
 					break
@@ -80,20 +84,14 @@ func runUpdates(ctx context.Context, base, corpus string, n int, d time.Duration
 		// a delete and an upsert of a new id).
 		e := all.events[rng.IntN(len(all.events))]
 		e.Text += " (Updated.)"
-		line, _ := json.Marshal(map[string]any{"upsert": e})
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/events/_bulk", bytes.NewReader(append(line, '\n')))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/x-ndjson")
 		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		res, err := c.Bulk(ctx, []api.Update{{Upsert: &e}})
 		lat = append(lat, time.Since(t0))
-		if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors":true`)) {
-			return fmt.Errorf("bulk update answered %d: %s", resp.StatusCode, body)
+		if err != nil {
+			return fmt.Errorf("bulk update: %w", err)
+		}
+		if res.Errors {
+			return fmt.Errorf("bulk update refused: %+v", res.Items)
 		}
 	}
 	if res.SearchesAfter, err = searches(); err != nil {

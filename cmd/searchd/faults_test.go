@@ -34,6 +34,13 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// The flags' environment twins of the shell running the tests must
+	// not change what they check; tests set those they need.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "NEWSDESK_") {
+			os.Unsetenv(k)
+		}
+	}
 	os.Exit(m.Run())
 }
 
@@ -116,6 +123,9 @@ func freeAddr(t testing.TB) string {
 // /readyz says why while the disk is full, and both recover once space
 // returns; the journal stays whole and a rebuild works.
 func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the disk test mounts a small tmpfs and fills it while a searchd process is searched; go test without -short runs it")
+	}
 	root := smallfs.Mount(t, 48<<20)
 	dir := filepath.Join(root, "index")
 	d, err := index.NewDir(dir)
@@ -276,19 +286,14 @@ func TestDiskFull(t *testing.T) {
 // and its updates are applied and journaled.
 func TestShutdown_DrainsBulk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
-	getenv := func(k string) string {
-		if k == "NEWSDESK_ADMIN_KEY" {
-			return testKey
-		}
-		return ""
-	}
+	t.Setenv("NEWSDESK_ADMIN_KEY", testKey)
 	ctx, sigterm := context.WithCancel(context.Background())
 	defer sigterm()
 	ready, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none",
-			"-shutdown-delay", "500ms", "-bootstrap", "testdata/events.jsonl"}, getenv, &logs, &logs, ready)
+			"-shutdown-delay", "500ms", "-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {

@@ -3,14 +3,20 @@
 // Usage:
 //
 //	searchd [flags] [-bootstrap FILE...]
+//	searchd -version
 //
-// It opens the current generation of the index directory, compacts it,
-// and serves the HTTP API (see package api and the README). When the
-// directory has no generation yet and -bootstrap is given, it first
-// builds one from FILE... with the indexer's progress display.
+// It listens at once (/livez answers), then opens the current generation
+// of the index directory and serves the HTTP API (see package api and the
+// README). When the directory has no generation yet and -bootstrap is
+// given, it first builds one from FILE... with the indexer's progress
+// display, /readyz saying how far the build got; without -bootstrap it
+// does not start.
 //
-// Every flag has an environment twin (shown in -h); a flag given on the
-// command line beats its environment variable, which beats the default.
+// Every flag has an environment twin (package cli; shown in -h): a flag
+// given on the command line beats its environment variable, which beats
+// the default, and a value the flag would refuse is an error naming the
+// variable. Start-up errors go to stderr; usage errors exit with code 2,
+// other errors with 1.
 package main
 
 import (
@@ -26,7 +32,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -38,16 +43,15 @@ import (
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/progress"
 	"github.com/newsdesk/newsdesk/search"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/version"
 	"github.com/newsdesk/newsdesk/web"
 )
-
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
 
 // The engine must satisfy what the API serves.
 var _ api.Searcher = (*search.Engine)(nil)
@@ -66,12 +70,26 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, notify{})
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "searchd:", err)
-		os.Exit(1)
+	os.Exit(exit(err, os.Stderr))
+}
+
+// exit prints err, if any, on stderr (run has closed its log writer by
+// then, leaving stderr open), and returns the process's exit code: 0, 2
+// for a usage error, 1 for any other.
+func exit(err error, stderr io.Writer) int {
+	var ue *cli.UsageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "searchd:", err)
+		fmt.Fprintln(stderr, "Run searchd -h for the flags.")
+		return cli.ExitUsage
 	}
+	fmt.Fprintln(stderr, "searchd:", err)
+	return 1
 }
 
 // config is searchd's configuration, from flags and their environment twins.
@@ -88,6 +106,7 @@ type config struct {
 	pprof     string
 	origins   []string
 	probe     bool
+	version   bool
 	admin     bool
 	adminKey  string
 	// metricsAuth puts /metrics behind the admin key.
@@ -114,79 +133,52 @@ func spareProc(getenv func(string) string) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// parseConfig reads the flags and their environment twins (package cli):
+// -h writes the usage to stdout; every mistake is a *cli.UsageError.
+func parseConfig(args []string, stdout io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("searchd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
 	c := &config{}
-	var err error
-	envDuration := func(name string, def time.Duration) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		d, perr := time.ParseDuration(v)
-		if perr != nil && err == nil {
-			err = fmt.Errorf("%s=%q is not a duration such as 2s", name, v)
-		}
-		return d
-	}
-	envInt := func(name string, def int) int {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		n, perr := strconv.Atoi(v)
-		if perr != nil && err == nil {
-			err = fmt.Errorf("%s=%q is not a whole number", name, v)
-		}
-		return n
-	}
-	envBool := func(name string) bool {
-		b, _ := strconv.ParseBool(getenv(name))
-		return b
-	}
-	fs.StringVar(&c.index, "index", env("NEWSDESK_INDEX", "data/index"), "index `directory` (env NEWSDESK_INDEX)")
-	fs.StringVar(&c.listen, "listen", env("NEWSDESK_LISTEN", "127.0.0.1:8080"), "`address` to listen on (env NEWSDESK_LISTEN)")
-	fs.BoolVar(&c.bootstrap, "bootstrap", envBool("NEWSDESK_BOOTSTRAP"), "when the index directory has no generation, build one from the FILE arguments first (env NEWSDESK_BOOTSTRAP=1, files in NEWSDESK_BOOTSTRAP_FILES)")
-	fs.DurationVar(&c.timeout, "timeout", envDuration("NEWSDESK_TIMEOUT", api.DefaultTimeout), "per-request deadline (env NEWSDESK_TIMEOUT)")
-	fs.IntVar(&c.inFlight, "in-flight", envInt("NEWSDESK_IN_FLIGHT", cpus), "API requests served at once (default: one per CPU); up to -queue more wait at most 100 ms, the rest get 429 at once (env NEWSDESK_IN_FLIGHT)")
-	fs.IntVar(&c.queue, "queue", envInt("NEWSDESK_QUEUE", 0), "API requests that may wait for a slot (at most 100 ms); beyond, 429 at once; 0 means twice -in-flight (env NEWSDESK_QUEUE)")
-	fs.StringVar(&c.logLevel, "log-level", env("NEWSDESK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env NEWSDESK_LOG_LEVEL)")
+	fs.StringVar(&c.index, "index", "data/index", "index `directory`")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` to listen on")
+	fs.BoolVar(&c.bootstrap, "bootstrap", false, "when the index directory has no generation, build one from the FILE arguments (or the files in NEWSDESK_BOOTSTRAP_FILES), serving /livez and /readyz meanwhile")
+	fs.DurationVar(&c.timeout, "timeout", api.DefaultTimeout, "per-request deadline")
+	fs.IntVar(&c.inFlight, "in-flight", cpus, "API requests served at once (default: one per CPU); up to -queue more wait at most 100 ms, the rest get 429 at once")
+	fs.IntVar(&c.queue, "queue", 0, "API requests that may wait for a slot (at most 100 ms); beyond, 429 at once; 0 means twice -in-flight")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.probe, "probe", false, "check that the searchd listening on -listen is alive (GET /livez) and exit 0 if so, 1 if not: a container HEALTHCHECK")
-	fs.BoolVar(&c.admin, "admin", envBool("NEWSDESK_ADMIN"), "enable the /admin/ routes (env NEWSDESK_ADMIN=1); they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
-	fs.BoolVar(&c.metricsAuth, "metrics-auth", envBool("NEWSDESK_METRICS_AUTH"), "make /metrics answer 401 without the admin key, Authorization: Bearer KEY (env NEWSDESK_METRICS_AUTH=1); it needs the key -admin takes, with or without -admin")
-	keyFile := fs.String("admin-key-file", getenv("NEWSDESK_ADMIN_KEY_FILE"), "`file` holding the admin bearer key (env NEWSDESK_ADMIN_KEY_FILE)")
-	fs.DurationVar(&c.watch, "watch", envDuration("NEWSDESK_WATCH", time.Second), "how often to look for a newly published generation (env NEWSDESK_WATCH)")
-	fs.DurationVar(&c.drain, "shutdown-delay", envDuration("NEWSDESK_SHUTDOWN_DELAY", defaultShutdownDelay), "on SIGTERM, how long /readyz answers 503 (so that load balancers stop sending) before the listener closes; requests in flight then finish (env NEWSDESK_SHUTDOWN_DELAY)")
-	minFreeMiB := fs.Int64("min-free-mib", int64(envInt("NEWSDESK_MIN_FREE_MIB", serving.DefaultMinFree>>20)), "MiB of disk that must stay free in the index directory's filesystem: bulk updates that would leave less get 507, and /readyz says 503 (env NEWSDESK_MIN_FREE_MIB)")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.BoolVar(&c.admin, "admin", false, "enable the /admin/ routes; they need a key, from the environment variable NEWSDESK_ADMIN_KEY or the file -admin-key-file, never a flag value")
+	fs.BoolVar(&c.metricsAuth, "metrics-auth", false, "make /metrics answer 401 without the admin key, Authorization: Bearer KEY; it needs the key -admin takes, with or without -admin")
+	keyFile := fs.String("admin-key-file", "", "`file` holding the admin bearer key")
+	fs.DurationVar(&c.watch, "watch", time.Second, "how often to look for a newly published generation")
+	fs.DurationVar(&c.drain, "shutdown-delay", defaultShutdownDelay, "on SIGTERM, how long /readyz answers 503 (so that load balancers stop sending) before the listener closes; requests in flight then finish")
+	minFreeMiB := fs.Int64("min-free-mib", serving.DefaultMinFree>>20, "MiB of disk that must stay free in the index directory's filesystem: bulk updates that would leave less get 507, and /readyz says 503")
 	var origins string
-	fs.StringVar(&origins, "cors-origins", getenv("NEWSDESK_CORS_ORIGINS"), "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example (env NEWSDESK_CORS_ORIGINS)")
-	fs.StringVar(&c.pprof, "pprof", getenv("NEWSDESK_PPROF"), "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060 (env NEWSDESK_PPROF)")
-	fs.StringVar(&c.progress, "progress", env("NEWSDESK_PROGRESS", "auto"), "bootstrap progress display: auto, bar, log or none (env NEWSDESK_PROGRESS)")
+	fs.StringVar(&origins, "cors-origins", "", "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example")
+	fs.StringVar(&c.pprof, "pprof", "", "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
+	fs.StringVar(&c.progress, "progress", "auto", "bootstrap progress display: auto, bar, log or none")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: searchd [flags] [-bootstrap FILE...]")
-		fmt.Fprintln(stderr, "Serves the newsdesk search API over the current generation of the index directory.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: searchd [flags] [-bootstrap FILE...]")
+		fmt.Fprintln(w, "Serves the newsdesk search API over the current generation of the index directory.")
+		fmt.Fprintln(w, "Every flag has an environment twin, named after it: -in-flight is NEWSDESK_IN_FLIGHT;")
+		fmt.Fprintln(w, "a flag given beats its variable, which beats the default. Flags:")
 		fs.PrintDefaults()
 	}
-	if perr := fs.Parse(args); perr != nil {
-		return nil, perr
-	}
-	if err != nil {
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + cli.EnvName(f.Name) + ")" })
+	if err := cli.Parse(fs, args, stdout); err != nil {
 		return nil, err
+	}
+	if c.version || c.probe {
+		return c, nil
 	}
 	c.files = fs.Args()
 	if c.admin || c.metricsAuth {
-		c.adminKey = strings.TrimSpace(getenv("NEWSDESK_ADMIN_KEY"))
+		c.adminKey = strings.TrimSpace(os.Getenv("NEWSDESK_ADMIN_KEY"))
 		if *keyFile != "" {
 			b, err := os.ReadFile(*keyFile)
 			if err != nil {
-				return nil, fmt.Errorf("-admin-key-file: %w", err)
+				return nil, cli.Usagef("-admin-key-file: %w", err)
 			}
 			c.adminKey = strings.TrimSpace(string(b))
 		}
@@ -195,62 +187,81 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			if !c.admin {
 				flag = "-metrics-auth"
 			}
-			return nil, errors.New(flag + " needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file")
+			return nil, cli.Usagef("%s needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file", flag)
 		}
 	}
+	if _, _, err := net.SplitHostPort(c.listen); err != nil {
+		return nil, cli.Usagef("-listen %q is not an address such as 127.0.0.1:8080: %w", c.listen, err)
+	}
 	if c.watch <= 0 {
-		return nil, fmt.Errorf("-watch must be positive, got %v", c.watch)
+		return nil, cli.Usagef("-watch must be positive, got %v", c.watch)
 	}
 	if c.drain < 0 {
-		return nil, fmt.Errorf("-shutdown-delay must not be negative, got %v", c.drain)
+		return nil, cli.Usagef("-shutdown-delay must not be negative, got %v", c.drain)
 	}
 	if *minFreeMiB < 1 {
-		return nil, fmt.Errorf("-min-free-mib must be at least 1, got %d", *minFreeMiB)
+		return nil, cli.Usagef("-min-free-mib must be at least 1, got %d", *minFreeMiB)
 	}
 	c.minFree = *minFreeMiB << 20
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
-				return nil, fmt.Errorf("-cors-origins: %q is not an origin such as https://news.example", o)
+				return nil, cli.Usagef("-cors-origins: %q is not an origin such as https://news.example", o)
 			}
 			c.origins = append(c.origins, o)
 		}
 	}
 	if len(c.files) == 0 && c.bootstrap {
-		c.files = strings.Fields(getenv("NEWSDESK_BOOTSTRAP_FILES"))
+		c.files = strings.Fields(os.Getenv("NEWSDESK_BOOTSTRAP_FILES"))
 	}
 	switch {
 	case len(c.files) > 0 && !c.bootstrap:
-		return nil, fmt.Errorf("files given without -bootstrap: %q", c.files)
+		return nil, cli.Usagef("files given without -bootstrap: %q", c.files)
 	case c.bootstrap && len(c.files) == 0:
-		return nil, errors.New("-bootstrap needs the files to build from")
+		return nil, cli.Usagef("-bootstrap needs the files to build from")
 	case c.timeout <= 0:
-		return nil, fmt.Errorf("-timeout must be positive, got %v", c.timeout)
+		return nil, cli.Usagef("-timeout must be positive, got %v", c.timeout)
 	case c.inFlight < 1:
-		return nil, fmt.Errorf("-in-flight must be at least 1, got %d", c.inFlight)
+		return nil, cli.Usagef("-in-flight must be at least 1, got %d", c.inFlight)
 	case c.queue < 0:
-		return nil, fmt.Errorf("-queue must be 0 (twice -in-flight) or more, got %d", c.queue)
+		return nil, cli.Usagef("-queue must be 0 (twice -in-flight) or more, got %d", c.queue)
 	}
 	if c.queue == 0 {
 		c.queue = api.DefaultQueueFactor * c.inFlight
 	}
 	if _, perr := zerolog.ParseLevel(c.logLevel); perr != nil || c.logLevel == "" {
-		return nil, fmt.Errorf("-log-level must be debug, info, warn or error, got %q", c.logLevel)
+		return nil, cli.Usagef("-log-level must be debug, info, warn or error, got %q", c.logLevel)
 	}
 	return c, nil
 }
 
-// run runs searchd until ctx is done. If ready is not nil, it receives the
-// listening address once the API serves.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
-	c, err := parseConfig(args, getenv, stderr)
+// notify lets a caller (the tests) follow a run: each channel that is not
+// nil receives searchd's address once.
+type notify struct {
+	listening chan<- string // the listener is open: /livez answers
+	serving   chan<- string // the index is open: the API answers searches
+}
+
+// nopCloser keeps the log writer's Close from closing stderr, which
+// main still needs to print the error run returns.
+type nopCloser struct{ io.Writer }
+
+// run runs searchd until ctx is done. It listens at once: /livez answers
+// while it builds the index (with -bootstrap) and opens it, and /readyz
+// says how far it got.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify) error {
+	c, err := parseConfig(args, stdout)
 	if err != nil {
 		return err
 	}
-	if c.probe {
+	switch {
+	case c.version:
+		fmt.Fprintln(stdout, "searchd", version.String())
+		return nil
+	case c.probe:
 		return probe(ctx, c.listen)
 	}
-	procs := spareProc(getenv)
+	procs := spareProc(os.Getenv)
 	level, _ := zerolog.ParseLevel(c.logLevel)
 	var logOut io.Writer = stderr
 	if progress.IsTerminal(stderr) {
@@ -259,8 +270,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Lines are handed to a writer goroutine through a ring buffer, so a
 	// request never waits on a write to stderr (one syscall per access
 	// line cost a few percent of the CPU under load). If the buffer fills,
-	// lines are dropped and the drop is reported.
-	logs := diode.NewWriter(logOut, 10000, 10*time.Millisecond, func(missed int) {
+	// lines are dropped and the drop is reported. Closing it flushes the
+	// lines, and would close the writer under it: not stderr, which main
+	// still needs.
+	logs := diode.NewWriter(nopCloser{logOut}, 10000, 10*time.Millisecond, func(missed int) {
 		fmt.Fprintf(stderr, "searchd: %d log lines dropped\n", missed)
 	})
 	defer logs.Close()
@@ -275,13 +288,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := repairJournal(dir, log); err != nil {
 		return err
 	}
-	if _, err := dir.Current(); errors.Is(err, newsdesk.ErrNoGeneration) {
-		if !c.bootstrap {
-			return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
-		}
-		if err := bootstrap(ctx, c, dir, log, stdout, stderr); err != nil {
-			return err
-		}
+	_, err = dir.Current()
+	building := errors.Is(err, newsdesk.ErrNoGeneration)
+	switch {
+	case building && !c.bootstrap:
+		return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
+	case err != nil && !building:
+		return err
 	}
 
 	var met *metrics.Metrics
@@ -290,6 +303,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		OnIndexError: func(string, error) { met.IndexError() }})
 	met = metrics.New(srv)
 	var shuttingDown atomic.Bool
+	var starting atomic.Pointer[string] // what the start is doing, until the index is served
 	pages, err := web.New(func() web.Source {
 		if e := srv.Engine(); e != nil {
 			return e
@@ -312,6 +326,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			case shuttingDown.Load():
 				return errors.New("shutting down")
 			case srv.Engine() == nil:
+				if s := starting.Load(); s != nil {
+					return errors.New(*s)
+				}
 				return errors.New("the index is not open yet")
 			case srv.Failed() != "":
 				return errors.New(srv.Failed() + "; still serving " + srv.Generation())
@@ -320,6 +337,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return fmt.Errorf("searches are answered, updates are not safe: %w", err)
 			}
 			return nil
+		},
+		Info: func() api.Info {
+			i := srv.Info()
+			return api.Info{Generation: i.Generation, Events: i.Events,
+				FirstDate: i.FirstDate, LastDate: i.LastDate, IndexBytes: i.DiskBytes, UpdateSeq: i.Applied}
 		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
 		Metrics: met, MetricsHandler: met.Handler(),
@@ -361,21 +383,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if c.pprof != "" {
 		if err := servePprof(ctx, c.pprof, log); err != nil {
-			_ = hs.Close()
+			_ = ln.Close()
 			return err
 		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Msg("listening; ready once the index is open")
+	addr := ln.Addr().String()
+	if building {
+		starting.Store(ptr(fmt.Sprintf("no index yet: building one from %d files", len(c.files))))
+	} else {
+		starting.Store(ptr("opening the index"))
+	}
+	log.Info().Str("addr", addr).Str("version", version.Get().Version).Bool("building", building).
+		Msg("listening; /livez answers, /readyz says 503 until the index is open")
+	if n.listening != nil {
+		n.listening <- addr
+	}
 
+	if building {
+		// Before the serving memory settings: a build's heap is several
+		// times a server's.
+		err = bootstrap(ctx, c, dir, log, stderr, func(p build.Progress) { starting.Store(ptr(buildStatus(p))) })
+		starting.Store(ptr("index built: opening it"))
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
-	if _, err := srv.Load(ctx); err != nil {
+	if err == nil {
+		_, err = srv.Load(ctx)
+	}
+	if err != nil {
 		_ = hs.Close()
+		if cerr := srv.Close(); cerr != nil {
+			log.Warn().Err(cerr).Msg("close")
+		}
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
-	log.Info().Str("generation", srv.Generation()).Str("addr", ln.Addr().String()).Str("version", version).
+	starting.Store(nil)
+	log.Info().Str("generation", srv.Generation()).Str("addr", addr).Str("version", version.Get().Version).
 		Int("gomaxprocs", procs).Int("in_flight", c.inFlight).Int("queue", c.queue).Msg("serving")
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -390,8 +438,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	go srv.Watch(ctx, c.watch, reload)
-	if ready != nil {
-		ready <- ln.Addr().String()
+	if n.serving != nil {
+		n.serving <- addr
 	}
 
 	select {
@@ -420,10 +468,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return err
 }
 
-func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logger, stdout, stderr io.Writer) error {
+func ptr(s string) *string { return &s }
+
+// buildStatus says how far a bootstrap build is, for /readyz.
+func buildStatus(p build.Progress) string {
+	s := fmt.Sprintf("no index yet: building one: %.0f%% (%d events indexed, %d read", 100*p.Fraction(), p.Indexed, p.Read)
+	if p.Bad > 0 {
+		s += fmt.Sprintf(", %d bad", p.Bad)
+	}
+	s += fmt.Sprintf(") in %s", p.Elapsed.Round(100*time.Millisecond))
+	if eta := p.ETA(); eta > 0 {
+		s += fmt.Sprintf(", about %s left", eta.Round(time.Second))
+	}
+	return s
+}
+
+// bootstrap builds the first generation from c.files, as indexer build
+// does, showing its progress (-progress) and passing it to onProgress.
+func bootstrap(ctx context.Context, c *config, dir *index.Dir, log zerolog.Logger, stderr io.Writer, onProgress func(build.Progress)) error {
 	log.Info().Int("files", len(c.files)).Str("index", c.index).Msg("no index yet: building one")
 	show, every := progress.New(c.progress, stderr, log)
-	sum, err := build.Run(ctx, build.Config{Dir: dir, Files: c.files, OnProgress: show, ProgressEvery: every, Logger: log})
+	if every == 0 {
+		every = time.Second
+	}
+	sum, err := build.Run(ctx, build.Config{Dir: dir, Files: c.files, ProgressEvery: every, Logger: log,
+		OnProgress: func(p build.Progress) {
+			onProgress(p)
+			if show != nil {
+				show(p)
+			}
+		}})
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}

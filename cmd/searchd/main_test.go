@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,15 +17,13 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/index"
 )
 
 func TestParseConfig(t *testing.T) {
-	env := map[string]string{}
-	getenv := func(k string) string { return env[k] }
-	var stderr bytes.Buffer
-
-	c, err := parseConfig(nil, getenv, &stderr)
+	var stdout bytes.Buffer
+	c, err := parseConfig(nil, &stdout)
 	if err != nil || c.listen != "127.0.0.1:8080" || c.index != "data/index" || c.timeout != 2*time.Second {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
@@ -35,24 +34,31 @@ func TestParseConfig(t *testing.T) {
 	if p := spareProc(func(k string) string { return map[string]string{"GOMAXPROCS": "1"}[k] }); p == cpus+1 {
 		t.Errorf("GOMAXPROCS set, yet searchd chose %d procs itself", p)
 	}
-	if p := spareProc(getenv); p != cpus+1 {
+	if p := spareProc(func(string) string { return "" }); p != cpus+1 {
 		t.Errorf("GOMAXPROCS unset: %d procs, want a spare one over %d CPUs", p, cpus)
 	}
-	env["NEWSDESK_LISTEN"] = "127.0.0.1:9999"
-	env["NEWSDESK_TIMEOUT"] = "500ms"
-	c, _ = parseConfig(nil, getenv, &stderr)
-	if c.listen != "127.0.0.1:9999" || c.timeout != 500*time.Millisecond {
+	t.Setenv("NEWSDESK_LISTEN", "127.0.0.1:9999")
+	t.Setenv("NEWSDESK_TIMEOUT", "500ms")
+	t.Setenv("NEWSDESK_IN_FLIGHT", "3")
+	c, _ = parseConfig(nil, &stdout)
+	if c.listen != "127.0.0.1:9999" || c.timeout != 500*time.Millisecond || c.inFlight != 3 || c.queue != 6 {
 		t.Errorf("env twins not used: %+v", c)
 	}
-	c, _ = parseConfig([]string{"-listen", "127.0.0.1:7777"}, getenv, &stderr)
+	c, _ = parseConfig([]string{"-listen", "127.0.0.1:7777"}, &stdout)
 	if c.listen != "127.0.0.1:7777" {
 		t.Errorf("flag does not beat env: %+v", c)
 	}
-	env["NEWSDESK_BOOTSTRAP"] = "1"
-	env["NEWSDESK_BOOTSTRAP_FILES"] = "a.jsonl b.wiki"
-	c, _ = parseConfig(nil, getenv, &stderr)
+	t.Setenv("NEWSDESK_BOOTSTRAP", "1")
+	t.Setenv("NEWSDESK_BOOTSTRAP_FILES", "a.jsonl b.wiki")
+	c, _ = parseConfig(nil, &stdout)
 	if !c.bootstrap || strings.Join(c.files, ",") != "a.jsonl,b.wiki" {
 		t.Errorf("bootstrap from env: %+v", c)
+	}
+	t.Setenv("NEWSDESK_BOOTSTRAP", "")
+	t.Setenv("NEWSDESK_ADMIN", "true")
+	t.Setenv("NEWSDESK_ADMIN_KEY", "a-key-of-sixteen-characters")
+	if c, err = parseConfig(nil, &stdout); err != nil || !c.admin {
+		t.Errorf("NEWSDESK_ADMIN=true: admin %v, %v", c != nil && c.admin, err)
 	}
 
 	bad := []struct {
@@ -66,7 +72,13 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-in-flight", "0"}, nil, "-in-flight must be at least 1"},
 		{[]string{"-queue", "-1"}, nil, "-queue must be 0 (twice -in-flight) or more"},
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
-		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, "NEWSDESK_TIMEOUT"},
+		{[]string{"-listen", "bad"}, nil, `-listen "bad" is not an address`},
+		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, `invalid value "soon" in NEWSDESK_TIMEOUT for -timeout`},
+		// Strict: a value the flag would refuse is an error naming the
+		// variable, never a silent default (NEWSDESK_ADMIN=yes left admin off).
+		{nil, map[string]string{"NEWSDESK_ADMIN": "yes"}, `invalid value "yes" in NEWSDESK_ADMIN for -admin`},
+		{nil, map[string]string{"NEWSDESK_IN_FLIGHT": "two"}, "NEWSDESK_IN_FLIGHT"},
+		{nil, map[string]string{"NEWSDESK_METRICS_AUTH": "on"}, "NEWSDESK_METRICS_AUTH"},
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
 		{[]string{"-admin"}, nil, "-admin needs the admin key"},
 		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs the admin key"},
@@ -77,16 +89,25 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-cors-origins", "news.example"}, nil, "not an origin"},
 	}
 	for _, tc := range bad {
-		_, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, &stderr)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("parseConfig(%v, %v) = %v, want an error containing %q", tc.args, tc.env, err, tc.want)
-		}
+		t.Run(strings.Join(tc.args, " ")+fmt.Sprint(tc.env), func(t *testing.T) {
+			for _, k := range []string{"NEWSDESK_LISTEN", "NEWSDESK_TIMEOUT", "NEWSDESK_IN_FLIGHT", "NEWSDESK_BOOTSTRAP_FILES", "NEWSDESK_ADMIN", "NEWSDESK_ADMIN_KEY"} {
+				t.Setenv(k, "")
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := parseConfig(tc.args, &stdout)
+			var ue *cli.UsageError
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ue) {
+				t.Errorf("parseConfig(%v) with %v = %v, want a usage error containing %q", tc.args, tc.env, err, tc.want)
+			}
+		})
 	}
 }
 
 func TestRun_NoIndex(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-index", t.TempDir(), "-listen", "127.0.0.1:0"}, func(string) string { return "" }, &out, &out, nil)
+	err := run(context.Background(), []string{"-index", t.TempDir(), "-listen", "127.0.0.1:0"}, &out, &out, notify{})
 	if err == nil || !strings.Contains(err.Error(), "indexer build") {
 		t.Errorf("run without an index = %v, want advice to build one", err)
 	}
@@ -103,7 +124,7 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 	var logs bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "log", "-shutdown-delay", "0s", "-bootstrap", "testdata/events.jsonl"},
-			func(string) string { return "" }, &logs, &logs, ready)
+			&logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
@@ -146,7 +167,7 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if err := run(context.Background(), []string{"-probe", "-listen", addr}, func(string) string { return "" }, &logs, &logs, nil); err != nil {
+	if err := run(context.Background(), []string{"-probe", "-listen", addr}, &logs, &logs, notify{}); err != nil {
 		t.Errorf("probe of a live searchd: %v", err)
 	}
 	cancel()
@@ -158,7 +179,7 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("searchd did not shut down")
 	}
-	if err := run(context.Background(), []string{"-probe", "-listen", addr}, func(string) string { return "" }, &logs, &logs, nil); err == nil {
+	if err := run(context.Background(), []string{"-probe", "-listen", addr}, &logs, &logs, notify{}); err == nil {
 		t.Error("probe of a stopped searchd succeeded")
 	}
 	for _, want := range []string{"no index yet", "bootstrap index built", "serving", "shutting down"} {
@@ -173,18 +194,13 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 func TestBulk_ApplySearchRestart(t *testing.T) {
 	const key = "test-admin-key-0123456789"
 	dir := filepath.Join(t.TempDir(), "index")
-	getenv := func(k string) string {
-		if k == "NEWSDESK_ADMIN_KEY" {
-			return key
-		}
-		return ""
-	}
+	t.Setenv("NEWSDESK_ADMIN_KEY", key)
 	start := func(args ...string) (string, context.CancelFunc, chan error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready, done := make(chan string, 1), make(chan error, 1)
 		var logs bytes.Buffer
 		go func() {
-			done <- run(ctx, append([]string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none", "-shutdown-delay", "0s"}, args...), getenv, &logs, &logs, ready)
+			done <- run(ctx, append([]string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none", "-shutdown-delay", "0s"}, args...), &logs, &logs, notify{serving: ready})
 		}()
 		select {
 		case addr := <-ready:
@@ -313,7 +329,7 @@ func TestRun_RepairsTornJournal(t *testing.T) {
 	ready, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0"}, func(string) string { return "" }, &logs, &logs, ready)
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-shutdown-delay", "0s"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
@@ -360,11 +376,10 @@ func TestRun_MetricsAuth(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer
-	getenv := func(k string) string {
-		return map[string]string{"NEWSDESK_ADMIN_KEY": key, "NEWSDESK_METRICS_AUTH": "1"}[k]
-	}
+	t.Setenv("NEWSDESK_ADMIN_KEY", key)
+	t.Setenv("NEWSDESK_METRICS_AUTH", "1")
 	go func() {
-		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-bootstrap", "testdata/events.jsonl"}, getenv, &logs, &logs, ready)
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-shutdown-delay", "0s", "-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: ready})
 	}()
 	var addr string
 	select {
@@ -399,4 +414,61 @@ func TestRun_MetricsAuth(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("admin route without -admin: %v %v", resp, err)
 	}
+}
+
+// TestBulk_UpsertClearsFieldsAcrossRebuild upserts, through searchd's bulk
+// route, an event of its input file with its topic, category, context and
+// sources left out: the served event has them empty, and so has the event
+// of every later rebuild, which replays the journal (it used to merge the
+// upsert into the file's event, bringing the fields back).
+func TestBulk_UpsertClearsFieldsAcrossRebuild(t *testing.T) {
+	const id = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
+	t.Setenv("NEWSDESK_ADMIN_KEY", testKey)
+	dir := filepath.Join(t.TempDir(), "index")
+	ctx, cancel := context.WithCancel(context.Background())
+	serving, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-admin", "-progress", "none", "-shutdown-delay", "0s",
+			"-bootstrap", "testdata/events.jsonl"}, &logs, &logs, notify{serving: serving})
+	}()
+	defer func() { cancel(); <-done }()
+	var addr string
+	select {
+	case addr = <-serving:
+	case err := <-done:
+		t.Fatalf("run ended: %v\n%s", err, logs.String())
+	}
+	c := client{t: t, base: "http://" + addr}
+	if code, out := c.bulk(upsert(id, "Peace talks in Astana end.")); code != http.StatusOK {
+		t.Fatalf("bulk: %d %v", code, out)
+	}
+	want := `{"id":"` + id + `","date":"2017-01-23","category":"","topic":"","context":[],"text":"Peace talks in Astana end.","sources":[]}`
+	check := func(when string) {
+		t.Helper()
+		code, body := c.get("/v1/events/" + id)
+		if code != http.StatusOK || strings.TrimSpace(body) != want {
+			t.Errorf("%s: %d %s\nwant %s", when, code, body, want)
+		}
+	}
+	check("served after the upsert")
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/admin/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"swapped":true`) {
+		t.Fatalf("reload after the rebuild: %d %s", resp.StatusCode, b)
+	}
+	check("after a rebuild")
 }

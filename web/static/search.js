@@ -147,7 +147,31 @@
     if (page < pages) link("Next →", page + 1);
   }
 
+  // On a phone the facets wait behind the Refine button (see style.css).
+  var refine = $("refine");
+  refine.addEventListener("click", function () {
+    var open = $("facets").classList.toggle("open");
+    refine.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // fetchSearch fetches url; a 429 (the server answers as many requests as
+  // it can) is retried once, after the wait its Retry-After asks (1 to 10
+  // seconds), and the status line says so meanwhile.
+  function fetchSearch(url, seq) {
+    return fetch(url).then(function (r) {
+      if (r.status !== 429) return r;
+      var wait = Math.min(Math.max(parseInt(r.headers.get("Retry-After"), 10) || 1, 1), 10);
+      if (seq === current) $("status").textContent = "The server is busy; retrying in " + wait + " s…";
+      return new Promise(function (done) { setTimeout(done, wait * 1000); }).then(function () { return fetch(url); });
+    });
+  }
+
+  // current numbers the latest search: the answer of an older one, come
+  // late, is not shown over it.
+  var current = 0;
+
   function run() {
+    var seq = ++current;
     var p = state(), size = 10;
     q.value = p.get("q") || ""; from.value = p.get("from") || ""; to.value = p.get("to") || ""; sort.value = p.get("sort") || "relevance";
     var fbox = $("filters");
@@ -157,14 +181,16 @@
     if (!any) {
       $("status").textContent = "Search 114,000 news events since 2002: a story, a place, a person.";
       $("results").textContent = ""; $("facets").textContent = ""; $("pager").textContent = "";
+      refine.hidden = true;
       return;
     }
     var api = new URLSearchParams(p);
     api.set("size", size); api.set("facets", "10"); api.set("highlight", "true");
     $("status").textContent = "Searching…";
-    fetch("/v1/search?" + api.toString()).then(function (r) {
+    fetchSearch("/v1/search?" + api.toString(), seq).then(function (r) {
       return r.json().then(function (d) { if (!r.ok) throw new Error(d.error ? d.error.message : r.statusText); return d; });
     }).then(function (d) {
+      if (seq !== current) return;
       var st = $("status");
       st.textContent = "";
       var total = el("strong", { id: "total" }, d.total.toLocaleString("en"));
@@ -178,6 +204,7 @@
       renderHits(d);
       renderFacets(d.facets, p);
       renderPager(d, p, size);
+      refine.hidden = !d.total;
       if (!d.total) {
         var empty = el("div", { "class": "empty" });
         empty.appendChild(el("p", null, "No event matches " + (q.value ? "“" + q.value + "”" : "these filters") + "."));
@@ -185,7 +212,7 @@
         $("results").appendChild(empty);
       }
     }).catch(function (err) {
-      $("status").textContent = "The search failed: " + err.message;
+      if (seq === current) $("status").textContent = "The search failed: " + err.message;
     });
   }
 

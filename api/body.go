@@ -1,0 +1,75 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// curlForm is the Content-Type curl sends with -d unless told otherwise.
+// The JSON endpoints take it as JSON: a caller of the API from a shell
+// should not need -H to be understood, and a body that is really a form
+// is not valid JSON and gets the 400 that says so. It opens nothing to
+// browsers that they could not do already: a page of another origin may
+// send such a POST without asking (a "simple" request), but the search
+// and related endpoints only read and it cannot read their answers, and
+// the admin routes need an Authorization header, which such a request
+// cannot carry.
+const curlForm = "application/x-www-form-urlencoded"
+
+// checkContentType answers whether r's body may be read as one of the
+// media types in want (the first is the one named to the caller): no
+// Content-Type, one of want, or curl's default. Otherwise it returns the
+// 415 to answer, naming the type to send.
+func checkContentType(r *http.Request, want ...string) *Error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		if mt == curlForm {
+			return nil
+		}
+		for _, w := range want {
+			if mt == w {
+				return nil
+			}
+		}
+	}
+	return &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Param: "Content-Type",
+		Message: "the body is " + quote(ct) + "; send it as " + want[0] + " (Content-Type: " + want[0] + ")"}
+}
+
+// decodeBody decodes r's JSON body, of at most MaxBodyBytes, into v:
+// unknown fields and a second value are errors, as an unknown query
+// parameter is. emptyParam names what an empty body lacks.
+func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
+	if err := checkContentType(r, "application/json"); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
+		case errors.Is(err, io.EOF):
+			return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: emptyParam, Message: "the body is empty; send " + emptyHint}
+		}
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			return &Error{Status: http.StatusBadRequest, Code: codeUnknownParam, Param: strings.Trim(f, `"`),
+				Message: "unknown field " + f + " in the body"}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not valid JSON for this endpoint: " + msg}
+	}
+	if dec.More() {
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
+	}
+	return nil
+}

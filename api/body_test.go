@@ -1,0 +1,165 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/search"
+)
+
+// send sends a request with a body through the real router and decodes
+// the JSON answer.
+func send(t *testing.T, s http.Handler, method, target, contentType, body string, header ...string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s %s: %d, not JSON: %s", method, target, rec.Code, rec.Body.String())
+	}
+	return rec.Code, out
+}
+
+// sameAnswer compares two search answers but for the time they took and
+// the ids of the requests.
+func sameAnswer(a, b map[string]any) bool {
+	for _, m := range []map[string]any{a, b} {
+		delete(m, "took_ms")
+		if e, ok := m["error"].(map[string]any); ok {
+			delete(e, "request_id")
+		}
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// TestSearchBody sends POST /v1/search bodies: each answers as the GET
+// with the same parameters does, errors included.
+func TestSearchBody(t *testing.T) {
+	s := newServer(Config{})
+	tests := []struct {
+		name, body, query string
+	}{
+		{"words", `{"q": "peace talks"}`, "q=peace+talks"},
+		{"everything", `{"q": "talks", "from": "2016-01-01", "to": "2017-12-31", "topic": ["Syrian peace process", "Syrian Civil War"],
+			"sort": "-date", "size": 2, "page": 2, "facets": 3, "highlight": true}`,
+			"q=talks&from=2016-01-01&to=2017-12-31&topic=Syrian+peace+process&topic=Syrian+Civil+War&sort=-date&size=2&page=2&facets=3&highlight=true"},
+		{"a filter alone", `{"context": ["Astana"]}`, "context=Astana"},
+		{"size out of range", `{"q": "x", "size": 101}`, "q=x&size=101"},
+		{"bad date", `{"q": "x", "from": "2017-02-30"}`, "q=x&from=2017-02-30"},
+		{"no q nor filter", `{"highlight": true}`, "highlight=true"},
+		{"bad sort", `{"q": "x", "sort": "newest"}`, "q=x&sort=newest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := send(t, s, http.MethodPost, "/v1/search", "application/json", tc.body)
+			wantCode, want, _ := get(t, s, "/v1/search?"+tc.query)
+			if code != wantCode || !sameAnswer(body, want) {
+				t.Errorf("POST %s: %d %v\nGET ?%s: %d %v", tc.body, code, body, tc.query, wantCode, want)
+			}
+		})
+	}
+	refused := []struct {
+		name, target, contentType, body string
+		status                          int
+		code, param                     string
+	}{
+		{"unknown field", "/v1/search", "application/json", `{"q": "x", "colour": "red"}`, 400, codeUnknownParam, "colour"},
+		{"a query string too", "/v1/search?q=x", "application/json", `{"q": "x"}`, 400, codeUnknownParam, "q"},
+		{"empty", "/v1/search", "application/json", ``, 400, codeInvalid, "q"},
+		{"not JSON", "/v1/search", "application/json", `q=x`, 400, codeInvalid, ""},
+		{"a filter not an array", "/v1/search", "application/json", `{"topic": "Astana"}`, 400, codeInvalid, ""},
+		{"two values", "/v1/search", "application/json", `{"q": "x"} {"q": "y"}`, 400, codeInvalid, ""},
+		{"too many filter values", "/v1/search", "application/json", `{"topic": [` + strings.Repeat(`"a",`, MaxFilterValues) + `"a"]}`, 400, codeInvalid, "topic"},
+		{"another type", "/v1/search", "text/plain", `{"q": "x"}`, 415, codeInvalid, "Content-Type"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := send(t, s, http.MethodPost, tc.target, tc.contentType, tc.body)
+			e, _ := body["error"].(map[string]any)
+			if code != tc.status || e == nil || e["code"] != tc.code || (e["param"] != nil || tc.param != "") && e["param"] != tc.param {
+				t.Errorf("%d %v, want %d %s naming %q", code, body, tc.status, tc.code, tc.param)
+			}
+		})
+	}
+}
+
+// TestNewSearchBody checks that a search.Request becomes the body that
+// asks for it.
+func TestNewSearchBody(t *testing.T) {
+	from := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)
+	var got search.Request
+	s := New(Config{Searcher: func() Searcher {
+		return fake{search: func(context.Context) (*search.Result, error) { return &search.Result{}, nil }, got: &got}
+	}})
+	want := search.Request{Q: "peace", From: from, Topics: []string{"A", "B"}, Contexts: []string{"C"}, Sort: query.SortDateDesc,
+		Size: 3, Page: 2, Facets: 5, Highlight: true}
+	b, _ := json.Marshal(NewSearchBody(want))
+	if code, body := send(t, s, http.MethodPost, "/v1/search", "application/json", string(b)); code != http.StatusOK {
+		t.Fatalf("%s: %d %v", b, code, body)
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Errorf("the body %s asked for\n%s\nwant\n%s", b, gj, wj)
+	}
+	if b, _ := json.Marshal(NewSearchBody(search.Request{Q: "x"})); string(b) != `{"q":"x"}` {
+		t.Errorf("defaults left out: %s", b)
+	}
+}
+
+// TestContentTypes sends each JSON endpoint's body with curl's default
+// Content-Type (-d sends application/x-www-form-urlencoded): it is read as
+// JSON. Another type gets 415 naming the one to send.
+func TestContentTypes(t *testing.T) {
+	s := newServer(Config{Admin: &Admin{Key: testKey, Bulk: func(_ context.Context, us []Update) ([]string, error) {
+		return make([]string, len(us)), nil
+	}}})
+	auth := []string{"Authorization", "Bearer " + testKey}
+	bulk := `{"delete": "2017-01-23/x"}`
+	tests := []struct {
+		name, target, contentType, body string
+		header                          []string
+		status                          int
+		named                           string // the media type a 415 names
+	}{
+		{"search, curl -d", "/v1/search", curlForm, `{"q": "astana"}`, nil, 200, ""},
+		{"search, JSON with a charset", "/v1/search", "application/json; charset=utf-8", `{"q": "astana"}`, nil, 200, ""},
+		{"search, no type", "/v1/search", "", `{"q": "astana"}`, nil, 200, ""},
+		{"search, text", "/v1/search", "text/plain", `{"q": "astana"}`, nil, 415, "application/json"},
+		{"related, curl -d", "/v1/related", curlForm, `{"text": "Peace talks in Astana"}`, nil, 200, ""},
+		{"related, multipart", "/v1/related", "multipart/form-data; boundary=x", `{"text": "x"}`, nil, 415, "application/json"},
+		{"related, a form really", "/v1/related", curlForm, `text=Peace+talks`, nil, 400, ""},
+		{"bulk, curl --data-binary", "/admin/events/_bulk", curlForm, bulk, auth, 200, ""},
+		{"bulk, NDJSON", "/admin/events/_bulk", "application/x-ndjson", bulk, auth, 200, ""},
+		{"bulk, text", "/admin/events/_bulk", "text/plain", bulk, auth, 415, "application/x-ndjson"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := send(t, s, http.MethodPost, tc.target, tc.contentType, tc.body, tc.header...)
+			if code != tc.status {
+				t.Fatalf("%d %v, want %d", code, body, tc.status)
+			}
+			if tc.named != "" {
+				e := body["error"].(map[string]any)
+				if msg, _ := e["message"].(string); !strings.Contains(msg, "Content-Type: "+tc.named) || e["param"] != "Content-Type" {
+					t.Errorf("415 %v, want it to name %s", e, tc.named)
+				}
+			}
+		})
+	}
+}
