@@ -149,6 +149,7 @@ not json`
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=astana+peace&facets=5&highlight=true&size=2", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?topic=Syrian+peace+process&sort=-date&size=1", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=irann", status: 200},
+		{op: "/v1/search", method: "GET", target: "/v1/search?q=cyclone+march+2019", status: 200}, // a date boost
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=x&size=0", status: 400, invalid: true},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=x&colour=red", status: 400, invalid: true},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=" + strings.Repeat("a", 9000), status: 414, invalid: true},
