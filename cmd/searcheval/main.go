@@ -6,7 +6,8 @@
 //
 // Usage:
 //
-//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show]
+//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show] [-weights k1=0.9,...]
+//	searcheval -index DIR -q WORDS [-weights ...]
 //
 // Without -fit it prints nDCG@10 (unjudged results as grade 0), nDCG'@10
 // (unjudged removed), P@5 and the unjudged count of the default ranking,
@@ -74,12 +75,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	folds := fs.Int("folds", 5, "folds of the cross-validation")
 	repeats := fs.Int("repeats", 4, "repeats of the cross-validation, each with another split")
 	show := fs.Bool("show", false, "print each query's score")
+	queryFlag := fs.String("q", "", "print the top 10 of this query with the weights, and stop")
 	set := fs.String("weights", "", "score these weights instead of the defaults: `name=value,...` (names as -fit prints them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *judgedDir == "" {
-		return errors.New("need -index DIR and -judged DIR")
+	if *dirFlag == "" || (*judgedDir == "" && *queryFlag == "") {
+		return errors.New("need -index DIR, and -judged DIR or -q WORDS")
 	}
 	r := search.DefaultRanking
 	for _, kv := range strings.Split(*set, ",") {
@@ -94,9 +96,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		params()[i].Set(&r, v)
 	}
-	js, err := judged.LoadSearch(*judgedDir)
-	if err != nil {
-		return err
+	var js *judged.Set
+	if *queryFlag == "" {
+		var err error
+		if js, err = judged.LoadSearch(*judgedDir); err != nil {
+			return err
+		}
 	}
 	dir, err := index.NewDir(*dirFlag)
 	if err != nil {
@@ -108,6 +113,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	base := srv.Engine()
+	if *queryFlag != "" {
+		res, err := base.WithRanking(r).Search(ctx, search.Request{Q: *queryFlag, Size: 10})
+		if err != nil {
+			return err
+		}
+		for i, h := range res.Hits {
+			fmt.Fprintf(stdout, "%2d %.3f %s %s\n", i+1, h.Score, h.Date, h.Text)
+		}
+		return nil
+	}
 	text := map[string]string{}
 	for _, q := range js.Queries {
 		text[q.ID] = q.Text
