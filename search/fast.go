@@ -17,16 +17,17 @@ import (
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
-// The fast path answers the commonest search, a few plain words ranked by
-// relevance, without Bleve's searcher stack: it walks the words' posting
-// lists itself (rarest first, skipping ahead in the others), checks the
-// filters against the columns, and scores with Bleve's own BM25 formula,
-// so that it ranks exactly as the Bleve path would. Bleve spends most of a
-// search on per-match bookkeeping (a pooled match object, a scorer and a
-// collector per hit); on the 114k corpus the fast path is about 2.5x
-// faster for the large result sets that make the slowest 1% of queries.
-// Phrases, prefixes, exclusions, exact-field terms, any-word matching and
-// date sorts go through Bleve.
+// The fast path answers plain words ranked by relevance on a generation
+// of the legacy mapping (ranked.go ranks them on today's), without
+// Bleve's searcher stack: it walks the words' posting lists itself
+// (rarest first, skipping ahead in the others), checks the filters
+// against the columns, and scores with Bleve's own BM25 formula, so that
+// it ranks exactly as the Bleve path would (TestFastPath_MatchesBleve).
+// Bleve spends most of a search on per-match bookkeeping (a pooled match
+// object, a scorer and a collector per hit); on the 114k corpus the fast
+// path is about 2.5x faster for the large result sets that make the
+// slowest 1% of queries. Phrases, prefixes, exclusions and exact-field
+// terms go through Bleve; date orders through the day column (bydate.go).
 
 // maxFastTerms bounds the words of a fast-path query.
 const maxFastTerms = 16

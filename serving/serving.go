@@ -217,7 +217,7 @@ type Result struct {
 }
 
 // Load serves the generation CURRENT names, if it is not served already:
-// it opens it, merges its segments, loads an engine over it, checks that
+// it opens a working copy of it, loads an engine over it, checks that
 // it answers, and swaps it in. On error the served generation is kept.
 func (s *Server) Load(ctx context.Context) (Result, error) {
 	s.mu.Lock()
