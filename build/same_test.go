@@ -103,7 +103,7 @@ func TestSameIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := answers[k]; string(got) != buf.String() {
-			t.Errorf("%s:\ngot:  %.400s\nwant: %.400s", k, got, buf.String())
+			t.Errorf("%s:\ngot:  %s\nwant: %s", k, got, buf.String())
 		}
 	}
 }
