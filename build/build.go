@@ -19,6 +19,7 @@ import (
 	"time"
 
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
@@ -141,8 +142,17 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			err = fmt.Errorf("%w (ENOSPC): %w", newsdesk.ErrNoSpace, err)
 		}
 	}()
+	ents, err := entities.New()
+	if err != nil {
+		return sum, err
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		return sum, err
+	}
 	b, err := cfg.Dir.NewBuilder(index.BuildConfig{
 		Mapping: cfg.Mapping, Workers: cfg.Workers, BatchSize: cfg.BatchSize, Logger: cfg.Logger,
+		Converter: converter(docs),
 	})
 	if err != nil {
 		return sum, err
@@ -168,15 +178,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		}
 	}()
 
-	ents, err := entities.New()
-	if err != nil {
-		return sum, err
-	}
-	docs, err := mappings.NewDocs(ents)
-	if err != nil {
-		return sum, err
-	}
-	s := &sink{ctx: ctx, b: b, rep: rep, docs: docs, events: make(map[string]newsdesk.Event, 1<<17), lens: make(map[string]int32, 1<<17)}
+	s := &sink{ctx: ctx, b: b, rep: rep, events: make(map[string]newsdesk.Event, 1<<17)}
 	stop := startProgress(cfg, s, b, total, start)
 	var done int64
 	for _, f := range cfg.Files {
@@ -211,7 +213,13 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		stop()
 		return sum, err
 	}
-	b.SetInternal(newsdesk.InternalFieldLengths, s.fieldLengths())
+	avg, err := b.AverageLength()
+	if err != nil {
+		stop()
+		return sum, err
+	}
+	fl, _ := json.Marshal(newsdesk.FieldLengths{Text: avg})
+	b.SetInternal(newsdesk.InternalFieldLengths, fl)
 	gen, err := b.Publish(ctx)
 	stop()
 	sum.Seconds = time.Since(start).Seconds()
@@ -263,7 +271,6 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 		sum.Updates++
 		if u.Upsert == nil {
 			delete(s.events, u.Delete)
-			delete(s.lens, u.Delete)
 			b.Delete(u.Delete)
 			return nil
 		}
@@ -319,14 +326,38 @@ func expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// item is what the build adds to the index.Builder: an event, and
+// whether it is flagged a stub whatever its text (see flagHeadingLists).
+type item struct {
+	e    newsdesk.Event
+	stub bool
+}
+
+// converter returns the index.Builder's converter of items into
+// documents: each worker analyses with its own mappings.Analyser.
+func converter(docs *mappings.Docs) func() index.Convert {
+	return func() index.Convert {
+		a, err := docs.NewAnalyser()
+		return func(id string, v any) (bindex.Document, int, error) {
+			if err != nil {
+				return nil, 0, err
+			}
+			it := v.(*item)
+			doc, n, err := a.Document(&it.e, it.stub)
+			if err != nil {
+				return nil, 0, fmt.Errorf("map event %s: %w", id, err)
+			}
+			return doc, n, nil
+		}
+	}
+}
+
 // sink takes the readers' events and problems.
 type sink struct {
 	ctx    context.Context
 	b      *index.Builder
 	rep    *report
-	docs   *mappings.Docs
 	events map[string]newsdesk.Event // every event read so far, to merge duplicates
-	lens   map[string]int32          // the text length of each event's document
 	dups   int
 	bytes  atomic.Int64
 	read   atomic.Int64
@@ -349,12 +380,7 @@ func (s *sink) Event(e newsdesk.Event) error {
 
 // add indexes e, the last event of its id so far.
 func (s *sink) add(e newsdesk.Event) error {
-	doc, err := s.docs.Doc(&e)
-	if err != nil {
-		return fmt.Errorf("map event %s: %w", e.ID, err)
-	}
-	s.lens[e.ID] = int32(doc.TextLength())
-	return s.b.Add(e.ID, doc)
+	return s.b.Add(e.ID, &item{e: e})
 }
 
 // flagHeadingLists flags as stubs the events whose text is only a list of
@@ -374,12 +400,7 @@ func (s *sink) flagHeadingLists() error {
 		if mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
 			continue
 		}
-		doc, err := s.docs.Doc(&e)
-		if err != nil {
-			return fmt.Errorf("map event %s: %w", id, err)
-		}
-		doc.Flags = append(doc.Flags, mappings.FlagStub)
-		if err := s.b.Add(id, doc); err != nil {
+		if err := s.b.Add(id, &item{e: e, stub: true}); err != nil {
 			return err
 		}
 	}
@@ -391,20 +412,6 @@ func (s *sink) flagHeadingLists() error {
 func (s *sink) replace(e newsdesk.Event) error {
 	s.events[e.ID] = e
 	return s.add(e)
-}
-
-// fieldLengths returns the JSON of the average field lengths over the
-// events of the build (see newsdesk.FieldLengths).
-func (s *sink) fieldLengths() []byte {
-	var fl newsdesk.FieldLengths
-	for _, l := range s.lens {
-		fl.Text += float64(l)
-	}
-	if n := float64(len(s.lens)); n > 0 {
-		fl.Text /= n
-	}
-	b, _ := json.Marshal(fl)
-	return b
 }
 
 func (s *sink) Problem(p ingest.Problem) {

@@ -16,6 +16,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/related"
@@ -57,7 +58,7 @@ func TestSameIndex(t *testing.T) {
 	var dump []byte
 	var answers map[string]json.RawMessage
 	for i := range builds {
-		d, a := buildSame(t)
+		d, a := buildSame(t, 0)
 		if i == 0 {
 			dump, answers = d, a
 			continue
@@ -72,6 +73,12 @@ func TestSameIndex(t *testing.T) {
 		}
 	}
 	compareGolden(t, "testdata/same/index.golden.txt", dump)
+	if !*update {
+		// Segments of 7 events, merged, with the replaced copies of
+		// duplicates left out.
+		d, _ := buildSame(t, 7)
+		compareGolden(t, "testdata/same/index.golden.txt", d)
+	}
 
 	const path = "testdata/same/answers.golden.json"
 	if *update {
@@ -108,10 +115,15 @@ func TestSameIndex(t *testing.T) {
 	}
 }
 
-// buildSame builds the fixture and returns the dump of its index and the
-// answers to the test's questions.
-func buildSame(t *testing.T) ([]byte, map[string]json.RawMessage) {
-	x := testindex.Open(t, sameFiles...)
+// buildSame builds the fixture, batch events a segment (zero: the
+// default), and returns the dump of its index and the answers to the
+// test's questions.
+func buildSame(t *testing.T, batch int) ([]byte, map[string]json.RawMessage) {
+	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: sameFiles, BatchSize: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
 	r, err := x.Index.Reader()
 	if err != nil {
 		t.Fatal(err)
