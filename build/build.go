@@ -178,7 +178,12 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		}
 	}()
 
-	s := &sink{ctx: ctx, b: b, rep: rep, events: make(map[string]newsdesk.Event, 1<<17)}
+	events, err := newEventStore(cfg.Dir.TmpPath())
+	if err != nil {
+		return sum, err
+	}
+	defer events.close()
+	s := &sink{ctx: ctx, b: b, rep: rep, events: events, headings: map[string]int{}}
 	stop := startProgress(cfg, s, b, total, start)
 	var done int64
 	for _, f := range cfg.Files {
@@ -270,9 +275,7 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 		line++
 		sum.Updates++
 		if u.Upsert == nil {
-			delete(s.events, u.Delete)
-			b.Delete(u.Delete)
-			return nil
+			return s.remove(u.Delete)
 		}
 		if err := u.Upsert.Validate(); err != nil {
 			s.Problem(ingest.Problem{File: j.Path(), Line: line, Excerpt: u.Upsert.ID,
@@ -357,11 +360,17 @@ type sink struct {
 	ctx    context.Context
 	b      *index.Builder
 	rep    *report
-	events map[string]newsdesk.Event // every event read so far, to merge duplicates
-	dups   int
-	bytes  atomic.Int64
-	read   atomic.Int64
-	bad    atomic.Int64
+	events *eventStore // the current event of every id, to merge duplicates
+	// headings counts the events whose topic or tags name each heading
+	// (by mappings.HeadingKey), and lists holds the ids whose events may
+	// be heading lists, in order, some replaced since: what
+	// flagHeadingLists needs, kept as the events come.
+	headings map[string]int
+	lists    []string
+	dups     int
+	bytes    atomic.Int64
+	read     atomic.Int64
+	bad      atomic.Int64
 }
 
 func (s *sink) Event(e newsdesk.Event) error {
@@ -370,17 +379,62 @@ func (s *sink) Event(e newsdesk.Event) error {
 			return err
 		}
 	}
-	if earlier, dup := s.events[e.ID]; dup {
-		s.dups++
-		e.Merge(&earlier)
+	earlier, dup, err := s.events.get(e.ID)
+	if err != nil {
+		return err
 	}
-	s.events[e.ID] = e
-	return s.add(e)
+	if !dup {
+		return s.set(e, nil)
+	}
+	s.dups++
+	e.Merge(&earlier)
+	return s.set(e, &earlier)
 }
 
-// add indexes e, the last event of its id so far.
-func (s *sink) add(e newsdesk.Event) error {
+// set makes e the event of its id in place of old (nil: none), and
+// indexes it.
+func (s *sink) set(e newsdesk.Event, old *newsdesk.Event) error {
+	if old != nil {
+		s.countHeadings(old, -1)
+	}
+	s.countHeadings(&e, 1)
+	if err := s.events.put(&e); err != nil {
+		return err
+	}
+	if mappings.MayBeHeadingList(&e) {
+		s.lists = append(s.lists, e.ID)
+	}
 	return s.b.Add(e.ID, &item{e: e})
+}
+
+// remove deletes the event of id, if any.
+func (s *sink) remove(id string) error {
+	old, ok, err := s.events.get(id)
+	if err != nil || !ok {
+		return err
+	}
+	s.countHeadings(&old, -1)
+	s.events.remove(id)
+	s.b.Delete(id)
+	return nil
+}
+
+func (s *sink) countHeadings(e *newsdesk.Event, d int) {
+	for i := -1; i < len(e.Context); i++ {
+		tag := e.Topic
+		if i >= 0 {
+			tag = e.Context[i]
+		}
+		if tag == "" {
+			continue
+		}
+		k := mappings.HeadingKey(tag)
+		if n := s.headings[k] + d; n > 0 {
+			s.headings[k] = n
+		} else {
+			delete(s.headings, k)
+		}
+	}
 }
 
 // flagHeadingLists flags as stubs the events whose text is only a list of
@@ -388,16 +442,21 @@ func (s *sink) add(e newsdesk.Event) error {
 // Germany, Bundestag"): known only once every event is read, so they are
 // indexed again, flagged.
 func (s *sink) flagHeadingLists() error {
-	known := map[string]bool{}
-	for _, e := range s.events {
-		for _, tag := range append([]string{e.Topic}, e.Context...) {
-			if tag != "" {
-				known[mappings.HeadingKey(tag)] = true
-			}
-		}
+	known := make(map[string]bool, len(s.headings))
+	for k := range s.headings {
+		known[k] = true
 	}
-	for id, e := range s.events {
-		if mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
+	done := map[string]bool{}
+	for _, id := range s.lists {
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		e, ok, err := s.events.get(id)
+		if err != nil {
+			return err
+		}
+		if !ok || mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
 			continue
 		}
 		if err := s.b.Add(id, &item{e: e, stub: true}); err != nil {
@@ -410,8 +469,14 @@ func (s *sink) flagHeadingLists() error {
 // replace indexes e in place of any event of its id read before: the
 // journal's upserts, which replaced the event in the served index.
 func (s *sink) replace(e newsdesk.Event) error {
-	s.events[e.ID] = e
-	return s.add(e)
+	old, ok, err := s.events.get(e.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.set(e, nil)
+	}
+	return s.set(e, &old)
 }
 
 func (s *sink) Problem(p ingest.Problem) {

@@ -10,6 +10,7 @@ import (
 	"github.com/blevesearch/segment"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 )
 
 // Analyser turns events into analysed Bleve documents, the form Bleve's
@@ -27,6 +28,9 @@ type Analyser struct {
 	filters []analysis.TokenFilter
 	memo    map[string]memoTerm // raw token → its term, of the English analyser
 	one     [1]*analysis.Token
+	toks    []token // scratch, of english
+	slab    slab
+	keys    map[string][]entities.Key // of each tag seen: tags repeat, and normalising them is costly
 }
 
 type fieldSpec struct {
@@ -43,7 +47,7 @@ type memoTerm struct {
 // NewAnalyser returns an Analyser for the mapping New returns.
 func (d *Docs) NewAnalyser() (*Analyser, error) {
 	m := New()
-	a := &Analyser{docs: d, fields: map[string]fieldSpec{}, memo: make(map[string]memoTerm, 1<<14)}
+	a := &Analyser{docs: d, fields: map[string]fieldSpec{}, memo: make(map[string]memoTerm, 1<<14), keys: map[string][]entities.Key{}}
 	for name, p := range m.TypeMapping[DocType].Properties {
 		for _, f := range p.Fields {
 			a.fields[name] = fieldSpec{opts: f.Options()}
@@ -65,7 +69,7 @@ func (d *Docs) NewAnalyser() (*Analyser, error) {
 // for a segment; stub flags it as a stub whatever its text (see
 // IsHeadingList). textLen is Doc.TextLength of its Doc.
 func (a *Analyser) Document(e *newsdesk.Event, stub bool) (doc *document.Document, textLen int, err error) {
-	d, err := a.docs.Doc(e)
+	d, err := a.docs.doc(e, a.tagKeys)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -101,6 +105,27 @@ func (a *Analyser) Document(e *newsdesk.Event, stub bool) (doc *document.Documen
 	return doc, d.TextLength(), nil
 }
 
+// tagKeys returns the entity keys of tag, remembered.
+func (a *Analyser) tagKeys(tag string) []entities.Key {
+	k, ok := a.keys[tag]
+	if !ok {
+		k = a.docs.ents.Keys(tag)
+		if len(a.keys) >= maxKeysMemo {
+			clear(a.keys) // a corpus of endless distinct tags must not grow it without bound
+		}
+		a.keys[tag] = k
+	}
+	return k
+}
+
+// maxTermMemo bounds the word forms an Analyser remembers the terms of:
+// the real corpus has about 110,000.
+const maxTermMemo = 1 << 20
+
+// maxKeysMemo bounds the tags an Analyser remembers the keys of: the real
+// corpus has about 30,000 distinct ones.
+const maxKeysMemo = 1 << 17
+
 // exact adds a field Bleve analyses itself: keywords (one term each) and
 // the stored-only sources.
 func (a *Analyser) exact(doc *document.Document, name string, pos []uint64, value string) {
@@ -109,14 +134,13 @@ func (a *Analyser) exact(doc *document.Document, name string, pos []uint64, valu
 
 // english adds an English-analysed field: the words as Bleve's unicode
 // tokenizer segments them (the same segmenter), each through the English
-// filters once per Analyser.
+// filters once per Analyser. Its term frequencies and locations come from
+// the Analyser's slabs, a few allocations per thousand fields rather than
+// several per word: what a build allocates most.
 func (a *Analyser) english(doc *document.Document, name string, pos []uint64, value string) {
 	opts := a.fields[name].opts
 	f := &analysedField{name: name, pos: pos, value: []byte(value), opts: opts}
-	vectors := opts.IncludeTermVectors()
-	freqs := make(bindex.TokenFrequencies, 16)
-	var locs []bindex.TokenLocation
-	var of []*bindex.TokenFreq // the term of each location
+	toks := a.toks[:0]
 	seg := segment.NewWordSegmenterDirect(f.value)
 	start, position := 0, 1
 	for seg.Segment() {
@@ -124,28 +148,79 @@ func (a *Analyser) english(doc *document.Document, name string, pos []uint64, va
 		end := start + len(raw)
 		if seg.Type() != segment.None {
 			if t := a.term(raw); t.keep {
-				f.length++
-				tf := freqs[string(t.term)]
-				if tf == nil {
-					tf = &bindex.TokenFreq{Term: t.term}
-					freqs[string(t.term)] = tf
-				}
-				tf.SetFrequency(tf.Frequency() + 1)
-				if vectors {
-					locs = append(locs, bindex.TokenLocation{ArrayPositions: pos, Start: start, End: end, Position: position})
-					of = append(of, tf)
-				}
+				toks = append(toks, token{term: t.term, start: start, end: end, pos: position})
 			}
 			position++
 		}
 		start = end
 	}
-	// Pointers into locs only once it has stopped growing.
-	for i, tf := range of {
-		tf.Locations = append(tf.Locations, &locs[i])
+	a.toks = toks
+	f.length = len(toks)
+	freqs := make(bindex.TokenFrequencies, len(toks))
+	for i := range toks {
+		tf := freqs[string(toks[i].term)]
+		if tf == nil {
+			tf = a.slab.freq()
+			tf.Term = toks[i].term
+			freqs[string(toks[i].term)] = tf
+		}
+		tf.SetFrequency(tf.Frequency() + 1)
+		toks[i].tf = tf
+	}
+	if opts.IncludeTermVectors() {
+		locs := a.slab.locations(len(toks))
+		for i, t := range toks {
+			locs[i] = bindex.TokenLocation{ArrayPositions: pos, Start: t.start, End: t.end, Position: t.pos}
+			if t.tf.Locations == nil {
+				t.tf.Locations = a.slab.pointers(t.tf.Frequency())
+			}
+			t.tf.Locations = append(t.tf.Locations, &locs[i])
+		}
 	}
 	f.freqs = freqs
 	doc.AddField(f)
+}
+
+// token is a word of an English field, as kept.
+type token struct {
+	term            []byte
+	start, end, pos int
+	tf              *bindex.TokenFreq
+}
+
+// slab hands out term frequencies and locations from large blocks.
+type slab struct {
+	freqs []bindex.TokenFreq
+	locs  []bindex.TokenLocation
+	ptrs  []*bindex.TokenLocation
+}
+
+const slabSize = 8192
+
+func (s *slab) freq() *bindex.TokenFreq {
+	if len(s.freqs) == cap(s.freqs) {
+		s.freqs = make([]bindex.TokenFreq, 0, slabSize)
+	}
+	s.freqs = s.freqs[:len(s.freqs)+1]
+	return &s.freqs[len(s.freqs)-1]
+}
+
+// locations returns n locations.
+func (s *slab) locations(n int) []bindex.TokenLocation {
+	if cap(s.locs)-len(s.locs) < n {
+		s.locs = make([]bindex.TokenLocation, 0, max(slabSize, n))
+	}
+	s.locs = s.locs[:len(s.locs)+n]
+	return s.locs[len(s.locs)-n : len(s.locs) : len(s.locs)]
+}
+
+// pointers returns an empty slice with room for n location pointers.
+func (s *slab) pointers(n int) []*bindex.TokenLocation {
+	if cap(s.ptrs)-len(s.ptrs) < n {
+		s.ptrs = make([]*bindex.TokenLocation, 0, max(slabSize, n))
+	}
+	s.ptrs = s.ptrs[:len(s.ptrs)+n]
+	return s.ptrs[len(s.ptrs)-n : len(s.ptrs)-n : len(s.ptrs)]
 }
 
 // term returns what the English filters make of the raw token b.
@@ -162,6 +237,9 @@ func (a *Analyser) term(b []byte) memoTerm {
 	var t memoTerm
 	if len(ts) == 1 {
 		t = memoTerm{term: ts[0].Term, keep: true}
+	}
+	if len(a.memo) >= maxTermMemo {
+		clear(a.memo) // bounded, whatever the input's vocabulary
 	}
 	a.memo[string(b)] = t
 	return t
