@@ -8,11 +8,19 @@ import (
 )
 
 func TestEventStore(t *testing.T) {
+	t.Run("maphash", func(t *testing.T) { testEventStore(t, nil) })
+	t.Run("every id colliding", func(t *testing.T) { testEventStore(t, func(string) uint64 { return 1 }) })
+}
+
+func testEventStore(t *testing.T, hash func(string) uint64) {
 	s, err := newEventStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
+	if hash != nil {
+		s.hash = hash
+	}
 	full := newsdesk.Event{ID: "2019-03-05/a", Date: "2019-03-05", Category: "Sport", Topic: "Cup – final",
 		Context: []string{"Zürich", "", "東京"}, Text: "Tabs\tand ünïcode.",
 		Sources: []newsdesk.Source{{Name: "Wire"}, {Name: "Example", URL: "https://example.org/x"}}}
@@ -31,8 +39,10 @@ func TestEventStore(t *testing.T) {
 			return s.put(&bare)
 		}, map[string]*newsdesk.Event{full.ID: &full, bare.ID: &bare}},
 		{"a later record wins", func() error { return s.put(&later) }, map[string]*newsdesk.Event{full.ID: &later, bare.ID: &bare}},
-		{"remove", func() error { s.remove(bare.ID); return nil }, map[string]*newsdesk.Event{full.ID: &later, bare.ID: nil}},
+		{"remove", func() error { return s.remove(bare.ID) }, map[string]*newsdesk.Event{full.ID: &later, bare.ID: nil}},
 		{"back again", func() error { return s.put(&bare) }, map[string]*newsdesk.Event{full.ID: &later, bare.ID: &bare}},
+		{"the first removed", func() error { return s.remove(full.ID) }, map[string]*newsdesk.Event{full.ID: nil, bare.ID: &bare}},
+		{"and back", func() error { return s.put(&full) }, map[string]*newsdesk.Event{full.ID: &full, bare.ID: &bare}},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
