@@ -74,10 +74,10 @@ func TestSameIndex(t *testing.T) {
 	}
 	compareGolden(t, "testdata/same/index.golden.txt", dump)
 	if !*update {
-		// Segments of 3 events, merged by 16 in the background and the
-		// rest at the end, with the replaced copies of duplicates left
-		// out.
-		d, _ := buildSame(t, 3)
+		// Segments of one event, over a hundred: merged by 16 in the
+		// background (index.MaxFinalFanIn) and the rest at the end, with
+		// the replaced copies of duplicates left out.
+		d, _ := buildSame(t, 1)
 		compareGolden(t, "testdata/same/index.golden.txt", d)
 	}
 
