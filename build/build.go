@@ -19,6 +19,7 @@ import (
 	"time"
 
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/rs/zerolog"
 
 	"github.com/newsdesk/newsdesk"
@@ -141,8 +142,17 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			err = fmt.Errorf("%w (ENOSPC): %w", newsdesk.ErrNoSpace, err)
 		}
 	}()
+	ents, err := entities.New()
+	if err != nil {
+		return sum, err
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		return sum, err
+	}
 	b, err := cfg.Dir.NewBuilder(index.BuildConfig{
 		Mapping: cfg.Mapping, Workers: cfg.Workers, BatchSize: cfg.BatchSize, Logger: cfg.Logger,
+		Converter: converter(docs),
 	})
 	if err != nil {
 		return sum, err
@@ -168,15 +178,12 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		}
 	}()
 
-	ents, err := entities.New()
+	events, err := newEventStore(cfg.Dir.TmpPath())
 	if err != nil {
 		return sum, err
 	}
-	docs, err := mappings.NewDocs(ents)
-	if err != nil {
-		return sum, err
-	}
-	s := &sink{ctx: ctx, b: b, rep: rep, docs: docs, events: make(map[string]newsdesk.Event, 1<<17), lens: make(map[string]int32, 1<<17)}
+	defer events.close()
+	s := &sink{ctx: ctx, b: b, rep: rep, events: events, headings: map[string]int{}}
 	stop := startProgress(cfg, s, b, total, start)
 	var done int64
 	for _, f := range cfg.Files {
@@ -211,7 +218,13 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		stop()
 		return sum, err
 	}
-	b.SetInternal(newsdesk.InternalFieldLengths, s.fieldLengths())
+	avg, err := b.AverageLength()
+	if err != nil {
+		stop()
+		return sum, err
+	}
+	fl, _ := json.Marshal(newsdesk.FieldLengths{Text: avg})
+	b.SetInternal(newsdesk.InternalFieldLengths, fl)
 	gen, err := b.Publish(ctx)
 	stop()
 	sum.Seconds = time.Since(start).Seconds()
@@ -228,14 +241,16 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 const buildReserve = 16 << 20
 
 // spaceFactor is the disk space a build takes per byte of the input file
-// f, at its peak (the segments written, then merged into one): measured on
-// the real corpus, 95 MB of index for 14.7 MB of gzip-compressed JSONL, so
-// twice that at the peak; plain text compresses about 4 times.
+// f, at its peak (the segments written, then merged into one, beside the
+// events kept for duplicates): measured on the real corpus, 95 MB of
+// index for 14.7 MB of gzip-compressed JSONL, so twice that at the peak,
+// and the events about 4 times the compressed input; plain text
+// compresses about 4 times.
 func spaceFactor(f string) int64 {
 	if gz, _ := ingest.IsGzip(f); gz {
-		return 14
+		return 18
 	}
-	return 4
+	return 5
 }
 
 // replay applies the directory's journal after the input files: first
@@ -262,10 +277,7 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 		line++
 		sum.Updates++
 		if u.Upsert == nil {
-			delete(s.events, u.Delete)
-			delete(s.lens, u.Delete)
-			b.Delete(u.Delete)
-			return nil
+			return s.remove(u.Delete)
 		}
 		if err := u.Upsert.Validate(); err != nil {
 			s.Problem(ingest.Problem{File: j.Path(), Line: line, Excerpt: u.Upsert.ID,
@@ -319,18 +331,48 @@ func expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// item is what the build adds to the index.Builder: an event, and
+// whether it is flagged a stub whatever its text (see flagHeadingLists).
+type item struct {
+	e    newsdesk.Event
+	stub bool
+}
+
+// converter returns the index.Builder's converter of items into
+// documents: each worker analyses with its own mappings.Analyser.
+func converter(docs *mappings.Docs) func() index.Convert {
+	return func() index.Convert {
+		a, err := docs.NewAnalyser()
+		return func(id string, v any) (bindex.Document, int, error) {
+			if err != nil {
+				return nil, 0, err
+			}
+			it := v.(*item)
+			doc, n, err := a.Document(&it.e, it.stub)
+			if err != nil {
+				return nil, 0, fmt.Errorf("map event %s: %w", id, err)
+			}
+			return doc, n, nil
+		}
+	}
+}
+
 // sink takes the readers' events and problems.
 type sink struct {
 	ctx    context.Context
 	b      *index.Builder
 	rep    *report
-	docs   *mappings.Docs
-	events map[string]newsdesk.Event // every event read so far, to merge duplicates
-	lens   map[string]int32          // the text length of each event's document
-	dups   int
-	bytes  atomic.Int64
-	read   atomic.Int64
-	bad    atomic.Int64
+	events *eventStore // the current event of every id, to merge duplicates
+	// headings counts the events whose topic or tags name each heading
+	// (by mappings.HeadingKey), and lists holds the ids whose events may
+	// be heading lists, in order, some replaced since: what
+	// flagHeadingLists needs, kept as the events come.
+	headings map[string]int
+	lists    []string
+	dups     int
+	bytes    atomic.Int64
+	read     atomic.Int64
+	bad      atomic.Int64
 }
 
 func (s *sink) Event(e newsdesk.Event) error {
@@ -339,22 +381,61 @@ func (s *sink) Event(e newsdesk.Event) error {
 			return err
 		}
 	}
-	if earlier, dup := s.events[e.ID]; dup {
-		s.dups++
-		e.Merge(&earlier)
+	earlier, dup, err := s.events.get(e.ID)
+	if err != nil {
+		return err
 	}
-	s.events[e.ID] = e
-	return s.add(e)
+	if !dup {
+		return s.set(e, nil)
+	}
+	s.dups++
+	e.Merge(&earlier)
+	return s.set(e, &earlier)
 }
 
-// add indexes e, the last event of its id so far.
-func (s *sink) add(e newsdesk.Event) error {
-	doc, err := s.docs.Doc(&e)
-	if err != nil {
-		return fmt.Errorf("map event %s: %w", e.ID, err)
+// set makes e the event of its id in place of old (nil: none), and
+// indexes it.
+func (s *sink) set(e newsdesk.Event, old *newsdesk.Event) error {
+	if old != nil {
+		s.countHeadings(old, -1)
 	}
-	s.lens[e.ID] = int32(doc.TextLength())
-	return s.b.Add(e.ID, doc)
+	s.countHeadings(&e, 1)
+	if err := s.events.put(&e); err != nil {
+		return err
+	}
+	if mappings.MayBeHeadingList(&e) {
+		s.lists = append(s.lists, e.ID)
+	}
+	return s.b.Add(e.ID, &item{e: e})
+}
+
+// remove deletes the event of id, if any.
+func (s *sink) remove(id string) error {
+	old, ok, err := s.events.get(id)
+	if err != nil || !ok {
+		return err
+	}
+	s.countHeadings(&old, -1)
+	s.b.Delete(id)
+	return s.events.remove(id)
+}
+
+func (s *sink) countHeadings(e *newsdesk.Event, d int) {
+	for i := -1; i < len(e.Context); i++ {
+		tag := e.Topic
+		if i >= 0 {
+			tag = e.Context[i]
+		}
+		if tag == "" {
+			continue
+		}
+		k := mappings.HeadingKey(tag)
+		if n := s.headings[k] + d; n > 0 {
+			s.headings[k] = n
+		} else {
+			delete(s.headings, k)
+		}
+	}
 }
 
 // flagHeadingLists flags as stubs the events whose text is only a list of
@@ -362,24 +443,24 @@ func (s *sink) add(e newsdesk.Event) error {
 // Germany, Bundestag"): known only once every event is read, so they are
 // indexed again, flagged.
 func (s *sink) flagHeadingLists() error {
-	known := map[string]bool{}
-	for _, e := range s.events {
-		for _, tag := range append([]string{e.Topic}, e.Context...) {
-			if tag != "" {
-				known[mappings.HeadingKey(tag)] = true
-			}
-		}
+	known := make(map[string]bool, len(s.headings))
+	for k := range s.headings {
+		known[k] = true
 	}
-	for id, e := range s.events {
-		if mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
+	done := map[string]bool{}
+	for _, id := range s.lists {
+		if done[id] {
 			continue
 		}
-		doc, err := s.docs.Doc(&e)
+		done[id] = true
+		e, ok, err := s.events.get(id)
 		if err != nil {
-			return fmt.Errorf("map event %s: %w", id, err)
+			return err
 		}
-		doc.Flags = append(doc.Flags, mappings.FlagStub)
-		if err := s.b.Add(id, doc); err != nil {
+		if !ok || mappings.IsStub(&e) || !mappings.IsHeadingList(&e, known) {
+			continue
+		}
+		if err := s.b.Add(id, &item{e: e, stub: true}); err != nil {
 			return err
 		}
 	}
@@ -389,22 +470,14 @@ func (s *sink) flagHeadingLists() error {
 // replace indexes e in place of any event of its id read before: the
 // journal's upserts, which replaced the event in the served index.
 func (s *sink) replace(e newsdesk.Event) error {
-	s.events[e.ID] = e
-	return s.add(e)
-}
-
-// fieldLengths returns the JSON of the average field lengths over the
-// events of the build (see newsdesk.FieldLengths).
-func (s *sink) fieldLengths() []byte {
-	var fl newsdesk.FieldLengths
-	for _, l := range s.lens {
-		fl.Text += float64(l)
+	old, ok, err := s.events.get(e.ID)
+	if err != nil {
+		return err
 	}
-	if n := float64(len(s.lens)); n > 0 {
-		fl.Text /= n
+	if !ok {
+		return s.set(e, nil)
 	}
-	b, _ := json.Marshal(fl)
-	return b
+	return s.set(e, &old)
 }
 
 func (s *sink) Problem(p ingest.Problem) {

@@ -42,6 +42,10 @@ func NewDir(path string) (*Dir, error) {
 // Path returns the directory's path.
 func (d *Dir) Path() string { return d.path }
 
+// TmpPath returns the directory of builds in progress: a build's scratch
+// files go there, and the next build removes what a crash left.
+func (d *Dir) TmpPath() string { return filepath.Join(d.path, tmpDir) }
+
 // ReportsPath returns the directory where builds write bad-input reports.
 func (d *Dir) ReportsPath() string { return filepath.Join(d.path, reportsDir) }
 

@@ -108,6 +108,11 @@ func (d *Docs) words(texts ...string) int {
 
 // Doc converts a valid Event into its indexed form.
 func (d *Docs) Doc(e *newsdesk.Event) (Doc, error) {
+	return d.doc(e, d.ents.Keys)
+}
+
+// doc is Doc with the tags' keys from keys.
+func (d *Docs) doc(e *newsdesk.Event, keys func(tag string) []entities.Key) (Doc, error) {
 	doc, err := NewDoc(e)
 	if err != nil {
 		return doc, err
@@ -126,7 +131,7 @@ func (d *Docs) Doc(e *newsdesk.Event) (Doc, error) {
 		if tag == "" {
 			continue
 		}
-		for _, k := range d.ents.Keys(tag) {
+		for _, k := range keys(tag) {
 			doc.Keys = appendNew(doc.Keys, k.Full)
 			if k.Yearless != "" && k.Yearless != k.Full {
 				doc.Keys = appendNew(doc.Keys, k.Yearless)
@@ -179,6 +184,10 @@ func IsHeadingList(e *newsdesk.Event, known map[string]bool) bool {
 	}
 	return true
 }
+
+// MayBeHeadingList reports whether IsHeadingList may hold for e, whatever
+// the headings known: its text lacks a sentence end.
+func MayBeHeadingList(e *newsdesk.Event) bool { return noSentence(e.Text) }
 
 // noSentence reports whether t lacks a sentence's end.
 func noSentence(t string) bool {

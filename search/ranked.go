@@ -609,6 +609,10 @@ func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []b
 	for seg := range snap.Segments() {
 		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
 		var it segment.PostingsIterator
+		// The posting the iterator stands on: an Advance past a target
+		// returns the next posting, and a second Advance would skip it,
+		// missing the event of sel it belongs to.
+		var p segment.Posting
 		for i, d := range sel {
 			if d.num < start || d.num >= end {
 				continue
@@ -618,14 +622,17 @@ func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []b
 					break
 				}
 			}
-			p, err := it.Advance(d.num - start)
-			if err != nil {
-				return err
+			local := d.num - start
+			if p == nil || p.Number() < local {
+				var err error
+				if p, err = it.Advance(local); err != nil {
+					return err
+				}
+				if p == nil {
+					break
+				}
 			}
-			if p == nil {
-				break
-			}
-			if p.Number() == d.num-start {
+			if p.Number() == local {
 				in[i] = true
 			}
 		}

@@ -31,11 +31,17 @@ func (x *Index) Close() error {
 // New builds files into the index directory dir and opens its generation
 // as searchd does. The caller closes it.
 func New(dir string, files ...string) (*Index, error) {
+	return NewWith(dir, build.Config{Files: files})
+}
+
+// NewWith is New with a build configuration: its Dir is set to dir.
+func NewWith(dir string, cfg build.Config) (*Index, error) {
 	d, err := index.NewDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	gen, err := build.Run(context.Background(), build.Config{Dir: d, Files: files})
+	cfg.Dir = d
+	gen, err := build.Run(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,16 +37,30 @@ type benchResult struct {
 	SpeedupVsPlain  float64 `json:"speedup_vs_plain,omitempty"`
 	PlainBatchSize  int     `json:"plain_batch_size,omitempty"`
 	GOMAXPROCS      int     `json:"gomaxprocs"`
+	// Runs are the side-by-side runs of bench -sphinx, in order.
+	Runs []versusRun `json:"runs,omitempty"`
+	// Ratio is the median over Runs of newsdesk's time over Sphinx's.
+	Ratio float64 `json:"ratio,omitempty"`
+}
+
+// versusRun is one run of each, newsdesk first.
+type versusRun struct {
+	Newsdesk childRun `json:"newsdesk"`
+	Sphinx   childRun `json:"sphinx"`
+	Ratio    float64  `json:"ratio"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("indexer bench", flag.ContinueOnError)
 	dir := fs.String("dir", "", "scratch `directory` for the indexes (default: a new temporary directory, removed afterwards)")
-	plain := fs.Bool("plain", true, "also time the plain Bleve loop (default mapping, batches of 1,000)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the newsdesk build to `file`")
+	sphinx := fs.Bool("sphinx", true, "time Sphinx's indexer ("+sphinxIndexer+", Debian's sphinxsearch, installed with apt-get when missing) beside newsdesk's build, each as its own process, alternately")
+	runs := fs.Int("runs", 3, "side-by-side runs with -sphinx")
+	plain := fs.Bool("plain", false, "time an in-process build, then a plain Bleve loop (default mapping, batches of 1,000)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of an in-process build to `file` (implies -plain=false -sphinx=false)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of an in-process build to `file` (as -cpuprofile)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: indexer bench [flags] FILE...")
-		fmt.Fprintln(fs.Output(), "Times a full build of FILEs, then a plain Bleve loop over the same input; prints JSON.")
+		fmt.Fprintln(fs.Output(), "Times full builds of FILEs beside Sphinx's indexer on the same files, or an in-process build (-plain, -cpuprofile); prints JSON.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -61,8 +78,88 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(tmp)
 		scratch = tmp
 	}
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
+	if *cpuProfile != "" || *memProfile != "" || *plain {
+		return benchInProcess(ctx, scratch, fs.Args(), *plain && *cpuProfile == "" && *memProfile == "", *cpuProfile, *memProfile, stdout, stderr)
+	}
+	if !*sphinx {
+		return cli.Usagef("bench: nothing to time: give -sphinx, -plain or a profile")
+	}
+	return benchVersus(ctx, scratch, fs.Args(), max(*runs, 1), stdout, stderr)
+}
+
+// benchVersus runs newsdesk's build (this program's "build", from files
+// to a published generation searchd serves as it is) and Sphinx's indexer
+// on the same files, alternately, runs times each, and prints each run
+// and the median ratio of their times.
+func benchVersus(ctx context.Context, scratch string, files []string, runs int, stdout, stderr io.Writer) error {
+	if err := ensureSphinx(ctx, stderr); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	res := benchResult{GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	for i := range runs {
+		idx := filepath.Join(scratch, fmt.Sprintf("newsdesk-%d", i))
+		args := append([]string{"build", "-index", idx, "-progress", "none", "-max-bad", "-1"}, files...)
+		var out strings.Builder
+		nd, err := runChild(ctx, &out, self, args...)
+		if err != nil {
+			return fmt.Errorf("bench: newsdesk: %w", err)
+		}
+		var sum struct {
+			Indexed int `json:"indexed"`
+		}
+		if err := json.Unmarshal([]byte(lastLine(out.String())), &sum); err != nil {
+			return fmt.Errorf("bench: newsdesk summary: %w", err)
+		}
+		if err := os.RemoveAll(idx); err != nil {
+			return err
+		}
+		sp, err := sphinxRun(ctx, scratch, files)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		r := versusRun{Newsdesk: nd, Sphinx: sp, Ratio: round(nd.Seconds / sp.Seconds)}
+		res.Runs = append(res.Runs, r)
+		res.Events = sum.Indexed
+		fmt.Fprintf(stderr, "run %d: newsdesk %d events in %.2f s, peak RSS %.0f MiB; Sphinx indexer %.2f s, peak RSS %.0f MiB; newsdesk/Sphinx %.2fx\n",
+			i+1, sum.Indexed, nd.Seconds, nd.PeakRSSMiB, sp.Seconds, sp.PeakRSSMiB, r.Ratio)
+	}
+	ratios := make([]float64, len(res.Runs))
+	for i, r := range res.Runs {
+		ratios[i] = r.Ratio
+	}
+	slices.Sort(ratios)
+	res.Ratio = ratios[len(ratios)/2]
+	med := res.Runs[0]
+	for _, r := range res.Runs {
+		if r.Ratio == res.Ratio {
+			med = r
+		}
+	}
+	res.Seconds, res.PeakRSSMiB = med.Newsdesk.Seconds, med.Newsdesk.PeakRSSMiB
+	res.EventsPerSecond = round(float64(res.Events) / res.Seconds)
+	fmt.Fprintf(stderr, "median of %d runs: newsdesk/Sphinx %.2fx (newsdesk %.2f s, Sphinx %.2f s)\n", runs, res.Ratio, med.Newsdesk.Seconds, med.Sphinx.Seconds)
+	out, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(out))
+	return nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// benchInProcess times a build in this process, with profiles if asked,
+// then the plain Bleve loop if asked.
+func benchInProcess(ctx context.Context, scratch string, files []string, plain bool, cpuProfile, memProfile string, stdout, stderr io.Writer) error {
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
 		if err != nil {
 			return err
 		}
@@ -71,19 +168,35 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
 	// Ours first, so that the peak RSS read after it is the build's own.
 	sum, err := buildIndex(ctx, &buildFlags{index: scratch + "/newsdesk", progress: "none", maxBad: -1},
-		fs.Args(), zerolog.Nop(), stderr)
+		files, zerolog.Nop(), stderr)
 	if err != nil {
 		return fmt.Errorf("bench build: %w", err)
 	}
 	pprof.StopCPUProfile()
+	if memProfile != "" {
+		pf, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		err = pprof.Lookup("allocs").WriteTo(pf, 0)
+		if cerr := pf.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
 	res := benchResult{Events: sum.Indexed, Seconds: round(sum.Seconds), EventsPerSecond: round(sum.EventsPerSecond),
 		PeakRSSMiB: peakRSSMiB(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	fmt.Fprintf(stderr, "newsdesk build: %d events in %.2f s (%.0f events/s), peak RSS %.0f MiB\n",
 		res.Events, res.Seconds, res.EventsPerSecond, res.PeakRSSMiB)
-	if *plain {
-		n, secs, err := plainLoop(ctx, scratch+"/plain", fs.Args())
+	if plain {
+		n, secs, err := plainLoop(ctx, scratch+"/plain", files)
 		if err != nil {
 			return fmt.Errorf("bench plain loop: %w", err)
 		}

@@ -107,7 +107,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 
 const usage = `usage:
   indexer build -index DIR [flags] FILE...   build and publish a new index generation
-  indexer bench [flags] FILE...              time a build against a plain Bleve loop
+  indexer bench [flags] FILE...              time builds beside Sphinx's indexer on the same files
+  indexer scale -times N -out FILE FILE...   write FILEs' events N times, dates shifted, ids distinct
+  indexer tsv FILE...                        write FILEs' events as Sphinx's TSV pipe source
   indexer get -index DIR ID...               print stored events of the current generation
   indexer rollback -index DIR                publish the previous generation again
   indexer push [-url URL] FILE...            upsert FILEs' events into a running searchd
@@ -126,6 +128,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBuild(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "tsv":
+		return runTSV(args[1:], stdout, stderr)
+	case "scale":
+		return runScale(ctx, args[1:], stdout, stderr)
 	case "get":
 		return runGet(ctx, args[1:], stdout, stderr)
 	case "rollback":
