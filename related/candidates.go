@@ -1,25 +1,27 @@
 package related
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"slices"
 	"sync"
 
-	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // cand is an event found for re-ranking.
 type cand struct {
 	num   uint64
-	score float64
+	s1    float64 // stage-1 score, date prior included
+	score float64 // final score
 }
 
-// scores accumulates the score of every event, indexed by event number.
-// Pooled: it is as long as the index.
+// scores accumulates the stage-1 score of every event, indexed by event
+// number. Pooled: it is as long as the index.
+//
+// Stage 1 reads the posting lists itself and adds into this array,
+// instead of running a Bleve disjunction: with 25 and more clauses Bleve
+// merges the lists through a heap comparing ids, which made a related
+// list cost 1.6 ms at the median.
 type scores struct {
 	score   []float32
 	touched []uint32
@@ -27,129 +29,176 @@ type scores struct {
 
 var scoresPool sync.Pool
 
-// candidates scores every event that shares a chosen word, a context tag
-// or the topic with the source, multiplies by the date factor, and
-// returns the best w.Candidates within days lo..hi.
-//
-// It reads the posting lists itself and adds into an array, instead of
-// running a Bleve disjunction: with 25 and more clauses Bleve merges the
-// lists through a heap comparing ids, which made a related list cost
-// 1.6 ms at the median; the scoring is Lucene's classic
-// idf² × √tf × norm per word, boosted by the word's weight.
-func (rk run) candidates(ctx context.Context, src source, terms []term, w Weights, lo, hi int32) ([]cand, error) {
-	n := int(rk.snap.Size())
+func getScores(n int) *scores {
 	sc, _ := scoresPool.Get().(*scores)
 	if sc == nil || len(sc.score) < n {
 		sc = &scores{score: make([]float32, n+n/8)} // room for the documents updates add
 	}
-	defer func() {
-		for _, d := range sc.touched {
-			sc.score[d] = 0
-		}
-		sc.touched = sc.touched[:0]
-		scoresPool.Put(sc)
-	}()
-	add := func(field, value string, boost float64, useNorm bool) error {
-		p, err := rk.snap.Postings(field, []byte(value))
-		if err != nil {
-			return err
-		}
-		df := float64(p.DF())
-		if df == 0 {
-			return nil
-		}
-		idf := 1 + math.Log(rk.docs/(df+1))
-		base := boost * idf * idf
-		for i := range rk.snap.Segments() {
-			it := p.Iterator(i, true)
-			if it == nil {
-				continue
-			}
-			start := rk.snap.SegmentStart(i)
-			for {
-				d, err := it.Next()
-				if err != nil {
-					return err
-				}
-				if d == nil {
-					break
-				}
-				if !rk.snap.LiveIn(i, d.Number()) {
-					continue
-				}
-				num := start + d.Number()
-				s := base * math.Sqrt(float64(d.Frequency()))
-				if useNorm {
-					s *= d.Norm()
-				}
-				if sc.score[num] == 0 {
-					sc.touched = append(sc.touched, uint32(num))
-				}
-				sc.score[num] += float32(s)
-			}
-		}
-		return nil
-	}
-	if len(terms) > 0 {
-		top := terms[0].weight
-		for _, t := range terms {
-			if err := add(newsdesk.FieldText, t.stem, w.Text*t.weight/top, true); err != nil {
-				return nil, fmt.Errorf("related: %w", err)
-			}
-		}
-	}
-	// Tags and topic are exact values without length: their weight is
-	// scaled to a word's typical norm (a 30-word text: 1/√30).
-	const tagNorm = 0.18
-	if w.Context > 0 {
-		for _, c := range src.context {
-			if err := add(newsdesk.FieldContext, c, w.Context*tagNorm, false); err != nil {
-				return nil, fmt.Errorf("related: %w", err)
-			}
-		}
-	}
-	if w.Topic > 0 && src.topic != "" {
-		if err := add(newsdesk.FieldTopic, src.topic, w.Topic*tagNorm, false); err != nil {
-			return nil, fmt.Errorf("related: %w", err)
-		}
-	}
-
-	best := make([]cand, 0, w.Candidates+1)
-	for _, d := range sc.touched {
-		day := rk.snap.Day(uint64(d))
-		if day < lo || day > hi {
-			continue
-		}
-		s := float64(sc.score[d]) * w.dateFactor(src.day, day)
-		if len(best) == w.Candidates && s <= best[len(best)-1].score {
-			continue
-		}
-		at, _ := slices.BinarySearchFunc(best, s, func(c cand, s float64) int { return cmpFloat(s, c.score) })
-		best = slices.Insert(best, at, cand{num: uint64(d), score: s})
-		if len(best) > w.Candidates {
-			best = best[:w.Candidates]
-		}
-	}
-	return best, nil
+	return sc
 }
 
-// dayLimits turns a request's date limits and direction into days.
-func dayLimits(src source, r Request) (int32, int32, error) {
-	lo, hi := snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)
-	if !r.From.IsZero() {
-		lo = snapshot.DayNumber(r.From)
+// reset zeroes what was added.
+func (sc *scores) reset() {
+	for _, d := range sc.touched {
+		sc.score[d] = 0
 	}
-	if !r.To.IsZero() {
-		hi = snapshot.DayNumber(r.To)
+	sc.touched = sc.touched[:0]
+}
+
+func (sc *scores) add(num uint64, s float64) {
+	if sc.score[num] == 0 {
+		sc.touched = append(sc.touched, uint32(num))
 	}
+	sc.score[num] += float32(s)
+}
+
+// stage1 adds the source's searched words and its most specific tags to
+// sc.
+func (rk *run) stage1(sc *scores, src *source) error {
+	if src.self > 0 {
+		for i := range src.words {
+			w := &src.words[i]
+			if w.q == 0 {
+				continue
+			}
+			q := rk.w.Text * w.q / src.self
+			err := rk.eachDoc(w.post, func(num uint64, tf, length int) {
+				sc.add(num, q*rk.bm25tf(float64(tf), float64(length)))
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for i := range src.tags[:min(len(src.tags), rk.w.MaxTags)] {
+		if err := rk.addTag(sc, &src.tags[i], 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addTag adds a tag's weight to the events that have it: its specificity
+// times the weight of its kind, plus Topic for the source's topic; vote
+// scales it for the neighbours' tags.
+func (rk *run) addTag(sc *scores, t *tag, vote float64) error {
+	wt := rk.w.Context
+	if t.kind != storyKind {
+		wt = rk.w.Place
+	}
+	s := wt * t.spec
+	if t.topic {
+		s += rk.w.Topic
+	}
+	s *= vote
+	if s == 0 {
+		return nil
+	}
+	return rk.eachDoc(t.post, func(num uint64, _, _ int) { sc.add(num, s) })
+}
+
+// eachDoc calls fn once for each document in any of the lists, with the
+// sum of its frequencies and its field's length, in document order within
+// each segment. Deleted documents are included.
+func (rk *run) eachDoc(post []*snapshot.Postings, fn func(num uint64, tf, length int)) error {
+	var ls []*snapshot.List
+	for seg := range rk.snap.Segments() {
+		start := rk.snap.SegmentStart(seg)
+		ls = ls[:0]
+		for _, p := range post {
+			l, err := p.List(seg)
+			if err != nil {
+				return err
+			}
+			if l != nil {
+				ls = append(ls, l)
+			}
+		}
+		switch len(ls) {
+		case 0:
+		case 1:
+			l := ls[0]
+			for i, d := range l.Docs {
+				fn(start+uint64(d), int(l.Freqs[i]), int(l.Lens[i]))
+			}
+		default:
+			merge(ls, func(d uint32, tf, length int) { fn(start+uint64(d), tf, length) })
+		}
+	}
+	return nil
+}
+
+// merge walks sorted lists together, calling fn once per document.
+func merge(ls []*snapshot.List, fn func(d uint32, tf, length int)) {
+	pos := make([]int, len(ls))
+	for {
+		next := uint32(math.MaxUint32)
+		done := true
+		for i, l := range ls {
+			if pos[i] < len(l.Docs) {
+				done = false
+				next = min(next, l.Docs[pos[i]])
+			}
+		}
+		if done {
+			return
+		}
+		tf, length := 0, 0
+		for i, l := range ls {
+			if p := pos[i]; p < len(l.Docs) && l.Docs[p] == next {
+				tf += int(l.Freqs[p])
+				length = int(l.Lens[p])
+				pos[i]++
+			}
+		}
+		fn(next, tf, length)
+	}
+}
+
+// prior is the date prior of an event on day d for a source on day s.
+func (w *Weights) prior(s, d int32) float64 {
+	if s == snapshot.NoDay || d == snapshot.NoDay {
+		return 1
+	}
+	days := math.Abs(float64(d - s))
+	return w.Floor + (1-w.Floor)*(w.Near*math.Exp2(-days/w.HalfLifeDays)+(1-w.Near)*math.Exp2(-days/w.SlowHalfLifeDays))
+}
+
+// best returns the k best events of sc by score times date prior, within
+// days lo..hi, live, the source's own event left out; best first.
+func (rk *run) best(sc *scores, src *source, lo, hi int32, k int) []cand {
+	out := make([]cand, 0, k+1)
+	for _, d := range sc.touched {
+		s := float64(sc.score[d])
+		// The prior is at most 1: an event that cannot enter is not
+		// weighed, which spares most of the exponentials.
+		if len(out) == k && s <= out[k-1].s1 {
+			continue
+		}
+		num := uint64(d)
+		day := rk.snap.Day(num)
+		if day < lo || day > hi || (src.indexed && num == src.num) || !rk.snap.Live(num) {
+			continue
+		}
+		s *= rk.w.prior(src.day, day)
+		if len(out) == k && s <= out[k-1].s1 {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(out, s, func(c cand, s float64) int { return cmpFloat(s, c.s1) })
+		out = slices.Insert(out, at, cand{num: num, s1: s})
+		if len(out) > k {
+			out = out[:k]
+		}
+	}
+	return out
+}
+
+func cmpFloat(a, b float64) int {
 	switch {
-	case r.Direction != Before && r.Direction != After:
-	case src.day == snapshot.NoDay:
-		return 0, 0, invalid("direction", "needs the draft's date")
-	case r.Direction == Before:
-		hi = min(hi, src.day)
-	default:
-		lo = max(lo, src.day)
+	case a < b:
+		return -1
+	case a > b:
+		return 1
 	}
-	return lo, hi, nil
+	return 0
 }

@@ -213,19 +213,26 @@ func TestRelated_BadRequests(t *testing.T) {
 	}
 }
 
-func TestWeights_DateFactor(t *testing.T) {
+func TestWeights_Prior(t *testing.T) {
 	w := DefaultWeights
-	if f := w.dateFactor(100, 100); f != 1 {
+	if f := w.prior(100, 100); f != 1 {
 		t.Errorf("same day: %v, want 1", f)
 	}
-	if f := w.dateFactor(100, 100+int32(w.HalfLifeDays)); f < w.Floor+(1-w.Floor)/2-1e-9 || f > w.Floor+(1-w.Floor)/2+1e-9 {
-		t.Errorf("one half-life: %v", f)
+	// One half-life of each part: each is halved.
+	h1, h2 := int32(w.HalfLifeDays), int32(w.SlowHalfLifeDays)
+	w.HalfLifeDays, w.SlowHalfLifeDays = float64(h1), float64(h2)
+	want := w.Floor + (1-w.Floor)*(w.Near/2+(1-w.Near)*math.Exp2(-float64(h1)/float64(h2)))
+	if f := w.prior(100, 100+h1); math.Abs(f-want) > 1e-9 {
+		t.Errorf("one fast half-life: %v, want %v", f, want)
 	}
-	if f := w.dateFactor(0, 100000); f < w.Floor || f > w.Floor+0.001 {
+	if f := w.prior(100, 100-h1); math.Abs(f-want) > 1e-9 {
+		t.Errorf("one fast half-life before: %v, want %v", f, want)
+	}
+	if f := w.prior(0, 100000); f < w.Floor || f > w.Floor+0.001 {
 		t.Errorf("far apart: %v, want about the floor %v", f, w.Floor)
 	}
-	if f := w.dateFactor(snapshot.NoDay, 5); f != 1 {
-		t.Errorf("unknown sourceID date: %v, want 1", f)
+	if f := w.prior(snapshot.NoDay, 5); f != 1 {
+		t.Errorf("unknown source date: %v, want 1", f)
 	}
 }
 
@@ -247,7 +254,7 @@ func TestWeights_Validate(t *testing.T) {
 		{"-Inf topic", func(w *Weights) { w.Topic = math.Inf(-1) }, "weights.topic"},
 		{"1e308 topic", func(w *Weights) { w.Topic = 1e308 }, "weights.topic"},
 		{"negative text", func(w *Weights) { w.Text = -1 }, "weights.text"},
-		{"all zero", func(w *Weights) { w.Text, w.Context, w.Topic = 0, 0, 0 }, "weights.text"},
+		{"all zero", func(w *Weights) { w.Text, w.Context, w.Place, w.Topic = 0, 0, 0, 0 }, "weights.text"},
 		{"NaN half-life", func(w *Weights) { w.HalfLifeDays = math.NaN() }, "weights.half_life_days"},
 		{"zero half-life", func(w *Weights) { w.HalfLifeDays = 0 }, "weights.half_life_days"},
 		{"1e308 half-life", func(w *Weights) { w.HalfLifeDays = 1e308 }, "weights.half_life_days"},
