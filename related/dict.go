@@ -32,8 +32,7 @@ const maxDictWords = 8
 
 // newDict builds the dictionary of snap's keys.
 func newDict(snap *snapshot.Snapshot, ents *entities.Table) *dict {
-	d := &dict{keys: len(snap.Keys), words: map[string]uint64{}, byHash: map[uint64][]string{}}
-	events := make([]uint16, len(snap.Keys))
+	events := make([]uint8, len(snap.Keys))
 	snap.EachLive(func(n uint64) {
 		for _, id := range snap.KeysOf(n) {
 			if int(id) < len(events) && events[id] < 2 {
@@ -41,7 +40,14 @@ func newDict(snap *snapshot.Snapshot, ents *entities.Table) *dict {
 			}
 		}
 	})
-	for id, k := range snap.Keys {
+	return makeDict(snap.Keys, events, ents)
+}
+
+// makeDict builds the dictionary of keys (by id, 0 unused), events[id]
+// being how many events carry key id (counted up to 2).
+func makeDict(keys []string, events []uint8, ents *entities.Table) *dict {
+	d := &dict{keys: len(keys), words: map[string]uint64{}, byHash: map[uint64][]string{}}
+	for id, k := range keys {
 		if id == 0 || k == "" {
 			continue
 		}

@@ -22,13 +22,17 @@ type features struct {
 	week     float64 // e^(-days/7)
 	month    float64 // e^(-days/30)
 	category float64 // 1 when both have a category, and they differ
+	// textPos and classicPos are 1/(1 + r/10) for the candidate's place r
+	// (0 first) by text and by the classic score.
+	textPos, classicPos float64
 }
 
 // score is the linear model.
 func (f *features) score(w *Weights) float64 {
 	return f.s1 + w.RankText*f.text + w.RankMatch*f.match + w.RankClassic*f.classic +
 		w.RankStory*f.story + w.RankPlace*f.place + w.RankTopic*f.topic +
-		w.RankWeek*f.week + w.RankMonth*f.month + w.RankCategory*f.category
+		w.RankWeek*f.week + w.RankMonth*f.month + w.RankCategory*f.category +
+		w.RankTextPosition*f.textPos + w.RankClassicPosition*f.classicPos
 }
 
 // rerank scores the candidates with the linear model and sorts them, best
@@ -145,7 +149,22 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 		fs[i].text = ratio(fs[i].text, maxText)
 		fs[i].classic = ratio(fs[i].classic, maxClassic)
 	}
+	positions(fs, func(f *features) float64 { return f.text }, func(f *features, p float64) { f.textPos = p })
+	positions(fs, func(f *features) float64 { return f.classic }, func(f *features, p float64) { f.classicPos = p })
 	return fs, nil
+}
+
+// positions sets, for each candidate, 1/(1 + r/10) for its place r by
+// the score get reads (ties keep the candidates' order).
+func positions(fs []features, get func(*features) float64, set func(*features, float64)) {
+	order := make([]int, len(fs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return get(&fs[order[a]]) > get(&fs[order[b]]) })
+	for r, i := range order {
+		set(&fs[i], 1/(1+float64(r)/10))
+	}
 }
 
 // sameStory reports whether event num, whose tags are tags, is on the
@@ -245,7 +264,7 @@ const (
 // tf × ln(N/df), each then weighed by Lucene's idf²; its exact tags.
 func (rk *run) prepareClassic(src *source) error {
 	src.classic = classic{}
-	if rk.w.RankClassic == 0 {
+	if rk.w.RankClassic == 0 && rk.w.RankClassicPosition == 0 {
 		return nil
 	}
 	tf := map[string]int{}

@@ -109,6 +109,11 @@ type Weights struct {
 	RankMonth float64 `json:"rank_month"`
 	// RankCategory: both events have a category, and they differ.
 	RankCategory float64 `json:"rank_category"`
+	// RankTextPosition and RankClassicPosition: 1/(1 + r/10) for the
+	// candidate's place r (0 first) among the candidates by text and by
+	// the classic score.
+	RankTextPosition    float64 `json:"rank_text_position"`
+	RankClassicPosition float64 `json:"rank_classic_position"`
 
 	// The list.
 
@@ -200,6 +205,8 @@ func (w Weights) Validate() error {
 		{"rank_week", w.RankWeek, -MaxWeight, MaxWeight, false},
 		{"rank_month", w.RankMonth, -MaxWeight, MaxWeight, false},
 		{"rank_category", w.RankCategory, -MaxWeight, MaxWeight, false},
+		{"rank_text_position", w.RankTextPosition, -MaxWeight, MaxWeight, false},
+		{"rank_classic_position", w.RankClassicPosition, -MaxWeight, MaxWeight, false},
 		// Above 1, no two events are near-duplicates (TextOnly).
 		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
 	} {

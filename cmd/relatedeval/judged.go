@@ -116,18 +116,31 @@ func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Wr
 // shufflings of the sources into folds, the weights are fitted from start
 // on all folds but one and scored on the one left out, by id and as
 // drafts. It then fits them on every source and prints them.
-func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seeds, rounds int, stdout io.Writer) error {
+func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seeds, rounds int, objective string, stdout io.Writer) error {
 	params := fitParams()
 	var ferr error
 	score := func(w related.Weights, qids []string) float64 {
-		s, err := jr.score(ctx, w, qids, false)
+		var s, d judged.Scores
+		var err error
+		if objective != "drafts" {
+			s, err = jr.score(ctx, w, qids, false)
+		}
+		if err == nil && objective != "id" {
+			d, err = jr.score(ctx, w, qids, true)
+		}
 		if err != nil && ferr == nil {
 			ferr = err
 		}
+		switch objective {
+		case "drafts":
+			return d.NDCG
+		case "both":
+			return (s.NDCG + d.NDCG) / 2
+		}
 		return s.NDCG
 	}
-	fmt.Fprintf(stdout, "cross-validation: %d folds × %d seeds, coordinate ascent (%d rounds at most) from: %s\n\n",
-		folds, seeds, rounds, judged.Describe(start, params))
+	fmt.Fprintf(stdout, "cross-validation: %d folds × %d seeds, coordinate ascent (%d rounds at most) of the %s nDCG@10 from: %s\n\n",
+		folds, seeds, rounds, objectives[objective], judged.Describe(start, params))
 	var held, heldDrafts, heldJudged, heldP5 []float64
 	for seed := 1; seed <= seeds; seed++ {
 		fs := judged.Folds(jr.set.IDs(), folds, uint64(seed))
@@ -170,6 +183,9 @@ func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seed
 	return jr.report(ctx, all, stdout)
 }
 
+// objectives are what -fit may maximise.
+var objectives = map[string]string{"id": "by-id", "drafts": "drafts'", "both": "mean of the by-id and drafts'"}
+
 // fitParams are the weights the fit moves, with the values it tries.
 func fitParams() []judged.Param[related.Weights] {
 	p := func(name string, f func(*related.Weights) *float64, values ...float64) judged.Param[related.Weights] {
@@ -179,22 +195,24 @@ func fitParams() []judged.Param[related.Weights] {
 	}
 	return []judged.Param[related.Weights]{
 		p("context", func(w *related.Weights) *float64 { return &w.Context }, 0, 0.02, 0.04, 0.08, 0.16),
-		p("place", func(w *related.Weights) *float64 { return &w.Place }, 0, 0.01, 0.02, 0.04),
+		p("place", func(w *related.Weights) *float64 { return &w.Place }, 0, 0.01, 0.02, 0.04, 0.08),
 		p("topic", func(w *related.Weights) *float64 { return &w.Topic }, 0, 0.25, 0.5, 1),
 		p("feedback", func(w *related.Weights) *float64 { return &w.Feedback }, 0, 0.04, 0.08, 0.16),
 		p("half_life_days", func(w *related.Weights) *float64 { return &w.HalfLifeDays }, 7, 14, 30, 60),
 		p("slow_half_life_days", func(w *related.Weights) *float64 { return &w.SlowHalfLifeDays }, 140, 280, 560, 1100),
 		p("near", func(w *related.Weights) *float64 { return &w.Near }, 0.3, 0.5, 0.7, 0.9),
-		p("floor", func(w *related.Weights) *float64 { return &w.Floor }, 0.15, 0.3, 0.5),
+		p("floor", func(w *related.Weights) *float64 { return &w.Floor }, 0.15, 0.3, 0.5, 0.7),
 		p("rank_text", func(w *related.Weights) *float64 { return &w.RankText }, 0, 0.25, 0.5, 1),
 		p("rank_match", func(w *related.Weights) *float64 { return &w.RankMatch }, 0, 0.25, 0.5, 1),
-		p("rank_classic", func(w *related.Weights) *float64 { return &w.RankClassic }, 0, 0.25, 0.5, 1, 2),
+		p("rank_classic", func(w *related.Weights) *float64 { return &w.RankClassic }, 0, 0.25, 0.5, 1, 2, 4),
 		p("rank_story", func(w *related.Weights) *float64 { return &w.RankStory }, 0, 0.01, 0.02, 0.05),
 		p("rank_place", func(w *related.Weights) *float64 { return &w.RankPlace }, -0.02, 0, 0.02),
 		p("rank_topic", func(w *related.Weights) *float64 { return &w.RankTopic }, 0, 0.1, 0.2, 0.4),
 		p("rank_week", func(w *related.Weights) *float64 { return &w.RankWeek }, 0, 0.1, 0.2, 0.4),
 		p("rank_month", func(w *related.Weights) *float64 { return &w.RankMonth }, 0, 0.1, 0.2, 0.4),
-		p("rank_category", func(w *related.Weights) *float64 { return &w.RankCategory }, -0.2, -0.1, 0),
+		p("rank_category", func(w *related.Weights) *float64 { return &w.RankCategory }, -0.4, -0.2, -0.1, 0),
+		p("rank_text_position", func(w *related.Weights) *float64 { return &w.RankTextPosition }, 0, 0.25, 0.5, 1),
+		p("rank_classic_position", func(w *related.Weights) *float64 { return &w.RankClassicPosition }, 0, 0.25, 0.5, 1),
 	}
 }
 
@@ -207,6 +225,7 @@ var fitStart = func() related.Weights {
 	w.HalfLifeDays, w.SlowHalfLifeDays, w.Near, w.Floor = 14, 280, 0.7, 0.3
 	w.RankText, w.RankMatch, w.RankClassic, w.RankStory, w.RankPlace = 0, 0, 0, 0, 0
 	w.RankTopic, w.RankWeek, w.RankMonth, w.RankCategory = 0, 0, 0, 0
+	w.RankTextPosition, w.RankClassicPosition = 0, 0
 	return w
 }()
 

@@ -89,12 +89,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	folds := fs.Int("folds", 5, "with -fit: folds")
 	seeds := fs.Int("seeds", 3, "with -fit: shufflings of the sources into folds")
 	rounds := fs.Int("rounds", 3, "with -fit: rounds of coordinate ascent at most")
+	objective := fs.String("objective", "id", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
 	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *n < 0 || (*fit && *judgedDir == "") || *folds < 2 || *seeds < 1 || *rounds < 1 {
-		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, and -judged DIR with -fit")
+	if *dirFlag == "" || *n < 0 || (*fit && *judgedDir == "") || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
+		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, and -judged DIR with -fit")
 	}
 	w := related.DefaultWeights
 	if *weights != "" {
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *fit {
-			err = jr.fit(ctx, fitStart, *folds, *seeds, *rounds, stdout)
+			err = jr.fit(ctx, fitStart, *folds, *seeds, *rounds, *objective, stdout)
 		} else {
 			err = jr.report(ctx, w, stdout)
 		}
