@@ -24,6 +24,10 @@ type Ranker struct {
 	dictCur atomic.Pointer[dict]
 	// tagKeys caches the keys of the index's tags: tag → []string.
 	tagKeys sync.Map
+	// priors caches date priors by days apart (priorTable).
+	priors   sync.Map // [4]float64 → []float32
+	priorsMu sync.Mutex
+	priorsN  int // guarded by priorsMu
 }
 
 // New returns a ranker analysing text with an (the index's mapping).

@@ -165,7 +165,7 @@ func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seed
 			fmt.Fprintf(stdout, "seed %d fold %d: held-out nDCG@10 %.3f nDCG'@10 %.3f P@5 %.3f; as drafts nDCG@10 %.3f\n", seed, i+1, s.NDCG, s.NDCGJudged, s.P5, d.NDCG)
 		}
 		lo, hi := cv.Range()
-		fmt.Fprintf(stdout, "seed %d: held-out nDCG@10 mean %.3f (folds %.3f-%.3f)\n\n", seed, cv.Mean(), lo, hi)
+		fmt.Fprintf(stdout, "seed %d: held-out %s nDCG@10 mean %.3f (folds %.3f-%.3f)\n\n", seed, objectives[objective], cv.Mean(), lo, hi)
 	}
 	lo, hi := minMax(held)
 	fmt.Fprintf(stdout, "held-out folds (%d): nDCG@10 %.3f (range %.3f-%.3f), nDCG'@10 %.3f, P@5 %.3f; as drafts nDCG@10 %.3f\n\n",
@@ -195,13 +195,14 @@ func fitParams() []judged.Param[related.Weights] {
 	}
 	return []judged.Param[related.Weights]{
 		p("context", func(w *related.Weights) *float64 { return &w.Context }, 0, 0.02, 0.04, 0.08, 0.16),
-		p("place", func(w *related.Weights) *float64 { return &w.Place }, 0, 0.01, 0.02, 0.04, 0.08),
+		p("place", func(w *related.Weights) *float64 { return &w.Place }, 0, 0.02, 0.04, 0.08, 0.16),
 		p("topic", func(w *related.Weights) *float64 { return &w.Topic }, 0, 0.25, 0.5, 1),
 		p("feedback", func(w *related.Weights) *float64 { return &w.Feedback }, 0, 0.04, 0.08, 0.16),
 		p("half_life_days", func(w *related.Weights) *float64 { return &w.HalfLifeDays }, 7, 14, 30, 60),
 		p("slow_half_life_days", func(w *related.Weights) *float64 { return &w.SlowHalfLifeDays }, 140, 280, 560, 1100),
 		p("near", func(w *related.Weights) *float64 { return &w.Near }, 0.3, 0.5, 0.7, 0.9),
 		p("floor", func(w *related.Weights) *float64 { return &w.Floor }, 0.15, 0.3, 0.5, 0.7),
+		p("adopt", func(w *related.Weights) *float64 { return &w.Adopt }, 0.3, 0.5, 0.7, 2),
 		p("rank_text", func(w *related.Weights) *float64 { return &w.RankText }, 0, 0.25, 0.5, 1),
 		p("rank_match", func(w *related.Weights) *float64 { return &w.RankMatch }, 0, 0.25, 0.5, 1),
 		p("rank_classic", func(w *related.Weights) *float64 { return &w.RankClassic }, 0, 0.25, 0.5, 1, 2, 4),

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	folds := fs.Int("folds", 5, "with -fit: folds")
 	seeds := fs.Int("seeds", 3, "with -fit: shufflings of the sources into folds")
 	rounds := fs.Int("rounds", 3, "with -fit: rounds of coordinate ascent at most")
-	objective := fs.String("objective", "id", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
+	objective := fs.String("objective", "both", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
 	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
 	if err := fs.Parse(args); err != nil {
 		return err
