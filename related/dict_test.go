@@ -22,13 +22,13 @@ func TestDict_Find(t *testing.T) {
 	}{
 		{"relat estonia russia sour", []string{"estonia relat russia"}},
 		{"russia estonia relat", []string{"estonia relat russia"}},
-		{"estonia russia diplomat relat", nil},                            // not in a row
+		{"estonia russia diplomat relat", nil},                             // not in a row
 		{"estonia estonia relat russia", []string{"estonia relat russia"}}, // a repeated word ends a window, the next starts clean
-		{"syria civil war", []string{"syria", "civil syria war"}},         // a place names itself
-		{"singl event", nil},                                             // carried by one event: not a story yet
-		{"2006 elect", nil},                                              // years are never tags
-		{"myanmar coup", []string{"myanmar"}},                            // a place, whatever its events
-		{"a b c d e f g h i", nil},                                       // longer than maxDictWords
+		{"syria civil war", []string{"syria", "civil syria war"}},          // a place names itself
+		{"singl event", nil},                  // carried by one event: not a story yet
+		{"2006 elect", nil},                   // years are never tags
+		{"myanmar coup", []string{"myanmar"}}, // a place, whatever its events
+		{"a b c d e f g h i", nil},            // longer than maxDictWords
 		{"syria peac process syria", []string{"syria", "peac process syria"}},
 		{"", nil},
 	}
