@@ -27,6 +27,9 @@ type features struct {
 	textPos, classicPos float64
 }
 
+// featureWords is the most words of a source the text features read.
+const featureWords = 50
+
 // score is the linear model.
 func (f *features) score(w *Weights) float64 {
 	return f.s1 + w.RankText*f.text + w.RankMatch*f.match + w.RankClassic*f.classic +
@@ -74,12 +77,22 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	tf := make([]int, n)
 	lens := make([]int, n)
 
-	// Text: BM25 over every word of the source, searched for or not.
+	// Text: BM25 over every word of the source, searched for or not; of a
+	// long draft, over its featureWords most telling, which hold nearly
+	// all its weight (a 1,000-character draft has about 100 words).
+	words := src.words
+	if len(words) > featureWords {
+		words = slices.Clone(words)
+		sort.SliceStable(words, func(i, j int) bool {
+			return (1+math.Log(float64(words[i].qtf)))*words[i].idf > (1+math.Log(float64(words[j].qtf)))*words[j].idf
+		})
+		words = words[:featureWords]
+	}
 	idfSum := 0.0
-	for _, w := range src.words {
+	for _, w := range words {
 		idfSum += w.idf
 	}
-	for _, w := range src.words {
+	for _, w := range words {
 		if err := rk.freqs(w.post, nums, tf, lens); err != nil {
 			return nil, err
 		}

@@ -17,11 +17,10 @@ import (
 // the source or of an item listed before (the same event filed twice,
 // wire copies), at most MaxPerDay items of one day while others remain.
 func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([]Item, error) {
-	raw, err := rk.analyze(src.text)
-	if err != nil {
-		return nil, err
+	srcWords := make(map[string]bool, len(src.textWords))
+	for _, w := range src.textWords {
+		srcWords[w.stem] = true
 	}
-	srcWords := wordSet(raw)
 	var (
 		items    []Item
 		words    []map[string]bool

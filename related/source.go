@@ -30,7 +30,8 @@ type source struct {
 	text    string
 	cat     uint32 // category id; 0 for drafts
 
-	raw    []string // the analysed words of text and topic, in order
+	textWords []analysed // the analysed words of text, in order
+	raw       []string   // the analysed words of text and topic, in order
 	words  []word   // its distinct words the index holds, normalised
 	length int      // normalised words, for BM25
 	self   float64  // its own BM25, which text scores are divided by
@@ -131,35 +132,41 @@ func (rk *run) prepare(src *source) error {
 // them: (1 + ln tf) × idf² for the search, best MaxTerms within the
 // document-frequency bounds.
 func (rk *run) prepareWords(src *source) error {
-	text := src.text
-	if src.topic != "" {
-		text += "\n" + src.topic
+	if src.textWords == nil {
+		// The text is analysed once, though a source that adopts a topic
+		// is prepared twice.
+		ws, err := rk.analyzeSurface(src.text)
+		if err != nil {
+			return err
+		}
+		src.textWords = ws
 	}
-	toks, err := rk.an.AnalyzeText(en.AnalyzerName, []byte(text))
-	if err != nil {
-		return fmt.Errorf("related: analyze: %w", err)
+	all := src.textWords
+	if src.topic != "" {
+		ws, err := rk.analyzeSurface(src.topic)
+		if err != nil {
+			return err
+		}
+		all = append(slices.Clip(all), ws...)
 	}
 	src.raw = src.raw[:0]
 	tf := map[string]int{}
 	surface := map[string]string{}
 	var order []string
 	src.length = 0
-	for _, t := range toks {
-		s := string(t.Term)
-		src.raw = append(src.raw, s)
-		norm := rk.ents.Place(s)
+	for _, t := range all {
+		src.raw = append(src.raw, t.stem)
+		norm := rk.ents.Place(t.stem)
 		if norm == nil {
-			norm = []string{s}
+			norm = []string{t.stem}
 		}
 		for _, n := range norm {
 			src.length++
 			if tf[n] == 0 {
 				order = append(order, n)
+				surface[n] = t.surface
 			}
 			tf[n]++
-			if _, ok := surface[n]; !ok && t.Start >= 0 && t.End <= len(text) {
-				surface[n] = text[t.Start:t.End]
-			}
 		}
 	}
 	maxDF := max(rk.w.MaxDFShare*rk.docs, minMaxDF)
@@ -210,6 +217,29 @@ func (rk *run) prepareWords(src *source) error {
 		}
 	}
 	return nil
+}
+
+// analysed is a word of a text, as the index analyses it.
+type analysed struct {
+	stem, surface string // surface: as written
+}
+
+// analyzeSurface returns the analysed words of text, with how each was
+// written.
+func (rk *run) analyzeSurface(text string) ([]analysed, error) {
+	toks, err := rk.an.AnalyzeText(en.AnalyzerName, []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("related: analyze: %w", err)
+	}
+	out := make([]analysed, 0, len(toks))
+	for _, t := range toks {
+		a := analysed{stem: string(t.Term)}
+		if t.Start >= 0 && t.End <= len(text) && t.Start <= t.End {
+			a.surface = text[t.Start:t.End]
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // bm25tf is BM25's term-frequency part for a term found tf times in a
