@@ -25,6 +25,10 @@ type cand struct {
 type scores struct {
 	score   []float32
 	touched []uint32
+	// marked and mark are a set of events (a bit each) and its members:
+	// those a second pass changed.
+	marked []uint64
+	mark   []uint32
 }
 
 var scoresPool sync.Pool
@@ -32,7 +36,8 @@ var scoresPool sync.Pool
 func getScores(n int) *scores {
 	sc, _ := scoresPool.Get().(*scores)
 	if sc == nil || len(sc.score) < n {
-		sc = &scores{score: make([]float32, n+n/8)} // room for the documents updates add
+		n += n / 8 // room for the documents updates add
+		sc = &scores{score: make([]float32, n), marked: make([]uint64, (n+63)/64)}
 	}
 	return sc
 }
@@ -43,6 +48,19 @@ func (sc *scores) reset() {
 		sc.score[d] = 0
 	}
 	sc.touched = sc.touched[:0]
+	for _, d := range sc.mark {
+		sc.marked[d>>6] = 0
+	}
+	sc.mark = sc.mark[:0]
+}
+
+// addMarked adds s to event num's score, and marks the event.
+func (sc *scores) addMarked(num uint64, s float64) {
+	sc.add(num, s)
+	if w, bit := num>>6, uint64(1)<<(num&63); sc.marked[w]&bit == 0 {
+		sc.marked[w] |= bit
+		sc.mark = append(sc.mark, uint32(num))
+	}
 }
 
 func (sc *scores) add(num uint64, s float64) {
@@ -219,15 +237,16 @@ func (rk *run) priorTable() []float32 {
 // maxPriorTables is how many date priors' tables a Ranker keeps.
 const maxPriorTables = 4
 
-// best returns the k best events of sc by score times date prior, within
-// days lo..hi, live, the source's own event left out; best first.
-func (rk *run) best(sc *scores, src *source, lo, hi int32, k int) []cand {
+// best returns the k best events of sc among docs by score times date
+// prior, within days lo..hi, live, the source's own event left out; best
+// first.
+func (rk *run) best(sc *scores, docs []uint32, src *source, lo, hi int32, k int) []cand {
 	out := make([]cand, 0, k+1)
 	var table []float32
 	if src.day != snapshot.NoDay {
 		table = rk.priorTable()
 	}
-	for _, d := range sc.touched {
+	for _, d := range docs {
 		s := float64(sc.score[d])
 		// The prior is at most 1: an event that cannot enter is not
 		// weighed, which spares most of the exponentials.

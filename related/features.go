@@ -1,6 +1,7 @@
 package related
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -51,11 +52,11 @@ func (rk *run) rerank(src *source, cs []cand) error {
 	for i := range cs {
 		cs[i].score = fs[i].score(&rk.w)
 	}
-	sort.SliceStable(cs, func(i, j int) bool {
-		if cs[i].score != cs[j].score {
-			return cs[i].score > cs[j].score
+	slices.SortStableFunc(cs, func(a, b cand) int {
+		if c := cmpFloat(b.score, a.score); c != 0 {
+			return c
 		}
-		return cs[i].s1 > cs[j].s1
+		return cmpFloat(b.s1, a.s1)
 	})
 	return nil
 }
@@ -69,7 +70,7 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	for i := range byNum {
 		byNum[i] = i
 	}
-	sort.Slice(byNum, func(a, b int) bool { return cs[byNum[a]].num < cs[byNum[b]].num })
+	slices.SortFunc(byNum, func(a, b int) int { return cmp.Compare(cs[a].num, cs[b].num) })
 	nums := make([]uint64, n)
 	for i, j := range byNum {
 		nums[i] = cs[j].num
@@ -148,7 +149,9 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 				f.place += t.spec
 			}
 		}
-		f.topic = b2f(rk.sameStory(src, num, tags))
+		if rk.w.RankTopic != 0 {
+			f.topic = b2f(rk.sameStory(src, num, tags))
+		}
 		f.s1 = cs[i].s1
 	}
 	// Scores relative to the best candidate's, so that one weight fits
@@ -174,7 +177,7 @@ func positions(fs []features, get func(*features) float64, set func(*features, f
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return get(&fs[order[a]]) > get(&fs[order[b]]) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmpFloat(get(&fs[b]), get(&fs[a])) })
 	for r, i := range order {
 		set(&fs[i], 1/(1+float64(r)/10))
 	}

@@ -78,7 +78,8 @@ func (rk *run) vote(src *source, cands []cand) (votes, error) {
 	return v, nil
 }
 
-// addVotes adds the neighbours' tags to sc.
+// addVotes adds the neighbours' tags to sc, marking the events it
+// changes.
 func (rk *run) addVotes(sc *scores, src *source, v votes) error {
 	if rk.w.Feedback == 0 {
 		return nil
@@ -89,7 +90,7 @@ func (rk *run) addVotes(sc *scores, src *source, v votes) error {
 			continue // adopted since
 		}
 		s := rk.w.Feedback * t.vote * t.spec
-		if err := rk.eachDoc(t.post, func(num uint64, _, _ int) { sc.add(num, s) }); err != nil {
+		if err := rk.eachDoc(t.post, func(num uint64, _, _ int) { sc.addMarked(num, s) }); err != nil {
 			return err
 		}
 	}

@@ -107,7 +107,7 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 	if err := rk.stage1(sc, src); err != nil {
 		return nil, err
 	}
-	cands := rk.best(sc, src, lo, hi, rk.w.Candidates)
+	cands := rk.best(sc, sc.touched, src, lo, hi, rk.w.Candidates)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -116,8 +116,8 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	again := len(v.tags) > 0 && rk.w.Feedback > 0
-	if rk.adopt(src, v) {
+	switch {
+	case rk.adopt(src, v):
 		if err := rk.prepare(src); err != nil {
 			return nil, err
 		}
@@ -125,13 +125,20 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 		if err := rk.stage1(sc, src); err != nil {
 			return nil, err
 		}
-		again = true
-	}
-	if again {
 		if err := rk.addVotes(sc, src, v); err != nil {
 			return nil, err
 		}
-		cands = rk.best(sc, src, lo, hi, rk.w.Candidates)
+		cands = rk.best(sc, sc.touched, src, lo, hi, rk.w.Candidates)
+	case len(v.tags) > 0 && rk.w.Feedback > 0:
+		if err := rk.addVotes(sc, src, v); err != nil {
+			return nil, err
+		}
+		// Only the events the votes changed can displace the first
+		// pass's best: the others are not read again.
+		for _, c := range cands {
+			sc.addMarked(c.num, 0)
+		}
+		cands = rk.best(sc, sc.mark, src, lo, hi, rk.w.Candidates)
 	}
 	if err := rk.rerank(src, cands); err != nil {
 		return nil, err
