@@ -32,11 +32,11 @@ type source struct {
 
 	textWords []analysed // the analysed words of text, in order
 	raw       []string   // the analysed words of text and topic, in order
-	words  []word   // its distinct words the index holds, normalised
-	length int      // normalised words, for BM25
-	self   float64  // its own BM25, which text scores are divided by
-	tags   []tag    // its tags (not years), most specific first
-	topics []string // the keys of its topic
+	words     []word     // its distinct words the index holds, normalised
+	length    int        // normalised words, for BM25
+	self      float64    // its own BM25, which text scores are divided by
+	tags      []tag      // its tags (not years), most specific first
+	topics    []string   // the keys of its topic
 	// classic is the classic more-like-this query (a re-ranking feature).
 	classic classic
 }
