@@ -93,9 +93,14 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	for _, w := range words {
 		idfSum += w.idf
 	}
+	oneForm := map[*snapshot.Postings][]int{} // the frequencies of words of one form, for the classic score
+	oneFormLens := map[*snapshot.Postings][]int{}
 	for _, w := range words {
 		if err := rk.freqs(w.post, nums, tf, lens); err != nil {
 			return nil, err
+		}
+		if len(w.post) == 1 && len(src.classic.terms) > 0 {
+			oneForm[w.post[0]], oneFormLens[w.post[0]] = slices.Clone(tf), slices.Clone(lens)
 		}
 		qw := (1 + math.Log(float64(w.qtf))) * w.idf / src.self
 		for i, j := range byNum {
@@ -105,9 +110,12 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 			}
 		}
 	}
-	// The classic more-like-this score's words.
+	// The classic more-like-this score's words, mostly the same lists.
 	for _, t := range src.classic.terms {
-		if err := rk.freqs([]*snapshot.Postings{t.post}, nums, tf, lens); err != nil {
+		if ctf, ok := oneForm[t.post]; ok {
+			copy(tf, ctf)
+			copy(lens, oneFormLens[t.post])
+		} else if err := rk.freqs([]*snapshot.Postings{t.post}, nums, tf, lens); err != nil {
 			return nil, err
 		}
 		for i, j := range byNum {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -27,6 +26,14 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		perDay   = map[int32]int{}
 		deferred []Item // held back by MaxPerDay, used if nothing else is left
 	)
+	// The searched words, most telling first, for the reasons.
+	searched := make([]word, 0, len(src.words))
+	for _, w := range src.words {
+		if w.q > 0 {
+			searched = append(searched, w)
+		}
+	}
+	slices.SortStableFunc(searched, func(a, b word) int { return cmpFloat(b.q, a.q) })
 	for _, c := range cands {
 		if len(items) == size {
 			break
@@ -48,7 +55,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		}) {
 			continue
 		}
-		it := rk.item(ev, c, src, cw)
+		it := rk.item(ev, c, src, searched, cw)
 		day := rk.snap.Day(c.num)
 		if perDay[day] >= rk.w.MaxPerDay {
 			deferred = append(deferred, it)
@@ -71,7 +78,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 }
 
 // item shapes a related event with its reason.
-func (rk *run) item(ev newsdesk.Event, c cand, src *source, words map[string]bool) Item {
+func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, words map[string]bool) Item {
 	it := Item{ID: ev.ID, Date: ev.Date, Text: ev.Text, Topic: ev.Topic, Context: ev.Context, Score: c.score,
 		SharedContext: []string{}, SharedTerms: []string{}}
 	if it.Context == nil {
@@ -97,8 +104,7 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, words map[string]boo
 			}
 		}
 	}
-	// The searched words it holds, in any of their forms, most telling
-	// first.
+	// The searched words it holds, in any of their forms.
 	norm := map[string]bool{}
 	for w := range words {
 		if p := rk.ents.Place(w); p != nil {
@@ -109,10 +115,8 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, words map[string]boo
 			norm[w] = true
 		}
 	}
-	searched := slices.Clone(src.words)
-	sort.SliceStable(searched, func(i, j int) bool { return searched[i].q > searched[j].q })
 	for _, w := range searched {
-		if len(it.SharedTerms) == 4 || w.q == 0 {
+		if len(it.SharedTerms) == 4 {
 			break
 		}
 		if norm[w.stem] && !containsFold(it.SharedContext, w.surface) && !strings.Contains(strings.ToLower(src.topic), strings.ToLower(w.surface)) {
