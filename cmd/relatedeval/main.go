@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3]]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
+//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
 //
 // With -judged (a directory of sources.json and judged.tsv, such as
 // ../shared/eval/related), it prints nDCG@10 (unjudged results count as
@@ -13,10 +13,12 @@
 // source by id, and as a draft (its text and date only, its id given so
 // that it is left out). With -fit, it cross-validates the fit of the
 // weights instead: the sources are shuffled into -folds folds (once per
-// seed, -seeds times), the weights are fitted by coordinate ascent on all
-// folds but one and scored on the one left out; it prints each held-out
-// fold's figures, their mean and range, then the weights fitted on every
-// source (DefaultWeights are those) and their in-sample figures.
+// seed, -seeds times), the weights are fitted by coordinate ascent (of the
+// mean nDCG@10 of the lists by id and as drafts, or of one of them:
+// -objective) on all folds but one and scored on the one left out; it
+// prints each held-out fold's figures, their mean and range, then the
+// weights fitted on every source (DefaultWeights are those) and their
+// in-sample figures.
 //
 // The story measure, story precision@5 (-n events, 0 to skip): sample
 // events that belong to a story (a topic that at least 5 events share);
