@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -209,4 +210,44 @@ func legacyIndex(t *testing.T, path string) *snapshot.Source {
 		idx.Close()
 	})
 	return src
+}
+
+// TestRelated_Concurrent: requests at once on one ranker (its caches of
+// tags, dictionary and date priors are shared) give the lists they give
+// one at a time. Run with -race.
+func TestRelated_Concurrent(t *testing.T) {
+	x := testindex.Open(t, "testdata/tags.jsonl")
+	rk := New(mappings.New())
+	floor := DefaultWeights
+	floor.Floor = 0.9 // another date prior's table
+	reqs := []Request{
+		{ID: expels, Size: 10},
+		{ID: treaty, Size: 10, Weights: &floor},
+		{Draft: &Draft{Text: "Relations between Estonia and Russia sour.", Date: "2021-03-05"}, Size: 10},
+		{Draft: &Draft{Text: "Syrian troops enter the ancient city."}, Size: 10},
+	}
+	want := make([][]string, len(reqs))
+	for i, r := range reqs {
+		want[i] = ids(relatedOn(t, New(mappings.New()), x.Source, r))
+	}
+	errs := make(chan error, 8*len(reqs))
+	for g := range 8 {
+		go func() {
+			for k := range reqs {
+				i := (g + k) % len(reqs)
+				snap := x.Source.Acquire()
+				items, err := rk.Related(context.Background(), snap, reqs[i])
+				snap.Release()
+				if err == nil && !slices.Equal(ids(items), want[i]) {
+					err = fmt.Errorf("request %d: %v, want %v", i, ids(items), want[i])
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 8 * len(reqs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
