@@ -93,14 +93,25 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	for _, w := range words {
 		idfSum += w.idf
 	}
-	oneForm := map[*snapshot.Postings][]int{} // the frequencies of words of one form, for the classic score
-	oneFormLens := map[*snapshot.Postings][]int{}
+	// The classic score's words are mostly the same lists: read once.
+	classicLeft := make(map[*snapshot.Postings]float64, len(src.classic.terms))
+	for _, t := range src.classic.terms {
+		classicLeft[t.post] = t.w
+	}
+	addClassic := func(cw float64) {
+		for i, j := range byNum {
+			if tf[i] > 0 && lens[i] > 0 {
+				fs[j].classic += cw * math.Sqrt(float64(tf[i])) / math.Sqrt(float64(lens[i]))
+			}
+		}
+	}
 	for _, w := range words {
 		if err := rk.freqs(w.post, nums, tf, lens); err != nil {
 			return nil, err
 		}
-		if len(w.post) == 1 && len(src.classic.terms) > 0 {
-			oneForm[w.post[0]], oneFormLens[w.post[0]] = slices.Clone(tf), slices.Clone(lens)
+		if cw, ok := classicLeft[w.post[0]]; ok && len(w.post) == 1 {
+			addClassic(cw)
+			delete(classicLeft, w.post[0])
 		}
 		qw := (1 + math.Log(float64(w.qtf))) * w.idf / src.self
 		for i, j := range byNum {
@@ -110,18 +121,12 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 			}
 		}
 	}
-	// The classic more-like-this score's words, mostly the same lists.
 	for _, t := range src.classic.terms {
-		if ctf, ok := oneForm[t.post]; ok {
-			copy(tf, ctf)
-			copy(lens, oneFormLens[t.post])
-		} else if err := rk.freqs([]*snapshot.Postings{t.post}, nums, tf, lens); err != nil {
-			return nil, err
-		}
-		for i, j := range byNum {
-			if tf[i] > 0 && lens[i] > 0 {
-				fs[j].classic += t.w * math.Sqrt(float64(tf[i])) / math.Sqrt(float64(lens[i]))
+		if cw, ok := classicLeft[t.post]; ok {
+			if err := rk.freqs([]*snapshot.Postings{t.post}, nums, tf, lens); err != nil {
+				return nil, err
 			}
+			addClassic(cw)
 		}
 	}
 
