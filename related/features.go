@@ -23,7 +23,7 @@ type features struct {
 	week     float64 // e^(-days/7)
 	month    float64 // e^(-days/30)
 	category float64 // 1 when both have a category, and they differ
-	// textPos and classicPos are 1/(1 + r/10) for the candidate's place r
+	// textPos and classicPos are 1/(1 + r/10) for the candidate's rank r
 	// (0 first) by text and by the classic score.
 	textPos, classicPos float64
 }
@@ -183,8 +183,8 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	return fs, nil
 }
 
-// positions sets, for each candidate, 1/(1 + r/10) for its place r by
-// the score get reads (ties keep the candidates' order).
+// positions sets, for each candidate, 1/(1 + r/10) for its rank r by the
+// score get reads (ties keep the candidates' order).
 func positions(fs []features, get func(*features) float64, set func(*features, float64)) {
 	order := make([]int, len(fs))
 	for i := range order {

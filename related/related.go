@@ -110,7 +110,7 @@ type Weights struct {
 	// RankCategory: both events have a category, and they differ.
 	RankCategory float64 `json:"rank_category"`
 	// RankTextPosition and RankClassicPosition: 1/(1 + r/10) for the
-	// candidate's place r (0 first) among the candidates by text and by
+	// candidate's rank r (0 first) among the candidates by text and by
 	// the classic score.
 	RankTextPosition    float64 `json:"rank_text_position"`
 	RankClassicPosition float64 `json:"rank_classic_position"`
