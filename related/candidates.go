@@ -210,7 +210,7 @@ func (w *Weights) prior(s, d int32) float64 {
 const priorDays = 146_100
 
 // priorTable returns the date prior by days apart for the request's
-// weights. An exponential per event touched was a quarter of a related
+// weights. An exponential per event touched was an eighth of a related
 // list's time; the table is made once per set of date weights (a few
 // milliseconds), and a few are kept.
 func (rk *run) priorTable() []float32 {
