@@ -110,6 +110,9 @@ func TestRelatedDraft(t *testing.T) {
 		{"bad from", `{"text": "x", "from": "2017"}`, "application/json", http.StatusBadRequest, "from"},
 		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
 		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights.floor"},
+		{"bad partial weights", `{"text": "x", "weights": {"near": -1}}`, "application/json", http.StatusBadRequest, "weights.near"},
+		{"unknown weight", `{"text": "x", "weights": {"tex": 1}}`, "application/json", http.StatusBadRequest, ""},
+		{"weights not an object", `{"text": "x", "weights": [1]}`, "application/json", http.StatusBadRequest, ""},
 		{"wrong content type", `{"text": "x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
 		{"too large", `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
 	}
@@ -122,6 +125,43 @@ func TestRelatedDraft(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRelatedDraft_PartialWeights: a weights object gives any subset of
+// the weights, the others keep their defaults; an empty one is the
+// defaults.
+func TestRelatedDraft_PartialWeights(t *testing.T) {
+	s := newServer(Config{})
+	const draft = `"text": "Ceasefire talks in Astana between the Syrian opposition and the government", "date": "2017-01-25", "size": 3`
+	_, plain := post(t, s, `{`+draft+`}`, "application/json")
+	for _, tc := range []struct {
+		name, weights string
+		same          bool // the same list as without weights
+	}{
+		{"empty", `{}`, true},
+		{"one", `{"floor": 0.9}`, false},
+		{"two", `{"text": 0, "context": 1}`, false},
+		{"all defaults spelt out", `{"duplicate_similarity": 0.7, "max_per_day": 2}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := post(t, s, `{`+draft+`, "weights": `+tc.weights+`}`, "application/json")
+			if code != http.StatusOK {
+				t.Fatalf("%d %v", code, body)
+			}
+			if got, want := relatedIDs(body), relatedIDs(plain); tc.same && strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("weights %s gave %v, want the defaults' %v", tc.weights, got, want)
+			}
+		})
+	}
+}
+
+func relatedIDs(body map[string]any) []string {
+	var out []string
+	items, _ := body["related"].([]any)
+	for _, it := range items {
+		out = append(out, it.(map[string]any)["id"].(string))
+	}
+	return out
 }
 
 // TestDateParams_Range sends dates outside newsdesk.MinDate..MaxDate to

@@ -182,17 +182,36 @@ func (t *Table) Keys(tag string) []Key {
 			}
 		}
 		k.Yearless = strings.Join(rest, " ")
-		switch {
-		case len(rest) == 0:
-			k.Kind = Year
-		case t.placeKeys[k.Full]:
-			k.Kind = Place
-		}
+		k.Kind = t.kind(k.Full, len(rest))
 		if !slices.ContainsFunc(out, func(o Key) bool { return o.Full == k.Full }) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// KindOf returns the kind of a key's Full or Yearless form, as Keys
+// gives it: the index stores keys as strings, without their kind.
+func (t *Table) KindOf(key string) Kind {
+	words := strings.Fields(key)
+	rest := 0
+	for _, w := range words {
+		if !years.MatchString(w) && w != "present" {
+			rest++
+		}
+	}
+	return t.kind(key, rest)
+}
+
+// kind is the kind of key full, of which rest words are not years.
+func (t *Table) kind(full string, rest int) Kind {
+	switch {
+	case rest == 0:
+		return Year
+	case t.placeKeys[full]:
+		return Place
+	}
+	return Story
 }
 
 func sortedSet(words []string) []string {

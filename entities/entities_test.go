@@ -48,6 +48,11 @@ func TestKeys(t *testing.T) {
 			if len(keys) > 0 && (keys[0].Yearless != tc.yearless || keys[0].Kind != tc.kind) {
 				t.Errorf("Keys(%q)[0] = %+v, want yearless %q kind %d", tc.tag, keys[0], tc.yearless, tc.kind)
 			}
+			for _, k := range keys {
+				if got := tb.KindOf(k.Full); got != k.Kind {
+					t.Errorf("KindOf(%q) = %d, want %d, the kind Keys gave", k.Full, got, k.Kind)
+				}
+			}
 		})
 	}
 }

@@ -1,90 +1,186 @@
-// Package related finds the events most related to a given one, for the
-// Related list of an event page: a more-like-this search (Bleve has none)
-// tuned for news.
+// Package related finds the events most related to a given one, or to a
+// draft, for the Related list of an event page: the lists an editor would
+// choose, measured against editors' judgments (package judged, and
+// cmd/relatedeval).
 //
 // The ranking, in the order it is applied:
 //
-//   - Text similarity, Lucene-style: the source's words (text and topic)
-//     are weighed by tf × idf from the index; words too rare (fewer than
-//     MinDF events) or too common (more than MaxDFShare of them) are left
-//     out, and the best MaxTerms are searched for, each boosted by its
-//     weight, with BM25 scoring.
-//   - Shared context tags and topic, each boosted by how rare it is in the
-//     index (its idf): a tag on every tenth event says little, a rare one
-//     says much.
-//   - Date proximity to the source event's date (not to now): the score is
-//     multiplied by Floor + (1-Floor) × 2^(-days/HalfLifeDays), so a strong
-//     older match is lowered, never hidden.
+//   - Words: the source's words as the index analyses them (stems), with
+//     the other names, adjectives and demonyms of places mapped to the
+//     place (Syrian → Syria; package entities), so that a word matches the
+//     events holding any of its forms.
+//   - Tags: the normal forms of the source's topic and context tags
+//     (package entities: case, dashes, word order, parentheses and
+//     demonyms do not matter), and of the tags of the index its text
+//     names; year tags are never used, places count less than stories,
+//     and each counts by how specific it is, ln(N/df).
+//   - Stage 1, candidates: one accumulator over every event sharing a
+//     chosen word or tag: BM25 × idf² of the source's best MaxTerms words
+//     (up to MaxDFShare of the events, so that a story's defining entities
+//     are kept), plus the MaxTags most specific tags, times a two-speed
+//     date prior relative to the source's date: Floor + (1-Floor) ×
+//     (Near × 2^(-d/HalfLifeDays) + (1-Near) × 2^(-d/SlowHalfLifeDays)),
+//     for stories run for days and for years.
+//   - Neighbour feedback: the tags the first pass's 10 best events agree
+//     on are searched for too; a source without tags (a draft, mostly)
+//     adopts the topic and context tags most of them share, then is
+//     searched again.
+//   - Re-ranking: the best Candidates events are ranked by a linear model
+//     over a few features read from the index (see features.go), with
+//     weights fitted to the judgments by cross-validation.
 //   - No self, no near-duplicates of the source or of each other (the same
 //     event filed twice, wire copies: word sets alike beyond
-//     DuplicateSimilarity), and variety: at most MaxPerDay items of one day.
+//     DuplicateSimilarity), and variety: at most MaxPerDay items of one
+//     day while others remain.
 //
 // Each item comes with a human-readable reason.
 package related
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
 )
 
-// Weights are the ranking's parameters. DefaultWeights were tuned with
-// cmd/relatedeval on the real corpus (see the README).
+// Weights are the ranking's parameters. DefaultWeights were fitted with
+// cmd/relatedeval -fit on the judged set (see the README). The JSON of a
+// Weights may give any subset of its fields: the others keep their
+// defaults.
 type Weights struct {
-	// Text scales the text similarity.
+	// Stage 1: what finds the candidates.
+
+	// Text scales the text similarity (BM25 × idf², 1 for the source's own
+	// text).
 	Text float64 `json:"text"`
-	// Context scales each shared context tag, times the tag's idf.
+	// Context scales each shared story tag, times its specificity.
 	Context float64 `json:"context"`
-	// Topic scales a shared topic, times the topic's idf.
+	// Place scales each shared place tag (a country, a region), times its
+	// specificity.
+	Place float64 `json:"place"`
+	// Topic is added for each shared tag that is the source's topic.
 	Topic float64 `json:"topic"`
-	// HalfLifeDays is how many days apart halve the date factor's
-	// decaying part.
-	HalfLifeDays float64 `json:"half_life_days"`
-	// Floor is the date factor of events infinitely far apart, 0 to 1.
+	// Feedback scales each tag the source's best neighbours agree on, times
+	// their agreement and its specificity.
+	Feedback float64 `json:"feedback"`
+	// HalfLifeDays and SlowHalfLifeDays are the half-lives of the date
+	// prior's two parts, Near the share of the first.
+	HalfLifeDays     float64 `json:"half_life_days"`
+	SlowHalfLifeDays float64 `json:"slow_half_life_days"`
+	Near             float64 `json:"near"`
+	// Floor is the date prior of events infinitely far apart, 0 to 1.
 	Floor float64 `json:"floor"`
-	// MaxTerms is the most words searched for.
+	// MaxTerms is the most words searched for, MaxTags the most tags.
 	MaxTerms int `json:"max_terms"`
+	MaxTags  int `json:"max_tags"`
 	// MinDF and MaxDFShare bound the events a word may appear in to be
 	// searched for: at least MinDF, at most MaxDFShare of all events (or
-	// 50 events, whichever is more).
+	// 50 events, whichever is more). Words beyond still count in
+	// re-ranking.
 	MinDF      int     `json:"min_df"`
 	MaxDFShare float64 `json:"max_df_share"`
+	// Adopt is the share of the best neighbours' weight from which a
+	// source without tags adopts their topic or a context tag; above 1,
+	// never.
+	Adopt float64 `json:"adopt"`
+	// Candidates is how many events stage 1 hands to re-ranking.
+	Candidates int `json:"candidates"`
+
+	// Re-ranking: the weight of each feature of a candidate (features.go),
+	// added to its stage-1 score relative to the best candidate's.
+
+	// RankText: BM25 over all the source's words, relative to the best
+	// candidate's; RankMatch: the share of the source's idf its words
+	// matched.
+	RankText  float64 `json:"rank_text"`
+	RankMatch float64 `json:"rank_match"`
+	// RankClassic: the classic more-like-this score (rare words, exact
+	// tags, one-speed date decay), relative to the best candidate's.
+	RankClassic float64 `json:"rank_classic"`
+	// RankStory and RankPlace: the specificity of the shared story and
+	// place tags; RankTopic: the candidate is on the source's story (its
+	// topic among the other's tags).
+	RankStory float64 `json:"rank_story"`
+	RankPlace float64 `json:"rank_place"`
+	RankTopic float64 `json:"rank_topic"`
+	// RankWeek and RankMonth: e^(-days/7) and e^(-days/30).
+	RankWeek  float64 `json:"rank_week"`
+	RankMonth float64 `json:"rank_month"`
+	// RankCategory: both events have a category, and they differ.
+	RankCategory float64 `json:"rank_category"`
+	// RankTextPosition and RankClassicPosition: 1/(1 + r/10) for the
+	// candidate's rank r (0 first) among the candidates by text and by
+	// the classic score.
+	RankTextPosition    float64 `json:"rank_text_position"`
+	RankClassicPosition float64 `json:"rank_classic_position"`
+
+	// The list.
+
 	// DuplicateSimilarity is the share of words two texts have in common
-	// (Jaccard) from which they are near-duplicates.
+	// (Jaccard) from which they are near-duplicates; above 1, none are.
 	DuplicateSimilarity float64 `json:"duplicate_similarity"`
 	// MaxPerDay is the most items of one day in a list.
 	MaxPerDay int `json:"max_per_day"`
-	// Candidates is how many events the search returns for re-ranking.
-	Candidates int `json:"candidates"`
 }
 
-// DefaultWeights are the tuned defaults.
+// DefaultWeights are the fitted defaults.
 var DefaultWeights = Weights{
 	Text:                1,
-	Context:             2,
-	Topic:               3,
-	HalfLifeDays:        180,
-	Floor:               0.25,
+	Context:             0.02,
+	Place:               0.16,
+	Topic:               0,
+	Feedback:            0.16,
+	HalfLifeDays:        30,
+	SlowHalfLifeDays:    1100,
+	Near:                0.7,
+	Floor:               0.3,
 	MaxTerms:            25,
+	MaxTags:             8,
 	MinDF:               2,
-	MaxDFShare:          0.02,
+	MaxDFShare:          0.10,
+	Adopt:               0.5,
+	Candidates:          100,
+	RankText:            1,
+	RankMatch:           1,
+	RankClassic:         0.5,
+	RankStory:           0.02,
+	RankWeek:            0.1,
+	RankMonth:           0.1,
+	RankCategory:        -0.2,
+	RankTextPosition:    0.25,
+	RankClassicPosition: 0.25,
 	DuplicateSimilarity: 0.7,
 	MaxPerDay:           2,
-	Candidates:          60,
 }
 
-// TextOnly are the weights of the plain more-like-this baseline: text
-// similarity alone, no tags, no date, no duplicate or variety rules.
+// TextOnly are the weights of a plain more-like-this baseline: text
+// similarity alone, no tags, no date, no neighbours, no re-ranking, no
+// duplicate or variety rules.
 var TextOnly = Weights{
-	Text: 1, MaxTerms: 25, MinDF: 2, MaxDFShare: 0.02, Floor: 1, HalfLifeDays: 1,
-	DuplicateSimilarity: 1.01, MaxPerDay: 1 << 30, Candidates: 60,
+	Text: 1, MaxTerms: 25, MinDF: 2, MaxDFShare: 0.10, Floor: 1, Near: 1, HalfLifeDays: 1, SlowHalfLifeDays: 1,
+	Adopt: 2, Candidates: 100, DuplicateSimilarity: 2, MaxPerDay: 1 << 30,
+}
+
+// UnmarshalJSON reads a JSON object of weights over the defaults: fields
+// left out keep their DefaultWeights value. Unknown fields are an error.
+func (w *Weights) UnmarshalJSON(b []byte) error {
+	type plain Weights // without this method
+	p := plain(DefaultWeights)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("weights: %w", err)
+	}
+	*w = Weights(p)
+	return nil
 }
 
 // Ranges of the weights (README, "Related stories"). Bounded so that no
 // weight can make a score NaN or infinite: 1e308 would overflow the sum
 // of a list's scores, NaN compares false to everything.
 const (
-	MaxWeight       = 100   // of Text, Context and Topic
+	MaxWeight       = 100   // of every weight but the date prior's
 	MaxHalfLifeDays = 36500 // a century
 )
 
@@ -99,10 +195,27 @@ func (w Weights) Validate() error {
 	}{
 		{"text", w.Text, 0, MaxWeight, false},
 		{"context", w.Context, 0, MaxWeight, false},
+		{"place", w.Place, 0, MaxWeight, false},
 		{"topic", w.Topic, 0, MaxWeight, false},
+		{"feedback", w.Feedback, 0, MaxWeight, false},
 		{"half_life_days", w.HalfLifeDays, 0, MaxHalfLifeDays, true},
+		{"slow_half_life_days", w.SlowHalfLifeDays, 0, MaxHalfLifeDays, true},
+		{"near", w.Near, 0, 1, false},
 		{"floor", w.Floor, 0, 1, false},
 		{"max_df_share", w.MaxDFShare, 0, 1, true},
+		{"adopt", w.Adopt, 0, 2, false},
+		// Re-ranking weights may be negative: a feature may count against.
+		{"rank_text", w.RankText, -MaxWeight, MaxWeight, false},
+		{"rank_match", w.RankMatch, -MaxWeight, MaxWeight, false},
+		{"rank_classic", w.RankClassic, -MaxWeight, MaxWeight, false},
+		{"rank_story", w.RankStory, -MaxWeight, MaxWeight, false},
+		{"rank_place", w.RankPlace, -MaxWeight, MaxWeight, false},
+		{"rank_topic", w.RankTopic, -MaxWeight, MaxWeight, false},
+		{"rank_week", w.RankWeek, -MaxWeight, MaxWeight, false},
+		{"rank_month", w.RankMonth, -MaxWeight, MaxWeight, false},
+		{"rank_category", w.RankCategory, -MaxWeight, MaxWeight, false},
+		{"rank_text_position", w.RankTextPosition, -MaxWeight, MaxWeight, false},
+		{"rank_classic_position", w.RankClassicPosition, -MaxWeight, MaxWeight, false},
 		// Above 1, no two events are near-duplicates (TextOnly).
 		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
 	} {
@@ -115,10 +228,12 @@ func (w Weights) Validate() error {
 		}
 	}
 	switch {
-	case w.Text+w.Context+w.Topic == 0:
-		return invalid("weights.text", "at least one of the text, context and topic weights must be positive")
+	case w.Text+w.Context+w.Place+w.Topic == 0:
+		return invalid("weights.text", "at least one of the text, context, place and topic weights must be positive")
 	case w.MaxTerms < 1 || w.MaxTerms > 100:
 		return invalid("weights.max_terms", "must be a whole number from 1 to 100, got %d", w.MaxTerms)
+	case w.MaxTags < 0 || w.MaxTags > 50:
+		return invalid("weights.max_tags", "must be a whole number from 0 to 50, got %d", w.MaxTags)
 	case w.MinDF < 1:
 		return invalid("weights.min_df", "must be a whole number of at least 1, got %d", w.MinDF)
 	case w.MaxPerDay < 1:
@@ -161,7 +276,7 @@ type Request struct {
 	From, To time.Time
 	// Direction keeps only events before or after the source's date.
 	Direction Direction
-	// Weights tune the ranking; the zero value means DefaultWeights.
+	// Weights tune the ranking; nil means DefaultWeights.
 	Weights *Weights
 }
 
@@ -185,7 +300,10 @@ type Item struct {
 	// Reason says in words why the event is related.
 	Reason string `json:"reason"`
 	// SharedContext, SharedTerms, SameTopic and DaysApart are the reason's
-	// parts: DaysApart is negative for events before the source.
+	// parts: SharedContext holds the event's tags that name one of the
+	// source's (by normal form: "Syrian civil war" for "Syrian Civil
+	// War"), SharedTerms the source's words it holds (in any of their
+	// forms), DaysApart is negative for events before the source.
 	SharedContext []string `json:"shared_context"`
 	SharedTerms   []string `json:"shared_terms"`
 	SameTopic     bool     `json:"same_topic"`

@@ -2,6 +2,7 @@ package related
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -213,19 +214,26 @@ func TestRelated_BadRequests(t *testing.T) {
 	}
 }
 
-func TestWeights_DateFactor(t *testing.T) {
+func TestWeights_Prior(t *testing.T) {
 	w := DefaultWeights
-	if f := w.dateFactor(100, 100); f != 1 {
+	if f := w.prior(100, 100); f != 1 {
 		t.Errorf("same day: %v, want 1", f)
 	}
-	if f := w.dateFactor(100, 100+int32(w.HalfLifeDays)); f < w.Floor+(1-w.Floor)/2-1e-9 || f > w.Floor+(1-w.Floor)/2+1e-9 {
-		t.Errorf("one half-life: %v", f)
+	// One half-life of each part: each is halved.
+	h1, h2 := int32(w.HalfLifeDays), int32(w.SlowHalfLifeDays)
+	w.HalfLifeDays, w.SlowHalfLifeDays = float64(h1), float64(h2)
+	want := w.Floor + (1-w.Floor)*(w.Near/2+(1-w.Near)*math.Exp2(-float64(h1)/float64(h2)))
+	if f := w.prior(100, 100+h1); math.Abs(f-want) > 1e-9 {
+		t.Errorf("one fast half-life: %v, want %v", f, want)
 	}
-	if f := w.dateFactor(0, 100000); f < w.Floor || f > w.Floor+0.001 {
+	if f := w.prior(100, 100-h1); math.Abs(f-want) > 1e-9 {
+		t.Errorf("one fast half-life before: %v, want %v", f, want)
+	}
+	if f := w.prior(0, 100000); f < w.Floor || f > w.Floor+0.001 {
 		t.Errorf("far apart: %v, want about the floor %v", f, w.Floor)
 	}
-	if f := w.dateFactor(snapshot.NoDay, 5); f != 1 {
-		t.Errorf("unknown sourceID date: %v, want 1", f)
+	if f := w.prior(snapshot.NoDay, 5); f != 1 {
+		t.Errorf("unknown source date: %v, want 1", f)
 	}
 }
 
@@ -247,7 +255,7 @@ func TestWeights_Validate(t *testing.T) {
 		{"-Inf topic", func(w *Weights) { w.Topic = math.Inf(-1) }, "weights.topic"},
 		{"1e308 topic", func(w *Weights) { w.Topic = 1e308 }, "weights.topic"},
 		{"negative text", func(w *Weights) { w.Text = -1 }, "weights.text"},
-		{"all zero", func(w *Weights) { w.Text, w.Context, w.Topic = 0, 0, 0 }, "weights.text"},
+		{"all zero", func(w *Weights) { w.Text, w.Context, w.Place, w.Topic = 0, 0, 0, 0 }, "weights.text"},
 		{"NaN half-life", func(w *Weights) { w.HalfLifeDays = math.NaN() }, "weights.half_life_days"},
 		{"zero half-life", func(w *Weights) { w.HalfLifeDays = 0 }, "weights.half_life_days"},
 		{"1e308 half-life", func(w *Weights) { w.HalfLifeDays = 1e308 }, "weights.half_life_days"},
@@ -259,6 +267,18 @@ func TestWeights_Validate(t *testing.T) {
 		{"min_df", func(w *Weights) { w.MinDF = 0 }, "weights.min_df"},
 		{"max_per_day", func(w *Weights) { w.MaxPerDay = 0 }, "weights.max_per_day"},
 		{"candidates", func(w *Weights) { w.Candidates = 1001 }, "weights.candidates"},
+		{"NaN near", func(w *Weights) { w.Near = math.NaN() }, "weights.near"},
+		{"near over 1", func(w *Weights) { w.Near = 1.01 }, "weights.near"},
+		{"zero slow half-life", func(w *Weights) { w.SlowHalfLifeDays = 0 }, "weights.slow_half_life_days"},
+		{"negative place", func(w *Weights) { w.Place = -0.1 }, "weights.place"},
+		{"infinite feedback", func(w *Weights) { w.Feedback = math.Inf(1) }, "weights.feedback"},
+		{"adopt never", func(w *Weights) { w.Adopt = 2 }, ""},
+		{"adopt past never", func(w *Weights) { w.Adopt = 2.5 }, "weights.adopt"},
+		{"negative re-ranking weight", func(w *Weights) { w.RankCategory = -3 }, ""},
+		{"1e308 re-ranking weight", func(w *Weights) { w.RankClassic = 1e308 }, "weights.rank_classic"},
+		{"NaN re-ranking weight", func(w *Weights) { w.RankClassicPosition = math.NaN() }, "weights.rank_classic_position"},
+		{"max_tags", func(w *Weights) { w.MaxTags = -1 }, "weights.max_tags"},
+		{"no tags", func(w *Weights) { w.MaxTags = 0 }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,6 +291,40 @@ func TestWeights_Validate(t *testing.T) {
 				t.Errorf("Validate() = %v, want nil", err)
 			case tc.param != "" && (!errors.As(err, &ie) || ie.Param != tc.param):
 				t.Errorf("Validate() = %v, want an InvalidError for %q", err, tc.param)
+			}
+		})
+	}
+}
+
+// TestWeights_UnmarshalJSON: a JSON object gives any subset of the
+// weights over the defaults; unknown fields are an error.
+func TestWeights_UnmarshalJSON(t *testing.T) {
+	tests := []struct {
+		json string
+		set  func(w *Weights) // the defaults changed as the JSON says
+		err  bool
+	}{
+		{`{}`, func(w *Weights) {}, false},
+		{`{"floor": 0.9}`, func(w *Weights) { w.Floor = 0.9 }, false},
+		{`{"text": 0, "rank_classic": -1, "max_per_day": 3}`, func(w *Weights) { w.Text, w.RankClassic, w.MaxPerDay = 0, -1, 3 }, false},
+		{`{"tex": 1}`, nil, true},
+		{`{"floor": "high"}`, nil, true},
+		{`[1]`, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.json, func(t *testing.T) {
+			var got Weights
+			err := json.Unmarshal([]byte(tc.json), &got)
+			if tc.err {
+				if err == nil {
+					t.Errorf("no error, got %+v", got)
+				}
+				return
+			}
+			want := DefaultWeights
+			tc.set(&want)
+			if err != nil || got != want {
+				t.Errorf("got %+v, %v; want %+v", got, err, want)
 			}
 		})
 	}

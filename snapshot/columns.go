@@ -37,6 +37,8 @@ type segColumns struct {
 	// the earliest among n..end: both monotonic, so the documents of a
 	// day range lie between two binary searches (see dayBounds).
 	prefixMax, suffixMin []int32
+	// lists holds the segment's long posting lists, decoded on first use.
+	lists lists
 }
 
 // table interns the exact values of one field (categories, topics or

@@ -16,13 +16,15 @@ import (
 // after a few hundred updates. Callers check Live (or LiveIn) on the few
 // documents they keep instead.
 type Postings struct {
-	lists []segment.PostingsList // by segment; nil where the term is absent
-	df    uint64
+	lists       []segment.PostingsList // by segment; nil where the term is absent
+	df          uint64
+	snap        *Snapshot
+	field, term string
 }
 
 // Postings returns the postings of term in field.
 func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
-	p := &Postings{lists: make([]segment.PostingsList, len(s.segs))}
+	p := &Postings{lists: make([]segment.PostingsList, len(s.segs)), snap: s, field: field, term: string(term)}
 	for i := range s.segs {
 		dict, err := s.segs[i].ss.Segment().Dictionary(field)
 		if err != nil {

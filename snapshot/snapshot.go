@@ -262,6 +262,19 @@ func (s *Snapshot) Event(ctx context.Context, id string) (newsdesk.Event, error)
 	return index.EventFromDocument(d)
 }
 
+// Number returns the number of the live document with the given id, or
+// an error wrapping newsdesk.ErrNotFound.
+func (s *Snapshot) Number(id string) (uint64, error) {
+	iid, err := s.r.InternalID(id)
+	if err != nil {
+		return 0, fmt.Errorf("look up event %s: %w", id, err)
+	}
+	if iid == nil {
+		return 0, fmt.Errorf("event %q: %w", id, newsdesk.ErrNotFound)
+	}
+	return DocNum(iid), nil
+}
+
 // EventAt returns the stored event of document n. It reads the
 // document's segment directly: Event's lookup by id searches every
 // segment's ids, which cost a sixth of a search's time once updates had

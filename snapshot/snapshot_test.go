@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -320,5 +321,72 @@ func TestTryAcquire_AfterClose(t *testing.T) {
 	}
 	if snap := src.TryAcquire(); snap != nil {
 		t.Errorf("TryAcquire after Close = %v; want nil", snap)
+	}
+}
+
+// TestPostings_List: decoded lists hold what the iterators give, long
+// ones are decoded once, and Number finds live documents by id.
+func TestPostings_List(t *testing.T) {
+	idx, src := open(t, 150)
+	update(t, idx, src, []newsdesk.Event{event(3, 20), event(200, 0)}, []string{"id-010"})
+	s := src.Acquire()
+	defer s.Release()
+	if s.Segments() < 2 {
+		t.Fatalf("%d segments; the test wants an update segment", s.Segments())
+	}
+	for _, term := range []string{"event", "w4", "w200", "absent"} {
+		p, err := s.Postings(newsdesk.FieldText, []byte(term))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range s.Segments() {
+			l, err := p.List(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []uint32
+			var freqs, lens []uint16
+			if it := p.Iterator(i, true); it != nil {
+				for d, err := it.Next(); d != nil || err != nil; d, err = it.Next() {
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, uint32(d.Number()))
+					freqs = append(freqs, uint16(d.Frequency()))
+					lens = append(lens, normLength(d.Norm()))
+				}
+			}
+			if l == nil {
+				if want != nil {
+					t.Errorf("%s, segment %d: no list, want %v", term, i, want)
+				}
+				continue
+			}
+			if !slices.Equal(l.Docs, want) || !slices.Equal(l.Freqs, freqs) || !slices.Equal(l.Lens, lens) {
+				t.Errorf("%s, segment %d: list %+v, want docs %v freqs %v lengths %v", term, i, l, want, freqs, lens)
+			}
+			if slices.Contains(l.Lens, 0) {
+				t.Errorf("%s, segment %d: a length of 0 in %v", term, i, l.Lens)
+			}
+			again, _ := p.List(i)
+			if cached := again == l; cached != (len(want) >= CacheMinDF) {
+				t.Errorf("%s, segment %d: %d postings, cached %v", term, i, len(want), cached)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		id   string
+		live bool
+	}{{"id-003", true}, {"id-200", true}, {"id-042", true}, {"id-010", false}, {"nope", false}} {
+		n, err := s.Number(tc.id)
+		if !tc.live {
+			if !errors.Is(err, newsdesk.ErrNotFound) {
+				t.Errorf("Number(%s) = %d, %v; want ErrNotFound", tc.id, n, err)
+			}
+			continue
+		}
+		if ev, err2 := s.EventAt(context.Background(), n); err != nil || err2 != nil || ev.ID != tc.id {
+			t.Errorf("Number(%s) = %d, %v: event %s, %v", tc.id, n, err, ev.ID, err2)
+		}
 	}
 }

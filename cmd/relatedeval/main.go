@@ -1,26 +1,46 @@
-// Relatedeval scores related-event lists on a real index, for newsdesk's
-// ranking and for a plain text-only more-like-this baseline, side by side.
+// Relatedeval scores related-event lists on a real index: against a
+// judged set (editors' grades), and by a story measure that needs no
+// judgments.
 //
 // Usage:
 //
-//	relatedeval -index DIR [-n 300] [-seed 1] [-gold PAGE.md]
+//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
 //
-// The measure, story precision@5: sample events that belong to a story (a
-// topic that at least 5 events share); hide each one's topic and context
-// and ask for the related list of its text and date alone; count the
-// share of the top 5 that belong to its story (same topic, or the topic
-// among their context tags). Hiding the tags keeps the measure from
-// rewarding a ranking for echoing them; a second row gives the tags back,
-// as the event page does. It also reports how many distinct days the top
-// 5 span, and how far in time they are from the source.
+// With -judged (a directory of sources.json and judged.tsv, such as
+// ../shared/eval/related), it prints nDCG@10 (unjudged results count as
+// grade 0), nDCG'@10 (unjudged results removed first), P@5 and the number
+// of unjudged results, exactly as that set's score.py does: for each
+// source by id, and as a draft (its text and date only, its id given so
+// that it is left out). With -fit, it cross-validates the fit of the
+// weights instead: the sources are shuffled into -folds folds (once per
+// seed, -seeds times), the weights are fitted by coordinate ascent (of the
+// mean nDCG@10 of the lists by id and as drafts, or of one of them:
+// -objective) on all folds but one and scored on the one left out; it
+// prints each held-out fold's figures, their mean and range, then the
+// weights fitted on every source (DefaultWeights are those) and their
+// in-sample figures.
+//
+// The story measure, story precision@5 (-n events, 0 to skip): sample
+// events that belong to a story (a topic that at least 5 events share);
+// hide each one's topic and context and ask for the related list of its
+// text and date alone; count the share of the top 5 that belong to its
+// story (same topic, or the topic among their context tags). Hiding the
+// tags keeps the measure from rewarding a ranking for echoing them; a
+// second row gives the tags back, as the event page does. It also
+// reports how many distinct days the top 5 span, and how far in time
+// they are from the source.
 //
 // With -gold, it also prints the related list of the event page's event
 // next to the page's own Related list, and how many of those it found.
+//
+// -weights takes a JSON object of weights (any subset of them, as the
+// API's) to score instead of the defaults.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,23 +83,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("relatedeval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dirFlag := fs.String("index", "", "index `directory` (built by indexer build); required")
-	n := fs.Int("n", 300, "events to sample")
+	n := fs.Int("n", 300, "events to sample for the story measure; 0 skips it")
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	gold := fs.String("gold", "", "an event page (Markdown) whose Related list to compare with")
-	w := related.DefaultWeights
-	fs.Float64Var(&w.Text, "text-weight", w.Text, "tuning: text similarity weight")
-	fs.Float64Var(&w.Context, "context-weight", w.Context, "tuning: shared context tag weight")
-	fs.Float64Var(&w.Topic, "topic-weight", w.Topic, "tuning: same topic weight")
-	fs.Float64Var(&w.HalfLifeDays, "half-life", w.HalfLifeDays, "tuning: date decay half-life, days")
-	fs.Float64Var(&w.Floor, "floor", w.Floor, "tuning: date factor floor")
-	fs.Float64Var(&w.MaxDFShare, "max-df", w.MaxDFShare, "tuning: most events a word may appear in, as a share")
-	fs.IntVar(&w.MaxTerms, "max-terms", w.MaxTerms, "tuning: most words searched for")
-	fs.IntVar(&w.Candidates, "candidates", w.Candidates, "tuning: candidates re-ranked")
+	judgedDir := fs.String("judged", "", "a judged set `directory` (sources.json, judged.tsv) to score")
+	fit := fs.Bool("fit", false, "with -judged: cross-validate the fit of the weights, then fit them on every source")
+	folds := fs.Int("folds", 5, "with -fit: folds")
+	seeds := fs.Int("seeds", 3, "with -fit: shufflings of the sources into folds")
+	rounds := fs.Int("rounds", 3, "with -fit: rounds of coordinate ascent at most")
+	objective := fs.String("objective", "both", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
+	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *n < 1 {
-		return errors.New("need -index DIR and -n ≥ 1")
+	if *dirFlag == "" || *n < 0 || (*fit && *judgedDir == "") || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
+		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, and -judged DIR with -fit")
+	}
+	w := related.DefaultWeights
+	if *weights != "" {
+		if err := json.Unmarshal([]byte(*weights), &w); err != nil {
+			return fmt.Errorf("-weights: %w", err)
+		}
+		if err := w.Validate(); err != nil {
+			return fmt.Errorf("-weights: %w", err)
+		}
 	}
 	dir, err := index.NewDir(*dirFlag)
 	if err != nil {
@@ -91,7 +118,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	e := srv.Engine()
-	sample, err := sampleStories(ctx, e, *n, *seed)
+	if *judgedDir != "" {
+		jr, err := newJudgedRun(ctx, e, *judgedDir)
+		if err != nil {
+			return err
+		}
+		if *fit {
+			err = jr.fit(ctx, fitStart, *folds, *seeds, *rounds, *objective, stdout)
+		} else {
+			err = jr.report(ctx, w, stdout)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+	}
+	if *n > 0 {
+		if err := storyMeasure(ctx, e, *n, *seed, w, stdout); err != nil {
+			return err
+		}
+	}
+	if *gold != "" {
+		return compareGold(ctx, e, *gold, w, stdout)
+	}
+	return nil
+}
+
+// storyMeasure prints the story precision of n sampled events.
+func storyMeasure(ctx context.Context, e *search.Engine, n int, seed uint64, w related.Weights, stdout io.Writer) error {
+	sample, err := sampleStories(ctx, e, n, seed)
 	if err != nil {
 		return err
 	}
@@ -100,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"newsdesk ranking", w, false},
 		{"newsdesk ranking, tags given", w, true},
 	}
-	fmt.Fprintf(stdout, "%d events sampled from stories of 5 or more events (seed %d); top 5 of each list\n\n", len(sample), *seed)
+	fmt.Fprintf(stdout, "%d events sampled from stories of 5 or more events (seed %d); top 5 of each list\n\n", len(sample), seed)
 	fmt.Fprintf(stdout, "%-40s %12s %12s %14s %10s\n", "ranking", "story P@5", "lists ≥3/5", "distinct days", "median Δ")
 	for _, c := range configs {
 		s, err := score(ctx, e, sample, c)
@@ -108,9 +163,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "%-40s %12.3f %12.3f %14.2f %9.0fd\n", c.name, s.precision, s.atLeast3, s.days, s.medianDays)
-	}
-	if *gold != "" {
-		return compareGold(ctx, e, *gold, w, stdout)
 	}
 	return nil
 }

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/judged"
+	"github.com/newsdesk/newsdesk/related"
+	"github.com/newsdesk/newsdesk/serving"
+)
+
+// buildIndex builds testdata/events.jsonl into a new index directory.
+func buildIndex(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestRun(t *testing.T) {
+	dir := buildIndex(t)
+	tests := []struct {
+		name string
+		args []string
+		want []string // regular expressions the output matches
+		err  string
+	}{
+		{"judged", []string{"-judged", "testdata/judged", "-n", "0"},
+			[]string{`judged set: 2 sources`, `newsdesk, by id +[01]\.\d{3} +[01]\.\d{3} +[01]\.\d{3} +\d+`, `as drafts \(text and date only\) +[01]\.\d{3}`}, ""},
+		{"fit", []string{"-judged", "testdata/judged", "-fit", "-folds", "2", "-seeds", "1", "-rounds", "1", "-n", "0"},
+			[]string{`seed 1 fold 2: held-out nDCG@10 [01]\.\d{3}`, `held-out folds \(2\): nDCG@10 [01]\.\d{3} \(range`, `fitted on all 2 sources \(in-sample\)`}, ""},
+		{"story measure without stories", []string{"-n", "3"}, nil, "no topic shared by 5 events"},
+		{"fit without a judged set", []string{"-fit"}, nil, "-judged DIR with -fit"},
+		{"unknown objective", []string{"-judged", "testdata/judged", "-fit", "-objective", "best"}, nil, "-objective"},
+		{"unknown weight", []string{"-weights", `{"tex": 1}`}, nil, `unknown field "tex"`},
+		{"weight out of range", []string{"-weights", `{"floor": 2}`}, nil, "weights.floor"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), append([]string{"-index", dir}, tc.args...), &out, &errOut)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errOut.String())
+			}
+			for _, re := range tc.want {
+				if !regexp.MustCompile(re).MatchString(out.String()) {
+					t.Errorf("output lacks %q:\n%s", re, out.String())
+				}
+			}
+			if tc.name == "fit" {
+				checkFitted(t, out.String())
+			}
+		})
+	}
+}
+
+// checkFitted checks that the weights -fit prints are valid weights.
+func checkFitted(t *testing.T, out string) {
+	t.Helper()
+	start := strings.Index(out, "{\n")
+	end := strings.Index(out, "\n}\n")
+	if start < 0 || end < start {
+		t.Fatalf("no weights printed:\n%s", out)
+	}
+	var w related.Weights
+	if err := json.Unmarshal([]byte(out[start:end+2]), &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Validate(); err != nil {
+		t.Errorf("fitted weights: %v", err)
+	}
+}
+
+// TestJudged_Score: the figures printed are the judged set's scores of
+// the lists the engine gives, by id and as drafts without their own
+// event.
+func TestJudged_Score(t *testing.T) {
+	dir := buildIndex(t)
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv := serving.New(serving.Config{Dir: d})
+	defer srv.Close()
+	if _, err := srv.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := srv.Engine()
+	jr, err := newJudgedRun(ctx, e, "testdata/judged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := judged.LoadRelated("testdata/judged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, drafts := range []bool{false, true} {
+		got, err := jr.score(ctx, related.DefaultWeights, nil, drafts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lists := map[string][]string{}
+		for _, q := range set.Queries {
+			ev, err := e.Event(ctx, q.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := related.Request{ID: q.Text, Size: 10}
+			if drafts {
+				r = related.Request{Draft: &related.Draft{ID: q.Text, Text: ev.Text, Date: ev.Date}, Size: 10}
+			}
+			items, err := e.Related(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if it.ID == q.Text {
+					t.Errorf("%s lists itself", q.ID)
+				}
+				lists[q.ID] = append(lists[q.ID], it.ID)
+			}
+		}
+		want := set.Score(lists, nil)
+		if fmt.Sprint(got.NDCG, got.NDCGJudged, got.P5, got.Unjudged) != fmt.Sprint(want.NDCG, want.NDCGJudged, want.P5, want.Unjudged) || want.Queries != 2 {
+			t.Errorf("drafts %v: scores %+v, want %+v", drafts, got, want)
+		}
+	}
+}

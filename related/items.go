@@ -1,0 +1,212 @@
+package related
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/snapshot"
+)
+
+// list turns the ranked candidates into the answer: no near-duplicates of
+// the source or of an item listed before (the same event filed twice,
+// wire copies), at most MaxPerDay items of one day while others remain.
+func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([]Item, error) {
+	srcWords := make(map[string]bool, len(src.textWords))
+	for _, w := range src.textWords {
+		srcWords[w.stem] = true
+	}
+	var (
+		items    []Item
+		words    []map[string]bool
+		perDay   = map[int32]int{}
+		deferred []Item // held back by MaxPerDay, used if nothing else is left
+	)
+	// The searched words, most telling first, for the reasons.
+	searched := make([]word, 0, len(src.words))
+	for _, w := range src.words {
+		if w.q > 0 {
+			searched = append(searched, w)
+		}
+	}
+	slices.SortStableFunc(searched, func(a, b word) int { return cmpFloat(b.q, a.q) })
+	for _, c := range cands {
+		if len(items) == size {
+			break
+		}
+		ev, err := rk.snap.EventAt(ctx, c.num)
+		if err != nil {
+			return nil, err
+		}
+		if ev.ID == src.id {
+			continue
+		}
+		raw, err := rk.analyze(ev.Text)
+		if err != nil {
+			return nil, err
+		}
+		cw := wordSet(raw)
+		if jaccard(cw, srcWords) >= rk.w.DuplicateSimilarity || slices.ContainsFunc(words, func(o map[string]bool) bool {
+			return jaccard(cw, o) >= rk.w.DuplicateSimilarity
+		}) {
+			continue
+		}
+		it := rk.item(ev, c, src, searched, cw)
+		day := rk.snap.Day(c.num)
+		if perDay[day] >= rk.w.MaxPerDay {
+			deferred = append(deferred, it)
+			continue
+		}
+		perDay[day]++
+		items = append(items, it)
+		words = append(words, cw)
+	}
+	for _, it := range deferred {
+		if len(items) == size {
+			break
+		}
+		items = append(items, it)
+	}
+	if items == nil {
+		items = []Item{}
+	}
+	return items, nil
+}
+
+// item shapes a related event with its reason.
+func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, words map[string]bool) Item {
+	it := Item{ID: ev.ID, Date: ev.Date, Text: ev.Text, Topic: ev.Topic, Context: ev.Context, Score: c.score,
+		SharedContext: []string{}, SharedTerms: []string{}}
+	if it.Context == nil {
+		it.Context = []string{}
+	}
+	shared := func(tagName string) bool {
+		for _, k := range rk.keysOf(tagName, true) {
+			if slices.ContainsFunc(src.tags, func(t tag) bool { return t.key == k }) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range ev.Context {
+		if shared(t) && !slices.Contains(it.SharedContext, t) {
+			it.SharedContext = append(it.SharedContext, t)
+		}
+	}
+	if src.topic != "" && ev.Topic != "" {
+		for _, k := range rk.keysOf(ev.Topic, true) {
+			if slices.Contains(src.topics, k) {
+				it.SameTopic = true
+			}
+		}
+	}
+	// The searched words it holds, in any of their forms.
+	norm := map[string]bool{}
+	for w := range words {
+		if p := rk.ents.Place(w); p != nil {
+			for _, s := range p {
+				norm[s] = true
+			}
+		} else {
+			norm[w] = true
+		}
+	}
+	for _, w := range searched {
+		if len(it.SharedTerms) == 4 {
+			break
+		}
+		if norm[w.stem] && !containsFold(it.SharedContext, w.surface) && !strings.Contains(strings.ToLower(src.topic), strings.ToLower(w.surface)) {
+			it.SharedTerms = append(it.SharedTerms, w.surface)
+		}
+	}
+	if d := dayOf(ev.Date); d != snapshot.NoDay && src.day != snapshot.NoDay {
+		it.DaysApart = int(d - src.day)
+	}
+	it.Reason = reason(it, src)
+	return it
+}
+
+func reason(it Item, src *source) string {
+	var parts []string
+	if it.SameTopic {
+		parts = append(parts, "same story ("+src.topic+")")
+	}
+	if len(it.SharedContext) > 0 {
+		parts = append(parts, "shares "+strings.Join(it.SharedContext, ", "))
+	}
+	if len(it.SharedTerms) > 0 {
+		parts = append(parts, "also mentions "+strings.Join(it.SharedTerms, ", "))
+	}
+	if src.day != snapshot.NoDay {
+		switch d := it.DaysApart; {
+		case d == 0:
+			parts = append(parts, "same day")
+		case d == -1:
+			parts = append(parts, "1 day before")
+		case d == 1:
+			parts = append(parts, "1 day after")
+		case d < 0:
+			parts = append(parts, fmt.Sprintf("%s before", span(-d)))
+		default:
+			parts = append(parts, fmt.Sprintf("%s after", span(d)))
+		}
+	}
+	if len(parts) == 0 {
+		return "similar wording"
+	}
+	s := strings.Join(parts, "; ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// span says a number of days the way an editor would.
+func span(days int) string {
+	switch {
+	case days < 60:
+		return fmt.Sprintf("%d days", days)
+	case days < 730:
+		return fmt.Sprintf("%d months", (days+15)/30)
+	}
+	return fmt.Sprintf("%d years", (days+182)/365)
+}
+
+// analyze returns the analysed words of text, in order.
+func (rk *run) analyze(text string) ([]string, error) {
+	toks, err := rk.an.AnalyzeText(en.AnalyzerName, []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("related: analyze: %w", err)
+	}
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = string(t.Term)
+	}
+	return out, nil
+}
+
+func wordSet(words []string) map[string]bool {
+	out := make(map[string]bool, len(words))
+	for _, w := range words {
+		out[w] = true
+	}
+	return out
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	inter := 0
+	for w := range a {
+		if b[w] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
