@@ -71,12 +71,13 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 			return nil
 		}
 	}
-	cur.applied.Store(through)
 	if len(updates) > 0 {
 		if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("serving: show updates: %w", err)
 		}
 	}
+	// Once shown: a caller that sees the position sees the updates.
+	cur.applied.Store(through)
 	s.positionMoved()
 	return nil
 }
