@@ -134,6 +134,9 @@ func (c *Conn) ensure(ctx context.Context) error {
 			// Publishers set Nats-Msg-Id: a publish retried within this
 			// window is stored once.
 			Duplicates: 2 * time.Minute,
+			// Readers fall back on reading messages by sequence from any
+			// server holding the stream (see reader).
+			AllowDirect: true,
 		})
 	}
 	if err != nil {
@@ -160,6 +163,41 @@ func (c *Conn) ensure(ctx context.Context) error {
 		return fmt.Errorf("cluster: generations bucket %s: %w", GenerationsBucket, err)
 	}
 	return nil
+}
+
+// retryFor bounds how long a request is retried: a cluster that lost a
+// server elects new leaders for its streams within seconds, meanwhile
+// their requests fail or time out.
+const retryFor = 30 * time.Second
+
+// permanent marks an error retry must not retry.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// retry calls fn until it succeeds, fails with a permanent error, ctx ends
+// or retryFor passes, and returns its last error.
+func (c *Conn) retry(ctx context.Context, what string, fn func() error) error {
+	deadline := time.Now().Add(retryFor)
+	for {
+		err := fn()
+		var p permanent
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &p):
+			return p.err
+		case ctx.Err() != nil || time.Now().After(deadline):
+			return err
+		}
+		c.cfg.Logger.Warn().Err(err).Msg(what + "; retrying")
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retryWait):
+		}
+	}
 }
 
 // Close closes the connection.

@@ -283,10 +283,7 @@ func TestAppendReadFollow(t *testing.T) {
 	}
 
 	got := make(chan Message, 100)
-	stop, err := c.Follow(ctx, last-1, func(m Message) { got <- m })
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := c.Follow(ctx, last-1, func(m Message) { got <- m })
 	defer stop()
 	next, err := c.Append(ctx, []index.Update{{Delete: "2020-02-01/a"}})
 	if err != nil {
@@ -371,5 +368,26 @@ func TestRedact(t *testing.T) {
 	got := redact("nats://user:secret@a:4222,nats://b:4222,nats://token@c:4222")
 	if strings.Contains(got, "secret") || strings.Contains(got, "token") || !strings.Contains(got, "nats://b:4222") {
 		t.Errorf("redact = %q", got)
+	}
+}
+
+// TestReader_Direct reads the stream by sequence, as readers do while no
+// consumer can be made: in order, over a deleted message, to the end.
+func TestReader_Direct(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, natstest.Start(t, 1).URL())
+	for i := range 5 {
+		if _, err := c.Append(ctx, []index.Update{upsert(fmt.Sprintf("2020-02-01/u-%d", i), "U.")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.stream.DeleteMsg(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	r := reader{c: c, fn: func(m Message) (bool, error) { seqs = append(seqs, m.Seq); return false, nil }}
+	last, err := r.direct(ctx, 1)
+	if err != nil || last != 5 || fmt.Sprint(seqs) != "[2 4 5]" {
+		t.Errorf("direct after 1: %v, last %d, %v; want [2 4 5], 5", seqs, last, err)
 	}
 }

@@ -127,9 +127,37 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 	if !ok {
 		return Pointer{}, fmt.Errorf("cluster: publish %s: the generation holds no update stream position: build it with the stream (indexer build -nats)", name)
 	}
-	root := dir.GenerationPath(name)
+	var p Pointer
+	err = c.retry(ctx, "upload generation "+name, func() error {
+		var err error
+		p, err = c.upload(ctx, dir, name)
+		if err == nil {
+			p.StreamSeq = seq
+			err = c.verify(ctx, p)
+		}
+		return err
+	})
+	if err != nil {
+		return Pointer{}, err
+	}
+	var previous string
+	err = c.retry(ctx, "move the pointer to "+name, func() error {
+		var err error
+		previous, err = c.move(ctx, &p)
+		return err
+	})
+	if err != nil {
+		return Pointer{}, err
+	}
+	c.prune(ctx, name, previous)
+	return p, nil
+}
+
+// upload writes the archive of generation name to the Object Store, and
+// returns its pointer (without the stream position).
+func (c *Conn) upload(ctx context.Context, dir *index.Dir, name string) (Pointer, error) {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeArchive(pw, root)) }()
+	go func() { pw.CloseWithError(writeArchive(pw, dir.GenerationPath(name))) }()
 	sent := sha256.New()
 	info, err := c.objects.Put(ctx, jetstream.ObjectMeta{Name: name, Description: "newsdesk generation " + name},
 		io.TeeReader(pr, sent))
@@ -137,18 +165,10 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 	if err != nil {
 		return Pointer{}, fmt.Errorf("cluster: upload %s: %w", name, err)
 	}
-	p := Pointer{Generation: name, Digest: digest(sent), Size: info.Size, StreamSeq: seq}
+	p := Pointer{Generation: name, Digest: digest(sent), Size: info.Size}
 	if info.Digest != p.Digest {
 		return Pointer{}, fmt.Errorf("cluster: upload %s: %w: sent %s, the store computed %s", name, ErrDigestMismatch, p.Digest, info.Digest)
 	}
-	if err := c.verify(ctx, p); err != nil {
-		return Pointer{}, err
-	}
-	previous, err := c.move(ctx, p)
-	if err != nil {
-		return Pointer{}, err
-	}
-	c.prune(ctx, name, previous)
 	return p, nil
 }
 
@@ -175,8 +195,9 @@ func (c *Conn) verify(ctx context.Context, p Pointer) error {
 }
 
 // move points the pointer at p with compare-and-set, unless a newer
-// generation is current; it returns the generation it replaced.
-func (c *Conn) move(ctx context.Context, p Pointer) (string, error) {
+// generation is current, and sets p's Published and Revision; it returns
+// the generation it replaced.
+func (c *Conn) move(ctx context.Context, p *Pointer) (string, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
@@ -187,20 +208,22 @@ func (c *Conn) move(ctx context.Context, p Pointer) (string, error) {
 			return "", err
 		}
 		if cur.Generation > p.Generation { // names sort by creation time
-			return "", fmt.Errorf("cluster: publish %s: %w: %s; the pointer stays", p.Generation, ErrSuperseded, cur.Generation)
+			return "", permanent{fmt.Errorf("cluster: publish %s: %w: %s; the pointer stays", p.Generation, ErrSuperseded, cur.Generation)}
 		}
 		p.Published = time.Now().UTC()
 		val, err := json.Marshal(p)
 		if err != nil {
 			return "", err
 		}
+		var rev uint64
 		if none {
-			_, err = c.kv.Create(ctx, PointerKey, val)
+			rev, err = c.kv.Create(ctx, PointerKey, val)
 		} else {
-			_, err = c.kv.Update(ctx, PointerKey, val, cur.Revision)
+			rev, err = c.kv.Update(ctx, PointerKey, val, cur.Revision)
 		}
 		switch {
 		case err == nil:
+			p.Revision = rev
 			return cur.Generation, nil
 		case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 			continue // another builder moved it meanwhile: look again

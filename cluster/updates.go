@@ -123,90 +123,193 @@ func Decode(body []byte) ([]index.Update, error) {
 
 // Last returns the sequence number of the stream's last message (0 while
 // it has none) and how many messages it holds.
+// JetStream's errors are retried while ctx allows, for 30 s at most.
 func (c *Conn) Last(ctx context.Context) (last, count uint64, err error) {
-	info, err := c.stream.Info(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("cluster: update stream: %w", err)
-	}
-	return info.State.LastSeq, info.State.Msgs, nil
-}
-
-// consumer returns an ordered consumer of the stream from the message
-// after seq on: ephemeral, in memory, recreated by the client when a
-// server is lost or a message missed.
-func (c *Conn) consumer(ctx context.Context, after uint64) (jetstream.Consumer, error) {
-	cons, err := c.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
-		InactiveThreshold: time.Minute,
+	err = c.retry(ctx, "read the update stream's state", func() error {
+		ictx, cancel := context.WithTimeout(ctx, stepTimeout)
+		defer cancel()
+		info, err := c.stream.Info(ictx)
+		if err != nil {
+			return fmt.Errorf("cluster: update stream: %w", err)
+		}
+		last, count = info.State.LastSeq, info.State.Msgs
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("cluster: read the update stream after %d: %w", after, err)
-	}
-	return cons, nil
+	return last, count, err
 }
 
-// Consumer settings: a pull that lasts at most pullExpiry, with a
-// heartbeat each pullHeartbeat, so that a consumer whose server was lost
-// is noticed (two heartbeats missed) and recreated within a second or so.
+// How the stream is read. A reader is an ephemeral consumer of the stream
+// (in memory, on one server, acknowledging nothing) from a given message
+// on, pulling with a heartbeat each readHeartbeat. When it fails (its
+// server lost: two heartbeats missed; a delivery missed; any error), the
+// messages are read one by one with JetStream's direct get, which any
+// server holding the stream answers, with no consumer and no leader, and
+// a new reader is made from the message after the last read. Each step is
+// bounded by stepTimeout, and tried again after retryWait.
+//
+// Measured in TestCluster: nats.go's ordered consumer, which recreates
+// itself backing off from 1 s to 10 s with 10 s timeouts, delivered
+// again 5 to 15 s after the server holding it was killed; and while the
+// killed server led JetStream's meta group, no consumer could be made for
+// 4 to 9 s (Raft's election timeout), though the stream took updates.
 const (
-	pullExpiry    = 5 * time.Second
-	pullHeartbeat = 500 * time.Millisecond
+	readExpiry    = 2 * time.Second
+	readHeartbeat = 500 * time.Millisecond
+	stepTimeout   = time.Second
+	retryWait     = 250 * time.Millisecond
+	// readRetries bounds how long Read goes on retrying.
+	readRetries = 30 * time.Second
 )
+
+// errGap: a reader's deliveries skipped one.
+var errGap = errors.New("a delivery was missed")
+
+// fnError is an error of a reader's caller, not to be retried.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// reader reads the stream for fn, from the message after after on, until
+// fn says stop (or returns an error: a fnError), ctx ends, or with atEnd
+// the end of the stream is reached. It returns the last message passed to
+// fn (after, if none).
+type reader struct {
+	c     *Conn
+	atEnd bool
+	fn    func(Message) (stop bool, err error)
+}
+
+// consume reads with one consumer until it fails.
+func (r reader) consume(ctx context.Context, after uint64) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	cons, err := r.c.stream.CreateOrUpdateConsumer(cctx, jetstream.ConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1,
+		AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, Replicas: 1,
+		InactiveThreshold: 30 * time.Second,
+	})
+	cancel()
+	if err != nil {
+		return after, fmt.Errorf("cluster: read the update stream after %d: %w", after, err)
+	}
+	defer func() {
+		go func() { // one left behind goes after InactiveThreshold anyway
+			dctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+			_ = r.c.stream.DeleteConsumer(dctx, cons.CachedInfo().Name)
+			cancel()
+		}()
+	}()
+	if r.atEnd && cons.CachedInfo().NumPending == 0 {
+		return after, nil
+	}
+	it, err := cons.Messages(jetstream.PullExpiry(readExpiry), jetstream.PullHeartbeat(readHeartbeat))
+	if err != nil {
+		return after, fmt.Errorf("cluster: read the update stream after %d: %w", after, err)
+	}
+	defer it.Stop()
+	var delivered uint64
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return after, fmt.Errorf("cluster: read the update stream after %d: %w", after, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return after, fmt.Errorf("cluster: update stream message: %w", err)
+		}
+		if meta.Sequence.Consumer != delivered+1 {
+			return after, fmt.Errorf("cluster: read the update stream after %d: %w", after, errGap)
+		}
+		delivered = meta.Sequence.Consumer
+		m := Message{Seq: meta.Sequence.Stream, Pending: meta.NumPending}
+		m.Updates, m.Bad = Decode(msg.Data())
+		stop, err := r.fn(m)
+		if err != nil {
+			return after, fnError{err}
+		}
+		after = m.Seq
+		if stop || r.atEnd && m.Pending == 0 {
+			return after, nil
+		}
+	}
+}
+
+// direct reads the messages one by one, each the first of the subject at
+// or after a sequence number, until none is left (on the server that
+// answers: a follower may lag its leader a little).
+func (r reader) direct(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		gctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		raw, err := r.c.stream.GetMsg(gctx, after+1, jetstream.WithGetMsgSubject(Subject))
+		cancel()
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return after, nil
+		}
+		if err != nil {
+			return after, fmt.Errorf("cluster: get update stream message after %d: %w", after, err)
+		}
+		m := Message{Seq: raw.Sequence}
+		m.Updates, m.Bad = Decode(raw.Data)
+		stop, err := r.fn(m)
+		if err != nil {
+			return after, fnError{err}
+		}
+		after = m.Seq
+		if stop {
+			return after, nil
+		}
+	}
+}
 
 // Read calls fn with each message after seq after, in order, up to
 // message through, or to the end of the stream if it ends before. A
-// message that does not decode reaches fn with Bad set.
+// message that does not decode reaches fn with Bad set. JetStream's
+// errors are retried, from the message after the last one read, for up to
+// 30 s; an error of fn is returned at once.
 func (c *Conn) Read(ctx context.Context, after, through uint64, fn func(Message) error) error {
 	if through <= after {
 		return nil
 	}
-	info, err := c.stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("cluster: update stream: %w", err)
-	}
-	if info.State.Msgs == 0 || info.State.LastSeq <= after || info.State.FirstSeq > through {
-		return nil // nothing there: purged, or not written yet
-	}
-	cons, err := c.consumer(ctx, after)
-	if err != nil {
-		return err
-	}
-	it, err := cons.Messages(jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
-	if err != nil {
-		return fmt.Errorf("cluster: read the update stream: %w", err)
-	}
-	defer it.Stop()
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			return fmt.Errorf("cluster: read the update stream after %d: %w", after, err)
-		}
-		m, err := message(msg)
-		if err != nil {
-			return err
-		}
+	done := false
+	r := reader{c: c, atEnd: true, fn: func(m Message) (bool, error) {
 		if m.Seq > through {
-			return nil
+			done = true
+			return true, nil
 		}
 		if err := fn(m); err != nil {
-			return err
+			return true, err
 		}
-		after = m.Seq
-		if m.Seq >= through || m.Pending == 0 {
+		done = m.Seq >= through
+		return done, nil
+	}}
+	deadline := time.Now().Add(readRetries)
+	for {
+		var err error
+		after, err = r.consume(ctx, after)
+		var fe fnError
+		switch {
+		case errors.As(err, &fe):
+			return fe.err
+		case err == nil, done:
 			return nil
 		}
+		c.cfg.Logger.Warn().Err(err).Uint64("after", after).Msg("reading the update stream; reading it by sequence meanwhile")
+		after, err = r.direct(ctx, after)
+		switch {
+		case errors.As(err, &fe):
+			return fe.err
+		case done:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return fmt.Errorf("cluster: read the update stream: gave up after %v at message %d: %w", readRetries, after, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(retryWait):
+		}
 	}
-}
-
-// message decodes a delivered message.
-func message(msg jetstream.Msg) (Message, error) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		return Message{}, fmt.Errorf("cluster: update stream message: %w", err)
-	}
-	m := Message{Seq: meta.Sequence.Stream, Pending: meta.NumPending}
-	m.Updates, m.Bad = Decode(msg.Data())
-	return m, nil
 }
 
 // Replay calls fn with each message of the stream up to its last when
@@ -229,36 +332,41 @@ func (c *Conn) Drop(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := c.stream.Purge(ctx, jetstream.WithPurgeSequence(last+1)); err != nil {
-		return 0, fmt.Errorf("cluster: drop the updates up to %d: %w", last, err)
-	}
-	return last, nil
+	err = c.retry(ctx, "drop the updates", func() error {
+		if err := c.stream.Purge(ctx, jetstream.WithPurgeSequence(last+1)); err != nil {
+			return fmt.Errorf("cluster: drop the updates up to %d: %w", last, err)
+		}
+		return nil
+	})
+	return last, err
 }
 
 // Follow calls fn, from a goroutine of its own, with each message of the
-// stream after seq after, in order, as they come, until stop is called. A
-// message that does not decode reaches fn with Bad set. The consumer
-// survives the loss of a server: the client recreates it from the
-// message after the last one delivered.
-func (c *Conn) Follow(ctx context.Context, after uint64, fn func(Message)) (stop func(), err error) {
-	cons, err := c.consumer(ctx, after)
-	if err != nil {
-		return nil, err
-	}
-	log := c.cfg.Logger
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		m, err := message(msg)
-		if err != nil {
-			log.Error().Err(err).Msg("update stream message without metadata")
-			return
-		}
+// stream after seq after, in order, as they come, until stop is called or
+// ctx ends. A message that does not decode reaches fn with Bad set. It
+// survives the loss of servers: see reader.
+func (c *Conn) Follow(ctx context.Context, after uint64, fn func(Message)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	r := reader{c: c, fn: func(m Message) (bool, error) {
 		fn(m)
-	}, jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			log.Debug().Err(err).Msg("update stream consumer")
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("cluster: follow the update stream after %d: %w", after, err)
-	}
-	return cc.Stop, nil
+		return false, nil
+	}}
+	go func() {
+		for ctx.Err() == nil {
+			var err error
+			after, err = r.consume(ctx, after)
+			if ctx.Err() != nil {
+				return
+			}
+			c.cfg.Logger.Warn().Err(err).Uint64("after", after).Msg("following the update stream; reading it by sequence meanwhile")
+			if after, err = r.direct(ctx, after); err != nil && ctx.Err() == nil {
+				c.cfg.Logger.Warn().Err(err).Uint64("after", after).Msg("reading the update stream by sequence")
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryWait):
+			}
+		}
+	}()
+	return cancel
 }

@@ -230,10 +230,19 @@ func (f *follower) downloaded(ctx context.Context, d download) {
 	if r.cfg.OnDownload != nil && ctx.Err() == nil {
 		r.cfg.OnDownload(d.p.Generation, d.err)
 	}
-	if d.err != nil {
-		if ctx.Err() != nil {
-			return
+	// A refusal is for a digest that does not match: the archive is not
+	// what was published. Other errors are NATS's, and pass.
+	if d.err != nil && !errors.Is(d.err, cluster.ErrDigestMismatch) {
+		// NATS failing: tried again at the next tick.
+		if ctx.Err() == nil {
+			if r.srv.Generation() == "" {
+				r.setPhase("downloading generation %s failed: %v; retrying", d.p.Generation, d.err)
+			}
+			r.cfg.Logger.Warn().Err(d.err).Str("generation", d.p.Generation).Msg("download failed; retrying")
 		}
+		return
+	}
+	if d.err != nil {
 		r.mu.Lock()
 		r.refused = &refusal{generation: d.p.Generation, reason: d.err.Error(), at: time.Now()}
 		r.mu.Unlock()
@@ -272,18 +281,14 @@ func (f *follower) load(ctx context.Context) {
 func (f *follower) follow(ctx context.Context) {
 	from := uint64(max(f.r.srv.Info().Applied, 0))
 	epoch := f.epoch + 1
-	stop, err := f.conn.Follow(ctx, from, func(m cluster.Message) {
+	f.stop = f.conn.Follow(ctx, from, func(m cluster.Message) {
 		f.r.lag.known(m.Seq+m.Pending, time.Now())
 		select {
 		case f.msgs <- delivery{epoch: epoch, m: m}:
 		case <-ctx.Done():
 		}
 	})
-	if err != nil {
-		f.r.cfg.Logger.Warn().Err(err).Msg("cannot follow the update stream; retrying")
-		return
-	}
-	f.stop, f.epoch = stop, epoch
+	f.epoch = epoch
 }
 
 // apply applies the message of d, with those queued behind it, to the
