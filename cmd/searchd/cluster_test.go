@@ -28,11 +28,11 @@ import (
 
 // replicaProc is a searchd replica run as a process of this test binary.
 type replicaProc struct {
-	t     *testing.T
-	name  string
-	addr  string
-	args  []string
-	logs  string // its stderr, a file
+	t      *testing.T
+	name   string
+	addr   string
+	args   []string
+	logs   string // its stderr, a file
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	start  time.Time // when it was last started
