@@ -283,7 +283,7 @@ func TestAppendReadFollow(t *testing.T) {
 	}
 
 	got := make(chan Message, 100)
-	stop := c.Follow(ctx, last-1, func(m Message) { got <- m })
+	stop := c.Follow(ctx, last-1, func(m Message) { got <- m }, nil)
 	defer stop()
 	next, err := c.Append(ctx, []index.Update{{Delete: "2020-02-01/a"}})
 	if err != nil {

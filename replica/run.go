@@ -287,7 +287,7 @@ func (f *follower) follow(ctx context.Context) {
 		case f.msgs <- delivery{epoch: epoch, m: m}:
 		case <-ctx.Done():
 		}
-	})
+	}, func(seq uint64) { f.r.lag.known(seq, time.Now()) })
 	f.epoch = epoch
 }
 
