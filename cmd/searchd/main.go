@@ -3,6 +3,7 @@
 // Usage:
 //
 //	searchd [flags] [-bootstrap FILE...]
+//	searchd -nats URL [flags]
 //	searchd -version
 //
 // It listens at once (/livez answers), then opens the current generation
@@ -11,6 +12,11 @@
 // given, it first builds one from FILE... with the indexer's progress
 // display, /readyz saying how far the build got; without -bootstrap it
 // does not start.
+//
+// With -nats URL it is a replica (package replica): the index directory is
+// its cache of the generations the builder (indexer build -nats)
+// publishes to NATS JetStream; it downloads each, swaps it in, applies the
+// shared update stream on top, and sends bulk updates to that stream.
 //
 // Every flag has an environment twin (package cli; shown in -h): a flag
 // given on the command line beats its environment variable, which beats
