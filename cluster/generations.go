@@ -111,6 +111,12 @@ func (c *Conn) WatchCurrent(ctx context.Context) (<-chan Pointer, error) {
 	return out, nil
 }
 
+// Uploads: each attempt's deadline, and how many are made.
+const (
+	uploadTimeout  = 10 * time.Minute
+	uploadAttempts = 3
+)
+
 // Publish uploads the generation name of dir to the Object Store as a tar
 // archive, checks what the store kept by reading it back against the
 // digest of what was sent, then moves the pointer to it with
@@ -128,17 +134,24 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 		return Pointer{}, fmt.Errorf("cluster: publish %s: the generation holds no update stream position: build it with the stream (indexer build -nats)", name)
 	}
 	var p Pointer
-	err = c.retry(ctx, "upload generation "+name, func() error {
-		var err error
-		p, err = c.upload(ctx, dir, name)
+	for attempt := 1; ; attempt++ {
+		// A deadline of its own: without one, the Object Store gives each
+		// chunk 5 s to be acknowledged, which three servers writing a 100 MB
+		// archive on a busy machine missed.
+		uctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+		p, err = c.upload(uctx, dir, name)
 		if err == nil {
 			p.StreamSeq = seq
-			err = c.verify(ctx, p)
+			err = c.verify(uctx, p)
 		}
-		return err
-	})
-	if err != nil {
-		return Pointer{}, err
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == uploadAttempts || ctx.Err() != nil {
+			return Pointer{}, err
+		}
+		c.cfg.Logger.Warn().Err(err).Int("attempt", attempt).Msg("upload generation " + name + "; retrying")
 	}
 	var previous string
 	err = c.retry(ctx, "move the pointer to "+name, func() error {
