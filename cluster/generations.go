@@ -275,6 +275,8 @@ func (c *Conn) prune(ctx context.Context, keep ...string) {
 // one's: otherwise it fails with ErrDigestMismatch and dir is left as it
 // was.
 func (c *Conn) Download(ctx context.Context, p Pointer, dir *index.Dir) error {
+	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+	defer cancel()
 	r, err := c.objects.Get(ctx, p.Generation)
 	if err != nil {
 		return fmt.Errorf("cluster: download %s: %w", p.Generation, err)
