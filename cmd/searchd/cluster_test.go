@@ -596,3 +596,77 @@ func getEvent(base, id string) (int, string) {
 	}
 	return resp.StatusCode, e.Text
 }
+
+// TestRun_Replica runs searchd -nats in this process against one NATS
+// server: it serves the published generation, /v1/info and /metrics show
+// its place in the stream, a bulk update is answered once applied, and a
+// line the API takes but too long for a NATS message (1 MB by default) is
+// a 413 with nothing applied.
+func TestRun_Replica(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	buildDir, _ := index.NewDir(t.TempDir())
+	sum, err := build.Run(ctx, build.Config{Dir: buildDir, Files: []string{"testdata/events.jsonl"}, Updates: conn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Publish(ctx, buildDir, sum.Generation); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("NEWSDESK_ADMIN_KEY", testKey)
+	rctx, cancel := context.WithCancel(ctx)
+	ready, done := make(chan string, 1), make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(rctx, []string{"-nats", url, "-index", t.TempDir(), "-listen", "127.0.0.1:0", "-admin", "-shutdown-delay", "0s"},
+			&logs, &logs, notify{serving: ready})
+	}()
+	var c client
+	select {
+	case addr := <-ready:
+		c = client{t: t, base: "http://" + addr}
+	case err := <-done:
+		t.Fatalf("searchd ended: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("searchd not serving:\n%s", logs.String())
+	}
+	c.waitReady(http.StatusOK, 10*time.Second)
+
+	code, out := c.bulk(upsert("2019-06-01/a-flamingo-escapes", "A flamingo escapes from the zoo."))
+	if code != http.StatusOK {
+		t.Fatalf("bulk: %d %v", code, out)
+	}
+	if n := c.total("flamingo"); n != 1 {
+		t.Errorf("the update is not found on the replica written to: %d hits", n)
+	}
+	long := fmt.Sprintf(`{"upsert": {"id": "2019-06-02/a-long-one", "date": "2019-06-02", "text": %q}}`, strings.Repeat("word ", 209_600))
+	if code, out := c.bulk(strings.NewReader(long + "\n")); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a line longer than a NATS message: %d %v, want 413", code, out)
+	}
+	_, body := c.get("/v1/info")
+	var in struct {
+		UpdateSeq int64 `json:"update_seq"`
+		Stream    *struct {
+			Published string `json:"published"`
+			LastSeq   uint64 `json:"last_seq"`
+			Connected bool   `json:"connected"`
+		} `json:"stream"`
+	}
+	if err := json.Unmarshal([]byte(body), &in); err != nil || in.UpdateSeq != 1 || in.Stream == nil ||
+		in.Stream.Published != sum.Generation || in.Stream.LastSeq != 1 || !in.Stream.Connected {
+		t.Errorf("/v1/info: %s", body)
+	}
+	if _, m := c.get("/metrics"); !strings.Contains(m, "newsdesk_stream_applied_seq 1") || !strings.Contains(m, "newsdesk_generation_downloads_total{result=\"ok\"} 1") {
+		t.Errorf("/metrics lacks the replica's figures")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}

@@ -410,8 +410,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 					updates[i] = index.Update{Upsert: u.Upsert, Delete: u.Delete}
 				}
 				results, err := srv.Update(ctx, updates)
-				if errors.Is(err, serving.ErrJournaled) {
+				switch {
+				case errors.Is(err, serving.ErrJournaled):
 					err = fmt.Errorf("%w: %w", api.ErrAccepted, err)
+				case errors.Is(err, cluster.ErrTooLarge): // a replica's update longer than a NATS message
+					err = &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: err.Error() + "; nothing was applied"}
 				}
 				return results, err
 			},
