@@ -81,7 +81,7 @@ func start(t *testing.T, url, cache string, set ...func(*Config)) *Replica {
 	r := New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { _ = r.Run(ctx); close(done) }()
+	go func() { r.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

@@ -24,19 +24,19 @@ const (
 
 // Run connects to NATS (retrying until it can), serves the generation the
 // pointer names (downloaded unless the cache holds it) caught up with the
-// update stream, then follows the pointer and the stream until ctx ends.
-// It returns nil then; the caller closes the server.
-func (r *Replica) Run(ctx context.Context) error {
+// update stream, then follows the pointer and the stream until ctx ends;
+// what fails meanwhile is logged, reported by Ready and tried again. The
+// caller closes the server once Run returned.
+func (r *Replica) Run(ctx context.Context) {
 	conn := r.connect(ctx)
 	if conn == nil {
-		return nil
+		return
 	}
 	defer conn.Close()
 	f := &follower{r: r, conn: conn, ptrs: make(chan cluster.Pointer, 1), done: make(chan download, 1),
 		msgs: make(chan delivery, 4*applyBatch)}
 	go f.watch(ctx)
 	f.run(ctx)
-	return nil
 }
 
 // connect opens the connection, retrying with a growing pause while no

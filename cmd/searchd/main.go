@@ -524,9 +524,10 @@ func serveReplica(ctx context.Context, c *config, rep *replica.Replica, hs *http
 	// shutdown finish.
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	followed := make(chan error, 1)
-	go func() { followed <- rep.Run(rctx) }()
-	log.Info().Str("nats", c.nats).Str("cache", c.index).Dur("max_lag", c.maxLag).Msg("replica: following NATS")
+	followed := make(chan struct{})
+	go func() { rep.Run(rctx); close(followed) }()
+	// Not the URLs: they may hold credentials.
+	log.Info().Str("cache", c.index).Dur("max_lag", c.maxLag).Msg("replica: following NATS")
 	go func() {
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
@@ -545,9 +546,7 @@ func serveReplica(ctx context.Context, c *config, rep *replica.Replica, hs *http
 	}()
 	err := serveUntilDone(ctx, hs, serveErr, shuttingDown, c.drain, log)
 	stop()
-	if ferr := <-followed; err == nil {
-		err = ferr
-	}
+	<-followed
 	if cerr := srv.Close(); err == nil {
 		err = cerr
 	}
