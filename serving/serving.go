@@ -71,8 +71,8 @@ type Server struct {
 	// write writes updates to a working copy: write, except in tests
 	// that make it fail.
 	write func(*index.Index, *mappings.Docs, []index.Update) error
-	// moved is closed, and replaced, whenever the served position in the
-	// journal or Log moves (see waitApplied).
+	// moved is closed, and replaced, when a generation is swapped in and
+	// when Apply moves the served position (see waitApplied).
 	movedMu sync.Mutex
 	moved   chan struct{}
 }
