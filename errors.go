@@ -18,4 +18,7 @@ var (
 	// ErrNoSpace is returned when a build or an update is refused, or a
 	// background write of the index fails, for want of disk space.
 	ErrNoSpace = errors.New("not enough disk space")
+	// ErrUnavailable is returned when a service the request needs does not
+	// answer now (a replica's NATS): the caller may retry.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )

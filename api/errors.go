@@ -59,6 +59,9 @@ func toError(err error) *Error {
 	case errors.Is(err, newsdesk.ErrNoSpace):
 		return &Error{Status: http.StatusInsufficientStorage, Code: codeNoSpace, RetryAfter: 60,
 			Message: err.Error() + "; nothing was applied: retry once space is freed"}
+	case errors.Is(err, newsdesk.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, RetryAfter: 1,
+			Message: err.Error() + "; retry: updates are idempotent"}
 	case errors.Is(err, newsdesk.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):

@@ -351,8 +351,28 @@ type Info struct {
 	// UpdateSeq is how far the index directory's journal of bulk updates
 	// is applied to the served index, in bytes of the journal: servers of
 	// one directory with the same generation and UpdateSeq serve the same
-	// events; a larger UpdateSeq has more updates.
+	// events; a larger UpdateSeq has more updates. On a replica (searchd
+	// -nats) it is the last message of the update stream the served index
+	// holds, with the same meaning for all replicas.
 	UpdateSeq int64 `json:"update_seq"`
+	// Stream, on a replica alone, says how it follows the update stream.
+	Stream *StreamInfo `json:"stream,omitempty"`
+}
+
+// StreamInfo is how a replica follows the update stream, in GET /v1/info.
+type StreamInfo struct {
+	// Published is the generation the shared pointer names, as last seen;
+	// Generation above is the one served.
+	Published string `json:"published"`
+	// LastSeq is the stream's last message, as last heard.
+	LastSeq uint64 `json:"last_seq"`
+	// LagSeconds is how long the replica has known of the oldest message
+	// it has not applied; 0 when it has applied all it knows of.
+	LagSeconds float64 `json:"lag_seconds"`
+	// Connected says whether its connection to NATS is up.
+	Connected bool `json:"connected"`
+	// InvalidMessages counts the messages skipped as not valid updates.
+	InvalidMessages uint64 `json:"invalid_messages"`
 }
 
 // handleInfo answers even while the index is not open (generation ""):

@@ -54,6 +54,27 @@ type Config struct {
 	// new generation is published. By default the journal is replayed after
 	// the files (see index.Journal).
 	DropUpdates bool
+	// Updates, if not nil, is the log of incremental updates replayed
+	// after the files in place of the directory's journal (which is then
+	// neither replayed nor cleared): the update stream of replicas
+	// (indexer build -nats). The generation records how much of it it
+	// holds (index.Dir.StreamSeq). With DropUpdates, the log's updates
+	// are dropped instead.
+	Updates UpdateLog
+}
+
+// UpdateLog is an ordered log of incremental updates kept outside the
+// index directory: the update stream replicas share (package cluster).
+type UpdateLog interface {
+	// Replay calls fn with each message of the log, in order, up to the
+	// log's end when Replay began, and returns the sequence number of the
+	// last: what the generation holds. A message that is not a valid
+	// update reaches fn with bad set, for the report; it never stops the
+	// replay.
+	Replay(ctx context.Context, fn func(seq uint64, updates []index.Update, bad error) error) (uint64, error)
+	// Drop removes every message of the log up to its end, and returns
+	// the sequence number of the last one removed.
+	Drop(ctx context.Context) (uint64, error)
 }
 
 // Progress is a snapshot of a running build.
@@ -106,6 +127,9 @@ type Summary struct {
 	// JournalRepaired, when set, says what torn tail was cut from the
 	// journal before it was replayed, and where the bytes were kept.
 	JournalRepaired *index.Repaired `json:"journal_repaired,omitempty"`
+	// StreamSeq is the last message of Config.Updates the generation
+	// holds; 0 without it.
+	StreamSeq uint64 `json:"stream_seq,omitempty"`
 }
 
 // Run builds and publishes a new generation from cfg.Files. Bad records
@@ -195,7 +219,15 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		done += st.Size()
 		s.bytes.Store(done)
 	}
-	if err == nil && !cfg.DropUpdates {
+	switch {
+	case err != nil:
+	case cfg.Updates != nil && cfg.DropUpdates:
+		// Dropped before publishing, as the journal is cleared below.
+		sum.StreamSeq, err = cfg.Updates.Drop(ctx)
+		b.SetStreamSeq(sum.StreamSeq)
+	case cfg.Updates != nil:
+		err = s.replayLog(ctx, cfg.Updates, b, &sum)
+	case !cfg.DropUpdates:
 		err = s.replay(cfg, b, &sum)
 	}
 	if err == nil {
@@ -206,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		stop()
 		return sum, err
 	}
-	if cfg.DropUpdates {
+	if cfg.DropUpdates && cfg.Updates == nil {
 		// Cleared before publishing, so that a server swapping the new
 		// generation in does not apply the dropped updates to it again.
 		if err := cfg.Dir.Journal().Clear(); err != nil {
@@ -288,6 +320,45 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 	})
 	b.SetJournalOffset(offset)
 	return err
+}
+
+// replayLog applies the updates of log after the input files, as replay
+// does the journal's: an upsert replaces the event of its id. A message
+// that is not a valid update, or an upsert that breaks the readers' rules,
+// is a bad record of the report (its line the message's sequence number),
+// never a reason to stop.
+func (s *sink) replayLog(ctx context.Context, log UpdateLog, b *index.Builder, sum *Summary) error {
+	const file = "update stream"
+	seq, err := log.Replay(ctx, func(seq uint64, updates []index.Update, bad error) error {
+		if bad != nil {
+			s.Problem(ingest.Problem{File: file, Line: int(seq), Reason: "message skipped: " + bad.Error()})
+			return nil
+		}
+		for _, u := range updates {
+			sum.Updates++
+			if u.Upsert == nil {
+				if err := s.remove(u.Delete); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := u.Upsert.Validate(); err != nil {
+				s.Problem(ingest.Problem{File: file, Line: int(seq), Excerpt: u.Upsert.ID,
+					Reason: "upsert: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
+				continue
+			}
+			if err := s.replace(*u.Upsert); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay the update stream: %w", err)
+	}
+	sum.StreamSeq = seq
+	b.SetStreamSeq(seq)
+	return nil
 }
 
 // inputExts are the file name endings a directory's files are read for.

@@ -106,6 +106,7 @@ type Builder struct {
 	merger  sync.WaitGroup
 
 	journalOffset int64             // how much of the journal the build replayed
+	streamSeq     *uint64           // how much of the update stream it replayed, if it did
 	internal      map[string][]byte // Bleve internal data to store in the generation
 
 	errOnce  sync.Once
@@ -548,6 +549,11 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	if err := writeOffset(filepath.Join(b.path, journalOffsetFile), b.journalOffset); err != nil {
 		return Generation{}, err
+	}
+	if b.streamSeq != nil {
+		if err := writeOffset(filepath.Join(b.path, streamSeqFile), int64(*b.streamSeq)); err != nil {
+			return Generation{}, err
+		}
 	}
 	if err := syncTree(b.path); err != nil {
 		return Generation{}, fmt.Errorf("sync new generation: %w", err)

@@ -242,7 +242,7 @@ func tornTail(f *os.File, size int64) (start int64, reason string, err error) {
 	if _, err := f.ReadAt(line, start); err != nil {
 		return 0, "", fmt.Errorf("journal: repair: %w", err)
 	}
-	if _, err := decodeUpdate(line); err != nil {
+	if _, err := ParseUpdate(line); err != nil {
 		return start, fmt.Sprintf("the last line (%d bytes at byte %d) is not a valid update: %v", size-start, start, err), nil
 	}
 	return 0, "", nil
@@ -282,9 +282,10 @@ func keepAside(journal string, tail []byte) (string, error) {
 	}
 }
 
-// decodeUpdate reads one journal line: exactly one of an upsert and a
-// delete.
-func decodeUpdate(line []byte) (Update, error) {
+// ParseUpdate reads one update in its JSON form, a line of the journal
+// and of the bulk API: exactly one of an upsert and a delete. It does not
+// check the upserted event (see newsdesk.Event.Validate).
+func ParseUpdate(line []byte) (Update, error) {
 	var u Update
 	if err := json.Unmarshal(line, &u); err != nil {
 		return u, err
@@ -337,7 +338,7 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 		if err != nil {
 			return offset, fmt.Errorf("journal: %w", err)
 		}
-		u, err := decodeUpdate(b)
+		u, err := ParseUpdate(b)
 		if err != nil {
 			return offset, fmt.Errorf("journal %s, update %d after byte %d: %w", j.path, line, offset, err)
 		}
@@ -374,13 +375,15 @@ func (d *Dir) JournalOffset(generation string) int64 {
 	return n
 }
 
-// writeOffset replaces the offset file at path durably: write a
-// temporary file, fsync it, rename it over path, fsync the directory.
+// writeOffset replaces the offset file at path (journal.offset,
+// stream.seq) durably: write a temporary file, fsync it, rename it over
+// path, fsync the directory.
 func writeOffset(path string, offset int64) error {
+	name := filepath.Base(path)
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("journal offset: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	_, err = f.WriteString(strconv.FormatInt(offset, 10) + "\n")
 	if err == nil {
@@ -390,13 +393,13 @@ func writeOffset(path string, offset int64) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("journal offset: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("journal offset: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("journal offset: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package metrics exposes searchd's metrics in the Prometheus format:
 // requests by route and status, their latency, requests rejected by
 // reason, the served index (events, generation), generation swaps by
-// result, and Bleve's own index statistics.
+// result, and Bleve's own index statistics; on a replica, its place in
+// the update stream, the messages it skipped and its downloads.
 package metrics
 
 import (
@@ -29,6 +30,9 @@ type Metrics struct {
 	rejected *prometheus.CounterVec
 	swaps    *prometheus.CounterVec
 	asyncErr prometheus.Counter
+	// A replica's, registered by FollowStream.
+	invalid   prometheus.Counter
+	downloads *prometheus.CounterVec
 }
 
 // New registers the collectors, reading the index through idx.
@@ -51,6 +55,12 @@ func New(idx Index) *Metrics {
 		asyncErr: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "newsdesk_index_async_errors_total", Help: "Errors Bleve reported from its background work (persisting, merging) on the served index.",
 		}),
+		invalid: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "newsdesk_stream_invalid_messages_total", Help: "Update stream messages skipped as not valid updates.",
+		}),
+		downloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsdesk_generation_downloads_total", Help: "Downloads of published generations, by result (ok, refused).",
+		}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.rejected, m.swaps, m.asyncErr,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -82,6 +92,54 @@ func (m *Metrics) Swap(_ string, err error) {
 		return
 	}
 	m.swaps.WithLabelValues("swapped").Inc()
+}
+
+// StreamStatus reads a replica's place in the update stream: the last
+// message applied, the stream's last message as known, and how long the
+// replica has known of the oldest message it has not applied.
+type StreamStatus func() (applied, last uint64, lag time.Duration)
+
+// FollowStream registers a replica's metrics: its place in the update
+// stream (read by status at each scrape), the messages it skipped and
+// its downloads. Call it once.
+func (m *Metrics) FollowStream(status StreamStatus) {
+	m.reg.MustRegister(m.invalid, m.downloads, &streamCollector{status: status})
+}
+
+// InvalidMessage records an update stream message skipped.
+func (m *Metrics) InvalidMessage() { m.invalid.Inc() }
+
+// Download records a download of a generation; err nil means it was
+// installed.
+func (m *Metrics) Download(_ string, err error) {
+	if err != nil {
+		m.downloads.WithLabelValues("refused").Inc()
+		return
+	}
+	m.downloads.WithLabelValues("ok").Inc()
+}
+
+var (
+	appliedDesc = prometheus.NewDesc("newsdesk_stream_applied_seq", "The last update stream message the served index holds.", nil, nil)
+	lastDesc    = prometheus.NewDesc("newsdesk_stream_last_seq", "The update stream's last message, as last heard.", nil, nil)
+	lagDesc     = prometheus.NewDesc("newsdesk_stream_lag_seconds", "How long the replica has known of the oldest update stream message it has not applied; 0 when caught up.", nil, nil)
+)
+
+type streamCollector struct {
+	status StreamStatus
+}
+
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- appliedDesc
+	ch <- lastDesc
+	ch <- lagDesc
+}
+
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	applied, last, lag := c.status()
+	ch <- prometheus.MustNewConstMetric(appliedDesc, prometheus.GaugeValue, float64(applied))
+	ch <- prometheus.MustNewConstMetric(lastDesc, prometheus.GaugeValue, float64(last))
+	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag.Seconds())
 }
 
 // indexCollector reads the served index at each scrape.

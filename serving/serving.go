@@ -49,6 +49,13 @@ type Config struct {
 	// OnSwap, if not nil, is called after each attempt to load a
 	// generation, with its name and nil or the reason it was refused.
 	OnSwap func(generation string, err error)
+	// Log, if not nil, replaces the directory's journal: the updates of
+	// each generation come from it (a replica's update stream), and
+	// Update appends to it (see Log).
+	Log Log
+	// ApplyWait bounds how long Update waits, with a Log, for the updates
+	// it appended to be applied here; zero means 2 s.
+	ApplyWait time.Duration
 }
 
 // Server holds the served generation. It is safe for concurrent use.
@@ -64,6 +71,10 @@ type Server struct {
 	// write writes updates to a working copy: write, except in tests
 	// that make it fail.
 	write func(*index.Index, *mappings.Docs, []index.Update) error
+	// moved is closed, and replaced, when a generation is swapped in and
+	// when Apply moves the served position (see waitApplied).
+	movedMu sync.Mutex
+	moved   chan struct{}
 }
 
 // retired is a generation swapped out and not closed yet. A rollback to it
@@ -86,8 +97,9 @@ type served struct {
 	docs   *mappings.Docs // how updates become documents
 	src    *snapshot.Source
 	engine *search.Engine
-	// applied is how much of the journal idx holds, in bytes; written
-	// with Server.mu held, read atomically (Info).
+	// applied is how much of the journal idx holds, in bytes, or with a
+	// Log its position; written with Server.mu held, read atomically
+	// (Info).
 	applied atomic.Int64
 }
 
@@ -132,7 +144,10 @@ func New(cfg Config) *Server {
 	if cfg.MinFree == 0 {
 		cfg.MinFree = DefaultMinFree
 	}
-	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}, write: write}
+	if cfg.ApplyWait <= 0 {
+		cfg.ApplyWait = 2 * time.Second
+	}
+	return &Server{cfg: cfg, closing: make(chan struct{}), retired: map[string]*retired{}, write: write, moved: make(chan struct{})}
 }
 
 // Engine returns the engine of the served generation, or nil when none
@@ -179,7 +194,8 @@ type Info struct {
 	// update applied. The journal only grows (until a build with
 	// -drop-updates clears it), so two servers of one directory serving
 	// one generation with the same Applied serve the same events, and the
-	// one with the larger Applied has more updates.
+	// one with the larger Applied has more updates. With a Log, it is the
+	// Log's position, with the same meaning for servers of one Log.
 	Applied int64
 }
 
@@ -252,6 +268,7 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 	}
 	s.current.Store(next)
 	s.failed.Store(nil)
+	s.positionMoved()
 	res.Generation, res.Swapped, res.TookMS = name, true, time.Since(start).Milliseconds()
 	docs, _ := next.idx.DocCount()
 	s.cfg.Logger.Info().Str("generation", name).Str("previous", res.Previous).Uint64("events", docs).
@@ -333,7 +350,6 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 		return nil, err
 	}
 	sv := &served{idx: idx, docs: docs}
-	sv.applied.Store(s.cfg.Dir.JournalOffset(name))
 	defer func() {
 		if err != nil {
 			if sv.src != nil {
@@ -342,8 +358,20 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 			idx.Close()
 		}
 	}()
-	if _, _, err := s.replayInto(sv); err != nil {
-		return nil, fmt.Errorf("apply journaled updates: %w", err)
+	if s.cfg.Log != nil {
+		from, err := s.cfg.Log.Holds(name)
+		if err != nil {
+			return nil, err
+		}
+		sv.applied.Store(from)
+		if err := s.catchUp(ctx, sv); err != nil {
+			return nil, err
+		}
+	} else {
+		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
+		if _, _, err := s.replayInto(sv); err != nil {
+			return nil, fmt.Errorf("apply journaled updates: %w", err)
+		}
 	}
 	if sv.src, err = snapshot.Open(ctx, idx, snapshot.Config{Logger: s.cfg.Logger}); err != nil {
 		return nil, err

@@ -43,6 +43,9 @@ var ErrJournaled = errors.New("updates journaled but not applied to the served i
 // the copy is discarded and a fresh one opened from the generation and
 // the journal; only if that fails too is ErrJournaled returned.
 func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, error) {
+	if s.cfg.Log != nil {
+		return s.updateLog(ctx, updates)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
@@ -168,8 +171,14 @@ func write(idx *index.Index, docs *mappings.Docs, updates []index.Update) error 
 
 // replay applies to sv the journal's updates it does not hold yet (those
 // journaled while its generation was being built, or by another server)
-// and shows them.
+// and shows them; or the Log's, with one.
 func (s *Server) replay(ctx context.Context, sv *served) error {
+	if s.cfg.Log != nil {
+		if err := s.catchUp(ctx, sv); err != nil {
+			return err
+		}
+		return sv.src.Refresh(context.WithoutCancel(ctx))
+	}
 	n, _, err := s.replayInto(sv)
 	if err != nil || n == 0 {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/cluster"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/progress"
 )
@@ -52,6 +53,12 @@ type buildFlags struct {
 	report    string
 	progress  string
 	drop      bool
+	// nats, when set, is where the generation is published for replicas,
+	// and whose update stream the build replays (package cluster).
+	nats         string
+	natsReplicas int
+	// updates is the connection -nats opened, as the stream to replay.
+	updates build.UpdateLog
 }
 
 func parseBuildFlags(args []string, stdout io.Writer) (*buildFlags, []string, error) {
@@ -64,6 +71,8 @@ func parseBuildFlags(args []string, stdout io.Writer) (*buildFlags, []string, er
 	fs.StringVar(&f.report, "report", "", "bad-record report `file` (default DIR/reports/GENERATION.bad.jsonl)")
 	fs.BoolVar(&f.drop, "drop-updates", false, "build from FILEs alone: do not replay the updates journal (DIR/updates.jsonl) of bulk updates, and clear it once published")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: bar, log, none, or auto (a bar on a terminal, else a log line every 2s)")
+	fs.StringVar(&f.nats, "nats", "", "publish the generation to the NATS JetStream at this `URL` (several comma-separated: a cluster) for searchd replicas, replaying its update stream instead of DIR's journal (with -drop-updates: dropping it)")
+	fs.IntVar(&f.natsReplicas, "nats-replicas", 0, "with -nats: servers keeping each message of the stream and buckets, when the indexer creates them (0: 3 in a NATS cluster, else 1)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: indexer build -index DIR [flags] FILE...")
 		fmt.Fprintln(fs.Output(), "Builds a new index generation from FILEs (.jsonl, .wiki, .md, optionally .gz) and publishes it.")
@@ -83,6 +92,8 @@ func parseBuildFlags(args []string, stdout io.Writer) (*buildFlags, []string, er
 		return nil, nil, cli.Usagef("build: -batch-size must be at least 1, got %d", f.batchSize)
 	case f.progress != "auto" && f.progress != "bar" && f.progress != "log" && f.progress != "none":
 		return nil, nil, cli.Usagef("build: -progress must be auto, bar, log or none, got %q", f.progress)
+	case f.natsReplicas < 0:
+		return nil, nil, cli.Usagef("build: -nats-replicas must be 0 (automatic) or more, got %d", f.natsReplicas)
 	}
 	return f, fs.Args(), nil
 }
@@ -93,12 +104,35 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr)
+	var conn *cluster.Conn
+	if f.nats != "" {
+		if conn, err = cluster.Open(ctx, cluster.Config{URL: f.nats, Replicas: f.natsReplicas, Name: "indexer", Logger: log}); err != nil {
+			return &exitError{code: exitFailed, err: fmt.Errorf("build refused, nothing published: %w", err)}
+		}
+		defer conn.Close()
+		f.updates = conn
+	}
 	sum, err := buildIndex(ctx, f, files, log, stderr)
-	if out, merr := json.Marshal(sum); merr == nil && sum.Generation != "" {
-		fmt.Fprintln(stdout, string(out))
+	if err != nil {
+		err = fmt.Errorf("build failed, nothing published: %w", err)
+	}
+	var published *cluster.Pointer
+	if err == nil && conn != nil {
+		var p cluster.Pointer
+		if p, err = publish(ctx, conn, f.index, sum.Generation); err == nil {
+			published = &p
+		}
+	}
+	out := struct {
+		build.Summary
+		// Published is the pointer replicas follow, when -nats moved it.
+		Published *cluster.Pointer `json:"published,omitempty"`
+	}{sum, published}
+	if b, merr := json.Marshal(out); merr == nil && sum.Generation != "" {
+		fmt.Fprintln(stdout, string(b))
 	}
 	if err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("build failed, nothing published: %w", err)}
+		return &exitError{code: exitFailed, err: err}
 	}
 	if sum.Bad > 0 {
 		log.Warn().Int("bad", sum.Bad).Str("report", sum.Report).Msg("bad records skipped; see the report")
@@ -108,6 +142,19 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			sum.Bad, f.maxBad, sum.Indexed, sum.Report)}
 	}
 	return nil
+}
+
+// publish publishes the generation name of the index directory path to
+// NATS, for replicas.
+func publish(ctx context.Context, conn *cluster.Conn, path, name string) (cluster.Pointer, error) {
+	dir, err := index.NewDir(path)
+	if err == nil {
+		var p cluster.Pointer
+		if p, err = conn.Publish(ctx, dir, name); err == nil {
+			return p, nil
+		}
+	}
+	return cluster.Pointer{}, fmt.Errorf("generation %s is built and current in %s, but not published to NATS: %w", name, path, err)
 }
 
 // buildIndex runs a build with the process tuned for it and a progress
@@ -122,7 +169,7 @@ func buildIndex(ctx context.Context, f *buildFlags, files []string, log zerolog.
 	show, every := progress.New(f.progress, stderr, log)
 	return build.Run(ctx, build.Config{
 		Dir: dir, Files: files, Workers: f.workers, BatchSize: f.batchSize, ReportPath: f.report,
-		OnProgress: show, ProgressEvery: every, Logger: log, DropUpdates: f.drop,
+		OnProgress: show, ProgressEvery: every, Logger: log, DropUpdates: f.drop, Updates: f.updates,
 	})
 }
 

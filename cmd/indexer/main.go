@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	indexer build -index DIR [flags] FILE...
+//	indexer build -index DIR [-nats URL] [flags] FILE...
 //	indexer bench [flags] FILE...
 //	indexer get -index DIR ID...
 //	indexer rollback -index DIR
@@ -12,8 +12,10 @@
 // page Markdown, gzipped or not, in any mix), indexes the good events into
 // a new generation under DIR and publishes it atomically; a searchd
 // serving DIR keeps answering from the previous generation until then.
-// Bad records are reported to a file and never stop the build. It prints
-// a one-line JSON summary on stdout.
+// With -nats URL it replays the update stream replicas share instead of
+// DIR's journal, and publishes the generation to NATS JetStream for them
+// (package cluster). Bad records are reported to a file and never stop
+// the build. It prints a one-line JSON summary on stdout.
 //
 // "bench" times a full build of FILE... against a plain Bleve loop
 // (default mapping, batches of 1,000) over the same input, and prints
@@ -106,7 +108,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 const usage = `usage:
-  indexer build -index DIR [flags] FILE...   build and publish a new index generation
+  indexer build -index DIR [flags] FILE...   build and publish a new index generation (-nats URL: to replicas too)
   indexer bench [flags] FILE...              time builds beside Sphinx's indexer on the same files
   indexer scale -times N -out FILE FILE...   write FILEs' events N times, dates shifted, ids distinct
   indexer tsv FILE...                        write FILEs' events as Sphinx's TSV pipe source

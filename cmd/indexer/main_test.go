@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/cluster"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/natstest"
 	"github.com/newsdesk/newsdesk/serving"
 )
 
@@ -230,5 +232,83 @@ func TestGet_WhileServed(t *testing.T) {
 	}
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Errorf("indexer get took %v: it waited for a lock", d)
+	}
+}
+
+// TestRunBuild_NATS builds with -nats (and its twin NEWSDESK_NATS): the
+// build replays the update stream, publishes the generation and prints
+// the pointer it moved; -drop-updates drops the stream's updates; an
+// unreachable NATS refuses the build with nothing published.
+func TestRunBuild_NATS(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Append(ctx, []index.Update{{Upsert: &newsdesk.Event{ID: "2021-01-01/from-the-stream", Date: "2021-01-01", Text: "From the stream."}}}); err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		Indexed   int    `json:"indexed"`
+		Updates   int    `json:"updates"`
+		StreamSeq uint64 `json:"stream_seq"`
+		Gen       string `json:"generation"`
+		Published *struct {
+			Generation string `json:"generation"`
+			Digest     string `json:"digest"`
+			StreamSeq  uint64 `json:"stream_seq"`
+		} `json:"published"`
+	}
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    summary
+		wantErr string
+	}{
+		{"the stream replayed, published", []string{"build", "-progress", "none", "-index", dir, "-nats", url, "testdata/good.jsonl"}, nil,
+			summary{Indexed: 4, Updates: 1, StreamSeq: 1}, ""},
+		{"the environment twin", []string{"build", "-progress", "none", "-index", dir, "testdata/good.jsonl"}, map[string]string{"NEWSDESK_NATS": url},
+			summary{Indexed: 4, Updates: 1, StreamSeq: 1}, ""},
+		{"updates dropped", []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", "testdata/good.jsonl"}, nil,
+			summary{Indexed: 3, Updates: 0, StreamSeq: 1}, ""},
+		{"no NATS", []string{"build", "-progress", "none", "-index", t.TempDir(), "-nats", "nats://127.0.0.1:1", "testdata/good.jsonl"}, nil,
+			summary{}, "build refused, nothing published"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(ctx, tc.args, &stdout, &stderr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err) != exitFailed {
+					t.Fatalf("run: %v (exit %d), want exit 1 with %q", err, exitCode(err), tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, stderr.String())
+			}
+			var got summary
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatal(err, stdout.String())
+			}
+			if got.Indexed != tc.want.Indexed || got.Updates != tc.want.Updates || got.StreamSeq != tc.want.StreamSeq ||
+				got.Published == nil || got.Published.Generation != got.Gen || got.Published.StreamSeq != got.StreamSeq || got.Published.Digest == "" {
+				t.Errorf("summary %s, want %+v and the pointer to the generation", stdout.String(), tc.want)
+			}
+			p, err := conn.Current(ctx)
+			if err != nil || p.Generation != got.Gen {
+				t.Errorf("pointer %+v, %v; want %s", p, err, got.Gen)
+			}
+		})
+	}
+	if _, n, err := conn.Last(ctx); n != 0 || err != nil {
+		t.Errorf("the stream holds %d messages after -drop-updates, %v", n, err)
 	}
 }

@@ -22,14 +22,17 @@ import (
 
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/natstest"
 	"github.com/newsdesk/newsdesk/smallfs"
 )
 
 const testKey = "test-admin-key-0123456789"
 
 // TestMain lets the disk test run this test binary as searchd, in its own
-// process, so that a crash is seen as one.
+// process, so that a crash is seen as one; and TestCluster run it as
+// searchd replicas and as NATS servers.
 func TestMain(m *testing.M) {
+	natstest.RunChild() // TestCluster's NATS nodes
 	if os.Getenv("NEWSDESK_TEST_AS_SEARCHD") == "1" {
 		main()
 		return

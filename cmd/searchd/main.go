@@ -3,6 +3,7 @@
 // Usage:
 //
 //	searchd [flags] [-bootstrap FILE...]
+//	searchd -nats URL [flags]
 //	searchd -version
 //
 // It listens at once (/livez answers), then opens the current generation
@@ -11,6 +12,11 @@
 // given, it first builds one from FILE... with the indexer's progress
 // display, /readyz saying how far the build got; without -bootstrap it
 // does not start.
+//
+// With -nats URL it is a replica (package replica): the index directory is
+// its cache of the generations the builder (indexer build -nats)
+// publishes to NATS JetStream; it downloads each, swaps it in, applies the
+// shared update stream on top, and sends bulk updates to that stream.
 //
 // Every flag has an environment twin (package cli; shown in -h): a flag
 // given on the command line beats its environment variable, which beats
@@ -44,9 +50,11 @@ import (
 	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/cluster"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/progress"
+	"github.com/newsdesk/newsdesk/replica"
 	"github.com/newsdesk/newsdesk/search"
 	"github.com/newsdesk/newsdesk/serving"
 	"github.com/newsdesk/newsdesk/version"
@@ -114,6 +122,11 @@ type config struct {
 	watch       time.Duration
 	drain       time.Duration // how long /readyz says 503 before the listener closes
 	minFree     int64         // bytes of disk that must stay free
+	// nats, when set, makes searchd a replica following the builder
+	// through NATS JetStream (package replica); index is then its cache.
+	nats         string
+	natsReplicas int
+	maxLag       time.Duration
 }
 
 // cpus is the number of CPUs Go found for this process (its GOMAXPROCS
@@ -157,6 +170,9 @@ func parseConfig(args []string, stdout io.Writer) (*config, error) {
 	fs.StringVar(&origins, "cors-origins", "", "comma-separated web `origins` whose pages may call the API, e.g. for the widget: https://news.example")
 	fs.StringVar(&c.pprof, "pprof", "", "if set, serve Go's profiler (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&c.progress, "progress", "auto", "bootstrap progress display: auto, bar, log or none")
+	fs.StringVar(&c.nats, "nats", "", "replica mode: follow the generations and updates published to NATS JetStream at this `URL` (several comma-separated: a cluster), with -index as the local cache; bulk updates go to the shared stream")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", 0, "with -nats: servers keeping each message of the stream and buckets, when searchd creates them (0: 3 in a NATS cluster, else 1)")
+	fs.DurationVar(&c.maxLag, "max-lag", replica.DefaultMaxLag, "with -nats: /readyz answers 503 while the replica has known for longer than this of update stream messages it has not applied")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintln(w, "usage: searchd [flags] [-bootstrap FILE...]")
@@ -215,6 +231,12 @@ func parseConfig(args []string, stdout io.Writer) (*config, error) {
 		c.files = strings.Fields(os.Getenv("NEWSDESK_BOOTSTRAP_FILES"))
 	}
 	switch {
+	case c.nats != "" && c.bootstrap:
+		return nil, cli.Usagef("-bootstrap builds a local index; a replica (-nats) downloads its generations: use indexer build -nats")
+	case c.maxLag <= 0:
+		return nil, cli.Usagef("-max-lag must be positive, got %v", c.maxLag)
+	case c.natsReplicas < 0:
+		return nil, cli.Usagef("-nats-replicas must be 0 (automatic) or more, got %d", c.natsReplicas)
 	case len(c.files) > 0 && !c.bootstrap:
 		return nil, cli.Usagef("files given without -bootstrap: %q", c.files)
 	case c.bootstrap && len(c.files) == 0:
@@ -288,20 +310,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	if err := repairJournal(dir, log); err != nil {
 		return err
 	}
-	_, err = dir.Current()
-	building := errors.Is(err, newsdesk.ErrNoGeneration)
-	switch {
-	case building && !c.bootstrap:
-		return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
-	case err != nil && !building:
-		return err
+	building := false
+	if c.nats == "" { // a replica waits for its first generation from NATS
+		_, err = dir.Current()
+		building = errors.Is(err, newsdesk.ErrNoGeneration)
+		switch {
+		case building && !c.bootstrap:
+			return fmt.Errorf("%w; build one with indexer build, or start searchd with -bootstrap FILE...", err)
+		case err != nil && !building:
+			return err
+		}
 	}
 
 	var met *metrics.Metrics
-	srv := serving.New(serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second, MinFree: uint64(c.minFree),
+	scfg := serving.Config{Dir: dir, Logger: log, Grace: c.timeout + 20*time.Second, MinFree: uint64(c.minFree),
 		OnSwap:       func(g string, err error) { met.Swap(g, err) },
-		OnIndexError: func(string, error) { met.IndexError() }})
+		OnIndexError: func(string, error) { met.IndexError() },
+		ApplyWait:    c.timeout}
+	srv, rep := serving.New(scfg), (*replica.Replica)(nil)
+	if c.nats != "" {
+		rep = replica.New(replica.Config{NATS: cluster.Config{URL: c.nats, Replicas: c.natsReplicas, Name: "searchd", Logger: log},
+			Serving: scfg, MaxLag: c.maxLag, Logger: log,
+			OnInvalid: func() { met.InvalidMessage() }, OnDownload: func(g string, err error) { met.Download(g, err) }})
+		srv = rep.Server()
+	}
 	met = metrics.New(srv)
+	if rep != nil {
+		met.FollowStream(func() (uint64, uint64, time.Duration) {
+			st := rep.Status()
+			return st.Applied, st.Last, st.Lag
+		})
+	}
 	var shuttingDown atomic.Bool
 	var starting atomic.Pointer[string] // what the start is doing, until the index is served
 	pages, err := web.New(func() web.Source {
@@ -325,6 +364,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 			switch {
 			case shuttingDown.Load():
 				return errors.New("shutting down")
+			case srv.Engine() == nil && rep != nil:
+				return rep.Ready() // what it is doing
 			case srv.Engine() == nil:
 				if s := starting.Load(); s != nil {
 					return errors.New(*s)
@@ -333,6 +374,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 			case srv.Failed() != "":
 				return errors.New(srv.Failed() + "; still serving " + srv.Generation())
 			}
+			if rep != nil {
+				if err := rep.Ready(); err != nil {
+					return err
+				}
+			}
 			if err := srv.Health(); err != nil {
 				return fmt.Errorf("searches are answered, updates are not safe: %w", err)
 			}
@@ -340,8 +386,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 		},
 		Info: func() api.Info {
 			i := srv.Info()
-			return api.Info{Generation: i.Generation, Events: i.Events,
+			info := api.Info{Generation: i.Generation, Events: i.Events,
 				FirstDate: i.FirstDate, LastDate: i.LastDate, IndexBytes: i.DiskBytes, UpdateSeq: i.Applied}
+			if rep != nil {
+				st := rep.Status()
+				info.Stream = &api.StreamInfo{Published: st.Published, LastSeq: st.Last, LagSeconds: st.Lag.Seconds(),
+					Connected: st.Connected, InvalidMessages: st.Invalid}
+			}
+			return info
 		},
 		Logger: log, Timeout: c.timeout, InFlight: c.inFlight, Queue: c.queue,
 		Metrics: met, MetricsHandler: met.Handler(),
@@ -358,8 +410,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 					updates[i] = index.Update{Upsert: u.Upsert, Delete: u.Delete}
 				}
 				results, err := srv.Update(ctx, updates)
-				if errors.Is(err, serving.ErrJournaled) {
+				switch {
+				case errors.Is(err, serving.ErrJournaled):
 					err = fmt.Errorf("%w: %w", api.ErrAccepted, err)
+				case errors.Is(err, cluster.ErrTooLarge): // a replica's update longer than a NATS message
+					err = &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: err.Error() + "; nothing was applied"}
 				}
 				return results, err
 			},
@@ -390,9 +445,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	addr := ln.Addr().String()
-	if building {
+	switch {
+	case rep != nil:
+		starting.Store(ptr("following NATS")) // rep.Ready says more
+	case building:
 		starting.Store(ptr(fmt.Sprintf("no index yet: building one from %d files", len(c.files))))
-	} else {
+	default:
 		starting.Store(ptr("opening the index"))
 	}
 	log.Info().Str("addr", addr).Str("version", version.Get().Version).Bool("building", building).
@@ -409,6 +467,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
+	if rep != nil {
+		return serveReplica(ctx, c, rep, hs, serveErr, &shuttingDown, log, addr, n)
+	}
 	if err == nil {
 		_, err = srv.Load(ctx)
 	}
@@ -442,15 +503,71 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 		n.serving <- addr
 	}
 
+	err = serveUntilDone(ctx, hs, serveErr, &shuttingDown, c.drain, log)
+	if cerr := srv.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// serveReplica runs a replica (-nats) until ctx ends: it follows NATS
+// while the HTTP server answers, notifies n.serving once a generation is
+// served, then shuts down as run does, the replica applying the stream
+// until the listener is closed.
+func serveReplica(ctx context.Context, c *config, rep *replica.Replica, hs *http.Server, serveErr chan error,
+	shuttingDown *atomic.Bool, log zerolog.Logger, addr string, n notify) error {
+	srv := rep.Server()
+	// Not ctx: it follows the stream while the requests in flight of a
+	// shutdown finish.
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	followed := make(chan struct{})
+	go func() { rep.Run(rctx); close(followed) }()
+	// Not the URLs: they may hold credentials.
+	log.Info().Str("cache", c.index).Dur("max_lag", c.maxLag).Msg("replica: following NATS")
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for srv.Generation() == "" {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		log.Info().Str("generation", srv.Generation()).Str("addr", addr).Str("version", version.Get().Version).
+			Int("in_flight", c.inFlight).Int("queue", c.queue).Msg("serving")
+		if n.serving != nil {
+			n.serving <- addr
+		}
+	}()
+	err := serveUntilDone(ctx, hs, serveErr, shuttingDown, c.drain, log)
+	stop()
+	<-followed
+	if cerr := srv.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// serveUntilDone waits until the HTTP server fails or ctx ends; then it
+// says not ready for drain, for load balancers to notice, closes the
+// listener and lets the requests in flight run to completion.
+func serveUntilDone(ctx context.Context, hs *http.Server, serveErr chan error, shuttingDown *atomic.Bool, drain time.Duration, log zerolog.Logger) error {
+	var err error
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		// Not ready first, for load balancers to notice; then no new
-		// connections, and the requests in flight run to completion.
-		log.Info().Dur("delay", c.drain).Msg("shutting down: not ready, then draining")
+		log.Info().Dur("delay", drain).Msg("shutting down: not ready, then draining")
 		shuttingDown.Store(true)
 		select {
-		case <-time.After(c.drain):
+		case <-time.After(drain):
 		case err = <-serveErr:
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -458,12 +575,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 			err = serr
 		}
 		cancel()
-	}
-	if cerr := srv.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
 	}
 	return err
 }

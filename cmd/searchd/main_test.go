@@ -55,6 +55,13 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("bootstrap from env: %+v", c)
 	}
 	t.Setenv("NEWSDESK_BOOTSTRAP", "")
+	t.Setenv("NEWSDESK_NATS", "nats://a:4222,nats://b:4222")
+	t.Setenv("NEWSDESK_MAX_LAG", "3s")
+	if c, err = parseConfig(nil, &stdout); err != nil || c.nats != "nats://a:4222,nats://b:4222" || c.maxLag != 3*time.Second {
+		t.Errorf("replica mode from env: %+v, %v", c, err)
+	}
+	t.Setenv("NEWSDESK_NATS", "")
+	t.Setenv("NEWSDESK_MAX_LAG", "")
 	t.Setenv("NEWSDESK_ADMIN", "true")
 	t.Setenv("NEWSDESK_ADMIN_KEY", "a-key-of-sixteen-characters")
 	if c, err = parseConfig(nil, &stdout); err != nil || !c.admin {
@@ -87,6 +94,10 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-metrics-auth", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
 		{[]string{"-admin", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
 		{[]string{"-cors-origins", "news.example"}, nil, "not an origin"},
+		{[]string{"-nats", "nats://127.0.0.1:4222", "-bootstrap", "x.jsonl"}, nil, "a replica (-nats) downloads its generations"},
+		{[]string{"-max-lag", "0s"}, nil, "-max-lag must be positive"},
+		{nil, map[string]string{"NEWSDESK_MAX_LAG": "ten"}, `invalid value "ten" in NEWSDESK_MAX_LAG for -max-lag`},
+		{[]string{"-nats-replicas", "-1"}, nil, "-nats-replicas must be 0"},
 	}
 	for _, tc := range bad {
 		t.Run(strings.Join(tc.args, " ")+fmt.Sprint(tc.env), func(t *testing.T) {

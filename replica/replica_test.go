@@ -1,0 +1,340 @@
+package replica
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/cluster"
+	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/natstest"
+	"github.com/newsdesk/newsdesk/serving"
+)
+
+// builder stands for indexer build -nats: it builds a corpus of n events
+// with the stream's updates and publishes the generation.
+type builder struct {
+	t     *testing.T
+	conn  *cluster.Conn
+	dir   *index.Dir
+	files string
+}
+
+func newBuilder(t *testing.T, url string, n int) *builder {
+	t.Helper()
+	conn, err := cluster.Open(context.Background(), cluster.Config{URL: url, Name: "builder"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	dir, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"id": "2020-01-%02d/event-%d", "date": "2020-01-%02d", "text": "Event number %d happens in the harbour."}`+"\n", i%28+1, i, i%28+1, i)
+	}
+	files := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(files, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &builder{t: t, conn: conn, dir: dir, files: files}
+}
+
+func (b *builder) publish() cluster.Pointer {
+	b.t.Helper()
+	sum, err := build.Run(context.Background(), build.Config{Dir: b.dir, Files: []string{b.files}, Updates: b.conn})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	p, err := b.conn.Publish(context.Background(), b.dir, sum.Generation)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return p
+}
+
+// start runs a replica with the cache dir until the test ends; set, if
+// given, changes its configuration first.
+func start(t *testing.T, url, cache string, set ...func(*Config)) *Replica {
+	t.Helper()
+	dir, err := index.NewDir(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{NATS: cluster.Config{URL: url, Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}}
+	for _, f := range set {
+		f(&cfg)
+	}
+	r := New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		r.Server().Close()
+	})
+	return r
+}
+
+// eventually waits until cond holds, for at most 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10 s: %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func upsert(id, text string) index.Update {
+	return index.Update{Upsert: &newsdesk.Event{ID: id, Date: id[:10], Text: text}}
+}
+
+// has reports whether the replica serves the event id with text.
+func has(r *Replica, id, text string) bool {
+	e := r.Server().Engine()
+	if e == nil {
+		return false
+	}
+	ev, err := e.Event(context.Background(), id)
+	return err == nil && ev.Text == text
+}
+
+// TestReplica_EmptyCacheAndUpdates starts a replica with an empty cache
+// after updates were sent both before and after the current generation
+// was built: it serves that generation plus every update. Updates sent
+// through it are visible on it when Update returns (read-your-writes),
+// and on a second replica soon after; a new generation is swapped in,
+// caught up with the stream.
+func TestReplica_EmptyCacheAndUpdates(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	b := newBuilder(t, url, 100)
+	if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-03-01/before-the-build", "Before the build."), {Delete: "2020-01-01/event-0"}}); err != nil {
+		t.Fatal(err)
+	}
+	p := b.publish()
+	if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-03-02/after-the-build", "After the build."), {Delete: "2020-01-02/event-1"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := start(t, url, t.TempDir())
+	eventually(t, "the replica serves the generation and both updates", func() bool {
+		i := r.Server().Info()
+		return i.Generation == p.Generation && i.Applied == 2 && i.Events == 100
+	})
+	for id, text := range map[string]string{"2020-03-01/before-the-build": "Before the build.", "2020-03-02/after-the-build": "After the build."} {
+		if !has(r, id, text) {
+			t.Errorf("update %s not served", id)
+		}
+	}
+	if err := r.Ready(); err != nil {
+		t.Errorf("Ready: %v", err)
+	}
+
+	other := start(t, url, t.TempDir())
+	eventually(t, "the second replica serves", func() bool { return other.Server().Info().Applied == 2 })
+	results, err := r.Server().Update(ctx, []index.Update{upsert("2020-03-03/written-here", "Written here."), {Delete: "2020-01-03/event-2"}, {Delete: "2020-01-01/no-such-event"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(results, ","); got != "created,deleted,not_found" {
+		t.Errorf("results %s", got)
+	}
+	if !has(r, "2020-03-03/written-here", "Written here.") {
+		t.Error("an update is not visible on the replica it was sent to when Update returns")
+	}
+	eventually(t, "the other replica applies the update", func() bool { return has(other, "2020-03-03/written-here", "Written here.") })
+
+	p2 := b.publish()
+	if p2.StreamSeq != 3 {
+		t.Fatalf("the second generation holds the stream up to %d, want 3", p2.StreamSeq)
+	}
+	for _, x := range []*Replica{r, other} {
+		eventually(t, "both replicas swap the new generation in", func() bool { return x.Server().Generation() == p2.Generation })
+		if i := x.Server().Info(); i.Events != 100 || i.Applied != 3 {
+			t.Errorf("after the swap: %+v, want 100 events (100, 3 added, 3 deleted), applied 3", i)
+		}
+	}
+}
+
+// TestReplica_RefusesDigestMismatch publishes generations whose archive
+// does not match the pointer's digest: the replica refuses them, keeps
+// serving the generation it had, and Ready says why; a good generation
+// after them is served.
+func TestReplica_RefusesDigestMismatch(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 30)
+	good := b.publish()
+	r := start(t, cl.URL(), t.TempDir())
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() == good.Generation })
+
+	nc, err := nats.Connect(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	objects, err := js.ObjectStore(ctx, cluster.GenerationsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, cluster.PointerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := objects.GetBytes(ctx, good.Generation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// point moves the pointer to a copy of the good archive under a newer
+	// name, corrupted by corrupt, as a faulty store or builder would.
+	point := func(corrupt func(name string, p *cluster.Pointer)) cluster.Pointer {
+		name := time.Now().UTC().Format("20060102T150405.000000000Z")
+		info, err := objects.PutBytes(ctx, name, archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := cluster.Pointer{Generation: name, Digest: info.Digest, Size: info.Size, StreamSeq: good.StreamSeq}
+		corrupt(name, &p)
+		v, _ := json.Marshal(p)
+		if _, err := kv.Put(ctx, cluster.PointerKey, v); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		corrupt func(name string, p *cluster.Pointer)
+	}{
+		{"the pointer names another digest", func(_ string, p *cluster.Pointer) {
+			p.Digest = "SHA-256=" + strings.Repeat("A", 43) + "="
+		}},
+		{"the store holds a chunk more", func(name string, _ *cluster.Pointer) {
+			info, err := objects.GetInfo(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := js.Publish(ctx, fmt.Sprintf("$O.%s.C.%s", cluster.GenerationsBucket, info.NUID), []byte("rot")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := point(tc.corrupt)
+			eventually(t, "Ready names the refused generation", func() bool {
+				err := r.Ready()
+				return err != nil && strings.Contains(err.Error(), bad.Generation) && strings.Contains(err.Error(), "digest mismatch")
+			})
+			t.Log(r.Ready())
+			if g := r.Server().Generation(); g != good.Generation {
+				t.Fatalf("serving %s, want the good generation %s still", g, good.Generation)
+			}
+			if gens, _ := r.cfg.Serving.Dir.Generations(); len(gens) != 1 {
+				t.Errorf("cache holds %v: a refused generation was installed", gens)
+			}
+		})
+	}
+	next := b.publish()
+	eventually(t, "the next good generation is served and Ready", func() bool {
+		return r.Server().Generation() == next.Generation && r.Ready() == nil
+	})
+}
+
+// TestReplica_SkipsInvalidMessages puts messages that are not valid
+// updates in the stream, between good ones: a following replica and one
+// catching up from an empty cache skip them, count them, and apply the
+// good ones after them.
+func TestReplica_SkipsInvalidMessages(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 20)
+	b.publish()
+	r := start(t, cl.URL(), t.TempDir())
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() != "" })
+
+	nc, err := nats.Connect(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for _, bad := range []string{"not json", `{"upsert": {"id": "2020-01-01/x", "date": "0001-01-01", "text": "Bad date."}}`, `{"delete": ""}`} {
+		if _, err := js.Publish(ctx, cluster.Subject, []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-03-01/after-the-junk", "After the junk.")}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := start(t, cl.URL(), t.TempDir())
+	for _, x := range []*Replica{r, fresh} {
+		eventually(t, "the update after the junk is applied", func() bool { return has(x, "2020-03-01/after-the-junk", "After the junk.") })
+		if st := x.Status(); st.Invalid != 3 || st.Applied != 4 || st.Last != 4 {
+			t.Errorf("status %+v: want 3 invalid messages skipped, applied 4 of 4", st)
+		}
+	}
+}
+
+// TestReplica_WaitsForNATS starts a replica before any NATS server and
+// before any generation: Ready says what it waits for, and it serves
+// once both come.
+func TestReplica_WaitsForNATS(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	node := cl.Nodes[0]
+	if err := node.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, cl.URL(), t.TempDir())
+	eventually(t, "Ready says it cannot reach NATS", func() bool {
+		err := r.Ready()
+		return err != nil && strings.Contains(err.Error(), "connecting to NATS")
+	})
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Ready says it waits for a generation", func() bool {
+		err := r.Ready()
+		return err != nil && strings.Contains(err.Error(), "waiting for a generation")
+	})
+	p := newBuilder(t, cl.URL(), 10).publish()
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() == p.Generation && r.Ready() == nil })
+}
+
+// TestReplica_UpdateWithoutNATS sends an update while the only NATS server
+// is down: the error says the service is unavailable (a 503 to clients),
+// and nothing is applied.
+func TestReplica_UpdateWithoutNATS(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	newBuilder(t, cl.URL(), 10).publish()
+	r := start(t, cl.URL(), t.TempDir(), func(c *Config) { c.AppendTimeout = 500 * time.Millisecond })
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() != "" })
+	if err := cl.Nodes[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Server().Update(context.Background(), []index.Update{upsert("2020-03-01/lost", "Lost.")})
+	if !errors.Is(err, newsdesk.ErrUnavailable) {
+		t.Fatalf("Update without NATS: %v, want ErrUnavailable", err)
+	}
+	if has(r, "2020-03-01/lost", "Lost.") {
+		t.Error("an update that failed is served")
+	}
+}

@@ -1,0 +1,328 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/newsdesk/newsdesk/cluster"
+	"github.com/newsdesk/newsdesk/serving"
+)
+
+// Timing of the follower.
+const (
+	// tick is how often the replica reads the stream's state (for the
+	// lag) and the pointer (besides watching it), and retries what failed.
+	tick = time.Second
+	// retryRefused is how long a generation whose download was refused
+	// waits before it is tried again, should the pointer stay on it.
+	retryRefused = 30 * time.Second
+	// applyBatch is how many updates from the stream are applied at once,
+	// at most, when they come faster than one at a time.
+	applyBatch = 1000
+)
+
+// Run connects to NATS (retrying until it can), serves the generation the
+// pointer names (downloaded unless the cache holds it) caught up with the
+// update stream, then follows the pointer and the stream until ctx ends;
+// what fails meanwhile is logged, reported by Ready and tried again. The
+// caller closes the server once Run returned.
+func (r *Replica) Run(ctx context.Context) {
+	conn := r.connect(ctx)
+	if conn == nil {
+		return
+	}
+	defer conn.Close()
+	f := &follower{r: r, conn: conn, ptrs: make(chan cluster.Pointer, 1), done: make(chan download, 1),
+		msgs: make(chan delivery, 4*applyBatch)}
+	go f.watch(ctx)
+	f.run(ctx)
+}
+
+// connect opens the connection, retrying with a growing pause while no
+// NATS server answers; nil when ctx ends first.
+func (r *Replica) connect(ctx context.Context) *cluster.Conn {
+	wait := 250 * time.Millisecond
+	for {
+		conn, err := cluster.Open(ctx, r.cfg.NATS)
+		if err == nil {
+			r.conn.Store(conn)
+			r.cfg.Logger.Info().Int("replicas", conn.Replicas()).Msg("connected to NATS")
+			r.setPhase("waiting for a generation to be published (indexer build -nats)")
+			return conn
+		}
+		r.setPhase("connecting to NATS: %v", err)
+		r.cfg.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("cannot reach NATS")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// follower is the replica's one goroutine that swaps generations and
+// applies the stream: serving's Load and Apply are never called at once.
+type follower struct {
+	r    *Replica
+	conn *cluster.Conn
+	ptrs chan cluster.Pointer // the latest pointer seen; a newer one replaces an unread one
+	msgs chan delivery
+	done chan download
+
+	want        cluster.Pointer // the generation to serve
+	downloading string          // the generation being downloaded, if any
+	stop        func()          // stops following the stream; nil while not following
+	epoch       int             // counts the follows: messages of an earlier one are dropped
+	loadFailed  time.Time       // when loading the cached generation last failed
+}
+
+// delivery is a message from the stream, from the epoch-th follow.
+type delivery struct {
+	epoch int
+	m     cluster.Message
+}
+
+type download struct {
+	p   cluster.Pointer
+	err error
+}
+
+// watch feeds f.ptrs from a watch of the pointer, started again whenever
+// it ends, and from a read of it every tick, which also reads the
+// stream's state.
+func (f *follower) watch(ctx context.Context) {
+	go func() {
+		for ctx.Err() == nil {
+			ch, err := f.conn.WatchCurrent(ctx)
+			if err == nil {
+				for p := range ch {
+					f.offer(p)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(tick):
+			}
+		}
+	}()
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, tick)
+		if last, _, err := f.conn.Last(rctx); err == nil {
+			f.r.lag.known(last, time.Now())
+		}
+		if p, err := f.conn.Current(rctx); err == nil {
+			f.offer(p)
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// offer hands p to the loop, replacing a pointer it has not read yet.
+func (f *follower) offer(p cluster.Pointer) {
+	for {
+		select {
+		case f.ptrs <- p:
+			return
+		default:
+		}
+		select {
+		case old := <-f.ptrs:
+			if old.Revision > p.Revision {
+				p = old
+			}
+		default:
+		}
+	}
+}
+
+func (f *follower) run(ctx context.Context) {
+	r := f.r
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	defer func() {
+		if f.stop != nil {
+			f.stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-f.ptrs:
+			r.mu.Lock()
+			r.published = p
+			r.mu.Unlock()
+			if p.Revision >= f.want.Revision {
+				f.want = p
+			}
+			f.step(ctx)
+		case d := <-f.done:
+			f.downloaded(ctx, d)
+			f.step(ctx)
+		case d := <-f.msgs:
+			f.apply(ctx, d)
+		case <-t.C:
+			f.step(ctx)
+		}
+	}
+}
+
+// step moves the replica towards serving f.want: download it, or load it
+// once downloaded; then follow the stream.
+func (f *follower) step(ctx context.Context) {
+	r := f.r
+	if f.want.Generation == "" {
+		return
+	}
+	if f.want.Generation != r.srv.Generation() && f.downloading == "" {
+		cached, _ := r.cfg.Serving.Dir.Current()
+		switch {
+		case cached == f.want.Generation:
+			if time.Since(f.loadFailed) > 5*time.Second {
+				f.load(ctx)
+			}
+		case f.refusedRecently(f.want.Generation):
+		default:
+			f.fetch(ctx, f.want)
+		}
+	}
+	if f.stop == nil && r.srv.Generation() != "" {
+		f.follow(ctx)
+	}
+}
+
+func (f *follower) refusedRecently(generation string) bool {
+	f.r.mu.Lock()
+	defer f.r.mu.Unlock()
+	return f.r.refused != nil && f.r.refused.generation == generation && time.Since(f.r.refused.at) < retryRefused
+}
+
+// fetch downloads p into the cache in a goroutine of its own; the loop
+// gets the result on f.done.
+func (f *follower) fetch(ctx context.Context, p cluster.Pointer) {
+	f.downloading = p.Generation
+	if f.r.srv.Generation() == "" {
+		f.r.setPhase("downloading generation %s (%d bytes)", p.Generation, p.Size)
+	}
+	f.r.cfg.Logger.Info().Str("generation", p.Generation).Uint64("bytes", p.Size).Msg("downloading generation")
+	go func() {
+		start := time.Now()
+		err := f.conn.Download(ctx, p, f.r.cfg.Serving.Dir)
+		if err == nil {
+			f.r.cfg.Logger.Info().Str("generation", p.Generation).Int64("took_ms", time.Since(start).Milliseconds()).Msg("generation downloaded")
+		}
+		f.done <- download{p: p, err: err}
+	}()
+}
+
+func (f *follower) downloaded(ctx context.Context, d download) {
+	r := f.r
+	f.downloading = ""
+	if r.cfg.OnDownload != nil && ctx.Err() == nil {
+		r.cfg.OnDownload(d.p.Generation, d.err)
+	}
+	// A refusal is for a digest that does not match: the archive is not
+	// what was published. Other errors are NATS's, and pass.
+	if d.err != nil && !errors.Is(d.err, cluster.ErrDigestMismatch) {
+		// NATS failing: tried again at the next tick.
+		if ctx.Err() == nil {
+			if r.srv.Generation() == "" {
+				r.setPhase("downloading generation %s failed: %v; retrying", d.p.Generation, d.err)
+			}
+			r.cfg.Logger.Warn().Err(d.err).Str("generation", d.p.Generation).Msg("download failed; retrying")
+		}
+		return
+	}
+	if d.err != nil {
+		r.mu.Lock()
+		r.refused = &refusal{generation: d.p.Generation, reason: d.err.Error(), at: time.Now()}
+		r.mu.Unlock()
+		if r.srv.Generation() == "" {
+			r.setPhase("generation %s refused: %v; waiting for another", d.p.Generation, d.err)
+		}
+		r.cfg.Logger.Error().Err(d.err).Str("generation", d.p.Generation).Str("serving", r.srv.Generation()).
+			Msg("generation refused; serving the previous one")
+		return
+	}
+	r.mu.Lock()
+	r.refused = nil
+	r.mu.Unlock()
+	f.load(ctx)
+}
+
+// load serves the cache's current generation, caught up with the stream
+// (serving.Server.Load, through the replica's CatchUp).
+func (f *follower) load(ctx context.Context) {
+	r := f.r
+	if r.srv.Generation() == "" {
+		r.setPhase("opening the generation")
+	}
+	if _, err := r.srv.Load(ctx); err != nil {
+		f.loadFailed = time.Now()
+		if r.srv.Generation() == "" {
+			r.setPhase("%v; retrying", err)
+		}
+		return
+	}
+	f.loadFailed = time.Time{}
+}
+
+// follow starts following the stream from the message after the one the
+// served generation holds.
+func (f *follower) follow(ctx context.Context) {
+	from := uint64(max(f.r.srv.Info().Applied, 0))
+	epoch := f.epoch + 1
+	f.stop = f.conn.Follow(ctx, from, func(m cluster.Message) {
+		f.r.lag.known(m.Seq+m.Pending, time.Now())
+		select {
+		case f.msgs <- delivery{epoch: epoch, m: m}:
+		case <-ctx.Done():
+		}
+	}, func(seq uint64) { f.r.lag.known(seq, time.Now()) })
+	f.epoch = epoch
+}
+
+// apply applies the message of d, with those queued behind it, to the
+// served generation, in one batch.
+func (f *follower) apply(ctx context.Context, d delivery) {
+	var entries []serving.Entry
+	n, through := 0, uint64(0)
+	for {
+		if d.epoch == f.epoch {
+			m := d.m
+			if m.Bad != nil {
+				f.r.skip(m)
+			} else {
+				entries = append(entries, serving.Entry{Pos: int64(m.Seq), Updates: m.Updates})
+				n += len(m.Updates)
+			}
+			through = m.Seq
+		}
+		if n >= applyBatch || len(f.msgs) == 0 {
+			break
+		}
+		d = <-f.msgs
+	}
+	if through == 0 {
+		return // only messages of an earlier follow
+	}
+	if err := f.r.srv.Apply(ctx, entries, int64(through)); err != nil {
+		if errors.Is(err, serving.ErrClosed) || ctx.Err() != nil {
+			return
+		}
+		// Follow again, from what the served generation holds: the
+		// messages delivered past it are dropped and read again.
+		f.r.cfg.Logger.Error().Err(err).Uint64("seq", through).Msg("updates from the stream not applied; following the stream again")
+		f.stop()
+		f.stop = nil
+	}
+}
