@@ -115,6 +115,12 @@ func (c *Conn) WatchCurrent(ctx context.Context) (<-chan Pointer, error) {
 const (
 	uploadTimeout  = 10 * time.Minute
 	uploadAttempts = 3
+	// verifyTimeout bounds the read back. The Object Store's Get creates a
+	// consumer first, and a request for it that reaches no leader (one was
+	// just killed) is never answered: it waited out the whole upload
+	// deadline in TestCluster. Reading back 100 MB from a local cluster
+	// takes seconds, so a minute then a fresh attempt is the quicker way.
+	verifyTimeout = time.Minute
 )
 
 // Publish uploads the generation name of dir to the Object Store as a tar
@@ -142,7 +148,9 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 		p, err = c.upload(uctx, dir, name)
 		if err == nil {
 			p.StreamSeq = seq
-			err = c.verify(uctx, p)
+			vctx, vcancel := context.WithTimeout(uctx, verifyTimeout)
+			err = c.verify(vctx, p)
+			vcancel()
 		}
 		cancel()
 		if err == nil {
