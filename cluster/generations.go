@@ -111,17 +111,36 @@ func (c *Conn) WatchCurrent(ctx context.Context) (<-chan Pointer, error) {
 	return out, nil
 }
 
-// Uploads: each attempt's deadline, and how many are made.
+// Transfers' deadlines and attempts. A JetStream request that reaches no
+// leader (one was just killed) is never answered, and the Object Store's
+// Put and Get wait on their context: with a fixed 10 minutes, TestCluster
+// hung on one after a NATS node's kill -9 (in 6 of 8 runs). So each
+// attempt gets 15 s plus a second a MiB (a 100 MiB generation: about 2
+// minutes), and a fresh attempt after that is the quicker way.
 const (
-	uploadTimeout  = 10 * time.Minute
+	transferBase   = 15 * time.Second
+	transferPerMiB = time.Second
 	uploadAttempts = 3
-	// verifyTimeout bounds the read back. The Object Store's Get creates a
-	// consumer first, and a request for it that reaches no leader (one was
-	// just killed) is never answered: it waited out the whole upload
-	// deadline in TestCluster. Reading back 100 MB from a local cluster
-	// takes seconds, so a minute then a fresh attempt is the quicker way.
-	verifyTimeout = time.Minute
 )
+
+// transferTimeout is the deadline of one upload or download of size bytes.
+func transferTimeout(size int64) time.Duration {
+	return transferBase + time.Duration(size>>20)*transferPerMiB
+}
+
+// treeSize is the size of the files under root.
+func treeSize(root string) int64 {
+	var n int64
+	_ = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
 
 // Publish uploads the generation name of dir to the Object Store as a tar
 // archive, checks what the store kept by reading it back against the
@@ -144,15 +163,16 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 		// A deadline of its own: without one, the Object Store gives each
 		// chunk 5 s to be acknowledged, which three servers writing a 100 MB
 		// archive on a busy machine missed.
-		uctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+		timeout := transferTimeout(treeSize(dir.GenerationPath(name)))
+		uctx, cancel := context.WithTimeout(ctx, timeout)
 		p, err = c.upload(uctx, dir, name)
+		cancel()
 		if err == nil {
 			p.StreamSeq = seq
-			vctx, vcancel := context.WithTimeout(uctx, verifyTimeout)
+			vctx, vcancel := context.WithTimeout(ctx, timeout)
 			err = c.verify(vctx, p)
 			vcancel()
 		}
-		cancel()
 		if err == nil {
 			break
 		}
@@ -283,7 +303,7 @@ func (c *Conn) prune(ctx context.Context, keep ...string) {
 // one's: otherwise it fails with ErrDigestMismatch and dir is left as it
 // was.
 func (c *Conn) Download(ctx context.Context, p Pointer, dir *index.Dir) error {
-	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, transferTimeout(int64(p.Size)))
 	defer cancel()
 	r, err := c.objects.Get(ctx, p.Generation)
 	if err != nil {
