@@ -141,6 +141,7 @@ func (n *Node) Start() error {
 	}
 	cmd := exec.Command(n.exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(b))
+	DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start nats node %s: %w", n.Name, err)
 	}

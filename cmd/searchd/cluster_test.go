@@ -59,6 +59,7 @@ func (r *replicaProc) run() {
 	cmd := exec.Command(os.Args[0], r.args...)
 	cmd.Env = append(os.Environ(), "NEWSDESK_TEST_AS_SEARCHD=1", "NEWSDESK_ADMIN_KEY="+testKey)
 	cmd.Stdout, cmd.Stderr = logs, logs
+	natstest.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}

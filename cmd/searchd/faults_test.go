@@ -144,6 +144,7 @@ func TestDiskFull(t *testing.T) {
 	cmd.Env = append(os.Environ(), "NEWSDESK_TEST_AS_SEARCHD=1", "NEWSDESK_ADMIN_KEY="+testKey)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	natstest.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
