@@ -78,10 +78,10 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 			best[0] = d
 			heap.Fix(&best, 0)
 			if out.key == best[0].key {
-				tied = append(tied, out)
+				tied = appendTied(tied, out, best[0].key)
 			}
 		case d.key == best[0].key:
-			tied = append(tied, d)
+			tied = appendTied(tied, d, best[0].key)
 		}
 	})
 	if err == nil {
@@ -193,6 +193,17 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 		_, err := snap.VisitMatches(ctx, q, e.m, fn)
 		return err
 	}, nil
+}
+
+// appendTied adds d, of the day worst of the heap's worst, to tied. The
+// worst day only improves, so ties with a later one are dropped: in an
+// index numbered in date order, a newest-first walk ties every event of a
+// day with the last, and the list grew to thousands.
+func appendTied(tied []dated, d dated, worst int64) []dated {
+	if len(tied) > 0 && tied[0].key != worst {
+		tied = tied[:0]
+	}
+	return append(tied, d)
 }
 
 // dated is a match in a date order: key is its day, negated for newest
