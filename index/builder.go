@@ -112,9 +112,13 @@ type Builder struct {
 	errOnce  sync.Once
 	err      error
 	failed   chan struct{}
-	done     bool  // no more Add
-	finished bool  // workers done
-	finErr   error // of finish
+	done     bool // no more Add
+	finished bool // workers done
+	// ended: Publish or Abort ran, and released the lock and the
+	// temporary files. Not done: a build that failed in AverageLength is
+	// done but still needs Abort's cleanup.
+	ended  bool
+	finErr error // of finish
 }
 
 type pending struct {
@@ -525,6 +529,10 @@ type Generation struct {
 // and the previous one are removed. On error nothing is published and the
 // build is thrown away.
 func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
+	if b.ended {
+		return Generation{}, errors.New("build generation " + b.name + ": the build has ended")
+	}
+	b.ended = true
 	defer b.unlock()
 	defer func() {
 		if err != nil {
@@ -586,9 +594,10 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 // Abort throws the build away. It is safe to call after Publish, where it
 // does nothing.
 func (b *Builder) Abort() error {
-	if b.done {
+	if b.ended {
 		return nil
 	}
+	b.ended = true
 	defer b.unlock()
 	b.fail(errors.New("build aborted"))
 	_ = b.finish()

@@ -184,6 +184,31 @@ func TestBuilder_AbortAndEmpty(t *testing.T) {
 	}
 }
 
+// TestBuilder_AbortAfterAverageLength checks that a build given up after
+// its documents were indexed (AverageLength ran: build.Run fails after it
+// when the last segment's write fails) still releases the directory's
+// lock and removes its temporary files.
+func TestBuilder_AbortAfterAverageLength(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Add(doc(t, "x", "indexed then given up"))
+	if _, err := b.AverageLength(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()}); err != nil {
+		t.Fatalf("builder after abort: %v (lock not released?)", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.Path(), tmpDir)); len(entries) > 1 {
+		t.Errorf("tmp/ holds %d entries, want only the new build's", len(entries))
+	}
+}
+
 func TestBuilder_CancelledPublishKeepsCurrent(t *testing.T) {
 	d, _ := NewDir(t.TempDir())
 	g1 := publish(t, d, 3, "keep")
