@@ -257,6 +257,13 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	}
 	fl, _ := json.Marshal(newsdesk.FieldLengths{Text: avg})
 	b.SetInternal(newsdesk.InternalFieldLengths, fl)
+	// The report is complete before the generation is published: a
+	// report that cannot be written fails the build, never a build
+	// already current.
+	if err := rep.close(); err != nil {
+		stop()
+		return sum, err
+	}
 	gen, err := b.Publish(ctx)
 	stop()
 	sum.Seconds = time.Since(start).Seconds()
@@ -595,10 +602,11 @@ func startProgress(cfg Config, s *sink, b *index.Builder, total int64, start tim
 
 // report writes bad records as JSON lines.
 type report struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-	err error
+	f      *os.File
+	w      *bufio.Writer
+	enc    *json.Encoder
+	err    error
+	closed bool
 }
 
 func newReport(path string) (*report, error) {
@@ -621,7 +629,12 @@ func (r *report) write(p ingest.Problem) {
 	}
 }
 
+// close flushes and closes the report; later calls do nothing.
 func (r *report) close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	err := r.w.Flush()
 	if cerr := r.f.Close(); err == nil {
 		err = cerr
