@@ -299,7 +299,11 @@ func (c *Conn) Read(ctx context.Context, after, through uint64, fn func(Message)
 			return nil
 		}
 		c.cfg.Logger.Warn().Err(err).Uint64("after", after).Msg("reading the update stream; reading it by sequence meanwhile")
+		cerr := err // the consumer's: direct ends without one at a lagging server's last message
 		after, err = r.direct(ctx, after)
+		if err == nil {
+			err = cerr
+		}
 		switch {
 		case errors.As(err, &fe):
 			return fe.err

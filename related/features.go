@@ -321,7 +321,10 @@ func (rk *run) prepareClassic(src *source) error {
 			return err
 		}
 		df := float64(p.DF())
-		if df < 2 || df > maxDF {
+		// df >= docs happens on a small index (maxDF is at least
+		// minMaxDF), and df counts deleted postings: such a word has no
+		// weight, and a weight of 0 first would make the others NaN.
+		if df < 2 || df > maxDF || df >= rk.docs {
 			continue
 		}
 		terms = append(terms, scored{s, p, float64(tf[s]) * math.Log(rk.docs/df), df})
