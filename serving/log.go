@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 )
 
@@ -109,11 +110,11 @@ func (s *Server) catchUp(ctx context.Context, sv *served) error {
 // them as they read it.
 func (s *Server) updateLog(ctx context.Context, updates []index.Update) ([]string, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, fmt.Errorf("%w: %w", ErrClosed, newsdesk.ErrUnavailable)
 	}
 	cur := s.current.Load()
 	if cur == nil {
-		return nil, fmt.Errorf("serving: update: no generation served")
+		return nil, errNoGeneration
 	}
 	// The results are this server's view; the deletes of ids unknown here
 	// go to the Log all the same, for servers that are ahead.

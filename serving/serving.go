@@ -134,6 +134,10 @@ func (s *Server) Health() error {
 var (
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("serving: closed")
+	// errNoGeneration: an update before the index is open (searchd
+	// listens while it builds or opens one). Unavailable, so the client is
+	// told to retry (503), as indexer push does.
+	errNoGeneration = fmt.Errorf("serving: update: no generation served yet: %w", newsdesk.ErrUnavailable)
 )
 
 // New returns a server that serves nothing yet; call Load.

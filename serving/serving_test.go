@@ -645,3 +645,20 @@ func TestPreviousRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdate_NotServingIsUnavailable checks that an update before a
+// generation is served (searchd listens while it builds one) or after
+// Close is refused as unavailable, which the API answers with 503 and a
+// Retry-After, and indexer push retries.
+func TestUpdate_NotServingIsUnavailable(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	e := newsdesk.Event{ID: "2020-01-01/x", Date: "2020-01-01", Text: "x"}
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); !errors.Is(err, newsdesk.ErrUnavailable) {
+		t.Errorf("update before a generation is served: %v; want ErrUnavailable", err)
+	}
+	srv.Close()
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); !errors.Is(err, newsdesk.ErrUnavailable) || !errors.Is(err, ErrClosed) {
+		t.Errorf("update after Close: %v; want ErrClosed and ErrUnavailable", err)
+	}
+}

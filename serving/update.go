@@ -49,11 +49,11 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, fmt.Errorf("%w: %w", ErrClosed, newsdesk.ErrUnavailable)
 	}
 	cur := s.current.Load()
 	if cur == nil {
-		return nil, fmt.Errorf("serving: update: no generation served")
+		return nil, errNoGeneration
 	}
 	results, applied, err := plan(cur.idx, cur.docs, updates)
 	if err != nil || len(applied) == 0 {
@@ -88,7 +88,9 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	// Not the request's context: a client that hangs up must not leave
 	// the update applied but invisible.
 	if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("serving: show updates: %w", err)
+		// Journaled and written: the caller must not be told that
+		// nothing was applied, and a retry would apply them twice.
+		return results, fmt.Errorf("%w: show updates: %v", ErrJournaled, err)
 	}
 	s.cfg.Logger.Debug().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
 	return results, nil
