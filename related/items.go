@@ -25,6 +25,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		words    []map[string]bool
 		perDay   = map[int32]int{}
 		deferred []Item // held back by MaxPerDay, used if nothing else is left
+		defWords []map[string]bool
 	)
 	// The searched words, most telling first, for the reasons.
 	searched := make([]word, 0, len(src.words))
@@ -58,18 +59,26 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		it := rk.item(ev, c, src, searched, cw)
 		day := rk.snap.Day(c.num)
 		if perDay[day] >= rk.w.MaxPerDay {
-			deferred = append(deferred, it)
+			deferred, defWords = append(deferred, it), append(defWords, cw)
 			continue
 		}
 		perDay[day]++
 		items = append(items, it)
 		words = append(words, cw)
 	}
-	for _, it := range deferred {
+	for i, it := range deferred {
 		if len(items) == size {
 			break
 		}
+		// Two wire copies of one day can both have been held back: the
+		// second is a near-duplicate of the first once that is listed.
+		if slices.ContainsFunc(words, func(o map[string]bool) bool {
+			return jaccard(defWords[i], o) >= rk.w.DuplicateSimilarity
+		}) {
+			continue
+		}
 		items = append(items, it)
+		words = append(words, defWords[i])
 	}
 	if items == nil {
 		items = []Item{}
