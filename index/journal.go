@@ -71,9 +71,18 @@ func (j *Journal) Path() string { return j.path }
 // error the file is cut back to its length before the append, and the
 // error returned. Creating the file syncs its directory too, so that the
 // synced lines cannot vanish with a directory entry lost to a power cut.
-func (j *Journal) Append(updates []Update) (err error) {
+func (j *Journal) Append(updates []Update) error {
+	_, _, err := j.AppendAt(updates)
+	return err
+}
+
+// AppendAt is Append that also returns where the updates' lines start and
+// end in the file: a reader that has applied the journal up to start, and
+// then these updates, has applied it up to end, whatever other processes
+// append after them.
+func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 	if len(updates) == 0 {
-		return nil
+		return 0, 0, nil
 	}
 	// Encoded before the file is touched: an update that cannot be
 	// encoded leaves the journal as it was.
@@ -81,7 +90,7 @@ func (j *Journal) Append(updates []Update) (err error) {
 	enc := json.NewEncoder(&buf)
 	for _, u := range updates {
 		if err := enc.Encode(u); err != nil {
-			return fmt.Errorf("journal: encode update %s: %w", u.ID(), err)
+			return 0, 0, fmt.Errorf("journal: encode update %s: %w", u.ID(), err)
 		}
 	}
 	j.mu.Lock()
@@ -90,15 +99,15 @@ func (j *Journal) Append(updates []Update) (err error) {
 	created := errors.Is(statErr, fs.ErrNotExist)
 	f, err := os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return 0, 0, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
 	if err := flock(f, syscall.LOCK_EX); err != nil {
-		return err
+		return 0, 0, err
 	}
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return 0, 0, fmt.Errorf("journal: %w", err)
 	}
 	size := st.Size()
 	write, sync := j.write, j.sync
@@ -115,17 +124,17 @@ func (j *Journal) Append(updates []Update) (err error) {
 		// Cut back what part of the append was written, so that the file
 		// ends with a whole line, as before.
 		if terr := f.Truncate(size); terr != nil {
-			return fmt.Errorf("journal: append %d updates: %w (and cutting the partial append back to %d bytes failed: %v; the next start repairs it)", len(updates), err, size, terr)
+			return 0, 0, fmt.Errorf("journal: append %d updates: %w (and cutting the partial append back to %d bytes failed: %v; the next start repairs it)", len(updates), err, size, terr)
 		}
 		_ = f.Sync()
-		return fmt.Errorf("journal: append %d updates: %w", len(updates), err)
+		return 0, 0, fmt.Errorf("journal: append %d updates: %w", len(updates), err)
 	}
 	if created {
 		if err := syncDir(filepath.Dir(j.path)); err != nil {
-			return fmt.Errorf("journal: %w", err)
+			return 0, 0, fmt.Errorf("journal: %w", err)
 		}
 	}
-	return nil
+	return size, size + int64(buf.Len()), nil
 }
 
 // flock locks f's whole file against other processes' journal code.

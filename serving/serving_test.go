@@ -662,3 +662,46 @@ func TestUpdate_NotServingIsUnavailable(t *testing.T) {
 		t.Errorf("update after Close: %v; want ErrClosed and ErrUnavailable", err)
 	}
 }
+
+// TestUpdate_TwoServersOneDirectory has two servers of one index directory
+// take updates in turn: each applies the other's journaled updates with
+// its own, so that the same position (Info().Applied) means the same
+// events.
+func TestUpdate_TwoServersOneDirectory(t *testing.T) {
+	d, a := serve(t, "shared")
+	b := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	t.Cleanup(func() { b.Close() })
+	if _, err := b.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsert := func(srv *Server, word string) {
+		t.Helper()
+		e := newsdesk.Event{Date: "2021-06-01", Text: "The " + word + " lands at the harbour."}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func(srv *Server, word string) bool {
+		t.Helper()
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: word})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Total == 1
+	}
+	upsert(a, "pelican")
+	upsert(b, "flamingo")
+	if !found(b, "pelican") || !found(b, "flamingo") {
+		t.Errorf("b after its update: pelican %v, flamingo %v; want both", found(b, "pelican"), found(b, "flamingo"))
+	}
+	upsert(a, "heron")
+	for _, w := range []string{"pelican", "flamingo", "heron"} {
+		if !found(a, w) {
+			t.Errorf("a after its second update misses the %s", w)
+		}
+	}
+	if size := d.Journal().Size(); a.Info().Applied != size || b.Info().Applied >= size {
+		t.Errorf("positions: a %d, b %d, journal %d bytes; want a at the journal's end, b before it", a.Info().Applied, b.Info().Applied, size)
+	}
+}

@@ -71,20 +71,31 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	// Journal before applying: an update the caller is told about
 	// survives every restart and rebuild.
 	j := s.cfg.Dir.Journal()
-	if err := j.Append(applied); err != nil {
+	start, end, err := j.AppendAt(applied)
+	if err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
 			err = fmt.Errorf("%w: %w", newsdesk.ErrNoSpace, err)
 		}
 		return nil, fmt.Errorf("serving: update failed, nothing applied: %w", err)
 	}
-	if err := s.write(cur.idx, cur.docs, applied); err != nil {
+	// Another searchd serving this directory may have journaled updates
+	// since this copy's position: then they are applied with these, from
+	// the journal, so that the position (update_seq) says what is served.
+	if start == cur.applied.Load() {
+		err = s.write(cur.idx, cur.docs, applied)
+		if err == nil {
+			cur.applied.Store(end)
+		}
+	} else {
+		_, _, err = s.replayInto(cur)
+	}
+	if err != nil {
 		s.cfg.Logger.Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
 		if rerr := s.reopen(ctx, cur); rerr != nil {
 			return results, fmt.Errorf("%w: %v; reopening the working copy: %v", ErrJournaled, err, rerr)
 		}
 		return results, nil
 	}
-	cur.applied.Store(j.Size())
 	// Not the request's context: a client that hangs up must not leave
 	// the update applied but invisible.
 	if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
