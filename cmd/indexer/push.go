@@ -22,12 +22,15 @@ const pushBatch = 500
 
 // pushSummary is what push prints.
 type pushSummary struct {
-	Sent    int     `json:"sent"`
-	Created int     `json:"created"`
-	Updated int     `json:"updated"`
-	Failed  int     `json:"failed"` // refused by searchd
-	Bad     int     `json:"bad"`    // bad records in the files, not sent
-	Seconds float64 `json:"seconds"`
+	Sent    int `json:"sent"`
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	// Accepted: journaled by searchd but not yet searchable (202): kept,
+	// and served once searchd has reopened its copy or restarted.
+	Accepted int     `json:"accepted"`
+	Failed   int     `json:"failed"` // refused by searchd
+	Bad      int     `json:"bad"`    // bad records in the files, not sent
+	Seconds  float64 `json:"seconds"`
 }
 
 // runPush sends the events of FILEs to a running searchd as bulk upserts.
@@ -117,6 +120,8 @@ func (p *pusher) flush() error {
 			p.sum.Created++
 		case "updated":
 			p.sum.Updated++
+		case "accepted":
+			p.sum.Accepted++
 		default:
 			p.sum.Failed++
 			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
