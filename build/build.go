@@ -241,7 +241,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	if cfg.DropUpdates && cfg.Updates == nil {
 		// Cleared before publishing, so that a server swapping the new
 		// generation in does not apply the dropped updates to it again.
-		if err := cfg.Dir.Journal().Clear(); err != nil {
+		if err := cfg.Dir.ClearJournal(); err != nil {
 			stop()
 			return sum, err
 		}

@@ -360,3 +360,40 @@ func TestOpenWorking(t *testing.T) {
 		t.Errorf("stale working copy still there: %v", err)
 	}
 }
+
+// TestClearJournal checks that clearing the journal (indexer build
+// -drop-updates) sets the published generations' journal offsets to 0:
+// a rollback to one of them then replays the new journal from its start,
+// not from an offset into the journal cleared.
+func TestClearJournal(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	e := newsdesk.Event{ID: "2020-01-01/a", Date: "2020-01-01", Text: "a"}
+	if err := j.Append([]Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(doc(t, "x", "event")); err != nil {
+		t.Fatal(err)
+	}
+	b.SetJournalOffset(j.Size())
+	g1, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.JournalOffset(g1.Name) == 0 {
+		t.Fatal("the generation holds no journal offset")
+	}
+	if err := d.ClearJournal(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.JournalOffset(g1.Name); got != 0 {
+		t.Errorf("journal offset of %s after the clear: %d, want 0", g1.Name, got)
+	}
+	if j.Size() != 0 {
+		t.Errorf("journal holds %d bytes after the clear", j.Size())
+	}
+}

@@ -384,6 +384,31 @@ func (d *Dir) JournalOffset(generation string) int64 {
 	return n
 }
 
+// ClearJournal clears the journal (a build with -drop-updates) and sets
+// the journal offset of every published generation to 0. Their offsets
+// point into the journal cleared: once new updates grew the new one past
+// them, a rollback to one of them would read from the middle of a line (and
+// refuse the generation) or skip the first updates. From 0, it applies
+// the updates made since the clear. Call it holding the directory's lock
+// (a Builder does).
+func (d *Dir) ClearJournal() error {
+	if err := d.Journal().Clear(); err != nil {
+		return err
+	}
+	names, err := d.Generations()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, g := range names {
+		if d.JournalOffset(g) != 0 {
+			if err := writeOffset(filepath.Join(d.GenerationPath(g), journalOffsetFile), 0); err != nil {
+				return fmt.Errorf("journal cleared: generation %s: %w", g, err)
+			}
+		}
+	}
+	return nil
+}
+
 // writeOffset replaces the offset file at path (journal.offset,
 // stream.seq) durably: write a temporary file, fsync it, rename it over
 // path, fsync the directory.
