@@ -490,11 +490,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
-	go func() {
-		for range hup {
+	go func() { // ends with ctx: signal.Stop does not close hup
+		for {
 			select {
-			case reload <- struct{}{}:
-			default:
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
