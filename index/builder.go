@@ -431,6 +431,10 @@ func (b *Builder) mergeRun(run []*part) error {
 	return nil
 }
 
+// releaseInterval is how often a merge drops the pages it has read of its
+// segments from the resident set (releasePages).
+var releaseInterval = 200 * time.Millisecond
+
 // mergeFiles merges the segment files of parts into one at path, leaving
 // out the documents of drops (by part, numbered within it; nil: none).
 // zap stops merging when closeCh closes.
@@ -453,7 +457,10 @@ func mergeFiles(parts []*part, drops []*roaring.Bitmap, path string, closeCh cha
 	if drops == nil {
 		drops = make([]*roaring.Bitmap, len(parts))
 	}
-	if _, _, err := segPlugin.Merge(segs, drops, path, closeCh, nil); err != nil {
+	stop := releasePages(segs, releaseInterval)
+	_, _, err = segPlugin.Merge(segs, drops, path, closeCh, nil)
+	stop() // before the deferred Close unmaps the segments
+	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return nil
