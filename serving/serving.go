@@ -212,7 +212,7 @@ func (s *Server) Info() Info {
 	}
 	i := Info{Generation: c.idx.Generation, Applied: c.applied.Load()}
 	i.Events, _ = c.idx.DocCount()
-	if lo, hi := c.engine.Names().DateRange(); !lo.IsZero() {
+	if lo, hi := c.engine.DateRange(); !lo.IsZero() {
 		i.FirstDate, i.LastDate = lo.Format(newsdesk.DateLayout), hi.Format(newsdesk.DateLayout)
 	}
 	i.DiskBytes, _ = c.idx.DiskBytes()

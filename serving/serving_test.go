@@ -182,6 +182,9 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if i := srv.Info(); i.FirstDate != "2020-01-01" || i.LastDate != "2020-01-28" {
+		t.Errorf("info before the updates: dates %s to %s, want 2020-01-01 to 2020-01-28", i.FirstDate, i.LastDate)
+	}
 	fresh := newsdesk.Event{ID: "2020-02-01/a-flamingo-escapes", Date: "2020-02-01", Text: "A flamingo escapes from the zoo.", Context: []string{"Zoo"}}
 	victim := newsdesk.NewID("2020-01-01", "Event 0 about the harbour strike, edition base.")
 	results, err := srv.Update(context.Background(), []index.Update{{Upsert: &fresh}, {Delete: victim}, {Delete: "2020-01-01/never-there"}})
@@ -190,6 +193,10 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	}
 	if strings.Join(results, ",") != "created,deleted,not_found" {
 		t.Errorf("results = %v", results)
+	}
+	// /v1/info's last date follows the update at once, before any search.
+	if i := srv.Info(); i.LastDate != "2020-02-01" {
+		t.Errorf("info after an event of 2020-02-01 was added: last date %s", i.LastDate)
 	}
 	search := func(q string, facets bool) *search.Result {
 		t.Helper()
