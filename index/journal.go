@@ -328,17 +328,27 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 		return offset, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
-	// No lock: a build replays the journal while it indexes, which takes
-	// seconds, and searchd's appends must not wait for it. An append in
-	// progress shows at most a last line without its newline, which the
-	// read leaves alone.
-	if st, err := f.Stat(); err == nil && st.Size() < offset {
-		offset = 0 // the journal was cleared and started again
+	// The read stops at the journal's length when no append is under way
+	// (the shared lock waits for the one that is): an append's lines are
+	// in the file before its sync, and a failed sync cuts them off again,
+	// so a read past that length could apply updates whose append failed.
+	// The lock is held only to learn the length: a build replays the
+	// journal while it indexes, which takes seconds, and searchd's appends
+	// must not wait for it.
+	if err := flock(f, syscall.LOCK_SH); err != nil {
+		return offset, err
 	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+	st, err := f.Stat()
+	if uerr := flock(f, syscall.LOCK_UN); err == nil {
+		err = uerr
+	}
+	if err != nil {
 		return offset, fmt.Errorf("journal: %w", err)
 	}
-	r := bufio.NewReader(f)
+	if st.Size() < offset {
+		offset = 0 // the journal was cleared and started again
+	}
+	r := bufio.NewReader(io.NewSectionReader(f, offset, st.Size()-offset))
 	for line := 1; ; line++ {
 		b, err := r.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {

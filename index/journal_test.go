@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -206,5 +207,43 @@ func TestJournal_AppendCreates(t *testing.T) {
 	}
 	if got := readIDs(t, j); len(got) != 1 {
 		t.Errorf("after the first append: %v", got)
+	}
+}
+
+// TestJournal_ReadSkipsAppendInProgress: a read while an append waits for
+// its sync (its lines already in the file) must not return them: the sync
+// fails, the append is cut back and reported failed, and a build that had
+// replayed its updates would have applied what the client was told failed.
+func TestJournal_ReadSkipsAppendInProgress(t *testing.T) {
+	j := journalIn(t, "sound.jsonl")
+	reader := &Journal{path: j.Path()} // another process's view: no shared mutex
+	e := newsdesk.Event{ID: "2019-06-02/a-heron-escapes", Date: "2019-06-02", Text: "A heron escapes."}
+	written, release := make(chan struct{}), make(chan struct{})
+	j.sync = func(*os.File) error {
+		close(written)
+		<-release
+		return syscall.EIO
+	}
+	failed := make(chan error)
+	go func() { failed <- j.Append([]Update{{Upsert: &e}}) }()
+	<-written
+	read := make(chan []string)
+	go func() {
+		var ids []string
+		_, err := reader.ReadFrom(0, func(u Update) error { ids = append(ids, u.ID()); return nil })
+		if err != nil {
+			t.Error(err)
+		}
+		read <- ids
+	}()
+	// Give the read time to run while the append's lines are in the file;
+	// it must wait for the append, which then fails.
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-failed; !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Append = %v, want EIO", err)
+	}
+	if ids := <-read; strings.Join(ids, ",") != flamingo+","+ceasefire {
+		t.Errorf("a read during a failed append returned %v, want only the journal's two updates before it", ids)
 	}
 }
