@@ -95,12 +95,13 @@ func (d *Days) Contains(n uint64) bool {
 func (d *Days) Next(n uint64) (uint64, bool) {
 	for i := d.snap.segIndex(n); i < len(d.bands); i++ {
 		b := d.bands[i]
-		cols := d.snap.segs[i].cols
+		if n = max(n, b.from); n >= b.to {
+			continue
+		}
 		start := d.snap.segs[i].start
-		for n = max(n, b.from); n < b.to; n++ {
-			if day := cols.day[n-start]; day >= d.lo && day <= d.hi {
-				return n, true
-			}
+		local, ok := d.snap.segs[i].cols.nextInDays(n-start, b.to-start, d.lo, d.hi)
+		if n = start + local; ok {
+			return n, true
 		}
 	}
 	return n, false
@@ -111,10 +112,12 @@ func (d *Days) Next(n uint64) (uint64, bool) {
 func (d *Days) EachLive(fn func(n uint64) bool) {
 	for i, b := range d.bands {
 		sg := &d.snap.segs[i]
-		day := sg.cols.day
-		for n := b.from; n < b.to; n++ {
-			local := n - sg.start
-			if x := day[local]; x >= d.lo && x <= d.hi && !sg.isDead(local) && !fn(n) {
+		for local := b.from - sg.start; ; local++ {
+			var ok bool
+			if local, ok = sg.cols.nextInDays(local, b.to-sg.start, d.lo, d.hi); !ok {
+				break
+			}
+			if !sg.isDead(local) && !fn(sg.start+local) {
 				return
 			}
 		}

@@ -21,6 +21,16 @@ import (
 // does not follow the index by itself.
 func open(t *testing.T, n int) (*index.Index, *Source) {
 	t.Helper()
+	events := make([]newsdesk.Event, n)
+	for i := range events {
+		events[i] = event(i, 0)
+	}
+	return openEvents(t, events)
+}
+
+// openEvents is open with the events given, indexed in their order.
+func openEvents(t *testing.T, events []newsdesk.Event) (*index.Index, *Source) {
+	t.Helper()
 	d, err := index.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -29,8 +39,7 @@ func open(t *testing.T, n int) (*index.Index, *Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		e := event(i, 0)
+	for _, e := range events {
 		doc, _ := mappings.NewDoc(&e)
 		if err := b.Add(e.ID, doc); err != nil {
 			t.Fatal(err)
@@ -228,6 +237,50 @@ func TestDays(t *testing.T) {
 	slices.Sort(viaBleve)
 	if !slices.Equal(viaBleve, want) {
 		t.Errorf("DayRangeQuery through Bleve: %v, want %v", viaBleve, want)
+	}
+}
+
+// TestDays_Scrambled walks day ranges over events indexed out of date
+// order, whose blocks of the day column (dayBlock) overlap many ranges:
+// Next and EachLive must find exactly the events a check of every one
+// finds.
+func TestDays_Scrambled(t *testing.T) {
+	const n = 700
+	events := make([]newsdesk.Event, n)
+	for i := range events {
+		events[i] = event(i, (i*37)%n-i) // event i on day (i*37)%n: a permutation
+		if i%100 < 10 {
+			events[i] = event(i, 2*n-i) // runs of later days, as a second file's
+		}
+	}
+	idx, src := openEvents(t, events)
+	update(t, idx, src, nil, []string{"id-005", "id-300"})
+	s := src.Acquire()
+	defer s.Release()
+	day0 := DayNumber(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	ranges := [][2]int32{{0, n}, {2 * n, 2*n + 5}, {5 * n, 6 * n}}
+	for lo := int32(0); lo < n; lo += 7 {
+		for _, w := range []int32{0, 1, 5, 40} {
+			ranges = append(ranges, [2]int32{lo, lo + w})
+		}
+	}
+	for _, r := range ranges {
+		lo, hi := day0+r[0], day0+r[1]
+		var want []uint64
+		s.EachLive(func(m uint64) {
+			if d := s.Day(m); d >= lo && d <= hi {
+				want = append(want, m)
+			}
+		})
+		days := s.Days(lo, hi)
+		var next, each []uint64
+		for m, ok := days.NextLive(0); ok; m, ok = days.NextLive(m + 1) {
+			next = append(next, m)
+		}
+		days.EachLive(func(m uint64) bool { each = append(each, m); return true })
+		if !slices.Equal(next, want) || !slices.Equal(each, want) {
+			t.Errorf("days %d-%d: NextLive found %d events, EachLive %d; want %d (%v)", r[0], r[1], len(next), len(each), len(want), want)
+		}
 	}
 }
 
