@@ -1,0 +1,105 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/testindex"
+)
+
+// TestWalkLists_SameAsCursors: the ranked walk's loop over the lists'
+// arrays (walkLists, with its bar for one word) answers exactly as the
+// general loop does: the same totals, events, scores and order, on an
+// index of several segments with deleted events, with and without
+// filters, for pages of several sizes.
+func TestWalkLists_SameAsCursors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Words of very different frequencies, repeated in some events, in
+	// texts of very different lengths: bars and leapfrogs both matter.
+	vocab := []string{"harbour", "strike", "storm", "council", "vote", "border", "talks", "flood", "mayor", "court",
+		"ruling", "rail", "bridge", "fire", "league", "final", "pact", "summit", "quake", "drought"}
+	var lines []string
+	for i := range 1500 {
+		n := 3 + rng.IntN(25)
+		var words []string
+		for range n {
+			// Zipf-like: the first words are far commoner.
+			w := vocab[min(len(vocab)-1, int(rng.ExpFloat64()*4))]
+			words = append(words, w)
+		}
+		e := newsdesk.Event{Date: fmt.Sprintf("20%02d-%02d-%02d", 10+i%12, 1+i%12, 1+i%28), Text: strings.Join(words, " ") + ".",
+			Category: []string{"Sports", "Politics and elections", ""}[i%3]}
+		e.ID = newsdesk.NewID(e.Date, fmt.Sprintf("%d %s", i, e.Text))
+		b, _ := json.Marshal(e)
+		lines = append(lines, string(b))
+	}
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: []string{file}, BatchSize: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	// Delete some events, and add some, so that the working copy has
+	// deletions and a second segment.
+	batch := x.Index.NewBatch()
+	for i := 0; i < 1500; i += 7 {
+		var e newsdesk.Event
+		json.Unmarshal([]byte(lines[i]), &e)
+		batch.Delete(e.ID)
+	}
+	for i := range 60 {
+		e := newsdesk.Event{Date: "2024-05-05", Text: fmt.Sprintf("storm harbour strike talks number %d.", i)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		doc, _ := mappings.NewDoc(&e)
+		if err := batch.Index(e.ID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old bool) { listWalk = old }(listWalk)
+	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final")
+	for _, q := range queries {
+		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}}, {Q: q, Size: 5, Page: 2}} {
+			listWalk = true
+			fast, err := e.Search(context.Background(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listWalk = false
+			slow, err := e.Search(context.Background(), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fast.Total != slow.Total || len(fast.Hits) != len(slow.Hits) {
+				t.Fatalf("%q size %d: %d hits of %d, want %d of %d", q, r.Size, len(fast.Hits), fast.Total, len(slow.Hits), slow.Total)
+			}
+			for i := range fast.Hits {
+				if fast.Hits[i].ID != slow.Hits[i].ID || fast.Hits[i].Score != slow.Hits[i].Score {
+					t.Errorf("%q size %d, hit %d: %s %v, want %s %v", q, r.Size, i+1, fast.Hits[i].ID, fast.Hits[i].Score, slow.Hits[i].ID, slow.Hits[i].Score)
+				}
+			}
+		}
+	}
+}
