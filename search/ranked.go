@@ -565,7 +565,8 @@ func singleLists(curs []clauseCursor) bool {
 // 6,000 answers of the benchmark's queries on the corpus and ten times
 // it). Over ten times the corpus, the general loop's cursors took 6 ms
 // for "states" (184,000 matches), this loop 1.8 ms, and with its bar
-// for the rarest word, 0.9 ms; "united states" (114,000), 11 ms and 3.3.
+// for the rarest word, 0.9 ms; "united states" (114,000), 11 ms, 3.3 and
+// 2.2.
 func (pl *rankedPlan) walkLists(ctx context.Context, seg int, curs []clauseCursor, k int, maxScore, maxPrior float64, best *topDocs) (uint64, error) {
 	snap, start := pl.snap, pl.snap.SegmentStart(seg)
 	k1, b := pl.r.K1, pl.r.B
@@ -580,23 +581,25 @@ func (pl *rankedPlan) walkLists(ctx context.Context, seg int, curs []clauseCurso
 	steps := 0
 	// An event whose frequency of the rarest word, against its length,
 	// cannot raise its score above the page's worst (less the most a
-	// prior adds), even were its other words' scores their most
-	// (idf×(k1+1), which none reaches), is passed over without the
+	// prior adds), even were its other words' scores the most their lists
+	// hold (List.MaxNormFreq), is passed over without the
 	// score's divisions. The bound (bar) is that of the worst's score,
 	// loosened by a billionth: what passes is scored exactly, as score
 	// does, and the page is the same.
 	rest := 0.0
-	for _, ct := range pl.clauses[1:] {
-		rest += ct.idf * (k1 + 1)
+	for j, ct := range pl.clauses[1:] {
+		tf := weights[j+1] * lists[j+1].MaxNormFreq(b, pl.avgText)
+		rest += ct.idf * tf * (k1 + 1) / (k1 + tf)
 	}
+	rest *= 1 + 1e-9 // above what rounding may make of any event's
 	bar, bAvg := math.Inf(-1), b/pl.avgText
 	setBar := func() {
 		if len(*best) < k || maxScore <= 0 {
 			return
 		}
 		cw := ((*best)[0].score-maxPrior)*maxScore - rest
-		if cw <= 0 {
-			return // any frequency of the rarest word may make the page
+		if cw <= 1e-6*maxScore {
+			return // about any frequency of the rarest word may make the page
 		}
 		if a := pl.clauses[0].idf*(k1+1) - cw; a > 0 {
 			bar = cw * k1 / a * (1 - 1e-9)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // List is one term's postings in one segment, decoded into arrays, for
@@ -18,6 +19,28 @@ type List struct {
 	// field has (from the field's norm; 0 for fields without norms), both
 	// capped at 65,535.
 	Freqs, Lens []uint16
+
+	// maxNorm keeps MaxNormFreq's answer for the last b and average asked.
+	maxNorm atomic.Pointer[normMax]
+}
+
+type normMax struct{ b, avg, max float64 }
+
+// MaxNormFreq returns the largest frequency against length of the list,
+// Freqs[i] / (1 - b + b×Lens[i]/avg) as BM25 normalises it: the bound of
+// the list's score a ranking can skip events by. It reads the list once
+// for each b and avg (a ranking's: they change only with the generation),
+// and keeps the answer.
+func (l *List) MaxNormFreq(b, avg float64) float64 {
+	if m := l.maxNorm.Load(); m != nil && m.b == b && m.avg == avg {
+		return m.max
+	}
+	best := 0.0
+	for i, f := range l.Freqs {
+		best = max(best, float64(f)/(1-b+b*float64(l.Lens[i])/avg))
+	}
+	l.maxNorm.Store(&normMax{b: b, avg: avg, max: best})
+	return best
 }
 
 // CacheMinDF is the least number of postings a segment's list needs to be
