@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 
@@ -416,8 +417,14 @@ segments:
 		if live == 0 {
 			continue
 		}
-		if listWalk && mode == allWords && plan.days == nil && visit == nil && k > 0 && singleLists(curs) {
-			n, err := plan.walkLists(ctx, seg, curs, k, maxScore, maxPrior, &best)
+		if listWalk && mode == allWords && plan.days == nil && visit == nil && k > 0 && (len(curs) == 1 || singleLists(curs)) {
+			walk := plan.walkLists
+			if len(curs[0].subs) > 1 {
+				walk = func(ctx context.Context, seg int, curs []clauseCursor, k int, maxScore, maxPrior float64, best *topDocs) (uint64, error) {
+					return plan.walkForms(ctx, seg, curs[0].subs, k, maxScore, maxPrior, best)
+				}
+			}
+			n, err := walk(ctx, seg, curs, k, maxScore, maxPrior, &best)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -557,16 +564,16 @@ func singleLists(curs []clauseCursor) bool {
 	return true
 }
 
-// walkLists is rankedWalk's loop for one segment of the commonest search:
-// every word required, each with one list (singleLists), no day range,
-// nothing to visit. It leapfrogs over the lists' arrays directly, the
-// rarest list leading, and scores as score does, in the same order of
-// operations: the same events, scores and order (TestWalkLists, and all
-// 6,000 answers of the benchmark's queries on the corpus and ten times
-// it). Over ten times the corpus, the general loop's cursors took 6 ms
-// for "states" (184,000 matches), this loop 1.8 ms, and with its bar
-// for the rarest word, 0.9 ms; "united states" (114,000), 11 ms, 3.3 and
-// 2.2.
+// walkLists is rankedWalk's loop for one segment of the commonest
+// search: every word required, each with one list (singleLists), no day
+// range, nothing to visit. It leapfrogs over the lists' arrays directly,
+// the rarest list leading, passes over the events its pageBar rules out,
+// and scores the others as score does, in the same order of operations:
+// the same events, scores and order (TestWalkLists, and all 6,000
+// answers of the benchmark's queries on the corpus and on ten times it).
+// Over ten times the corpus, the general loop's cursors took 6 ms for
+// "states" (184,000 matches), this loop 1.8 ms, and with its bar 0.9 ms;
+// "united states" (114,000) 11 ms, 3.3 and 2.2.
 func (pl *rankedPlan) walkLists(ctx context.Context, seg int, curs []clauseCursor, k int, maxScore, maxPrior float64, best *topDocs) (uint64, error) {
 	snap, start := pl.snap, pl.snap.SegmentStart(seg)
 	k1, b := pl.r.K1, pl.r.B
@@ -579,35 +586,8 @@ func (pl *rankedPlan) walkLists(ctx context.Context, seg int, curs []clauseCurso
 	lead := lists[0].Docs
 	var total uint64
 	steps := 0
-	// An event whose frequency of the rarest word, against its length,
-	// cannot raise its score above the page's worst (less the most a
-	// prior adds), even were its other words' scores the most their lists
-	// hold (List.MaxNormFreq), is passed over without the
-	// score's divisions. The bound (bar) is that of the worst's score,
-	// loosened by a billionth: what passes is scored exactly, as score
-	// does, and the page is the same.
-	rest := 0.0
-	for j, ct := range pl.clauses[1:] {
-		tf := weights[j+1] * lists[j+1].MaxNormFreq(b, pl.avgText)
-		rest += ct.idf * tf * (k1 + 1) / (k1 + tf)
-	}
-	rest *= 1 + 1e-9 // above what rounding may make of any event's
-	bar, bAvg := math.Inf(-1), b/pl.avgText
-	setBar := func() {
-		if len(*best) < k || maxScore <= 0 {
-			return
-		}
-		cw := ((*best)[0].score-maxPrior)*maxScore - rest
-		if cw <= 1e-6*maxScore {
-			return // about any frequency of the rarest word may make the page
-		}
-		if a := pl.clauses[0].idf*(k1+1) - cw; a > 0 {
-			bar = cw * k1 / a * (1 - 1e-9)
-		} else {
-			bar = math.Inf(1) // no event can make the page
-		}
-	}
-	setBar()
+	bar := pl.newPageBar(k, maxScore, maxPrior, weights[1:], lists[1:])
+	bar.set(*best)
 next:
 	for i := 0; i < len(lead); i++ {
 		if steps++; steps%4096 == 0 {
@@ -634,7 +614,9 @@ next:
 			continue
 		}
 		total++
-		if weights[0]*float64(lists[0].Freqs[i]) < bar*((1-b)+float64(lists[0].Lens[i])*bAvg) {
+		// pageBar.out, written out: this test runs for every match.
+		freq, norm := weights[0]*float64(lists[0].Freqs[i]), (1-b)+float64(lists[0].Lens[i])*bar.bAvg
+		if freq < bar.all*norm || (freq < bar.others*norm && bar.outside(snap, num)) {
 			continue
 		}
 		score := 0.0
@@ -644,21 +626,156 @@ next:
 			tf += weights[j] * float64(l.Freqs[p]) / (1 - b + b*float64(l.Lens[p])/pl.avgText)
 			score += pl.clauses[j].idf * tf * (k1 + 1) / (k1 + tf)
 		}
-		score /= maxScore
-		if len(*best) == k && score+maxPrior <= (*best)[0].score {
-			continue // cannot make the page, whatever its prior
-		}
-		score += pl.prior(num)
-		if len(*best) < k {
-			heap.Push(best, scoredDoc{num, score})
-			setBar()
-		} else if score > (*best)[0].score {
-			(*best)[0] = scoredDoc{num, score}
-			heap.Fix(best, 0)
-			setBar()
-		}
+		pl.offer(best, num, score/maxScore, k, maxPrior, &bar)
 	}
 	return total, nil
+}
+
+// walkForms is walkLists for one word with several lists (its other
+// forms: Syrian for Syria), walked as their union.
+func (pl *rankedPlan) walkForms(ctx context.Context, seg int, subs []subCursor, k int, maxScore, maxPrior float64, best *topDocs) (uint64, error) {
+	snap, start := pl.snap, pl.snap.SegmentStart(seg)
+	k1, b := pl.r.K1, pl.r.B
+	at := make([]int, len(subs)) // subs[s]'s index of the union's current document
+	var total uint64
+	steps := 0
+	bar := pl.newPageBar(k, maxScore, maxPrior, nil, nil)
+	bar.set(*best)
+	for {
+		if steps++; steps%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		d, any := uint32(math.MaxUint32), false
+		for s := range subs {
+			if p := at[s]; p < len(subs[s].l.Docs) {
+				d, any = min(d, subs[s].l.Docs[p]), true
+			}
+		}
+		if !any {
+			return total, nil
+		}
+		local := uint64(d)
+		num := start + local
+		live := snap.LiveIn(seg, local) && (pl.accept == nil || pl.accept(num))
+		freq, minLen := 0.0, uint16(math.MaxUint16)
+		for s := range subs {
+			if p := at[s]; p < len(subs[s].l.Docs) && subs[s].l.Docs[p] == d {
+				freq += subs[s].weight * float64(subs[s].l.Freqs[p])
+				minLen = min(minLen, subs[s].l.Lens[p])
+			}
+		}
+		if live {
+			total++
+		}
+		if live && !bar.out(freq, minLen, snap, num) {
+			tf := 0.0
+			for s := range subs {
+				if p := at[s]; p < len(subs[s].l.Docs) && subs[s].l.Docs[p] == d {
+					tf += subs[s].weight * float64(subs[s].l.Freqs[p]) / (1 - b + b*float64(subs[s].l.Lens[p])/pl.avgText)
+				}
+			}
+			score := 0.0
+			score += pl.clauses[0].idf * tf * (k1 + 1) / (k1 + tf)
+			pl.offer(best, num, score/maxScore, k, maxPrior, &bar)
+		}
+		for s := range subs {
+			if p := at[s]; p < len(subs[s].l.Docs) && subs[s].l.Docs[p] == d {
+				at[s]++
+			}
+		}
+	}
+}
+
+// offer puts document num, of score (its words' share, normalised) on
+// the page best when it makes it with its prior, as rankedWalk does, and
+// raises bar to the new worst.
+func (pl *rankedPlan) offer(best *topDocs, num uint64, score float64, k int, maxPrior float64, bar *pageBar) {
+	if len(*best) == k && score+maxPrior <= (*best)[0].score {
+		return // cannot make the page, whatever its prior
+	}
+	score += pl.prior(num)
+	if len(*best) < k {
+		heap.Push(best, scoredDoc{num, score})
+	} else if score > (*best)[0].score {
+		(*best)[0] = scoredDoc{num, score}
+		heap.Fix(best, 0)
+	} else {
+		return
+	}
+	bar.set(*best)
+}
+
+// pageBar passes over, without the score's divisions, an event whose
+// leading word's frequency, against its length, cannot raise its score
+// above the page's worst, less the most a prior adds, even were its other
+// words' scores the most their lists hold (List.MaxNormFreq). The bound
+// is that of the worst's score, loosened by a billionth: what passes is
+// scored exactly, and the page is the same. A year typed boosts only its
+// events: the others are held to the bound of the priors they can have.
+type pageBar struct {
+	pl                 *rankedPlan
+	k                  int
+	maxScore, rest     float64
+	maxPrior, outPrior float64
+	yearLo, yearHi     int32
+	bAvg               float64
+	all, others        float64 // the bounds of frequency over length: every event's, and those outside the year typed
+}
+
+func (pl *rankedPlan) newPageBar(k int, maxScore, maxPrior float64, weights []float64, lists []*snapshot.List) pageBar {
+	k1, b := pl.r.K1, pl.r.B
+	bar := pageBar{pl: pl, k: k, maxScore: maxScore, maxPrior: maxPrior, outPrior: maxPrior, bAvg: b / pl.avgText,
+		all: math.Inf(-1), others: math.Inf(-1)}
+	for j, l := range lists {
+		tf := weights[j] * l.MaxNormFreq(b, pl.avgText)
+		bar.rest += pl.clauses[j+1].idf * tf * (k1 + 1) / (k1 + tf)
+	}
+	bar.rest *= 1 + 1e-9 // above what rounding may make of any event's
+	if pl.boost != nil {
+		bar.outPrior = max(pl.r.Onset, 0)
+		bar.yearLo = snapshot.DayNumber(time.Date(pl.boost.Year, 1, 1, 0, 0, 0, 0, time.UTC))
+		bar.yearHi = snapshot.DayNumber(time.Date(pl.boost.Year, 12, 31, 0, 0, 0, 0, time.UTC))
+	}
+	return bar
+}
+
+// set raises the bounds to the page's worst.
+func (bar *pageBar) set(best topDocs) {
+	if len(best) == bar.k && bar.maxScore > 0 {
+		bar.all, bar.others = bar.bound(best[0].score-bar.maxPrior), bar.bound(best[0].score-bar.outPrior)
+	}
+}
+
+// bound returns the frequency over length under which the leading word
+// cannot raise an event's score (normalised) above worst.
+func (bar *pageBar) bound(worst float64) float64 {
+	k1 := bar.pl.r.K1
+	cw := worst*bar.maxScore - bar.rest
+	if cw <= 1e-6*bar.maxScore {
+		return math.Inf(-1) // about any frequency may make the page
+	}
+	if a := bar.pl.clauses[0].idf*(k1+1) - cw; a > 0 {
+		return cw * k1 / a * (1 - 1e-9)
+	}
+	return math.Inf(1) // no event can make the page
+}
+
+// out reports whether the event num, whose leading word's weighted
+// frequency is freq and whose text has length words, cannot make the page.
+func (bar *pageBar) out(freq float64, length uint16, snap *snapshot.Snapshot, num uint64) bool {
+	norm := (1 - bar.pl.r.B) + float64(length)*bar.bAvg
+	if freq < bar.all*norm {
+		return true
+	}
+	return freq < bar.others*norm && bar.outside(snap, num)
+}
+
+// outside reports whether event num is outside the year typed.
+func (bar *pageBar) outside(snap *snapshot.Snapshot, num uint64) bool {
+	day := snap.Day(num)
+	return day < bar.yearLo || day > bar.yearHi
 }
 
 // runRanked runs p by the ranked path; ok is false when p is not for it.

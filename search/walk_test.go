@@ -27,14 +27,16 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 	// Words of very different frequencies, repeated in some events, in
 	// texts of very different lengths: bars and leapfrogs both matter.
 	vocab := []string{"harbour", "strike", "storm", "council", "vote", "border", "talks", "flood", "mayor", "court",
-		"ruling", "rail", "bridge", "fire", "league", "final", "pact", "summit", "quake", "drought"}
+		"ruling", "rail", "bridge", "fire", "league", "final", "pact", "summit", "quake", "drought",
+		// Places, whose other forms (Syrian for Syria) a word also finds.
+		"syria", "syrian", "ukraine", "ukrainian", "israel", "israeli"}
 	var lines []string
 	for i := range 1500 {
 		n := 3 + rng.IntN(25)
 		var words []string
 		for range n {
 			// Zipf-like: the first words are far commoner.
-			w := vocab[min(len(vocab)-1, int(rng.ExpFloat64()*4))]
+			w := vocab[min(len(vocab)-1, int(rng.ExpFloat64()*6))]
 			words = append(words, w)
 		}
 		e := newsdesk.Event{Date: fmt.Sprintf("20%02d-%02d-%02d", 10+i%12, 1+i%12, 1+i%28), Text: strings.Join(words, " ") + ".",
@@ -79,7 +81,9 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func(old bool) { listWalk = old }(listWalk)
-	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final")
+	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final",
+		// A year typed boosts its events.
+		"harbour 2015", "storm strike 2012", "march 2019 harbour", "syria 2011", "syrian harbour", "harbour ukraine")
 	for _, q := range queries {
 		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}}, {Q: q, Size: 5, Page: 2}} {
 			listWalk = true
