@@ -339,3 +339,28 @@ func TestOpenAPI_Routes(t *testing.T) {
 		t.Errorf("only %d routes found: %v", len(routes), routes)
 	}
 }
+
+// TestOpenAPI_RelatedDefaults checks that the document's defaults of the
+// related-stories weights are the ranking's: they were refitted without
+// the document following.
+func TestOpenAPI_RelatedDefaults(t *testing.T) {
+	doc := loadDoc(t)
+	w := related.DefaultWeights
+	for name, want := range map[string]float64{
+		"text_weight":    w.Text,
+		"context_weight": w.Context,
+		"topic_weight":   w.Topic,
+		"half_life_days": w.HalfLifeDays,
+		"date_floor":     w.Floor,
+		"max_per_day":    float64(w.MaxPerDay),
+	} {
+		p := doc.Components.Parameters[name]
+		if p == nil || p.Value == nil || p.Value.Schema == nil || p.Value.Schema.Value == nil {
+			t.Errorf("parameter %s: not in the document's components", name)
+			continue
+		}
+		if got, ok := p.Value.Schema.Value.Default.(float64); !ok || got != want {
+			t.Errorf("parameter %s: default %v in openapi.json, want DefaultWeights' %v", name, p.Value.Schema.Value.Default, want)
+		}
+	}
+}

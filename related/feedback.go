@@ -14,6 +14,9 @@ const (
 	neighbours   = 10  // the best events of the first pass that vote
 	minVote      = 0.2 // the share of their weight a tag needs to be searched for
 	feedbackTags = 6   // the most tags searched for
+	// minCategoryVote is the share of their weight a category needs for
+	// a source without one to adopt it.
+	minCategoryVote = 0.3
 )
 
 // votes are what the neighbours agree on: each tag, topic and context tag
@@ -23,6 +26,10 @@ type votes struct {
 	tags     []tag // searched-for tags the source lacks, by vote × specificity
 	topic    map[string]float64
 	contexts map[string]float64
+	// category is the category most of their weight has, and share that
+	// weight's share.
+	category      uint32
+	categoryShare float64
 }
 
 // vote counts the tags of the best candidates of a first pass.
@@ -33,11 +40,15 @@ func (rk *run) vote(src *source, cands []cand) (votes, error) {
 		return v, nil
 	}
 	keys := map[string]float64{}
+	cats := map[uint32]float64{}
 	total := 0.0
 	var buf []string
 	for _, c := range cands {
 		wn := c.s1 / cands[0].s1
 		total += wn
+		if cat := rk.snap.Category(c.num); cat != 0 {
+			cats[cat] += wn
+		}
 		buf = rk.candTags(c.num, buf[:0])
 		for _, k := range buf {
 			keys[k] += wn
@@ -52,6 +63,11 @@ func (rk *run) vote(src *source, cands []cand) (votes, error) {
 	for _, m := range []map[string]float64{v.topic, v.contexts, keys} {
 		for k := range m {
 			m[k] /= total
+		}
+	}
+	for cat, w := range cats {
+		if share := w / total; share > v.categoryShare || (share == v.categoryShare && cat < v.category) {
+			v.category, v.categoryShare = cat, share
 		}
 	}
 	for k, share := range keys {
@@ -124,3 +140,14 @@ func (rk *run) adopt(src *source, v votes) bool {
 
 // storyKind is the kind of tag Context weighs; the others weigh Place.
 const storyKind = entities.Story
+
+// adoptCategory gives a source without a category (a draft) the category
+// that the most of its neighbours' weight shares, if at least
+// minCategoryVote: a draft's text says little of whether it is a disaster
+// or a crime, its neighbours do, and re-ranking counts a different
+// category against.
+func (rk *run) adoptCategory(src *source, v votes) {
+	if src.cat == 0 && v.category != 0 && v.categoryShare >= minCategoryVote {
+		src.cat = v.category
+	}
+}

@@ -16,16 +16,16 @@ import (
 // the source or of an item listed before (the same event filed twice,
 // wire copies), at most MaxPerDay items of one day while others remain.
 func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([]Item, error) {
-	srcWords := make(map[string]bool, len(src.textWords))
+	srcText := listed{words: make(map[string]bool, len(src.textWords)), day: src.day}
 	for _, w := range src.textWords {
-		srcWords[w.stem] = true
+		srcText.words[w.stem] = true
 	}
 	var (
 		items    []Item
-		words    []map[string]bool
+		texts    []listed
 		perDay   = map[int32]int{}
 		deferred []Item // held back by MaxPerDay, used if nothing else is left
-		defWords []map[string]bool
+		defTexts []listed
 	)
 	// The searched words, most telling first, for the reasons.
 	searched := make([]word, 0, len(src.words))
@@ -50,21 +50,18 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		if err != nil {
 			return nil, err
 		}
-		cw := wordSet(raw)
-		if jaccard(cw, srcWords) >= rk.w.DuplicateSimilarity || slices.ContainsFunc(words, func(o map[string]bool) bool {
-			return jaccard(cw, o) >= rk.w.DuplicateSimilarity
-		}) {
+		ct := listed{words: wordSet(raw), day: rk.snap.Day(c.num)}
+		if rk.duplicate(ct, srcText) || slices.ContainsFunc(texts, func(o listed) bool { return rk.duplicate(ct, o) }) {
 			continue
 		}
-		it := rk.item(ev, c, src, searched, cw)
-		day := rk.snap.Day(c.num)
-		if perDay[day] >= rk.w.MaxPerDay {
-			deferred, defWords = append(deferred, it), append(defWords, cw)
+		it := rk.item(ev, c, src, searched, ct.words)
+		if perDay[ct.day] >= rk.w.MaxPerDay {
+			deferred, defTexts = append(deferred, it), append(defTexts, ct)
 			continue
 		}
-		perDay[day]++
+		perDay[ct.day]++
 		items = append(items, it)
-		words = append(words, cw)
+		texts = append(texts, ct)
 	}
 	for i, it := range deferred {
 		if len(items) == size {
@@ -72,18 +69,40 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		}
 		// Two wire copies of one day can both have been held back: the
 		// second is a near-duplicate of the first once that is listed.
-		if slices.ContainsFunc(words, func(o map[string]bool) bool {
-			return jaccard(defWords[i], o) >= rk.w.DuplicateSimilarity
-		}) {
+		if slices.ContainsFunc(texts, func(o listed) bool { return rk.duplicate(defTexts[i], o) }) {
 			continue
 		}
 		items = append(items, it)
-		words = append(words, defWords[i])
+		texts = append(texts, defTexts[i])
 	}
 	if items == nil {
 		items = []Item{}
 	}
 	return items, nil
+}
+
+// listed is the source or an event of the list, as near-duplicates are
+// told: its set of words, and its day.
+type listed struct {
+	words map[string]bool
+	day   int32
+}
+
+// duplicateDays is how many days apart two events may be to be
+// near-duplicates: the same event filed twice, or wire copies, are filed
+// within days. Alike texts further apart are a story's recurring events
+// (a daily count, an annual report, a storm of the next season), which
+// editors list.
+const duplicateDays = 3
+
+// duplicate reports whether a and b are near-duplicates: their word sets
+// alike beyond DuplicateSimilarity, within duplicateDays (when both dates
+// are known).
+func (rk *run) duplicate(a, b listed) bool {
+	if a.day != snapshot.NoDay && b.day != snapshot.NoDay && max(a.day-b.day, b.day-a.day) > duplicateDays {
+		return false
+	}
+	return jaccard(a.words, b.words) >= rk.w.DuplicateSimilarity
 }
 
 // item shapes a related event with its reason.

@@ -116,6 +116,7 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	rk.adoptCategory(src, v)
 	switch {
 	case rk.adopt(src, v):
 		if err := rk.prepare(src); err != nil {

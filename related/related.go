@@ -24,7 +24,8 @@
 //   - Neighbour feedback: the tags the first pass's 10 best events agree
 //     on are searched for too; a source without tags (a draft, mostly)
 //     adopts the topic and context tags most of them share, then is
-//     searched again.
+//     searched again; one without a category, the category most of them
+//     have.
 //   - Re-ranking: the best Candidates events are ranked by a linear model
 //     over a few features read from the index (see features.go), with
 //     weights fitted to the judgments by cross-validation.
@@ -128,9 +129,9 @@ type Weights struct {
 var DefaultWeights = Weights{
 	Text:                1,
 	Context:             0.02,
-	Place:               0.16,
+	Place:               0.08,
 	Topic:               0,
-	Feedback:            0.16,
+	Feedback:            0.04,
 	HalfLifeDays:        30,
 	SlowHalfLifeDays:    1100,
 	Near:                0.7,
@@ -141,13 +142,13 @@ var DefaultWeights = Weights{
 	MaxDFShare:          0.10,
 	Adopt:               0.5,
 	Candidates:          100,
-	RankText:            1,
-	RankMatch:           1,
-	RankClassic:         0.5,
-	RankStory:           0.02,
+	RankText:            0.5,
+	RankMatch:           0,
+	RankClassic:         0.25,
+	RankStory:           0.01,
 	RankWeek:            0.1,
-	RankMonth:           0.1,
-	RankCategory:        -0.2,
+	RankMonth:           0,
+	RankCategory:        -0.1,
 	RankTextPosition:    0.25,
 	RankClassicPosition: 0.25,
 	DuplicateSimilarity: 0.7,
