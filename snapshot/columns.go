@@ -194,6 +194,24 @@ func loadColumns(ss *scorch.SegmentSnapshot, t tables) (*segColumns, error) {
 	return c, nil
 }
 
+// prevInDays returns the last local number in [from, to) whose document
+// is dated within lo..hi, skipping the blocks with none; ok is false when
+// there is none.
+func (c *segColumns) prevInDays(to, from uint64, lo, hi int32) (uint64, bool) {
+	for n := to; n > from; {
+		b := (n - 1) / dayBlock
+		if c.blockMax[b] < lo || c.blockMin[b] > hi {
+			n = max(b*dayBlock, from)
+			continue
+		}
+		if day := c.day[n-1]; day >= lo && day <= hi {
+			return n - 1, true
+		}
+		n--
+	}
+	return from, false
+}
+
 // dayBlock is the number of documents a block of segColumns.blockMin and
 // blockMax spans.
 const dayBlock = 64

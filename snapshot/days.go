@@ -124,6 +124,25 @@ func (d *Days) EachLive(fn func(n uint64) bool) {
 	}
 }
 
+// EachLiveBackward is EachLive from the last document to the first: a
+// newest-first walk of an index numbered about in date order meets the
+// page's events first, instead of replacing the page at every event.
+func (d *Days) EachLiveBackward(fn func(n uint64) bool) {
+	for i := len(d.bands) - 1; i >= 0; i-- {
+		b, sg := d.bands[i], &d.snap.segs[i]
+		for to := b.to - sg.start; ; {
+			local, ok := sg.cols.prevInDays(to, b.from-sg.start, d.lo, d.hi)
+			if !ok {
+				break
+			}
+			if !sg.isDead(local) && !fn(sg.start+local) {
+				return
+			}
+			to = local
+		}
+	}
+}
+
 // NextLive is Next for live documents only.
 func (d *Days) NextLive(n uint64) (uint64, bool) {
 	for {

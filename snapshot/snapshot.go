@@ -227,6 +227,18 @@ func (s *Snapshot) EachLive(fn func(n uint64)) {
 	}
 }
 
+// EachLiveBackward is EachLive from the last document to the first.
+func (s *Snapshot) EachLiveBackward(fn func(n uint64)) {
+	for i := len(s.segs) - 1; i >= 0; i-- {
+		sg := &s.segs[i]
+		for local := sg.end - sg.start; local > 0; local-- {
+			if !sg.isDead(local - 1) {
+				fn(sg.start + local - 1)
+			}
+		}
+	}
+}
+
 // CategoryID, TopicID and ContextID return the id of an exact value, if
 // the index has it.
 func (s *Snapshot) CategoryID(v string) (uint32, bool) { return s.src.tables.category.id(v) }

@@ -258,6 +258,13 @@ func TestDays_Scrambled(t *testing.T) {
 	s := src.Acquire()
 	defer s.Release()
 	day0 := DayNumber(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	var all, allBack []uint64
+	s.EachLive(func(m uint64) { all = append(all, m) })
+	s.EachLiveBackward(func(m uint64) { allBack = append(allBack, m) })
+	slices.Reverse(allBack)
+	if !slices.Equal(all, allBack) || len(all) != n-2 {
+		t.Errorf("EachLive found %d events, EachLiveBackward %d; want %d, the same", len(all), len(allBack), n-2)
+	}
 	ranges := [][2]int32{{0, n}, {2 * n, 2*n + 5}, {5 * n, 6 * n}}
 	for lo := int32(0); lo < n; lo += 7 {
 		for _, w := range []int32{0, 1, 5, 40} {
@@ -278,8 +285,11 @@ func TestDays_Scrambled(t *testing.T) {
 			next = append(next, m)
 		}
 		days.EachLive(func(m uint64) bool { each = append(each, m); return true })
-		if !slices.Equal(next, want) || !slices.Equal(each, want) {
-			t.Errorf("days %d-%d: NextLive found %d events, EachLive %d; want %d (%v)", r[0], r[1], len(next), len(each), len(want), want)
+		var back []uint64
+		days.EachLiveBackward(func(m uint64) bool { back = append(back, m); return true })
+		slices.Reverse(back)
+		if !slices.Equal(next, want) || !slices.Equal(each, want) || !slices.Equal(back, want) {
+			t.Errorf("days %d-%d: NextLive found %d events, EachLive %d, EachLiveBackward %d; want %d (%v)", r[0], r[1], len(next), len(each), len(back), len(want), want)
 		}
 	}
 }
