@@ -49,12 +49,8 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 	var kept []uint32
 	var total uint64
 	var idErr error
-	err = visit(ctx, func(n uint64) {
-		total++
-		if keep {
-			kept = append(kept, uint32(n))
-		}
-		d := dated{key: key(snap.Day(n)), num: n}
+	consider := func(n uint64, day int32) {
+		d := dated{key: key(day), num: n}
 		if after {
 			if d.key < afterKey {
 				return
@@ -83,7 +79,36 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 		case d.key == best[0].key:
 			tied = appendTied(tied, d, best[0].key)
 		}
-	})
+	}
+	if lo, hi, ranged := dayRange(p); rangeWalk && ranged && len(p.Query.Clauses) == 0 && filterFunc(snap, p, false) == nil && !keep {
+		// A date range alone: the events are counted from the day
+		// column, and the walk passes over the blocks of events all
+		// later in the order than the page's last (or before the
+		// cursor): the whole corpus, oldest first, 1.2 ms -> 0.2.
+		days := snap.Days(lo, hi)
+		total = days.Count()
+		steps := 0
+		days.EachLiveIn(desc, func(earliest, latest int32) bool {
+			first, last := key(earliest), key(latest)
+			if desc {
+				first, last = last, first
+			}
+			return (!after || last >= afterKey) && (len(best) < k || first <= best[0].key)
+		}, func(n uint64, day int32) bool {
+			consider(n, day)
+			steps++
+			return steps%8192 != 0 || ctx.Err() == nil
+		})
+		err = ctx.Err()
+	} else {
+		err = visit(ctx, func(n uint64, day int32) {
+			total++
+			if keep {
+				kept = append(kept, uint32(n))
+			}
+			consider(n, day)
+		})
+	}
 	if err == nil {
 		err = idErr
 	}
@@ -97,7 +122,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 			}
 			return nil
 		}
-		return visit(ctx, fn)
+		return visit(ctx, func(n uint64, _ int32) { fn(n) })
 	}}
 	if len(best) == 0 {
 		return f, nil
@@ -143,24 +168,29 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 	return f, nil
 }
 
-// matchVisitor returns a walk over the documents p matches, in order,
-// unscored: filters alone from the columns, plain words by the fast
-// path's conjunction, anything else through Bleve.
-func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(context.Context, func(uint64)) error, error) {
+// rangeWalk turns on runByDate's walk of a date range alone; tests turn it
+// off to compare.
+var rangeWalk = true
+
+// matchVisitor returns a walk over the documents p matches, with their
+// days, unscored: filters alone from the columns (newest first
+// backward), plain words by the fast path's conjunction, anything else
+// through Bleve.
+func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(context.Context, func(n uint64, day int32)) error, error) {
 	if len(p.Query.Clauses) == 0 {
 		lo, hi, ranged := dayRange(p)
 		accept := filterFunc(snap, p, false)
 		if accept == nil && !ranged {
 			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
 		}
-		return func(ctx context.Context, fn func(uint64)) error {
+		return func(ctx context.Context, fn func(uint64, int32)) error {
 			steps := 0
-			each := func(n uint64) bool {
+			each := func(n uint64, day int32) bool {
 				if steps++; steps%8192 == 0 && ctx.Err() != nil {
 					return false
 				}
 				if accept == nil || accept(n) {
-					fn(n)
+					fn(n, day)
 				}
 				return true
 			}
@@ -174,9 +204,9 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 			case ranged:
 				snap.Days(lo, hi).EachLive(each)
 			case desc:
-				snap.EachLiveBackward(func(n uint64) { each(n) })
+				snap.EachLiveBackward(func(n uint64) { each(n, snap.Day(n)) })
 			default:
-				snap.EachLive(func(n uint64) { each(n) })
+				snap.EachLive(func(n uint64) { each(n, snap.Day(n)) })
 			}
 			return ctx.Err()
 		}, nil
@@ -189,8 +219,8 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 		if plan.any {
 			matches = e.fastAnyMatches
 		}
-		return func(ctx context.Context, fn func(uint64)) error {
-			_, _, err := matches(ctx, plan, 0, fn)
+		return func(ctx context.Context, fn func(uint64, int32)) error {
+			_, _, err := matches(ctx, plan, 0, func(n uint64) { fn(n, snap.Day(n)) })
 			return err
 		}, nil
 	}
@@ -198,8 +228,8 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, fn func(uint64)) error {
-		_, err := snap.VisitMatches(ctx, q, e.m, fn)
+	return func(ctx context.Context, fn func(uint64, int32)) error {
+		_, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { fn(n, snap.Day(n)) })
 		return err
 	}, nil
 }

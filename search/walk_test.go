@@ -10,10 +10,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
@@ -102,6 +104,84 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 			for i := range fast.Hits {
 				if fast.Hits[i].ID != slow.Hits[i].ID || fast.Hits[i].Score != slow.Hits[i].Score {
 					t.Errorf("%q size %d, hit %d: %s %v, want %s %v", q, r.Size, i+1, fast.Hits[i].ID, fast.Hits[i].Score, slow.Hits[i].ID, slow.Hits[i].Score)
+				}
+			}
+		}
+	}
+}
+
+// TestRangeWalk_SameAsVisit: a date range alone, by date, answers the same
+// through its walk of the day column's blocks as through the visit of
+// every match, newest and oldest first, by pages and by cursors, in an
+// index numbered out of date order with many events a day.
+func TestRangeWalk_SameAsVisit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var lines []string
+	for i := range 1200 {
+		// Mostly in date order, as a build of the corpus numbers events,
+		// with some out of it, as a second file's are; 30 events a day.
+		day := i / 30
+		if rng.IntN(10) == 0 {
+			day = rng.IntN(40)
+		}
+		e := newsdesk.Event{Date: fmt.Sprintf("2020-%02d-%02d", 1+day/28, 1+day%28), Text: fmt.Sprintf("Event %d of the day.", i)}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		b, _ := json.Marshal(e)
+		lines = append(lines, string(b))
+	}
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: []string{file}, BatchSize: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old bool) { rangeWalk = old }(rangeWalk)
+	day := func(m, d int) time.Time { return time.Date(2020, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	ask := func(r Request) *Result {
+		t.Helper()
+		res, err := e.Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, rg := range [][2]time.Time{{day(1, 1), day(2, 28)}, {day(1, 10), day(1, 12)}, {day(1, 5), day(1, 5)}, {day(2, 1), day(12, 31)}} {
+		for _, sort := range []query.Sort{query.SortDate, query.SortDateDesc} {
+			for _, size := range []int{1, 10, 45} {
+				r := Request{From: rg[0], To: rg[1], Sort: sort, Size: size}
+				for page := 0; page < 4; page++ {
+					rangeWalk = true
+					fast := ask(r)
+					rangeWalk = false
+					slow := ask(r)
+					if fast.Total != slow.Total || len(fast.Hits) != len(slow.Hits) || fast.NextCursor != slow.NextCursor {
+						t.Fatalf("%v-%v %v size %d page %d: %d hits of %d, want %d of %d", rg[0], rg[1], sort, size, page, len(fast.Hits), fast.Total, len(slow.Hits), slow.Total)
+					}
+					for i := range fast.Hits {
+						if fast.Hits[i].ID != slow.Hits[i].ID {
+							t.Fatalf("%v-%v %v size %d page %d, hit %d: %s, want %s", rg[0], rg[1], sort, size, page, i+1, fast.Hits[i].ID, slow.Hits[i].ID)
+						}
+					}
+					if slow.NextCursor == "" {
+						break
+					}
+					r.Cursor = slow.NextCursor
+				}
+				// An offset page.
+				r = Request{From: rg[0], To: rg[1], Sort: sort, Size: size, Page: 3}
+				rangeWalk = true
+				fast := ask(r)
+				rangeWalk = false
+				slow := ask(r)
+				if fast.Total != slow.Total || len(fast.Hits) != len(slow.Hits) || (len(fast.Hits) > 0 && fast.Hits[0].ID != slow.Hits[0].ID) {
+					t.Errorf("%v-%v %v size %d, page 3: differs", rg[0], rg[1], sort, size)
 				}
 			}
 		}

@@ -107,9 +107,9 @@ func (d *Days) Next(n uint64) (uint64, bool) {
 	return n, false
 }
 
-// EachLive calls fn with every live document dated within the range, in
-// order, until fn returns false.
-func (d *Days) EachLive(fn func(n uint64) bool) {
+// EachLive calls fn with every live document dated within the range, and
+// its day, in order, until fn returns false.
+func (d *Days) EachLive(fn func(n uint64, day int32) bool) {
 	for i, b := range d.bands {
 		sg := &d.snap.segs[i]
 		for local := b.from - sg.start; ; local++ {
@@ -117,7 +117,7 @@ func (d *Days) EachLive(fn func(n uint64) bool) {
 			if local, ok = sg.cols.nextInDays(local, b.to-sg.start, d.lo, d.hi); !ok {
 				break
 			}
-			if !sg.isDead(local) && !fn(sg.start+local) {
+			if !sg.isDead(local) && !fn(sg.start+local, sg.cols.day[local]) {
 				return
 			}
 		}
@@ -127,7 +127,7 @@ func (d *Days) EachLive(fn func(n uint64) bool) {
 // EachLiveBackward is EachLive from the last document to the first: a
 // newest-first walk of an index numbered about in date order meets the
 // page's events first, instead of replacing the page at every event.
-func (d *Days) EachLiveBackward(fn func(n uint64) bool) {
+func (d *Days) EachLiveBackward(fn func(n uint64, day int32) bool) {
 	for i := len(d.bands) - 1; i >= 0; i-- {
 		b, sg := d.bands[i], &d.snap.segs[i]
 		for to := b.to - sg.start; ; {
@@ -135,10 +135,73 @@ func (d *Days) EachLiveBackward(fn func(n uint64) bool) {
 			if !ok {
 				break
 			}
-			if !sg.isDead(local) && !fn(sg.start+local) {
+			if !sg.isDead(local) && !fn(sg.start+local, sg.cols.day[local]) {
 				return
 			}
 			to = local
+		}
+	}
+}
+
+// Count returns the number of live documents dated within the range.
+func (d *Days) Count() uint64 {
+	var n uint64
+	for i, b := range d.bands {
+		sg := &d.snap.segs[i]
+		c := sg.cols
+		for local := b.from - sg.start; local < b.to-sg.start; {
+			blk := local / dayBlock
+			end := min((blk+1)*dayBlock, b.to-sg.start)
+			if c.blockMax[blk] < d.lo || c.blockMin[blk] > d.hi {
+				local = end
+				continue
+			}
+			for ; local < end; local++ {
+				if day := c.day[local]; day >= d.lo && day <= d.hi && !sg.isDead(local) {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// EachLiveIn is EachLive (backward: EachLiveBackward) over the blocks of
+// dayBlock documents whose earliest and latest days admit says may hold
+// what the caller looks for: a walk for the first events in a date order
+// passes over the blocks of events all later in the order than its
+// page's last. admit is asked again at each block.
+func (d *Days) EachLiveIn(backward bool, admit func(earliest, latest int32) bool, fn func(n uint64, day int32) bool) {
+	for j := range d.bands {
+		i := j
+		if backward {
+			i = len(d.bands) - 1 - j
+		}
+		b, sg := d.bands[i], &d.snap.segs[i]
+		c := sg.cols
+		from, to := b.from-sg.start, b.to-sg.start
+		if from >= to {
+			continue
+		}
+		first, last := from/dayBlock, (to-1)/dayBlock
+		for k := first; k <= last; k++ {
+			blk := k
+			if backward {
+				blk = last - (k - first)
+			}
+			if c.blockMax[blk] < d.lo || c.blockMin[blk] > d.hi || !admit(max(c.blockMin[blk], d.lo), min(c.blockMax[blk], d.hi)) {
+				continue
+			}
+			lo, hi := max(blk*dayBlock, from), min((blk+1)*dayBlock, to)
+			for x := lo; x < hi; x++ {
+				local := x
+				if backward {
+					local = hi - 1 - (x - lo)
+				}
+				if day := c.day[local]; day >= d.lo && day <= d.hi && !sg.isDead(local) && !fn(sg.start+local, day) {
+					return
+				}
+			}
 		}
 	}
 }

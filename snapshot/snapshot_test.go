@@ -284,10 +284,46 @@ func TestDays_Scrambled(t *testing.T) {
 		for m, ok := days.NextLive(0); ok; m, ok = days.NextLive(m + 1) {
 			next = append(next, m)
 		}
-		days.EachLive(func(m uint64) bool { each = append(each, m); return true })
+		days.EachLive(func(m uint64, day int32) bool {
+			if day != s.Day(m) {
+				t.Errorf("EachLive gave event %d the day %d, want %d", m, day, s.Day(m))
+			}
+			each = append(each, m)
+			return true
+		})
 		var back []uint64
-		days.EachLiveBackward(func(m uint64) bool { back = append(back, m); return true })
+		days.EachLiveBackward(func(m uint64, day int32) bool {
+			if day != s.Day(m) {
+				t.Errorf("EachLiveBackward gave event %d the day %d, want %d", m, day, s.Day(m))
+			}
+			back = append(back, m)
+			return true
+		})
 		slices.Reverse(back)
+		if got := days.Count(); got != uint64(len(want)) {
+			t.Errorf("days %d-%d: Count = %d, want %d", r[0], r[1], got, len(want))
+		}
+		for _, backward := range []bool{false, true} {
+			var in []uint64
+			days.EachLiveIn(backward, func(int32, int32) bool { return true }, func(m uint64, _ int32) bool { in = append(in, m); return true })
+			if backward {
+				slices.Reverse(in)
+			}
+			if !slices.Equal(in, want) {
+				t.Errorf("days %d-%d: EachLiveIn (backward %v) admitting every block found %d events, want %d", r[0], r[1], backward, len(in), len(want))
+			}
+			// Admitting the blocks with a day up to cut visits every
+			// event dated up to cut.
+			cut := lo + (hi-lo)/3
+			seen := map[uint64]bool{}
+			days.EachLiveIn(backward, func(earliest, _ int32) bool { return earliest <= cut }, func(m uint64, _ int32) bool { seen[m] = true; return true })
+			for _, m := range want {
+				if s.Day(m) <= cut && !seen[m] {
+					t.Errorf("days %d-%d: EachLiveIn (backward %v) admitting days up to %d missed event %d", r[0], r[1], backward, cut, m)
+					break
+				}
+			}
+		}
 		if !slices.Equal(next, want) || !slices.Equal(each, want) || !slices.Equal(back, want) {
 			t.Errorf("days %d-%d: NextLive found %d events, EachLive %d, EachLiveBackward %d; want %d (%v)", r[0], r[1], len(next), len(each), len(back), len(want), want)
 		}
