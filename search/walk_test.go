@@ -47,6 +47,22 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 		b, _ := json.Marshal(e)
 		lines = append(lines, string(b))
 	}
+	// A rare word with a commoner one, each once in most events and the
+	// commoner many times in a few late ones: those lead the page on the
+	// commoner word alone, and a bound that underrates it would skip them.
+	for i := range 600 {
+		text := "alpha beta gamma delta epsilon zeta eta theta iota kappa."
+		switch {
+		case i%97 == 96:
+			text = "alpha beta beta beta beta beta beta beta beta."
+		case i%3 == 2:
+			text = "beta omega." // beta commoner than alpha: alpha leads
+		}
+		e := newsdesk.Event{Date: fmt.Sprintf("2015-%02d-%02d", 1+i%12, 1+i%28), Text: text}
+		e.ID = newsdesk.NewID(e.Date, fmt.Sprintf("greek %d %s", i, text))
+		b, _ := json.Marshal(e)
+		lines = append(lines, string(b))
+	}
 	file := filepath.Join(t.TempDir(), "events.jsonl")
 	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -85,11 +101,13 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 	defer func(old bool) { listWalk = old }(listWalk)
 	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final",
 		// A year typed boosts its events.
-		"harbour 2015", "storm strike 2012", "march 2019 harbour", "syria 2011", "syrian harbour", "harbour ukraine")
+		"harbour 2015", "storm strike 2012", "march 2019 harbour", "syria 2011", "syrian harbour", "harbour ukraine",
+		"alpha beta", "beta alpha gamma")
 	for _, q := range queries {
 		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}}, {Q: q, Size: 5, Page: 2}} {
 			listWalk = true
 			fast, err := e.Search(context.Background(), r)
+
 			if err != nil {
 				t.Fatal(err)
 			}
