@@ -63,15 +63,7 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 		b, _ := json.Marshal(e)
 		lines = append(lines, string(b))
 	}
-	file := filepath.Join(t.TempDir(), "events.jsonl")
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: []string{file}, BatchSize: 400})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := indexLines(t, lines, 400)
 	// Delete some events, and add some, so that the working copy has
 	// deletions and a second segment.
 	batch := x.Index.NewBatch()
@@ -147,15 +139,7 @@ func TestRangeWalk_SameAsVisit(t *testing.T) {
 		b, _ := json.Marshal(e)
 		lines = append(lines, string(b))
 	}
-	file := filepath.Join(t.TempDir(), "events.jsonl")
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: []string{file}, BatchSize: 300})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := indexLines(t, lines, 300)
 	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
 	if err != nil {
 		t.Fatal(err)
@@ -204,4 +188,20 @@ func TestRangeWalk_SameAsVisit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// indexLines builds the events of lines (JSON, one each) into an index of
+// segments of batch events, closed with the test.
+func indexLines(t *testing.T, lines []string, batch int) *testindex.Index {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := testindex.NewWith(t.TempDir(), build.Config{Files: []string{file}, BatchSize: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x
 }
