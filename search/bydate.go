@@ -84,7 +84,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 		// A date range alone: the events are counted from the day
 		// column, and the walk passes over the blocks of events all
 		// later in the order than the page's last (or before the
-		// cursor): the whole corpus, oldest first, 1.2 ms -> 0.2.
+		// cursor): the whole corpus, oldest first, 1.2 ms -> 0.13.
 		days := snap.Days(lo, hi)
 		total = days.Count()
 		steps := 0
