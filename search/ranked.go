@@ -598,7 +598,15 @@ next:
 		d := lead[i]
 		for j := 1; j < len(lists); j++ {
 			docs := lists[j].Docs
-			p := seek(docs, pos[j], uint64(d))
+			p := pos[j]
+			// Most often the list's next posting is the one: no call.
+			if p < len(docs) && docs[p] < d {
+				if p+1 < len(docs) && docs[p+1] >= d {
+					p++
+				} else {
+					p = seek(docs, p, uint64(d))
+				}
+			}
 			if pos[j] = p; p == len(docs) {
 				break next
 			}
