@@ -19,11 +19,12 @@ import (
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
-// TestWalkLists_SameAsCursors: the ranked walk's loop over the lists'
-// arrays (walkLists, with its bar for one word) answers exactly as the
+// TestWalkLists_SameAsCursors: the ranked walk's loops over the lists'
+// arrays (walkLists, walkForms, with their bar) answer exactly as the
 // general loop does: the same totals, events, scores and order, on an
 // index of several segments with deleted events, with and without
-// filters, for pages of several sizes.
+// filters, date ranges and facets (which the general loop serves), for
+// pages of several sizes.
 func TestWalkLists_SameAsCursors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Words of very different frequencies, repeated in some events, in
@@ -96,10 +97,11 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 		"harbour 2015", "storm strike 2012", "march 2019 harbour", "syria 2011", "syrian harbour", "harbour ukraine",
 		"alpha beta", "beta alpha gamma")
 	for _, q := range queries {
-		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}}, {Q: q, Size: 5, Page: 2}} {
+		from, to := time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2016, 6, 30, 0, 0, 0, 0, time.UTC)
+		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}},
+			{Q: q, Size: 5, Page: 2}, {Q: q, Size: 10, From: from, To: to}, {Q: q, Size: 3, From: from}, {Q: q, Size: 10, Facets: 5}} {
 			listWalk = true
 			fast, err := e.Search(context.Background(), r)
-
 			if err != nil {
 				t.Fatal(err)
 			}
