@@ -117,9 +117,10 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = fmt.Errorf("build failed, nothing published: %w", err)
 	}
 	var published *cluster.Pointer
+	var pubErr error
 	if err == nil && conn != nil {
 		var p cluster.Pointer
-		if p, err = publish(ctx, conn, f.index, sum.Generation); err == nil {
+		if p, pubErr = publish(ctx, conn, f.index, sum.Generation); pubErr == nil {
 			published = &p
 		}
 	}
@@ -133,6 +134,9 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
+	}
+	if pubErr != nil {
+		return &exitError{code: exitUnpublished, err: pubErr}
 	}
 	if sum.Bad > 0 {
 		log.Warn().Int("bad", sum.Bad).Str("report", sum.Report).Msg("bad records skipped; see the report")

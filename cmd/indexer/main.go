@@ -31,6 +31,8 @@
 //	1  I/O or index error: nothing was published
 //	2  usage error
 //	3  more bad records than -max-bad: the good events were still published
+//	4  (build -nats) the generation is built and current in -index, but
+//	   its publish to NATS failed: replicas keep the previous one
 //
 // Run "indexer build -h" for the flags. Every flag has an environment
 // twin, named after it: -max-bad is NEWSDESK_MAX_BAD, -index
@@ -58,6 +60,10 @@ const (
 	exitFailed = 1
 	exitUsage  = cli.ExitUsage
 	exitTooBad = 3
+	// exitUnpublished: the generation is built and current in the index
+	// directory, but the NATS publish failed: replicas still serve the
+	// previous one.
+	exitUnpublished = 4
 )
 
 func main() {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/cluster"
 	"github.com/newsdesk/newsdesk/index"
@@ -310,5 +313,57 @@ func TestRunBuild_NATS(t *testing.T) {
 	}
 	if _, n, err := conn.Last(ctx); n != 0 || err != nil {
 		t.Errorf("the stream holds %d messages after -drop-updates, %v", n, err)
+	}
+}
+
+// TestRunBuild_NATSNotPublished: a build whose publish to NATS fails (here
+// a newer generation is current already) exits 4, says so, and leaves its
+// generation built and current in the index directory; the pointer stays.
+func TestRunBuild_NATSNotPublished(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, cluster.PointerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const newer = "29991231T000000.000000000Z" // another builder's, from the future
+	if _, err := kv.Put(ctx, cluster.PointerKey, []byte(`{"generation":"`+newer+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err = run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "testdata/good.jsonl"}, &stdout, &stderr)
+	if exitCode(err) != exitUnpublished || !strings.Contains(err.Error(), "is built and current in") || !strings.Contains(err.Error(), "not published to NATS") {
+		t.Fatalf("run: %v (exit %d), want exit 4 saying the generation is current but not published", err, exitCode(err))
+	}
+	var sum struct {
+		Gen string `json:"generation"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil || sum.Gen == "" {
+		t.Fatalf("summary %q: %v", stdout.String(), err)
+	}
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := d.Current(); err != nil || cur != sum.Gen {
+		t.Errorf("current generation %q, %v; want the one built, %s", cur, err, sum.Gen)
+	}
+	if p, err := conn.Current(ctx); err != nil || p.Generation != newer {
+		t.Errorf("pointer %+v, %v; want it left at %s", p, err, newer)
 	}
 }
