@@ -23,7 +23,9 @@
 //
 // "get" prints the stored events with the given ids, as JSON lines.
 // "rollback" publishes the generation before the current one again (a
-// build keeps it); a running searchd swaps back to it.
+// build keeps it); a running searchd swaps back to it. "publish" publishes
+// the current generation to NATS, for replicas: after a build whose
+// publish failed (exit 4).
 //
 // Exit codes:
 //
@@ -32,7 +34,8 @@
 //	2  usage error
 //	3  more bad records than -max-bad: the good events were still published
 //	4  (build -nats) the generation is built and current in -index, but
-//	   its publish to NATS failed: replicas keep the previous one
+//	   its publish to NATS failed: replicas keep the previous one;
+//	   "indexer publish" publishes it once NATS can take it
 //
 // Run "indexer build -h" for the flags. Every flag has an environment
 // twin, named after it: -max-bad is NEWSDESK_MAX_BAD, -index
@@ -120,6 +123,7 @@ const usage = `usage:
   indexer tsv FILE...                        write FILEs' events as Sphinx's TSV pipe source
   indexer get -index DIR ID...               print stored events of the current generation
   indexer rollback -index DIR                publish the previous generation again
+  indexer publish -index DIR -nats URL       publish the current generation to replicas (after exit 4)
   indexer push [-url URL] FILE...            upsert FILEs' events into a running searchd
   indexer -version                           print the version
 Run "indexer COMMAND -h" for a command's flags. Every flag has an environment
@@ -144,6 +148,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runGet(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return runRollback(args[1:], stdout, stderr)
+	case "publish":
+		return runPublish(ctx, args[1:], stdout, stderr)
 	case "push":
 		return runPush(ctx, args[1:], stdout, stderr)
 	case "-version", "--version", "version":

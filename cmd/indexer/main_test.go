@@ -319,6 +319,7 @@ func TestRunBuild_NATS(t *testing.T) {
 // TestRunBuild_NATSNotPublished: a build whose publish to NATS fails (here
 // a newer generation is current already) exits 4, says so, and leaves its
 // generation built and current in the index directory; the pointer stays.
+// indexer publish then publishes it, once nothing newer is current.
 func TestRunBuild_NATSNotPublished(t *testing.T) {
 	ctx := context.Background()
 	url := natstest.Start(t, 1).URL()
@@ -365,5 +366,27 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 	}
 	if p, err := conn.Current(ctx); err != nil || p.Generation != newer {
 		t.Errorf("pointer %+v, %v; want it left at %s", p, err, newer)
+	}
+	// indexer publish does what the build could not, once it can be done.
+	publishArgs := []string{"publish", "-index", dir, "-nats", url}
+	if err := run(ctx, publishArgs, &stdout, &stderr); exitCode(err) != exitUnpublished {
+		t.Errorf("publish under the newer pointer: %v (exit %d), want exit 4", err, exitCode(err))
+	}
+	if err := kv.Purge(ctx, cluster.PointerKey); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	if err := run(ctx, publishArgs, &stdout, &stderr); err != nil {
+		t.Fatalf("publish: %v\n%s", err, stderr.String())
+	}
+	var pub cluster.Pointer
+	if err := json.Unmarshal(stdout.Bytes(), &pub); err != nil || pub.Generation != sum.Gen || pub.Digest == "" {
+		t.Errorf("publish printed %q (%v), want the pointer to %s", stdout.String(), err, sum.Gen)
+	}
+	if p, err := conn.Current(ctx); err != nil || p.Generation != sum.Gen {
+		t.Errorf("pointer %+v, %v; want %s", p, err, sum.Gen)
+	}
+	if err := run(ctx, []string{"publish", "-index", dir}, &stdout, &stderr); exitCode(err) != exitUsage {
+		t.Errorf("publish without -nats: %v (exit %d), want a usage error", err, exitCode(err))
 	}
 }

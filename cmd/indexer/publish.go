@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/newsdesk/newsdesk/cli"
+	"github.com/newsdesk/newsdesk/cluster"
+	"github.com/newsdesk/newsdesk/index"
+)
+
+// runPublish publishes the current generation of an index directory to
+// NATS: what a build whose publish failed (exit 4) left undone, without
+// building again.
+func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("indexer publish", flag.ContinueOnError)
+	dirFlag := fs.String("index", "", "index `directory` whose current generation to publish")
+	natsURL := fs.String("nats", "", "NATS server `URL`s, comma-separated")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: indexer publish -index DIR -nats URL")
+		fmt.Fprintln(fs.Output(), `Publishes DIR's current generation (built with -nats) to replicas; prints the pointer, as JSON.`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *dirFlag == "" || *natsURL == "" || fs.NArg() > 0 {
+		return cli.Usagef("publish: need -index DIR and -nats URL, and no other argument")
+	}
+	dir, err := index.NewDir(*dirFlag)
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	name, err := dir.Current()
+	if err != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("publish: %w", err)}
+	}
+	conn, err := cluster.Open(ctx, cluster.Config{URL: *natsURL, Name: "indexer", Logger: newLogger(stderr)})
+	if err != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("publish: %w", err)}
+	}
+	defer conn.Close()
+	p, err := publish(ctx, conn, *dirFlag, name)
+	if err != nil {
+		return &exitError{code: exitUnpublished, err: err}
+	}
+	return json.NewEncoder(stdout).Encode(p)
+}
