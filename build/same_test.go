@@ -74,9 +74,10 @@ func TestSameIndex(t *testing.T) {
 	}
 	compareGolden(t, "testdata/same/index.golden.txt", dump)
 	if !*update {
-		// Segments of one event, over a hundred: merged by 16 in the
-		// background (index.MaxFinalFanIn) and the rest at the end, with
-		// the replaced copies of duplicates left out.
+		// Segments of one event, over a hundred: merged by
+		// index.MergeFanIn in the background (index.MaxFinalFanIn) and
+		// the rest at the end, with the replaced copies of duplicates
+		// left out.
 		d, _ := buildSame(t, 1)
 		compareGolden(t, "testdata/same/index.golden.txt", d)
 	}
