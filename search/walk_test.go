@@ -21,8 +21,9 @@ import (
 
 // TestWalkLists_SameAsCursors: the ranked walk's loops over the lists'
 // arrays (walkLists, walkForms, with their bar) answer exactly as the
-// general loop does: the same totals, events, scores and order, on an
-// index of several segments with deleted events, with and without
+// general loop does: the same totals, events, scores and order, walked
+// whole or in parts at once (walkListsSplit), on an index of several
+// segments with deleted events, with and without
 // filters, date ranges and facets (which the general loop serves), for
 // pages of several sizes.
 func TestWalkLists_SameAsCursors(t *testing.T) {
@@ -100,13 +101,16 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 		from, to := time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2016, 6, 30, 0, 0, 0, 0, time.UTC)
 		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}},
 			{Q: q, Size: 5, Page: 2}, {Q: q, Size: 10, From: from, To: to}, {Q: q, Size: 3, From: from}, {Q: q, Size: 10, Facets: 5}} {
-			fast, slow := bothWalks(t, x, e, r)
-			if fast.Total != slow.Total || len(fast.Hits) != len(slow.Hits) {
-				t.Fatalf("%q size %d: %d hits of %d, want %d of %d", q, r.Size, len(fast.Hits), fast.Total, len(slow.Hits), slow.Total)
-			}
-			for i := range fast.Hits {
-				if fast.Hits[i].ID != slow.Hits[i].ID || fast.Hits[i].Score != slow.Hits[i].Score {
-					t.Errorf("%q size %d, hit %d: %s %v, want %s %v", q, r.Size, i+1, fast.Hits[i].ID, fast.Hits[i].Score, slow.Hits[i].ID, slow.Hits[i].Score)
+			fasts, slow := bothWalks(t, x, e, r)
+			for si, fast := range fasts {
+				sp := walks[si]
+				if fast.Total != slow.Total || len(fast.Hits) != len(slow.Hits) {
+					t.Fatalf("%q size %d, split %v: %d hits of %d, want %d of %d", q, r.Size, sp, len(fast.Hits), fast.Total, len(slow.Hits), slow.Total)
+				}
+				for i := range fast.Hits {
+					if fast.Hits[i].ID != slow.Hits[i].ID || fast.Hits[i].Score != slow.Hits[i].Score {
+						t.Errorf("%q size %d, split %v, hit %d: %s %v, want %s %v", q, r.Size, sp, i+1, fast.Hits[i].ID, fast.Hits[i].Score, slow.Hits[i].ID, slow.Hits[i].Score)
+					}
 				}
 			}
 		}
@@ -199,27 +203,41 @@ func indexLines(t *testing.T, lines []string, batch int) *testindex.Index {
 	return x
 }
 
-// bothWalks answers r with walkLists and without, from one snapshot: the
-// working copy merges its segments in the background, and a merge drops
-// deleted events from the words' frequencies, which moves the scores.
-func bothWalks(t *testing.T, x *testindex.Index, e *Engine, r Request) (fast, slow *Result) {
+// walks are the ways the fast loops (listWalk) and the general one are
+// tried: whole (the fixture's lists are short), and split into 2 and 3
+// parts of a few postings or events (split).
+var walks = []struct {
+	list         bool
+	chunk, parts int
+}{{true, 1 << 30, 2}, {true, 8, 2}, {true, 5, 3}, {false, 8, 2}, {false, 5, 3}}
+
+// bothWalks answers r in each of walks, and by the general loop unsplit,
+// from one snapshot: the working copy merges its segments in the
+// background, and a merge drops deleted events from the words'
+// frequencies, which moves the scores.
+func bothWalks(t *testing.T, x *testindex.Index, e *Engine, r Request) (fast []*Result, slow *Result) {
 	t.Helper()
 	epoch := func() uint64 {
 		s := x.Source.Acquire()
 		defer s.Release()
 		return s.Epoch
 	}
+	defer func(chunk int, parts func() int) { walkChunk, walkParts = chunk, parts }(walkChunk, walkParts)
+	ask := func(list bool, chunk, parts int) *Result {
+		listWalk, walkChunk, walkParts = list, chunk, func() int { return parts }
+		res, err := e.Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
 	for {
 		before := epoch()
-		var err error
-		listWalk = true
-		if fast, err = e.Search(context.Background(), r); err != nil {
-			t.Fatal(err)
+		fast = fast[:0]
+		for _, w := range walks {
+			fast = append(fast, ask(w.list, w.chunk, w.parts))
 		}
-		listWalk = false
-		if slow, err = e.Search(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
+		slow = ask(false, 1, 1)
 		if epoch() == before {
 			return fast, slow
 		}
