@@ -74,6 +74,16 @@ func TestRanking(t *testing.T) {
 				t.Errorf("corrections %+v, want brexti → brexit", res.Corrections)
 			}
 		}},
+		{"brexti talks", func(t *testing.T, res *Result) {
+			// "talks" alone finds enough events to relax to: the unknown
+			// word is corrected all the same.
+			if len(res.Corrections) != 1 || res.Corrections[0].To != "brexit" {
+				t.Errorf("corrections %+v: want brexti → brexit", res.Corrections)
+			}
+			if len(res.Hits) == 0 || res.Hits[0].ID != "2019-04-02/markets-fall-as-brexit-talks-stall" {
+				t.Errorf("hits %v, want the Brexit talks first", res.Hits)
+			}
+		}},
 		{"ukrian", func(t *testing.T, res *Result) {
 			if len(res.Corrections) != 1 || res.Corrections[0].To != "ukraine" {
 				t.Errorf("corrections %+v, want ukrian → ukraine, the word, not the stem", res.Corrections)

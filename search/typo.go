@@ -28,9 +28,9 @@ func Fuzziness(n int) int {
 }
 
 // correct replaces each positive word the index does not have, as typed,
-// by the indexed term closest to it: within Fuzziness edits, where a
-// transposition of two letters counts one (Damerau), the term most
-// events have. The correction shows the word as events write it
+// by the indexed term likeliest meant: within Fuzziness edits, where a
+// transposition of two letters counts one (Damerau), the commonest, each
+// edit costing a factor editOdds. The correction shows the word as events write it
 // ("ukraine"), never the index's stem ("ukrain"). Words the index has
 // are never touched, so a real name ("Iran") is never turned into
 // another one ("Iraq").
@@ -73,8 +73,8 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 			near = append(near, entry.Term)
 		}
 		dict.Close()
-		best, bestDist, bestCount := "", fuzz+1, uint64(0)
-		var bestPostings *snapshot.Postings
+		var cands []nearTerm
+		posts := map[string]*snapshot.Postings{}
 		for _, term := range near {
 			d := damerau(tok, term)
 			if d > fuzz {
@@ -84,14 +84,14 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 			if err != nil {
 				return p, nil, fmt.Errorf("correct: %w", err)
 			}
-			if n := ps.DF(); n > bestCount || (n == bestCount && d < bestDist) {
-				best, bestDist, bestCount, bestPostings = term, d, n, ps
-			}
+			cands = append(cands, nearTerm{term: term, dist: d, df: ps.DF()})
+			posts[term] = ps
 		}
-		if best == "" {
+		best, ok := likeliest(cands)
+		if !ok {
 			continue
 		}
-		word, err := e.surface(ctx, snap, best, bestPostings)
+		word, err := e.surface(ctx, snap, best.term, posts[best.term])
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
@@ -101,22 +101,64 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 	return fixed, corr, nil
 }
 
-// surface returns the word an event writes for the index term (the
-// lower-cased word of the first event's text that analyses to it), or the
-// term itself when no text has it.
+// nearTerm is an indexed term near a word typed: the edits between them,
+// and the events that have it.
+type nearTerm struct {
+	term string
+	dist int
+	df   uint64
+}
+
+// editOdds is how many times commoner a term one edit farther from the
+// word typed must be to be the likelier meant (a noisy channel: a slip
+// of one edit is about that rare). Ranking by commonness alone turned
+// brexti (Brexit, 165 events, one transposition) into treaty (about
+// 3,000 events, two edits).
+const editOdds = 1000
+
+// likeliest returns the term of ts most likely meant: the greatest events
+// × editOdds^-edits, then the fewest edits, then the first in order; ok
+// is false when no term has events. The products are compared as whole
+// numbers (events × editOdds^(2-edits): Fuzziness allows 2 at most), so
+// that ties are ties.
+func likeliest(ts []nearTerm) (best nearTerm, ok bool) {
+	var bestWeight uint64
+	for _, t := range ts {
+		if t.df == 0 || t.dist > 2 {
+			continue
+		}
+		w := t.df
+		for range 2 - t.dist {
+			w *= editOdds
+		}
+		if !ok || w > bestWeight || (w == bestWeight && (t.dist < best.dist || (t.dist == best.dist && t.term < best.term))) {
+			best, bestWeight, ok = t, w, true
+		}
+	}
+	return best, ok
+}
+
+// surface returns the word events write for the index term: the
+// commonest lower-cased form, without a possessive, among the words that
+// analyse to it in the first surfaceEvents live events having it (German
+// rather than Germans for german), the shortest on a tie; or the term
+// itself when no text has it.
 func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
+	forms := map[string]int{}
+	seen := 0
 	for seg := range snap.Segments() {
 		it := ps.Iterator(seg, false)
 		if it == nil {
 			continue
 		}
-		for p, err := it.Next(); p != nil || err != nil; p, err = it.Next() {
+		for p, err := it.Next(); (p != nil || err != nil) && seen < surfaceEvents; p, err = it.Next() {
 			if err != nil {
 				return "", err
 			}
 			if !snap.LiveIn(seg, p.Number()) {
 				continue
 			}
+			seen++
 			ev, err := snap.EventAt(ctx, snap.SegmentStart(seg)+p.Number())
 			if err != nil {
 				return "", err
@@ -128,14 +170,36 @@ func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term stri
 				}
 				for _, t := range toks {
 					if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
-						return strings.ToLower(text[t.Start:t.End]), nil
+						forms[plain(text[t.Start:t.End])]++
 					}
 				}
 			}
-			break // the first live event has it in its topic or tags only
 		}
 	}
-	return term, nil
+	best, n := term, 0
+	for f, c := range forms {
+		if c > n || (c == n && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
+			best, n = f, c
+		}
+	}
+	return best, nil
+}
+
+// surfaceEvents is how many events surface reads: enough to find the
+// commonest form of a word, few enough for a typo's answer to stay
+// within a millisecond.
+const surfaceEvents = 8
+
+// plain returns a word as typed in a search box: lower case, without a
+// possessive ("Ukraine's" is ukraine), which the index drops too.
+func plain(word string) string {
+	w := strings.ToLower(word)
+	for _, pos := range []string{"'s", "’s"} {
+		if base, ok := strings.CutSuffix(w, pos); ok && base != "" {
+			return base
+		}
+	}
+	return w
 }
 
 // damerau returns the optimal string alignment distance of a and b: the

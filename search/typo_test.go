@@ -1,0 +1,40 @@
+package search
+
+import "testing"
+
+// TestLikeliest: a correction is the commonest near term, each edit
+// costing a thousandfold in events: one edit away beats two unless the
+// farther is far commoner.
+func TestLikeliest(t *testing.T) {
+	tests := []struct {
+		name  string
+		terms []nearTerm
+		want  string
+	}{
+		{"one edit beats a commoner two (brexti)", []nearTerm{{"treati", 2, 3000}, {"brexit", 1, 165}}, "brexit"},
+		{"the commonest of one edit (syrai)", []nearTerm{{"sprai", 1, 40}, {"syria", 1, 4000}}, "syria"},
+		{"a far commoner term two edits away beats a rare one", []nearTerm{{"ukrane", 1, 2}, {"ukrain", 2, 5000}}, "ukrain"},
+		{"not a thousand times commoner", []nearTerm{{"abc", 1, 10}, {"abd", 2, 9999}}, "abc"},
+		{"a tie goes to fewer edits", []nearTerm{{"abd", 2, 10000}, {"abc", 1, 10}}, "abc"},
+		{"then to the first term", []nearTerm{{"abd", 1, 10}, {"abc", 1, 10}}, "abc"},
+		{"terms without events are never chosen", []nearTerm{{"abc", 0, 0}, {"abd", 2, 1}}, "abd"},
+		{"nothing", []nearTerm{{"abc", 1, 0}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := likeliest(tt.terms)
+			if got.term != tt.want || ok != (tt.want != "") {
+				t.Errorf("likeliest = %q (%v), want %q", got.term, ok, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlain: corrections show words as typed in a search box.
+func TestPlain(t *testing.T) {
+	for in, want := range map[string]string{"Ukraine's": "ukraine", "Israel’s": "israel", "Obama": "obama", "'s": "'s", "bus": "bus"} {
+		if got := plain(in); got != want {
+			t.Errorf("plain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
