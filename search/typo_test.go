@@ -1,6 +1,12 @@
 package search
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/testindex"
+)
 
 // TestLikeliest: a correction is the commonest near term, each edit
 // costing a thousandfold in events: one edit away beats two unless the
@@ -36,5 +42,22 @@ func TestPlain(t *testing.T) {
 		if got := plain(in); got != want {
 			t.Errorf("plain(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCorrect_CommonestForm: a correction shows the form most events
+// write, not the first event's ("Germans").
+func TestCorrect_CommonestForm(t *testing.T) {
+	x := testindex.Open(t, "testdata/typo.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(context.Background(), Request{Q: "germna"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Corrections) != 1 || res.Corrections[0].To != "german" {
+		t.Errorf("corrections %+v, want germna → german", res.Corrections)
 	}
 }
