@@ -249,17 +249,18 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	if (res.total < FewResults || res.relaxed) && len(p.Query.Words()) > 0 {
 		// Few events have every word as typed: correct words the index
-		// does not know, then, if still nothing, accept any word. A word
-		// the index does not know matches nothing, so the corrected query
-		// answers whenever it finds anything: "hurricane katrna" found
-		// 834 events by "hurricane" alone, "hurricane katrina" 71 with
-		// both words.
-		if fixed, corr, err := e.correct(ctx, snap, p); err != nil {
+		// does not know, then, if still nothing, accept any word. The
+		// corrected query answers when it finds more events, or, when
+		// the answer was relaxed (a word the index does not know matches
+		// nothing), when it finds any: "hurricane katrna" found 834
+		// events by "hurricane" alone, "hurricane katrina" 71 with both
+		// words.
+		if fixed, corr, err := e.correct(ctx, snap, names, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
 			if res2, err := e.run(ctx, snap, names, fixed, r.Facets > 0); err != nil {
 				return nil, err
-			} else if res2.total > 0 {
+			} else if res2.total > res.total || (res.relaxed && res2.total > 0) {
 				res, p, out.Corrections = res2, fixed, corr
 			}
 		}

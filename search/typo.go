@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -34,17 +35,23 @@ func Fuzziness(n int) int {
 // ("ukraine"), never the index's stem ("ukrain"). Words the index has
 // are never touched, so a real name ("Iran") is never turned into
 // another one ("Iraq").
-func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.Params) (query.Params, []Correction, error) {
+func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (query.Params, []Correction, error) {
 	r := snap.Reader()
 	fuzzy, ok := r.(bindex.IndexReaderFuzzy)
 	if !ok {
 		return p, nil, nil // this index kind cannot enumerate near terms
 	}
+	// The words of a date ("march 2019") boost their events, and are no
+	// words to match: never corrected ("march" is no "marsh").
+	var dateWords []string
+	if b, _ := dateBoost(p, names); b != nil {
+		dateWords = strings.Fields(strings.ToLower(b.Words))
+	}
 	fixed := p
 	fixed.Query.Clauses = append([]query.Clause(nil), p.Query.Clauses...)
 	var corr []Correction
 	for i, c := range fixed.Query.Clauses {
-		if c.Kind != query.Word || c.Negated {
+		if c.Kind != query.Word || c.Negated || slices.Contains(dateWords, strings.ToLower(c.Text)) {
 			continue
 		}
 		toks, err := query.Tokens(e.m, c.Text)
@@ -52,10 +59,20 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, p query.P
 			continue // a stop word, or a word of several terms: leave it
 		}
 		tok := toks[0]
-		if ps, err := snap.Postings(newsdesk.FieldText, []byte(tok)); err != nil {
-			return p, nil, fmt.Errorf("correct: %w", err)
-		} else if ps.DF() > 0 {
-			continue // the index has it as typed
+		forms := []string{tok}
+		if e.ents != nil {
+			forms = append(forms, e.ents.Variants(tok)...)
+		}
+		known := false
+		for _, form := range forms {
+			ps, err := snap.Postings(newsdesk.FieldText, []byte(form))
+			if err != nil {
+				return p, nil, fmt.Errorf("correct: %w", err)
+			}
+			known = known || ps.DF() > 0
+		}
+		if known {
+			continue // the index has it as typed, or another form of it
 		}
 		fuzz := Fuzziness(utf8.RuneCountInString(tok))
 		if fuzz == 0 {
