@@ -149,46 +149,49 @@ func likeliest(ts []nearTerm) (best nearTerm, ok bool) {
 
 // surface returns the word events write for the index term: the
 // commonest lower-cased form, without a possessive, among the words that
-// analyse to it in the first surfaceEvents live events having it (German
-// rather than Germans for german), the shortest on a tie; or the term
-// itself when no text has it.
+// analyse to it in surfaceEvents live events spread over those having it
+// (German rather than Germans for german; tsunami, not the first events'
+// tsunamis), the shortest on a tie; or the term itself when no text has
+// it.
 func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
-	forms := map[string]int{}
-	seen := 0
+	var nums []uint64 // the live events having it
 	for seg := range snap.Segments() {
-		it := ps.Iterator(seg, false)
-		if it == nil {
+		l, err := ps.List(seg)
+		if err != nil {
+			return "", err
+		}
+		if l == nil {
 			continue
 		}
-		for p, err := it.Next(); (p != nil || err != nil) && seen < surfaceEvents; p, err = it.Next() {
+		for _, d := range l.Docs {
+			if snap.LiveIn(seg, uint64(d)) {
+				nums = append(nums, snap.SegmentStart(seg)+uint64(d))
+			}
+		}
+	}
+	forms := map[string]int{}
+	n := min(len(nums), surfaceEvents)
+	for i := range n {
+		ev, err := snap.EventAt(ctx, nums[i*len(nums)/n])
+		if err != nil {
+			return "", err
+		}
+		for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
+			toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
 			if err != nil {
 				return "", err
 			}
-			if !snap.LiveIn(seg, p.Number()) {
-				continue
-			}
-			seen++
-			ev, err := snap.EventAt(ctx, snap.SegmentStart(seg)+p.Number())
-			if err != nil {
-				return "", err
-			}
-			for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
-				toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
-				if err != nil {
-					return "", err
-				}
-				for _, t := range toks {
-					if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
-						forms[plain(text[t.Start:t.End])]++
-					}
+			for _, t := range toks {
+				if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
+					forms[plain(text[t.Start:t.End])]++
 				}
 			}
 		}
 	}
-	best, n := term, 0
+	best, most := term, 0
 	for f, c := range forms {
-		if c > n || (c == n && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
-			best, n = f, c
+		if c > most || (c == most && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
+			best, most = f, c
 		}
 	}
 	return best, nil
