@@ -584,13 +584,7 @@ func (pl *rankedPlan) walkCursors(ctx context.Context, seg int, curs []clauseCur
 		if len(*best) == k && score+maxPrior <= (*best)[0].score {
 			continue // cannot make the page, whatever its prior
 		}
-		score += pl.prior(num)
-		if len(*best) < k {
-			heap.Push(best, scoredDoc{num, score})
-		} else if score > (*best)[0].score {
-			(*best)[0] = scoredDoc{num, score}
-			heap.Fix(best, 0)
-		}
+		best.push(scoredDoc{num, score + pl.prior(num)}, k)
 	}
 }
 
@@ -779,14 +773,24 @@ func (pl *rankedPlan) split(ctx context.Context, seg int, curs []clauseCursor, k
 	// ties go as in one walk.
 	slices.SortFunc(found, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
 	for _, d := range found {
-		if len(*best) < k {
-			heap.Push(best, d)
-		} else if d.score > (*best)[0].score {
-			(*best)[0] = d
-			heap.Fix(best, 0)
-		}
+		best.push(d, k)
 	}
 	return total, nil
+}
+
+// push puts d on the page of k, if it has room or d beats its worst (a
+// tie keeps the worst, offered first), and reports whether it did.
+func (h *topDocs) push(d scoredDoc, k int) bool {
+	switch {
+	case len(*h) < k:
+		heap.Push(h, d)
+	case d.score > (*h)[0].score:
+		(*h)[0] = d
+		heap.Fix(h, 0)
+	default:
+		return false
+	}
+	return true
 }
 
 // walkForms is walkLists for one word with several lists (its other
@@ -856,16 +860,9 @@ func (pl *rankedPlan) offer(best *topDocs, num uint64, score float64, k int, max
 	if len(*best) == k && score+maxPrior <= (*best)[0].score {
 		return // cannot make the page, whatever its prior
 	}
-	score += pl.prior(num)
-	if len(*best) < k {
-		heap.Push(best, scoredDoc{num, score})
-	} else if score > (*best)[0].score {
-		(*best)[0] = scoredDoc{num, score}
-		heap.Fix(best, 0)
-	} else {
-		return
+	if best.push(scoredDoc{num, score + pl.prior(num)}, k) {
+		bar.set(*best)
 	}
-	bar.set(*best)
 }
 
 // pageBar passes over, without the score's divisions, an event whose
