@@ -154,25 +154,51 @@ func likeliest(ts []nearTerm) (best nearTerm, ok bool) {
 // tsunamis), the shortest on a tie; or the term itself when no text has
 // it.
 func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
-	var nums []uint64 // the live events having it
+	// The postings of every segment, deleted events included, as one
+	// run: the events read are spread over it, each the first live one
+	// from its place, without collecting the term's events.
+	type run struct {
+		seg  int
+		docs []uint32
+	}
+	var runs []run
+	total := 0
 	for seg := range snap.Segments() {
 		l, err := ps.List(seg)
 		if err != nil {
 			return "", err
 		}
-		if l == nil {
-			continue
-		}
-		for _, d := range l.Docs {
-			if snap.LiveIn(seg, uint64(d)) {
-				nums = append(nums, snap.SegmentStart(seg)+uint64(d))
-			}
+		if l != nil && len(l.Docs) > 0 {
+			runs = append(runs, run{seg, l.Docs})
+			total += len(l.Docs)
 		}
 	}
+	// live returns the first live event among count postings of the run
+	// from posting p.
+	live := func(p, count int) (uint64, bool) {
+		for _, r := range runs {
+			if p >= len(r.docs) {
+				p -= len(r.docs)
+				continue
+			}
+			for ; p < len(r.docs) && count > 0; p, count = p+1, count-1 {
+				if snap.LiveIn(r.seg, uint64(r.docs[p])) {
+					return snap.SegmentStart(r.seg) + uint64(r.docs[p]), true
+				}
+			}
+			p = 0
+		}
+		return 0, false
+	}
 	forms := map[string]int{}
-	n := min(len(nums), surfaceEvents)
+	n := min(total, surfaceEvents)
 	for i := range n {
-		ev, err := snap.EventAt(ctx, nums[i*len(nums)/n])
+		from, to := i*total/n, (i+1)*total/n
+		num, ok := live(from, to-from)
+		if !ok {
+			continue
+		}
+		ev, err := snap.EventAt(ctx, num)
 		if err != nil {
 			return "", err
 		}

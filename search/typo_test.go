@@ -60,4 +60,20 @@ func TestCorrect_CommonestForm(t *testing.T) {
 	if len(res.Corrections) != 1 || res.Corrections[0].To != "german" {
 		t.Errorf("corrections %+v, want germna → german", res.Corrections)
 	}
+	// Deleted events are not read: with the German ones gone, Germans.
+	batch := x.Index.NewBatch()
+	batch.Delete("2015-02-10/the-german-chancellor-visits-athens")
+	batch.Delete("2015-03-12/german-carmakers-report-record-sales")
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.Search(context.Background(), Request{Q: "germna"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Corrections) != 1 || res.Corrections[0].To != "germans" {
+		t.Errorf("after deletions, corrections %+v, want germna → germans", res.Corrections)
+	}
 }
