@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -362,5 +363,35 @@ func TestOpenAPI_RelatedDefaults(t *testing.T) {
 		if got, ok := p.Value.Schema.Value.Default.(float64); !ok || got != want {
 			t.Errorf("parameter %s: default %v in openapi.json, want DefaultWeights' %v", name, p.Value.Schema.Value.Default, want)
 		}
+	}
+}
+
+// TestOpenAPI_Weights checks that the document's Weights schema has every
+// weight the ranking takes, and only those, none required: the body's
+// weights take any subset (a weight added to related.Weights without the
+// document following was refused by clients that check it).
+func TestOpenAPI_Weights(t *testing.T) {
+	doc := loadDoc(t)
+	s := doc.Components.Schemas["Weights"]
+	if s == nil || s.Value == nil {
+		t.Fatal("no Weights schema in the document's components")
+	}
+	var fields []string
+	typ := reflect.TypeFor[related.Weights]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		fields = append(fields, name)
+	}
+	var props []string
+	for name := range s.Value.Properties {
+		props = append(props, name)
+	}
+	slices.Sort(fields)
+	slices.Sort(props)
+	if !slices.Equal(fields, props) {
+		t.Errorf("Weights schema properties %v, want related.Weights' fields %v", props, fields)
+	}
+	if len(s.Value.Required) > 0 {
+		t.Errorf("Weights schema requires %v; any subset is accepted", s.Value.Required)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"unicode"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -26,6 +27,9 @@ type features struct {
 	// textPos and classicPos are 1/(1 + r/10) for the candidate's rank r
 	// (0 first) by text and by the classic score.
 	textPos, classicPos float64
+	// common is BM25 over the source's words written in lower case (what
+	// happened, rather than who or where), relative to the best's.
+	common float64
 }
 
 // featureWords is the most words of a source the text features read.
@@ -36,7 +40,7 @@ func (f *features) score(w *Weights) float64 {
 	return f.s1 + w.RankText*f.text + w.RankMatch*f.match + w.RankClassic*f.classic +
 		w.RankStory*f.story + w.RankPlace*f.place + w.RankTopic*f.topic +
 		w.RankWeek*f.week + w.RankMonth*f.month + w.RankCategory*f.category +
-		w.RankTextPosition*f.textPos + w.RankClassicPosition*f.classicPos
+		w.RankTextPosition*f.textPos + w.RankClassicPosition*f.classicPos + w.RankCommon*f.common
 }
 
 // rerank scores the candidates with the linear model and sorts them, best
@@ -116,7 +120,11 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 		qw := (1 + math.Log(float64(w.qtf))) * w.idf / src.self
 		for i, j := range byNum {
 			if tf[i] > 0 {
-				fs[j].text += qw * rk.bm25tf(float64(tf[i]), float64(lens[i]))
+				bm := qw * rk.bm25tf(float64(tf[i]), float64(lens[i]))
+				fs[j].text += bm
+				if w.lower {
+					fs[j].common += bm
+				}
 				fs[j].match += w.idf / idfSum
 			}
 		}
@@ -169,11 +177,13 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	}
 	// Scores relative to the best candidate's, so that one weight fits
 	// sources with many words and with few.
-	var maxS1, maxText, maxClassic float64
+	var maxS1, maxText, maxClassic, maxCommon float64
 	for _, f := range fs {
 		maxS1, maxText, maxClassic = max(maxS1, f.s1), max(maxText, f.text), max(maxClassic, f.classic)
+		maxCommon = max(maxCommon, f.common)
 	}
 	for i := range fs {
+		fs[i].common = ratio(fs[i].common, maxCommon)
 		fs[i].s1 = ratio(fs[i].s1, maxS1)
 		fs[i].text = ratio(fs[i].text, maxText)
 		fs[i].classic = ratio(fs[i].classic, maxClassic)
@@ -392,4 +402,13 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// lowerWord reports whether a word was written in lower case: a common
+// word, not a name.
+func lowerWord(s string) bool {
+	for _, r := range s {
+		return !unicode.IsUpper(r)
+	}
+	return false
 }

@@ -115,6 +115,9 @@ type Weights struct {
 	// the classic score.
 	RankTextPosition    float64 `json:"rank_text_position"`
 	RankClassicPosition float64 `json:"rank_classic_position"`
+	// RankCommon: BM25 over the source's words written in lower case,
+	// relative to the best candidate's.
+	RankCommon float64 `json:"rank_common"`
 
 	// The list.
 
@@ -146,11 +149,13 @@ var DefaultWeights = Weights{
 	RankMatch:           0,
 	RankClassic:         0.25,
 	RankStory:           0.01,
+	RankPlace:           0.02,
 	RankWeek:            0.1,
 	RankMonth:           0,
 	RankCategory:        -0.1,
 	RankTextPosition:    0.25,
 	RankClassicPosition: 0.25,
+	RankCommon:          0.1,
 	DuplicateSimilarity: 0.7,
 	MaxPerDay:           2,
 }
@@ -217,6 +222,7 @@ func (w Weights) Validate() error {
 		{"rank_category", w.RankCategory, -MaxWeight, MaxWeight, false},
 		{"rank_text_position", w.RankTextPosition, -MaxWeight, MaxWeight, false},
 		{"rank_classic_position", w.RankClassicPosition, -MaxWeight, MaxWeight, false},
+		{"rank_common", w.RankCommon, -MaxWeight, MaxWeight, false},
 		// Above 1, no two events are near-duplicates (TextOnly).
 		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
 	} {

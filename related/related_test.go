@@ -329,3 +329,42 @@ func TestWeights_UnmarshalJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestRelated_CommonWords: rank_common tells the words a source writes in
+// lower case (what happened) from names (who, where). Of two events, one
+// sharing the source's names (Manama, Bahrain) and one sharing what
+// happened (a fire destroys a warehouse housing workers), the weight
+// decides which comes first.
+func TestRelated_CommonWords(t *testing.T) {
+	x := testindex.Open(t, "testdata/common.jsonl")
+	rk := New(mappings.New())
+	const (
+		fire    = "2013-01-11/a-fire-destroys-a-warehouse-housing-workers-in-manama-bahrain-killing-thirteen"
+		names   = "2013-01-20/protesters-gather-in-manama-bahrain-near-the-pearl-roundabout"
+		happens = "2013-01-25/a-fire-destroys-a-warehouse-housing-workers-in-sharjah"
+	)
+	for _, tc := range []struct {
+		common float64
+		first  string
+	}{
+		{10, happens},
+		{-10, names},
+	} {
+		w := DefaultWeights
+		w.RankCommon = tc.common
+		for _, r := range []Request{
+			{ID: fire, Size: 3, Weights: &w},
+			{Draft: &Draft{Text: "Fire in Manama, Bahrain: a fire destroys a warehouse housing workers, killing thirteen.", Date: "2013-01-11", ID: fire}, Size: 3, Weights: &w},
+		} {
+			snap := x.Source.Acquire()
+			items, err := rk.Related(context.Background(), snap, r)
+			snap.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(items); len(got) == 0 || got[0] != tc.first {
+				t.Errorf("rank_common %v, draft %v: list %v, want %s first", tc.common, r.Draft != nil, got, tc.first)
+			}
+		}
+	}
+}

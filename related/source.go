@@ -50,6 +50,9 @@ type word struct {
 	post    []*snapshot.Postings // the stem's, then its variants'
 	idf     float64              // BM25's
 	q       float64              // its weight in the search; 0 when not searched
+	// lower is true when the source writes the word in lower case at
+	// least once: a common word (what happened), not only a name.
+	lower bool
 }
 
 // tag is a tag of the source, or of its neighbours.
@@ -152,6 +155,7 @@ func (rk *run) prepareWords(src *source) error {
 	src.raw = src.raw[:0]
 	tf := map[string]int{}
 	surface := map[string]string{}
+	lower := map[string]bool{}
 	var order []string
 	src.length = 0
 	for _, t := range all {
@@ -167,13 +171,16 @@ func (rk *run) prepareWords(src *source) error {
 				surface[n] = t.surface
 			}
 			tf[n]++
+			if lowerWord(t.surface) {
+				lower[n] = true
+			}
 		}
 	}
 	maxDF := max(rk.w.MaxDFShare*rk.docs, minMaxDF)
 	src.words = src.words[:0]
 	src.self = 0
 	for _, n := range order {
-		w := word{stem: n, surface: surface[n], qtf: tf[n]}
+		w := word{stem: n, surface: surface[n], qtf: tf[n], lower: lower[n]}
 		df := 0.0
 		for _, s := range append([]string{n}, rk.ents.Variants(n)...) {
 			p, err := rk.postings(newsdesk.FieldText, s)

@@ -118,35 +118,15 @@ func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Wr
 // drafts. It then fits them on every source and prints them.
 func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seeds, rounds int, objective string, stdout io.Writer) error {
 	params := fitParams()
-	var ferr error
-	score := func(w related.Weights, qids []string) float64 {
-		var s, d judged.Scores
-		var err error
-		if objective != "drafts" {
-			s, err = jr.score(ctx, w, qids, false)
-		}
-		if err == nil && objective != "id" {
-			d, err = jr.score(ctx, w, qids, true)
-		}
-		if err != nil && ferr == nil {
-			ferr = err
-		}
-		switch objective {
-		case "drafts":
-			return d.NDCG
-		case "both":
-			return (s.NDCG + d.NDCG) / 2
-		}
-		return s.NDCG
-	}
+	score, ferr := jr.objective(ctx, objective)
 	fmt.Fprintf(stdout, "cross-validation: %d folds × %d seeds, coordinate ascent (%d rounds at most) of the %s nDCG@10 from: %s\n\n",
 		folds, seeds, rounds, objectives[objective], judged.Describe(start, params))
 	var held, heldDrafts, heldJudged, heldP5 []float64
 	for seed := 1; seed <= seeds; seed++ {
 		fs := judged.Folds(jr.set.IDs(), folds, uint64(seed))
 		cv := judged.CrossValidate(start, params, fs, rounds, score, stdout)
-		if ferr != nil {
-			return ferr
+		if *ferr != nil {
+			return *ferr
 		}
 		for i, f := range cv.Fitted {
 			w := f.(related.Weights)
@@ -172,14 +152,61 @@ func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seed
 		len(held), mean(held), lo, hi, mean(heldJudged), mean(heldP5), mean(heldDrafts))
 
 	all := judged.Fit(start, params, jr.set.IDs(), rounds, score)
-	if ferr != nil {
-		return ferr
+	if *ferr != nil {
+		return *ferr
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "fitted on all %d sources (in-sample): %s\n%s\n", len(jr.set.Queries), judged.Describe(all, params), b)
+	return jr.report(ctx, all, stdout)
+}
+
+// objective returns the score a fit maximises over some sources, and
+// where the first error scoring met is kept.
+func (jr *judgedRun) objective(ctx context.Context, objective string) (func(related.Weights, []string) float64, *error) {
+	ferr := new(error)
+	return func(w related.Weights, qids []string) float64 {
+		var s, d judged.Scores
+		var err error
+		if objective != "drafts" {
+			s, err = jr.score(ctx, w, qids, false)
+		}
+		if err == nil && objective != "id" {
+			d, err = jr.score(ctx, w, qids, true)
+		}
+		if err != nil && *ferr == nil {
+			*ferr = err
+		}
+		switch objective {
+		case "drafts":
+			return d.NDCG
+		case "both":
+			return (s.NDCG + d.NDCG) / 2
+		}
+		return s.NDCG
+	}, ferr
+}
+
+// refit fits the weights from start on every source, without
+// cross-validation (start has seen them all: there is no held-out
+// figure), and prints them and their figures: how the defaults are
+// brought to a local optimum when a feature is added.
+func (jr *judgedRun) refit(ctx context.Context, start related.Weights, rounds int, objective string, stdout io.Writer) error {
+	params := fitParams()
+	score, ferr := jr.objective(ctx, objective)
+	fmt.Fprintf(stdout, "coordinate ascent (%d rounds at most) of the %s nDCG@10 on all %d sources, in-sample, from: %s\n\n",
+		rounds, objectives[objective], len(jr.set.Queries), judged.Describe(start, params))
+	all := judged.Fit(start, params, jr.set.IDs(), rounds, score)
+	if *ferr != nil {
+		return *ferr
+	}
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fitted: %s\n%s\n", judged.Describe(all, params), b)
 	return jr.report(ctx, all, stdout)
 }
 
@@ -214,6 +241,7 @@ func fitParams() []judged.Param[related.Weights] {
 		p("rank_category", func(w *related.Weights) *float64 { return &w.RankCategory }, -0.4, -0.2, -0.1, 0),
 		p("rank_text_position", func(w *related.Weights) *float64 { return &w.RankTextPosition }, 0, 0.25, 0.5, 1),
 		p("rank_classic_position", func(w *related.Weights) *float64 { return &w.RankClassicPosition }, 0, 0.25, 0.5, 1),
+		p("rank_common", func(w *related.Weights) *float64 { return &w.RankCommon }, 0, 0.05, 0.1, 0.2),
 	}
 }
 

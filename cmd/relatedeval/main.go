@@ -93,11 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rounds := fs.Int("rounds", 3, "with -fit: rounds of coordinate ascent at most")
 	objective := fs.String("objective", "both", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
 	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
+	refit := fs.Bool("refit", false, "with -judged: fit the weights (the defaults, or -weights) on every source by coordinate ascent, without cross-validation")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *n < 0 || (*fit && *judgedDir == "") || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
-		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, and -judged DIR with -fit")
+	if *dirFlag == "" || *n < 0 || ((*fit || *refit) && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
+		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit or -refit, and not both")
 	}
 	w := related.DefaultWeights
 	if *weights != "" {
@@ -123,9 +124,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if *fit {
+		switch {
+		case *fit:
 			err = jr.fit(ctx, fitStart, *folds, *seeds, *rounds, *objective, stdout)
-		} else {
+		case *refit:
+			err = jr.refit(ctx, w, *rounds, *objective, stdout)
+		default:
 			err = jr.report(ctx, w, stdout)
 		}
 		if err != nil {
