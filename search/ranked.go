@@ -42,6 +42,10 @@ import (
 //     says how the query was read (Result.DateBoost).
 //   - Heading-only stubs lose Stub; the first events of a story of ten or
 //     more gain up to Onset.
+//   - The events the walk keeps for the page are re-ranked: those whose
+//     sentence holds none of the words (only their tags do) lose
+//     TagsOnly (tagwords.go); those close to the page's last gain up to
+//     Early when their sentence's first words name the query's.
 //
 // The weights were fitted on readers' judgments of 30 newsroom queries
 // with cross-validation (cmd/searcheval); the README gives the figures.
@@ -63,11 +67,17 @@ type Ranking struct {
 	// the events close enough to the page's last to change places are
 	// re-ranked by it.
 	Early float64
+	// TagsOnly is taken from an event whose sentence holds none of the
+	// query's words: they are only in its topic or context tags (an
+	// appointment filed under the president-elect's transition; a day's
+	// events filed under its main story by mistake). The events the walk
+	// keeps for the page are re-ranked by it.
+	TagsOnly float64
 }
 
 // DefaultRanking is the fitted ranking.
 var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
-	AllWords: MinAllWords, Early: 0.02}
+	AllWords: MinAllWords, Early: 0.02, TagsOnly: 0.1}
 
 // MinAllWords is the default Ranking.AllWords.
 const MinAllWords = 10
@@ -137,6 +147,7 @@ type rankedPlan struct {
 	boost   *DateBoost
 	docs    float64
 	avgText float64
+	tags    *tagWords // tells the sentence's words from its tags'
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -151,6 +162,7 @@ type clauseTerms struct {
 type weighted struct {
 	p      *snapshot.Postings
 	weight float64
+	term   string // the form p is the postings of
 }
 
 // rankedPlanFor returns the plan of p on snap, if p is plain words (and
@@ -166,7 +178,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	}
 	boost, p := dateBoost(p, names)
 	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
-		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text}
+		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
 	}
@@ -195,7 +207,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 				return err
 			}
 			ct.df = max(ct.df, ps.DF())
-			ct.lists = append(ct.lists, weighted{p: ps, weight: w})
+			ct.lists = append(ct.lists, weighted{p: ps, weight: w, term: term})
 			return nil
 		}
 		if err := add(t, 1); err != nil {
@@ -977,42 +989,63 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 const rerankExtra = 10
 
 // rerank adds the lead boost to the events of top (best first) close
-// enough to the k-th to change places, and returns the best k: Early
-// times the share of the query's words the event's lead (its sentence's
-// first words, mappings.LeadWords) names. Reading it from the lead
-// field's posting lists costs a few skips per word; reading positions
-// from term vectors cost a third of a search.
+// enough to the k-th to change places, takes TagsOnly from those of top
+// whose sentence holds none of the query's words, and returns the best k.
+// The lead boost is Early times the share of the query's words the
+// event's lead (its sentence's first words, mappings.LeadWords) names.
+// Reading it from the lead field's posting lists costs a few skips per
+// word; reading positions from term vectors cost a third of a search.
 func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
-	if len(top) == 0 || pl.r.Early == 0 {
+	if len(top) == 0 || (pl.r.Early == 0 && pl.r.TagsOnly == 0) {
 		return top[:min(k, len(top))], nil
 	}
 	last := top[min(k, len(top))-1].score
-	n := 0
-	for n < len(top) && top[n].score >= last-pl.r.Early {
-		n++
+	n := len(top)
+	if pl.r.TagsOnly == 0 {
+		n = 0
+		for n < len(top) && top[n].score >= last-pl.r.Early {
+			n++
+		}
 	}
 	sel := slices.Clone(top[:n])
 	slices.SortFunc(sel, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
-	named := make([]int, len(sel)) // how many clauses each event's lead names
-	for _, ct := range pl.clauses {
-		in := make([]bool, len(sel))
-		for _, form := range ct.forms {
-			ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
-			if err != nil {
-				return nil, err
+	if pl.r.Early != 0 {
+		named := make([]int, len(sel)) // how many clauses each event's lead names
+		for _, ct := range pl.clauses {
+			in := make([]bool, len(sel))
+			for _, form := range ct.forms {
+				ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
+				if err != nil {
+					return nil, err
+				}
+				if err := has(pl.snap, ps, sel, in); err != nil {
+					return nil, err
+				}
 			}
-			if err := has(pl.snap, ps, sel, in); err != nil {
-				return nil, err
+			for i, ok := range in {
+				if ok {
+					named[i]++
+				}
 			}
 		}
-		for i, ok := range in {
-			if ok {
-				named[i]++
+		for i := range sel {
+			// Only the events close to the k-th: the others keep their
+			// places, as before TagsOnly.
+			if sel[i].score >= last-pl.r.Early {
+				sel[i].score += pl.r.Early * float64(named[i]) / float64(len(pl.clauses))
 			}
 		}
 	}
-	for i := range sel {
-		sel[i].score += pl.r.Early * float64(named[i]) / float64(len(pl.clauses))
+	if pl.r.TagsOnly != 0 && pl.tags != nil {
+		inSentence := make([]bool, len(sel))
+		if err := pl.tags.inSentence(pl.snap, pl.clauses, sel, inSentence); err != nil {
+			return nil, err
+		}
+		for i, ok := range inSentence {
+			if !ok {
+				sel[i].score -= pl.r.TagsOnly
+			}
+		}
 	}
 	slices.SortFunc(sel, func(a, b scoredDoc) int {
 		if a.score != b.score {
@@ -1026,6 +1059,12 @@ func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
 // has sets in[i] when ps holds document sel[i].num; sel is in document
 // order.
 func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []bool) error {
+	return eachFreq(snap, ps, sel, false, func(i int, _ uint64) { in[i] = true })
+}
+
+// eachFreq calls fn with i and the frequency of each document sel[i].num
+// that ps holds (0 unless freqs); sel is in document order.
+func eachFreq(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, freqs bool, fn func(i int, freq uint64)) error {
 	for seg := range snap.Segments() {
 		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
 		var it segment.PostingsIterator
@@ -1038,7 +1077,7 @@ func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []b
 				continue
 			}
 			if it == nil {
-				if it = ps.Iterator(seg, false); it == nil {
+				if it = ps.Iterator(seg, freqs); it == nil {
 					break
 				}
 			}
@@ -1053,7 +1092,11 @@ func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []b
 				}
 			}
 			if p.Number() == local {
-				in[i] = true
+				var f uint64
+				if freqs {
+					f = p.Frequency()
+				}
+				fn(i, f)
 			}
 		}
 	}

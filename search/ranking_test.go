@@ -64,6 +64,19 @@ func TestRanking(t *testing.T) {
 				t.Error("a stub is hidden; it must rank lower, not vanish")
 			}
 		}},
+		{"suez canal", func(t *testing.T, res *Result) {
+			// The polls were filed under the day's main story by mistake:
+			// its sentence holds neither word, its tags both.
+			filed, opens := rank(res.Hits, "2021-03-23/israelis-go-to-the-polls"), rank(res.Hits, "2019-08-06/egypt-s-president-opens")
+			if filed < 0 || opens < 0 || filed < opens {
+				t.Errorf("an event matching only by its tags ranks %d, above one whose sentence names the canal (%d)", filed+1, opens+1)
+			}
+			// Its sentence and its tags name both words: it is not taken for
+			// a match by its tags alone.
+			if r := rank(res.Hits, "2021-03-23/the-suez-canal-is-blocked"); r != 0 {
+				t.Errorf("the event whose sentence and tags name the canal ranks %d, want 1", r+1)
+			}
+		}},
 		{"syrai", func(t *testing.T, res *Result) {
 			if len(res.Corrections) != 1 || res.Corrections[0].To != "syria" {
 				t.Errorf("corrections %+v, want syrai → syria (a transposition, the commonest word)", res.Corrections)

@@ -115,6 +115,7 @@ type Engine struct {
 	// words rank by Bleve's BM25 over the text (fast.go), as they did.
 	legacy  bool
 	ranking Ranking
+	tags    *tagWords
 	noFast  bool // tests: always go through Bleve
 }
 
@@ -127,7 +128,7 @@ func New(src *snapshot.Source, m *bmapping.IndexMappingImpl, legacy bool) (*Engi
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{src: src, m: m, ents: ents, related: related.New(m), legacy: legacy, ranking: DefaultRanking}
+	e := &Engine{src: src, m: m, ents: ents, related: related.New(m), legacy: legacy, ranking: DefaultRanking, tags: &tagWords{m: m}}
 	snap := src.Acquire()
 	defer snap.Release()
 	e.names.Store(NamesFromSnapshot(snap))
@@ -137,7 +138,7 @@ func New(src *snapshot.Source, m *bmapping.IndexMappingImpl, legacy bool) (*Engi
 // WithRanking returns an engine like e that ranks plain words with r: for
 // fitting the weights (cmd/searcheval).
 func (e *Engine) WithRanking(r Ranking) *Engine {
-	c := &Engine{src: e.src, m: e.m, ents: e.ents, related: e.related, legacy: e.legacy, ranking: r, noFast: e.noFast}
+	c := &Engine{src: e.src, m: e.m, ents: e.ents, related: e.related, legacy: e.legacy, ranking: r, tags: e.tags, noFast: e.noFast}
 	c.names.Store(e.names.Load())
 	return c
 }
