@@ -1,7 +1,9 @@
 package related
 
 import (
+	"cmp"
 	"math"
+	mbits "math/bits"
 	"slices"
 	"sync"
 
@@ -22,13 +24,18 @@ type cand struct {
 // instead of running a Bleve disjunction: with 25 and more clauses Bleve
 // merges the lists through a heap comparing ids, which made a related
 // list cost 1.6 ms at the median.
+//
+// The events added to are kept as bits (an eighth of a megabyte over ten
+// times the corpus, which stays in the caches), not as a list: best then
+// reads the scores and days in event order, which the processor reads
+// ahead, where a list's order of first touch made each read a miss
+// (ten times the corpus: a list's addition, the days' lookups and
+// best were 60% of a related list's time).
 type scores struct {
-	score   []float32
-	touched []uint32
-	// marked and mark are a set of events (a bit each) and its members:
-	// those a second pass changed.
-	marked []uint64
-	mark   []uint32
+	score []float32
+	// touched and marked are sets of events, a bit each: those stage 1
+	// added to, and those a second pass changed.
+	touched, marked []uint64
 }
 
 var scoresPool sync.Pool
@@ -37,36 +44,38 @@ func getScores(n int) *scores {
 	sc, _ := scoresPool.Get().(*scores)
 	if sc == nil || len(sc.score) < n {
 		n += n / 8 // room for the documents updates add
-		sc = &scores{score: make([]float32, n), marked: make([]uint64, (n+63)/64)}
+		words := (n + 63) / 64
+		sc = &scores{score: make([]float32, words*64), touched: make([]uint64, words), marked: make([]uint64, words)}
 	}
 	return sc
 }
 
 // reset zeroes what was added.
 func (sc *scores) reset() {
-	for _, d := range sc.touched {
-		sc.score[d] = 0
+	for w, bits := range sc.touched {
+		if bits == 0 {
+			continue
+		}
+		if mbits.OnesCount64(bits) > 8 {
+			clear(sc.score[w<<6 : w<<6+64]) // cheaper than bit by bit
+		} else {
+			for ; bits != 0; bits &= bits - 1 {
+				sc.score[w<<6|mbits.TrailingZeros64(bits)] = 0
+			}
+		}
+		sc.touched[w] = 0
 	}
-	sc.touched = sc.touched[:0]
-	for _, d := range sc.mark {
-		sc.marked[d>>6] = 0
-	}
-	sc.mark = sc.mark[:0]
+	clear(sc.marked)
 }
 
 // addMarked adds s to event num's score, and marks the event.
 func (sc *scores) addMarked(num uint64, s float64) {
 	sc.add(num, s)
-	if w, bit := num>>6, uint64(1)<<(num&63); sc.marked[w]&bit == 0 {
-		sc.marked[w] |= bit
-		sc.mark = append(sc.mark, uint32(num))
-	}
+	sc.marked[num>>6] |= 1 << (num & 63)
 }
 
 func (sc *scores) add(num uint64, s float64) {
-	if sc.score[num] == 0 {
-		sc.touched = append(sc.touched, uint32(num))
-	}
+	sc.touched[num>>6] |= 1 << (num & 63)
 	sc.score[num] += float32(s)
 }
 
@@ -237,44 +246,137 @@ func (rk *run) priorTable() []float32 {
 // maxPriorTables is how many date priors' tables a Ranker keeps.
 const maxPriorTables = 4
 
-// best returns the k best events of sc among docs by score times date
-// prior, within days lo..hi, live, the source's own event left out; best
-// first.
-func (rk *run) best(sc *scores, docs []uint32, src *source, lo, hi int32, k int) []cand {
-	out := make([]cand, 0, k+1)
+// best returns the k best events of sc among set (sc.touched or
+// sc.marked) by score times date prior, within days lo..hi, live, the
+// source's own event left out; best first, ties in event order.
+func (rk *run) best(sc *scores, set []uint64, src *source, lo, hi int32, k int) []cand {
+	if k <= 0 {
+		return nil
+	}
+	// out is a heap of the best so far, its worst at the root: a sorted
+	// list moved a hundred candidates at each that entered, which in
+	// event order is often.
+	out := make(worstFirst, 0, k)
 	var table []float32
 	if src.day != snapshot.NoDay {
 		table = rk.priorTable()
 	}
-	for _, d := range docs {
-		s := float64(sc.score[d])
-		// The prior is at most 1: an event that cannot enter is not
-		// weighed, which spares most of the exponentials.
-		if len(out) == k && s <= out[k-1].s1 {
-			continue
-		}
-		num := uint64(d)
-		day := rk.snap.Day(num)
-		if day < lo || day > hi || (src.indexed && num == src.num) || !rk.snap.Live(num) {
-			continue
-		}
-		if table != nil && day != snapshot.NoDay {
-			if apart := int(day - src.day); apart >= -priorDays && apart <= priorDays {
-				s *= float64(table[max(apart, -apart)])
-			} else {
-				s *= rk.w.prior(src.day, day)
+	// The date prior of a block of events is at most that of its day
+	// nearest the source's: an event that cannot enter with it is not
+	// weighed, which spares most of the days' lookups.
+	var blockEnd uint64
+	bound := 1.0
+	for w, bits := range set {
+		for ; bits != 0; bits &= bits - 1 {
+			num := uint64(w<<6 | mbits.TrailingZeros64(bits))
+			s := float64(sc.score[num])
+			if len(out) < k {
+				// Not full: every event enters.
+			} else if s <= out[0].s1 {
+				// The prior is at most 1; an equal score comes after, in
+				// event order.
+				continue
+			} else if table != nil {
+				if num >= blockEnd {
+					bound = rk.blockBound(num, src.day, table, &blockEnd)
+				}
+				if s*bound <= out[0].s1 {
+					continue
+				}
+			}
+			day := rk.snap.Day(num)
+			if day < lo || day > hi || (src.indexed && num == src.num) || !rk.snap.Live(num) {
+				continue
+			}
+			if table != nil && day != snapshot.NoDay {
+				if apart := int(day - src.day); apart >= -priorDays && apart <= priorDays {
+					s *= float64(table[max(apart, -apart)])
+				} else {
+					s *= rk.w.prior(src.day, day)
+				}
+			}
+			if len(out) < k {
+				out.push(cand{num: num, s1: s})
+			} else if s > out[0].s1 {
+				out[0] = cand{num: num, s1: s}
+				out.down(0)
 			}
 		}
-		if len(out) == k && s <= out[k-1].s1 {
-			continue
-		}
-		at, _ := slices.BinarySearchFunc(out, s, func(c cand, s float64) int { return cmpFloat(s, c.s1) })
-		out = slices.Insert(out, at, cand{num: num, s1: s})
-		if len(out) > k {
-			out = out[:k]
-		}
 	}
+	// Best first; ties in event order.
+	slices.SortFunc(out, func(a, b cand) int {
+		if c := cmpFloat(b.s1, a.s1); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.num, b.num)
+	})
 	return out
+}
+
+// worstFirst is a heap of candidates whose root is the worst: the lowest
+// score, and of equal scores the latest event.
+type worstFirst []cand
+
+func (h worstFirst) worse(i, j int) bool {
+	if h[i].s1 != h[j].s1 {
+		return h[i].s1 < h[j].s1
+	}
+	return h[i].num > h[j].num
+}
+
+func (h *worstFirst) push(c cand) {
+	*h = append(*h, c)
+	for i := len(*h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.worse(i, p) {
+			break
+		}
+		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
+		i = p
+	}
+}
+
+func (h worstFirst) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.worse(r, l) {
+			m = r
+		}
+		if !h.worse(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// blockBound returns the highest date prior of the events of the block
+// holding num for a source on day day, and sets end past the block.
+func (rk *run) blockBound(num uint64, day int32, table []float32, end *uint64) float64 {
+	lo, hi, undated, e, ok := rk.snap.DayBlock(num)
+	if !ok {
+		*end = num + 1
+		return 1
+	}
+	*end = e
+	if undated || lo > hi { // an undated event's prior is 1
+		return 1
+	}
+	apart := 0
+	switch {
+	case day < lo:
+		apart = int(lo) - int(day)
+	case day > hi:
+		apart = int(day) - int(hi)
+	}
+	if apart > priorDays {
+		return rk.w.prior(0, int32(min(apart, math.MaxInt32)))
+	}
+	return float64(table[apart])
 }
 
 func cmpFloat(a, b float64) int {

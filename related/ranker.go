@@ -139,7 +139,7 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 		for _, c := range cands {
 			sc.addMarked(c.num, 0)
 		}
-		cands = rk.best(sc, sc.mark, src, lo, hi, rk.w.Candidates)
+		cands = rk.best(sc, sc.marked, src, lo, hi, rk.w.Candidates)
 	}
 	if err := rk.rerank(src, cands); err != nil {
 		return nil, err

@@ -46,6 +46,8 @@ type segColumns struct {
 	// a whole file's events further: searches with a date range spent
 	// most of their time stepping through them one by one.
 	blockMin, blockMax []int32
+	// blockUndated[b] is true when block b has an undated document.
+	blockUndated []bool
 	// lists holds the segment's long posting lists, decoded on first use.
 	lists lists
 }
@@ -181,12 +183,14 @@ func loadColumns(ss *scorch.SegmentSnapshot, t tables) (*segColumns, error) {
 		c.suffixMin[i] = run
 	}
 	blocks := (n + dayBlock - 1) / dayBlock
-	c.blockMin, c.blockMax = make([]int32, blocks), make([]int32, blocks)
+	c.blockMin, c.blockMax, c.blockUndated = make([]int32, blocks), make([]int32, blocks), make([]bool, blocks)
 	for b := range blocks {
 		lo, hi := maxDay, NoDay
 		for _, d := range c.day[b*dayBlock : min((b+1)*dayBlock, n)] {
 			if d != NoDay {
 				lo, hi = min(lo, d), max(hi, d)
+			} else {
+				c.blockUndated[b] = true
 			}
 		}
 		c.blockMin[b], c.blockMax[b] = lo, hi

@@ -160,6 +160,21 @@ func (s *Snapshot) Day(n uint64) int32 {
 	return sg.cols.day[local]
 }
 
+// DayBlock returns the earliest and latest days of the dated documents
+// of the block holding document n (64 documents of one segment, which a
+// build numbers about in date order, so that a block spans a few days),
+// whether it has an undated one, and the first document past it: a walk
+// in document order bounds what a date weighs for a block's events at
+// once, instead of reading each one's day. ok is false past the end.
+func (s *Snapshot) DayBlock(n uint64) (lo, hi int32, undated bool, end uint64, ok bool) {
+	sg, local, ok := s.at(n)
+	if !ok {
+		return 0, 0, false, 0, false
+	}
+	b := local / dayBlock
+	return sg.cols.blockMin[b], sg.cols.blockMax[b], sg.cols.blockUndated[b], min(sg.start+(b+1)*dayBlock, sg.end), true
+}
+
 // Category returns the category id of document n (0: none).
 func (s *Snapshot) Category(n uint64) uint32 {
 	if n < s.first.end {

@@ -1,0 +1,104 @@
+package related
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/snapshot"
+	"github.com/newsdesk/newsdesk/testindex"
+)
+
+// TestBest_SameAsAll checks best, which skips the events whose block of
+// days cannot weigh enough to enter, against weighing every event: the
+// same k best, ties in event order. The events are numbered in date
+// order, as a build numbers them, but for a run out of order (a block
+// spanning years), over several blocks of 64.
+func TestBest_SameAsAll(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "events.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		d := day0.AddDate(0, 0, i*3)
+		if i >= 150 && i < 170 {
+			d = day0.AddDate(i-150, 0, 0) // out of order
+		}
+		date := d.Format("2006-01-02")
+		ev := map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": fmt.Sprintf("Event %d happens.", i)}
+		b, _ := json.Marshal(ev)
+		fmt.Fprintf(f, "%s\n", b)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x := testindex.Open(t, file)
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	rk := New(mappings.New())
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range []struct {
+		name   string
+		day    int32
+		k      int
+		lo, hi int32
+	}{
+		{"early source, k 1", snapshot.DayNumber(day0.AddDate(0, 0, 10)), 1, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
+		{"middle source, k 5", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
+		{"late source, k 20", snapshot.DayNumber(day0.AddDate(3, 0, 0)), 20, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
+		{"middle source, days limited", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(day0.AddDate(0, 0, 300)), snapshot.DayNumber(day0.AddDate(0, 0, 900))},
+		{"no source date", snapshot.NoDay, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := &run{Ranker: rk, snap: snap, w: DefaultWeights, docs: float64(snap.Docs()), posts: map[string]*snapshot.Postings{}}
+			src := &source{day: tc.day}
+			for trial := range 20 {
+				sc := getScores(int(snap.Size()))
+				for n := range snap.Size() {
+					if rng.IntN(3) > 0 {
+						// Few distinct scores: ties.
+						sc.add(n, float64(rng.IntN(8)+1))
+					}
+				}
+				got := run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k)
+				var all []cand
+				for n := range snap.Size() {
+					if sc.touched[n>>6]&(1<<(n&63)) == 0 || !snap.Live(n) {
+						continue
+					}
+					day := snap.Day(n)
+					if day < tc.lo || day > tc.hi {
+						continue
+					}
+					s := float64(sc.score[n])
+					if tc.day != snapshot.NoDay {
+						apart := int(day - tc.day)
+						s *= float64(run.priorTable()[max(apart, -apart)])
+					}
+					all = append(all, cand{num: n, s1: s})
+				}
+				slices.SortStableFunc(all, func(a, b cand) int { return cmp.Compare(b.s1, a.s1) })
+				want := all[:min(tc.k, len(all))]
+				if !slices.EqualFunc(got, want, func(a, b cand) bool { return a.num == b.num && a.s1 == b.s1 }) {
+					t.Fatalf("trial %d: best %v, want %v", trial, got, want)
+				}
+				sc.reset()
+				if slices.ContainsFunc(sc.score, func(f float32) bool { return f != 0 }) || slices.ContainsFunc(sc.touched, func(b uint64) bool { return b != 0 }) {
+					t.Fatal("reset left scores or bits")
+				}
+				scoresPool.Put(sc)
+			}
+		})
+	}
+}
