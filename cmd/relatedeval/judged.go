@@ -151,6 +151,14 @@ func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seed
 	fmt.Fprintf(stdout, "held-out folds (%d): nDCG@10 %.3f (range %.3f-%.3f), nDCG'@10 %.3f, P@5 %.3f; as drafts nDCG@10 %.3f\n\n",
 		len(held), mean(held), lo, hi, mean(heldJudged), mean(heldP5), mean(heldDrafts))
 
+	fmt.Fprintf(stdout, "fitted on all %d sources (in-sample): ", len(jr.set.Queries))
+	return jr.fitAll(ctx, start, params, rounds, score, ferr, stdout)
+}
+
+// fitAll fits the weights from start on every source, and prints them
+// and their figures.
+func (jr *judgedRun) fitAll(ctx context.Context, start related.Weights, params []judged.Param[related.Weights], rounds int,
+	score func(related.Weights, []string) float64, ferr *error, stdout io.Writer) error {
 	all := judged.Fit(start, params, jr.set.IDs(), rounds, score)
 	if *ferr != nil {
 		return *ferr
@@ -159,7 +167,7 @@ func (jr *judgedRun) fit(ctx context.Context, start related.Weights, folds, seed
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "fitted on all %d sources (in-sample): %s\n%s\n", len(jr.set.Queries), judged.Describe(all, params), b)
+	fmt.Fprintf(stdout, "%s\n%s\n", judged.Describe(all, params), b)
 	return jr.report(ctx, all, stdout)
 }
 
@@ -198,16 +206,8 @@ func (jr *judgedRun) refit(ctx context.Context, start related.Weights, rounds in
 	score, ferr := jr.objective(ctx, objective)
 	fmt.Fprintf(stdout, "coordinate ascent (%d rounds at most) of the %s nDCG@10 on all %d sources, in-sample, from: %s\n\n",
 		rounds, objectives[objective], len(jr.set.Queries), judged.Describe(start, params))
-	all := judged.Fit(start, params, jr.set.IDs(), rounds, score)
-	if *ferr != nil {
-		return *ferr
-	}
-	b, err := json.MarshalIndent(all, "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "fitted: %s\n%s\n", judged.Describe(all, params), b)
-	return jr.report(ctx, all, stdout)
+	fmt.Fprint(stdout, "fitted: ")
+	return jr.fitAll(ctx, start, params, rounds, score, ferr, stdout)
 }
 
 // objectives are what -fit may maximise.

@@ -42,6 +42,10 @@ func TestRun(t *testing.T) {
 			[]string{`judged set: 2 sources`, `newsdesk, by id +[01]\.\d{3} +[01]\.\d{3} +[01]\.\d{3} +\d+`, `as drafts \(text and date only\) +[01]\.\d{3}`}, ""},
 		{"fit", []string{"-judged", "testdata/judged", "-fit", "-folds", "2", "-seeds", "1", "-rounds", "1", "-n", "0"},
 			[]string{`seed 1 fold 2: held-out nDCG@10 [01]\.\d{3}`, `held-out folds \(2\): nDCG@10 [01]\.\d{3} \(range`, `fitted on all 2 sources \(in-sample\)`}, ""},
+		{"refit", []string{"-judged", "testdata/judged", "-refit", "-rounds", "1", "-n", "0", "-weights", `{"rank_common": 0}`},
+			[]string{`on all 2 sources, in-sample, from: .*rank_common=0\b`, `fitted: context=`, `newsdesk, by id +[01]\.\d{3}`}, ""},
+		{"refit and fit", []string{"-judged", "testdata/judged", "-refit", "-fit"}, nil, "not both"},
+		{"refit without a judged set", []string{"-refit"}, nil, "-judged DIR with -fit or -refit"},
 		{"story measure without stories", []string{"-n", "3"}, nil, "no topic shared by 5 events"},
 		{"fit without a judged set", []string{"-fit"}, nil, "-judged DIR with -fit"},
 		{"unknown objective", []string{"-judged", "testdata/judged", "-fit", "-objective", "best"}, nil, "-objective"},
@@ -66,7 +70,7 @@ func TestRun(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", re, out.String())
 				}
 			}
-			if tc.name == "fit" {
+			if tc.name == "fit" || tc.name == "refit" {
 				checkFitted(t, out.String())
 			}
 		})
