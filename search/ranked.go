@@ -1010,15 +1010,23 @@ func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
 	sel := slices.Clone(top[:n])
 	slices.SortFunc(sel, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
 	if pl.r.Early != 0 {
-		named := make([]int, len(sel)) // how many clauses each event's lead names
+		// Only the events close to the k-th: the others keep their places.
+		var win []scoredDoc // in document order, as sel
+		var at []int        // their places in sel
+		for i, d := range sel {
+			if d.score >= last-pl.r.Early {
+				win, at = append(win, d), append(at, i)
+			}
+		}
+		named := make([]int, len(win)) // how many clauses each event's lead names
 		for _, ct := range pl.clauses {
-			in := make([]bool, len(sel))
+			in := make([]bool, len(win))
 			for _, form := range ct.forms {
 				ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
 				if err != nil {
 					return nil, err
 				}
-				if err := has(pl.snap, ps, sel, in); err != nil {
+				if err := has(pl.snap, ps, win, in); err != nil {
 					return nil, err
 				}
 			}
@@ -1028,12 +1036,8 @@ func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
 				}
 			}
 		}
-		for i := range sel {
-			// Only the events close to the k-th: the others keep their
-			// places, as before TagsOnly.
-			if sel[i].score >= last-pl.r.Early {
-				sel[i].score += pl.r.Early * float64(named[i]) / float64(len(pl.clauses))
-			}
+		for j, i := range at {
+			sel[i].score += pl.r.Early * float64(named[j]) / float64(len(pl.clauses))
 		}
 	}
 	if pl.r.TagsOnly != 0 && pl.tags != nil {
@@ -1059,12 +1063,6 @@ func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
 // has sets in[i] when ps holds document sel[i].num; sel is in document
 // order.
 func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []bool) error {
-	return eachFreq(snap, ps, sel, false, func(i int, _ uint64) { in[i] = true })
-}
-
-// eachFreq calls fn with i and the frequency of each document sel[i].num
-// that ps holds (0 unless freqs); sel is in document order.
-func eachFreq(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, freqs bool, fn func(i int, freq uint64)) error {
 	for seg := range snap.Segments() {
 		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
 		var it segment.PostingsIterator
@@ -1077,7 +1075,7 @@ func eachFreq(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, f
 				continue
 			}
 			if it == nil {
-				if it = ps.Iterator(seg, freqs); it == nil {
+				if it = ps.Iterator(seg, false); it == nil {
 					break
 				}
 			}
@@ -1092,11 +1090,7 @@ func eachFreq(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, f
 				}
 			}
 			if p.Number() == local {
-				var f uint64
-				if freqs {
-					f = p.Frequency()
-				}
-				fn(i, f)
+				in[i] = true
 			}
 		}
 	}
