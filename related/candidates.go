@@ -2,6 +2,7 @@ package related
 
 import (
 	"cmp"
+	"container/heap"
 	"math"
 	mbits "math/bits"
 	"slices"
@@ -296,10 +297,10 @@ func (rk *run) best(sc *scores, set []uint64, src *source, lo, hi int32, k int) 
 				}
 			}
 			if len(out) < k {
-				out.push(cand{num: num, s1: s})
+				heap.Push(&out, cand{num: num, s1: s})
 			} else if s > out[0].s1 {
 				out[0] = cand{num: num, s1: s}
-				out.down(0)
+				heap.Fix(&out, 0)
 			}
 		}
 	}
@@ -313,45 +314,24 @@ func (rk *run) best(sc *scores, set []uint64, src *source, lo, hi int32, k int) 
 	return out
 }
 
-// worstFirst is a heap of candidates whose root is the worst: the lowest
-// score, and of equal scores the latest event.
+// worstFirst is a container/heap of candidates whose root is the worst:
+// the lowest score, and of equal scores the latest event.
 type worstFirst []cand
 
-func (h worstFirst) worse(i, j int) bool {
+func (h worstFirst) Len() int { return len(h) }
+func (h worstFirst) Less(i, j int) bool {
 	if h[i].s1 != h[j].s1 {
 		return h[i].s1 < h[j].s1
 	}
 	return h[i].num > h[j].num
 }
-
-func (h *worstFirst) push(c cand) {
-	*h = append(*h, c)
-	for i := len(*h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.worse(i, p) {
-			break
-		}
-		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
-		i = p
-	}
-}
-
-func (h worstFirst) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h.worse(r, l) {
-			m = r
-		}
-		if !h.worse(m, i) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+func (h worstFirst) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *worstFirst) Push(x any)   { *h = append(*h, x.(cand)) }
+func (h *worstFirst) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // blockBound returns the highest date prior of the events of the block
