@@ -52,9 +52,12 @@ func openIndex(t testing.TB, dir string) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := snapshot.Open(context.Background(), idx, snapshot.Config{})
+	src, err := snapshot.Open(context.Background(), idx, snapshot.Config{Warm: ListFields})
 	if err != nil {
 		idx.Close()
+		t.Fatal(err)
+	}
+	if err := src.Warmed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -119,6 +119,12 @@ type Engine struct {
 	noFast  bool // tests: always go through Bleve
 }
 
+// ListFields are the fields whose posting lists searches and related
+// lists read decoded (snapshot.List): the text, and the tag keys related
+// lists search for. A server warms them as it loads a generation
+// (snapshot.Config.Warm).
+var ListFields = []string{newsdesk.FieldText, newsdesk.FieldKeys}
+
 // New returns an engine over src's snapshots; m is the index's mapping
 // (it analyses text as the index does), legacy says its generation was
 // built with mappings.Legacy. It counts the names of the current

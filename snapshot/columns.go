@@ -3,6 +3,7 @@ package snapshot
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -50,6 +51,8 @@ type segColumns struct {
 	blockUndated []bool
 	// lists holds the segment's long posting lists, decoded on first use.
 	lists lists
+	// warmed is set once a Source has begun to warm lists (Config.Warm).
+	warmed atomic.Bool
 }
 
 // table interns the exact values of one field (categories, topics or

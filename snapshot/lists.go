@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // List is one term's postings in one segment, decoded into arrays, for
@@ -65,12 +67,17 @@ func (p *Postings) List(i int) (*List, error) {
 	if pl == nil {
 		return nil, nil
 	}
+	return p.snap.segs[i].cols.lists.get(p.field, p.term, pl)
+}
+
+// get returns the decoded postings pl of field and term, from the cache
+// when it has them, keeping them there when they are long enough.
+func (c *lists) get(field, term string, pl segment.PostingsList) (*List, error) {
 	n := pl.Count()
 	var key string
-	cache := &p.snap.segs[i].cols.lists
 	if n >= CacheMinDF {
-		key = p.field + "\x00" + p.term
-		if l, ok := cache.m.Load(key); ok {
+		key = field + "\x00" + term
+		if l, ok := c.m.Load(key); ok {
 			return l.(*List), nil
 		}
 	}
@@ -79,7 +86,7 @@ func (p *Postings) List(i int) (*List, error) {
 	for {
 		d, err := it.Next()
 		if err != nil {
-			return nil, fmt.Errorf("postings of %s:%s: %w", p.field, p.term, err)
+			return nil, fmt.Errorf("postings of %s:%s: %w", field, term, err)
 		}
 		if d == nil {
 			break
@@ -89,10 +96,56 @@ func (p *Postings) List(i int) (*List, error) {
 		l.Lens = append(l.Lens, normLength(d.Norm()))
 	}
 	if key != "" {
-		got, _ := cache.m.LoadOrStore(key, l)
+		got, _ := c.m.LoadOrStore(key, l)
 		return got.(*List), nil
 	}
 	return l, nil
+}
+
+// warm decodes into the cache every list of the fields in segment sg
+// that the cache would keep, until stop is closed, and returns how many
+// postings it decoded. Lists a request decoded first are not read again.
+func (c *lists) warm(sg segment.Segment, fields []string, stop <-chan struct{}) (int, error) {
+	decoded := 0
+	for _, f := range fields {
+		dict, err := sg.Dictionary(f)
+		if err != nil {
+			return decoded, fmt.Errorf("dictionary of %s: %w", f, err)
+		}
+		if dict == nil {
+			continue
+		}
+		it := dict.AutomatonIterator(nil, nil, nil)
+		for {
+			de, err := it.Next()
+			if err != nil {
+				return decoded, fmt.Errorf("dictionary of %s: %w", f, err)
+			}
+			if de == nil {
+				break
+			}
+			if de.Count < CacheMinDF {
+				continue
+			}
+			select {
+			case <-stop:
+				return decoded, nil
+			default:
+			}
+			if _, ok := c.m.Load(f + "\x00" + de.Term); ok {
+				continue
+			}
+			pl, err := dict.PostingsList([]byte(de.Term), nil, nil)
+			if err != nil {
+				return decoded, fmt.Errorf("postings of %s:%s: %w", f, de.Term, err)
+			}
+			if _, err := c.get(f, de.Term, pl); err != nil {
+				return decoded, err
+			}
+			decoded += int(de.Count)
+		}
+	}
+	return decoded, nil
 }
 
 // normLength turns a field norm, 1/√length as Bleve stores it, back into

@@ -31,6 +31,12 @@ func open(t *testing.T, n int) (*index.Index, *Source) {
 // openEvents is open with the events given, indexed in their order.
 func openEvents(t *testing.T, events []newsdesk.Event) (*index.Index, *Source) {
 	t.Helper()
+	return openConfig(t, events, Config{Follow: -1})
+}
+
+// openConfig is openEvents with the Source's configuration given.
+func openConfig(t *testing.T, events []newsdesk.Event, cfg Config) (*index.Index, *Source) {
+	t.Helper()
 	d, err := index.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +59,7 @@ func openEvents(t *testing.T, events []newsdesk.Event) (*index.Index, *Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := Open(context.Background(), idx, Config{Follow: -1})
+	src, err := Open(context.Background(), idx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,5 +493,98 @@ func TestPostings_List(t *testing.T) {
 		if ev, err2 := s.EventAt(context.Background(), n); err != nil || err2 != nil || ev.ID != tc.id {
 			t.Errorf("Number(%s) = %d, %v: event %s, %v", tc.id, n, err, ev.ID, err2)
 		}
+	}
+}
+
+// cached reports whether segment i of s holds the decoded list of term.
+func cached(s *Snapshot, i int, field, term string) (*List, bool) {
+	l, ok := s.segs[i].cols.lists.m.Load(field + "\x00" + term)
+	if !ok {
+		return nil, false
+	}
+	return l.(*List), true
+}
+
+func TestSource_Warm(t *testing.T) {
+	events := make([]newsdesk.Event, 150)
+	for i := range events {
+		events[i] = event(i, 0)
+	}
+	_, cold := openEvents(t, events)
+	idx, src := openConfig(t, events, Config{Follow: -1, Warm: []string{newsdesk.FieldText}})
+	if err := src.Warmed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s, c := src.Acquire(), cold.Acquire()
+	defer s.Release()
+	defer c.Release()
+	for _, tc := range []struct {
+		field, term string
+		warm        bool
+	}{
+		{newsdesk.FieldText, "event", true},   // in all 150
+		{newsdesk.FieldText, "happen", true},  // a stem
+		{newsdesk.FieldText, "w4", false},     // in 1: decoded when asked, never kept
+		{newsdesk.FieldTopic, "T0", false},    // 50, but not a warmed field
+		{newsdesk.FieldContext, "All", false}, // 150, not a warmed field
+	} {
+		got, ok := cached(s, 0, tc.field, tc.term)
+		if ok != tc.warm {
+			t.Errorf("%s:%s: warmed %v, want %v", tc.field, tc.term, ok, tc.warm)
+		}
+		if _, ok := cached(c, 0, tc.field, tc.term); ok {
+			t.Errorf("%s:%s: decoded by a Source without Warm", tc.field, tc.term)
+		}
+		if !ok {
+			continue
+		}
+		// What the warm decoded is what a request decodes, and what it
+		// is then given.
+		p, err := c.Postings(tc.field, []byte(tc.term))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := p.List(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Docs, want.Docs) || !slices.Equal(got.Freqs, want.Freqs) || !slices.Equal(got.Lens, want.Lens) {
+			t.Errorf("%s:%s: warmed %+v, decoded %+v", tc.field, tc.term, got, want)
+		}
+		p, _ = s.Postings(tc.field, []byte(tc.term))
+		if l, _ := p.List(0); l != got {
+			t.Errorf("%s:%s: List did not return the warmed list", tc.field, tc.term)
+		}
+	}
+
+	// A segment an update adds is warmed too, once.
+	update(t, idx, src, []newsdesk.Event{event(200, 0)}, nil)
+	if err := src.Warmed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	u := src.Acquire()
+	defer u.Release()
+	for i := range u.Segments() {
+		if !u.segs[i].cols.warmed.Load() {
+			t.Errorf("segment %d of %d not warmed", i, u.Segments())
+		}
+	}
+}
+
+func TestSource_CloseWhileWarming(t *testing.T) {
+	events := make([]newsdesk.Event, 300)
+	for i := range events {
+		events[i] = event(i, 0)
+	}
+	_, src := openConfig(t, events, Config{Follow: -1, Warm: []string{newsdesk.FieldText, newsdesk.FieldKeys}})
+	// Close stops the warm and waits for it: the index is closed next
+	// (the Cleanup), and a warm reading a closed segment would crash.
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := src.Warmed(ctx); err != nil {
+		t.Fatalf("a warm still running after Close: %v", err)
 	}
 }

@@ -34,6 +34,12 @@ type Config struct {
 	Follow time.Duration
 	// Logger receives refresh errors. The zero value logs nothing.
 	Logger zerolog.Logger
+	// Warm are the fields whose long posting lists (CacheMinDF postings
+	// or more) are decoded in the background as soon as a segment is
+	// loaded, rather than by the first request that reads each: at ten
+	// times the corpus, those first reads were the slowest 1% of related
+	// lists (40-50 ns a posting, a few milliseconds a long list).
+	Warm []string
 }
 
 // Source hands out the current snapshot of one index. It is safe for
@@ -51,6 +57,8 @@ type Source struct {
 	closed bool
 	stop   chan struct{}
 	done   chan struct{}
+	// warming counts the background warms (Config.Warm) under way.
+	warming sync.WaitGroup
 }
 
 // Errors of a Source.
@@ -161,7 +169,65 @@ func (s *Source) Refresh(ctx context.Context) error {
 	if old := s.cur.Swap(next); old != nil {
 		old.Release()
 	}
+	s.warm(next)
 	return nil
+}
+
+// Warmed waits until the background warms of the segments loaded so far
+// (Config.Warm) are done, or ctx ends.
+func (s *Source) Warmed(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.warming.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// warm decodes, in the background, the long lists of the Config.Warm
+// fields in the segments of snap that no earlier warm took. Call with
+// s.mu held.
+func (s *Source) warm(snap *Snapshot) {
+	if len(s.cfg.Warm) == 0 {
+		return
+	}
+	var todo []int
+	for i := range snap.segs {
+		if snap.segs[i].cols.warmed.CompareAndSwap(false, true) {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 || !snap.acquire() {
+		return
+	}
+	s.warming.Add(1)
+	go func() {
+		defer s.warming.Done()
+		defer snap.Release() // keeps the segments open meanwhile
+		start, postings := time.Now(), 0
+		for _, i := range todo {
+			sg := &snap.segs[i]
+			n, err := sg.cols.lists.warm(sg.ss.Segment(), s.cfg.Warm, s.stop)
+			postings += n
+			if err != nil {
+				s.cfg.Logger.Warn().Err(err).Msg("warm posting lists")
+				return
+			}
+		}
+		// The warm of a generation's segments is worth a line; those of the
+		// small segments updates make are not.
+		ev := s.cfg.Logger.Debug()
+		if took := time.Since(start); took >= 100*time.Millisecond {
+			ev = s.cfg.Logger.Info()
+		}
+		ev.Int("segments", len(todo)).Int("postings", postings).
+			Int64("took_ms", time.Since(start).Milliseconds()).Msg("posting lists warmed")
+	}()
 }
 
 // build makes the snapshot of reader is, with the columns of its segments
@@ -280,6 +346,7 @@ func (s *Source) Close() error {
 	close(s.stop)
 	s.mu.Unlock()
 	<-s.done
+	s.warming.Wait()
 	if cur := s.cur.Load(); cur != nil {
 		cur.Release()
 	}
