@@ -368,3 +368,28 @@ func TestRelated_CommonWords(t *testing.T) {
 		}
 	}
 }
+
+// Prepare builds what a snapshot's first request would, so that the
+// request does not: the dictionary of tags and the default date prior.
+func TestRanker_Prepare(t *testing.T) {
+	x := testindex.Open(t, "testdata/tags.jsonl")
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	rk := New(mappings.New())
+	rk.Prepare(snap)
+	d := rk.dictCur.Load()
+	if d == nil || d.keys != len(snap.Keys) {
+		t.Fatalf("no dictionary of the snapshot's %d tags after Prepare: %+v", len(snap.Keys), d)
+	}
+	w := DefaultWeights
+	if _, ok := rk.priors.Load([4]float64{w.Floor, w.Near, w.HalfLifeDays, w.SlowHalfLifeDays}); !ok {
+		t.Error("no date prior of the default weights after Prepare")
+	}
+	// A request finds them made: the same dictionary serves it.
+	if _, err := rk.Related(context.Background(), snap, Request{Draft: &Draft{Text: "The Syrian civil war goes on.", Date: "2016-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rk.dictCur.Load() != d {
+		t.Error("the first request built the dictionary again")
+	}
+}

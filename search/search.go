@@ -128,7 +128,8 @@ var ListFields = []string{newsdesk.FieldText, newsdesk.FieldKeys}
 // New returns an engine over src's snapshots; m is the index's mapping
 // (it analyses text as the index does), legacy says its generation was
 // built with mappings.Legacy. It counts the names of the current
-// snapshot (about 0.1 s on the 114k-event corpus).
+// snapshot (about 0.1 s on the 114k-event corpus), and prepares related
+// lists on it.
 func New(src *snapshot.Source, m *bmapping.IndexMappingImpl, legacy bool) (*Engine, error) {
 	ents, err := entities.New()
 	if err != nil {
@@ -138,6 +139,7 @@ func New(src *snapshot.Source, m *bmapping.IndexMappingImpl, legacy bool) (*Engi
 	snap := src.Acquire()
 	defer snap.Release()
 	e.names.Store(NamesFromSnapshot(snap))
+	e.related.Prepare(snap)
 	return e, nil
 }
 
