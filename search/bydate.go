@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -100,6 +101,25 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 			return steps%8192 != 0 || ctx.Err() == nil
 		})
 		err = ctx.Err()
+	} else if desc {
+		// Newest first, the matches are weighed backward. They come in
+		// event order, about date order: weighed as they came, nearly
+		// each was newer than the page's last and went in and out of the
+		// heap (a common word at ten times the corpus took 14 ms at the
+		// 99th percentile); backward, the page fills with the newest and
+		// few enter after.
+		ms := getMatches()
+		defer matchesPool.Put(ms)
+		err = visit(ctx, func(n uint64, day int32) {
+			total++
+			if keep {
+				kept = append(kept, uint32(n))
+			}
+			*ms = append(*ms, match{num: uint32(n), day: day})
+		})
+		for i := len(*ms) - 1; i >= 0 && err == nil; i-- {
+			consider(uint64((*ms)[i].num), (*ms)[i].day)
+		}
 	} else {
 		err = visit(ctx, func(n uint64, day int32) {
 			total++
@@ -166,6 +186,25 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 		f.lastSort = []string{snapshot.DayTime(snap.Day(last.num)).Format(newsdesk.DateLayout), last.id}
 	}
 	return f, nil
+}
+
+// match is a match of a search by date, as runByDate keeps it to weigh
+// the matches backward.
+type match struct {
+	num uint32
+	day int32
+}
+
+// matchesPool holds the buffers of runByDate's matches (*[]match).
+var matchesPool sync.Pool
+
+// getMatches returns an empty buffer of matches from the pool.
+func getMatches() *[]match {
+	if ms, ok := matchesPool.Get().(*[]match); ok {
+		*ms = (*ms)[:0]
+		return ms
+	}
+	return new([]match)
 }
 
 // rangeWalk turns on runByDate's walk of a date range alone; tests turn it

@@ -259,11 +259,12 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		moved  bool
 	}
 	curs := make([]cursor, len(terms))
+	scored := k > 0 || each != nil
 segments:
 	for i := range snap.Segments() {
 		start := snap.SegmentStart(i)
 		for j, t := range terms {
-			it := t.postings.Iterator(i, k > 0 || each != nil)
+			it := t.postings.Iterator(i, scored)
 			if it == nil {
 				continue segments // a word this segment lacks
 			}
@@ -284,7 +285,13 @@ segments:
 				return false, err
 			}
 			c.moved = true
-			c.num, c.freq, c.norm = p.Number(), p.Frequency(), p.Norm()
+			c.num = p.Number()
+			if scored {
+				// Only a score reads them: Norm is a square root and a
+				// division, a sixth of a search by date at ten times the
+				// corpus.
+				c.freq, c.norm = p.Frequency(), p.Norm()
+			}
 			return true, nil
 		}
 		target := uint64(0)

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"encoding/binary"
+	"math/bits"
 	"sort"
 	"time"
 
@@ -153,6 +154,17 @@ func (d *Days) Count() uint64 {
 			blk := local / dayBlock
 			end := min((blk+1)*dayBlock, b.to-sg.start)
 			if c.blockMax[blk] < d.lo || c.blockMin[blk] > d.hi {
+				local = end
+				continue
+			}
+			if end-local == dayBlock && !c.blockUndated[blk] && c.blockMin[blk] >= d.lo && c.blockMax[blk] <= d.hi {
+				// A whole block within the range: its live events, without
+				// reading a day (everything at ten times the corpus: 1 ms
+				// event by event).
+				n += dayBlock
+				if sg.dead != nil {
+					n -= uint64(bits.OnesCount64(sg.dead[blk]))
+				}
 				local = end
 				continue
 			}

@@ -271,7 +271,7 @@ func TestDays_Scrambled(t *testing.T) {
 	if !slices.Equal(all, allBack) || len(all) != n-2 {
 		t.Errorf("EachLive found %d events, EachLiveBackward %d; want %d, the same", len(all), len(allBack), n-2)
 	}
-	ranges := [][2]int32{{0, n}, {2 * n, 2*n + 5}, {5 * n, 6 * n}}
+	ranges := [][2]int32{{0, n}, {2 * n, 2*n + 5}, {5 * n, 6 * n}, {0, 3 * n}} // the last: every block whole, two with a deletion
 	for lo := int32(0); lo < n; lo += 7 {
 		for _, w := range []int32{0, 1, 5, 40} {
 			ranges = append(ranges, [2]int32{lo, lo + w})
