@@ -243,6 +243,14 @@ func (e *Engine) conjunction(ctx context.Context, plan *fastPlan, tokens []strin
 		terms = append(terms, term{postings: p, weight: idf * idf})
 	}
 	slices.SortFunc(terms, func(a, b term) int { return cmp.Compare(a.postings.DF(), b.postings.DF()) })
+	if k == 0 && each == nil {
+		lists := make([]*snapshot.Postings, len(terms))
+		for i, t := range terms {
+			lists[i] = t.postings
+		}
+		total, err := conjunctionLists(ctx, plan, lists, visit)
+		return total, nil, err
+	}
 
 	var (
 		total uint64
@@ -368,6 +376,84 @@ segments:
 		}
 	}
 	return total, sorted(best), nil
+}
+
+// conjunctionLists is conjunction's walk when nothing is scored (a search
+// by date): the same events in the same order, read from the decoded
+// lists (snapshot.List, which a server keeps warm) at 2-4 ns a posting
+// rather than through zap's iterators at 40-50. posts are rarest first.
+func conjunctionLists(ctx context.Context, plan *fastPlan, posts []*snapshot.Postings, visit func(uint64)) (uint64, error) {
+	snap := plan.snap
+	ls := make([]*snapshot.List, len(posts))
+	pos := make([]int, len(posts))
+	var total uint64
+	steps := 0
+segments:
+	for i := range snap.Segments() {
+		start, end := snap.SegmentStart(i), snap.SegmentEnd(i)
+		for j, p := range posts {
+			l, err := p.List(i)
+			if err != nil {
+				return 0, err
+			}
+			if l == nil || len(l.Docs) == 0 {
+				continue segments // a word this segment lacks
+			}
+			ls[j], pos[j] = l, 0
+		}
+		lead := ls[0].Docs
+		for a := 0; a < len(lead); {
+			if steps++; steps%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return 0, err
+				}
+			}
+			d := lead[a]
+			if plan.days != nil {
+				// The date range takes part: on to its first event at or
+				// after d.
+				n, ok := plan.days.Next(start + uint64(d))
+				if !ok {
+					break segments
+				}
+				if n >= end {
+					continue segments
+				}
+				if t := uint32(n - start); t > d {
+					a = seek(lead, a, uint64(t))
+					continue
+				}
+			}
+			// Leapfrog: every other list to d; one past it moves the lead
+			// on to where that list is.
+			next := d
+			for j := 1; j < len(ls); j++ {
+				docs := ls[j].Docs
+				pos[j] = seek(docs, pos[j], uint64(d))
+				if pos[j] == len(docs) {
+					continue segments
+				}
+				if docs[pos[j]] > d {
+					next = docs[pos[j]]
+					break
+				}
+			}
+			if next > d {
+				a = seek(lead, a, uint64(next))
+				continue
+			}
+			a++
+			n := start + uint64(d)
+			if !snap.LiveIn(i, uint64(d)) || (plan.accept != nil && !plan.accept(n)) {
+				continue
+			}
+			total++
+			if visit != nil {
+				visit(n)
+			}
+		}
+	}
+	return total, nil
 }
 
 // sorted empties the heap into a best-first slice.

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +101,82 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 		t.Errorf("only %d query variants went through the fast path", checked)
 	}
 	t.Logf("%d query variants compared", checked)
+}
+
+// TestConjunctionLists checks the unscored walk over the decoded lists
+// (a search by date) against the scored walk through zap's iterators:
+// the same events in the same order, for every pair and triple of words
+// of events made of a few words at random, with and without a date
+// range.
+func TestConjunctionLists(t *testing.T) {
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"}
+	rng := rand.New(rand.NewPCG(5, 5))
+	var b strings.Builder
+	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 900 {
+		var text []string
+		for _, w := range words {
+			// Common and rare words: runs of matches and long gaps.
+			if rng.IntN(len(words)+2) < len(text)+2 || (w == "golf" && rng.IntN(40) == 0) {
+				text = append(text, w)
+			}
+		}
+		date := day0.AddDate(0, 0, i).Format("2006-01-02")
+		fmt.Fprintf(&b, `{"id":"%s/e%d","date":"%s","text":"Event %d %s."}`+"\n", date, i, date, i, strings.Join(text, " "))
+	}
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x := testindex.Open(t, path)
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := e.src.Acquire()
+	defer snap.Release()
+	ctx := context.Background()
+	compared := 0
+	for i := range words {
+		for j := i + 1; j < len(words); j++ {
+			for k := j; k <= len(words); k++ {
+				q := words[i] + " " + words[j]
+				if k < len(words) && k != j {
+					q += " " + words[k]
+				}
+				for _, ranged := range []bool{false, true} {
+					r := Request{Q: q}
+					if ranged {
+						r.From, r.To = day0.AddDate(0, 3, 0), day0.AddDate(1, 6, 0)
+					}
+					p, err := e.params(snap, e.Names(), r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					plan, ok := e.fastPlanFor(snap, p)
+					if !ok {
+						t.Fatalf("%q: not a plain-words plan", q)
+					}
+					var scored, lists []uint64
+					n1, _, err := e.conjunction(ctx, plan, plan.tokens, 1, func(n uint64) { scored = append(scored, n) }, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n2, _, err := e.conjunction(ctx, plan, plan.tokens, 0, func(n uint64) { lists = append(lists, n) }, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n1 != n2 || !slices.Equal(scored, lists) {
+						t.Errorf("%q (range %v): iterators %d matches %v\nlists %d %v", q, ranged, n1, scored, n2, lists)
+					}
+					if len(scored) > 0 {
+						compared++
+					}
+				}
+			}
+		}
+	}
+	if compared < 50 {
+		t.Errorf("only %d walks with matches compared", compared)
+	}
 }
