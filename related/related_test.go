@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/testindex"
@@ -391,5 +392,47 @@ func TestRanker_Prepare(t *testing.T) {
 	}
 	if rk.dictCur.Load() != d {
 		t.Error("the first request built the dictionary again")
+	}
+
+	// An update adds a tag: requests go on with the dictionary they have,
+	// and Prepare builds another.
+	ev := newsdesk.Event{ID: "2016-02-01/talks-open-in-the-republic-of-zubrowka", Date: "2016-02-01",
+		Text: "Talks open in the Republic of Zubrowka.", Context: []string{"Republic of Zubrowka"}}
+	ents, err := entities.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := docs.Doc(&ev) // with the tags' keys, as searchd's updates
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := x.Index.NewBatch()
+	if err := batch.Index(ev.ID, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	later := x.Source.Acquire()
+	defer later.Release()
+	if !rk.Stale(later) {
+		t.Fatalf("the dictionary of %d tags is not stale for a snapshot of %d", d.keys, len(later.Keys))
+	}
+	if _, err := rk.Related(context.Background(), later, Request{Draft: &Draft{Text: "Talks in the Republic of Zubrowka.", Date: "2016-02-02"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rk.dictCur.Load() != d {
+		t.Error("a request built the dictionary again")
+	}
+	rk.Prepare(later)
+	if rk.Stale(later) || rk.dictCur.Load().keys != len(later.Keys) {
+		t.Errorf("after Prepare, a dictionary of %d tags for a snapshot of %d", rk.dictCur.Load().keys, len(later.Keys))
 	}
 }

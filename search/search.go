@@ -110,7 +110,10 @@ type Engine struct {
 	related *related.Ranker
 	names   atomic.Pointer[Names]
 	naming  atomic.Bool // a recount of the names is under way
-	dates   atomic.Pointer[dateRange]
+	// preparing is set while the related lists' dictionary of tags is
+	// built again (prepareRelated).
+	preparing atomic.Bool
+	dates     atomic.Pointer[dateRange]
 	// legacy says the generation was built with the legacy mapping: plain
 	// words rank by Bleve's BM25 over the text (fast.go), as they did.
 	legacy  bool
@@ -228,7 +231,26 @@ func (e *Engine) Event(ctx context.Context, id string) (newsdesk.Event, error) {
 func (e *Engine) Related(ctx context.Context, r related.Request) ([]related.Item, error) {
 	snap := e.src.Acquire()
 	defer snap.Release()
+	e.prepareRelated(snap)
 	return e.related.Related(ctx, snap, r)
+}
+
+// prepareRelated builds the related lists' dictionary of tags again in
+// the background when updates have added tags to snap: requests go on
+// with the previous one meanwhile (see related.Ranker.Prepare).
+func (e *Engine) prepareRelated(snap *snapshot.Snapshot) {
+	if !e.related.Stale(snap) || !e.preparing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.preparing.Store(false)
+		s := e.src.TryAcquire()
+		if s == nil {
+			return // the engine closed meanwhile
+		}
+		defer s.Release()
+		e.related.Prepare(s)
+	}()
 }
 
 // Suggest completes a prefix into topic and context names; see

@@ -1,0 +1,65 @@
+package search
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/related"
+	"github.com/newsdesk/newsdesk/testindex"
+)
+
+// TestRelated_PreparesAfterUpdates: once updates add tags, a related
+// request starts building the dictionary of tags again in the background,
+// and answers meanwhile.
+func TestRelated_PreparesAfterUpdates(t *testing.T) {
+	x := testindex.Open(t, "testdata/events.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ents, err := entities.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newsdesk.Event{ID: "2019-06-01/talks-open-in-the-republic-of-zubrowka", Date: "2019-06-01",
+		Text: "Talks open in the Republic of Zubrowka.", Context: []string{"Republic of Zubrowka"}}
+	doc, err := docs.Doc(&ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := x.Index.NewBatch()
+	if err := batch.Index(ev.ID, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stale := func() bool {
+		snap := x.Source.Acquire()
+		defer snap.Release()
+		return e.related.Stale(snap)
+	}
+	if !stale() {
+		t.Fatal("the update added no tag the dictionary lacks")
+	}
+	if _, err := e.Related(ctx, related.Request{ID: ev.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); stale(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the dictionary was not built again after the request")
+		}
+	}
+}
