@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/snapshot"
 	"github.com/newsdesk/newsdesk/testindex"
@@ -398,28 +397,7 @@ func TestRanker_Prepare(t *testing.T) {
 	// and Prepare builds another.
 	ev := newsdesk.Event{ID: "2016-02-01/talks-open-in-the-republic-of-zubrowka", Date: "2016-02-01",
 		Text: "Talks open in the Republic of Zubrowka.", Context: []string{"Republic of Zubrowka"}}
-	ents, err := entities.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs, err := mappings.NewDocs(ents)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := docs.Doc(&ev) // with the tags' keys, as searchd's updates
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch := x.Index.NewBatch()
-	if err := batch.Index(ev.ID, doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Index.Batch(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Source.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	x.Update(t, ev)
 	later := x.Source.Acquire()
 	defer later.Release()
 	if !rk.Stale(later) {

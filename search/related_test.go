@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/testindex"
@@ -22,30 +21,9 @@ func TestRelated_PreparesAfterUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ents, err := entities.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs, err := mappings.NewDocs(ents)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev := newsdesk.Event{ID: "2019-06-01/talks-open-in-the-republic-of-zubrowka", Date: "2019-06-01",
 		Text: "Talks open in the Republic of Zubrowka.", Context: []string{"Republic of Zubrowka"}}
-	doc, err := docs.Doc(&ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch := x.Index.NewBatch()
-	if err := batch.Index(ev.ID, doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Index.Batch(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Source.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	x.Update(t, ev)
 	stale := func() bool {
 		snap := x.Source.Acquire()
 		defer snap.Release()

@@ -7,7 +7,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -66,4 +68,34 @@ func Open(t testing.TB, files ...string) *Index {
 	}
 	t.Cleanup(func() { x.Close() })
 	return x
+}
+
+// Update indexes events as searchd's bulk updates do (their tags' keys
+// included), and refreshes the Source to see them.
+func (x *Index) Update(t testing.TB, events ...newsdesk.Event) {
+	t.Helper()
+	ents, err := entities.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := x.Index.NewBatch()
+	for i := range events {
+		doc, err := docs.Doc(&events[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := batch.Index(events[i].ID, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
