@@ -39,8 +39,9 @@ func New(an query.Analyzer) *Ranker {
 
 // Prepare builds for snap what the first request on it would: the
 // dictionary of the tags a text may name (again when snap has tags it
-// lacks), and the date prior of the default weights. The first related list took 19 ms on the corpus
-// without it, 56 ms at ten times its size, against 2 and 3 ms after.
+// lacks), and the date prior of the default weights. The first related
+// list took 19 ms on the corpus without it, 56 ms at ten times its size,
+// against 2 and 3 ms after.
 func (rk *Ranker) Prepare(snap *snapshot.Snapshot) {
 	rk.dictMu.Lock()
 	if rk.Stale(snap) {

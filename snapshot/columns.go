@@ -223,6 +223,10 @@ func (c *segColumns) prevInDays(to, from uint64, lo, hi int32) (uint64, bool) {
 // blockMax spans.
 const dayBlock = 64
 
+// Days.Count reads a block's deletions as one word of the dead bits: a
+// dayBlock other than 64 does not compile.
+var _ = [1]struct{}{}[dayBlock-64]
+
 // nextInDays returns the first local number in [from, to) whose document
 // is dated within lo..hi, skipping the blocks with none; ok is false when
 // there is none.
