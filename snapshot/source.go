@@ -57,8 +57,13 @@ type Source struct {
 	closed bool
 	stop   chan struct{}
 	done   chan struct{}
-	// warming counts the background warms (Config.Warm) under way.
-	warming sync.WaitGroup
+	// warming counts the background warms (Config.Warm) under way; warmed
+	// is closed when the count falls to 0 (a new one each time it leaves
+	// 0). Guarded by warmMu. Not a WaitGroup: Warmed may wait while a
+	// refresh starts another warm.
+	warmMu  sync.Mutex
+	warming int
+	warmed  chan struct{}
 }
 
 // Errors of a Source.
@@ -176,16 +181,36 @@ func (s *Source) Refresh(ctx context.Context) error {
 // Warmed waits until the background warms of the segments loaded so far
 // (Config.Warm) are done, or ctx ends.
 func (s *Source) Warmed(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.warming.Wait()
-		close(done)
-	}()
+	s.warmMu.Lock()
+	if s.warming == 0 {
+		s.warmMu.Unlock()
+		return nil
+	}
+	done := s.warmed
+	s.warmMu.Unlock()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// warmStarted and warmEnded count a warm in and out.
+func (s *Source) warmStarted() {
+	s.warmMu.Lock()
+	defer s.warmMu.Unlock()
+	if s.warming == 0 {
+		s.warmed = make(chan struct{})
+	}
+	s.warming++
+}
+
+func (s *Source) warmEnded() {
+	s.warmMu.Lock()
+	defer s.warmMu.Unlock()
+	if s.warming--; s.warming == 0 {
+		close(s.warmed)
 	}
 }
 
@@ -205,9 +230,9 @@ func (s *Source) warm(snap *Snapshot) {
 	if len(todo) == 0 || !snap.acquire() {
 		return
 	}
-	s.warming.Add(1)
+	s.warmStarted()
 	go func() {
-		defer s.warming.Done()
+		defer s.warmEnded()
 		defer snap.Release() // keeps the segments open meanwhile
 		start, postings := time.Now(), 0
 		for _, i := range todo {
@@ -346,7 +371,7 @@ func (s *Source) Close() error {
 	close(s.stop)
 	s.mu.Unlock()
 	<-s.done
-	s.warming.Wait()
+	_ = s.Warmed(context.Background()) // no warm starts after close
 	if cur := s.cur.Load(); cur != nil {
 		cur.Release()
 	}
