@@ -198,18 +198,12 @@ func (e *Engine) Names() *Names { return e.names.Load() }
 // count takes, never a request.
 func (e *Engine) namesFor(snap *snapshot.Snapshot) *Names {
 	n := e.names.Load()
-	if n.epoch < snap.Epoch && e.naming.CompareAndSwap(false, true) {
-		go func() {
-			defer e.naming.Store(false)
-			s := e.src.TryAcquire()
-			if s == nil {
-				return // the engine closed meanwhile
-			}
-			defer s.Release()
+	if n.epoch < snap.Epoch {
+		e.inBackground(&e.naming, func(s *snapshot.Snapshot) {
 			if e.names.Load().epoch < s.Epoch {
 				e.names.Store(NamesFromSnapshot(s))
 			}
-		}()
+		})
 	}
 	return n
 }
@@ -239,17 +233,26 @@ func (e *Engine) Related(ctx context.Context, r related.Request) ([]related.Item
 // the background when updates have added tags to snap: requests go on
 // with the previous one meanwhile (see related.Ranker.Prepare).
 func (e *Engine) prepareRelated(snap *snapshot.Snapshot) {
-	if !e.related.Stale(snap) || !e.preparing.CompareAndSwap(false, true) {
+	if e.related.Stale(snap) {
+		e.inBackground(&e.preparing, e.related.Prepare)
+	}
+}
+
+// inBackground runs fn on the current snapshot in a goroutine of its own,
+// unless one of the same kind (busy) is under way or the engine has closed:
+// work derived from the index that a request must not wait for.
+func (e *Engine) inBackground(busy *atomic.Bool, fn func(*snapshot.Snapshot)) {
+	if !busy.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
-		defer e.preparing.Store(false)
+		defer busy.Store(false)
 		s := e.src.TryAcquire()
 		if s == nil {
 			return // the engine closed meanwhile
 		}
 		defer s.Release()
-		e.related.Prepare(s)
+		fn(s)
 	}()
 }
 
