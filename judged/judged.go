@@ -6,7 +6,12 @@
 // A set is a list of queries (search words, or related-story source
 // events) and, for each, graded results: 3 what was wanted, 2 relevant,
 // 1 marginal, 0 not relevant. Unjudged results count as grade 0 in
-// nDCG@10; nDCG'@10 drops them first.
+// nDCG@10; nDCG'@10 drops them first. Both read the top 10 only, so a
+// ranking that brings up results nobody judged (they were pooled from
+// other rankings' top 10s) loses either way; the condensed nDCG@10
+// (Sakai's condensed list) reads the judged results of a deeper ranking
+// instead, the first 10 of them, which measures how a ranking orders what
+// was judged whatever else it finds.
 package judged
 
 import (
@@ -110,13 +115,21 @@ func (s *Set) Grade(q, id string) (int, bool) {
 	return g, ok
 }
 
+// CondensedDepth is how deep the rankings whose condensed nDCG@10 the
+// tools report are read: deep enough that nearly every query has 10
+// judged results in them (the sets judged about 15 a query).
+const CondensedDepth = 50
+
 // Scores are a ranking's figures over some queries.
 type Scores struct {
 	NDCG       float64 // nDCG@10, unjudged results as grade 0
 	NDCGJudged float64 // nDCG'@10: unjudged results removed first
 	P5         float64 // share of the top 5 graded 2 or more
 	Unjudged   int     // unjudged results in the top 10s
-	Queries    int
+	// Condensed is the condensed nDCG@10: of the first 10 judged results
+	// of each ranking, however deep it is (rankings of 10 give nDCG'@10).
+	Condensed float64
+	Queries   int
 	// PerQuery holds each query's nDCG@10.
 	PerQuery map[string]float64
 }
@@ -132,6 +145,12 @@ func (s *Set) Score(ranked map[string][]string, qids []string) Scores {
 		rel := s.grades[q]
 		if len(rel) == 0 {
 			continue
+		}
+		var condensed []int
+		for _, id := range ranked[q] {
+			if g, ok := rel[id]; ok && len(condensed) < 10 {
+				condensed = append(condensed, g)
+			}
 		}
 		ids := ranked[q]
 		if len(ids) > 10 {
@@ -164,12 +183,14 @@ func (s *Set) Score(ranked map[string][]string, qids []string) Scores {
 		out.PerQuery[q] = n
 		out.NDCG += n
 		out.NDCGJudged += dcg(judged) / best
+		out.Condensed += dcg(condensed) / best
 		out.P5 += float64(p5) / 5
 		out.Queries++
 	}
 	if out.Queries > 0 {
 		k := float64(out.Queries)
 		out.NDCG, out.NDCGJudged, out.P5 = out.NDCG/k, out.NDCGJudged/k, out.P5/k
+		out.Condensed /= k
 	}
 	return out
 }

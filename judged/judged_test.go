@@ -12,21 +12,25 @@ func TestScore(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name             string
-		ranked           []string
-		ndcg, judged, p5 float64
-		unjudged         int
+		name                        string
+		ranked                      []string
+		ndcg, judged, p5, condensed float64
+		unjudged                    int
 	}{
-		{"ideal", []string{"a", "b", "c", "d"}, 1, 1, 0.4, 0},
-		{"reversed", []string{"d", "c", "b", "a"}, 0.5478, 0.5478, 0.4, 0},
-		{"unjudged first", []string{"x", "a", "b", "c"}, 0.6758, 1, 0.4, 1},
-		{"nothing", nil, 0, 0, 0, 0},
+		{"ideal", []string{"a", "b", "c", "d"}, 1, 1, 0.4, 1, 0},
+		{"reversed", []string{"d", "c", "b", "a"}, 0.5478, 0.5478, 0.4, 0.5478, 0},
+		{"unjudged first", []string{"x", "a", "b", "c"}, 0.6758, 1, 0.4, 1, 1},
+		{"nothing", nil, 0, 0, 0, 0, 0},
+		// Ten unjudged results: nDCG@10 and nDCG'@10 see nothing judged,
+		// the condensed list the judged ones below them, in their order.
+		{"deep", []string{"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "b", "a"}, 0, 0, 0, 0.7896, 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := s.Score(map[string][]string{"q1": tc.ranked}, []string{"q1"})
-			if math.Abs(got.NDCG-tc.ndcg) > 1e-3 || math.Abs(got.NDCGJudged-tc.judged) > 1e-3 || math.Abs(got.P5-tc.p5) > 1e-9 || got.Unjudged != tc.unjudged {
-				t.Errorf("Score = %+v; want nDCG %.4f, nDCG' %.4f, P@5 %.2f, unjudged %d", got, tc.ndcg, tc.judged, tc.p5, tc.unjudged)
+			if math.Abs(got.NDCG-tc.ndcg) > 1e-3 || math.Abs(got.NDCGJudged-tc.judged) > 1e-3 || math.Abs(got.P5-tc.p5) > 1e-9 ||
+				math.Abs(got.Condensed-tc.condensed) > 1e-3 || got.Unjudged != tc.unjudged {
+				t.Errorf("Score = %+v; want nDCG %.4f, nDCG' %.4f, P@5 %.2f, condensed %.4f, unjudged %d", got, tc.ndcg, tc.judged, tc.p5, tc.condensed, tc.unjudged)
 			}
 		})
 	}

@@ -38,9 +38,9 @@ func newJudgedRun(ctx context.Context, e *search.Engine, dir string) (*judgedRun
 	return jr, nil
 }
 
-// lists returns the top 10 of each query of qids, by id or as drafts.
+// lists returns the top size of each query of qids, by id or as drafts.
 // Two workers: the machine has two cores.
-func (jr *judgedRun) lists(ctx context.Context, w related.Weights, qids []string, drafts bool) (map[string][]string, error) {
+func (jr *judgedRun) lists(ctx context.Context, w related.Weights, qids []string, drafts bool, size int) (map[string][]string, error) {
 	out := make(map[string][]string, len(qids))
 	var (
 		mu    sync.Mutex
@@ -53,10 +53,10 @@ func (jr *judgedRun) lists(ctx context.Context, w related.Weights, qids []string
 		go func() {
 			defer wg.Done()
 			for q := range next {
-				req := related.Request{ID: jr.events[q].ID, Size: 10, Weights: &w}
+				req := related.Request{ID: jr.events[q].ID, Size: size, Weights: &w}
 				if drafts {
 					ev := jr.events[q]
-					req = related.Request{Draft: &related.Draft{ID: ev.ID, Text: ev.Text, Date: ev.Date}, Size: 10, Weights: &w}
+					req = related.Request{Draft: &related.Draft{ID: ev.ID, Text: ev.Text, Date: ev.Date}, Size: size, Weights: &w}
 				}
 				items, err := jr.e.Related(ctx, req)
 				mu.Lock()
@@ -83,17 +83,28 @@ func (jr *judgedRun) score(ctx context.Context, w related.Weights, qids []string
 	if qids == nil {
 		qids = jr.set.IDs()
 	}
-	lists, err := jr.lists(ctx, w, qids, drafts)
+	lists, err := jr.lists(ctx, w, qids, drafts, 10)
 	if err != nil {
 		return judged.Scores{}, err
 	}
 	return jr.set.Score(lists, qids), nil
 }
 
+// condensed returns the condensed nDCG@10 of weights w over every source:
+// of the first 10 judged items of lists of judged.CondensedDepth.
+func (jr *judgedRun) condensed(ctx context.Context, w related.Weights, drafts bool) (float64, error) {
+	lists, err := jr.lists(ctx, w, jr.set.IDs(), drafts, judged.CondensedDepth)
+	if err != nil {
+		return 0, err
+	}
+	return jr.set.Score(lists, nil).Condensed, nil
+}
+
 // report prints the judged figures of the rankings.
 func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "judged set: %d sources, top 10 of each list (unjudged results count 0 in nDCG@10)\n\n", len(jr.set.Queries))
-	fmt.Fprintf(stdout, "%-46s %8s %9s %6s %9s\n", "ranking", "nDCG@10", "nDCG'@10", "P@5", "unjudged")
+	fmt.Fprintf(stdout, "judged set: %d sources, top 10 of each list (unjudged results count 0 in nDCG@10); condensed: of the first 10 judged items of lists of %d\n\n",
+		len(jr.set.Queries), judged.CondensedDepth)
+	fmt.Fprintf(stdout, "%-46s %8s %9s %6s %9s %10s\n", "ranking", "nDCG@10", "nDCG'@10", "P@5", "unjudged", "condensed")
 	for _, r := range []struct {
 		name   string
 		w      related.Weights
@@ -107,7 +118,11 @@ func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Wr
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%-46s %8.3f %9.3f %6.3f %9d\n", r.name, s.NDCG, s.NDCGJudged, s.P5, s.Unjudged)
+		c, err := jr.condensed(ctx, r.w, r.drafts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%-46s %8.3f %9.3f %6.3f %9d %10.3f\n", r.name, s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, c)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 		err  string
 	}{
 		{"judged", []string{"-judged", "testdata/judged", "-n", "0"},
-			[]string{`judged set: 2 sources`, `newsdesk, by id +[01]\.\d{3} +[01]\.\d{3} +[01]\.\d{3} +\d+`, `as drafts \(text and date only\) +[01]\.\d{3}`}, ""},
+			[]string{`judged set: 2 sources`, `newsdesk, by id +[01]\.\d{3} +[01]\.\d{3} +[01]\.\d{3} +\d+ +[01]\.\d{3}\n`, `as drafts \(text and date only\) +[01]\.\d{3}`, `condensed`}, ""},
 		{"fit", []string{"-judged", "testdata/judged", "-fit", "-folds", "2", "-seeds", "1", "-rounds", "1", "-n", "0"},
 			[]string{`seed 1 fold 2: held-out nDCG@10 [01]\.\d{3}`, `held-out folds \(2\): nDCG@10 [01]\.\d{3} \(range`, `fitted on all 2 sources \(in-sample\)`}, ""},
 		{"refit", []string{"-judged", "testdata/judged", "-refit", "-rounds", "1", "-n", "0", "-weights", `{"rank_common": 0}`},

@@ -128,11 +128,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, q := range js.Queries {
 		text[q.ID] = q.Text
 	}
-	ranked := func(r search.Ranking, qids []string) (map[string][]string, error) {
+	ranked := func(r search.Ranking, qids []string, size int) (map[string][]string, error) {
 		e := base.WithRanking(r)
 		out := map[string][]string{}
 		for _, q := range qids {
-			res, err := e.Search(ctx, search.Request{Q: text[q], Size: 10})
+			res, err := e.Search(ctx, search.Request{Q: text[q], Size: size})
 			if err != nil {
 				return nil, fmt.Errorf("%q: %w", text[q], err)
 			}
@@ -144,19 +144,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var runErr error
 	score := func(r search.Ranking, qids []string) float64 {
-		top, err := ranked(r, qids)
+		top, err := ranked(r, qids, 10)
 		if err != nil {
 			runErr = err
 			return 0
 		}
 		return js.Score(top, qids).NDCG
 	}
-	top, err := ranked(r, js.IDs())
+	top, err := ranked(r, js.IDs(), 10)
 	if err != nil {
 		return err
 	}
 	s := js.Score(top, nil)
-	fmt.Fprintf(stdout, "%s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged in %d top 10s\n", judged.Describe(r, params()), s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, s.Queries)
+	// The condensed list reads deeper: a page of 50 (not the first 50 of
+	// a page of 10, since the lead re-rank reads past a page's end).
+	deep, err := ranked(r, js.IDs(), judged.CondensedDepth)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged in %d top 10s; condensed nDCG@10 %.3f (the first 10 judged of the top %d)\n",
+		judged.Describe(r, params()), s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, s.Queries, js.Score(deep, nil).Condensed, judged.CondensedDepth)
 	if *show {
 		qs := js.IDs()
 		sort.Slice(qs, func(i, j int) bool { return s.PerQuery[qs[i]] < s.PerQuery[qs[j]] })
