@@ -81,6 +81,13 @@ type Weights struct {
 	// re-ranking.
 	MinDF      int     `json:"min_df"`
 	MaxDFShare float64 `json:"max_df_share"`
+	// MaxPostings bounds what stage 1 reads of the words: the searched
+	// words' postings, in all. Beyond it the commonest are left to
+	// re-ranking (the best minSearched are always searched), so that a
+	// related list's cost stops growing with the corpus: the bound is
+	// twice what any list of the real corpus reads, and holds ten times
+	// the corpus's to its p99 target (README, "Ten times the corpus").
+	MaxPostings int `json:"max_postings"`
 	// Adopt is the share of the best neighbours' weight from which a
 	// source without tags adopts their topic or a context tag; above 1,
 	// never.
@@ -143,6 +150,7 @@ var DefaultWeights = Weights{
 	MaxTags:             8,
 	MinDF:               2,
 	MaxDFShare:          0.10,
+	MaxPostings:         200_000,
 	Adopt:               0.5,
 	Candidates:          100,
 	RankText:            0.5,
@@ -164,7 +172,7 @@ var DefaultWeights = Weights{
 // similarity alone, no tags, no date, no neighbours, no re-ranking, no
 // duplicate or variety rules.
 var TextOnly = Weights{
-	Text: 1, MaxTerms: 25, MinDF: 2, MaxDFShare: 0.10, Floor: 1, Near: 1, HalfLifeDays: 1, SlowHalfLifeDays: 1,
+	Text: 1, MaxTerms: 25, MinDF: 2, MaxDFShare: 0.10, MaxPostings: 200_000, Floor: 1, Near: 1, HalfLifeDays: 1, SlowHalfLifeDays: 1,
 	Adopt: 2, Candidates: 100, DuplicateSimilarity: 2, MaxPerDay: 1 << 30,
 }
 
@@ -243,6 +251,8 @@ func (w Weights) Validate() error {
 		return invalid("weights.max_tags", "must be a whole number from 0 to 50, got %d", w.MaxTags)
 	case w.MinDF < 1:
 		return invalid("weights.min_df", "must be a whole number of at least 1, got %d", w.MinDF)
+	case w.MaxPostings < 1:
+		return invalid("weights.max_postings", "must be a whole number of at least 1, got %d", w.MaxPostings)
 	case w.MaxPerDay < 1:
 		return invalid("weights.max_per_day", "must be a whole number of at least 1, got %d", w.MaxPerDay)
 	case w.Candidates < 1 || w.Candidates > 1000:

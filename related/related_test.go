@@ -265,6 +265,7 @@ func TestWeights_Validate(t *testing.T) {
 		{"NaN duplicate_similarity", func(w *Weights) { w.DuplicateSimilarity = math.NaN() }, "weights.duplicate_similarity"},
 		{"max_terms", func(w *Weights) { w.MaxTerms = 101 }, "weights.max_terms"},
 		{"min_df", func(w *Weights) { w.MinDF = 0 }, "weights.min_df"},
+		{"max_postings", func(w *Weights) { w.MaxPostings = 0 }, "weights.max_postings"},
 		{"max_per_day", func(w *Weights) { w.MaxPerDay = 0 }, "weights.max_per_day"},
 		{"candidates", func(w *Weights) { w.Candidates = 1001 }, "weights.candidates"},
 		{"NaN near", func(w *Weights) { w.Near = math.NaN() }, "weights.near"},
@@ -412,5 +413,47 @@ func TestRanker_Prepare(t *testing.T) {
 	rk.Prepare(later)
 	if rk.Stale(later) || rk.dictCur.Load().keys != len(later.Keys) {
 		t.Errorf("after Prepare, a dictionary of %d tags for a snapshot of %d", rk.dictCur.Load().keys, len(later.Keys))
+	}
+}
+
+// TestRelated_MaxPostings: the searched words' postings stay within
+// max_postings, the commonest word left out first; the best minSearched
+// words are searched whatever the bound. Nine of the source's words are
+// in one other event each (18 postings with the source's own), its
+// commonest, ferry, in sixteen that share nothing else with it (17):
+// those are candidates only while ferry is searched.
+func TestRelated_MaxPostings(t *testing.T) {
+	x := testindex.Open(t, "testdata/budget.jsonl")
+	rk := New(mappings.New())
+	const source = "2014-03-02/a-ferry-carrying-pilgrims-capsizes-near-quarnbeck-lighthouse-stranding-vexillum-monks-at-drelling-quay"
+	for _, tc := range []struct {
+		maxPostings int
+		ferries     bool // ferry events in the list
+		others      int  // of the five events sharing the rare words
+	}{
+		{DefaultWeights.MaxPostings, true, 5},
+		{35, true, 5},
+		{34, false, 5},
+		{1, false, 3}, // the best five words: pilgrims, capsizes, Quarnbeck, lighthouse, stranding
+	} {
+		w := DefaultWeights
+		w.MaxPostings = tc.maxPostings
+		snap := x.Source.Acquire()
+		items, err := rk.Related(context.Background(), snap, Request{ID: source, Size: 20, Weights: &w})
+		snap.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ferries, others := 0, 0
+		for _, it := range items {
+			if strings.Contains(it.ID, "timetable") {
+				ferries++
+			} else {
+				others++
+			}
+		}
+		if (ferries > 0) != tc.ferries || others != tc.others {
+			t.Errorf("max_postings %d: %d ferry events and %d others in %v; want ferry events %v and %d others", tc.maxPostings, ferries, others, ids(items), tc.ferries, tc.others)
+		}
 	}
 }

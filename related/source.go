@@ -218,6 +218,20 @@ func (rk *run) prepareWords(src *source) error {
 	for _, i := range searched[min(len(searched), rk.w.MaxTerms):] {
 		src.words[i].q = 0
 	}
+	// Within MaxPostings: a word whose postings would take the searched
+	// words' past it is not searched (a rarer one after it may be).
+	total := 0
+	for k, i := range searched[:min(len(searched), rk.w.MaxTerms)] {
+		n := 0
+		for _, p := range src.words[i].post {
+			n += int(p.DF())
+		}
+		if k >= minSearched && total+n > rk.w.MaxPostings {
+			src.words[i].q = 0
+			continue
+		}
+		total += n
+	}
 	if rk.w.Text == 0 {
 		for i := range src.words {
 			src.words[i].q = 0
@@ -225,6 +239,10 @@ func (rk *run) prepareWords(src *source) error {
 	}
 	return nil
 }
+
+// minSearched is how many of a source's best words are searched for
+// whatever Weights.MaxPostings says.
+const minSearched = 5
 
 // analysed is a word of a text, as the index analyses it.
 type analysed struct {
