@@ -180,10 +180,10 @@ func NewRelatedBody(r related.Request) RelatedBody {
 
 // RelatedQuery returns the query parameters of GET
 // /v1/events/{id}/related that ask for r (its ID, not in them, is in the
-// path). The route takes six of the weights: a request whose Weights
-// differ from the defaults in another (MaxTerms, MinDF, MaxDFShare,
-// DuplicateSimilarity, Candidates) cannot be asked this way, and is an
-// error.
+// path). The route takes six of the weights (text, context, topic,
+// half_life_days, floor, max_per_day): a request whose Weights differ
+// from the defaults in another cannot be asked this way, and is an error,
+// rather than a list ranked with weights other than those asked for.
 func RelatedQuery(r related.Request) (url.Values, error) {
 	v := url.Values{}
 	if r.Size != 0 {
@@ -200,9 +200,11 @@ func RelatedQuery(r related.Request) (url.Values, error) {
 	}
 	if w := r.Weights; w != nil {
 		d := related.DefaultWeights
-		if w.MaxTerms != d.MaxTerms || w.MinDF != d.MinDF || w.MaxDFShare != d.MaxDFShare ||
-			w.DuplicateSimilarity != d.DuplicateSimilarity || w.Candidates != d.Candidates {
-			return nil, errors.New("related: max_terms, min_df, max_df_share, duplicate_similarity and candidates are taken by POST /v1/related only")
+		rest := *w
+		rest.Text, rest.Context, rest.Topic = d.Text, d.Context, d.Topic
+		rest.HalfLifeDays, rest.Floor, rest.MaxPerDay = d.HalfLifeDays, d.Floor, d.MaxPerDay
+		if rest != d {
+			return nil, errors.New("related: GET /v1/events/{id}/related takes the text, context, topic, half_life_days, floor and max_per_day weights; the others are taken by POST /v1/related only")
 		}
 		f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 		v.Set("text_weight", f(w.Text))

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk/related"
 )
 
 const astana = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
@@ -250,6 +252,45 @@ func TestRelated_WeightsFinite(t *testing.T) {
 			e, _ := body["error"].(map[string]any)
 			if e["code"] != codeInvalid || (tc.param != "" && e["param"] != tc.param) {
 				t.Errorf("error %v, want invalid_parameter naming %q", e, tc.param)
+			}
+		})
+	}
+}
+
+// TestRelatedQuery: GET takes six of the weights as query parameters; a
+// request whose other weights differ from the defaults is an error, not a
+// list ranked with weights other than those asked for.
+func TestRelatedQuery(t *testing.T) {
+	with := func(set func(w *related.Weights)) *related.Weights {
+		w := related.DefaultWeights
+		set(&w)
+		return &w
+	}
+	tests := []struct {
+		name    string
+		weights *related.Weights
+		want    string // the query, or "" for an error
+	}{
+		{"no weights", nil, "size=3"},
+		{"the defaults", with(func(w *related.Weights) {}), "context_weight=0.02&date_floor=0.3&half_life_days=30&max_per_day=2&size=3&text_weight=1&topic_weight=0"},
+		{"the six", with(func(w *related.Weights) {
+			w.Text, w.Context, w.Topic, w.HalfLifeDays, w.Floor, w.MaxPerDay = 2, 0.1, 0.5, 60, 0.5, 1
+		}), "context_weight=0.1&date_floor=0.5&half_life_days=60&max_per_day=1&size=3&text_weight=2&topic_weight=0.5"},
+		{"max_terms", with(func(w *related.Weights) { w.MaxTerms = 3 }), ""},
+		{"rank_common", with(func(w *related.Weights) { w.RankCommon = 0 }), ""},
+		{"max_postings", with(func(w *related.Weights) { w.MaxPostings = 1000 }), ""},
+		{"place", with(func(w *related.Weights) { w.Place = 0 }), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := RelatedQuery(related.Request{ID: "x", Size: 3, Weights: tc.weights})
+			switch {
+			case tc.want == "" && err == nil:
+				t.Errorf("query %q, want an error", q.Encode())
+			case tc.want != "" && err != nil:
+				t.Errorf("error %v, want %q", err, tc.want)
+			case tc.want != "" && q.Encode() != tc.want:
+				t.Errorf("query %q, want %q", q.Encode(), tc.want)
 			}
 		})
 	}
