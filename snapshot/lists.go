@@ -116,6 +116,7 @@ func (c *lists) warm(sg segment.Segment, fields []string, stop <-chan struct{}) 
 			continue
 		}
 		it := dict.AutomatonIterator(nil, nil, nil)
+		var pl segment.PostingsList
 		for {
 			de, err := it.Next()
 			if err != nil {
@@ -124,7 +125,13 @@ func (c *lists) warm(sg segment.Segment, fields []string, stop <-chan struct{}) 
 			if de == nil {
 				break
 			}
-			if de.Count < CacheMinDF {
+			// zap's dictionary iterator reads each term's postings into one
+			// PostingsList it never clears: after a term of one event
+			// (written "1-hit", in a field without positions, such as the
+			// tags' keys) it counts 1 for every term. Its other counts are
+			// right; a 1 is counted again (9,316 of the corpus's 20,740
+			// keys counted wrong, 272 of them long lists).
+			if de.Count > 1 && de.Count < CacheMinDF {
 				continue
 			}
 			select {
@@ -135,14 +142,17 @@ func (c *lists) warm(sg segment.Segment, fields []string, stop <-chan struct{}) 
 			if _, ok := c.m.Load(f + "\x00" + de.Term); ok {
 				continue
 			}
-			pl, err := dict.PostingsList([]byte(de.Term), nil, nil)
-			if err != nil {
+			if pl, err = dict.PostingsList([]byte(de.Term), nil, pl); err != nil {
 				return decoded, fmt.Errorf("postings of %s:%s: %w", f, de.Term, err)
+			}
+			n := pl.Count()
+			if n < CacheMinDF {
+				continue
 			}
 			if _, err := c.get(f, de.Term, pl); err != nil {
 				return decoded, err
 			}
-			decoded += int(de.Count)
+			decoded += int(n)
 		}
 	}
 	return decoded, nil

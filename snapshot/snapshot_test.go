@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/build"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
 )
@@ -37,6 +38,27 @@ func openEvents(t *testing.T, events []newsdesk.Event) (*index.Index, *Source) {
 // openConfig is openEvents with the Source's configuration given.
 func openConfig(t *testing.T, events []newsdesk.Event, cfg Config) (*index.Index, *Source) {
 	t.Helper()
+	return openDocs(t, events, cfg, mappings.NewDoc)
+}
+
+// openKeyed is openConfig with the events indexed as builds index them:
+// their tags' keys, and their tags' words in the text.
+func openKeyed(t *testing.T, events []newsdesk.Event, cfg Config) (*index.Index, *Source) {
+	t.Helper()
+	ents, err := entities.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mappings.NewDocs(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openDocs(t, events, cfg, docs.Doc)
+}
+
+// openDocs is openConfig with the events' documents made by doc.
+func openDocs(t *testing.T, events []newsdesk.Event, cfg Config, doc func(*newsdesk.Event) (mappings.Doc, error)) (*index.Index, *Source) {
+	t.Helper()
 	d, err := index.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +68,11 @@ func openConfig(t *testing.T, events []newsdesk.Event, cfg Config) (*index.Index
 		t.Fatal(err)
 	}
 	for _, e := range events {
-		doc, _ := mappings.NewDoc(&e)
-		if err := b.Add(e.ID, doc); err != nil {
+		dc, err := doc(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Add(e.ID, dc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -568,6 +593,40 @@ func TestSource_Warm(t *testing.T) {
 		if !u.segs[i].cols.warmed.Load() {
 			t.Errorf("segment %d of %d not warmed", i, u.Segments())
 		}
+	}
+}
+
+// TestSource_WarmAfterOneHit: zap's dictionary iterator reads each
+// term's postings into one PostingsList without clearing it, so after a
+// term of one event (written "1-hit", in a field without positions, such
+// as the tags' keys) it counts every term 1. The warm counts the lists
+// itself: the key of 75 events after one of 1 is warmed.
+func TestSource_WarmAfterOneHit(t *testing.T) {
+	events := make([]newsdesk.Event, 150)
+	for i := range events {
+		events[i] = event(i, 0)
+	}
+	one := event(150, 0)
+	one.Context = []string{"Aardvark"} // the first key, of one event
+	events = append(events, one)
+	_, src := openKeyed(t, events, Config{Follow: -1, Warm: []string{newsdesk.FieldKeys}})
+	if err := src.Warmed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := src.Acquire()
+	defer s.Release()
+	p, err := s.Postings(newsdesk.FieldKeys, []byte("c0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DF() != 75 {
+		t.Fatalf("keys:c0 holds %d events, want 75", p.DF())
+	}
+	if _, ok := cached(s, 0, newsdesk.FieldKeys, "c0"); !ok {
+		t.Error("keys:c0, of 75 events after a key of one, was not warmed")
+	}
+	if _, ok := cached(s, 0, newsdesk.FieldKeys, "aardvark"); ok {
+		t.Error("keys:aardvark, of one event, was warmed")
 	}
 }
 
