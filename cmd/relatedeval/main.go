@@ -4,14 +4,17 @@
 //
 // Usage:
 //
-//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
+//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]] [-unjudged FILE]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
 //
 // With -judged (a directory of sources.json and judged.tsv, such as
 // ../shared/eval/related), it prints nDCG@10 (unjudged results count as
 // grade 0), nDCG'@10 (unjudged results removed first), P@5 and the number
 // of unjudged results, exactly as that set's score.py does: for each
 // source by id, and as a draft (its text and date only, its id given so
-// that it is left out). With -fit, it cross-validates the fit of the
+// that it is left out); and the condensed nDCG@10, of the first 10
+// judged items of lists of 50. -unjudged FILE writes the items of those
+// top 10s that the set does not grade, with their text, for judging.
+// With -fit, it cross-validates the fit of the
 // weights instead: the sources are shuffled into -folds folds (once per
 // seed, -seeds times), the weights are fitted by coordinate ascent (of the
 // mean nDCG@10 of the lists by id and as drafts, or of one of them:
@@ -94,11 +97,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	objective := fs.String("objective", "both", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
 	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
 	refit := fs.Bool("refit", false, "with -judged: fit the weights (the defaults, or -weights) on every source by coordinate ascent, without cross-validation")
+	unjudged := fs.String("unjudged", "", "with -judged: write the unjudged items of the top 10s (by id and as drafts) to this `file`, a TSV for judging")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *n < 0 || ((*fit || *refit) && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
-		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit or -refit, and not both")
+	if *dirFlag == "" || *n < 0 || ((*fit || *refit || *unjudged != "") && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
+		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit, -refit or -unjudged, and not both")
 	}
 	w := related.DefaultWeights
 	if *weights != "" {
@@ -131,6 +135,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			err = jr.refit(ctx, w, *rounds, *objective, stdout)
 		default:
 			err = jr.report(ctx, w, stdout)
+		}
+		if err == nil && *unjudged != "" {
+			err = jr.writeUnjudged(ctx, w, *unjudged)
 		}
 		if err != nil {
 			return err

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,7 +48,8 @@ func TestRun(t *testing.T) {
 		{"refit", []string{"-judged", "testdata/judged", "-refit", "-rounds", "1", "-n", "0", "-weights", `{"rank_common": 0}`},
 			[]string{`on all 2 sources, in-sample, from: .*rank_common=0\b`, `fitted: context=`, `newsdesk, by id +[01]\.\d{3}`}, ""},
 		{"refit and fit", []string{"-judged", "testdata/judged", "-refit", "-fit"}, nil, "not both"},
-		{"refit without a judged set", []string{"-refit"}, nil, "-judged DIR with -fit or -refit"},
+		{"unjudged without a judged set", []string{"-unjudged", "x.tsv"}, nil, "-judged DIR with -fit, -refit or -unjudged"},
+		{"refit without a judged set", []string{"-refit"}, nil, "-judged DIR with -fit, -refit or -unjudged"},
 		{"story measure without stories", []string{"-n", "3"}, nil, "no topic shared by 5 events"},
 		{"fit without a judged set", []string{"-fit"}, nil, "-judged DIR with -fit"},
 		{"unknown objective", []string{"-judged", "testdata/judged", "-fit", "-objective", "best"}, nil, "-objective"},
@@ -148,5 +152,45 @@ func TestJudged_Score(t *testing.T) {
 		if fmt.Sprint(got.NDCG, got.NDCGJudged, got.P5, got.Unjudged) != fmt.Sprint(want.NDCG, want.NDCGJudged, want.P5, want.Unjudged) || want.Queries != 2 {
 			t.Errorf("drafts %v: scores %+v, want %+v", drafts, got, want)
 		}
+	}
+}
+
+// TestRun_Unjudged: -unjudged writes, for each list by id and as a draft,
+// the items of its top 10 that the set does not grade, one a line.
+func TestRun_Unjudged(t *testing.T) {
+	dir := buildIndex(t)
+	path := filepath.Join(t.TempDir(), "unjudged.tsv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged", "-n", "0", "-unjudged", path}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if lines[0] != "qid\tlist\trank\tid\ttext" {
+		t.Fatalf("header %q", lines[0])
+	}
+	// The report's unjudged counts, by id and as drafts, are the file's.
+	counts := regexp.MustCompile(`(?m)^newsdesk, (by id|as drafts)[^\n]*? (\d+) +[01]\.\d{3}$`).FindAllStringSubmatch(out.String(), -1)
+	if len(counts) != 2 {
+		t.Fatalf("no unjudged counts in:\n%s", out.String())
+	}
+	want := map[string]int{}
+	for _, c := range counts {
+		n, _ := strconv.Atoi(c[2])
+		want[map[string]string{"by id": "id", "as drafts": "draft"}[c[1]]] = n
+	}
+	got := map[string]int{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		if len(f) != 5 || f[4] == "" {
+			t.Fatalf("line %q: want 5 fields with the text", l)
+		}
+		got[f[1]]++
+	}
+	if got["id"] != want["id"] || got["draft"] != want["draft"] {
+		t.Errorf("lines by list %v, want the report's unjudged counts %v", got, want)
 	}
 }

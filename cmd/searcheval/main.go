@@ -6,18 +6,21 @@
 //
 // Usage:
 //
-//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show] [-weights k1=0.9,...]
+//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show] [-weights k1=0.9,...] [-unjudged FILE]
 //	searcheval -index DIR -q WORDS [-weights ...]
 //
 // Without -fit it prints nDCG@10 (unjudged results as grade 0), nDCG'@10
 // (unjudged removed), P@5 and the unjudged count of the default ranking,
-// as ../shared/eval/search/score.py does against a running searchd. With
-// -fit it prints, for each repeat of a k-fold split, the held-out score
-// of weights fitted on the other folds, their mean and range, and the
-// weights a fit on all queries chooses.
+// as ../shared/eval/search/score.py does against a running searchd, and
+// the condensed nDCG@10, of the first 10 judged results of a page of 50.
+// -unjudged FILE writes the top 10s' unjudged results, with their text,
+// for judging. With -fit it prints, for each repeat of a k-fold split,
+// the held-out score of weights fitted on the other folds, their mean
+// and range, and the weights a fit on all queries chooses.
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -78,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	show := fs.Bool("show", false, "print each query's score")
 	queryFlag := fs.String("q", "", "print the top 10 of this query with the weights, and stop")
 	set := fs.String("weights", "", "score these weights instead of the defaults: `name=value,...` (names as -fit prints them)")
+	unjudged := fs.String("unjudged", "", "write the unjudged results of the top 10s to this `file`, a TSV for judging")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,6 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, q := range js.Queries {
 		text[q.ID] = q.Text
 	}
+	hitText := map[string]string{} // of the hits seen, for -unjudged
 	ranked := func(r search.Ranking, qids []string, size int) (map[string][]string, error) {
 		e := base.WithRanking(r)
 		out := map[string][]string{}
@@ -138,6 +143,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			for _, h := range res.Hits {
 				out[q] = append(out[q], h.ID)
+				if *unjudged != "" {
+					hitText[h.ID] = h.Text
+				}
 			}
 		}
 		return out, nil
@@ -164,6 +172,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged in %d top 10s; condensed nDCG@10 %.3f (the first 10 judged of the top %d)\n",
 		judged.Describe(r, params()), s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, s.Queries, js.Score(deep, nil).Condensed, judged.CondensedDepth)
+	if *unjudged != "" {
+		if err := writeUnjudged(*unjudged, js, text, top, hitText); err != nil {
+			return err
+		}
+	}
 	if *show {
 		qs := js.IDs()
 		sort.Slice(qs, func(i, j int) bool { return s.PerQuery[qs[i]] < s.PerQuery[qs[j]] })
@@ -195,4 +208,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	w := judged.Fit(r, ps, js.IDs(), 3, score)
 	fmt.Fprintf(stdout, "fitted on all %d queries: %s (nDCG@10 %.3f)\n", len(js.IDs()), judged.Describe(w, ps), score(w, js.IDs()))
 	return runErr
+}
+
+// writeUnjudged writes to path the results of the top 10s that the set
+// has no grade for: a TSV of the query's id and words, the result's rank,
+// id and text, for judges to grade (unjudged results count 0 until they
+// are).
+func writeUnjudged(path string, js *judged.Set, words map[string]string, top map[string][]string, texts map[string]string) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-unjudged: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("-unjudged: %w", cerr)
+		}
+	}()
+	out := bufio.NewWriter(f)
+	fmt.Fprintln(out, "qid\tquery\trank\tid\ttext")
+	for _, q := range js.IDs() {
+		for rank, id := range top[q] {
+			if _, ok := js.Grade(q, id); !ok {
+				fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\n", q, words[q], rank+1, id, strings.Join(strings.Fields(texts[id]), " "))
+			}
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("-unjudged: %w", err)
+	}
+	return nil
 }

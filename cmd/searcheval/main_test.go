@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -89,5 +91,28 @@ func TestRun_Condensed(t *testing.T) {
 	condensed, _ := strconv.ParseFloat(m[2], 64)
 	if condensed <= ndcg {
 		t.Errorf("condensed nDCG@10 %.3f, nDCG@10 %.3f: want the condensed one higher, the unjudged first result left out", condensed, ndcg)
+	}
+}
+
+// TestRun_Unjudged: -unjudged writes the top 10s' unjudged results, here
+// the Geneva opening for "peace talks", the fixture's one.
+func TestRun_Unjudged(t *testing.T) {
+	dir := buildIndex(t)
+	path := filepath.Join(t.TempDir(), "unjudged.tsv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged", "-unjudged", path}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "qid\tquery\trank\tid\ttext\n" +
+		"s000\tpeace talks\t1\t2017-01-20/peace-talks-open-in-geneva\tPeace talks open in Geneva.\n"
+	if string(b) != want {
+		t.Errorf("-unjudged wrote:\n%s\nwant:\n%s", b, want)
+	}
+	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged", "-unjudged", filepath.Join(path, "no", "such")}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "-unjudged") {
+		t.Errorf("an unwritable -unjudged file: error %v, want one naming -unjudged", err)
 	}
 }
