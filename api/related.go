@@ -54,7 +54,7 @@ func (s *Server) handleRelated(ctx context.Context, r *http.Request, sr Searcher
 
 // RelatedBody is the JSON body of POST /v1/related: the draft, and the
 // parameters of the GET route, dates as YYYY-MM-DD; Weights, if given,
-// gives every weight.
+// may give any subset of the weights (the others keep their defaults).
 type RelatedBody struct {
 	related.Draft
 	Size      int              `json:"size,omitempty"`
