@@ -223,3 +223,52 @@ func Folds(ids []string, k int, seed uint64) [][]string {
 	}
 	return folds
 }
+
+// Unjudged is a result of a ranked list that the set has no grade for.
+type Unjudged struct {
+	QID  string
+	List string // what the list was: the query's words, or which of a query's lists
+	Rank int    // 1 first
+	ID   string
+}
+
+// Unjudged returns the results of ranked (query id → result ids, best
+// first) that s has no grade for, by query in s's order, each named list
+// by listOf.
+func (s *Set) Unjudged(ranked map[string][]string, listOf func(qid string) string) []Unjudged {
+	var out []Unjudged
+	for _, q := range s.IDs() {
+		for rank, id := range ranked[q] {
+			if _, ok := s.Grade(q, id); !ok {
+				out = append(out, Unjudged{QID: q, List: listOf(q), Rank: rank + 1, ID: id})
+			}
+		}
+	}
+	return out
+}
+
+// WriteUnjudged writes items to path for judges to grade: a TSV of the
+// query id, the list (its column named listColumn), the rank, the id and
+// the result's text, which text returns (tabs and line breaks made
+// spaces).
+func WriteUnjudged(path, listColumn string, items []Unjudged, text func(id string) (string, error)) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	out := bufio.NewWriter(f)
+	fmt.Fprintf(out, "qid\t%s\trank\tid\ttext\n", listColumn)
+	for _, it := range items {
+		t, err := text(it.ID)
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.ID, err)
+		}
+		fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\n", it.QID, it.List, it.Rank, it.ID, strings.Join(strings.Fields(t), " "))
+	}
+	return out.Flush()
+}

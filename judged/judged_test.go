@@ -1,8 +1,12 @@
 package judged
 
 import (
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +62,38 @@ func TestFit_CrossValidate(t *testing.T) {
 	cv := CrossValidate(w{x: 0}, params, folds, 3, score, nil)
 	if cv.Mean() != 1 {
 		t.Errorf("held-out mean %v, want 1", cv.Mean())
+	}
+}
+
+func TestWriteUnjudged(t *testing.T) {
+	s, err := LoadSearch("testdata/search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := s.Unjudged(map[string][]string{"q1": {"x", "a", "y"}}, func(q string) string { return "words of " + q })
+	want := []Unjudged{{"q1", "words of q1", 1, "x"}, {"q1", "words of q1", 3, "y"}}
+	if !slices.Equal(items, want) {
+		t.Fatalf("Unjudged = %+v; want %+v", items, want)
+	}
+	texts := map[string]string{"x": "An event,\twith a tab\nand a line break.", "y": "Another."}
+	path := filepath.Join(t.TempDir(), "unjudged.tsv")
+	if err := WriteUnjudged(path, "query", items, func(id string) (string, error) { return texts[id], nil }); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), "qid\tquery\trank\tid\ttext\nq1\twords of q1\t1\tx\tAn event, with a tab and a line break.\nq1\twords of q1\t3\ty\tAnother.\n"; got != want {
+		t.Errorf("file =\n%q\nwant\n%q", got, want)
+	}
+	// A text that cannot be read names the result.
+	err = WriteUnjudged(path, "query", items, func(id string) (string, error) { return "", errors.New("gone") })
+	if err == nil || !strings.Contains(err.Error(), "x: gone") {
+		t.Errorf("WriteUnjudged with a failing text = %v; want an error naming x", err)
+	}
+	// A path that cannot be created is an error.
+	if err := WriteUnjudged(filepath.Join(path, "sub"), "query", items, func(string) (string, error) { return "", nil }); err == nil {
+		t.Error("WriteUnjudged under a file: no error")
 	}
 }

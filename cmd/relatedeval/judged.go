@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync"
 
 	"github.com/newsdesk/newsdesk"
@@ -107,41 +104,20 @@ func (jr *judgedRun) condensed(ctx context.Context, w related.Weights, drafts bo
 // id and as drafts, that the set has no grade for: a TSV of the source's
 // query id, the list (id or draft), the item's rank, id and text, for
 // judges to grade (unjudged items count 0 until they are).
-func (jr *judgedRun) writeUnjudged(ctx context.Context, w related.Weights, path string) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("-unjudged: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("-unjudged: %w", cerr)
-		}
-	}()
-	out := bufio.NewWriter(f)
-	fmt.Fprintln(out, "qid\tlist\trank\tid\ttext")
-	for _, drafts := range []bool{false, true} {
-		lists, err := jr.lists(ctx, w, jr.set.IDs(), drafts, 10)
+func (jr *judgedRun) writeUnjudged(ctx context.Context, w related.Weights, path string) error {
+	var items []judged.Unjudged
+	for _, kind := range []string{"id", "draft"} {
+		lists, err := jr.lists(ctx, w, jr.set.IDs(), kind == "draft", 10)
 		if err != nil {
 			return err
 		}
-		kind := "id"
-		if drafts {
-			kind = "draft"
-		}
-		for _, q := range jr.set.IDs() {
-			for rank, id := range lists[q] {
-				if _, ok := jr.set.Grade(q, id); ok {
-					continue
-				}
-				ev, err := jr.e.Event(ctx, id)
-				if err != nil {
-					return fmt.Errorf("-unjudged: %s: %w", id, err)
-				}
-				fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\n", q, kind, rank+1, id, strings.Join(strings.Fields(ev.Text), " "))
-			}
-		}
+		items = append(items, jr.set.Unjudged(lists, func(string) string { return kind })...)
 	}
-	if err := out.Flush(); err != nil {
+	err := judged.WriteUnjudged(path, "list", items, func(id string) (string, error) {
+		ev, err := jr.e.Event(ctx, id)
+		return ev.Text, err
+	})
+	if err != nil {
 		return fmt.Errorf("-unjudged: %w", err)
 	}
 	return nil

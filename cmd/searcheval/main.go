@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -173,8 +172,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged in %d top 10s; condensed nDCG@10 %.3f (the first 10 judged of the top %d)\n",
 		judged.Describe(r, params()), s.NDCG, s.NDCGJudged, s.P5, s.Unjudged, s.Queries, js.Score(deep, nil).Condensed, judged.CondensedDepth)
 	if *unjudged != "" {
-		if err := writeUnjudged(*unjudged, js, text, top, hitText); err != nil {
-			return err
+		items := js.Unjudged(top, func(q string) string { return text[q] })
+		err := judged.WriteUnjudged(*unjudged, "query", items, func(id string) (string, error) { return hitText[id], nil })
+		if err != nil {
+			return fmt.Errorf("-unjudged: %w", err)
 		}
 	}
 	if *show {
@@ -208,33 +209,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	w := judged.Fit(r, ps, js.IDs(), 3, score)
 	fmt.Fprintf(stdout, "fitted on all %d queries: %s (nDCG@10 %.3f)\n", len(js.IDs()), judged.Describe(w, ps), score(w, js.IDs()))
 	return runErr
-}
-
-// writeUnjudged writes to path the results of the top 10s that the set
-// has no grade for: a TSV of the query's id and words, the result's rank,
-// id and text, for judges to grade (unjudged results count 0 until they
-// are).
-func writeUnjudged(path string, js *judged.Set, words map[string]string, top map[string][]string, texts map[string]string) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("-unjudged: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("-unjudged: %w", cerr)
-		}
-	}()
-	out := bufio.NewWriter(f)
-	fmt.Fprintln(out, "qid\tquery\trank\tid\ttext")
-	for _, q := range js.IDs() {
-		for rank, id := range top[q] {
-			if _, ok := js.Grade(q, id); !ok {
-				fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\n", q, words[q], rank+1, id, strings.Join(strings.Fields(texts[id]), " "))
-			}
-		}
-	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("-unjudged: %w", err)
-	}
-	return nil
 }
