@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // documented are the statuses the README's errors table lists, with 200.
@@ -103,13 +103,7 @@ func FuzzBulkBody(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	dir, err := index.NewDir(f.TempDir())
-	if err != nil {
-		f.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: dir, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		f.Fatal(err)
-	}
+	dir := testindex.Build(f, f.TempDir(), "testdata/events.jsonl")
 	srv := serving.New(serving.Config{Dir: dir})
 	f.Cleanup(func() { srv.Close() })
 	if _, err := srv.Load(context.Background()); err != nil {

@@ -21,12 +21,12 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/metrics"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/testindex"
 	"github.com/newsdesk/newsdesk/web"
 )
 
@@ -56,13 +56,7 @@ func loadDoc(t *testing.T) *openapi3.T {
 // only in-flight slot is held, with release to free it.
 func servers(t *testing.T) (ready *Server, notReady, full http.Handler, release func()) {
 	t.Helper()
-	d, err := index.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := testindex.Build(t, t.TempDir(), "testdata/events.jsonl")
 	srv := serving.New(serving.Config{Dir: d})
 	t.Cleanup(func() { srv.Close() })
 	if _, err := srv.Load(context.Background()); err != nil {

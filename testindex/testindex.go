@@ -59,6 +59,21 @@ func NewWith(dir string, cfg build.Config) (*Index, error) {
 	return &Index{Index: idx, Source: src}, nil
 }
 
+// Build builds files into the index directory dir (made if missing) and
+// returns it, for tests that open it as a program does (searchd, an eval
+// tool) or build it again.
+func Build(t testing.TB, dir string, files ...string) *index.Dir {
+	t.Helper()
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // Open is New in a temporary directory of t, closed by t's cleanup.
 func Open(t testing.TB, files ...string) *Index {
 	t.Helper()

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/newsdesk/newsdesk/api"
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 const pushKey = "push-admin-key-0123456789"
@@ -20,13 +20,7 @@ const pushKey = "push-admin-key-0123456789"
 // as searchd does with -admin, and returns its URL.
 func served(t *testing.T) string {
 	t.Helper()
-	d, err := index.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/portal.wiki"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := testindex.Build(t, t.TempDir(), "testdata/portal.wiki")
 	srv := serving.New(serving.Config{Dir: d})
 	t.Cleanup(func() { srv.Close() })
 	if _, err := srv.Load(context.Background()); err != nil {

@@ -12,24 +12,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/judged"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // buildIndex builds testdata/events.jsonl into a new index directory.
 func buildIndex(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	testindex.Build(t, dir, "testdata/events.jsonl")
 	return dir
 }
 

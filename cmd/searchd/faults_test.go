@@ -24,6 +24,7 @@ import (
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/natstest"
 	"github.com/newsdesk/newsdesk/smallfs"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 const testKey = "test-admin-key-0123456789"
@@ -131,13 +132,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	root := smallfs.Mount(t, 48<<20)
 	dir := filepath.Join(root, "index")
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := testindex.Build(t, dir, "testdata/events.jsonl")
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-index", dir, "-listen", addr, "-admin", "-min-free-mib", "4",
 		"-shutdown-delay", "100ms", "-watch", "200ms", "-log-level", "warn")

@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -324,13 +323,7 @@ func TestBulk_ApplySearchRestart(t *testing.T) {
 // and serves the updates before the tear.
 func TestRun_RepairsTornJournal(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := testindex.Build(t, dir, "testdata/events.jsonl")
 	good := `{"upsert":{"id":"2019-06-01/a-flamingo-escapes","date":"2019-06-01","text":"A flamingo escapes."}}` + "\n"
 	torn := `{"upsert":{"id":"2019-06-02/a-heron-esc`
 	if err := os.WriteFile(d.Journal().Path(), []byte(good+torn), 0o644); err != nil {
@@ -463,13 +456,7 @@ func TestBulk_UpsertClearsFieldsAcrossRebuild(t *testing.T) {
 		}
 	}
 	check("served after the upsert")
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	testindex.Build(t, dir, "testdata/events.jsonl")
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/admin/reload", nil)
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	resp, err := http.DefaultClient.Do(req)

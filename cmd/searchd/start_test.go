@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/build"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // searchd runs this test binary as searchd, in its own process with its
@@ -195,13 +195,7 @@ func TestBuildStatus(t *testing.T) {
 // TestRun_InfoAndVersion asks a searchd serving the fixture for /v1/info.
 func TestRun_InfoAndVersion(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := testindex.Build(t, dir, "testdata/events.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	serving, done := make(chan string, 1), make(chan error, 1)
 	var logs bytes.Buffer

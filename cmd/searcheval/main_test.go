@@ -10,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/newsdesk/newsdesk/build"
-	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // buildIndex builds the fixture's index: eight events, of which the
@@ -19,13 +18,7 @@ import (
 func buildIndex(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	d, err := index.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Run(context.Background(), build.Config{Dir: d, Files: []string{"testdata/events.jsonl"}}); err != nil {
-		t.Fatal(err)
-	}
+	testindex.Build(t, dir, "testdata/events.jsonl")
 	return dir
 }
 
