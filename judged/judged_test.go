@@ -97,3 +97,33 @@ func TestWriteUnjudged(t *testing.T) {
 		t.Error("WriteUnjudged under a file: no error")
 	}
 }
+
+func TestCompare(t *testing.T) {
+	a := map[string]float64{"q1": 0.5, "q2": 0.5, "q3": 0.5, "q4": 0.5, "q5": 0.5, "q6": 0.5, "q7": 0.5, "q8": 0.5}
+	tests := []struct {
+		name          string
+		b             map[string]float64
+		diff          float64
+		better, worse int
+		significant   bool // the interval leaves 0 out and p < 0.05
+	}{
+		{"same", a, 0, 0, 0, false},
+		{"better everywhere", map[string]float64{"q1": 0.6, "q2": 0.7, "q3": 0.6, "q4": 0.65, "q5": 0.6, "q6": 0.7, "q7": 0.6, "q8": 0.65}, 0.1375, 8, 0, true},
+		{"one big win", map[string]float64{"q1": 1.3, "q2": 0.5, "q3": 0.5, "q4": 0.5, "q5": 0.5, "q6": 0.5, "q7": 0.5, "q8": 0.5}, 0.1, 1, 0, false},
+		{"mixed", map[string]float64{"q1": 0.6, "q2": 0.4, "q3": 0.6, "q4": 0.4, "q5": 0.6, "q6": 0.4, "q7": 0.7, "q8": 0.4}, 0.0125, 4, 4, false},
+		// Queries only one side scored are left out.
+		{"partial", map[string]float64{"q1": 0.6, "x": 1}, 0.1, 1, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Compare(a, tc.b, 1)
+			sig := c.P < 0.05 && (c.Lo > 0 || c.Hi < 0)
+			if math.Abs(c.Diff-tc.diff) > 1e-9 || c.Better != tc.better || c.Worse != tc.worse || sig != tc.significant || c.Lo > c.Diff || c.Hi < c.Diff {
+				t.Errorf("Compare = %v; want diff %+.3f, better %d, worse %d, significant %v", c, tc.diff, tc.better, tc.worse, tc.significant)
+			}
+			if again := Compare(a, tc.b, 1); again != c {
+				t.Errorf("Compare is not deterministic: %v, then %v", c, again)
+			}
+		})
+	}
+}

@@ -150,6 +150,30 @@ func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Wr
 	return nil
 }
 
+// compare prints how weights b (label says which) differ from a, source by source, by id
+// and as drafts: each list's figures and the nDCG@10 difference with its
+// bootstrap interval (judged.Compare).
+func (jr *judgedRun) compare(ctx context.Context, a, b related.Weights, label string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "\nagainst %s:\n", label)
+	for _, drafts := range []bool{false, true} {
+		sa, err := jr.score(ctx, a, nil, drafts)
+		if err != nil {
+			return err
+		}
+		sb, err := jr.score(ctx, b, nil, drafts)
+		if err != nil {
+			return err
+		}
+		name := "by id"
+		if drafts {
+			name = "as drafts"
+		}
+		fmt.Fprintf(stdout, "  %-10s nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged; nDCG@10 difference %s\n",
+			name, sb.NDCG, sb.NDCGJudged, sb.P5, sb.Unjudged, judged.Compare(sa.PerQuery, sb.PerQuery, 1))
+	}
+	return nil
+}
+
 // fit cross-validates the fit of the weights: for each of seeds
 // shufflings of the sources into folds, the weights are fitted from start
 // on all folds but one and scored on the one left out, by id and as

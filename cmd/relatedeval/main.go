@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]] [-unjudged FILE]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
+//	relatedeval -index DIR [-judged DIR [-fit [-folds 5] [-seeds 3] [-rounds 3] [-objective both]] [-unjudged FILE] [-against JSON]] [-n 300] [-seed 1] [-gold PAGE.md] [-weights JSON]
 //
 // With -judged (a directory of sources.json and judged.tsv, such as
 // ../shared/eval/related), it prints nDCG@10 (unjudged results count as
@@ -14,6 +14,10 @@
 // that it is left out); and the condensed nDCG@10, of the first 10
 // judged items of lists of 50. -unjudged FILE writes the items of those
 // top 10s that the set does not grade, with their text, for judging.
+// -against JSON scores a second set of weights (over -weights or the
+// defaults) and compares it with the first source by source, by id and as
+// drafts: the mean nDCG@10 difference, its bootstrap interval and
+// randomisation p-value, and the sources each wins (judged.Compare).
 // With -fit, it cross-validates the fit of the
 // weights instead: the sources are shuffled into -folds folds (once per
 // seed, -seeds times), the weights are fitted by coordinate ascent (of the
@@ -48,6 +52,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -97,20 +102,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	objective := fs.String("objective", "both", "with -fit: the nDCG@10 maximised, of lists by `id`, of drafts, or both (their mean)")
 	weights := fs.String("weights", "", "a JSON object of weights to score instead of the defaults (any subset)")
 	refit := fs.Bool("refit", false, "with -judged: fit the weights (the defaults, or -weights) on every source by coordinate ascent, without cross-validation")
+	against := fs.String("against", "", "with -judged: compare these weights (a JSON object, over -weights or the defaults) with -weights source by source")
 	unjudged := fs.String("unjudged", "", "with -judged: write the unjudged items of the top 10s (by id and as drafts) to this `file`, a TSV for judging")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dirFlag == "" || *n < 0 || ((*fit || *refit || *unjudged != "") && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
-		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit, -refit or -unjudged, and not both")
+	if *dirFlag == "" || *n < 0 || ((*fit || *refit || *unjudged != "" || *against != "") && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
+		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit, -refit, -unjudged or -against, and not both of -fit and -refit")
 	}
-	w := related.DefaultWeights
-	if *weights != "" {
-		if err := json.Unmarshal([]byte(*weights), &w); err != nil {
-			return fmt.Errorf("-weights: %w", err)
-		}
-		if err := w.Validate(); err != nil {
-			return fmt.Errorf("-weights: %w", err)
+	w, err := parseWeights("-weights", related.DefaultWeights, *weights)
+	if err != nil {
+		return err
+	}
+	var other related.Weights
+	if *against != "" {
+		if other, err = parseWeights("-against", w, *against); err != nil {
+			return err
 		}
 	}
 	dir, err := index.NewDir(*dirFlag)
@@ -135,6 +142,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			err = jr.refit(ctx, w, *rounds, *objective, stdout)
 		default:
 			err = jr.report(ctx, w, stdout)
+			if err == nil && *against != "" {
+				err = jr.compare(ctx, w, other, *against, stdout)
+			}
 		}
 		if err == nil && *unjudged != "" {
 			err = jr.writeUnjudged(ctx, w, *unjudged)
@@ -153,6 +163,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return compareGold(ctx, e, *gold, w, stdout)
 	}
 	return nil
+}
+
+// parseWeights reads a JSON object of weights over w (any subset of
+// them, as the API's); flag names the flag in errors.
+func parseWeights(flag string, w related.Weights, s string) (related.Weights, error) {
+	if s == "" {
+		return w, nil
+	}
+	// UnmarshalJSON starts from the defaults: give it w's fields first.
+	base, err := json.Marshal(w)
+	if err != nil {
+		return w, err
+	}
+	merged := map[string]json.RawMessage{}
+	if err := json.Unmarshal(base, &merged); err != nil {
+		return w, err
+	}
+	var given map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &given); err != nil {
+		return w, fmt.Errorf("%s: %w", flag, err)
+	}
+	maps.Copy(merged, given)
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return w, err
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return w, fmt.Errorf("%s: %w", flag, err)
+	}
+	if err := w.Validate(); err != nil {
+		return w, fmt.Errorf("%s: %w", flag, err)
+	}
+	return w, nil
 }
 
 // storyMeasure prints the story precision of n sampled events.

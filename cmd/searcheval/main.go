@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show] [-weights k1=0.9,...] [-unjudged FILE]
+//	searcheval -index DIR -judged DIR [-fit] [-folds 5] [-repeats 4] [-show] [-weights k1=0.9,...] [-against k1=1.2,...] [-unjudged FILE]
 //	searcheval -index DIR -q WORDS [-weights ...]
 //
 // Without -fit it prints nDCG@10 (unjudged results as grade 0), nDCG'@10
@@ -14,7 +14,11 @@
 // as ../shared/eval/search/score.py does against a running searchd, and
 // the condensed nDCG@10, of the first 10 judged results of a page of 50.
 // -unjudged FILE writes the top 10s' unjudged results, with their text,
-// for judging. With -fit it prints, for each repeat of a k-fold split,
+// for judging. -against prints a second set of weights' figures (those
+// it names, the others as -weights) and how it differs from the first,
+// query by query: the mean nDCG@10 difference, its bootstrap interval and
+// randomisation p-value, and the queries each wins (judged.Compare), to
+// tell a change from the set's noise. With -fit it prints, for each repeat of a k-fold split,
 // the held-out score of weights fitted on the other folds, their mean
 // and range, and the weights a fit on all queries chooses.
 package main
@@ -69,6 +73,24 @@ func params() []judged.Param[search.Ranking] {
 	}
 }
 
+// parseWeights sets on r the weights of list, "name=value,..." with the
+// names -fit prints; flag names the flag in errors.
+func parseWeights(flag string, r search.Ranking, list string) (search.Ranking, error) {
+	for _, kv := range strings.Split(list, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(kv, "=")
+		v, err := strconv.ParseFloat(value, 64)
+		i := slices.IndexFunc(params(), func(p judged.Param[search.Ranking]) bool { return p.Name == name })
+		if err != nil || i < 0 {
+			return r, fmt.Errorf("%s: %q is not name=number with a name -fit prints", flag, kv)
+		}
+		params()[i].Set(&r, v)
+	}
+	return r, nil
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("searcheval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,28 +103,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	queryFlag := fs.String("q", "", "print the top 10 of this query with the weights, and stop")
 	set := fs.String("weights", "", "score these weights instead of the defaults: `name=value,...` (names as -fit prints them)")
 	unjudged := fs.String("unjudged", "", "write the unjudged results of the top 10s to this `file`, a TSV for judging")
+	against := fs.String("against", "", "compare these weights with -weights (or the defaults) query by query: `name=value,...`, the others as -weights")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *dirFlag == "" || (*judgedDir == "" && *queryFlag == "") {
 		return errors.New("need -index DIR, and -judged DIR or -q WORDS")
 	}
-	r := search.DefaultRanking
-	for _, kv := range strings.Split(*set, ",") {
-		if kv = strings.TrimSpace(kv); kv == "" {
-			continue
+	r, err := parseWeights("-weights", search.DefaultRanking, *set)
+	if err != nil {
+		return err
+	}
+	var other search.Ranking
+	if *against != "" {
+		if other, err = parseWeights("-against", r, *against); err != nil {
+			return err
 		}
-		name, value, _ := strings.Cut(kv, "=")
-		v, err := strconv.ParseFloat(value, 64)
-		i := slices.IndexFunc(params(), func(p judged.Param[search.Ranking]) bool { return p.Name == name })
-		if err != nil || i < 0 {
-			return fmt.Errorf("-weights: %q is not name=number with a name -fit prints", kv)
-		}
-		params()[i].Set(&r, v)
 	}
 	var js *judged.Set
 	if *queryFlag == "" {
-		var err error
 		if js, err = judged.LoadSearch(*judgedDir); err != nil {
 			return err
 		}
@@ -177,6 +196,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("-unjudged: %w", err)
 		}
+	}
+	if *against != "" {
+		top, err := ranked(other, js.IDs(), 10)
+		if err != nil {
+			return err
+		}
+		o := js.Score(top, nil)
+		fmt.Fprintf(stdout, "against %s: nDCG@10 %.3f, nDCG'@10 %.3f, P@5 %.3f, %d unjudged; nDCG@10 difference %s\n",
+			judged.Describe(other, params()), o.NDCG, o.NDCGJudged, o.P5, o.Unjudged, judged.Compare(s.PerQuery, o.PerQuery, 1))
 	}
 	if *show {
 		qs := js.IDs()

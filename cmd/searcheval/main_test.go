@@ -40,6 +40,12 @@ func TestRun(t *testing.T) {
 			[]string{`(?m)^ 1 [01]\.\d{3} 2017-01-20 Peace talks open in Geneva\.$`, `(?m)^ 3 `}, ""},
 		{"fit", []string{"-judged", "testdata/judged", "-fit", "-folds", "2", "-repeats", "1"},
 			[]string{`repeat 1: held-out nDCG@10 [01]\.\d{3}`, `cross-validated nDCG@10 [01]\.\d{3} over 2 held-out folds`, `fitted on all 2 queries: k1=`}, ""},
+		{"against", []string{"-judged", "testdata/judged", "-against", "k1=1.6"},
+			[]string{`(?m)^against k1=1\.6 b=0\.75 .*: nDCG@10 [01]\.\d{3}, nDCG'@10 [01]\.\d{3}, P@5 [01]\.\d{3}, \d+ unjudged; nDCG@10 difference [+-]\d\.\d{3} \(95% interval [+-]\d\.\d{3} to [+-]\d\.\d{3}, p [01]\.\d{2}; better on \d+, worse on \d+\)$`}, ""},
+		// -against starts from -weights: the same weights, no difference.
+		{"against the same", []string{"-judged", "testdata/judged", "-weights", "b=0.9", "-against", "b=0.9"},
+			[]string{`(?m)^against k1=0\.9 b=0\.9 .*difference \+0\.000 \(95% interval \+0\.000 to \+0\.000, p 1\.00; better on 0, worse on 0\)$`}, ""},
+		{"unknown against", []string{"-judged", "testdata/judged", "-against", "k9=1"}, nil, `-against: "k9=1"`},
 		{"unknown weight", []string{"-judged", "testdata/judged", "-weights", "k2=1"}, nil, `-weights: "k2=1"`},
 		{"not a number", []string{"-judged", "testdata/judged", "-weights", "k1=x"}, nil, `-weights: "k1=x"`},
 		{"nothing to do", nil, nil, "need -index DIR, and -judged DIR or -q WORDS"},
