@@ -150,9 +150,9 @@ func (jr *judgedRun) report(ctx context.Context, w related.Weights, stdout io.Wr
 	return nil
 }
 
-// compare prints how weights b (label says which) differ from a, source by source, by id
-// and as drafts: each list's figures and the nDCG@10 difference with its
-// bootstrap interval (judged.Compare).
+// compare prints how weights b (label says which) differ from a, source
+// by source, by id and as drafts: b's figures and the nDCG@10 difference
+// with its bootstrap interval (judged.Compare).
 func (jr *judgedRun) compare(ctx context.Context, a, b related.Weights, label string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\nagainst %s:\n", label)
 	for _, drafts := range []bool{false, true} {
