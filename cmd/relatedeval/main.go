@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *dirFlag == "" || *n < 0 || ((*fit || *refit || *unjudged != "" || *against != "") && *judgedDir == "") || (*fit && *refit) || *folds < 2 || *seeds < 1 || *rounds < 1 || objectives[*objective] == "" {
 		return errors.New("need -index DIR, -n ≥ 0, -folds ≥ 2, -seeds ≥ 1, -rounds ≥ 1, -objective id, drafts or both, -judged DIR with -fit, -refit, -unjudged or -against, and not both of -fit and -refit")
 	}
+	if *against != "" && (*fit || *refit) {
+		return errors.New("-against compares two sets of weights' lists; it does not go with -fit or -refit")
+	}
 	w, err := parseWeights("-weights", related.DefaultWeights, *weights)
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ func TestRun(t *testing.T) {
 		{"against the same", []string{"-judged", "testdata/judged", "-n", "0", "-weights", `{"near": 0.5}`, "-against", `{"near": 0.5}`},
 			[]string{`by id .*difference \+0\.000 \(95% interval \+0\.000 to \+0\.000, p 1\.00; better on 0, worse on 0\)`}, ""},
 		{"against without a judged set", []string{"-against", "{}"}, nil, "-judged DIR with -fit, -refit, -unjudged or -against"},
+		{"against with fit", []string{"-judged", "testdata/judged", "-fit", "-against", "{}"}, nil, "does not go with -fit or -refit"},
 		{"against out of range", []string{"-judged", "testdata/judged", "-n", "0", "-against", `{"floor": 2}`}, nil, "-against: weights.floor"},
 		{"unknown weight", []string{"-weights", `{"tex": 1}`}, nil, `unknown field "tex"`},
 		{"weight out of range", []string{"-weights", `{"floor": 2}`}, nil, "weights.floor"},
