@@ -19,16 +19,8 @@ import (
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
-// buildIndex builds testdata/events.jsonl into a new index directory.
-func buildIndex(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	testindex.Build(t, dir, "testdata/events.jsonl")
-	return dir
-}
-
 func TestRun(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	tests := []struct {
 		name string
 		args []string
@@ -106,7 +98,7 @@ func checkFitted(t *testing.T, out string) {
 // the lists the engine gives, by id and as drafts without their own
 // event.
 func TestJudged_Score(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	d, err := index.NewDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +154,7 @@ func TestJudged_Score(t *testing.T) {
 // TestRun_Unjudged: -unjudged writes, for each list by id and as a draft,
 // the items of its top 10 that the set does not grade, one a line.
 func TestRun_Unjudged(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	path := filepath.Join(t.TempDir(), "unjudged.tsv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged", "-n", "0", "-unjudged", path}, &out, &errOut); err != nil {

@@ -13,17 +13,11 @@ import (
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
-// buildIndex builds the fixture's index: eight events, of which the
-// judged set (testdata/judged) grades some for two queries.
-func buildIndex(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	testindex.Build(t, dir, "testdata/events.jsonl")
-	return dir
-}
+// The fixture is testdata/events.jsonl: eight events, of which the judged
+// set (testdata/judged) grades some for two queries.
 
 func TestRun(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	tests := []struct {
 		name string
 		args []string
@@ -77,7 +71,7 @@ func TestRun(t *testing.T) {
 // counts it as 0; the condensed nDCG@10 reads the judged events after
 // it, which are in the best order.
 func TestRun_Condensed(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged"}, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
@@ -96,7 +90,7 @@ func TestRun_Condensed(t *testing.T) {
 // TestRun_Unjudged: -unjudged writes the top 10s' unjudged results, here
 // the Geneva opening for "peace talks", the fixture's one.
 func TestRun_Unjudged(t *testing.T) {
-	dir := buildIndex(t)
+	dir := testindex.Build(t, t.TempDir(), "testdata/events.jsonl").Path()
 	path := filepath.Join(t.TempDir(), "unjudged.tsv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"-index", dir, "-judged", "testdata/judged", "-unjudged", path}, &out, &errOut); err != nil {
