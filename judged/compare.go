@@ -2,6 +2,7 @@ package judged
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 )
@@ -70,7 +71,7 @@ func Compare(a, b map[string]float64, seed uint64) Comparison {
 			flip += x
 		}
 		means[r] = boot / n
-		if abs(flip/n) >= abs(c.Diff)-1e-12 {
+		if math.Abs(flip/n) >= math.Abs(c.Diff)-1e-12 {
 			far++
 		}
 	}
@@ -78,13 +79,6 @@ func Compare(a, b map[string]float64, seed uint64) Comparison {
 	c.Lo, c.Hi = means[compareRounds*25/1000], means[compareRounds*975/1000-1]
 	c.P = float64(far) / compareRounds
 	return c
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // String says the comparison in a line: "+0.012 (95% interval -0.003 to
