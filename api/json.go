@@ -22,6 +22,8 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		internal, _ := json.Marshal(map[string]*Error{"error": {Code: codeInternal, Message: "internal error; it has been logged",
 			RequestID: RequestID(r.Context())}})
 		internal = append(internal, '\n')
+		w.Header().Del("ETag") // not an answer of the tag's index
+		w.Header().Del("Cache-Control")
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(internal)))
 		w.WriteHeader(http.StatusInternalServerError)

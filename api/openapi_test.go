@@ -74,7 +74,8 @@ func servers(t *testing.T) (ready *Server, notReady, full http.Handler, release 
 			return Info{Generation: i.Generation, Events: i.Events, FirstDate: i.FirstDate, LastDate: i.LastDate,
 				IndexBytes: i.DiskBytes, UpdateSeq: i.Applied}
 		},
-		Pages: pages, Metrics: met, MetricsHandler: met.Handler(), MetricsKey: docKey,
+		Position: srv.Position,
+		Pages:    pages, Metrics: met, MetricsHandler: met.Handler(), MetricsKey: docKey,
 		Admin: &Admin{Key: docKey,
 			Reload: func(ctx context.Context) (any, error) { return srv.Load(ctx) },
 			Bulk: func(ctx context.Context, us []Update) ([]string, error) {
@@ -145,6 +146,7 @@ not json`
 		{op: "/v1/search", method: "GET", target: "/v1/search?topic=Syrian+peace+process&sort=-date&size=1", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=irann", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=cyclone+march+2019", status: 200}, // a date boost
+		{op: "/v1/search", method: "GET", target: "/v1/search?q=astana", header: []string{"If-None-Match", "*"}, status: 304},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=x&size=0", status: 400, invalid: true},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=x&colour=red", status: 400, invalid: true},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=" + strings.Repeat("a", 9000), status: 414, invalid: true},
@@ -160,7 +162,8 @@ not json`
 		{op: "/v1/events/{id}", method: "GET", target: "/v1/events/2017-01-23/no-such-event", params: map[string]string{"id": "2017-01-23/no-such-event"}, status: 404},
 		{op: "/v1/events/{id}", method: "GET", target: "/v1/events/" + astana + "?x=1", params: id, status: 400, invalid: true},
 		{op: "/v1/events/{id}/related", method: "GET", target: "/v1/events/" + astana + "/related?size=3&direction=before&text_weight=2&date_floor=0.5", params: id, status: 200},
-		{op: "/v1/events/{id}/related", method: "GET", target: "/v1/events/2017-01-23/no-such-event/related", params: map[string]string{"id": "2017-01-23/no-such-event"}, status: 404},
+		{op: "/v1/events/{id}/related", method: "GET", target: "/v1/events/" + astana + "/related", params: id, header: []string{"If-None-Match", "*"}, status: 304},
+		{op: "/v1/events/{id}/related", method: "GET", target: "/v1/events/2017-01-23/no-such-event/related", params: map[string]string{"id": "2017-01-23/no-such-event"}, header: []string{"If-None-Match", "*"}, status: 404},
 		{op: "/v1/events/{id}/related", method: "GET", target: "/v1/events/" + astana + "/related?date_floor=2", params: id, status: 400, invalid: true},
 		{op: "/v1/related", method: "POST", target: "/v1/related", header: ct("application/json"), body: `{"text": "Ceasefire talks in Astana", "date": "2017-01-25", "context": ["Astana"], "size": 2, "direction": "before"}`, status: 200},
 		{op: "/v1/related", method: "POST", target: "/v1/related", header: ct("application/x-www-form-urlencoded"), body: `{"text": "Ceasefire talks in Astana"}`, status: 200, invalid: true},

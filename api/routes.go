@@ -84,6 +84,12 @@ type Config struct {
 	// version, which the API fills in from the build. Nil answers the
 	// version alone.
 	Info func() Info
+	// Position, if not nil, returns the served generation and how far its
+	// journal of updates is applied ("" while none is served): the answers
+	// of the read endpoints then carry an ETag made of them, and a GET
+	// that names it in If-None-Match gets 304 (conditional.go). It is
+	// called once per request, before the search, and must be cheap.
+	Position func() (generation string, updateSeq int64)
 	// Admin, if not nil, enables the /admin/ routes.
 	Admin *Admin
 	// Metrics, if not nil, observes every request; MetricsHandler, if not
@@ -201,6 +207,14 @@ type handlerFunc func(ctx context.Context, r *http.Request, sr Searcher) (any, e
 // cap, finds the searcher, and renders the result or the error.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The tag is read before the search: the answer is of its
+		// position or a later one, never an earlier one.
+		tag := s.etag(r)
+		named, star := noneMatch(r, tag)
+		if tag != "" && named {
+			notModified(w, tag)
+			return
+		}
 		if !s.admit(w, r) {
 			return
 		}
@@ -225,6 +239,13 @@ func (s *Server) api(h handlerFunc) http.Handler {
 		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if tag != "" {
+			if star {
+				notModified(w, tag)
+				return
+			}
+			setTag(w, tag)
 		}
 		writeJSON(w, r, http.StatusOK, v)
 	})

@@ -171,6 +171,18 @@ func (s *Server) Generation() string {
 	return ""
 }
 
+// Position returns the served generation's name and how far the journal
+// of updates is applied to it (Info's Applied), or "" and 0 while nothing
+// is served: what the answers of the read endpoints depend on. It reads
+// two atomics. A searcher taken after the call serves that position or a
+// later one, since the position moves only once its updates are shown.
+func (s *Server) Position() (string, int64) {
+	if c := s.current.Load(); c != nil {
+		return c.idx.Generation, c.applied.Load()
+	}
+	return "", 0
+}
+
 // Served reports the served generation for metrics: its name, events and
 // Bleve's statistics; ok is false while nothing is served.
 func (s *Server) Served() (string, uint64, map[string]interface{}, bool) {

@@ -179,8 +179,15 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	d, _ := index.NewDir(t.TempDir())
 	publish(t, d, "base", false)
 	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	if gen, seq := srv.Position(); gen != "" || seq != 0 {
+		t.Errorf("position before a load: %q %d, want none", gen, seq)
+	}
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	gen0, seq0 := srv.Position()
+	if i := srv.Info(); gen0 != i.Generation || seq0 != i.Applied || gen0 == "" {
+		t.Errorf("position %q %d, info %q %d: want the same, a generation", gen0, seq0, i.Generation, i.Applied)
 	}
 	if i := srv.Info(); i.FirstDate != "2020-01-01" || i.LastDate != "2020-01-28" {
 		t.Errorf("info before the updates: dates %s to %s, want 2020-01-01 to 2020-01-28", i.FirstDate, i.LastDate)
@@ -197,6 +204,10 @@ func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	// /v1/info's last date follows the update at once, before any search.
 	if i := srv.Info(); i.LastDate != "2020-02-01" {
 		t.Errorf("info after an event of 2020-02-01 was added: last date %s", i.LastDate)
+	}
+	// The position (the API's ETags) moves with an update applied.
+	if gen, seq := srv.Position(); gen != gen0 || seq <= seq0 || seq != srv.Info().Applied {
+		t.Errorf("position after the update: %q %d, want %q and past %d, at the applied %d", gen, seq, gen0, seq0, srv.Info().Applied)
 	}
 	search := func(q string, facets bool) *search.Result {
 		t.Helper()

@@ -384,6 +384,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 			}
 			return nil
 		},
+		Position: srv.Position,
 		Info: func() api.Info {
 			i := srv.Info()
 			info := api.Info{Generation: i.Generation, Events: i.Events,
