@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/newsdesk/newsdesk/version"
 )
@@ -12,7 +13,7 @@ import (
 // Conditional GETs. An answer of the read endpoints (search, suggest, an
 // event, its related list) depends only on its URL, the served index (its
 // generation and how far its journal of updates is applied) and the
-// server's build. Such an answer carries a weak ETag made of those, with
+// server's build (buildTag). Such an answer carries a weak ETag made of those, with
 // "Cache-Control: no-cache" (a cache may keep it, and asks again each
 // time), and a GET or HEAD whose If-None-Match names the current tag gets
 // 304 Not Modified at once: no search and no in-flight slot. A related
@@ -27,6 +28,20 @@ import (
 // cacheControl is the Cache-Control of the answers that carry an ETag.
 const cacheControl = "no-cache"
 
+// buildTag is the build's part of the entity tags: its version when that
+// names the code exactly (a release, a stamp, or a commit of a clean
+// tree), so that replicas of one build agree; otherwise, as for "(devel)"
+// builds, it adds the process's start, so that another build never
+// shares a tag with this one over the same index (a restart then
+// revalidates each cached answer once).
+var buildTag = func() string {
+	i := version.Get()
+	if !i.Modified && (i.Version != "(devel)" || i.Revision != "") {
+		return version.String()
+	}
+	return fmt.Sprintf("%s started %d", version.String(), time.Now().UnixNano())
+}()
+
 // etag returns the weak entity tag of the answer to r now, or "" when
 // there is none: not a GET or HEAD, no Position configured, nothing
 // served.
@@ -39,7 +54,7 @@ func (s *Server) etag(r *http.Request) string {
 		return ""
 	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s", version.String(), gen, seq, r.URL.RequestURI())
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s", buildTag, gen, seq, r.URL.RequestURI())
 	return fmt.Sprintf(`W/"%016x"`, h.Sum64())
 }
 
