@@ -13,17 +13,17 @@ import (
 // Conditional GETs. An answer of the read endpoints (search, suggest, an
 // event, its related list) depends only on its URL, the served index (its
 // generation and how far its journal of updates is applied) and the
-// server's build (buildTag). Such an answer carries a weak ETag made of those, with
-// "Cache-Control: no-cache" (a cache may keep it, and asks again each
-// time), and a GET or HEAD whose If-None-Match names the current tag gets
-// 304 Not Modified at once: no search and no in-flight slot. A related
-// widget shown on every page view, behind a CDN or a browser's cache,
-// then costs a search only when the index changes. Since the URL is in
-// the tag, a client holds a tag only from a 200 of the same request: an
-// error (a bad parameter, an unknown event) has no tag, and its request
-// never gets 304. "*" matches any answer, so it is answered 304 only
-// after the request succeeded (RFC 9110, 13.1.2: preconditions apply
-// only to what would be a 2xx).
+// server's build (buildTag). Such an answer carries a weak ETag made of
+// those, with "Cache-Control: no-cache" (a cache may keep it, and asks
+// again each time), and a GET or HEAD whose If-None-Match names the
+// current tag gets 304 Not Modified at once: no search and no in-flight
+// slot. A related widget shown on every page view, behind a CDN or a
+// browser's cache, then costs a search only when the index changes.
+// Since the URL is in the tag, a client holds a tag only from a 200 of
+// the same request: an error (a bad parameter, an unknown event) has no
+// tag, and its request never gets 304. "*" matches any answer, so it is
+// answered 304 only after the request succeeded (RFC 9110, 13.1.2:
+// preconditions apply only to what would be a 2xx).
 
 // cacheControl is the Cache-Control of the answers that carry an ETag.
 const cacheControl = "no-cache"
