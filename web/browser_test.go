@@ -51,6 +51,13 @@ func chromium(t *testing.T) string {
 // origins to call the API.
 func server(t *testing.T, origins ...string) *httptest.Server {
 	t.Helper()
+	return serverWith(t, api.Config{AllowedOrigins: origins}, nil)
+}
+
+// serverWith starts searchd's handler over the fixture with cfg (its
+// Searcher and Pages set here), behind wrap when not nil.
+func serverWith(t *testing.T, cfg api.Config, wrap func(http.Handler) http.Handler) *httptest.Server {
+	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
 	e, err := search.New(idx.Source, mappings.New(), idx.Index.Legacy)
 	if err != nil {
@@ -60,7 +67,12 @@ func server(t *testing.T, origins ...string) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{Searcher: func() api.Searcher { return e }, Pages: pages, AllowedOrigins: origins}))
+	cfg.Searcher, cfg.Pages = func() api.Searcher { return e }, pages
+	var h http.Handler = api.New(cfg)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -256,6 +268,60 @@ func TestBrowser_WidgetOnAnotherOrigin(t *testing.T) {
 	// An origin searchd does not allow gets no list: the browser blocks it.
 	do(t, ctx, chromedp.Navigate(other.URL+"/"))
 	do(t, ctx, chromedp.Poll[chromedp.Void](`(function(){var b=document.querySelector(".newsdesk-related");return b!==null&&b.textContent.indexOf("unavailable")>=0})()`))
+}
+
+// TestBrowser_WidgetRevalidates loads a partner page with the widget
+// twice: the second time the browser asks for the related list with the
+// ETag of the first answer, gets 304 (no search), and shows the list from
+// its cache.
+func TestBrowser_WidgetRevalidates(t *testing.T) {
+	const id = "2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
+	var searchdURL string
+	partner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><body><h1>Partner news site</h1>
+<script src="%s/widget.js" data-event="%s" data-size="3" async></script></body></html>`, searchdURL, id)
+	}))
+	t.Cleanup(partner.Close)
+	var mu sync.Mutex
+	var statuses []int // of the related list's requests, in order
+	record := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			h.ServeHTTP(rec, r)
+			if strings.HasSuffix(r.URL.Path, "/related") && r.Method == http.MethodGet {
+				mu.Lock()
+				statuses = append(statuses, rec.status)
+				mu.Unlock()
+			}
+		})
+	}
+	position := func() (string, int64) { return "20261201T000000.000000000Z", 42 }
+	searchdURL = serverWith(t, api.Config{AllowedOrigins: []string{partner.URL}, Position: position}, record).URL
+	ctx := browser(t)
+	for range 2 {
+		do(t, ctx, chromedp.Navigate(partner.URL+"/"), chromedp.WaitVisible(".newsdesk-related li a"))
+		items, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".newsdesk-related li").length`))
+		if err != nil || items != 3 {
+			t.Errorf("the widget shows %d items (%v), want 3", items, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(statuses) != 2 || statuses[0] != http.StatusOK || statuses[1] != http.StatusNotModified {
+		t.Errorf("the related list's answers: %v, want 200 then 304", statuses)
+	}
+}
+
+// statusWriter records the status a handler answers.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // TestBrowser_Phone searches on a 390 px wide screen: the first result is
