@@ -141,18 +141,23 @@ func (a *Analyser) english(doc *document.Document, name string, pos []uint64, va
 	opts := a.fields[name].opts
 	f := &analysedField{name: name, pos: pos, value: []byte(value), opts: opts}
 	toks := a.toks[:0]
-	seg := segment.NewWordSegmenterDirect(f.value)
-	start, position := 0, 1
-	for seg.Segment() {
-		raw := seg.Bytes()
-		end := start + len(raw)
-		if seg.Type() != segment.None {
-			if t := a.term(raw); t.keep {
-				toks = append(toks, token{term: t.term, start: start, end: end, pos: position})
-			}
-			position++
+	position := 1
+	word := func(start, end int) {
+		if t := a.term(f.value[start:end]); t.keep {
+			toks = append(toks, token{term: t.term, start: start, end: end, pos: position})
 		}
-		start = end
+		position++
+	}
+	if !asciiWords(f.value, word) {
+		seg := segment.NewWordSegmenterDirect(f.value)
+		start := 0
+		for seg.Segment() {
+			end := start + len(seg.Bytes())
+			if seg.Type() != segment.None {
+				word(start, end)
+			}
+			start = end
+		}
 	}
 	a.toks = toks
 	f.length = len(toks)

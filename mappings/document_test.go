@@ -55,6 +55,9 @@ func TestAnalyser_SameAsBleve(t *testing.T) {
 		"", "   ", "....", "a", "The", "it's", "’s", "'s", "ＡＢＣ　ｄｅｆ", "naïve café's façade", "1,000.5", "x_y_z", "a:b:c",
 		"don't won’t ca n't", "ﬁne ﬂour", "İstanbul ıi", "ΣΊΣΥΦΟΣ", "日本語のテキスト", "한국어 텍스트", "emoji 👍🏽 👨‍👩‍👧",
 		"zero\u200bwidth", "soft\u00adhyphen", "tab\tnew\nline", "Ünïcödé ÜBER straße STRASSE",
+		// ASCII's word boundaries (asciiWords): what joins two letters, two digits, or neither.
+		"U.S. troops", "3. .5 a.b. 1.a A.1 a..b 1..2", "x' 'x a''b 1''2 rock'n'roll", "9/11 1;2 a;b a,b 1,2, ,3", "1:2 a:1 b: :c",
+		"e-mail 3rd 4x4 2019-20 $1.5bn 10% #1 @x", "end.\r\nNext\vline\fform \x00nul\x7f",
 	} {
 		events = append(events, newsdesk.Event{ID: fmt.Sprintf("2020-01-%02d/x", i%28+1), Date: fmt.Sprintf("2020-01-%02d", i%28+1), Text: text,
 			Topic: text, Context: []string{text, "Syria"}})
