@@ -4,7 +4,7 @@ package mappings
 // ASCII: the segments github.com/blevesearch/segment's word segmenter
 // gives a type other than None, by the same rules (Unicode's word
 // boundaries, UAX #29, which for ASCII are: letters and digits run
-// together; one '.', '\'' or ':' joins two letters; one '.', '\'', ','
+// together; one '.', '\” or ':' joins two letters; one '.', '\”, ','
 // or ';' joins two digits). It reports false, having called nothing, for
 // text it does not cover (any byte above 0x7f, or '_', which joins
 // words by rules of its own): the caller segments that with the
