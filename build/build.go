@@ -51,8 +51,8 @@ type Config struct {
 	Logger zerolog.Logger
 	// DropUpdates builds from Files alone: the directory's journal of
 	// incremental updates is not replayed, and is cleared just before the
-	// new generation is published. By default the journal is replayed after
-	// the files (see index.Journal).
+	// new generation is published (a build that fails keeps it). By
+	// default the journal is replayed after the files (see index.Journal).
 	DropUpdates bool
 	// Updates, if not nil, is the log of incremental updates replayed
 	// after the files in place of the directory's journal (which is then
@@ -239,12 +239,9 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		return sum, err
 	}
 	if cfg.DropUpdates && cfg.Updates == nil {
-		// Cleared before publishing, so that a server swapping the new
-		// generation in does not apply the dropped updates to it again.
-		if err := cfg.Dir.ClearJournal(); err != nil {
-			stop()
-			return sum, err
-		}
+		// Cleared by Publish once nothing else can fail, so that a
+		// failed build keeps the updates searchd acknowledged.
+		b.ClearJournalOnPublish()
 	}
 	if err := s.flagHeadingLists(); err != nil {
 		stop()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -142,6 +143,28 @@ func TestRun_Journal(t *testing.T) {
 		t.Errorf("the journal's delete: %v", err)
 	}
 	idx.Close()
+	// A build that drops the updates but fails keeps them: one with no
+	// good event, one cancelled.
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("{\"id\": \"broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name  string
+		ctx   context.Context
+		files []string
+	}{{"no good event", context.Background(), []string{bad}}, {"cancelled", cancelled, files}} {
+		if _, err := Run(c.ctx, Config{Dir: dir, Files: c.files, DropUpdates: true}); err == nil {
+			t.Fatalf("-drop-updates, %s: no error", c.name)
+		}
+		n := 0
+		dir.Journal().Read(func(index.Update) error { n++; return nil })
+		if n != 2 {
+			t.Errorf("-drop-updates, %s: the journal holds %d updates after the failed build, want its 2", c.name, n)
+		}
+	}
 	sum, err = Run(context.Background(), Config{Dir: dir, Files: files, DropUpdates: true})
 	if err != nil || sum.Indexed != 2 || sum.Updates != 0 {
 		t.Errorf("-drop-updates: %+v, %v; want the 2 events of the file alone", sum, err)

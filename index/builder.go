@@ -106,6 +106,7 @@ type Builder struct {
 	merger  sync.WaitGroup
 
 	journalOffset int64             // how much of the journal the build replayed
+	clearJournal  bool              // Publish clears the journal (ClearJournalOnPublish)
 	streamSeq     *uint64           // how much of the update stream it replayed, if it did
 	internal      map[string][]byte // Bleve internal data to store in the generation
 
@@ -256,6 +257,14 @@ func (b *Builder) Added() int64 { return b.added.Load() }
 // the build replayed; the published generation remembers it, so that a
 // server swapping it in applies the updates journaled since.
 func (b *Builder) SetJournalOffset(offset int64) { b.journalOffset = offset }
+
+// ClearJournalOnPublish makes Publish clear the directory's journal (a
+// build that drops its updates) once the new generation is written and
+// checked, just before it becomes current: a build that fails keeps the
+// journal, whose updates searchd has acknowledged and may still serve
+// from, and a server swapping the new generation in does not apply the
+// dropped updates to it.
+func (b *Builder) ClearJournalOnPublish() { b.clearJournal = true }
 
 // SetInternal stores val under key in the generation's Bleve internal
 // data (readers get it with IndexReader.GetInternal): what the build
@@ -587,6 +596,11 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	if err := check(b.path, b.cfg.Mapping, want); err != nil {
 		return Generation{}, fmt.Errorf("check new generation %s: %w", b.name, err)
+	}
+	if b.clearJournal {
+		if err := b.dir.ClearJournal(); err != nil {
+			return Generation{}, fmt.Errorf("publish generation %s: clear the journal: %w", b.name, err)
+		}
 	}
 	previous, _ := b.dir.Current()
 	final := b.dir.GenerationPath(b.name)
