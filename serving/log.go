@@ -72,13 +72,15 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 			return nil
 		}
 	}
+	cur.applied.Store(through)
+	// Once shown: a caller that sees the position sees the updates.
 	if len(updates) > 0 {
-		if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
+		if err := cur.show(ctx); err != nil {
 			return fmt.Errorf("serving: show updates: %w", err)
 		}
+	} else {
+		cur.shown.Store(through)
 	}
-	// Once shown: a caller that sees the position sees the updates.
-	cur.applied.Store(through)
 	s.positionMoved()
 	return nil
 }
@@ -153,7 +155,7 @@ func (s *Server) waitApplied(ctx context.Context, pos int64) error {
 		s.movedMu.Lock()
 		moved := s.moved
 		s.movedMu.Unlock()
-		if cur := s.current.Load(); cur != nil && cur.applied.Load() >= pos {
+		if cur := s.current.Load(); cur != nil && cur.shown.Load() >= pos {
 			return nil
 		}
 		select {

@@ -175,6 +175,64 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatch_RollbackClearsRefusal: a refused generation, then a rollback
+// to the one served: Watch clears the refusal (readyz's 503) by itself.
+func TestWatch_RollbackClearsRefusal(t *testing.T) {
+	d, srv := serve(t, "good")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Watch(ctx, 20*time.Millisecond, nil)
+	bad := publish(t, d, "bad", true)
+	waitFor(t, "the refusal of "+bad, func() bool { return srv.Failed() != "" })
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refusal cleared after the rollback", func() bool { return srv.Failed() == "" })
+}
+
+// TestPosition_MovesOnceShown: a search that reads the position first
+// (as an answer's ETag does) finds the updates of that position: the
+// position never runs ahead of what searches see.
+func TestPosition_MovesOnceShown(t *testing.T) {
+	_, srv := serve(t, "base")
+	for i := range 20 {
+		word := farWord(i)
+		_, before := srv.Position()
+		stop := make(chan struct{})
+		stale := make(chan int, 3)
+		for range 3 {
+			go func() {
+				n := 0
+				defer func() { stale <- n }()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					_, pos := srv.Position()
+					res, err := srv.Engine().Search(context.Background(), search.Request{Q: word})
+					if pos != before && err == nil && res.Total == 0 {
+						n++
+					}
+				}
+			}()
+		}
+		time.Sleep(2 * time.Millisecond)
+		e := newsdesk.Event{ID: "2020-02-01/" + word, Date: "2020-02-01", Text: "The " + word + " happened."}
+		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+		close(stop)
+		for range 3 {
+			if n := <-stale; n > 0 {
+				t.Fatalf("update %d: %d searches after the position moved did not find it", i, n)
+			}
+		}
+	}
+}
+
 func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	d, _ := index.NewDir(t.TempDir())
 	publish(t, d, "base", false)
@@ -722,4 +780,27 @@ func TestUpdate_TwoServersOneDirectory(t *testing.T) {
 	if size := d.Journal().Size(); a.Info().Applied != size || b.Info().Applied >= size {
 		t.Errorf("positions: a %d, b %d, journal %d bytes; want a at the journal's end, b before it", a.Info().Applied, b.Info().Applied, size)
 	}
+}
+
+// waitFor waits up to 10 s for cond, polling.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// farWord returns the i-th of words of 10 random letters: far apart, so
+// that a search for one is never corrected to another.
+func farWord(i int) string {
+	b := make([]byte, 10)
+	x := uint64(i+1) * 0x9E3779B97F4A7C15
+	for j := range b {
+		x ^= x >> 29
+		x *= 0xBF58476D1CE4E5B9
+		b[j] = 'a' + byte(x%26)
+	}
+	return string(b)
 }

@@ -96,9 +96,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		}
 		return results, nil
 	}
-	// Not the request's context: a client that hangs up must not leave
-	// the update applied but invisible.
-	if err := cur.src.Refresh(context.WithoutCancel(ctx)); err != nil {
+	if err := cur.show(ctx); err != nil {
 		// Journaled and written: the caller must not be told that
 		// nothing was applied, and a retry would apply them twice.
 		return results, fmt.Errorf("%w: show updates: %v", ErrJournaled, err)
@@ -190,13 +188,13 @@ func (s *Server) replay(ctx context.Context, sv *served) error {
 		if err := s.catchUp(ctx, sv); err != nil {
 			return err
 		}
-		return sv.src.Refresh(context.WithoutCancel(ctx))
+		return sv.show(ctx)
 	}
 	n, _, err := s.replayInto(sv)
 	if err != nil || n == 0 {
 		return err
 	}
-	return sv.src.Refresh(context.WithoutCancel(ctx))
+	return sv.show(ctx)
 }
 
 // replayInto writes to sv's working copy the journal's updates past
