@@ -12,8 +12,9 @@ import (
 
 // Conditional GETs. An answer of the read endpoints (search, suggest, an
 // event, its related list) depends only on its URL, the served index (its
-// generation and how far its journal of updates is applied) and the
-// server's build (buildTag). Such an answer carries a weak ETag made of
+// generation, how far its journal of updates is applied, and what is
+// derived from it in the background: Config.Derived) and the server's
+// build (buildTag). Such an answer carries a weak ETag made of
 // those, with "Cache-Control: no-cache" (a cache may keep it, and asks
 // again each time), and a GET or HEAD whose If-None-Match names the
 // current tag gets 304 Not Modified at once: no search and no in-flight
@@ -53,8 +54,12 @@ func (s *Server) etag(r *http.Request) string {
 	if gen == "" {
 		return ""
 	}
+	var derived uint64
+	if s.cfg.Derived != nil {
+		derived = s.cfg.Derived()
+	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s", buildTag, gen, seq, r.URL.RequestURI())
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s", buildTag, gen, seq, derived, r.URL.RequestURI())
 	return fmt.Sprintf(`W/"%016x"`, h.Sum64())
 }
 

@@ -10,9 +10,16 @@ import (
 
 // position is a served position tests move.
 type position struct {
-	mu  sync.Mutex
-	gen string
-	seq int64
+	mu      sync.Mutex
+	gen     string
+	seq     int64
+	derived uint64
+}
+
+func (p *position) getDerived() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.derived
 }
 
 func (p *position) get() (string, int64) {
@@ -46,7 +53,7 @@ func exchange(s http.Handler, method, target, inm, body string) *httptest.Respon
 
 func TestConditional_ReadEndpoints(t *testing.T) {
 	pos := &position{gen: "20261201T000000.000000000Z", seq: 0}
-	s := newServer(Config{Position: pos.get})
+	s := newServer(Config{Position: pos.get, Derived: pos.getDerived})
 	const event = "/v1/events/2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported"
 	for _, tc := range []struct{ target, other string }{
 		{"/v1/search?q=astana", "/v1/search?q=astana&size=2"},
@@ -92,6 +99,14 @@ func TestConditional_ReadEndpoints(t *testing.T) {
 					t.Errorf("after a move to %s %d: status %d, ETag %q; want 200 with a new tag", next.gen, next.seq, rec.Code, rec.Header().Get("ETag"))
 				}
 				tag = rec.Header().Get("ETag")
+			}
+			// What answers derive in the background counted again (names,
+			// the related lists' tags): a new tag too.
+			pos.mu.Lock()
+			pos.derived++
+			pos.mu.Unlock()
+			if rec := exchange(s, http.MethodGet, target, tag, ""); rec.Code != http.StatusOK || rec.Header().Get("ETag") == tag {
+				t.Errorf("after the derived state moved: status %d, ETag %q; want 200 with a new tag", rec.Code, rec.Header().Get("ETag"))
 			}
 			pos.set("20261201T000000.000000000Z", 0)
 		})

@@ -90,6 +90,13 @@ type Config struct {
 	// that names it in If-None-Match gets 304 (conditional.go). It is
 	// called once per request, before the search, and must be cheap.
 	Position func() (generation string, updateSeq int64)
+	// Derived, if not nil, returns the version of what answers derive from
+	// the served index in the background, and may lag its position by
+	// the time a count takes (search.Engine.Derived: the names suggestions
+	// and filter spellings read, the related lists' dictionary of tags):
+	// it is part of the ETag too, so that an answer that changes when they
+	// catch up gets a new tag. Called with Position, it must be cheap.
+	Derived func() uint64
 	// Admin, if not nil, enables the /admin/ routes.
 	Admin *Admin
 	// Metrics, if not nil, observes every request; MetricsHandler, if not

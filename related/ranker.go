@@ -183,6 +183,16 @@ func (rk *run) dict() *dict {
 	return d
 }
 
+// DictVersion returns the version of the dictionary of tags (how many
+// tags it knows; 0 before one is built): it changes when Prepare builds
+// another.
+func (rk *Ranker) DictVersion() int {
+	if d := rk.dictCur.Load(); d != nil {
+		return d.keys
+	}
+	return 0
+}
+
 // Stale reports whether snap has tags the dictionary lacks: then Prepare
 // builds it again.
 func (rk *Ranker) Stale(snap *snapshot.Snapshot) bool {

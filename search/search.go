@@ -257,9 +257,34 @@ func (e *Engine) inBackground(busy *atomic.Bool, fn func(*snapshot.Snapshot)) {
 }
 
 // Suggest completes a prefix into topic and context names; see
-// Names.Suggest.
+// Names.Suggest. Like a search, it has the names counted again when the
+// index has changed since they were.
 func (e *Engine) Suggest(prefix string, limit int) []Name {
-	return e.names.Load().Suggest(prefix, limit)
+	snap := e.src.Acquire()
+	defer snap.Release()
+	return e.namesFor(snap).Suggest(prefix, limit)
+}
+
+// CatchUp has what answers derive from the index (the names; the related
+// lists' dictionary of tags) counted again in the background when the
+// latest snapshot is newer than them: after updates, so that they catch
+// up without waiting for a request.
+func (e *Engine) CatchUp() {
+	snap := e.src.TryAcquire()
+	if snap == nil {
+		return // closed
+	}
+	defer snap.Release()
+	e.namesFor(snap)
+	e.prepareRelated(snap)
+}
+
+// Derived returns the version of what answers derive from the index in
+// the background, which may lag it by the time a count takes (CatchUp):
+// it changes when the names or the related lists' dictionary of tags are
+// counted again. Answers' ETags hold it (api.Config.Derived).
+func (e *Engine) Derived() uint64 {
+	return e.names.Load().epoch<<32 | uint64(uint32(e.related.DictVersion()))
 }
 
 // Search answers r. Errors about the request wrap query.ErrInvalid.

@@ -117,6 +117,7 @@ func (sv *served) show(ctx context.Context) error {
 		return err
 	}
 	sv.shown.Store(pos)
+	sv.engine.CatchUp()
 	return nil
 }
 

@@ -233,6 +233,25 @@ func TestPosition_MovesOnceShown(t *testing.T) {
 	}
 }
 
+// TestUpdate_SuggestionsCatchUp: an update's new topic reaches the
+// suggestions with no search to start their count again, and the version
+// of what answers derive from the index (part of their ETags) moves.
+func TestUpdate_SuggestionsCatchUp(t *testing.T) {
+	_, srv := serve(t, "base")
+	if got := srv.Engine().Suggest("flamingo", 5); len(got) != 0 {
+		t.Fatalf("suggestions before the update: %v", got)
+	}
+	derived := srv.Engine().Derived()
+	e := newsdesk.Event{ID: "2020-02-01/the-flamingo-festival-opens", Date: "2020-02-01", Topic: "Flamingo Festival", Text: "The flamingo festival opens."}
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new topic among the suggestions", func() bool { return len(srv.Engine().Suggest("flamingo", 5)) == 1 })
+	if srv.Engine().Derived() == derived {
+		t.Error("the names were counted again, but Derived did not move")
+	}
+}
+
 func TestUpdate_AppliedJournaledRebuilt(t *testing.T) {
 	d, _ := index.NewDir(t.TempDir())
 	publish(t, d, "base", false)

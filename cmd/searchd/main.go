@@ -385,6 +385,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 			return nil
 		},
 		Position: srv.Position,
+		Derived: func() uint64 {
+			if e := srv.Engine(); e != nil {
+				return e.Derived()
+			}
+			return 0
+		},
 		Info: func() api.Info {
 			i := srv.Info()
 			info := api.Info{Generation: i.Generation, Events: i.Events,
