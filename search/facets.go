@@ -12,15 +12,23 @@ import (
 )
 
 // histogram returns the date buckets for r: its own range, with open ends
-// closed by the first and last event dates.
+// closed by the first and last event dates, or by its other end when the
+// events lie all beyond it (from=2030-01-01 alone: that day); nil when
+// neither end is known (no event, no range).
 func histogram(names *Names, r Request) *query.Histogram {
 	from, to := r.From, r.To
 	lo, hi := names.DateRange()
 	if from.IsZero() {
 		from = lo
+		if !to.IsZero() && (from.IsZero() || from.After(to)) {
+			from = to
+		}
 	}
 	if to.IsZero() {
 		to = hi
+		if !from.IsZero() && (to.IsZero() || to.Before(from)) {
+			to = from
+		}
 	}
 	if from.IsZero() || to.IsZero() || to.Before(from) {
 		return nil
@@ -79,6 +87,9 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, visit func(co
 		Topic:    top(cs.topic, c.Topics, topN),
 		Context:  top(cs.ctx, c.Contexts, topN),
 		Date:     []DateCount{},
+		// Without buckets (an index with no dated event), still one of
+		// the units the answer's schema allows.
+		DateUnit: query.Day,
 	}
 	if h != nil {
 		f.DateUnit = h.Unit
