@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -66,10 +67,45 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 			return &Error{Status: http.StatusBadRequest, Code: codeUnknownParam, Param: strings.Trim(f, `"`),
 				Message: "unknown field " + f + " in the body"}
 		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return typeError(te)
+		}
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not valid JSON for this endpoint: " + msg}
 	}
 	if dec.More() {
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
 	}
 	return nil
+}
+
+// typeError is the 400 for a body field of the wrong JSON type, or a
+// number its field cannot hold: it names the field by its path in the
+// body ("size", "weights.topic") and what the field takes, in JSON's
+// words rather than Go's.
+func typeError(te *json.UnmarshalTypeError) *Error {
+	want := "a " + te.Type.Kind().String()
+	switch te.Type.Kind() {
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "a whole number"
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Slice, reflect.Array:
+		want = "a list"
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	}
+	if n, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "a number" || want == "a whole number") {
+		if want == "a whole number" && strings.ContainsAny(n, ".eE") {
+			return badParam(te.Field, "must be a whole number, got %s", n)
+		}
+		// The right type, but beyond what the field holds (1e309).
+		return badParam(te.Field, "is out of range: got %s", n)
+	}
+	return badParam(te.Field, "must be %s, got %s", want, te.Value)
 }

@@ -113,8 +113,11 @@ func TestRelatedDraft(t *testing.T) {
 		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
 		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights.floor"},
 		{"bad partial weights", `{"text": "x", "weights": {"near": -1}}`, "application/json", http.StatusBadRequest, "weights.near"},
-		{"unknown weight", `{"text": "x", "weights": {"tex": 1}}`, "application/json", http.StatusBadRequest, ""},
-		{"weights not an object", `{"text": "x", "weights": [1]}`, "application/json", http.StatusBadRequest, ""},
+		{"unknown weight", `{"text": "x", "weights": {"tex": 1}}`, "application/json", http.StatusBadRequest, "weights.tex"},
+		{"weights not an object", `{"text": "x", "weights": [1]}`, "application/json", http.StatusBadRequest, "weights"},
+		{"a weight not a number", `{"text": "x", "weights": {"topic": "x"}}`, "application/json", http.StatusBadRequest, "weights.topic"},
+		{"a whole number weight with a fraction", `{"text": "x", "weights": {"max_per_day": 1.5}}`, "application/json", http.StatusBadRequest, "weights.max_per_day"},
+		{"size not a number", `{"text": "x", "size": "5"}`, "application/json", http.StatusBadRequest, "size"},
 		{"wrong content type", `{"text": "x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
 		{"too large", `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
 	}
@@ -234,7 +237,8 @@ func TestRelated_WeightsFinite(t *testing.T) {
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 2, "topic": 3, "half_life_days": 1e308, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.half_life_days"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 1e308, "topic": 1e308, "half_life_days": 180, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.context"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": NaN}}`, ""},
-		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e999}}`, ""},
+		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e999}}`, "weights.text"},
+		{"POST", "", `{"text": "Astana talks", "weights": {"topic": 1e309}}`, "weights.topic"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.target+tc.body, func(t *testing.T) {

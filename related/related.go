@@ -40,8 +40,10 @@ package related
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -186,6 +188,17 @@ func (w *Weights) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
+		// A value of the wrong type is returned as it is: a decoder of a
+		// body that holds the weights prefixes its field with where they
+		// are ("weights.topic"), which the error then names. An unknown
+		// field is named with its path too.
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return te
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("json: unknown field \"weights.%s\"", strings.Trim(f, `"`))
+		}
 		return fmt.Errorf("weights: %w", err)
 	}
 	*w = Weights(p)
