@@ -387,11 +387,19 @@ func TestRouting_Errors(t *testing.T) {
 	if code != http.StatusNotFound || body["error"].(map[string]any)["code"] != codeNotFound {
 		t.Errorf("unknown route: %d %v", code, body)
 	}
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/v1/search?q=x", nil))
-	if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), codeMethodNotAllowed) {
-		t.Errorf("DELETE search: %d %s", rec.Code, rec.Body.String())
+	// A 405 names the methods the path takes (RFC 9110, 15.5.6).
+	for _, tc := range []struct{ method, target, allow string }{
+		{http.MethodDelete, "/v1/search?q=x", "GET, HEAD, POST"},
+		{http.MethodPut, "/v1/related", "POST"},
+		{http.MethodPost, "/v1/events/" + astana, "GET, HEAD"},
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, nil))
+		if rec.Code != http.StatusMethodNotAllowed || !strings.Contains(rec.Body.String(), codeMethodNotAllowed) || rec.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d, Allow %q, %s; want 405, Allow %q", tc.method, tc.target, rec.Code, rec.Header().Get("Allow"), rec.Body.String(), tc.allow)
+		}
 	}
+	rec := httptest.NewRecorder()
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q="+strings.Repeat("a", 9000), nil))
 	if rec.Code != http.StatusRequestURITooLong || !strings.Contains(rec.Body.String(), codeURITooLong) {

@@ -151,8 +151,12 @@ func New(cfg Config) *Server {
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such endpoint: " + r.URL.Path})
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: r.Method + " is not allowed on " + r.URL.Path})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// RFC 9110, 15.5.6: a 405 says which methods the resource has.
+		allow := allowed(r, req)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, req, &Error{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+			Message: req.Method + " is not allowed on " + req.URL.Path + "; it takes " + strings.Join(allow, ", ")})
 	})
 	s.Install(r)
 	if cfg.Pages != nil {
@@ -582,4 +586,19 @@ func observe(o Observer, next http.Handler) http.Handler {
 			o.Rejected(strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_"))
 		}
 	})
+}
+
+// allowed returns the methods r routes for req's path, in the order of
+// RFC 9110's list.
+func allowed(r *mux.Router, req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		try := req.Clone(req.Context())
+		try.Method = m
+		var match mux.RouteMatch
+		if r.Match(try, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
