@@ -90,3 +90,79 @@ func Parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	})
 	return &UsageError{Err: err}
 }
+
+// FromEnv returns err, a command's refusal of a flag's value, saying which
+// environment variable the value came from when the command line did not
+// give the flag: "-max-bad must be -1 (no limit) or more, got -5 (from
+// NEWSDESK_MAX_BAD="-5")". The flag is the first one err's message names
+// (as -name). Other errors, and those that name the variable already,
+// are returned as they are. Commands apply it to the checks they make of
+// their flags' values after Parse.
+func FromEnv(fs *flag.FlagSet, args []string, err error) error {
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	msg := ue.Error()
+	first, at := "", len(msg)
+	fs.VisitAll(func(f *flag.Flag) {
+		if i := flagMention(msg, f.Name); i >= 0 && i < at {
+			first, at = f.Name, i
+		}
+	})
+	if first == "" || onCommandLine(fs, args, first) || strings.Contains(msg, EnvName(first)) {
+		return err
+	}
+	v, ok := os.LookupEnv(EnvName(first))
+	if !ok {
+		return err
+	}
+	return &UsageError{Err: fmt.Errorf("%w (from %s=%q)", ue.Err, EnvName(first), v)}
+}
+
+// flagMention returns where msg names the flag as -name (a whole word),
+// or -1.
+func flagMention(msg, name string) int {
+	word := "-" + name
+	for from := 0; ; {
+		i := strings.Index(msg[from:], word)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		end := i + len(word)
+		before := i == 0 || !isNameByte(msg[i-1])
+		after := end == len(msg) || !isNameByte(msg[end])
+		if before && after {
+			return i
+		}
+		from = end
+	}
+}
+
+func isNameByte(c byte) bool {
+	return c == '-' || c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// onCommandLine reports whether args give the flag name of fs (-name,
+// --name, with =value or not) before the arguments that are not flags.
+func onCommandLine(fs *flag.FlagSet, args []string, name string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return false
+		}
+		n, _, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if n == name {
+			return true
+		}
+		// A flag's value may be the next argument, unless it is a
+		// boolean flag's.
+		if f := fs.Lookup(n); f != nil && !hasValue {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+			}
+		}
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,57 @@ func TestEnvName(t *testing.T) {
 		if got := EnvName(name); got != want {
 			t.Errorf("EnvName(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestFromEnv: a check's refusal of a value says the variable it came
+// from, when the command line did not give the flag.
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		err  error
+		want string
+	}{
+		{"from the variable", nil, map[string]string{"NEWSDESK_MAX_BAD": "-5"},
+			Usagef("build: -max-bad must be -1 or more, got -5"), `build: -max-bad must be -1 or more, got -5 (from NEWSDESK_MAX_BAD="-5")`},
+		{"the first flag named", nil, map[string]string{"NEWSDESK_QUEUE": "-1", "NEWSDESK_IN_FLIGHT": "2"},
+			Usagef("-queue must be 0 (twice -in-flight) or more, got -1"), `-queue must be 0 (twice -in-flight) or more, got -1 (from NEWSDESK_QUEUE="-1")`},
+		{"given on the command line", []string{"-max-bad=-5"}, map[string]string{"NEWSDESK_MAX_BAD": "-7"},
+			Usagef("-max-bad must be -1 or more, got -5"), "-max-bad must be -1 or more, got -5"},
+		{"given as --flag value", []string{"--max-bad", "-5", "file"}, map[string]string{"NEWSDESK_MAX_BAD": "-7"},
+			Usagef("-max-bad must be -1 or more, got -5"), "-max-bad must be -1 or more, got -5"},
+		{"after another flag's value", []string{"-queue", "3", "-v", "-max-bad", "-5", "file"}, map[string]string{"NEWSDESK_MAX_BAD": "-7"},
+			Usagef("-max-bad must be -1 or more, got -5"), "-max-bad must be -1 or more, got -5"},
+		{"another flag on the command line", []string{"-queue", "3", "-v", "file"}, map[string]string{"NEWSDESK_MAX_BAD": "-7"},
+			Usagef("-max-bad must be -1 or more, got -7"), `-max-bad must be -1 or more, got -7 (from NEWSDESK_MAX_BAD="-7")`},
+		{"no variable", nil, nil, Usagef("-max-bad must be -1 or more, got -5"), "-max-bad must be -1 or more, got -5"},
+		{"a longer flag's name is not this one", nil, map[string]string{"NEWSDESK_MAX_BAD": "1"},
+			Usagef("-max-bad-ratio must be positive"), "-max-bad-ratio must be positive"},
+		{"not a usage error", nil, map[string]string{"NEWSDESK_MAX_BAD": "-5"}, errors.New("-max-bad: disk full"), "-max-bad: disk full"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"NEWSDESK_MAX_BAD", "NEWSDESK_QUEUE", "NEWSDESK_IN_FLIGHT"} {
+				t.Setenv(k, tc.env[k])
+				if _, ok := tc.env[k]; !ok {
+					os.Unsetenv(k)
+				}
+			}
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.Int("max-bad", 0, "")
+			fs.Int("queue", 0, "")
+			fs.Int("in-flight", 0, "")
+			fs.Bool("v", false, "")
+			got := FromEnv(fs, tc.args, tc.err)
+			if got.Error() != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			var ue *UsageError
+			if errors.As(tc.err, &ue) != errors.As(got, &ue) {
+				t.Errorf("a usage error became %T", got)
+			}
+		})
 	}
 }

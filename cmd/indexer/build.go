@@ -61,8 +61,10 @@ type buildFlags struct {
 	updates build.UpdateLog
 }
 
-func parseBuildFlags(args []string, stdout io.Writer) (*buildFlags, []string, error) {
+func parseBuildFlags(args []string, stdout io.Writer) (_ *buildFlags, _ []string, err error) {
 	fs := flag.NewFlagSet("indexer build", flag.ContinueOnError)
+	// A refused value that came from a variable names the variable.
+	defer func() { err = cli.FromEnv(fs, args, err) }()
 	f := &buildFlags{}
 	fs.StringVar(&f.index, "index", "", "index `directory` to publish into")
 	fs.IntVar(&f.maxBad, "max-bad", 0, "bad records tolerated before exiting with code 3; -1 means any number (the good events are published either way)")

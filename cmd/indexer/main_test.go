@@ -390,3 +390,23 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 		t.Errorf("publish without -nats: %v (exit %d), want a usage error", err, exitCode(err))
 	}
 }
+
+// TestBuild_VariableRefused: a value the build refuses that came from an
+// environment variable is a usage error naming the variable.
+func TestBuild_VariableRefused(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"NEWSDESK_MAX_BAD", "-5", `-max-bad must be -1 (no limit) or more, got -5 (from NEWSDESK_MAX_BAD="-5")`},
+		{"NEWSDESK_PROGRESS", "zzz", `(from NEWSDESK_PROGRESS="zzz")`},
+		{"NEWSDESK_BATCH_SIZE", "0", `(from NEWSDESK_BATCH_SIZE="0")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NEWSDESK_INDEX", t.TempDir())
+			t.Setenv(tc.name, tc.value)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"build", "testdata/good.jsonl"}, &stdout, &stderr)
+			if exitCode(err) != exitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s=%s: exit %d, %v; want a usage error with %q", tc.name, tc.value, exitCode(err), err, tc.want)
+			}
+		})
+	}
+}

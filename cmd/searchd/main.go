@@ -148,8 +148,10 @@ func spareProc(getenv func(string) string) int {
 
 // parseConfig reads the flags and their environment twins (package cli):
 // -h writes the usage to stdout; every mistake is a *cli.UsageError.
-func parseConfig(args []string, stdout io.Writer) (*config, error) {
+func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 	fs := flag.NewFlagSet("searchd", flag.ContinueOnError)
+	// A refused value that came from a variable names the variable.
+	defer func() { err = cli.FromEnv(fs, args, err) }()
 	c := &config{}
 	fs.StringVar(&c.index, "index", "data/index", "index `directory`")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` to listen on")
@@ -251,7 +253,11 @@ func parseConfig(args []string, stdout io.Writer) (*config, error) {
 	if c.queue == 0 {
 		c.queue = api.DefaultQueueFactor * c.inFlight
 	}
-	if _, perr := zerolog.ParseLevel(c.logLevel); perr != nil || c.logLevel == "" {
+	// zerolog knows more levels (trace, panic, disabled, numbers), which
+	// would hide errors or flood the log: the four the flag names only.
+	switch c.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
 		return nil, cli.Usagef("-log-level must be debug, info, warn or error, got %q", c.logLevel)
 	}
 	return c, nil

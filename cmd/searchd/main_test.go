@@ -78,6 +78,12 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-in-flight", "0"}, nil, "-in-flight must be at least 1"},
 		{[]string{"-queue", "-1"}, nil, "-queue must be 0 (twice -in-flight) or more"},
 		{[]string{"-log-level", "loud"}, nil, "-log-level"},
+		{[]string{"-log-level", "trace"}, nil, "-log-level must be debug, info, warn or error"},
+		{[]string{"-log-level", "disabled"}, nil, "-log-level must be debug, info, warn or error"},
+		{[]string{"-log-level", "3"}, nil, "-log-level must be debug, info, warn or error"},
+		// A value the check refuses, from a variable, names the variable.
+		{nil, map[string]string{"NEWSDESK_IN_FLIGHT": "0"}, `-in-flight must be at least 1, got 0 (from NEWSDESK_IN_FLIGHT="0")`},
+		{nil, map[string]string{"NEWSDESK_LOG_LEVEL": "panic"}, `(from NEWSDESK_LOG_LEVEL="panic")`},
 		{[]string{"-listen", "bad"}, nil, `-listen "bad" is not an address`},
 		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, `invalid value "soon" in NEWSDESK_TIMEOUT for -timeout`},
 		// Strict: a value the flag would refuse is an error naming the
