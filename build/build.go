@@ -365,8 +365,10 @@ func (s *sink) replayLog(ctx context.Context, log UpdateLog, b *index.Builder, s
 	return nil
 }
 
-// inputExts are the file name endings a directory's files are read for.
-var inputExts = []string{".jsonl", ".ndjson", ".json", ".wiki", ".wikitext", ".md", ".markdown", ".gz"}
+// inputExts are the file name endings a directory's files are read for,
+// compressed (.gz after them) or not: not every .gz, which may be anything
+// (notes.txt.gz, a backup's .tar.gz).
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".wiki", ".wikitext", ".md", ".markdown"}
 
 // expand replaces each directory among paths by its input files (by name
 // ending, in name order, README files left out), so that a directory of
@@ -392,8 +394,9 @@ func expand(paths []string) ([]string, error) {
 			if e.IsDir() || strings.HasPrefix(strings.ToUpper(name), "README") {
 				continue
 			}
+			base := strings.TrimSuffix(strings.ToLower(name), ".gz")
 			for _, ext := range inputExts {
-				if strings.HasSuffix(strings.ToLower(name), ext) {
+				if strings.HasSuffix(base, ext) {
 					out = append(out, filepath.Join(p, name))
 					break
 				}

@@ -95,7 +95,8 @@ func TestRun_MissingFilePublishesNothing(t *testing.T) {
 
 func TestRun_Directory(t *testing.T) {
 	src := t.TempDir()
-	for name, from := range map[string]string{"a.jsonl": "testdata/mixed.jsonl", "b.md": "testdata/page.md", "README.md": "testdata/page.md", "notes.txt": "testdata/page.md"} {
+	for name, from := range map[string]string{"a.jsonl": "testdata/mixed.jsonl", "b.md": "testdata/page.md", "README.md": "testdata/page.md", "notes.txt": "testdata/page.md",
+		"notes.txt.gz": "testdata/page.md", "backup.tar.gz": "testdata/page.md"} {
 		b, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +111,7 @@ func TestRun_Directory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sum.Files != 2 || sum.Indexed != 2 || sum.Duplicates != 1 {
-		t.Errorf("summary %+v: want the .jsonl and the .md read, README and .txt left out", sum)
+		t.Errorf("summary %+v: want the .jsonl and the .md read, README, .txt and other .gz files left out", sum)
 	}
 	if _, err := Run(context.Background(), Config{Dir: dir, Files: []string{t.TempDir()}}); err == nil {
 		t.Error("an empty directory was accepted")

@@ -292,3 +292,63 @@ func TestReadFile_DateAndIDRules(t *testing.T) {
 		})
 	}
 }
+
+// TestReadPages_Edges: what the page readers make of an over-long line, a
+// comment across lines, a year of five digits and a URL with parentheses.
+func TestReadPages_Edges(t *testing.T) {
+	long := "*A very long event " + strings.Repeat("word ", MaxLineLen/5) + "ends."
+	tests := []struct {
+		name, file, page string
+		wantIDs          []string
+		wantProblemLine  int    // 0: no problem
+		wantProblem      string // a part of its reason
+		wantURL          string // the first event's first source's, if not ""
+	}{
+		{"a line over the limit is one bad record", "long.wiki",
+			"{{Current events|year=2019|month=3|day=5|content=\n;Sport\n" + long + "\n*Team A beats Team B in the final of the cup.\n}}\n",
+			[]string{"2019-03-05/team-a-beats-team-b-in-the-final-of-the-cup"}, 3, "longer than the", ""},
+		{"a comment across lines holds no event", "comment.wiki",
+			"{{Current events|year=2019|month=3|day=5|content=\n;Sport\n*Team A beats Team B in the final of the cup. <!-- editors: check\nthe score -->\n<!--\n*Draft: Team C is rumoured to sign a player.\n-->\n}}\n",
+			[]string{"2019-03-05/team-a-beats-team-b-in-the-final-of-the-cup"}, 0, "", ""},
+		{"a year of five digits is refused, not cut", "year.wiki",
+			"{{Current events|year=20191|month=3|day=5|content=\n;Sport\n*Team A beats Team B.\n}}\n",
+			nil, 1, "20191-03-05", ""},
+		{"a day with a leading zero", "zero.wiki",
+			"{{Current events|year=2019|month=03|day=005|content=\n;Sport\n*Team A beats Team B.\n}}\n",
+			[]string{"2019-03-05/team-a-beats-team-b"}, 0, "", ""},
+		{"a source URL with parentheses", "paren.md",
+			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n\n### Sources:\n\n1. [Wikipedia](https://en.wikipedia.org/wiki/Mercury_(planet))\n",
+			[]string{"2019-03-05/astronomers-observe-a-transit-of-mercury-across-the-sun"}, 0, "", "https://en.wikipedia.org/wiki/Mercury_(planet)"},
+		{"a markdown line over the limit", "long.md",
+			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n\n" + strings.Repeat("x", MaxLineLen+1) + "\n",
+			[]string{"2019-03-05/astronomers-observe-a-transit-of-mercury-across-the-sun"}, 7, "longer than the", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tc.file)
+			if err := os.WriteFile(path, []byte(tc.page), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var c collect
+			if err := ReadFile(path, &c, nil); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range c.events {
+				got = append(got, e.ID)
+			}
+			if !reflect.DeepEqual(got, tc.wantIDs) {
+				t.Errorf("events %v, want %v", got, tc.wantIDs)
+			}
+			switch {
+			case tc.wantProblemLine == 0 && len(c.problems) != 0:
+				t.Errorf("problems %+v, want none", c.problems)
+			case tc.wantProblemLine != 0 && (len(c.problems) != 1 || c.problems[0].Line != tc.wantProblemLine || !strings.Contains(c.problems[0].Reason, tc.wantProblem)):
+				t.Errorf("problems %+v, want one on line %d containing %q", c.problems, tc.wantProblemLine, tc.wantProblem)
+			}
+			if tc.wantURL != "" && (len(c.events) == 0 || len(c.events[0].Sources) == 0 || c.events[0].Sources[0].URL != tc.wantURL) {
+				t.Errorf("sources %+v, want the first's URL %s", c.events, tc.wantURL)
+			}
+		})
+	}
+}

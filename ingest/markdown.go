@@ -18,7 +18,7 @@ import (
 // same event must get the same id from every format. The page's Related
 // and Changes lists describe other events and are not read.
 func ReadMarkdown(name string, r io.Reader, sink Sink) error {
-	lines, err := readAllLines(r)
+	lines, err := readAllLines(name, r, sink)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
@@ -72,7 +72,9 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 }
 
 var (
-	pageDateRe      = regexp.MustCompile(`^### \[(\d{4}-\d{2}-\d{2})\]`)
-	mdSourceRe      = regexp.MustCompile(`^\d+\.\s+\[([^\]]+)\]\(([^)\s]+)\)`)
+	pageDateRe = regexp.MustCompile(`^### \[(\d{4}-\d{2}-\d{2})\]`)
+	// A URL may hold parentheses, in pairs (Wikipedia's
+	// Mercury_(planet)).
+	mdSourceRe      = regexp.MustCompile(`^\d+\.\s+\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)`)
 	mdPlainSourceRe = regexp.MustCompile(`^\d+\.\s+(.+)$`)
 )

@@ -1,13 +1,13 @@
 package ingest
 
 import (
-	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/newsdesk/newsdesk"
@@ -23,10 +23,11 @@ import (
 // context is the link targets of every heading above it and of its own
 // text; its sources come from "[url (Name)]" citations.
 func ReadWikitext(name string, r io.Reader, sink Sink) error {
-	lines, err := readAllLines(r)
+	lines, err := readAllLines(name, r, sink)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
+	stripCommentLines(lines)
 	date, at, reason := wikiDate(lines)
 	if reason != "" {
 		p := Problem{File: name, Line: at, Reason: reason}
@@ -130,7 +131,7 @@ func wikiEvent(date, category string, headings []wikiHeading, body string) (news
 
 var (
 	templateDateRe = regexp.MustCompile(`\{\{\s*Current events\s*\|([^}\n]*)`)
-	templateArgRe  = regexp.MustCompile(`(year|month|day)\s*=\s*(\d{1,4})`)
+	templateArgRe  = regexp.MustCompile(`(year|month|day)\s*=\s*(\d+)`)
 )
 
 // wikiDate finds the page's date in its {{Current events}} template, and
@@ -143,11 +144,14 @@ func wikiDate(lines []string) (date string, line int, reason string) {
 		if m == nil {
 			continue
 		}
-		parts := map[string]int{}
+		// The digits as written, padded: year=20191 is refused as
+		// 20191-03-05, never read as 2019.
+		parts := map[string]string{"year": "0000", "month": "00", "day": "00"}
 		for _, a := range templateArgRe.FindAllStringSubmatch(m[1], -1) {
-			parts[a[1]], _ = strconv.Atoi(a[2])
+			v := strings.TrimLeft(a[2], "0")
+			parts[a[1]] = strings.Repeat("0", max(0, len(parts[a[1]])-len(v))) + v
 		}
-		date = fmt.Sprintf("%04d-%02d-%02d", parts["year"], parts["month"], parts["day"])
+		date = parts["year"] + "-" + parts["month"] + "-" + parts["day"]
 		if _, err := newsdesk.ParseDate(date); err != nil {
 			return "", i + 1, "the {{Current events}} template's date " + err.Error() + "; the page's events cannot be dated"
 		}
@@ -318,16 +322,61 @@ func isNamespace(prefix string) bool {
 	return len(prefix) == 2 || len(prefix) == 3 // language interwiki such as fr: or simple:
 }
 
-func readAllLines(r io.Reader) ([]string, error) {
-	var lines []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxLineLen)
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if len(lines) == 0 {
-			line = strings.TrimPrefix(line, string(bom))
+// readAllLines reads r's lines, without their line ends (and the first's
+// byte-order mark). A line longer than MaxLineLen is a bad record of the
+// page, as in JSONL, and reads as empty: the page's other lines, and
+// their numbers, are kept.
+func readAllLines(name string, r io.Reader, sink Sink) ([]string, error) {
+	var out []string
+	lines := NewLines(r)
+	for {
+		line, n, err := lines.Next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
 		}
-		lines = append(lines, line)
+		if errors.Is(err, io.EOF) && n == 0 {
+			return out, nil
+		}
+		if n > MaxLineLen {
+			sink.Problem(Problem{File: name, Line: len(out) + 1, Excerpt: excerpt(line),
+				Reason: fmt.Sprintf("line is %d bytes, longer than the %d-byte limit", n, MaxLineLen)})
+			line = nil
+		}
+		if len(out) == 0 {
+			line = bytes.TrimPrefix(line, bom)
+		}
+		out = append(out, string(line))
+		if err != nil {
+			return out, nil
+		}
 	}
-	return lines, sc.Err()
+}
+
+// stripCommentLines removes the page's HTML comments (<!-- ... -->) from
+// lines in place, those that span lines too: their lines stay, emptied
+// of the comment, so that line numbers still point into the file.
+func stripCommentLines(lines []string) {
+	in := false
+	for i, l := range lines {
+		var b strings.Builder
+		for l != "" {
+			if in {
+				end := strings.Index(l, "-->")
+				if end < 0 {
+					l = ""
+					break
+				}
+				l, in = l[end+3:], false
+				continue
+			}
+			start := strings.Index(l, "<!--")
+			if start < 0 {
+				b.WriteString(l)
+				break
+			}
+			b.WriteString(l[:start])
+			l, in = l[start+4:], true
+		}
+		lines[i] = b.String()
+	}
 }
