@@ -594,6 +594,13 @@ func TestCORS(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://news.example" || rec.Header().Get("Vary") != "Origin" {
 		t.Errorf("allowed GET: %d %v", rec.Code, rec.Header())
 	}
+	// Without an Origin the answer varies with it too, so that a shared
+	// cache never gives it to a partner page's widget.
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=astana", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "" || rec.Header().Get("Vary") != "Origin" {
+		t.Errorf("GET without Origin: %d %v; want Vary: Origin and no Allow-Origin", rec.Code, rec.Header())
+	}
 }
 
 // TestLimits_URIAndHeaders sends long URIs and large headers over real

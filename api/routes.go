@@ -513,13 +513,16 @@ func cors(origins []string, next http.Handler) http.Handler {
 		allowed[strings.TrimRight(o, "/")] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin == "" || !strings.HasPrefix(r.URL.Path, "/v1/") {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Every answer varies with Origin, those to requests without one
+		// too: a shared cache (a CDN) must not hand an answer made without
+		// Access-Control-Allow-Origin to a partner page's widget.
 		w.Header().Add("Vary", "Origin")
-		if !allowed[origin] {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !allowed[origin] {
 			next.ServeHTTP(w, r)
 			return
 		}
