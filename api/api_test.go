@@ -440,8 +440,8 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		if rec.Code != http.StatusServiceUnavailable {
-			t.Errorf("readyz while not ready: %d", rec.Code)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" {
+			t.Errorf("readyz while not ready: %d, Retry-After %q; want 503 with Retry-After 1", rec.Code, rec.Header().Get("Retry-After"))
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {

@@ -436,7 +436,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("the index is not ready yet")
 	}
 	if err != nil {
-		writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: err.Error()})
+		writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, RetryAfter: 1, Message: err.Error()})
 		return
 	}
 	handleLive(w, r)
