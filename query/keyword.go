@@ -257,7 +257,8 @@ func mustDay(s string) time.Time {
 }
 
 // CheckDates returns an *InvalidError naming from or to when it is set
-// (not zero) and outside FirstDay..LastDay. Callers check, nothing
+// (not zero) and outside FirstDay..LastDay, or naming to when it is
+// before from. Callers check, nothing
 // clamps: a date outside the range is a mistake to report, not a bound
 // to move silently.
 func CheckDates(from, to time.Time) error {
@@ -268,6 +269,9 @@ func CheckDates(from, to time.Time) error {
 		if !d.t.IsZero() && (d.t.Before(FirstDay) || d.t.After(LastDay)) {
 			return invalid(d.param, "%s", DateMessage(d.t.Format(newsdesk.DateLayout)))
 		}
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return invalid("to", "%s is before from %s", to.Format(newsdesk.DateLayout), from.Format(newsdesk.DateLayout))
 	}
 	return nil
 }

@@ -443,9 +443,6 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 	if err := query.CheckDates(r.From, r.To); err != nil {
 		return p, err
 	}
-	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
-		return p, invalid("to", "%s is before from %s", r.To.Format(newsdesk.DateLayout), r.From.Format(newsdesk.DateLayout))
-	}
 	page := max(r.Page, 1)
 	if r.Cursor != "" {
 		if r.Page > 1 {
