@@ -145,6 +145,8 @@ not json`
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=astana+peace&facets=5&highlight=true&size=2", status: 200},
 		// A range beyond the last event: no hit, a histogram of its one day.
 		{op: "/v1/search", method: "GET", target: "/v1/search?from=2199-01-01&facets=3", status: 200},
+		// Nothing can match: the facets asked for, empty.
+		{op: "/v1/search", method: "GET", target: "/v1/search?q=-peace&facets=3", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?to=1800-01-01&facets=3", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?topic=Syrian+peace+process&sort=-date&size=1", status: 200},
 		{op: "/v1/search", method: "GET", target: "/v1/search?q=irann", status: 200},

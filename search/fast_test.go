@@ -180,3 +180,18 @@ func TestConjunctionLists(t *testing.T) {
 		t.Errorf("only %d walks with matches compared", compared)
 	}
 }
+
+// TestSearch_NothingToMatchFacets: a query no event can match (only words
+// excluded, only stop words) still answers the facets asked for, empty.
+func TestSearch_NothingToMatchFacets(t *testing.T) {
+	e := fixtureEngine(t)
+	for _, q := range []string{"-peace", "the of"} {
+		res, err := e.Search(context.Background(), Request{Q: q, Facets: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 0 || res.Facets == nil || len(res.Facets.Category) != 0 || res.Facets.DateUnit == "" {
+			t.Errorf("%q: total %d, facets %+v; want none found and empty facets", q, res.Total, res.Facets)
+		}
+	}
+}

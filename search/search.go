@@ -300,6 +300,14 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
 	res, err := e.run(ctx, snap, names, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
+		// No event can match (only stop words, or only excluded words):
+		// the facets asked for are still given, all empty.
+		if r.Facets > 0 {
+			none := func(context.Context, func(uint64)) error { return nil }
+			if out.Facets, err = e.facets(ctx, snap, none, r.Facets, histogram(names, r)); err != nil {
+				return nil, err
+			}
+		}
 		out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 		return out, nil
 	}
