@@ -136,8 +136,14 @@ func (p *Pages) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	items, err := src.Related(r.Context(), related.Request{ID: id, Size: related.DefaultSize})
 	if err != nil {
-		hlog.FromRequest(r).Error().Err(err).Msg("event page related")
-		items = nil // the page is still worth showing without its list
+		// The page is still worth showing without its list; a list past
+		// the deadline is load, not a fault.
+		ev := hlog.FromRequest(r).Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			ev = hlog.FromRequest(r).Warn()
+		}
+		ev.Err(err).Msg("event page shown without its related list")
+		items = nil
 	}
 	var buf bytes.Buffer
 	if err := p.event.Execute(&buf, eventPage{Event: ev, Related: items}); err != nil {
