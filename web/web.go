@@ -138,11 +138,11 @@ func (p *Pages) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// The page is still worth showing without its list; a list past
 		// the deadline is load, not a fault.
-		ev := hlog.FromRequest(r).Error()
+		line := hlog.FromRequest(r).Error()
 		if errors.Is(err, context.DeadlineExceeded) {
-			ev = hlog.FromRequest(r).Warn()
+			line = hlog.FromRequest(r).Warn()
 		}
-		ev.Err(err).Msg("event page shown without its related list")
+		line.Err(err).Msg("event page shown without its related list")
 		items = nil
 	}
 	var buf bytes.Buffer
