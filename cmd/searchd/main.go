@@ -521,7 +521,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 		n.serving <- addr
 	}
 
-	err = serveUntilDone(ctx, hs, serveErr, &shuttingDown, c.drain, log)
+	err = serveUntilDone(ctx, hs, serveErr, &shuttingDown, c.drain, c.timeout, log)
 	if cerr := srv.Close(); err == nil {
 		err = cerr
 	}
@@ -562,7 +562,7 @@ func serveReplica(ctx context.Context, c *config, rep *replica.Replica, hs *http
 			n.serving <- addr
 		}
 	}()
-	err := serveUntilDone(ctx, hs, serveErr, shuttingDown, c.drain, log)
+	err := serveUntilDone(ctx, hs, serveErr, shuttingDown, c.drain, c.timeout, log)
 	stop()
 	<-followed
 	if cerr := srv.Close(); err == nil {
@@ -576,8 +576,10 @@ func serveReplica(ctx context.Context, c *config, rep *replica.Replica, hs *http
 
 // serveUntilDone waits until the HTTP server fails or ctx ends; then it
 // says not ready for drain, for load balancers to notice, closes the
-// listener and lets the requests in flight run to completion.
-func serveUntilDone(ctx context.Context, hs *http.Server, serveErr chan error, shuttingDown *atomic.Bool, drain time.Duration, log zerolog.Logger) error {
+// listener and lets the requests in flight run to completion: for
+// shutdownTimeout, or their deadline (timeout) and a second if longer, so
+// that no request still runs when the index closes under it.
+func serveUntilDone(ctx context.Context, hs *http.Server, serveErr chan error, shuttingDown *atomic.Bool, drain, timeout time.Duration, log zerolog.Logger) error {
 	var err error
 	select {
 	case err = <-serveErr:
@@ -588,7 +590,7 @@ func serveUntilDone(ctx context.Context, hs *http.Server, serveErr chan error, s
 		case <-time.After(drain):
 		case err = <-serveErr:
 		}
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), max(shutdownTimeout, timeout+time.Second))
 		if serr := hs.Shutdown(sctx); err == nil {
 			err = serr
 		}
