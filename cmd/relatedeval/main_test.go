@@ -49,7 +49,7 @@ func TestRun(t *testing.T) {
 		{"against without a judged set", []string{"-against", "{}"}, nil, "-judged DIR with -fit, -refit, -unjudged or -against"},
 		{"against with fit", []string{"-judged", "testdata/judged", "-fit", "-against", "{}"}, nil, "does not go with -fit or -refit"},
 		{"against out of range", []string{"-judged", "testdata/judged", "-n", "0", "-against", `{"floor": 2}`}, nil, "-against: weights.floor"},
-		{"unknown weight", []string{"-weights", `{"tex": 1}`}, nil, `unknown field "tex"`},
+		{"unknown weight", []string{"-weights", `{"tex": 1}`}, nil, `unknown field "weights.tex"`},
 		{"weight out of range", []string{"-weights", `{"floor": 2}`}, nil, "weights.floor"},
 	}
 	for _, tc := range tests {
