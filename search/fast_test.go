@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/testindex"
 )
@@ -192,6 +194,85 @@ func TestSearch_NothingToMatchFacets(t *testing.T) {
 		}
 		if res.Total != 0 || res.Facets == nil || len(res.Facets.Category) != 0 || res.Facets.DateUnit == "" {
 			t.Errorf("%q: total %d, facets %+v; want none found and empty facets", q, res.Total, res.Facets)
+		}
+	}
+}
+
+// TestSearch_PagesAreOneOrder: pages asked one by one, by page number and
+// by cursor, give the order one page of them all gives: no event twice,
+// none skipped (the lead boost and the tags-only penalty are an event's
+// own, whatever the page).
+func TestSearch_PagesAreOneOrder(t *testing.T) {
+	// Besides the fixture, events made for it: "zephyr" in their lead,
+	// late in their sentence, or only in their tags, in sentences of
+	// every length, so that their scores interleave within the lead
+	// boost and the tags-only penalty of each other.
+	var lines []string
+	filler := strings.Fields("the council of the northern region said on monday that its members would meet again next week to discuss the budget and the roads")
+	for i := range 60 {
+		words := slices.Clone(filler[:4+i%20])
+		var text string
+		var context []string
+		switch i % 3 {
+		case 0:
+			text = "Zephyr " + strings.Join(words, " ")
+		case 1:
+			text = strings.Join(append(words, "then zephyr"), " ")
+		default:
+			text, context = strings.Join(words, " "), []string{"Zephyr"}
+		}
+		text = strings.ToUpper(text[:1]) + text[1:] + "."
+		ctx, _ := json.Marshal(context)
+		date := fmt.Sprintf("2019-%02d-%02d", 1+i%12, 1+i%28)
+		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "category": "", "topic": "", "context": %s, "text": %q, "sources": []}`,
+			newsdesk.NewID(date, text), date, ctx, text))
+	}
+	made := filepath.Join(t.TempDir(), "zephyr.jsonl")
+	if err := os.WriteFile(made, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	idx := testindex.Open(t, "testdata/events.jsonl", made)
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"zephyr", "zephyr council", "peace talks", "syria", "earthquake", "election", "killed attack", "the court"} {
+		for _, size := range []int{1, 2, 3} {
+			all, err := e.Search(context.Background(), Request{Q: q, Size: 10 * size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, h := range all.Hits {
+				want = append(want, h.ID)
+			}
+			var byPage, byCursor []string
+			cursor := ""
+			for page := 1; page <= 10; page++ {
+				res, err := e.Search(context.Background(), Request{Q: q, Size: size, Page: page})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range res.Hits {
+					byPage = append(byPage, h.ID)
+				}
+				res, err = e.Search(context.Background(), Request{Q: q, Size: size, Cursor: cursor})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range res.Hits {
+					byCursor = append(byCursor, h.ID)
+				}
+				if cursor = res.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if !slices.Equal(byPage, want) {
+				t.Errorf("%q by pages of %d:\n%v\nwant one page's\n%v", q, size, byPage, want)
+			}
+			if !slices.Equal(byCursor, want[:min(len(want), len(byCursor))]) || len(byCursor) < len(want) {
+				t.Errorf("%q by cursor, pages of %d:\n%v\nwant one page's\n%v", q, size, byCursor, want)
+			}
 		}
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	segment "github.com/blevesearch/scorch_segment_api/v2"
-
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
@@ -148,6 +146,19 @@ type rankedPlan struct {
 	docs    float64
 	avgText float64
 	tags    *tagWords // tells the sentence's words from its tags'
+	// lead holds, by clause, the lead field's postings of its forms: for
+	// the lead boost (own), when Early is not 0.
+	lead [][]*snapshot.Postings
+	// owned holds, by segment, the decoded lists own reads: decoded once a
+	// search, where decoding a short list at each event cost more than
+	// the walk.
+	owned []ownLists
+}
+
+// ownLists are the lists own reads in one segment, by clause: the lead
+// field's of its forms, and its text lists (as clauseTerms.lists).
+type ownLists struct {
+	lead, text [][]*snapshot.List
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -230,6 +241,45 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		plan.clauses = append(plan.clauses, ct)
 	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
+	if plan.r.Early != 0 {
+		for _, ct := range plan.clauses {
+			var forms []*snapshot.Postings
+			for _, form := range ct.forms {
+				ps, err := snap.Postings(newsdesk.FieldLead, []byte(form))
+				if err != nil {
+					return nil, false, err
+				}
+				forms = append(forms, ps)
+			}
+			plan.lead = append(plan.lead, forms)
+		}
+	}
+	if plan.lead != nil || (plan.r.TagsOnly != 0 && plan.tags != nil) {
+		plan.owned = make([]ownLists, snap.Segments())
+		for seg := range plan.owned {
+			o := &plan.owned[seg]
+			for j, ct := range plan.clauses {
+				var text, lead []*snapshot.List
+				for _, w := range ct.lists {
+					l, err := w.p.List(seg)
+					if err != nil {
+						return nil, false, err
+					}
+					text = append(text, l)
+				}
+				if plan.lead != nil {
+					for _, p := range plan.lead[j] {
+						l, err := p.List(seg)
+						if err != nil {
+							return nil, false, err
+						}
+						lead = append(lead, l)
+					}
+				}
+				o.text, o.lead = append(o.text, text), append(o.lead, lead)
+			}
+		}
+	}
 	return plan, true, nil
 }
 
@@ -394,7 +444,7 @@ func (e *Engine) rankedWalk(ctx context.Context, plan *rankedPlan, mode, k int, 
 		maxScore += ct.idf * (plan.r.K1 + 1)
 	}
 	n := float64(len(plan.clauses))
-	maxPrior := plan.r.Onset
+	maxPrior := plan.r.Onset + max(plan.r.Early, 0) // the lead boost is own's, added as a prior is
 	if plan.boost != nil {
 		maxPrior += plan.r.Year + plan.r.Month
 	}
@@ -596,7 +646,7 @@ func (pl *rankedPlan) walkCursors(ctx context.Context, seg int, curs []clauseCur
 		if len(*best) == k && score+maxPrior <= (*best)[0].score {
 			continue // cannot make the page, whatever its prior
 		}
-		best.push(scoredDoc{num, score + pl.prior(num)}, k)
+		pl.place(best, num, score, k)
 	}
 }
 
@@ -872,9 +922,80 @@ func (pl *rankedPlan) offer(best *topDocs, num uint64, score float64, k int, max
 	if len(*best) == k && score+maxPrior <= (*best)[0].score {
 		return // cannot make the page, whatever its prior
 	}
-	if best.push(scoredDoc{num, score + pl.prior(num)}, k) {
+	if pl.place(best, num, score, k) {
 		bar.set(*best)
 	}
+}
+
+// place puts document num, of score (its words' share, normalised), on
+// the page best with its prior and what it has of its own (own), when
+// they make it, and reports whether it did. Own, which reads posting
+// lists, is left out when even its most could not make the page.
+func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) bool {
+	s := score + pl.prior(num)
+	if pl.owned != nil {
+		worst := math.Inf(-1)
+		if len(*best) == k {
+			worst = (*best)[0].score
+		}
+		if s+max(pl.r.Early, 0) <= worst {
+			return false
+		}
+		s += pl.own(num, worst-s)
+	}
+	return best.push(scoredDoc{num, s}, k)
+}
+
+// own returns what event num's score gets of its own, as scored in the
+// walk: the lead boost, Early times the share of the query's words its
+// lead (its sentence's first words, mappings.LeadWords) names, less
+// TagsOnly when its sentence holds none of them (only its tags do). Both
+// are the event's alone, whatever the page asked for, so that pages
+// asked one by one give the order of one page of them all; the walk
+// scores them only for the events that could make the page.
+//
+// Past the lead boost, the penalty is left out when the event cannot
+// make the page anyway: when what it has of its own cannot pass need.
+func (pl *rankedPlan) own(num uint64, need float64) float64 {
+	seg, local, ok := pl.snap.SegmentOf(num)
+	if !ok || seg >= len(pl.owned) {
+		return 0
+	}
+	lists := &pl.owned[seg]
+	at := func(l *snapshot.List) int {
+		if l == nil {
+			return -1
+		}
+		if i, found := slices.BinarySearch(l.Docs, uint32(local)); found {
+			return i
+		}
+		return -1
+	}
+	o, named := 0.0, 0
+	if pl.lead != nil {
+		for _, forms := range lists.lead {
+			for _, l := range forms {
+				if at(l) >= 0 {
+					named++
+					break
+				}
+			}
+		}
+		o += pl.r.Early * float64(named) / float64(len(pl.clauses))
+	}
+	// A word in its lead is in its sentence.
+	if pl.r.TagsOnly != 0 && pl.tags != nil && named == 0 && o > need {
+		for j, ct := range pl.clauses {
+			for i, w := range ct.lists {
+				l := lists.text[j][i]
+				if p := at(l); p >= 0 && int(l.Freqs[p]) > pl.tags.inTags(pl.snap, num, w.term) {
+					return o // its sentence holds a word of the query
+				}
+			}
+		}
+		o -= pl.r.TagsOnly
+	}
+	return o
 }
 
 // pageBar passes over, without the score's divisions, an event whose
@@ -904,7 +1025,7 @@ func (pl *rankedPlan) newPageBar(k int, maxScore, maxPrior float64, weights []fl
 	}
 	bar.rest *= 1 + 1e-9 // above what rounding may make of any event's
 	if pl.boost != nil {
-		bar.outPrior = max(pl.r.Onset, 0)
+		bar.outPrior = max(pl.r.Onset, 0) + max(pl.r.Early, 0)
 		bar.yearLo = snapshot.DayNumber(time.Date(pl.boost.Year, 1, 1, 0, 0, 0, 0, time.UTC))
 		bar.yearHi = snapshot.DayNumber(time.Date(pl.boost.Year, 12, 31, 0, 0, 0, 0, time.UTC))
 	}
@@ -959,12 +1080,8 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 	if keep {
 		collect = func(n uint64) { kept = append(kept, uint32(n)) }
 	}
-	k := p.Offset + p.Size
-	total, top, mode, err := e.ranked(ctx, plan, k+rerankExtra, collect)
+	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
 	if err != nil {
-		return nil, true, err
-	}
-	if top, err = plan.rerank(top, k); err != nil {
 		return nil, true, err
 	}
 	f := &found{total: total, relaxed: mode != allWords, boost: plan.boost,
@@ -982,117 +1099,4 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 		f.hits = top[p.Offset:]
 	}
 	return f, true, nil
-}
-
-// rerankExtra is how many events past the page the walk keeps for the
-// re-rank by the lead.
-const rerankExtra = 10
-
-// rerank adds the lead boost to the events of top (best first) close
-// enough to the k-th to change places, takes TagsOnly from those of top
-// whose sentence holds none of the query's words, and returns the best k.
-// The lead boost is Early times the share of the query's words the
-// event's lead (its sentence's first words, mappings.LeadWords) names.
-// Reading it from the lead field's posting lists costs a few skips per
-// word; reading positions from term vectors cost a third of a search.
-func (pl *rankedPlan) rerank(top []scoredDoc, k int) ([]scoredDoc, error) {
-	if len(top) == 0 || (pl.r.Early == 0 && pl.r.TagsOnly == 0) {
-		return top[:min(k, len(top))], nil
-	}
-	last := top[min(k, len(top))-1].score
-	n := len(top)
-	if pl.r.TagsOnly == 0 {
-		n = 0
-		for n < len(top) && top[n].score >= last-pl.r.Early {
-			n++
-		}
-	}
-	sel := slices.Clone(top[:n])
-	slices.SortFunc(sel, func(a, b scoredDoc) int { return cmp.Compare(a.num, b.num) })
-	if pl.r.Early != 0 {
-		// Only the events close to the k-th: the others keep their places.
-		var win []scoredDoc // in document order, as sel
-		var at []int        // their places in sel
-		for i, d := range sel {
-			if d.score >= last-pl.r.Early {
-				win, at = append(win, d), append(at, i)
-			}
-		}
-		named := make([]int, len(win)) // how many clauses each event's lead names
-		for _, ct := range pl.clauses {
-			in := make([]bool, len(win))
-			for _, form := range ct.forms {
-				ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
-				if err != nil {
-					return nil, err
-				}
-				if err := has(pl.snap, ps, win, in); err != nil {
-					return nil, err
-				}
-			}
-			for i, ok := range in {
-				if ok {
-					named[i]++
-				}
-			}
-		}
-		for j, i := range at {
-			sel[i].score += pl.r.Early * float64(named[j]) / float64(len(pl.clauses))
-		}
-	}
-	if pl.r.TagsOnly != 0 && pl.tags != nil {
-		inSentence := make([]bool, len(sel))
-		if err := pl.tags.inSentence(pl.snap, pl.clauses, sel, inSentence); err != nil {
-			return nil, err
-		}
-		for i, ok := range inSentence {
-			if !ok {
-				sel[i].score -= pl.r.TagsOnly
-			}
-		}
-	}
-	slices.SortFunc(sel, func(a, b scoredDoc) int {
-		if a.score != b.score {
-			return cmp.Compare(b.score, a.score)
-		}
-		return cmp.Compare(a.num, b.num)
-	})
-	return sel[:min(k, len(sel))], nil
-}
-
-// has sets in[i] when ps holds document sel[i].num; sel is in document
-// order.
-func has(snap *snapshot.Snapshot, ps *snapshot.Postings, sel []scoredDoc, in []bool) error {
-	for seg := range snap.Segments() {
-		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
-		var it segment.PostingsIterator
-		// The posting the iterator stands on: an Advance past a target
-		// returns the next posting, and a second Advance would skip it,
-		// missing the event of sel it belongs to.
-		var p segment.Posting
-		for i, d := range sel {
-			if d.num < start || d.num >= end {
-				continue
-			}
-			if it == nil {
-				if it = ps.Iterator(seg, false); it == nil {
-					break
-				}
-			}
-			local := d.num - start
-			if p == nil || p.Number() < local {
-				var err error
-				if p, err = it.Advance(local); err != nil {
-					return err
-				}
-				if p == nil {
-					break
-				}
-			}
-			if p.Number() == local {
-				in[i] = true
-			}
-		}
-	}
-	return nil
 }

@@ -1,30 +1,37 @@
 package search
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
-// TestHas_PostingPastATarget checks that has finds an event of sel that
-// the posting list reached while advancing to the one before it: its
-// answer must not depend on the events' order in the index.
-func TestHas_PostingPastATarget(t *testing.T) {
+// TestOwn_LeadAndTagsOnly checks what an event's score gets of its own in
+// the walk: the lead boost when its lead names the query's word, the
+// tags-only penalty when only its tags do, nothing otherwise; whatever
+// the events' order in the index.
+func TestOwn_LeadAndTagsOnly(t *testing.T) {
 	dir := t.TempDir()
 	lines := []string{
 		`{"id": "2020-01-01/alpha-rises", "date": "2020-01-01", "text": "Alpha rises."}`,
 		`{"id": "2020-01-02/beta-rises", "date": "2020-01-02", "text": "Beta rises."}`,
-		`{"id": "2020-01-03/beta-falls", "date": "2020-01-03", "text": "Beta falls."}`,
+		`{"id": "2020-01-03/the-markets-of-the-capital-close-early-for-the-holiday-as-the-beta-index-falls", "date": "2020-01-03", "text": "The markets of the capital close early for the holiday as the beta index falls."}`,
+		`{"id": "2020-01-04/gamma-falls", "date": "2020-01-04", "context": ["Beta"], "text": "Gamma falls."}`,
 	}
 	path := filepath.Join(dir, "events.jsonl")
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	x := testindex.Open(t, path)
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
 	snap := x.Source.Acquire()
 	defer snap.Release()
 	nums := map[string]uint64{}
@@ -35,37 +42,25 @@ func TestHas_PostingPastATarget(t *testing.T) {
 		}
 		nums[id] = n
 	})
-	ps, err := snap.Postings(newsdesk.FieldLead, []byte("beta"))
+	p, err := e.params(snap, e.Names(), Request{Q: "beta"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan, ok, err := e.rankedPlanFor(snap, e.Names(), p)
+	if err != nil || !ok {
+		t.Fatalf("no ranked plan: %v", err)
+	}
+	r := e.ranking
 	for _, tc := range []struct {
-		name string
-		sel  []string
-		want []bool
+		id   string
+		want float64
 	}{
-		{"the first target absent", []string{"2020-01-01/alpha-rises", "2020-01-02/beta-rises"}, []bool{false, true}},
-		{"both present", []string{"2020-01-02/beta-rises", "2020-01-03/beta-falls"}, []bool{true, true}},
-		{"absent between", []string{"2020-01-01/alpha-rises", "2020-01-03/beta-falls"}, []bool{false, true}},
+		{"2020-01-02/beta-rises", r.Early},
+		{"2020-01-03/the-markets-of-the-capital-close-early-for-the-holiday-as-the-beta-index-falls", 0},
+		{"2020-01-04/gamma-falls", -r.TagsOnly},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sel := make([]scoredDoc, len(tc.sel))
-			for i, id := range tc.sel {
-				sel[i] = scoredDoc{num: nums[id]}
-			}
-			if sel[0].num > sel[1].num {
-				t.Fatalf("events numbered out of input order: %v", nums)
-			}
-			in := make([]bool, len(sel))
-			if err := has(snap, ps, sel, in); err != nil {
-				t.Fatal(err)
-			}
-			for i := range in {
-				if in[i] != tc.want[i] {
-					t.Errorf("has = %v, want %v", in, tc.want)
-					break
-				}
-			}
-		})
+		if got := plan.own(nums[tc.id], math.Inf(-1)); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("own(%s) = %v, want %v", tc.id, plan.own(nums[tc.id], math.Inf(-1)), tc.want)
+		}
 	}
 }

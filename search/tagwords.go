@@ -1,9 +1,8 @@
 package search
 
 import (
-	"cmp"
-	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
@@ -19,23 +18,55 @@ import (
 // concurrent use. An Engine serves one Source.
 type tagWords struct {
 	m                *bmapping.IndexMappingImpl
-	topics, contexts sync.Map // id → map[string]int, the tag's analysed words and their counts
+	topics, contexts tagTable
 }
 
-// of returns the analysed words of tag id (named name) of cache, and how
-// often each occurs.
-func (tw *tagWords) of(cache *sync.Map, id uint32, name string) map[string]int {
-	if c, ok := cache.Load(id); ok {
-		return c.(map[string]int)
+// tagTable holds the analysed words of tags by id, and how often each
+// occurs: a slice indexed by id, read without a lock (a ranked walk asks
+// it for each event that may make the page; a map keyed by id cost half
+// of that), filled in as tags are first asked for.
+type tagTable struct {
+	slots atomic.Pointer[[]atomic.Pointer[map[string]int]]
+	mu    sync.Mutex // serialises growing the slots
+}
+
+// of returns the analysed words of tag id (named name) of table t, and
+// how often each occurs.
+func (tw *tagWords) of(t *tagTable, id uint32, name string) map[string]int {
+	if s := t.slots.Load(); s != nil && int(id) < len(*s) {
+		if m := (*s)[id].Load(); m != nil {
+			return *m
+		}
 	}
 	counts := map[string]int{}
 	if toks, err := tw.m.AnalyzeText(en.AnalyzerName, []byte(name)); err == nil {
-		for _, t := range toks {
-			counts[string(t.Term)]++
+		for _, tok := range toks {
+			counts[string(tok.Term)]++
 		}
 	}
-	cache.Store(id, counts)
-	return counts
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.slots.Load()
+	if s == nil || int(id) >= len(*s) {
+		// Grown by doubling: the slots move, their values with them.
+		n := 64
+		if s != nil {
+			n = len(*s)
+		}
+		for n <= int(id) {
+			n *= 2
+		}
+		next := make([]atomic.Pointer[map[string]int], n)
+		if s != nil {
+			for i := range *s {
+				next[i].Store((*s)[i].Load())
+			}
+		}
+		t.slots.Store(&next)
+		s = &next
+	}
+	(*s)[id].CompareAndSwap(nil, &counts)
+	return *(*s)[id].Load()
 }
 
 // inTags returns how often event num's topic and context tags hold term.
@@ -50,43 +81,4 @@ func (tw *tagWords) inTags(snap *snapshot.Snapshot, num uint64, term string) int
 		}
 	}
 	return n
-}
-
-// inSentence sets named[i] when the sentence of event sel[i].num (sel in
-// document order) holds any form of the clauses' words. It reads the
-// decoded lists (snapshot.List), shared for long ones: skipping through
-// zap's iterators to each event cost twice the search over ten times the
-// corpus.
-func (tw *tagWords) inSentence(snap *snapshot.Snapshot, clauses []*clauseTerms, sel []scoredDoc, named []bool) error {
-	for seg := range snap.Segments() {
-		start, end := snap.SegmentStart(seg), snap.SegmentEnd(seg)
-		a, _ := slices.BinarySearchFunc(sel, start, func(d scoredDoc, n uint64) int { return cmp.Compare(d.num, n) })
-		z, _ := slices.BinarySearchFunc(sel, end, func(d scoredDoc, n uint64) int { return cmp.Compare(d.num, n) })
-		if a == z {
-			continue
-		}
-		for _, ct := range clauses {
-			for _, w := range ct.lists {
-				l, err := w.p.List(seg)
-				if err != nil {
-					return err
-				}
-				if l == nil {
-					continue
-				}
-				at := 0
-				for i := a; i < z; i++ {
-					if named[i] {
-						continue
-					}
-					j, found := slices.BinarySearch(l.Docs[at:], uint32(sel[i].num-start))
-					at += j
-					if found && int(l.Freqs[at]) > tw.inTags(snap, sel[i].num, w.term) {
-						named[i] = true
-					}
-				}
-			}
-		}
-	}
-	return nil
 }

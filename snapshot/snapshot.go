@@ -142,6 +142,17 @@ func (s *Snapshot) at(n uint64) (*seg, uint64, bool) {
 	return &s.segs[i], n - s.segs[i].start, true
 }
 
+// SegmentOf returns the index of the segment holding document n and n's
+// number in it (as Postings.List and LiveIn take them); ok is false when
+// n is past the end.
+func (s *Snapshot) SegmentOf(n uint64) (seg int, local uint64, ok bool) {
+	i := s.segIndex(n)
+	if i == len(s.segs) {
+		return 0, 0, false
+	}
+	return i, n - s.segs[i].start, true
+}
+
 // Live reports whether document n exists and is not deleted.
 func (s *Snapshot) Live(n uint64) bool {
 	sg, local, ok := s.at(n)
