@@ -170,6 +170,16 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		text.SetField(newsdesk.FieldText)
 		return Interruptible(text), nil
 	case Field:
+		if len(c.Values) > 1 {
+			any := make([]bquery.Query, 0, len(c.Values))
+			for _, v := range c.Values {
+				any = append(any, exact(fieldIndexName(c.Field), v))
+			}
+			return bleve.NewDisjunctionQuery(any...), nil
+		}
+		if len(c.Values) == 1 {
+			return exact(fieldIndexName(c.Field), c.Values[0]), nil
+		}
 		return exact(fieldIndexName(c.Field), c.Text), nil
 	}
 	return nil, fmt.Errorf("unknown clause kind %d", c.Kind)

@@ -69,6 +69,9 @@ type Clause struct {
 	Field   string // topic, category or context, for Kind Field
 	Text    string // the word, phrase, prefix (without *) or value
 	Negated bool
+	// Values, for Kind Field, if set, are the values matched in place of
+	// Text: its spellings in the index (any of them).
+	Values []string
 }
 
 // Parsed is a parsed q.

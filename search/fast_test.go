@@ -276,3 +276,45 @@ func TestSearch_PagesAreOneOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSearch_FilterEverySpelling: a topic or context filed under two
+// spellings of one name (case) is one name: a filter or a field clause
+// in any case finds the events of both, and an exclusion drops both.
+func TestSearch_FilterEverySpelling(t *testing.T) {
+	var lines []string
+	for i, tag := range []string{"Flamingo festival", "Flamingo Festival", "Flamingo Festival", "flamingo FESTIVAL", "Heron fair"} {
+		text := fmt.Sprintf("Birds gather at the lake on day %d.", i+1)
+		date := fmt.Sprintf("2019-05-%02d", i+1)
+		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "topic": %q, "context": [%q], "text": %q}`,
+			newsdesk.NewID(date, text), date, tag, tag, text))
+	}
+	path := filepath.Join(t.TempDir(), "birds.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	idx := testindex.Open(t, path)
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		r    Request
+		want int
+	}{
+		{"topic filter", Request{Topics: []string{"flamingo festival"}}, 4},
+		{"context filter", Request{Contexts: []string{"FLAMINGO FESTIVAL"}}, 4},
+		{"topic clause", Request{Q: `topic:"Flamingo Festival"`}, 4},
+		{"context clause with a word", Request{Q: `birds context:"flamingo festival"`}, 4},
+		{"excluded", Request{Q: `birds -topic:"flamingo festival"`}, 1},
+		{"another name", Request{Topics: []string{"heron fair"}}, 1},
+	} {
+		res, err := e.Search(context.Background(), tc.r)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.Total != uint64(tc.want) {
+			t.Errorf("%s: %d events, want %d", tc.name, res.Total, tc.want)
+		}
+	}
+}

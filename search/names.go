@@ -56,6 +56,9 @@ type Name struct {
 
 	lower string   // Value in lower case
 	words []string // the words of lower, trimmed of punctuation
+	// spellings are the exact values of this name in the index, the
+	// commonest (Value) first: the same name in other cases.
+	spellings []string
 }
 
 type wordRef struct {
@@ -105,12 +108,14 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 			key := strings.ToLower(v)
 			if old, ok := n.byKind[kind][key]; ok && old.Count >= counts[kind][id] {
 				old.Count += counts[kind][id] // another case of the same name: keep the commoner spelling
+				old.spellings = append(old.spellings, v)
 				continue
 			}
 			lastDay := snapshot.DayTime(last[kind][id])
-			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: lastDay, LastDate: lastDay.Format("2006-01-02")}
+			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: lastDay, LastDate: lastDay.Format("2006-01-02"), spellings: []string{v}}
 			if old, ok := n.byKind[kind][key]; ok {
 				nm.Count += old.Count
+				nm.spellings = append(nm.spellings, old.spellings...)
 			}
 			n.byKind[kind][key] = nm
 		}
@@ -161,20 +166,26 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 
 func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 
-// canonical maps each value to the spelling the index has for it, ignoring
-// case; unknown values are kept as typed (and so match nothing).
+// canonical maps each value to the spellings the index has for it,
+// ignoring case (every one: "Syrian civil war" and "Syrian Civil War" are
+// one name, filed under both); unknown values are kept as typed (and so
+// match nothing).
 func (n *Names) canonical(kind string, values []string) []string {
 	if len(values) == 0 {
 		return nil
 	}
-	out := make([]string, len(values))
-	for i, v := range values {
-		out[i] = v
-		if n == nil {
-			continue
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		spellings := []string{v}
+		if n != nil {
+			if nm, ok := n.byKind[kind][strings.ToLower(strings.TrimSpace(v))]; ok {
+				spellings = nm.spellings
+			}
 		}
-		if nm, ok := n.byKind[kind][strings.ToLower(strings.TrimSpace(v))]; ok {
-			out[i] = nm.Value
+		for _, s := range spellings {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

@@ -472,7 +472,7 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 	p.Contexts = names.canonical(FieldContext, r.Contexts)
 	for i, c := range p.Query.Clauses {
 		if c.Kind == query.Field {
-			p.Query.Clauses[i].Text = names.canonical(c.Field, []string{c.Text})[0]
+			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text})
 		}
 	}
 	if lo, hi, ok := dayRange(p); ok {
