@@ -166,8 +166,17 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		text.SetField(newsdesk.FieldText)
 		return Interruptible(text), nil
 	case Prefix:
-		text := bleve.NewPrefixQuery(strings.ToLower(c.Text))
+		// The index holds stems: "talks*" would find nothing (talks is
+		// kept as talk), "ukraine*" only the name's other words. The
+		// prefix matches as typed, or as its stem ("talk", "ukrain").
+		lower := strings.ToLower(c.Text)
+		text := bleve.NewPrefixQuery(lower)
 		text.SetField(newsdesk.FieldText)
+		if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower {
+			stem := bleve.NewPrefixQuery(toks[0])
+			stem.SetField(newsdesk.FieldText)
+			return Interruptible(bleve.NewDisjunctionQuery(text, stem)), nil
+		}
 		return Interruptible(text), nil
 	case Field:
 		if len(c.Values) > 1 {

@@ -318,3 +318,22 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestSearch_PrefixOfAnInflectedWord: a prefix matches the words the
+// index holds (stems) as typed or as its stem: talks* finds the talks.
+func TestSearch_PrefixOfAnInflectedWord(t *testing.T) {
+	e := fixtureEngine(t)
+	words, err := e.Search(context.Background(), Request{Q: "talks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"talks*", "talk*", "tal*"} {
+		res, err := e.Search(context.Background(), Request{Q: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if words.Total == 0 || res.Total < words.Total {
+			t.Errorf("%s: %d events, want at least the %d of talks", q, res.Total, words.Total)
+		}
+	}
+}
