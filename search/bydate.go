@@ -20,8 +20,8 @@ import (
 // match: 34-43 ms for "killed" by date, 87-120 ms for everything.
 
 // runByDate runs p, whose sort is a date order.
-func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query.Params, keep bool) (*found, error) {
-	visit, err := e.matchVisitor(snap, p)
+func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, error) {
+	visit, read, err := e.matchVisitor(snap, names, p)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, p query
 	if err != nil {
 		return nil, err
 	}
-	f := &found{total: total, visit: func(ctx context.Context, fn func(uint64)) error {
+	f := &found{total: total, relaxed: read.relaxed, boost: read.boost, visit: func(ctx context.Context, fn func(uint64)) error {
 		if keep {
 			for _, n := range kept {
 				fn(uint64(n))
@@ -215,12 +215,13 @@ var rangeWalk = true
 // days, unscored: filters alone from the columns (newest first
 // backward), plain words by the fast path's conjunction, anything else
 // through Bleve.
-func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(context.Context, func(n uint64, day int32)) error, error) {
+func (e *Engine) matchVisitor(snap *snapshot.Snapshot, names *Names, p query.Params) (func(context.Context, func(n uint64, day int32)) error, *reading, error) {
+	read := &reading{}
 	if len(p.Query.Clauses) == 0 {
 		lo, hi, ranged := dayRange(p)
 		accept := filterFunc(snap, p, false)
 		if accept == nil && !ranged {
-			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
+			return nil, nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")
 		}
 		return func(ctx context.Context, fn func(uint64, int32)) error {
 			steps := 0
@@ -248,11 +249,45 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 				snap.EachLive(func(n uint64) { each(n, snap.Day(n)) })
 			}
 			return ctx.Err()
-		}, nil
+		}, read, nil
 	}
 	words := p
 	words.Sort = query.SortRelevance
 	words.After = nil
+	// Plain words match as the ranking matches them (their other forms,
+	// a year read as a boost, every word or, when fewer than AllWords
+	// events have them all, the rarest): by date, the same events.
+	if !e.noFast {
+		plan, ok, err := e.rankedPlanFor(snap, names, words)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			read.boost = plan.boost
+			return func(ctx context.Context, fn func(uint64, int32)) error {
+				// Each mode's matches are kept as walked, and given once
+				// the mode is known to answer: one walk a mode.
+				ms := getMatches()
+				defer matchesPool.Put(ms)
+				modes := plan.modes()
+				for i, mode := range modes {
+					*ms = (*ms)[:0]
+					total, _, err := e.rankedWalk(ctx, plan, mode, 0, func(n uint64) { *ms = append(*ms, match{num: uint32(n)}) })
+					if err != nil {
+						return err
+					}
+					if i == len(modes)-1 || float64(total) >= plan.r.AllWords {
+						read.relaxed = mode != allWords
+						for _, m := range *ms {
+							fn(uint64(m.num), snap.Day(uint64(m.num)))
+						}
+						return nil
+					}
+				}
+				return nil
+			}, read, nil
+		}
+	}
 	if plan, ok := e.fastPlanFor(snap, words); ok && !e.noFast {
 		matches := e.fastMatches
 		if plan.any {
@@ -261,16 +296,22 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, p query.Params) (func(con
 		return func(ctx context.Context, fn func(uint64, int32)) error {
 			_, _, err := matches(ctx, plan, 0, func(n uint64) { fn(n, snap.Day(n)) })
 			return err
-		}, nil
+		}, read, nil
 	}
 	q, err := query.KeywordQuery(e.m, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return func(ctx context.Context, fn func(uint64, int32)) error {
 		_, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { fn(n, snap.Day(n)) })
 		return err
-	}, nil
+	}, read, nil
+}
+
+// reading is how matchVisitor read a query, once its walk has run.
+type reading struct {
+	relaxed bool       // fewer than AllWords events had every word
+	boost   *DateBoost // a year (and month) typed, read as a boost
 }
 
 // appendTied adds d, of the day worst of the heap's worst, to tied. The

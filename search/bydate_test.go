@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 // TestByDate checks the date orders served from the day column against
 // Bleve's own sort on the date field then the id, page by page through
 // the cursors, for words, a phrase, an exclusion, filters alone and a
-// date range.
+// date range. Plain words match by date what they match by relevance
+// (their other forms, every word or the rarest): those events, in
+// Bleve's date order.
 func TestByDate(t *testing.T) {
 	e := fixtureEngine(t)
 	ctx := context.Background()
@@ -25,6 +28,8 @@ func TestByDate(t *testing.T) {
 	to := time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC)
 	reqs := []Request{
 		{Q: "peace talks"},
+		{Q: "syria"},       // and Syrian
+		{Q: "astana 2017"}, // the year a boost, not a word
 		{Q: `"peace talks"`},
 		{Q: "strike -harbour"},
 		{Q: "strike"}, // four events of one day: the id breaks the tie
@@ -76,6 +81,36 @@ func bleveByDate(t *testing.T, e *Engine, r Request) []string {
 		t.Fatal(err)
 	}
 	p.Size, p.Offset = 1000, 0
+	words := p
+	words.Sort, words.After = query.SortRelevance, nil
+	if _, ok, err := e.rankedPlanFor(snap, e.Names(), words); err != nil {
+		t.Fatal(err)
+	} else if ok {
+		rel := r
+		rel.Sort, rel.Size, rel.Cursor = query.SortRelevance, MaxSize, ""
+		res, err := e.Search(context.Background(), rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total > MaxSize {
+			t.Fatalf("%q: %d matches, more than a page", r.Q, res.Total)
+		}
+		hits := slices.Clone(res.Hits)
+		slices.SortFunc(hits, func(a, b Hit) int {
+			if a.Date != b.Date {
+				if (a.Date < b.Date) == (r.Sort == query.SortDate) {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		var ids []string
+		for _, h := range hits {
+			ids = append(ids, h.ID)
+		}
+		return ids
+	}
 	req, err := query.Keyword(e.m, p)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		return nil

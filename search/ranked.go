@@ -399,18 +399,25 @@ const (
 	anyWord
 )
 
+// modes returns the walk modes plan tries, in order: every word, then,
+// for a query of several, its rarest (unless too rare to require) and any
+// word. The last, or the first that finds AllWords events, answers.
+func (pl *rankedPlan) modes() []int {
+	if len(pl.clauses) < 2 {
+		return []int{allWords}
+	}
+	if pl.clauses[0].df < MinAllWords {
+		return []int{allWords, anyWord} // too rare a word to require
+	}
+	return []int{allWords, rarestWord, anyWord}
+}
+
 // ranked runs plan: every word first, relaxing when too few events have
 // them all. It returns the matches' count, the best k, and the mode it
 // settled on. visit, if not nil, is called with every match.
 func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func(uint64)) (uint64, []scoredDoc, int, error) {
-	modes := []int{allWords}
-	if len(plan.clauses) > 1 {
-		modes = append(modes, rarestWord, anyWord)
-	}
+	modes := plan.modes()
 	for i, mode := range modes {
-		if mode == rarestWord && plan.clauses[0].df < MinAllWords {
-			continue // too rare a word to require: any word
-		}
 		// The last mode, or one that finds enough, answers; a mode that
 		// may be relaxed after it visits its matches only once it is
 		// known to answer (facets walk them again then).

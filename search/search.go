@@ -382,7 +382,7 @@ type found struct {
 // says the matches will be visited again (for facets).
 func (e *Engine) run(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, error) {
 	if p.Sort == query.SortDate || p.Sort == query.SortDateDesc {
-		return e.runByDate(ctx, snap, p, keep)
+		return e.runByDate(ctx, snap, names, p, keep)
 	}
 	if !e.noFast {
 		if f, ok, err := e.runRanked(ctx, snap, names, p, keep); ok || err != nil {
