@@ -29,8 +29,9 @@ import (
 // slowest 1% of queries. Phrases, prefixes, exclusions and exact-field
 // terms go through Bleve; date orders through the day column (bydate.go).
 
-// maxFastTerms bounds the words of a fast-path query.
-const maxFastTerms = 16
+// maxFastTerms bounds the words of a fast-path query: every query the
+// parser takes, so that a long one is ranked and relaxed as a short one.
+const maxFastTerms = query.MaxTerms
 
 // fastPlan is a query the fast path can answer, on one snapshot.
 type fastPlan struct {

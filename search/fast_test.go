@@ -337,3 +337,20 @@ func TestSearch_PrefixOfAnInflectedWord(t *testing.T) {
 		}
 	}
 }
+
+// TestRankedPlan_LongQuery: a query of more than 16 distinct words (up to
+// the parser's 32) is ranked and relaxed as a short one, not handed to
+// Bleve's any-word disjunction.
+func TestRankedPlan_LongQuery(t *testing.T) {
+	e := fixtureEngine(t)
+	snap := e.src.Acquire()
+	defer snap.Release()
+	words := strings.Fields("syria peace talks geneva opposition government delegation astana kazakhstan ceasefire russia iran turkey rebels aleppo damascus assad council nations security")
+	p, err := e.params(snap, e.Names(), Request{Q: strings.Join(words, " ")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := e.rankedPlanFor(snap, e.Names(), p); err != nil || !ok {
+		t.Errorf("a query of %d words has no ranked plan (%v)", len(words), err)
+	}
+}
