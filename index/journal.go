@@ -394,6 +394,23 @@ func (d *Dir) JournalOffset(generation string) int64 {
 	return n
 }
 
+// journalEpochFile, in the directory, counts the journal's clears
+// (JournalEpoch).
+const journalEpochFile = "journal.epoch"
+
+// JournalEpoch returns how many times the journal was cleared (0 when
+// never): offsets into the journal of one epoch mean nothing in another,
+// so a server holding a working copy of an earlier epoch (its updates
+// applied, some since dropped) cannot go on from its offset.
+func (d *Dir) JournalEpoch() int64 {
+	b, err := os.ReadFile(filepath.Join(d.path, journalEpochFile))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
 // ClearJournal clears the journal (a build with -drop-updates) and sets
 // the journal offset of every published generation to 0. Their offsets
 // point into the journal cleared: once new updates grew the new one past
@@ -402,6 +419,11 @@ func (d *Dir) JournalOffset(generation string) int64 {
 // the updates made since the clear. Call it holding the directory's lock
 // (a Builder does).
 func (d *Dir) ClearJournal() error {
+	// The epoch first: a server that sees the journal cleared sees a new
+	// epoch too.
+	if err := writeOffset(filepath.Join(d.path, journalEpochFile), d.JournalEpoch()+1); err != nil {
+		return fmt.Errorf("journal epoch: %w", err)
+	}
 	if err := d.Journal().Clear(); err != nil {
 		return err
 	}

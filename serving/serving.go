@@ -100,6 +100,9 @@ type served struct {
 	// applied is how much of the journal idx holds, in bytes, or with a
 	// Log its position; written with Server.mu held.
 	applied atomic.Int64
+	// epoch is the journal's epoch (index.Dir.JournalEpoch) applied is an
+	// offset of; written with Server.mu held.
+	epoch int64
 	// shown is the position searches read: applied, once its updates are
 	// refreshed into src (show). Position and Info report it, and answers
 	// are tagged with it (ETag), so it never runs ahead of what a search
@@ -290,11 +293,24 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 		return res, nil
 	}
 	var next *served
-	if r, ok := s.retired[name]; ok { // back to a generation still open: a rollback
+	r, ok := s.retired[name] // back to a generation still open: a rollback
+	if ok && s.cfg.Log == nil && r.served.epoch != s.cfg.Dir.JournalEpoch() {
+		// The journal was cleared since (a build with -drop-updates): its
+		// working copy holds updates since dropped, and its offset points
+		// into the journal cleared. A fresh copy of the generation applies
+		// the journal since the clear.
+		delete(s.retired, name)
+		close(r.keep)
+		s.retire(r.served, false)
+		ok = false
+	}
+	if ok {
 		delete(s.retired, name)
 		close(r.keep)
 		next = r.served
 		if err := s.replay(ctx, next); err != nil {
+			// Not served: it closes after the grace period, as retired.
+			s.retire(next, false)
 			return res, s.refuse(name, err)
 		}
 	} else if next, err = s.open(ctx, name); err != nil {
@@ -402,6 +418,7 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 			return nil, err
 		}
 	} else {
+		sv.epoch = s.cfg.Dir.JournalEpoch()
 		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
 		if _, _, err := s.replayInto(sv); err != nil {
 			return nil, fmt.Errorf("apply journaled updates: %w", err)

@@ -823,3 +823,87 @@ func farWord(i int) string {
 	}
 	return string(b)
 }
+
+// TestRollback_AfterDroppedUpdates: the journal cleared by a build that
+// drops its updates, then a rollback to the generation before it, still
+// open: it serves the updates made since the clear, not those dropped
+// (its open working copy held those, and an offset into the journal
+// cleared).
+func TestRollback_AfterDroppedUpdates(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	first := publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: time.Minute})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsert := func(text string) string {
+		e := newsdesk.Event{Date: "2020-02-01", Text: text}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
+	// A build with -drop-updates: the journal cleared as it publishes.
+	if err := d.ClearJournal(); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, "second", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	kept := []string{upsert("A kept update."), upsert("Another kept update.")}
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
+		t.Fatalf("rollback: %+v, %v; serving %s, want %s", res, err, srv.Generation(), first)
+	}
+	for _, id := range kept {
+		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+			t.Errorf("after the rollback, the update made since the clear %s: %v", id, err)
+		}
+	}
+	for _, id := range dropped {
+		if _, err := srv.Engine().Event(context.Background(), id); err == nil {
+			t.Errorf("after the rollback, the dropped update %s is served", id)
+		}
+	}
+}
+
+// TestUpdate_AfterJournalCleared: updates made between a build's clear of
+// the journal and its swap are served at once, and by the new generation.
+func TestUpdate_AfterJournalCleared(t *testing.T) {
+	d, srv := serve(t, "first")
+	upsert := func(text string) string {
+		e := newsdesk.Event{Date: "2020-02-01", Text: text}
+		e.ID = newsdesk.NewID(e.Date, e.Text)
+		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	// Lines of one length: the offset of the journal cleared falls on a
+	// line of the new one.
+	upsert("Update number one.")
+	if err := d.ClearJournal(); err != nil {
+		t.Fatal(err)
+	}
+	made := []string{upsert("Update number two."), upsert("Update number three.")}
+	for _, id := range made {
+		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+			t.Errorf("before the swap, %s: %v", id, err)
+		}
+	}
+	publish(t, d, "second", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range made {
+		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+			t.Errorf("after the swap, %s: %v", id, err)
+		}
+	}
+}

@@ -81,12 +81,23 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	// Another searchd serving this directory may have journaled updates
 	// since this copy's position: then they are applied with these, from
 	// the journal, so that the position (update_seq) says what is served.
-	if start == cur.applied.Load() {
+	switch {
+	case start == cur.applied.Load():
 		err = s.write(cur.idx, cur.docs, applied)
 		if err == nil {
 			cur.applied.Store(end)
 		}
-	} else {
+	case cur.epoch != s.cfg.Dir.JournalEpoch():
+		// The journal was cleared under the served generation (a build
+		// with -drop-updates, before its swap): its offset means nothing
+		// in the new journal. These updates are applied, and its offset
+		// goes on from them.
+		err = s.write(cur.idx, cur.docs, applied)
+		if err == nil {
+			cur.epoch = s.cfg.Dir.JournalEpoch()
+			cur.applied.Store(end)
+		}
+	default:
 		_, _, err = s.replayInto(cur)
 	}
 	if err != nil {
