@@ -59,7 +59,8 @@ type Config struct {
 	// neither replayed nor cleared): the update stream of replicas
 	// (indexer build -nats). The generation records how much of it it
 	// holds (index.Dir.StreamSeq). With DropUpdates, the log's updates
-	// are dropped instead.
+	// are left out instead, and the caller drops them from the log once
+	// the generation is published (cluster.Conn.DropThrough).
 	Updates UpdateLog
 }
 
@@ -72,9 +73,12 @@ type UpdateLog interface {
 	// update reaches fn with bad set, for the report; it never stops the
 	// replay.
 	Replay(ctx context.Context, fn func(seq uint64, updates []index.Update, bad error) error) (uint64, error)
-	// Drop removes every message of the log up to its end, and returns
-	// the sequence number of the last one removed.
-	Drop(ctx context.Context) (uint64, error)
+	// Position returns the sequence number of the log's last message. A
+	// build that drops the updates holds the log up to there (its
+	// replicas apply what comes after); the caller drops those messages
+	// once the generation is published, not before: a build that fails
+	// leaves the log as it was.
+	Position(ctx context.Context) (uint64, error)
 }
 
 // Progress is a snapshot of a running build.
@@ -222,8 +226,9 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	switch {
 	case err != nil:
 	case cfg.Updates != nil && cfg.DropUpdates:
-		// Dropped before publishing, as the journal is cleared below.
-		sum.StreamSeq, err = cfg.Updates.Drop(ctx)
+		// The generation holds the log up to its last message without
+		// its updates; the caller drops them once it is published.
+		sum.StreamSeq, err = cfg.Updates.Position(ctx)
 		b.SetStreamSeq(sum.StreamSeq)
 	case cfg.Updates != nil:
 		err = s.replayLog(ctx, cfg.Updates, b, &sum)

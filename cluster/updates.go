@@ -334,21 +334,25 @@ func (c *Conn) Replay(ctx context.Context, fn func(seq uint64, updates []index.U
 	return last, err
 }
 
-// Drop removes every message of the stream up to its last, and returns
-// that message's sequence number (indexer build -drop-updates). The
-// sequence numbers go on from there.
-func (c *Conn) Drop(ctx context.Context) (uint64, error) {
+// Position returns the sequence number of the stream's last message: what
+// a build that drops the updates holds (indexer build -drop-updates), its
+// messages up to there dropped by DropThrough once the generation is
+// published.
+func (c *Conn) Position(ctx context.Context) (uint64, error) {
 	last, _, err := c.Last(ctx)
-	if err != nil {
-		return 0, err
-	}
-	err = c.retry(ctx, "drop the updates", func() error {
-		if err := c.stream.Purge(ctx, jetstream.WithPurgeSequence(last+1)); err != nil {
-			return fmt.Errorf("cluster: drop the updates up to %d: %w", last, err)
+	return last, err
+}
+
+// DropThrough removes the stream's messages up to seq (those a published
+// generation dropped), so that later builds do not replay them. The
+// sequence numbers go on from there.
+func (c *Conn) DropThrough(ctx context.Context, seq uint64) error {
+	return c.retry(ctx, "drop the updates", func() error {
+		if err := c.stream.Purge(ctx, jetstream.WithPurgeSequence(seq+1)); err != nil {
+			return fmt.Errorf("cluster: drop the updates up to %d: %w", seq, err)
 		}
 		return nil
 	})
-	return last, err
 }
 
 // NoticeSubject carries, after each message Append stores, its sequence

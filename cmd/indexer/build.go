@@ -126,6 +126,16 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			published = &p
 		}
 	}
+	var dropErr error
+	if published != nil && f.drop {
+		// Only now, with the pointer moved: a build that failed, or a
+		// generation not published, leaves the stream's updates for
+		// the replicas that serve them.
+		if derr := conn.DropThrough(ctx, sum.StreamSeq); derr != nil {
+			dropErr = fmt.Errorf("generation %s is published, but the stream still holds the updates it dropped, up to %d: a later build would replay them; run indexer build -drop-updates again: %w",
+				sum.Generation, sum.StreamSeq, derr)
+		}
+	}
 	out := struct {
 		build.Summary
 		// Published is the pointer replicas follow, when -nats moved it.
@@ -139,6 +149,9 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if pubErr != nil {
 		return &exitError{code: exitUnpublished, err: pubErr}
+	}
+	if dropErr != nil {
+		return &exitError{code: exitFailed, err: dropErr}
 	}
 	if sum.Bad > 0 {
 		log.Warn().Int("bad", sum.Bad).Str("report", sum.Report).Msg("bad records skipped; see the report")

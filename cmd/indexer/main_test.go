@@ -314,6 +314,23 @@ func TestRunBuild_NATS(t *testing.T) {
 	if _, n, err := conn.Last(ctx); n != 0 || err != nil {
 		t.Errorf("the stream holds %d messages after -drop-updates, %v", n, err)
 	}
+	// A build that drops the updates but fails leaves them in the stream,
+	// for the replicas that serve them.
+	if _, err := conn.Append(ctx, []index.Update{{Upsert: &newsdesk.Event{ID: "2021-01-02/kept", Date: "2021-01-02", Text: "Kept."}}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("{\"id\": \"broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", bad}, &stdout, &stderr)
+	if exitCode(err) != exitFailed {
+		t.Fatalf("a -drop-updates build with no good event: %v (exit %d), want exit 1", err, exitCode(err))
+	}
+	if _, n, err := conn.Last(ctx); n != 1 || err != nil {
+		t.Errorf("the stream holds %d messages after a failed -drop-updates build, %v; want its 1", n, err)
+	}
 }
 
 // TestRunBuild_NATSNotPublished: a build whose publish to NATS fails (here
