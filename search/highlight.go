@@ -6,6 +6,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/query"
 )
 
@@ -31,7 +32,7 @@ type highlighter struct {
 	prefixes []string
 }
 
-func newHighlighter(an query.Analyzer, p query.Params) *highlighter {
+func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *highlighter {
 	h := &highlighter{an: an, terms: map[string]bool{}}
 	for _, c := range p.Query.Clauses {
 		if c.Negated {
@@ -42,6 +43,11 @@ func newHighlighter(an query.Analyzer, p query.Params) *highlighter {
 			toks, _ := query.Tokens(an, c.Text)
 			for _, t := range toks {
 				h.terms[t] = true
+				if c.Kind == query.Word && ents != nil {
+					for _, v := range ents.Variants(t) { // matched too: Syrian for syria
+						h.terms[v] = true
+					}
+				}
 			}
 		case query.Prefix:
 			h.prefixes = append(h.prefixes, strings.ToLower(c.Text))
@@ -111,7 +117,8 @@ func (h *highlighter) fragments(text string) []string {
 		if m.start < end || len(out) == maxFragments {
 			continue
 		}
-		from := wordStart(text, max(end, m.start-fragmentSize/3))
+		// Never back into the previous fragment (its last word).
+		from := max(end, wordStart(text, max(end, m.start-fragmentSize/3)))
 		to := wordEnd(text, min(len(text), from+fragmentSize))
 		to = max(to, m.end)
 		frag := render(from, to)

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -61,6 +63,64 @@ func TestOwn_LeadAndTagsOnly(t *testing.T) {
 	} {
 		if got := plan.own(nums[tc.id], math.Inf(-1)); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("own(%s) = %v, want %v", tc.id, plan.own(nums[tc.id], math.Inf(-1)), tc.want)
+		}
+	}
+}
+
+// TestHighlight_Fragments: the fragments of a long text mark the words
+// matched (a place's other form too), never a year read as a boost, and
+// never repeat a word of the fragment before.
+func TestHighlight_Fragments(t *testing.T) {
+	e := fixtureEngine(t)
+	snap := e.src.Acquire()
+	defer snap.Release()
+	p, err := e.params(snap, e.Names(), Request{Q: "syria talks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHighlighter(e.m, e.ents, p)
+	word := 0
+	filler := func() string { // words of their own: each stands once in the text
+		var b strings.Builder
+		for range 40 {
+			word++
+			fmt.Fprintf(&b, "w%d ", word)
+		}
+		return b.String()
+	}
+	text := "Syrian officials open talks, " + filler() + "then the talks end, " + filler() + "and more talks follow in Syria."
+	frags := h.fragments(text)
+	if len(frags) < 2 {
+		t.Fatalf("fragments %q: want two or more of a text of %d bytes", frags, len(text))
+	}
+	if !strings.Contains(frags[0], "<mark>Syrian</mark>") {
+		t.Errorf("first fragment %q: want Syrian marked, as syria's other form", frags[0])
+	}
+	for i := 1; i < len(frags); i++ {
+		prev := strings.Fields(strings.TrimSuffix(frags[i-1], fragmentSpill))
+		next := strings.Fields(strings.TrimPrefix(frags[i], fragmentSpill))
+		if prev[len(prev)-1] == next[0] {
+			t.Errorf("fragment %d starts with the last word of the one before, %q:\n%q\n%q", i, next[0], frags[i-1], frags[i])
+		}
+	}
+	yp, err := e.params(snap, e.Names(), Request{Q: "talks 2017"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(context.Background(), Request{Q: "talks 2017", Highlight: true, Size: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DateBoost == nil {
+		t.Fatalf("talks 2017: no date boost (%v)", yp.Query)
+	}
+	for _, hit := range res.Hits {
+		for field, fs := range hit.Highlights {
+			for _, f := range fs {
+				if strings.Contains(f, "<mark>2017</mark>") {
+					t.Errorf("%s %s: %q marks the year read as a boost", hit.ID, field, f)
+				}
+			}
 		}
 	}
 }

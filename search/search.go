@@ -348,7 +348,13 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	if r.Highlight {
-		hl := newHighlighter(e.m, p)
+		// The words the search matched: a year read as a boost is not one
+		// (its clauses go), a place's other forms are.
+		hp := p
+		if res.boost != nil {
+			_, hp = dateBoost(p, names)
+		}
+		hl := newHighlighter(e.m, e.ents, hp)
 		for i := range out.Hits {
 			out.Hits[i].highlight(hl)
 		}
