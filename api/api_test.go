@@ -660,3 +660,44 @@ func TestLimits_URIAndHeaders(t *testing.T) {
 		})
 	}
 }
+
+// observed is an Observer that keeps what it is told.
+type observed struct {
+	mu       sync.Mutex
+	methods  []string
+	rejected []string
+}
+
+func (o *observed) Observe(_, method string, _ int, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.methods = append(o.methods, method)
+}
+
+func (o *observed) Rejected(reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rejected = append(o.rejected, reason)
+}
+
+// TestObserve_Labels: the metrics' labels are bounded and say what was
+// answered: a method HTTP does not define is "other", a refusal's reason
+// is the error code answered.
+func TestObserve_Labels(t *testing.T) {
+	o := &observed{}
+	s := New(Config{Searcher: func() Searcher { return nil }, Metrics: o})
+	for _, tc := range []struct{ method, target string }{
+		{"FOO1", "/v1/search?q=x"},
+		{"get", "/nowhere"},
+		{http.MethodGet, "/v1/search?q=" + strings.Repeat("a", 9000)},
+		{http.MethodGet, "/v1/search?q=x"}, // not ready: 503 unavailable
+	} {
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
+	}
+	if want := []string{"other", "other", http.MethodGet, http.MethodGet}; !slices.Equal(o.methods, want) {
+		t.Errorf("methods %v, want %v", o.methods, want)
+	}
+	if want := []string{codeURITooLong, codeUnavailable}; !slices.Equal(o.rejected, want) {
+		t.Errorf("rejected %v, want the codes answered %v", o.rejected, want)
+	}
+}

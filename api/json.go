@@ -51,6 +51,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
+	if code, ok := r.Context().Value(codeKey{}).(*string); ok {
+		*code = ae.Code // for the metrics of refusals (observe)
+	}
 	answer := *ae // a copy: errors may be shared values
 	answer.RequestID = RequestID(r.Context())
 	writeJSON(w, r, ae.Status, struct {

@@ -540,6 +540,22 @@ func cors(origins []string, next http.Handler) http.Handler {
 
 type routeKey struct{}
 
+// codeKey, in a request's context, holds where writeError puts the error
+// code it answered (observe reads it).
+type codeKey struct{}
+
+// metricMethod is a request's method as a metric's label: one of the
+// methods HTTP defines, else "other", so that a client cannot make a
+// series per method it invents.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
 // routeNamer, inside the router, tells observe which route matched.
 func routeNamer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -576,17 +592,21 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func observe(o Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		route := "unmatched"
+		route, code := "unmatched", ""
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, &route)))
+		ctx := context.WithValue(context.WithValue(r.Context(), routeKey{}, &route), codeKey{}, &code)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		o.Observe(route, r.Method, sw.status, time.Since(start))
+		o.Observe(route, metricMethod(r.Method), sw.status, time.Since(start))
 		switch sw.status {
 		case http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
 			http.StatusRequestHeaderFieldsTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			o.Rejected(strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_"))
+			if code == "" { // not the API's answer (a page's, Go's own 431)
+				code = strings.ReplaceAll(strings.ToLower(http.StatusText(sw.status)), " ", "_")
+			}
+			o.Rejected(code)
 		}
 	})
 }

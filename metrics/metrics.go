@@ -40,14 +40,14 @@ func New(idx Index) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsdesk_http_requests_total", Help: "HTTP requests by route and status.",
+			Name: "newsdesk_http_requests_total", Help: "HTTP requests by route, method (other for a method HTTP does not define) and status.",
 		}, []string{"route", "method", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "newsdesk_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 2.5},
 		}, []string{"route"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newsdesk_http_rejected_total", Help: "Requests refused, by reason (the error code answered).",
+			Name: "newsdesk_http_rejected_total", Help: "Requests refused, by reason: the error code answered (overloaded, timeout, unavailable, uri_too_long, ...), else the status's name.",
 		}, []string{"reason"}),
 		swaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newsdesk_generation_swaps_total", Help: "Attempts to serve a newly published generation, by result.",
