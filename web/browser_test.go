@@ -204,6 +204,12 @@ func TestBrowser_SearchHighlightsFacetsDates(t *testing.T) {
 		chromedp.SendKeys("#q", "cyc"),
 		chromedp.Poll[chromedp.Void](`document.querySelector("#suggestions option[value='Cyclone Idai']") !== null`),
 	)
+	// A shared link with parameters of its own (a social network's
+	// fbclid, a campaign's utm_source) still searches.
+	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=peace&fbclid=abc123&utm_source=news"), chromedp.WaitVisible("#results .hit mark"))
+	if n := total(t, ctx); n != all {
+		t.Errorf("with fbclid and utm_source: %d events, want the %d of q=peace", n, all)
+	}
 	// An honest empty state.
 	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=zzqqxxyy"), chromedp.WaitVisible(".empty"))
 	if s := text(t, ctx, ".empty"); !strings.Contains(s, "No event matches") {

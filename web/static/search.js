@@ -184,7 +184,12 @@
       refine.hidden = true;
       return;
     }
-    var api = new URLSearchParams(p);
+    // Only the page's own parameters: a shared link often carries others
+    // (fbclid, utm_source), which the API refuses as unknown.
+    var api = new URLSearchParams();
+    ["q", "from", "to", "sort", "page"].concat(FILTERS).forEach(function (k) {
+      p.getAll(k).forEach(function (v) { api.append(k, v); });
+    });
     api.set("size", size); api.set("facets", "10"); api.set("highlight", "true");
     $("status").textContent = "Searching…";
     fetchSearch("/v1/search?" + api.toString(), seq).then(function (r) {
