@@ -34,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -223,10 +224,11 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 	c.minFree = *minFreeMiB << 20
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
-				return nil, cli.Usagef("-cors-origins: %q is not an origin such as https://news.example", o)
+			norm, ok := normalOrigin(o)
+			if !ok {
+				return nil, cli.Usagef("-cors-origins: %q is not an origin such as https://news.example (a scheme, a host, a port if not the default; no path)", o)
 			}
-			c.origins = append(c.origins, o)
+			c.origins = append(c.origins, norm)
 		}
 	}
 	if len(c.files) == 0 && c.bootstrap {
@@ -699,4 +701,30 @@ func probe(ctx context.Context, addr string) error {
 		return fmt.Errorf("probe: /livez answered %s", resp.Status)
 	}
 	return nil
+}
+
+// normalOrigin returns origin as browsers send it in Origin (RFC 6454):
+// the scheme and host in lower case, without the scheme's default port or
+// a trailing slash; ok is false for what is not an http(s) origin. An
+// origin configured otherwise (https://News.Example, :443) would match no
+// request, and the widget fail on the partner's pages without a word.
+func normalOrigin(origin string) (string, bool) {
+	u, err := url.Parse(strings.TrimSuffix(origin, "/"))
+	if err != nil {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 address
+	}
+	return scheme + "://" + host, true
 }

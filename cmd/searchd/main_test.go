@@ -476,3 +476,27 @@ func TestBulk_UpsertClearsFieldsAcrossRebuild(t *testing.T) {
 	}
 	check("after a rebuild")
 }
+
+// TestNormalOrigin: -cors-origins takes an origin as one may write it and
+// keeps it as browsers send it; what is not an origin is refused.
+func TestNormalOrigin(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://news.example", "https://news.example"},
+		{"https://News.Example/", "https://news.example"},
+		{"HTTPS://partner.example:443", "https://partner.example"},
+		{"http://partner.example:80", "http://partner.example"},
+		{"http://localhost:8081", "http://localhost:8081"},
+		{"https://[::1]:8443", "https://[::1]:8443"},
+		{"https://[::1]", "https://[::1]"},
+		{"news.example", ""},
+		{"ftp://news.example", ""},
+		{"https://news.example/widget", ""},
+		{"https://user@news.example", ""},
+		{"https://", ""},
+	} {
+		got, ok := normalOrigin(tc.in)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("normalOrigin(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}
