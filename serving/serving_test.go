@@ -837,14 +837,7 @@ func TestRollback_AfterDroppedUpdates(t *testing.T) {
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	upsert := func(text string) string {
-		e := newsdesk.Event{Date: "2020-02-01", Text: text}
-		e.ID = newsdesk.NewID(e.Date, e.Text)
-		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
-			t.Fatal(err)
-		}
-		return e.ID
-	}
+	upsert := func(text string) string { return upsertText(t, srv, text) }
 	dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
 	// A build with -drop-updates: the journal cleared as it publishes.
 	if err := d.ClearJournal(); err != nil {
@@ -877,14 +870,7 @@ func TestRollback_AfterDroppedUpdates(t *testing.T) {
 // the journal and its swap are served at once, and by the new generation.
 func TestUpdate_AfterJournalCleared(t *testing.T) {
 	d, srv := serve(t, "first")
-	upsert := func(text string) string {
-		e := newsdesk.Event{Date: "2020-02-01", Text: text}
-		e.ID = newsdesk.NewID(e.Date, e.Text)
-		if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
-			t.Fatal(err)
-		}
-		return e.ID
-	}
+	upsert := func(text string) string { return upsertText(t, srv, text) }
 	// Lines of one length: the offset of the journal cleared falls on a
 	// line of the new one.
 	upsert("Update number one.")
@@ -906,4 +892,16 @@ func TestUpdate_AfterJournalCleared(t *testing.T) {
 			t.Errorf("after the swap, %s: %v", id, err)
 		}
 	}
+}
+
+// upsertText upserts, through srv, an event of 2020-02-01 with text, and
+// returns its id.
+func upsertText(t *testing.T, srv *Server, text string) string {
+	t.Helper()
+	e := newsdesk.Event{Date: "2020-02-01", Text: text}
+	e.ID = newsdesk.NewID(e.Date, e.Text)
+	if _, err := srv.Update(context.Background(), []index.Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
 }
