@@ -95,16 +95,11 @@ func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	_, statErr := os.Stat(j.path)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	f, err := os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, created, err := j.openLocked()
 	if err != nil {
-		return 0, 0, fmt.Errorf("journal: %w", err)
-	}
-	defer f.Close()
-	if err := flock(f, syscall.LOCK_EX); err != nil {
 		return 0, 0, err
 	}
+	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal: %w", err)
@@ -135,6 +130,35 @@ func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 		}
 	}
 	return size, size + int64(buf.Len()), nil
+}
+
+// openLocked opens the journal for appending, creating it if need be
+// (created says so), and locks it against other processes. A file
+// cleared (unlinked by Clear, in another process) while this one waited
+// for its lock is not the journal any more: it opens the path again,
+// so that an update acknowledged is never written to a file no one
+// reads.
+func (j *Journal) openLocked() (f *os.File, created bool, err error) {
+	for {
+		_, statErr := os.Stat(j.path)
+		created = errors.Is(statErr, fs.ErrNotExist)
+		if f, err = os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, false, fmt.Errorf("journal: %w", err)
+		}
+		if err := flock(f, syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, false, err
+		}
+		held, ferr := f.Stat()
+		now, perr := os.Stat(j.path)
+		if ferr == nil && perr == nil && os.SameFile(held, now) {
+			return f, created, nil
+		}
+		f.Close() // cleared meanwhile: the lock goes with it
+		if ferr != nil {
+			return nil, false, fmt.Errorf("journal: %w", ferr)
+		}
+	}
 }
 
 // flock locks f's whole file against other processes' journal code.
@@ -474,6 +498,19 @@ func writeOffset(path string, offset int64) error {
 func (j *Journal) Clear() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// Under the journal's lock: an append of another process (searchd's)
+	// either ends before the clear, or opens the new journal after it.
+	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		return err
+	}
 	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("journal: %w", err)
 	}

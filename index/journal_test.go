@@ -247,3 +247,42 @@ func TestJournal_ReadSkipsAppendInProgress(t *testing.T) {
 		t.Errorf("a read during a failed append returned %v, want only the journal's two updates before it", ids)
 	}
 }
+
+// TestJournal_AppendWhileCleared: an append that opened the journal while
+// a clear held its lock (another process: a build with -drop-updates)
+// writes to the new journal, not to the file the clear unlinked.
+func TestJournal_AppendWhileCleared(t *testing.T) {
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := d.Journal()
+	if err := j.Append([]Update{{Delete: "2019-03-04/dropped"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The clear's side, as Clear does it: the lock, then the unlink.
+	held, err := os.OpenFile(j.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Journal().Append([]Update{{Delete: "2019-03-04/kept"}}) }()
+	time.Sleep(50 * time.Millisecond) // the append waits for the lock
+	if err := os.Remove(j.Path()); err != nil {
+		t.Fatal(err)
+	}
+	held.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := j.Read(func(u Update) error { got = append(got, u.Delete); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "2019-03-04/kept" {
+		t.Errorf("the journal after the clear holds %v, want the append made during it", got)
+	}
+}
