@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog/hlog"
@@ -65,7 +66,24 @@ func (p *Pages) Install(r *mux.Router, limit func(http.Handler) http.Handler) {
 	r.Handle("/widget.js", secure(cached(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		http.ServeFileFS(w, req, static, "widget.js")
 	})))).Methods(http.MethodGet, http.MethodHead)
-	r.PathPrefix("/static/").Handler(secure(cached(http.StripPrefix("/static/", http.FileServerFS(static))))).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(secure(cached(http.StripPrefix("/static/", files404(static))))).Methods(http.MethodGet, http.MethodHead)
+}
+
+// files404 serves the files of fsys, and 404 for a directory: the file
+// server would list it.
+func files404(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if name == "" {
+			name = "."
+		}
+		if st, err := fs.Stat(fsys, name); err != nil || st.IsDir() {
+			http.Error(w, "No such file.", http.StatusNotFound)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // ContentSecurityPolicy is the pages' CSP, fitted to what they load:

@@ -47,6 +47,9 @@ func TestPages(t *testing.T) {
 		{"/events/2017-01-23/no-such-event", 404, []string{"No event"}, nil},
 		{"/widget.js", 200, []string{"newsdesk-related"}, nil},
 		{"/static/style.css", 200, []string{"system-ui"}, []string{"@import", "url("}},
+		// No listing of the static files.
+		{"/static/", 404, []string{"No such file"}, []string{"style.css"}},
+		{"/static/nope.js", 404, nil, nil},
 	}
 	for _, tc := range tests {
 		code, body, _ := get(tc.path)
