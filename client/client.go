@@ -60,8 +60,9 @@ type Config struct {
 	// value, never (a load generator counting refusals wants that).
 	Retries int
 	// MaxRetryWait caps the wait before one retry; zero means
-	// DefaultMaxRetryWait. An answer asking for a longer wait ends the
-	// retries: its error is returned at once.
+	// DefaultMaxRetryWait. The client's own backoff (when an answer gives
+	// no Retry-After) is held to it; an answer asking for a longer wait
+	// ends the retries: its error is returned at once.
 	MaxRetryWait time.Duration
 	// RequestID, if not nil, gives the X-Request-Id sent with each call
 	// (searchd logs it and puts it in error bodies); nil lets searchd make
@@ -274,7 +275,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		}
 		wait := ae.RetryAfter
 		if !ae.asked {
-			wait = backoff
+			// The client's own backoff is capped; a wait the server asks
+			// for beyond the cap ends the retries (Config.MaxRetryWait).
+			wait = min(backoff, c.cfg.MaxRetryWait)
 			backoff *= 2
 		}
 		if wait > c.cfg.MaxRetryWait {

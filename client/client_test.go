@@ -60,6 +60,7 @@ func TestRetries(t *testing.T) {
 		{"never retried", Config{Retries: -1}, []answer{{429, "0", overloaded}, {200, "", ok}}, 1, 429, 0},
 		{"a wait over MaxRetryWait ends the retries", Config{MaxRetryWait: time.Second}, []answer{{429, "5", overloaded}, {200, "", ok}}, 1, 429, 0},
 		{"no Retry-After: a backoff", Config{}, []answer{{503, "", overloaded}, {200, "", ok}}, 2, 0, firstBackoff},
+		{"no Retry-After: the backoff held to MaxRetryWait", Config{MaxRetryWait: 100 * time.Millisecond}, []answer{{503, "", overloaded}, {503, "", overloaded}, {200, "", ok}}, 3, 0, 200 * time.Millisecond},
 		{"Retry-After honoured", Config{}, []answer{{429, "1", overloaded}, {200, "", ok}}, 2, 0, time.Second},
 		{"a 400 is not retried", Config{}, []answer{{400, "", `{"error": {"code": "invalid_parameter", "param": "size", "message": "size: no"}}`}}, 1, 400, 0},
 		{"a 507 is not retried, Retry-After or not", Config{}, []answer{{507, "60", `{"error": {"code": "insufficient_storage", "message": "full"}}`}}, 1, 507, 0},
