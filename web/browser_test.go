@@ -210,6 +210,18 @@ func TestBrowser_SearchHighlightsFacetsDates(t *testing.T) {
 	if n := total(t, ctx); n != all {
 		t.Errorf("with fbclid and utm_source: %d events, want the %d of q=peace", n, all)
 	}
+	// A filter spelled in another case: its facet chip is on, and turns it off.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=peace&category=politics+and+elections"),
+		chromedp.WaitVisible(`#facets button.chip.on[data-kind="category"][data-value="Politics and elections"]`),
+	)
+	if n := total(t, ctx); n != politics {
+		t.Errorf("category in lower case: %d events, want the %d of the chip", n, politics)
+	}
+	do(t, ctx, chromedp.Click(`#facets button.chip.on[data-kind="category"][data-value="Politics and elections"]`))
+	if n := waitTotalNot(t, ctx, politics); n != all {
+		t.Errorf("the chip turned off: %d events, want the %d of q=peace", n, all)
+	}
 	// An honest empty state.
 	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=zzqqxxyy"), chromedp.WaitVisible(".empty"))
 	if s := text(t, ctx, ".empty"); !strings.Contains(s, "No event matches") {

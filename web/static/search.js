@@ -53,11 +53,16 @@
     }, 120);
   });
 
+  // Filter values match in any case, as the API matches them: a chip is
+  // on, and toggles off, whatever case the URL spells its value in.
+  function same(a, b) { return a.toLowerCase() === b.toLowerCase(); }
+  function has(vals, value) { return vals.some(function (v) { return same(v, value); }); }
+
   function toggle(kind, value) {
     var p = state(), vals = p.getAll(kind);
     p.delete(kind);
-    var on = vals.indexOf(value) >= 0;
-    vals.filter(function (v) { return v !== value; }).forEach(function (v) { p.append(kind, v); });
+    var on = has(vals, value);
+    vals.filter(function (v) { return !same(v, value); }).forEach(function (v) { p.append(kind, v); });
     if (!on) p.append(kind, value);
     go(p);
   }
@@ -111,7 +116,7 @@
       if (!vals.length) return;
       box.appendChild(el("h4", null, kind[0].toUpperCase() + kind.slice(1)));
       var active = p.getAll(kind);
-      vals.forEach(function (v) { box.appendChild(chip(kind, v.value, v.count, active.indexOf(v.value) >= 0)); });
+      vals.forEach(function (v) { box.appendChild(chip(kind, v.value, v.count, has(active, v.value))); });
     });
   }
 
