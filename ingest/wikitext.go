@@ -28,6 +28,7 @@ func ReadWikitext(name string, r io.Reader, sink Sink) error {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
 	stripCommentLines(lines)
+	stripRefLines(lines)
 	date, at, reason := wikiDate(lines)
 	if reason != "" {
 		p := Problem{File: name, Line: at, Reason: reason}
@@ -352,31 +353,58 @@ func readAllLines(name string, r io.Reader, sink Sink) ([]string, error) {
 	}
 }
 
+// refOpenRe finds a <ref> that opens a reference (not <ref name=x />),
+// refCloseRe its end; commentOpenRe and commentCloseRe those of a
+// comment.
+var (
+	refOpenRe      = regexp.MustCompile(`<ref(?:\s[^>]*[^/>])?\s*>`)
+	refCloseRe     = regexp.MustCompile(`</ref\s*>`)
+	commentOpenRe  = regexp.MustCompile(`<!--`)
+	commentCloseRe = regexp.MustCompile(`-->`)
+)
+
 // stripCommentLines removes the page's HTML comments (<!-- ... -->) from
-// lines in place, those that span lines too: their lines stay, emptied
-// of the comment, so that line numbers still point into the file.
-func stripCommentLines(lines []string) {
-	in := false
+// lines in place, those that span lines too.
+func stripCommentLines(lines []string) { stripSpans(lines, commentOpenRe, commentCloseRe) }
+
+// stripRefLines removes the page's references (<ref>...</ref>), which
+// citations read from no line, from lines in place, those that span lines
+// too.
+func stripRefLines(lines []string) { stripSpans(lines, refOpenRe, refCloseRe) }
+
+// stripSpans removes from lines, in place, each span from a match of open
+// to the next of close, across lines as MediaWiki reads them: what
+// follows a span's end on a later line continues the line the span began
+// on (a bullet's citation after its reference), and the lines the span
+// took stay, empty, so that line numbers still point into the file. An
+// unclosed span runs to the end of the page.
+func stripSpans(lines []string, open, close *regexp.Regexp) {
+	var b strings.Builder
+	inSpan, into := false, 0
 	for i, l := range lines {
-		var b strings.Builder
+		if inSpan {
+			lines[i] = "" // the span's: what follows its end goes to lines[into]
+		} else {
+			b.Reset()
+			into = i
+		}
 		for l != "" {
-			if in {
-				end := strings.Index(l, "-->")
-				if end < 0 {
-					l = ""
+			if inSpan {
+				m := close.FindStringIndex(l)
+				if m == nil {
 					break
 				}
-				l, in = l[end+3:], false
+				l, inSpan = l[m[1]:], false
 				continue
 			}
-			start := strings.Index(l, "<!--")
-			if start < 0 {
+			m := open.FindStringIndex(l)
+			if m == nil {
 				b.WriteString(l)
 				break
 			}
-			b.WriteString(l[:start])
-			l, in = l[start+4:], true
+			b.WriteString(l[:m[0]])
+			l, inSpan = l[m[1]:], true
 		}
-		lines[i] = b.String()
+		lines[into] = b.String()
 	}
 }
