@@ -131,8 +131,8 @@ func wikiEvent(date, category string, headings []wikiHeading, body string) (news
 }
 
 var (
-	templateDateRe = regexp.MustCompile(`\{\{\s*Current events\s*\|([^}\n]*)`)
-	templateArgRe  = regexp.MustCompile(`(year|month|day)\s*=\s*(\d+)`)
+	templateDateRe = regexp.MustCompile(`\{\{\s*Current events\s*\|([^}]*)`)
+	templateArgRe  = regexp.MustCompile(`\|\s*(year|month|day)\s*=\s*(\d+)`)
 )
 
 // wikiDate finds the page's date in its {{Current events}} template, and
@@ -140,15 +140,17 @@ var (
 // day within newsdesk's range, reason says so: the page's events cannot
 // be dated, and are reported once, for the page.
 func wikiDate(lines []string) (date string, line int, reason string) {
-	for i, l := range lines {
-		m := templateDateRe.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
+	// The whole page: the template's arguments may stand on the lines
+	// after its name.
+	page := strings.Join(lines, "\n")
+	if loc := templateDateRe.FindStringSubmatchIndex(page); loc != nil {
+		i := strings.Count(page[:loc[0]], "\n")
+		m := []string{page[loc[0]:loc[1]], page[loc[2]:loc[3]]}
 		// The digits as written, padded: year=20191 is refused as
 		// 20191-03-05, never read as 2019.
 		parts := map[string]string{"year": "0000", "month": "00", "day": "00"}
-		for _, a := range templateArgRe.FindAllStringSubmatch(m[1], -1) {
+		args, _, _ := strings.Cut(m[1], "content=") // the page's text follows
+		for _, a := range templateArgRe.FindAllStringSubmatch("|"+args, -1) {
 			v := strings.TrimLeft(a[2], "0")
 			parts[a[1]] = strings.Repeat("0", max(0, len(parts[a[1]])-len(v))) + v
 		}
