@@ -457,3 +457,40 @@ func TestRelated_MaxPostings(t *testing.T) {
 		}
 	}
 }
+
+// TestRelated_PlaceOfSeveralWords: a demonym of a place of one word counts
+// as the place (Syrian: Syria), one of a place of several words as itself:
+// "American" is not "unit" and "state", which any unit's or state's
+// event holds, and no item is said to mention what it does not.
+func TestRelated_PlaceOfSeveralWords(t *testing.T) {
+	x := testindex.Open(t, "testdata/places.jsonl")
+	rk := New(mappings.New())
+	for _, tc := range []struct {
+		text       string
+		mentions   string // an item must say so only if its text holds it
+		holds      string // what its text must then hold, lower case
+		wantShared bool   // whether some item shares it
+	}{
+		{"American soldiers arrive at the military base", "American", "american", false},
+		{"Troops leave Syria", "Syria", "syria", true}, // Syria or Syrian
+	} {
+		snap := x.Source.Acquire()
+		items, err := rk.Related(context.Background(), snap, Request{Draft: &Draft{Text: tc.text, Date: "2020-05-02"}, Size: 10})
+		snap.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := false
+		for _, it := range items {
+			if slices.Contains(it.SharedTerms, tc.mentions) {
+				shared = true
+				if !strings.Contains(strings.ToLower(it.Text), tc.holds) {
+					t.Errorf("%q: %s is said to mention %s: %q", tc.text, it.ID, tc.mentions, it.Reason)
+				}
+			}
+		}
+		if shared != tc.wantShared {
+			t.Errorf("%q: an item shares %s: %v, want %v (%+v)", tc.text, tc.mentions, shared, tc.wantShared, items)
+		}
+	}
+}

@@ -160,8 +160,12 @@ func (rk *run) prepareWords(src *source) error {
 	src.length = 0
 	for _, t := range all {
 		src.raw = append(src.raw, t.stem)
+		// A one-word place's other names count as it (syrian: syria). A
+		// place of several words is no word of its own: american as
+		// unit and state matched any state's or unit's event, and
+		// called it American.
 		norm := rk.ents.Place(t.stem)
-		if norm == nil {
+		if len(norm) != 1 {
 			norm = []string{t.stem}
 		}
 		for _, n := range norm {
