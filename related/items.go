@@ -9,6 +9,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -126,8 +127,11 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, wor
 		}
 	}
 	if src.topic != "" && ev.Topic != "" {
-		for _, k := range rk.keysOf(ev.Topic, true) {
-			if slices.Contains(src.topics, k) {
+		// The same story in any spelling, not another year's of it (which
+		// the ranking counts as kin by their keys without the year).
+		srcKeys := rk.ents.Keys(src.topic)
+		for _, k := range rk.ents.Keys(ev.Topic) {
+			if slices.ContainsFunc(srcKeys, func(s entities.Key) bool { return s.Full == k.Full }) {
 				it.SameTopic = true
 			}
 		}
@@ -135,10 +139,8 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, wor
 	// The searched words it holds, in any of their forms.
 	norm := map[string]bool{}
 	for w := range words {
-		if p := rk.ents.Place(w); p != nil {
-			for _, s := range p {
-				norm[s] = true
-			}
+		if p := rk.ents.Place(w); len(p) == 1 { // as the source's words (prepareWords)
+			norm[p[0]] = true
 		} else {
 			norm[w] = true
 		}

@@ -494,3 +494,31 @@ func TestRelated_PlaceOfSeveralWords(t *testing.T) {
 		}
 	}
 }
+
+// TestRelated_SameStoryNotAnotherYear: "Same story" is the source's story
+// in any spelling, not another year's of it.
+func TestRelated_SameStoryNotAnotherYear(t *testing.T) {
+	x := testindex.Open(t, "testdata/years.jsonl")
+	rk := New(mappings.New())
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	items, err := rk.Related(context.Background(), snap, Request{ID: "2019-09-14/california-moves-its-presidential-primary-to-super-tuesday", Size: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"2016-03-15/voters-in-florida-and-ohio-vote-in-the-presidential-primary":             false,
+		"2020-03-03/super-tuesday-presidential-primary-voters-in-california-go-to-the-polls": true,
+	}
+	for _, it := range items {
+		if same, ok := want[it.ID]; ok {
+			delete(want, it.ID)
+			if it.SameTopic != same || strings.Contains(it.Reason, "Same story") != same {
+				t.Errorf("%s: same_topic %v, reason %q; want same story %v", it.ID, it.SameTopic, it.Reason, same)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v (list %v)", want, ids(items))
+	}
+}
