@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -21,6 +22,9 @@ import (
 // maxDictWords words, no years. It is immutable once built.
 type dict struct {
 	keys    int                 // len(Snapshot.Keys) it was built from
+	epoch   uint64              // the Snapshot.Epoch it was built from
+	built   time.Time           // when
+	version uint64              // counts the dictionaries of a Ranker
 	words   map[string]uint64   // each word of a key → its hash
 	byHash  map[uint64][]string // the xor of a key's word hashes → the keys
 	longest int
@@ -40,7 +44,9 @@ func newDict(snap *snapshot.Snapshot, ents *entities.Table) *dict {
 			}
 		}
 	})
-	return makeDict(snap.Keys, events, ents)
+	d := makeDict(snap.Keys, events, ents)
+	d.epoch, d.built = snap.Epoch, time.Now()
+	return d
 }
 
 // makeDict builds the dictionary of keys (by id, 0 unused), events[id]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/query"
@@ -45,7 +46,11 @@ func New(an query.Analyzer) *Ranker {
 func (rk *Ranker) Prepare(snap *snapshot.Snapshot) {
 	rk.dictMu.Lock()
 	if rk.Stale(snap) {
-		rk.dictCur.Store(newDict(snap, rk.ents))
+		d := newDict(snap, rk.ents)
+		if old := rk.dictCur.Load(); old != nil {
+			d.version = old.version + 1
+		}
+		rk.dictCur.Store(d)
 	}
 	rk.dictMu.Unlock()
 	r := &run{Ranker: rk, snap: snap, w: DefaultWeights}
@@ -183,19 +188,25 @@ func (rk *run) dict() *dict {
 	return d
 }
 
-// DictVersion returns the version of the dictionary of tags (how many
-// tags it knows; 0 before one is built): it changes when Prepare builds
-// another.
+// DictVersion returns the version of the dictionary of tags (0 before one
+// is built): it changes when Prepare builds another.
 func (rk *Ranker) DictVersion() int {
 	if d := rk.dictCur.Load(); d != nil {
-		return d.keys
+		return int(d.version) + 1
 	}
 	return 0
 }
 
-// Stale reports whether snap has tags the dictionary lacks: then Prepare
-// builds it again.
+// Stale reports whether the dictionary is behind snap: snap has tags it
+// lacks, or updates since may have given a tag its second event or taken
+// it away (then, at most every dictRefresh, so that a stream of updates
+// does not rebuild it at each): Prepare builds it again.
 func (rk *Ranker) Stale(snap *snapshot.Snapshot) bool {
 	d := rk.dictCur.Load()
-	return d == nil || d.keys < len(snap.Keys)
+	return d == nil || d.keys < len(snap.Keys) || (d.epoch < snap.Epoch && time.Since(d.built) >= dictRefresh)
 }
+
+// dictRefresh is the least time between two builds of the dictionary for
+// updates that add no tag: 14 ms of a core on the corpus, 30 at ten times
+// its size.
+var dictRefresh = time.Second

@@ -414,6 +414,29 @@ func TestRanker_Prepare(t *testing.T) {
 	if rk.Stale(later) || rk.dictCur.Load().keys != len(later.Keys) {
 		t.Errorf("after Prepare, a dictionary of %d tags for a snapshot of %d", rk.dictCur.Load().keys, len(later.Keys))
 	}
+
+	// An update that gives a tag of one event its second adds no tag: the
+	// dictionary is stale all the same (once dictRefresh has passed), and
+	// a text naming the tag then names it.
+	defer func(old time.Duration) { dictRefresh = old }(dictRefresh)
+	dictRefresh = 0
+	second := newsdesk.Event{ID: "2016-02-03/the-republic-of-zubrowka-signs-a-ceasefire", Date: "2016-02-03",
+		Text: "The Republic of Zubrowka signs a ceasefire.", Context: []string{"Republic of Zubrowka"}}
+	named := func(d *dict) bool { return len(d.find(rk.ents.Tokens("Republic of Zubrowka"))) > 0 }
+	if named(rk.dictCur.Load()) {
+		t.Fatal("a tag of one event named before the update")
+	}
+	version := rk.DictVersion()
+	x.Update(t, second)
+	last := x.Source.Acquire()
+	defer last.Release()
+	if !rk.Stale(last) {
+		t.Fatal("not stale after an update that gave a tag its second event")
+	}
+	rk.Prepare(last)
+	if !named(rk.dictCur.Load()) || rk.DictVersion() == version {
+		t.Errorf("after Prepare: the tag named %v, version %d (was %d)", named(rk.dictCur.Load()), rk.DictVersion(), version)
+	}
 }
 
 // TestRelated_MaxPostings: the searched words' postings stay within
