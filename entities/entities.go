@@ -162,14 +162,16 @@ var (
 )
 
 // Keys returns the keys of a tag or topic: one per part, parts being
-// separated by ";" or "/". Parts without words (stop words only) have
-// none.
+// separated by ";", or by "/" between parts of two words or more each
+// ("Naxalite–Maoist insurgency/Indian general election, 2014"), not
+// within a name ("HIV/AIDS", "Apple / Google smartphone tracking",
+// "GNU/Linux", "9/11"). Parts without words (stop words only) have none.
 func (t *Table) Keys(tag string) []Key {
 	s := norm.NFKC.String(tag)
 	s = dashes.ReplaceAllString(s, "-")
 	s = parens.ReplaceAllString(s, " ")
 	var out []Key
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '/' }) {
+	for _, part := range t.parts(s) {
 		words := sortedSet(t.Normalize(t.Tokens(part)))
 		if len(words) == 0 {
 			continue
@@ -185,6 +187,29 @@ func (t *Table) Keys(tag string) []Key {
 		k.Kind = t.kind(k.Full, len(rest))
 		if !slices.ContainsFunc(out, func(o Key) bool { return o.Full == k.Full }) {
 			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// parts splits a tag into the stories it names: at each ";", and at each
+// "/" whose sides both hold two words or more.
+func (t *Table) parts(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ";") {
+		pieces := strings.Split(part, "/")
+		for i, cur := 0, ""; i < len(pieces); i++ {
+			if cur == "" {
+				cur = pieces[i]
+			} else {
+				cur += "/" + pieces[i]
+			}
+			if i+1 < len(pieces) && (len(t.Tokens(cur)) < 2 || len(t.Tokens(strings.Join(pieces[i+1:], "/"))) < 2 ||
+				len(t.Tokens(pieces[i+1])) < 2) {
+				continue // "/" within a name: the piece goes on
+			}
+			out = append(out, cur)
+			cur = ""
 		}
 	}
 	return out

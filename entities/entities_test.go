@@ -33,6 +33,11 @@ func TestKeys(t *testing.T) {
 		{"2011 Egyptian revolution", []string{"2011 egypt revolut"}, "egypt revolut", Story},
 		{"Russo-Ukrainian War (2022–present)", []string{"russo ukrain war"}, "russo ukrain war", Story},
 		{"Iraq War; Iraqi insurgency", []string{"iraq war", "insurg iraq"}, "iraq war", Story},
+		// "/" between stories, not within a name.
+		{"European migrant crisis/Syrian Civil War", []string{"crisi europ migrant", "civil syria war"}, "crisi europ migrant", Story},
+		{"Epidemiology of HIV/AIDS", []string{"aid epidemiolog hiv"}, "aid epidemiolog hiv", Story},
+		{"Apple / Google smartphone tracking", []string{"appl googl smartphon track"}, "appl googl smartphon track", Story},
+		{"Debian GNU/Linux", []string{"debian gnu linux"}, "debian gnu linux", Story},
 		{"The", nil, "", Story},
 	}
 	for _, tc := range tests {
