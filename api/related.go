@@ -57,7 +57,7 @@ func (s *Server) handleRelated(ctx context.Context, r *http.Request, sr Searcher
 // may give any subset of the weights (the others keep their defaults).
 type RelatedBody struct {
 	related.Draft
-	Size      int              `json:"size,omitempty"`
+	Size      *int             `json:"size,omitempty"` // nil: the default; 0 is refused, as size=0 is
 	From      string           `json:"from,omitempty"`
 	To        string           `json:"to,omitempty"`
 	Direction string           `json:"direction,omitempty"`
@@ -72,7 +72,13 @@ func (s *Server) handleRelatedDraft(ctx context.Context, r *http.Request, sr Sea
 	if err := decodeBody(r, &body, "text", `{"text": "..."}`); err != nil {
 		return nil, err
 	}
-	req := related.Request{Draft: &body.Draft, Size: body.Size, Direction: related.Direction(body.Direction), Weights: body.Weights}
+	req := related.Request{Draft: &body.Draft, Size: related.DefaultSize, Direction: related.Direction(body.Direction), Weights: body.Weights}
+	if body.Size != nil {
+		if *body.Size == 0 { // which related.Request reads as its default
+			return nil, badParam("size", "must be between 1 and %d, got 0", related.MaxSize)
+		}
+		req.Size = *body.Size // the ranker checks the rest of its range
+	}
 	if req.Direction == "" {
 		req.Direction = related.Both
 	}
@@ -165,7 +171,10 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 // NewRelatedBody returns the body of POST /v1/related that asks for r,
 // whose Draft must be set.
 func NewRelatedBody(r related.Request) RelatedBody {
-	b := RelatedBody{Size: r.Size, Direction: string(r.Direction), Weights: r.Weights}
+	b := RelatedBody{Direction: string(r.Direction), Weights: r.Weights}
+	if r.Size != 0 {
+		b.Size = &r.Size
+	}
 	if r.Draft != nil {
 		b.Draft = *r.Draft
 	}

@@ -113,6 +113,7 @@ func TestRelatedDraft(t *testing.T) {
 		{"bad from", `{"text": "x", "from": "2017"}`, "application/json", http.StatusBadRequest, "from"},
 		{"to before from", `{"text": "x", "from": "2017-02-01", "to": "2017-01-01"}`, "application/json", http.StatusBadRequest, "to"},
 		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
+		{"size 0", `{"text": "x", "size": 0}`, "application/json", http.StatusBadRequest, "size"},
 		{"bad weights", `{"text": "x", "weights": {"text": 1, "floor": 3, "half_life_days": 1, "max_terms": 5, "min_df": 1, "max_df_share": 0.1, "max_per_day": 1, "candidates": 10}}`, "application/json", http.StatusBadRequest, "weights.floor"},
 		{"bad partial weights", `{"text": "x", "weights": {"near": -1}}`, "application/json", http.StatusBadRequest, "weights.near"},
 		{"unknown weight", `{"text": "x", "weights": {"tex": 1}}`, "application/json", http.StatusBadRequest, "weights.tex"},
