@@ -209,4 +209,14 @@ func (rk *Ranker) Stale(snap *snapshot.Snapshot) bool {
 // dictRefresh is the least time between two builds of the dictionary for
 // updates that add no tag: 14 ms of a core on the corpus, 30 at ten times
 // its size.
-var dictRefresh = time.Second
+var dictRefresh = DictRefresh
+
+// DictRefresh is dictRefresh's value outside tests.
+const DictRefresh = time.Second
+
+// Behind reports whether the dictionary was built from a snapshot older
+// than snap, whether or not Stale would build it again yet.
+func (rk *Ranker) Behind(snap *snapshot.Snapshot) bool {
+	d := rk.dictCur.Load()
+	return d == nil || d.epoch < snap.Epoch
+}

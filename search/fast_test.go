@@ -354,3 +354,41 @@ func TestRankedPlan_LongQuery(t *testing.T) {
 		t.Errorf("a query of %d words has no ranked plan (%v)", len(words), err)
 	}
 }
+
+// TestCatchUp_Rechecks: what answers derive from the index catches up
+// with updates without a request, even when an update comes while the
+// related dictionary was just built (it is built at most every second).
+func TestCatchUp_Rechecks(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVersion := func(than int) int {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if v := e.related.DictVersion(); v > than {
+				return v
+			}
+		}
+		t.Fatalf("the dictionary's version stayed %d", e.related.DictVersion())
+		return 0
+	}
+	e.CatchUp()
+	v := waitVersion(0)
+	tagged := func(id, text string) newsdesk.Event {
+		return newsdesk.Event{ID: id, Date: "2020-03-01", Text: text, Context: []string{"Zeta quorbl tag"}}
+	}
+	idx.Update(t, tagged("2020-03-01/the-first-zeta-quorbl-event", "The first zeta quorbl event."))
+	e.CatchUp()
+	v = waitVersion(v)
+	idx.Update(t, tagged("2020-03-01/the-second-zeta-quorbl-event", "The second zeta quorbl event."))
+	e.CatchUp() // within a second of the last build: not built now, but soon
+	waitVersion(v)
+	if snap := idx.Source.Acquire(); e.behind(snap) {
+		t.Error("still behind the snapshot after the recheck")
+		snap.Release()
+	} else {
+		snap.Release()
+	}
+}

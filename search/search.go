@@ -113,7 +113,9 @@ type Engine struct {
 	// preparing is set while the related lists' dictionary of tags is
 	// built again (prepareRelated).
 	preparing atomic.Bool
-	dates     atomic.Pointer[dateRange]
+	// rechecking is set while a later CatchUp is due (recheckAfter).
+	rechecking atomic.Bool
+	dates      atomic.Pointer[dateRange]
 	// legacy says the generation was built with the legacy mapping: plain
 	// words rank by Bleve's BM25 over the text (fast.go), as they did.
 	legacy  bool
@@ -277,6 +279,24 @@ func (e *Engine) CatchUp() {
 	defer snap.Release()
 	e.namesFor(snap)
 	e.prepareRelated(snap)
+	// What could not start now (a count of an earlier snapshot under way,
+	// a dictionary built less than a second ago) is looked at again, so
+	// that it catches up without waiting for a request.
+	if e.behind(snap) && e.rechecking.CompareAndSwap(false, true) {
+		time.AfterFunc(recheckAfter, func() {
+			e.rechecking.Store(false)
+			e.CatchUp()
+		})
+	}
+}
+
+// recheckAfter is when CatchUp looks again at what was behind: past the
+// related dictionary's least time between builds.
+const recheckAfter = related.DictRefresh + 100*time.Millisecond
+
+// behind reports whether what answers derive from the index lags snap.
+func (e *Engine) behind(snap *snapshot.Snapshot) bool {
+	return e.names.Load().epoch < snap.Epoch || e.related.Behind(snap)
 }
 
 // Derived returns the version of what answers derive from the index in
