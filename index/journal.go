@@ -158,6 +158,9 @@ func (j *Journal) openLocked() (f *os.File, created bool, err error) {
 		if ferr != nil {
 			return nil, false, fmt.Errorf("journal: %w", ferr)
 		}
+		if perr != nil && !errors.Is(perr, fs.ErrNotExist) {
+			return nil, false, fmt.Errorf("journal: %w", perr)
+		}
 	}
 }
 

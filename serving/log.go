@@ -72,9 +72,10 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 			return nil
 		}
 	}
+	shownAll := cur.shown.Load() == from // an earlier batch's show did not fail
 	cur.applied.Store(through)
 	// Once shown: a caller that sees the position sees the updates.
-	if len(updates) > 0 {
+	if len(updates) > 0 || !shownAll {
 		if err := cur.show(ctx); err != nil {
 			return fmt.Errorf("serving: show updates: %w", err)
 		}
