@@ -9,7 +9,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -129,9 +128,9 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, wor
 	if src.topic != "" && ev.Topic != "" {
 		// The same story in any spelling, not another year's of it (which
 		// the ranking counts as kin by their keys without the year).
-		srcKeys := rk.ents.Keys(src.topic)
-		for _, k := range rk.ents.Keys(ev.Topic) {
-			if slices.ContainsFunc(srcKeys, func(s entities.Key) bool { return s.Full == k.Full }) {
+		srcKeys := rk.fullKeysOf(src.topic)
+		for _, k := range rk.fullKeysOf(ev.Topic) {
+			if slices.Contains(srcKeys, k) {
 				it.SameTopic = true
 			}
 		}

@@ -24,8 +24,9 @@ type Ranker struct {
 	// again when the index has new tags (dict.go).
 	dictMu  sync.Mutex
 	dictCur atomic.Pointer[dict]
-	// tagKeys caches the keys of the index's tags: tag → []string.
-	tagKeys sync.Map
+	// tagKeys caches the keys of the index's tags: tag → []string;
+	// fullKeys their full keys alone (fullKeysOf).
+	tagKeys, fullKeys sync.Map
 	// priors caches date priors by days apart (priorTable).
 	priors   sync.Map // [4]float64 → []float32
 	priorsMu sync.Mutex

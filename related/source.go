@@ -403,6 +403,20 @@ func (rk *run) tag(key string) (tag, bool, error) {
 // keysOf returns the keys of a tag (Full and Yearless), or the tag itself
 // in generations without keys. cache keeps the answer for tags of the
 // index, whose number is bounded; a draft's own tags are not kept.
+// fullKeysOf returns the full keys of tag (entities.Key.Full: the year
+// kept), cached as keysOf's are.
+func (rk *run) fullKeysOf(tagName string) []string {
+	if v, ok := rk.fullKeys.Load(tagName); ok {
+		return v.([]string)
+	}
+	var out []string
+	for _, k := range rk.ents.Keys(tagName) {
+		out = append(out, k.Full)
+	}
+	rk.fullKeys.Store(tagName, out)
+	return out
+}
+
 func (rk *run) keysOf(tagName string, cache bool) []string {
 	if tagName == "" {
 		return nil
