@@ -84,6 +84,11 @@ func Open(ctx context.Context, cfg Config) (_ *Conn, err error) {
 		nats.Timeout(DefaultTimeout),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		// No reconnect buffer: a publish made while disconnected fails at
+		// once. Buffered, an update answered 503 (its append timed out)
+		// was stored whenever the connection came back, after updates
+		// acknowledged since: a delete acknowledged meanwhile undone.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn().Err(err).Msg("nats: disconnected; reconnecting")

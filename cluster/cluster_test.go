@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -389,5 +390,93 @@ func TestReader_Direct(t *testing.T) {
 	last, err := r.direct(ctx, 1)
 	if err != nil || last != 5 || fmt.Sprint(seqs) != "[2 4 5]" {
 		t.Errorf("direct after 1: %v, last %d, %v; want [2 4 5], 5", seqs, last, err)
+	}
+}
+
+// TestAppend_RefusedIsNotStoredLater: an append refused while NATS is down
+// is not kept to be sent when the connection comes back (where it would
+// land after updates acknowledged since, undoing them).
+func TestAppend_RefusedIsNotStoredLater(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	c := open(t, cl.URL())
+	if _, err := c.Append(ctx, []index.Update{upsert("2020-02-01/a", "A.")}); err != nil {
+		t.Fatal(err)
+	}
+	node := cl.Nodes[0]
+	if err := node.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	if _, err := c.Append(short, []index.Update{upsert("2020-02-01/refused", "Refused.")}); err == nil {
+		t.Fatal("an append with NATS down succeeded")
+	}
+	cancel()
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := node.WaitJetStream(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// Once reconnected, an acknowledged append; then the stream holds it
+	// and the first, never the refused one.
+	var last uint64
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if last, err = c.Append(ctx, []index.Update{upsert("2020-02-01/b", "B.")}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no append after the restart: %v", err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // time for a buffered publish to land, were there one
+	var ids []string
+	if err := c.Read(ctx, 0, last+5, func(m Message) error {
+		for _, u := range m.Updates {
+			ids = append(ids, u.ID())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(ids, "2020-02-01/refused") {
+		t.Errorf("the stream holds %v: the refused append was stored after the restart", ids)
+	}
+}
+
+// TestPublish_TwoBuilders: a builder publishing an older generation while
+// another has uploaded a newer one leaves that archive: the other's
+// pointer move then names an archive that exists.
+func TestPublish_TwoBuilders(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, natstest.Start(t, 1).URL())
+	files := corpus(t, 20)
+	older, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := buildWith(t, c, older, files)
+	newer, err := index.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := buildWith(t, c, newer, files)
+	if b.Generation <= a.Generation {
+		t.Fatalf("generations %s and %s not in build order", a.Generation, b.Generation)
+	}
+	// B uploaded and checked, not yet published; A published meanwhile.
+	pb, err := c.upload(ctx, newer, b.Generation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.verify(ctx, pb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, older, a.Generation); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.objects.GetInfo(ctx, b.Generation); err != nil {
+		t.Errorf("the newer generation's archive after the older's publish: %v", err)
 	}
 }

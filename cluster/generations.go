@@ -276,6 +276,10 @@ func (c *Conn) move(ctx context.Context, p *Pointer) (string, error) {
 // prune removes the archives of generations other than keep, as a build
 // keeps the current and the previous generation on disk. A failure is
 // logged: the archives are only space.
+//
+// An archive newer than the first kept (the generation just published) is
+// kept too: another builder's, uploaded and about to be published, whose
+// pointer move would otherwise name an archive removed.
 func (c *Conn) prune(ctx context.Context, keep ...string) {
 	infos, err := c.objects.List(ctx)
 	if err != nil {
@@ -285,7 +289,7 @@ func (c *Conn) prune(ctx context.Context, keep ...string) {
 		return
 	}
 	for _, info := range infos {
-		kept := false
+		kept := len(keep) > 0 && info.Name > keep[0] // generation names sort by time
 		for _, k := range keep {
 			kept = kept || k == info.Name
 		}
