@@ -65,6 +65,9 @@ type Replica struct {
 	published cluster.Pointer // the pointer, as last seen
 	refused   *refusal        // the last generation whose download failed
 	invalid   atomic.Uint64
+	// skippedThrough is the highest position of a message skipped as
+	// invalid: each is counted once (skip).
+	skippedThrough atomic.Uint64
 }
 
 type refusal struct {
@@ -225,6 +228,17 @@ func (r *Replica) Append(ctx context.Context, updates []index.Update) (int64, er
 
 // skip counts and logs a stream message that is not a valid update.
 func (r *Replica) skip(m cluster.Message) {
+	// Once each: a swap's catch-up reads again messages the follower
+	// skipped already.
+	for {
+		seen := r.skippedThrough.Load()
+		if m.Seq <= seen {
+			return
+		}
+		if r.skippedThrough.CompareAndSwap(seen, m.Seq) {
+			break
+		}
+	}
 	r.invalid.Add(1)
 	if r.cfg.OnInvalid != nil {
 		r.cfg.OnInvalid()

@@ -292,6 +292,23 @@ func TestReplica_SkipsInvalidMessages(t *testing.T) {
 			t.Errorf("status %+v: want 3 invalid messages skipped, applied 4 of 4", st)
 		}
 	}
+	// A generation built before more junk, published after the replica
+	// skipped it: its catch-up reads the junk again, and counts it no more.
+	sum, err := build.Run(ctx, build.Config{Dir: b.dir, Files: []string{b.files}, Updates: b.conn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, cluster.Subject, []byte("more junk")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new junk skipped", func() bool { return r.Status().Invalid == 4 })
+	if _, err := b.conn.Publish(ctx, b.dir, sum.Generation); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new generation served", func() bool { return r.Server().Generation() == sum.Generation })
+	if st := r.Status(); st.Invalid != 4 {
+		t.Errorf("after the swap, %d invalid messages counted, want the 4", st.Invalid)
+	}
 }
 
 // TestReplica_WaitsForNATS starts a replica before any NATS server and
@@ -337,4 +354,30 @@ func TestReplica_UpdateWithoutNATS(t *testing.T) {
 	if has(r, "2020-03-01/lost", "Lost.") {
 		t.Error("an update that failed is served")
 	}
+}
+
+// TestReplica_LagNotesTrimmed: what the lag tracker notes of messages the
+// replica has applied goes as they are applied, whether or not anything
+// reads the replica's status.
+func TestReplica_LagNotesTrimmed(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 5)
+	b.publish()
+	r := start(t, cl.URL(), t.TempDir())
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() != "" })
+	var last uint64
+	for i := range 6 {
+		var err error
+		if last, err = b.conn.Append(ctx, []index.Update{upsert(fmt.Sprintf("2020-03-01/note-%d", i), "A note.")}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(coalesce + 20*time.Millisecond)
+	}
+	eventually(t, "applied", func() bool { return uint64(max(r.Server().Info().Applied, 0)) >= last })
+	eventually(t, "the notes of what is applied dropped", func() bool {
+		r.lag.mu.Lock()
+		defer r.lag.mu.Unlock()
+		return len(r.lag.notes) == 0
+	})
 }

@@ -315,7 +315,11 @@ func (f *follower) apply(ctx context.Context, d delivery) {
 	if through == 0 {
 		return // only messages of an earlier follow
 	}
-	if err := f.r.srv.Apply(ctx, entries, int64(through)); err != nil {
+	err := f.r.srv.Apply(ctx, entries, int64(through))
+	// The lag's notes of what is applied go now, not only when the status
+	// is read: a replica nothing polls would keep them all.
+	f.r.lag.behind(uint64(max(f.r.srv.Info().Applied, 0)), time.Now())
+	if err != nil {
 		if errors.Is(err, serving.ErrClosed) || ctx.Err() != nil {
 			return
 		}

@@ -384,6 +384,10 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 	if p, err := conn.Current(ctx); err != nil || p.Generation != newer {
 		t.Errorf("pointer %+v, %v; want it left at %s", p, err, newer)
 	}
+	// With NATS unreachable, publish says so with exit 4 too.
+	if err := run(ctx, []string{"publish", "-index", dir, "-nats", "nats://127.0.0.1:1"}, &stdout, &stderr); exitCode(err) != exitUnpublished {
+		t.Errorf("publish with NATS unreachable: %v (exit %d), want exit 4", err, exitCode(err))
+	}
 	// indexer publish does what the build could not, once it can be done.
 	publishArgs := []string{"publish", "-index", dir, "-nats", url}
 	if err := run(ctx, publishArgs, &stdout, &stderr); exitCode(err) != exitUnpublished {

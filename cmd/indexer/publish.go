@@ -40,7 +40,9 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	conn, err := cluster.Open(ctx, cluster.Config{URL: *natsURL, Name: "indexer", Logger: newLogger(stderr)})
 	if err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("publish: %w", err)}
+		// Exit 4, as for any other reason NATS does not take it: the
+		// generation is built and current on disk; try again later.
+		return &exitError{code: exitUnpublished, err: fmt.Errorf("publish: generation %s is current in %s, but not published to NATS: %w", name, *dirFlag, err)}
 	}
 	defer conn.Close()
 	p, err := publish(ctx, conn, *dirFlag, name)
