@@ -73,8 +73,9 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not valid JSON for this endpoint: " + msg}
 	}
-	if dec.More() {
-		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value"}
+	// Only white space may follow: More would let a stray "]" or "}" pass.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value, or text after it"}
 	}
 	return nil
 }

@@ -87,6 +87,7 @@ func TestSearchBody(t *testing.T) {
 		{"size with a fraction", "/v1/search", "application/json", `{"q": "x", "size": 1.5}`, 400, codeInvalid, "size"},
 		{"q a list", "/v1/search", "application/json", `{"q": ["x"]}`, 400, codeInvalid, "q"},
 		{"two values", "/v1/search", "application/json", `{"q": "x"} {"q": "y"}`, 400, codeInvalid, ""},
+		{"a stray bracket after the body", "/v1/search", "application/json", `{"q": "x"}]`, 400, codeInvalid, ""},
 		{"too many filter values", "/v1/search", "application/json", `{"topic": [` + strings.Repeat(`"a",`, MaxFilterValues) + `"a"]}`, 400, codeInvalid, "topic"},
 		{"another type", "/v1/search", "text/plain", `{"q": "x"}`, 415, codeInvalid, "Content-Type"},
 	}

@@ -109,7 +109,10 @@ func TestRelatedDraft(t *testing.T) {
 		{"not JSON", `text=hello`, "application/json", http.StatusBadRequest, ""},
 		{"unknown field", `{"text": "x", "colour": "red"}`, "application/json", http.StatusBadRequest, ""},
 		{"two values", `{"text": "x"} {"text": "y"}`, "application/json", http.StatusBadRequest, ""},
+		{"a stray bracket after the body", `{"text": "x"}]`, "application/json", http.StatusBadRequest, ""},
+		{"braces and text after the body", `{"text": "x"}}}garbage`, "application/json", http.StatusBadRequest, ""},
 		{"bad date", `{"text": "x", "date": "tomorrow"}`, "application/json", http.StatusBadRequest, "date"},
+		{"a long bad date", `{"text": "x", "date": "` + strings.Repeat("9", 30000) + `"}`, "application/json", http.StatusBadRequest, "date"},
 		{"bad from", `{"text": "x", "from": "2017"}`, "application/json", http.StatusBadRequest, "from"},
 		{"to before from", `{"text": "x", "from": "2017-02-01", "to": "2017-01-01"}`, "application/json", http.StatusBadRequest, "to"},
 		{"bad size", `{"text": "x", "size": 99}`, "application/json", http.StatusBadRequest, "size"},
@@ -130,6 +133,9 @@ func TestRelatedDraft(t *testing.T) {
 			e, _ := body["error"].(map[string]any)
 			if code != tc.status || e == nil || (tc.param != "" && e["param"] != tc.param) || e["message"] == "" {
 				t.Errorf("%d %v, want %d for %q", code, body, tc.status, tc.param)
+			}
+			if m, _ := e["message"].(string); len(m) > 300 {
+				t.Errorf("a message of %d bytes: the value it quotes is not cut", len(m))
 			}
 		})
 	}

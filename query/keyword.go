@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -295,9 +296,16 @@ func CheckDates(from, to time.Time) error {
 	return nil
 }
 
-// DateMessage says what a date parameter accepts, quoting the value given
-// (which the caller shortens if need be).
+// DateMessage says what a date parameter accepts, quoting the value given,
+// cut to its first 40 bytes: a 30,000-byte date is not echoed whole.
 func DateMessage(got string) string {
+	if len(got) > 40 {
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(got[cut]) {
+			cut--
+		}
+		got = got[:cut] + "…"
+	}
 	return fmt.Sprintf("must be a date YYYY-MM-DD from %s to %s, got %q", newsdesk.MinDate, newsdesk.MaxDate, got)
 }
 
