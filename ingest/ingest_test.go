@@ -40,6 +40,8 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{good("crlf") + "\r", "", "2019-03-04/crlf"},
 		{`{"id": "2019-03-04/bad-utf8", "date": "2019-03-04", "text": "caf` + "\xe9" + `"}`, "invalid UTF-8 at byte 65", ""},
 		{`{"id": "2019-03-04/long", "date": "2019-03-04", "text": "` + strings.Repeat("x", 2<<20) + `"}`, "longer than the 1048576-byte limit", ""},
+		// Its length without its CRLF, as for a short line.
+		{strings.Repeat("y", 1<<20+10) + "\r", "line is 1048586 bytes", ""},
 		{`{"date": "2019-03-04", "text": "No id."}`, `missing field "id"`, ""},
 		{`{"id": "2019-03-04/bad-date", "date": "04/03/2019", "text": "Bad date."}`, `date "04/03/2019" is not a real YYYY-MM-DD day`, ""},
 		{`{"id": "2019-02-30/no-such-day", "date": "2019-02-30", "text": "No such day."}`, "is not a real YYYY-MM-DD day", ""},

@@ -83,6 +83,8 @@ func (l *Lines) Next() (line []byte, n int, err error) {
 			line = bytes.TrimSuffix(line, []byte("\n"))
 			line = bytes.TrimSuffix(line, []byte("\r"))
 			n = len(line)
+		} else if bytes.HasSuffix(chunk, []byte("\r\n")) {
+			n -= 2 // the line's length, as without CRLF
 		} else if bytes.HasSuffix(chunk, []byte("\n")) {
 			n--
 		}
