@@ -18,6 +18,22 @@ import (
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
+// linesEngine builds the JSONL lines (and files) into a temporary index:
+// events a test writes for itself.
+func linesEngine(t *testing.T, lines []string, files ...string) (*Engine, *testindex.Index) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	idx := testindex.Open(t, append(files, path)...)
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, idx
+}
+
 // fixtureEngine builds testdata/events.jsonl into a temporary index.
 func fixtureEngine(t *testing.T) *Engine {
 	t.Helper()
@@ -227,15 +243,7 @@ func TestSearch_PagesAreOneOrder(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "category": "", "topic": "", "context": %s, "text": %q, "sources": []}`,
 			newsdesk.NewID(date, text), date, ctx, text))
 	}
-	made := filepath.Join(t.TempDir(), "zephyr.jsonl")
-	if err := os.WriteFile(made, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	idx := testindex.Open(t, "testdata/events.jsonl", made)
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, _ := linesEngine(t, lines, "testdata/events.jsonl")
 	for _, q := range []string{"zephyr", "zephyr council", "peace talks", "syria", "earthquake", "election", "killed attack", "the court"} {
 		for _, size := range []int{1, 2, 3} {
 			all, err := e.Search(context.Background(), Request{Q: q, Size: 10 * size})
@@ -288,15 +296,7 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "topic": %q, "context": [%q], "text": %q}`,
 			newsdesk.NewID(date, text), date, tag, tag, text))
 	}
-	path := filepath.Join(t.TempDir(), "birds.jsonl")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	idx := testindex.Open(t, path)
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, _ := linesEngine(t, lines)
 	for _, tc := range []struct {
 		name string
 		r    Request

@@ -4,13 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/newsdesk/newsdesk/mappings"
-	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // TestOwn_LeadAndTagsOnly checks what an event's score gets of its own in
@@ -18,22 +13,13 @@ import (
 // tags-only penalty when only its tags do, nothing otherwise; whatever
 // the events' order in the index.
 func TestOwn_LeadAndTagsOnly(t *testing.T) {
-	dir := t.TempDir()
 	lines := []string{
 		`{"id": "2020-01-01/alpha-rises", "date": "2020-01-01", "text": "Alpha rises."}`,
 		`{"id": "2020-01-02/beta-rises", "date": "2020-01-02", "text": "Beta rises."}`,
 		`{"id": "2020-01-03/the-markets-of-the-capital-close-early-for-the-holiday-as-the-beta-index-falls", "date": "2020-01-03", "text": "The markets of the capital close early for the holiday as the beta index falls."}`,
 		`{"id": "2020-01-04/gamma-falls", "date": "2020-01-04", "context": ["Beta"], "text": "Gamma falls."}`,
 	}
-	path := filepath.Join(dir, "events.jsonl")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	x := testindex.Open(t, path)
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, x := linesEngine(t, lines)
 	snap := x.Source.Acquire()
 	defer snap.Release()
 	nums := map[string]uint64{}
@@ -105,20 +91,11 @@ func TestHighlight_Fragments(t *testing.T) {
 	}
 	// A year read as a boost is not a word matched: never marked, though
 	// the text holds it.
-	dir := t.TempDir()
 	lines := []string{
 		`{"id": "2017-03-01/talks-resume-in-2017-after-a-long-pause", "date": "2017-03-01", "text": "Talks resume in 2017 after a long pause."}`,
 		`{"id": "2016-01-01/talks-end", "date": "2016-01-01", "text": "Talks end."}`,
 	}
-	path := filepath.Join(dir, "years.jsonl")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	x := testindex.Open(t, path)
-	ye, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ye, _ := linesEngine(t, lines)
 	res, err := ye.Search(context.Background(), Request{Q: "talks 2017", Highlight: true})
 	if err != nil {
 		t.Fatal(err)
