@@ -241,37 +241,43 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		plan.clauses = append(plan.clauses, ct)
 	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
-	if plan.r.Early != 0 {
-		for _, ct := range plan.clauses {
+	return plan, true, nil
+}
+
+// prepareOwn reads, for own, the lists it looks events up in: for the
+// ranked page only (a date order's walk scores nothing).
+func (pl *rankedPlan) prepareOwn() error {
+	if pl.r.Early != 0 {
+		for _, ct := range pl.clauses {
 			var forms []*snapshot.Postings
 			for _, form := range ct.forms {
-				ps, err := snap.Postings(newsdesk.FieldLead, []byte(form))
+				ps, err := pl.snap.Postings(newsdesk.FieldLead, []byte(form))
 				if err != nil {
-					return nil, false, err
+					return err
 				}
 				forms = append(forms, ps)
 			}
-			plan.lead = append(plan.lead, forms)
+			pl.lead = append(pl.lead, forms)
 		}
 	}
-	if plan.lead != nil || (plan.r.TagsOnly != 0 && plan.tags != nil) {
-		plan.owned = make([]ownLists, snap.Segments())
-		for seg := range plan.owned {
-			o := &plan.owned[seg]
-			for j, ct := range plan.clauses {
+	if pl.lead != nil || (pl.r.TagsOnly != 0 && pl.tags != nil) {
+		pl.owned = make([]ownLists, pl.snap.Segments())
+		for seg := range pl.owned {
+			o := &pl.owned[seg]
+			for j, ct := range pl.clauses {
 				var text, lead []*snapshot.List
 				for _, w := range ct.lists {
 					l, err := w.p.List(seg)
 					if err != nil {
-						return nil, false, err
+						return err
 					}
 					text = append(text, l)
 				}
-				if plan.lead != nil {
-					for _, p := range plan.lead[j] {
+				if pl.lead != nil {
+					for _, p := range pl.lead[j] {
 						l, err := p.List(seg)
 						if err != nil {
-							return nil, false, err
+							return err
 						}
 						lead = append(lead, l)
 					}
@@ -280,7 +286,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 			}
 		}
 	}
-	return plan, true, nil
+	return nil
 }
 
 // clauseCursor walks one clause's lists in one segment, as their union.
@@ -1086,6 +1092,9 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 	var collect func(uint64)
 	if keep {
 		collect = func(n uint64) { kept = append(kept, uint32(n)) }
+	}
+	if err := plan.prepareOwn(); err != nil {
+		return nil, true, err
 	}
 	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
 	if err != nil {

@@ -38,6 +38,9 @@ func TestOwn_LeadAndTagsOnly(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("no ranked plan: %v", err)
 	}
+	if err := plan.prepareOwn(); err != nil {
+		t.Fatal(err)
+	}
 	r := e.ranking
 	for _, tc := range []struct {
 		id   string
