@@ -138,11 +138,7 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, wor
 	// The searched words it holds, in any of their forms.
 	norm := map[string]bool{}
 	for w := range words {
-		if p := rk.ents.Place(w); len(p) == 1 { // as the source's words (prepareWords)
-			norm[p[0]] = true
-		} else {
-			norm[w] = true
-		}
+		norm[rk.word(w)] = true
 	}
 	for _, w := range searched {
 		if len(it.SharedTerms) == 4 {

@@ -160,24 +160,15 @@ func (rk *run) prepareWords(src *source) error {
 	src.length = 0
 	for _, t := range all {
 		src.raw = append(src.raw, t.stem)
-		// A one-word place's other names count as it (syrian: syria). A
-		// place of several words is no word of its own: american as
-		// unit and state matched any state's or unit's event, and
-		// called it American.
-		norm := rk.ents.Place(t.stem)
-		if len(norm) != 1 {
-			norm = []string{t.stem}
+		n := rk.word(t.stem)
+		src.length++
+		if tf[n] == 0 {
+			order = append(order, n)
+			surface[n] = t.surface
 		}
-		for _, n := range norm {
-			src.length++
-			if tf[n] == 0 {
-				order = append(order, n)
-				surface[n] = t.surface
-			}
-			tf[n]++
-			if lowerWord(t.surface) {
-				lower[n] = true
-			}
+		tf[n]++
+		if lowerWord(t.surface) {
+			lower[n] = true
 		}
 	}
 	maxDF := max(rk.w.MaxDFShare*rk.docs, minMaxDF)
@@ -403,6 +394,18 @@ func (rk *run) tag(key string) (tag, bool, error) {
 // keysOf returns the keys of a tag (Full and Yearless), or the tag itself
 // in generations without keys. cache keeps the answer for tags of the
 // index, whose number is bounded; a draft's own tags are not kept.
+// word returns the word stem counts as, for a source's words and the
+// items' alike: a one-word place's other names count as it (syrian:
+// syria). A place of several words is no word of its own: american as
+// unit and state matched any state's or unit's event, and called it
+// American.
+func (rk *run) word(stem string) string {
+	if p := rk.ents.Place(stem); len(p) == 1 {
+		return p[0]
+	}
+	return stem
+}
+
 // fullKeysOf returns the full keys of tag (entities.Key.Full: the year
 // kept), cached as keysOf's are.
 func (rk *run) fullKeysOf(tagName string) []string {
