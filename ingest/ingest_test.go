@@ -277,14 +277,7 @@ func TestReadFile_DateAndIDRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			var c collect
-			if err := ReadFile(tc.file, &c, nil); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range c.events {
-				got = append(got, e.ID)
-			}
+			got, c := readIDs(t, tc.file)
 			if !reflect.DeepEqual(got, tc.wantIDs) {
 				t.Errorf("events %v, want %v", got, tc.wantIDs)
 			}
@@ -337,14 +330,7 @@ func TestReadPages_Edges(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.page), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			var c collect
-			if err := ReadFile(path, &c, nil); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range c.events {
-				got = append(got, e.ID)
-			}
+			got, c := readIDs(t, path)
 			if !reflect.DeepEqual(got, tc.wantIDs) {
 				t.Errorf("events %v, want %v", got, tc.wantIDs)
 			}
@@ -359,4 +345,19 @@ func TestReadPages_Edges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readIDs reads the file at path, and returns the ids of its events and
+// everything it read.
+func readIDs(t *testing.T, path string) ([]string, collect) {
+	t.Helper()
+	var c collect
+	if err := ReadFile(path, &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range c.events {
+		ids = append(ids, e.ID)
+	}
+	return ids, c
 }
