@@ -145,25 +145,49 @@ func TestRun_Journal(t *testing.T) {
 	}
 	idx.Close()
 	// A build that drops the updates but fails keeps them: one with no
-	// good event, one cancelled.
+	// good event, one cancelled, one whose pointer cannot be written (a
+	// full disk at the last step: here CURRENT.tmp is a directory).
 	bad := filepath.Join(t.TempDir(), "bad.jsonl")
 	if err := os.WriteFile(bad, []byte("{\"id\": \"broken\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
+	current, err := dir.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := filepath.Join(dir.Path(), "CURRENT.tmp")
 	for _, c := range []struct {
 		name  string
 		ctx   context.Context
 		files []string
-	}{{"no good event", context.Background(), []string{bad}}, {"cancelled", cancelled, files}} {
+		block bool
+	}{{"no good event", context.Background(), []string{bad}, false}, {"cancelled", cancelled, files, false},
+		{"pointer not written", context.Background(), files, true}} {
+		if c.block {
+			if err := os.Mkdir(blocked, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := Run(c.ctx, Config{Dir: dir, Files: c.files, DropUpdates: true}); err == nil {
 			t.Fatalf("-drop-updates, %s: no error", c.name)
+		}
+		if c.block {
+			if err := os.Remove(blocked); err != nil {
+				t.Fatal(err)
+			}
 		}
 		n := 0
 		dir.Journal().Read(func(index.Update) error { n++; return nil })
 		if n != 2 {
 			t.Errorf("-drop-updates, %s: the journal holds %d updates after the failed build, want its 2", c.name, n)
+		}
+		if now, _ := dir.Current(); now != current {
+			t.Errorf("-drop-updates, %s: CURRENT is %s, want %s", c.name, now, current)
+		}
+		if names, _ := dir.Generations(); len(names) != 1 {
+			t.Errorf("-drop-updates, %s: generations %v, want the published one alone", c.name, names)
 		}
 	}
 	sum, err = Run(context.Background(), Config{Dir: dir, Files: files, DropUpdates: true})

@@ -597,21 +597,38 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := check(b.path, b.cfg.Mapping, want); err != nil {
 		return Generation{}, fmt.Errorf("check new generation %s: %w", b.name, err)
 	}
-	if b.clearJournal {
-		if err := b.dir.ClearJournal(); err != nil {
-			return Generation{}, fmt.Errorf("publish generation %s: clear the journal: %w", b.name, err)
-		}
-	}
 	previous, _ := b.dir.Current()
 	final := b.dir.GenerationPath(b.name)
 	if err := os.Rename(b.path, final); err != nil {
 		return Generation{}, fmt.Errorf("move new generation into place: %w", err)
 	}
+	// Until CURRENT names it, the generation moved into place is thrown
+	// away on error too.
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(final)
+		}
+	}()
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		return Generation{}, err
 	}
-	if err := b.dir.setCurrent(b.name); err != nil {
+	// The pointer is written before the journal is cleared, and moved
+	// after: a build that cannot publish (a full disk) keeps the
+	// journal's acknowledged updates.
+	commit, err := b.dir.prepareCurrent(b.name)
+	if err != nil {
 		return Generation{}, err
+	}
+	if b.clearJournal {
+		if err := b.dir.ClearJournal(); err != nil {
+			return Generation{}, fmt.Errorf("publish generation %s: clear the journal: %w", b.name, err)
+		}
+	}
+	if cerr := commit(); errors.Is(cerr, errPointerUnsynced) {
+		// Published: servers see it and swap it in.
+		b.cfg.Logger.Warn().Err(cerr).Str("generation", b.name).Msg("generation published, but a power cut could bring back the previous one")
+	} else if cerr != nil {
+		return Generation{}, cerr
 	}
 	keep := []string{b.name}
 	if previous != "" {

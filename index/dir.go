@@ -100,27 +100,49 @@ func validName(name string) bool {
 // setCurrent atomically points CURRENT at name: write a temporary file,
 // fsync it, rename it over CURRENT, fsync the directory.
 func (d *Dir) setCurrent(name string) error {
+	commit, err := d.prepareCurrent(name)
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// prepareCurrent writes and syncs a pointer to name beside CURRENT; the
+// function it returns renames it over CURRENT and syncs the directory.
+// The first part is where a full disk fails: what must be done only
+// once the pointer can move (clearing the journal) goes between them.
+func (d *Dir) prepareCurrent(name string) (commit func() error, err error) {
 	tmp := filepath.Join(d.path, currentFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("write current pointer: %w", err)
+		return nil, fmt.Errorf("write current pointer: %w", err)
 	}
 	if _, err := f.WriteString(name + "\n"); err != nil {
 		f.Close()
-		return fmt.Errorf("write current pointer: %w", err)
+		return nil, fmt.Errorf("write current pointer: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("sync current pointer: %w", err)
+		return nil, fmt.Errorf("sync current pointer: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close current pointer: %w", err)
+		return nil, fmt.Errorf("close current pointer: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(d.path, currentFile)); err != nil {
-		return fmt.Errorf("publish current pointer: %w", err)
-	}
-	return syncDir(d.path)
+	return func() error {
+		if err := os.Rename(tmp, filepath.Join(d.path, currentFile)); err != nil {
+			return fmt.Errorf("publish current pointer: %w", err)
+		}
+		if err := syncDir(d.path); err != nil {
+			return fmt.Errorf("%w: %w", errPointerUnsynced, err)
+		}
+		return nil
+	}, nil
 }
+
+// errPointerUnsynced is a pointer moved, whose directory could not be
+// synced: what reads CURRENT sees the new generation, but a power cut
+// could bring back the previous one.
+var errPointerUnsynced = errors.New("current pointer moved, but its directory could not be synced")
 
 // lock takes the directory's build lock, failing at once if another
 // process holds it. The returned function releases it.
