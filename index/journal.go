@@ -105,6 +105,9 @@ func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 		return 0, 0, fmt.Errorf("journal: %w", err)
 	}
 	size := st.Size()
+	if size, err = cutTornTail(f, j.path, size); err != nil {
+		return 0, 0, err
+	}
 	write, sync := j.write, j.sync
 	if write == nil {
 		write = (*os.File).Write
@@ -132,6 +135,42 @@ func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 	return size, size + int64(buf.Len()), nil
 }
 
+// cutTornTail cuts, before an append, a last line without its newline
+// from the journal f (at path) of size bytes, and returns the size after.
+// Under the lock it is no append in progress but one cut short (a crash
+// of another server on the directory, or a cut-back that failed), never
+// acknowledged: an append joined onto it would make both one invalid
+// line, which a read refuses and a repair cuts. It is kept aside, as
+// Repair keeps it.
+func cutTornTail(f *os.File, path string, size int64) (int64, error) {
+	if size == 0 {
+		return 0, nil
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	if last[0] == '\n' {
+		return size, nil
+	}
+	start, _, err := tornTail(f, size)
+	if err != nil {
+		return 0, err
+	}
+	tail := make([]byte, size-start)
+	if _, err := f.ReadAt(tail, start); err != nil {
+		return 0, fmt.Errorf("journal: read a torn tail: %w", err)
+	}
+	kept, err := keepAside(path, tail)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Truncate(start); err != nil {
+		return 0, fmt.Errorf("journal: cut a torn tail (kept in %s): %w", kept, err)
+	}
+	return start, nil
+}
+
 // openLocked opens the journal for appending, creating it if need be
 // (created says so), and locks it against other processes. A file
 // cleared (unlinked by Clear, in another process) while this one waited
@@ -142,7 +181,7 @@ func (j *Journal) openLocked() (f *os.File, created bool, err error) {
 	for {
 		_, statErr := os.Stat(j.path)
 		created = errors.Is(statErr, fs.ErrNotExist)
-		if f, err = os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+		if f, err = os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o644); err != nil {
 			return nil, false, fmt.Errorf("journal: %w", err)
 		}
 		if err := flock(f, syscall.LOCK_EX); err != nil {

@@ -189,6 +189,40 @@ func TestJournal_AppendAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestJournal_AppendAfterTornTail: an append onto a journal whose last
+// line was cut short (a server on the directory killed in the middle of
+// an append) cuts that line first and keeps it aside, so that the update
+// appended reads back and the journal stays readable.
+func TestJournal_AppendAfterTornTail(t *testing.T) {
+	j := journalIn(t, "sound.jsonl")
+	f, err := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := `{"upsert": {"id": "2020-02-01/torn`
+	if _, err := f.WriteString(torn); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	heron := newsdesk.Event{ID: "2019-06-02/a-heron-escapes", Date: "2019-06-02", Text: "A heron escapes."}
+	if err := j.Append([]Update{{Upsert: &heron}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readIDs(t, j); strings.Join(got, ",") != strings.Join([]string{flamingo, ceasefire, heron.ID}, ",") {
+		t.Errorf("after an append onto a torn tail: %v, want the sound journal's two and the heron", got)
+	}
+	if r, err := j.Repair(); err != nil || r.Cut != 0 {
+		t.Errorf("Repair after the append: %+v, %v; want nothing to cut", r, err)
+	}
+	kept, _ := filepath.Glob(j.Path() + tornSuffix + "*")
+	if len(kept) != 1 {
+		t.Fatalf("torn tails kept aside: %v, want one", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != torn {
+		t.Errorf("kept aside %q, want %q", b, torn)
+	}
+}
+
 // TestJournal_AppendCreates: the first append creates the journal (and
 // syncs its directory); a failed first append leaves an empty journal,
 // which reads as no update.
