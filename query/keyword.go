@@ -115,14 +115,16 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 		}
 		return nil, ErrNothingToMatch
 	}
+	// Any word is one required disjunction, not should clauses beside the
+	// filters: Bleve, not scoring (the date orders, facets), makes such
+	// clauses optional, and the filters alone would match.
+	if len(should) > 0 {
+		must = append(must, bleve.NewDisjunctionQuery(should...))
+	}
 	must = append(must, filters...)
 	b := bleve.NewBooleanQuery()
 	if len(must) > 0 {
 		b.AddMust(must...)
-	}
-	if len(should) > 0 {
-		b.AddShould(should...)
-		b.SetMinShould(1)
 	}
 	if len(mustNot) > 0 {
 		b.AddMustNot(mustNot...)

@@ -70,6 +70,50 @@ func TestByDate(t *testing.T) {
 	}
 }
 
+// TestByDate_RelaxedWithFilter: a search relaxed to any word through
+// Bleve (it has an exclusion), with a filter, lists by date what it finds
+// by relevance: the filter never stands for the words (Bleve, not
+// scoring, took should clauses beside it for optional).
+func TestByDate_RelaxedWithFilter(t *testing.T) {
+	e := fixtureEngine(t)
+	ctx := context.Background()
+	for _, r := range []Request{
+		{Q: "astana cyclone -bus", From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Q: "astana cyclone -bus", Categories: []string{"Politics and elections"}},
+		{Q: "astana cyclone -bus", From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), Facets: 5},
+	} {
+		rel := r
+		rel.Size = MaxSize
+		want, err := e.Search(ctx, rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !want.Relaxed || want.Total == 0 {
+			t.Fatalf("%+v: relaxed %v, total %d: the case is not a relaxed search", r, want.Relaxed, want.Total)
+		}
+		for _, sort := range []query.Sort{query.SortDate, query.SortDateDesc} {
+			d := rel
+			d.Sort = sort
+			got, err := e.Search(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != want.Total || len(got.Hits) != len(want.Hits) {
+				t.Errorf("%+v %s: total %d, %d hits; by relevance %d, %d", r, sort, got.Total, len(got.Hits), want.Total, len(want.Hits))
+			}
+		}
+		if want.Facets != nil {
+			n := 0
+			for _, c := range want.Facets.Date {
+				n += c.Count
+			}
+			if uint64(n) != want.Total {
+				t.Errorf("%+v: the date histogram counts %d events, the search finds %d", r, n, want.Total)
+			}
+		}
+	}
+}
+
 // bleveByDate returns every match of r in r's date order, as Bleve sorts
 // them.
 func bleveByDate(t *testing.T, e *Engine, r Request) []string {
