@@ -5,7 +5,9 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -45,8 +47,10 @@ type counters struct {
 var counterPool sync.Pool
 
 // facets counts the events visit visits by category, topic, context and date
-// bucket, reading the values from snap's columns.
-func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, visit func(context.Context, func(uint64)) error, topN int, h *query.Histogram) (*Facets, error) {
+// bucket, reading the values from snap's columns. The spellings of a name
+// (in other case) count as one, as filters match them all, shown as names
+// spells it most.
+func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, names *Names, visit func(context.Context, func(uint64)) error, topN int, h *query.Histogram) (*Facets, error) {
 	cs, _ := counterPool.Get().(*counters)
 	if cs == nil || len(cs.cat) != len(c.Categories) || len(cs.topic) != len(c.Topics) || len(cs.ctx) != len(c.Contexts) {
 		cs = &counters{cat: make([]int32, len(c.Categories)), topic: make([]int32, len(c.Topics)), ctx: make([]int32, len(c.Contexts))}
@@ -83,9 +87,9 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, visit func(co
 		return nil, err
 	}
 	f := &Facets{
-		Category: top(cs.cat, c.Categories, topN),
-		Topic:    top(cs.topic, c.Topics, topN),
-		Context:  top(cs.ctx, c.Contexts, topN),
+		Category: top(e.folds.cat.fold(cs.cat, c.Categories), c.Categories, topN, names.spelling(FieldCategory)),
+		Topic:    top(e.folds.topic.fold(cs.topic, c.Topics), c.Topics, topN, names.spelling(FieldTopic)),
+		Context:  top(e.folds.ctx.fold(cs.ctx, c.Contexts), c.Contexts, topN, names.spelling(FieldContext)),
 		Date:     []DateCount{},
 		// Without buckets (an index with no dated event), still one of
 		// the units the answer's schema allows.
@@ -100,9 +104,60 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, visit func(co
 	return f, nil
 }
 
+// foldTable maps each id of a tag table to the first id of the same
+// name in any case (as Names groups spellings); safe for concurrent use. Tag
+// tables only grow (ids are fixed for a Source's life), and so does it.
+type foldTable struct {
+	mu    sync.Mutex
+	first map[string]uint32 // the folded name → its first id
+	ids   atomic.Pointer[[]uint32]
+}
+
+// of returns the first id of each id of values.
+func (t *foldTable) of(values []string) []uint32 {
+	if p := t.ids.Load(); p != nil && len(*p) >= len(values) {
+		return (*p)[:len(values)]
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []uint32
+	if p := t.ids.Load(); p != nil {
+		ids = *p
+	}
+	if t.first == nil {
+		t.first = map[string]uint32{}
+	}
+	// Appended past what readers see: their slices stay as they were.
+	for id := len(ids); id < len(values); id++ {
+		key := strings.ToLower(values[id])
+		f, ok := t.first[key]
+		if !ok || id == 0 {
+			f = uint32(id)
+			t.first[key] = f
+		}
+		ids = append(ids, f)
+	}
+	t.ids.Store(&ids)
+	return ids[:len(values)]
+}
+
+// fold adds the count of each spelling to its name's first id, and
+// returns counts.
+func (t *foldTable) fold(counts []int32, values []string) []int32 {
+	ids := t.of(values)
+	for id, n := range counts[:min(len(counts), len(ids))] {
+		if n != 0 && ids[id] != uint32(id) {
+			counts[ids[id]] += n
+			counts[id] = 0
+		}
+	}
+	return counts
+}
+
 // top returns the n values with the highest counts, most first, then by
-// value; the empty value (id 0) is never listed.
-func top(counts []int32, values []string, n int) []Count {
+// value; the empty value (id 0) is never listed. spell gives the name a
+// value is shown as.
+func top(counts []int32, values []string, n int, spell func(string) string) []Count {
 	out := []Count{}
 	for id := 1; id < len(counts); id++ {
 		if counts[id] == 0 {
@@ -111,7 +166,7 @@ func top(counts []int32, values []string, n int) []Count {
 		if len(out) == n && counts[id] <= int32(out[n-1].Count) {
 			continue
 		}
-		out = append(out, Count{Value: values[id], Count: int(counts[id])})
+		out = append(out, Count{Value: spell(values[id]), Count: int(counts[id])})
 		slices.SortFunc(out, func(a, b Count) int {
 			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value))
 		})

@@ -317,6 +317,21 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 			t.Errorf("%s: %d events, want %d", tc.name, res.Total, tc.want)
 		}
 	}
+	// Facets count a name once, in all its spellings, as the filters
+	// match it, shown as the events spell it most.
+	res, err := e.Search(context.Background(), Request{Q: "birds", Facets: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Count{{"Flamingo Festival", 4}, {"Heron fair", 1}}
+	for _, f := range []struct {
+		name   string
+		counts []Count
+	}{{"topic", res.Facets.Topic}, {"context", res.Facets.Context}} {
+		if !slices.Equal(f.counts, want) {
+			t.Errorf("%s facet %v, want %v", f.name, f.counts, want)
+		}
+	}
 }
 
 // TestSearch_PrefixOfAnInflectedWord: a prefix matches the words the

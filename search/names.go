@@ -191,6 +191,19 @@ func (n *Names) canonical(kind string, values []string) []string {
 	return out
 }
 
+// spelling returns what shows a value of a kind (topic, category or
+// context): the spelling of its name the events use most.
+func (n *Names) spelling(kind string) func(string) string {
+	return func(v string) string {
+		if n != nil {
+			if nm, ok := n.byKind[kind][strings.ToLower(v)]; ok {
+				return nm.Value
+			}
+		}
+		return v
+	}
+}
+
 // All returns the names of a kind (topic, category or context), most used
 // first.
 func (n *Names) All(kind string) []Name {

@@ -121,7 +121,9 @@ type Engine struct {
 	legacy  bool
 	ranking Ranking
 	tags    *tagWords
-	noFast  bool // tests: always go through Bleve
+	// folds fold the spellings of one name, by tag table, for facets.
+	folds  struct{ cat, topic, ctx foldTable }
+	noFast bool // tests: always go through Bleve
 }
 
 // ListFields are the fields whose posting lists searches and related
@@ -324,7 +326,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		// the facets asked for are still given, all empty.
 		if r.Facets > 0 {
 			none := func(context.Context, func(uint64)) error { return nil }
-			if out.Facets, err = e.facets(ctx, snap, none, r.Facets, histogram(names, r)); err != nil {
+			if out.Facets, err = e.facets(ctx, snap, names, none, r.Facets, histogram(names, r)); err != nil {
 				return nil, err
 			}
 		}
@@ -380,7 +382,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	if r.Facets > 0 {
-		if out.Facets, err = e.facets(ctx, snap, res.visit, r.Facets, histogram(names, r)); err != nil {
+		if out.Facets, err = e.facets(ctx, snap, names, res.visit, r.Facets, histogram(names, r)); err != nil {
 			return nil, err
 		}
 	}
