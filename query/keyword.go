@@ -132,6 +132,19 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 	return b, nil
 }
 
+// PrefixForms returns the prefixes a prefix clause (text, without its
+// star) matches terms of the text field by. The index holds stems:
+// "talks*" would find nothing (talks is kept as talk), "ukraine*" only
+// the name's other words. The prefix matches as typed, or as its stem
+// ("talk", "ukrain").
+func PrefixForms(a Analyzer, text string) []string {
+	lower := strings.ToLower(text)
+	if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower {
+		return []string{lower, toks[0]}
+	}
+	return []string{lower}
+}
+
 // Tokens returns the index terms text analyses to in the text field.
 func Tokens(a Analyzer, text string) ([]string, error) {
 	ts, err := a.AnalyzeText(en.AnalyzerName, []byte(text))
@@ -169,18 +182,17 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		text.SetField(newsdesk.FieldText)
 		return Interruptible(text), nil
 	case Prefix:
-		// The index holds stems: "talks*" would find nothing (talks is
-		// kept as talk), "ukraine*" only the name's other words. The
-		// prefix matches as typed, or as its stem ("talk", "ukrain").
-		lower := strings.ToLower(c.Text)
-		text := bleve.NewPrefixQuery(lower)
-		text.SetField(newsdesk.FieldText)
-		if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower {
-			stem := bleve.NewPrefixQuery(toks[0])
-			stem.SetField(newsdesk.FieldText)
-			return Interruptible(bleve.NewDisjunctionQuery(text, stem)), nil
+		forms := PrefixForms(a, c.Text)
+		any := make([]bquery.Query, 0, len(forms))
+		for _, f := range forms {
+			q := bleve.NewPrefixQuery(f)
+			q.SetField(newsdesk.FieldText)
+			any = append(any, q)
 		}
-		return Interruptible(text), nil
+		if len(any) == 1 {
+			return Interruptible(any[0]), nil
+		}
+		return Interruptible(bleve.NewDisjunctionQuery(any...)), nil
 	case Field:
 		if len(c.Values) > 1 {
 			any := make([]bquery.Query, 0, len(c.Values))

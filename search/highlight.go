@@ -50,7 +50,7 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 				}
 			}
 		case query.Prefix:
-			h.prefixes = append(h.prefixes, strings.ToLower(c.Text))
+			h.prefixes = append(h.prefixes, query.PrefixForms(an, c.Text)...)
 		}
 	}
 	return h

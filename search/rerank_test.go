@@ -120,4 +120,18 @@ func TestHighlight_Fragments(t *testing.T) {
 	if !marked {
 		t.Errorf("talks 2017: no highlight marks Talks: %+v", res.Hits)
 	}
+	// A prefix marks what it matched through its stem too: talks* finds
+	// "Talks" by the stem talk.
+	res, err = ye.Search(context.Background(), Request{Q: "talks*", Highlight: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) == 0 {
+		t.Fatal("talks*: no hit")
+	}
+	for _, hit := range res.Hits {
+		if fs := hit.Highlights["text"]; len(fs) == 0 || !strings.Contains(fs[0], "<mark>Talks</mark>") {
+			t.Errorf("talks*: %s highlights %q, want Talks marked", hit.ID, fs)
+		}
+	}
 }
