@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -52,14 +54,18 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 	if err := checkContentType(r, "application/json"); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
+	}
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
-		case errors.Is(err, io.EOF):
+		if errors.Is(err, io.EOF) {
 			return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: emptyParam, Message: "the body is empty; send " + emptyHint}
 		}
 		msg := err.Error()
@@ -69,7 +75,7 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return typeError(te)
+			return typeError(te, jsonPath(reflect.TypeOf(v), te.Field))
 		}
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not valid JSON for this endpoint: " + msg}
 	}
@@ -77,14 +83,98 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body holds more than one JSON value, or text after it"}
 	}
+	// encoding/json matches field names in any case: "Q" would set q,
+	// and {"q": "war", "Q": "x"} search for x.
+	return exactKeys(data, reflect.TypeOf(v), "")
+}
+
+// exactKeys checks that every key of the JSON object data (and of the
+// objects in it) is a field name of t, a struct, as spelled; prefix is
+// the path of data in the body.
+func exactKeys(data []byte, t reflect.Type, prefix string) *Error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return nil // not an object (null): the decoding judged it
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fields := jsonFields(t)
+	for _, k := range keys {
+		ft, ok := fields[k]
+		if !ok {
+			return &Error{Status: http.StatusBadRequest, Code: codeUnknownParam, Param: prefix + k,
+				Message: "unknown field " + quote(prefix+k) + " in the body (field names are lower case, as documented)"}
+		}
+		if err := exactKeys(obj[k], ft, prefix+k+"."); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// jsonFields returns the JSON names of struct t's fields, with their
+// types; an embedded struct without a name of its own gives its fields.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			for n, ft := range jsonFields(f.Type) {
+				out[n] = ft
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// jsonPath turns the path of a field in encoding/json's errors, which
+// names an embedded struct by its type ("Draft.text"), into its path in
+// the body ("text").
+func jsonPath(t reflect.Type, field string) string {
+	var out []string
+	for _, seg := range strings.Split(field, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type // an embedded struct: not in the body's path
+			continue
+		}
+		out = append(out, seg)
+		t = jsonFields(t)[seg]
+	}
+	return strings.Join(out, ".")
 }
 
 // typeError is the 400 for a body field of the wrong JSON type, or a
 // number its field cannot hold: it names the field by its path in the
 // body ("size", "weights.topic") and what the field takes, in JSON's
 // words rather than Go's.
-func typeError(te *json.UnmarshalTypeError) *Error {
+func typeError(te *json.UnmarshalTypeError, field string) *Error {
 	want := "a " + te.Type.Kind().String()
 	switch te.Type.Kind() {
 	case reflect.Float32, reflect.Float64:
@@ -103,10 +193,10 @@ func typeError(te *json.UnmarshalTypeError) *Error {
 	}
 	if n, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "a number" || want == "a whole number") {
 		if want == "a whole number" && strings.ContainsAny(n, ".eE") {
-			return badParam(te.Field, "must be a whole number, got %s", n)
+			return badParam(field, "must be a whole number, got %s", n)
 		}
 		// The right type, but beyond what the field holds (1e309).
-		return badParam(te.Field, "is out of range: got %s", n)
+		return badParam(field, "is out of range: got %s", n)
 	}
-	return badParam(te.Field, "must be %s, got %s", want, te.Value)
+	return badParam(field, "must be %s, got %s", want, te.Value)
 }

@@ -79,6 +79,8 @@ func TestSearchBody(t *testing.T) {
 		code, param                     string
 	}{
 		{"unknown field", "/v1/search", "application/json", `{"q": "x", "colour": "red"}`, 400, codeUnknownParam, "colour"},
+		{"a field in capitals", "/v1/search", "application/json", `{"Q": "war"}`, 400, codeUnknownParam, "Q"},
+		{"a field twice, in two cases", "/v1/search", "application/json", `{"q": "war", "Q": "x"}`, 400, codeUnknownParam, "Q"},
 		{"a query string too", "/v1/search?q=x", "application/json", `{"q": "x"}`, 400, codeUnknownParam, "q"},
 		{"empty", "/v1/search", "application/json", ``, 400, codeInvalid, "q"},
 		{"not JSON", "/v1/search", "application/json", `q=x`, 400, codeInvalid, ""},

@@ -124,6 +124,11 @@ func TestRelatedDraft(t *testing.T) {
 		{"a weight not a number", `{"text": "x", "weights": {"topic": "x"}}`, "application/json", http.StatusBadRequest, "weights.topic"},
 		{"a whole number weight with a fraction", `{"text": "x", "weights": {"max_per_day": 1.5}}`, "application/json", http.StatusBadRequest, "weights.max_per_day"},
 		{"size not a number", `{"text": "x", "size": "5"}`, "application/json", http.StatusBadRequest, "size"},
+		{"text not a string", `{"text": 5}`, "application/json", http.StatusBadRequest, "text"},
+		{"context not strings", `{"text": "x", "context": [1]}`, "application/json", http.StatusBadRequest, "context"},
+		{"a field in capitals", `{"Text": "x"}`, "application/json", http.StatusBadRequest, "Text"},
+		{"a field twice, in two cases", `{"text": "x", "Text": "y"}`, "application/json", http.StatusBadRequest, "Text"},
+		{"a weight in capitals", `{"text": "x", "weights": {"Topic": 1}}`, "application/json", http.StatusBadRequest, "weights.Topic"},
 		{"wrong content type", `{"text": "x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
 		{"too large", `{"text": "` + strings.Repeat("a", MaxBodyBytes) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
 	}
