@@ -50,6 +50,11 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *
 	var kept []uint32
 	var total uint64
 	var idErr error
+	// past counts the events after the cursor weighed; skipped says the
+	// walk passed over events later than the page's last: either says
+	// whether a page follows this one.
+	var past int
+	var skipped bool
 	consider := func(n uint64, day int32) {
 		d := dated{key: key(day), num: n}
 		if after {
@@ -67,6 +72,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *
 				}
 			}
 		}
+		past++
 		switch {
 		case len(best) < k:
 			heap.Push(&best, d)
@@ -94,7 +100,14 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *
 			if desc {
 				first, last = last, first
 			}
-			return (!after || last >= afterKey) && (len(best) < k || first <= best[0].key)
+			if after && last < afterKey {
+				return false
+			}
+			if len(best) == k && first > best[0].key {
+				skipped = true
+				return false
+			}
+			return true
 		}, func(n uint64, day int32) bool {
 			consider(n, day)
 			steps++
@@ -135,7 +148,7 @@ func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *
 	if err != nil {
 		return nil, err
 	}
-	f := &found{total: total, relaxed: read.relaxed, boost: read.boost, visit: func(ctx context.Context, fn func(uint64)) error {
+	f := &found{total: total, more: past > k || skipped, relaxed: read.relaxed, boost: read.boost, visit: func(ctx context.Context, fn func(uint64)) error {
 		if keep {
 			for _, n := range kept {
 				fn(uint64(n))

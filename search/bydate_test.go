@@ -58,6 +58,9 @@ func TestByDate(t *testing.T) {
 				for _, h := range res.Hits {
 					got = append(got, h.ID)
 				}
+				if page > 0 && len(res.Hits) == 0 {
+					t.Errorf("%s: the cursor of page %d leads to an empty page", name, page)
+				}
 				if res.NextCursor == "" {
 					break
 				}

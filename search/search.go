@@ -386,7 +386,11 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 			return nil, err
 		}
 	}
-	if n := len(res.hits); n > 0 && n == p.Size && (len(p.After) > 0 || uint64(p.Offset+n) < res.total) {
+	more := uint64(p.Offset+len(res.hits)) < res.total
+	if len(p.After) > 0 {
+		more = res.more // a page after a cursor: the total counts the events before it too
+	}
+	if n := len(res.hits); n > 0 && n == p.Size && more {
 		out.NextCursor = encodeCursor(p.Sort, res.lastSort, p.Offset+n)
 	}
 	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
@@ -396,6 +400,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 // found is what one run of a search found.
 type found struct {
 	total    uint64
+	more     bool        // date orders: events follow the page (past the cursor, if any)
 	hits     []scoredDoc // the page, best first
 	lastSort []string    // sort values of the page's last hit, for search-after cursors
 	// visit calls fn with the number of every matching event, for facets.
