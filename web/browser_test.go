@@ -197,6 +197,21 @@ func TestBrowser_SearchHighlightsFacetsDates(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll(".histogram button")).find(function(b){return !/: 0 events$/.test(b.title)}).click()`),
 		chromedp.Poll[chromedp.Void](`location.search.indexOf("from=2019-") >= 0 && document.getElementById("from").value !== ""`),
 	)
+	// Within a range already chosen, a bar narrows it to their overlap:
+	// March's bar of 10 March to 31 December keeps the 10th.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=cyclone&from=2019-03-10&to=2019-12-31"),
+		chromedp.WaitVisible(".histogram button"),
+		chromedp.Evaluate[chromedp.Void](`Array.from(document.querySelectorAll(".histogram button")).find(function(b){return !/: 0 events$/.test(b.title)}).click()`),
+		chromedp.Poll[chromedp.Void](`location.search.indexOf("to=2019-03-31") >= 0`),
+	)
+	narrowed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(narrowed, "from=2019-03-10") {
+		t.Errorf("March's bar within 2019-03-10..2019-12-31 asked for %s, want from=2019-03-10", narrowed)
+	}
 	// Suggestions come as the user types.
 	do(t, ctx,
 		chromedp.Navigate(srv.URL+"/"),

@@ -99,8 +99,11 @@
         var bar = el("button", { type: "button", title: b.start + ": " + b.count + " events", "aria-label": b.start + ": " + b.count + " events" });
         bar.style.height = Math.max(b.count ? 4 : 0, Math.round(100 * b.count / max)) + "%";
         bar.addEventListener("click", function () {
+          // The bucket within the range asked for: a bar narrows it.
           var r = bucketRange(b.start, f.date_unit), np = state();
-          np.set("from", r[0]); np.set("to", r[1]);
+          var from = np.get("from"), to = np.get("to");
+          np.set("from", from && from > r[0] ? from : r[0]);
+          np.set("to", to && to < r[1] ? to : r[1]);
           go(np);
         });
         h.appendChild(bar);
@@ -210,7 +213,7 @@
         st.appendChild(el("span", { "class": "notice" }, " Showing results for " +
           d.corrections.map(function (c) { return "“" + c.to + "” (you typed “" + c.from + "”)"; }).join(", ")));
       }
-      if (d.relaxed) st.appendChild(el("span", { "class": "notice" }, " No event has every word; showing events with any of them."));
+      if (d.relaxed) st.appendChild(el("span", { "class": "notice" }, " Few events have every word; events with some of them follow."));
       renderHits(d);
       renderFacets(d.facets, p);
       renderPager(d, p, size);
