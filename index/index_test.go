@@ -396,4 +396,26 @@ func TestClearJournal(t *testing.T) {
 	if j.Size() != 0 {
 		t.Errorf("journal holds %d bytes after the clear", j.Size())
 	}
+	// A clear that cannot set an offset to 0 keeps the journal: cleared
+	// first, a generation would keep an offset into the journal gone,
+	// which the next journal's updates read from the middle of a line.
+	if err := j.Append([]Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	offset := filepath.Join(d.GenerationPath(g1.Name), journalOffsetFile)
+	if err := os.Remove(offset); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(offset, []byte("7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(offset+".tmp", 0o755); err != nil { // the offset cannot be written
+		t.Fatal(err)
+	}
+	if err := d.ClearJournal(); err == nil {
+		t.Fatal("ClearJournal: no error, though an offset could not be written")
+	}
+	if j.Size() == 0 {
+		t.Error("a clear that failed to set an offset emptied the journal")
+	}
 }

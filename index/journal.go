@@ -490,9 +490,11 @@ func (d *Dir) ClearJournal() error {
 	if err := writeOffset(filepath.Join(d.path, journalEpochFile), d.JournalEpoch()+1); err != nil {
 		return fmt.Errorf("journal epoch: %w", err)
 	}
-	if err := d.Journal().Clear(); err != nil {
-		return err
-	}
+	// The offsets next, then the journal: an offset of 0 into the
+	// journal not yet cleared replays updates a generation holds, which
+	// is harmless (an upsert or a delete twice ends the same); an offset
+	// left into the journal cleared (a crash between) would read the next
+	// one from the middle of a line.
 	names, err := d.Generations()
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -500,11 +502,11 @@ func (d *Dir) ClearJournal() error {
 	for _, g := range names {
 		if d.JournalOffset(g) != 0 {
 			if err := writeOffset(filepath.Join(d.GenerationPath(g), journalOffsetFile), 0); err != nil {
-				return fmt.Errorf("journal cleared: generation %s: %w", g, err)
+				return fmt.Errorf("journal not cleared: generation %s: %w", g, err)
 			}
 		}
 	}
-	return nil
+	return d.Journal().Clear()
 }
 
 // writeOffset replaces the offset file at path (journal.offset,
