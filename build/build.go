@@ -29,6 +29,10 @@ import (
 	"github.com/newsdesk/newsdesk/mappings"
 )
 
+// ErrRefused is a build refused before it began (too little disk space
+// for its inputs): nothing was published.
+var ErrRefused = errors.New("build refused, nothing published")
+
 // Config configures Run.
 type Config struct {
 	// Dir is the index directory to publish into; required.
@@ -163,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		need += st.Size() * spaceFactor(f)
 	}
 	if err := cfg.Dir.CheckSpace(uint64(need + buildReserve)); err != nil {
-		return sum, fmt.Errorf("build refused, nothing published: %w", err)
+		return sum, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	defer func() {
 		if err != nil && errors.Is(err, syscall.ENOSPC) && !errors.Is(err, newsdesk.ErrNoSpace) {

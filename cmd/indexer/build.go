@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -115,7 +116,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		f.updates = conn
 	}
 	sum, err := buildIndex(ctx, f, files, log, stderr)
-	if err != nil {
+	if err != nil && !errors.Is(err, build.ErrRefused) { // which says nothing was published
 		err = fmt.Errorf("build failed, nothing published: %w", err)
 	}
 	var published *cluster.Pointer

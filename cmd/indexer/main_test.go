@@ -19,6 +19,7 @@ import (
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/natstest"
 	"github.com/newsdesk/newsdesk/serving"
+	"github.com/newsdesk/newsdesk/smallfs"
 )
 
 // TestMain lets the crash test run this test binary as the indexer.
@@ -191,6 +192,39 @@ func TestRunBuild_EnvTwins(t *testing.T) {
 	var sum struct{ Indexed int }
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil || sum.Indexed != 2 {
 		t.Errorf("summary %s (%v), want 2 events indexed", stdout.String(), err)
+	}
+}
+
+// TestBuild_RefusedForSpace: a build the disk has no room for is
+// refused before it begins, and says so once (exit 1, the message the
+// README quotes).
+func TestBuild_RefusedForSpace(t *testing.T) {
+	root := smallfs.Mount(t, 16<<20)
+	smallfs.Fill(t, root)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"build", "-progress", "none", "-index", filepath.Join(root, "index"), "testdata/good.jsonl"}, &stdout, &stderr)
+	if err == nil || !strings.HasPrefix(err.Error(), "build refused, nothing published: not enough disk space") || strings.Contains(err.Error(), "build failed") {
+		t.Errorf("a build on a full disk: %v; want it refused, once", err)
+	}
+	if code := exitCode(err); code != exitFailed {
+		t.Errorf("exit code %d, want %d", code, exitFailed)
+	}
+}
+
+// TestGet_PreviousRelease reads an event from a generation an earlier
+// release built (the legacy mapping), which searchd serves too.
+func TestGet_PreviousRelease(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../serving/testdata/release-b4d3115")); err != nil {
+		t.Fatal(err)
+	}
+	const id = "2017-01-16/the-opposition-agrees-to-attend-peace-talks-in-astana-kazakhstan"
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"get", "-index", dir, id}, &stdout, &stderr); err != nil {
+		t.Fatalf("indexer get on an earlier release's generation: %v; %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), id) {
+		t.Errorf("indexer get printed %q, want the event %s", stdout.String(), id)
 	}
 }
 
