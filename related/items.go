@@ -35,6 +35,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		}
 	}
 	slices.SortStableFunc(searched, func(a, b word) int { return cmpFloat(b.q, a.q) })
+	ex := rk.explainer(src)
 	for _, c := range cands {
 		if len(items) == size {
 			break
@@ -54,7 +55,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		if rk.duplicate(ct, srcText) || slices.ContainsFunc(texts, func(o listed) bool { return rk.duplicate(ct, o) }) {
 			continue
 		}
-		it := rk.item(ev, c, src, searched, ct.words)
+		it := rk.item(ev, c, src, ex, searched, ct.words)
 		if perDay[ct.day] >= rk.w.MaxPerDay {
 			deferred, defTexts = append(deferred, it), append(defTexts, ct)
 			continue
@@ -105,16 +106,62 @@ func (rk *run) duplicate(a, b listed) bool {
 	return jaccard(a.words, b.words) >= rk.w.DuplicateSimilarity
 }
 
+// explainer holds what the reasons of a source's items compare with:
+// the words of its topic, and the full keys of its own tags.
+type explainer struct {
+	topicWords map[string]bool // normalised (run.word)
+	// yearless holds the keys without the year of the source's tags that
+	// have one: the ranking counts another year's story as kin, the
+	// reasons never call it shared.
+	yearless map[string]bool
+}
+
+func (rk *run) explainer(src *source) explainer {
+	ex := explainer{topicWords: map[string]bool{}, yearless: map[string]bool{}}
+	for _, s := range src.raw[min(len(src.textWords), len(src.raw)):] { // raw: the text's words, then the topic's
+		ex.topicWords[rk.word(s)] = true
+	}
+	for _, name := range append([]string{src.topic}, src.context...) {
+		for _, k := range rk.ents.Keys(name) {
+			if k.Yearless != "" && k.Yearless != k.Full {
+				ex.yearless[k.Yearless] = true
+			}
+		}
+	}
+	return ex
+}
+
+// tagWords returns the normalised words of a tag of the index, cached.
+func (rk *run) tagWords(name string) map[string]bool {
+	if v, ok := rk.tagWordSets.Load(name); ok {
+		return v.(map[string]bool)
+	}
+	words := map[string]bool{}
+	if raw, err := rk.analyze(name); err == nil {
+		for _, s := range raw {
+			words[rk.word(s)] = true
+		}
+	}
+	rk.tagWordSets.Store(name, words)
+	return words
+}
+
 // item shapes a related event with its reason.
-func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, words map[string]bool) Item {
+func (rk *run) item(ev newsdesk.Event, c cand, src *source, ex explainer, searched []word, words map[string]bool) Item {
 	it := Item{ID: ev.ID, Date: ev.Date, Text: ev.Text, Topic: ev.Topic, Context: ev.Context, Score: c.score,
 		SharedContext: []string{}, SharedTerms: []string{}}
 	if it.Context == nil {
 		it.Context = []string{}
 	}
+	// A tag is shared when it names one of the source's in any spelling,
+	// never another year's of it.
 	shared := func(tagName string) bool {
-		for _, k := range rk.keysOf(tagName, true) {
-			if slices.ContainsFunc(src.tags, func(t tag) bool { return t.key == k }) {
+		keys := rk.keysOf(tagName, true)
+		if rk.keyed {
+			keys = rk.fullKeysOf(tagName)
+		}
+		for _, k := range keys {
+			if !ex.yearless[k] && slices.ContainsFunc(src.tags, func(t tag) bool { return t.key == k }) {
 				return true
 			}
 		}
@@ -135,16 +182,28 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, searched []word, wor
 			}
 		}
 	}
-	// The searched words it holds, in any of their forms.
+	// The searched words it holds, in any of their forms, beyond those of
+	// the shared tags and of the source's topic.
 	norm := map[string]bool{}
 	for w := range words {
 		norm[rk.word(w)] = true
+	}
+	inTags := func(stem string) bool {
+		if ex.topicWords[stem] {
+			return true
+		}
+		for _, t := range it.SharedContext {
+			if rk.tagWords(t)[stem] {
+				return true
+			}
+		}
+		return false
 	}
 	for _, w := range searched {
 		if len(it.SharedTerms) == 4 {
 			break
 		}
-		if norm[w.stem] && !containsFold(it.SharedContext, w.surface) && !strings.Contains(strings.ToLower(src.topic), strings.ToLower(w.surface)) {
+		if norm[w.stem] && !inTags(w.stem) {
 			it.SharedTerms = append(it.SharedTerms, w.surface)
 		}
 	}
@@ -230,8 +289,4 @@ func jaccard(a, b map[string]bool) float64 {
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
-}
-
-func containsFold(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
 }

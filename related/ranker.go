@@ -27,6 +27,9 @@ type Ranker struct {
 	// tagKeys caches the keys of the index's tags: tag → []string;
 	// fullKeys their full keys alone (fullKeysOf).
 	tagKeys, fullKeys sync.Map
+	// tagWordSets caches the normalised words of the index's tags
+	// (run.tagWords), for the reasons.
+	tagWordSets sync.Map
 	// priors caches date priors by days apart (priorTable).
 	priors   sync.Map // [4]float64 → []float32
 	priorsMu sync.Mutex

@@ -518,8 +518,10 @@ func TestRelated_PlaceOfSeveralWords(t *testing.T) {
 	}
 }
 
-// TestRelated_SameStoryNotAnotherYear: "Same story" is the source's story
-// in any spelling, not another year's of it.
+// TestRelated_SameStoryNotAnotherYear: "Same story" and the shared tags
+// are the source's story in any spelling, not another year's of it; the
+// words the item shares beyond them leave out their words (Super and
+// Tuesday of the tag Super Tuesday).
 func TestRelated_SameStoryNotAnotherYear(t *testing.T) {
 	x := testindex.Open(t, "testdata/years.jsonl")
 	rk := New(mappings.New())
@@ -538,6 +540,14 @@ func TestRelated_SameStoryNotAnotherYear(t *testing.T) {
 			delete(want, it.ID)
 			if it.SameTopic != same || strings.Contains(it.Reason, "Same story") != same {
 				t.Errorf("%s: same_topic %v, reason %q; want same story %v", it.ID, it.SameTopic, it.Reason, same)
+			}
+			if sharesElection := slices.ContainsFunc(it.SharedContext, func(c string) bool { return strings.Contains(c, "election") }); sharesElection != same {
+				t.Errorf("%s: shared_context %q; want the election shared %v", it.ID, it.SharedContext, same)
+			}
+			for _, w := range it.SharedTerms {
+				if w == "Super" || w == "Tuesday" || w == "presidential" {
+					t.Errorf("%s: shared_terms %q hold %s, a word of a shared tag or of the topic", it.ID, it.SharedTerms, w)
+				}
 			}
 		}
 	}
