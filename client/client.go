@@ -163,19 +163,19 @@ func (c *Client) Suggest(ctx context.Context, prefix string, size int) ([]search
 func (c *Client) Related(ctx context.Context, r related.Request) ([]related.Item, error) {
 	var res api.RelatedResult
 	var err error
-	switch {
-	case r.Draft != nil:
-		body, berr := jsonBody(api.NewRelatedBody(r))
-		if berr != nil {
-			return nil, berr
-		}
-		err = c.do(ctx, http.MethodPost, "/v1/related", nil, body, false, &res)
+	switch { // the ID first, as the ranker reads a request with both
 	case r.ID != "":
 		q, qerr := api.RelatedQuery(r)
 		if qerr != nil {
 			return nil, qerr
 		}
 		err = c.do(ctx, http.MethodGet, "/v1/events/"+escapeID(r.ID)+"/related", q, nil, false, &res)
+	case r.Draft != nil:
+		body, berr := jsonBody(api.NewRelatedBody(r))
+		if berr != nil {
+			return nil, berr
+		}
+		err = c.do(ctx, http.MethodPost, "/v1/related", nil, body, false, &res)
 	default:
 		return nil, errors.New("client: a related request needs an ID or a Draft")
 	}

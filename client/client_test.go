@@ -168,6 +168,8 @@ func TestRequests(t *testing.T) {
 	c.Suggest(ctx, "syr", 3)
 	c.Related(ctx, related.Request{ID: "2017-01-23/x", Size: 2, Direction: related.Before})
 	c.Related(ctx, related.Request{Draft: &related.Draft{Text: "x"}})
+	// Both: the event named, as the ranker reads such a request.
+	c.Related(ctx, related.Request{ID: "2017-01-23/y", Draft: &related.Draft{Text: "x"}})
 	c.Info(ctx)
 	c.Bulk(ctx, nil)
 	c.Reload(ctx)
@@ -177,6 +179,7 @@ func TestRequests(t *testing.T) {
 		"GET /v1/suggest?q=syr&size=3  key=false id=rid",
 		"GET /v1/events/2017-01-23/x/related?direction=before&size=2  key=false id=rid",
 		"POST /v1/related application/json key=false id=rid",
+		"GET /v1/events/2017-01-23/y/related  key=false id=rid",
 		"GET /v1/info  key=false id=rid",
 		"POST /admin/events/_bulk application/x-ndjson key=true id=rid",
 		"POST /admin/reload  key=true id=rid",
