@@ -361,3 +361,24 @@ func readIDs(t *testing.T, path string) ([]string, collect) {
 	}
 	return ids, c
 }
+
+// TestLines_LongLineLength: an over-long line's length leaves out its
+// line ending, wherever the 64 KiB reads cut it: here a CRLF split
+// between two reads (the CR last of one, the LF alone in the next).
+func TestLines_LongLineLength(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body string
+		want int
+	}{
+		{"LF", strings.Repeat("x", 17<<16) + "\n", 17 << 16},
+		{"CRLF", strings.Repeat("x", 17<<16) + "\r\n", 17 << 16},
+		{"CRLF split by a read", strings.Repeat("x", 17<<16-1) + "\r\n", 17<<16 - 1},
+		{"CRLF after a read", strings.Repeat("x", 17<<16+1) + "\r\n", 17<<16 + 1},
+	} {
+		_, n, err := NewLines(strings.NewReader(tc.body + "next\n")).Next()
+		if err != nil || n != tc.want {
+			t.Errorf("%s: length %d, %v; want %d", tc.name, n, err, tc.want)
+		}
+	}
+}

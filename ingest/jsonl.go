@@ -62,6 +62,7 @@ func NewLines(r io.Reader) *Lines { return &Lines{br: bufio.NewReaderSize(r, 64<
 // last, unterminated line, if any. The line is valid until the next call.
 func (l *Lines) Next() (line []byte, n int, err error) {
 	br := l.br
+	prevCR := false // the read before ended with a CR: a CRLF split between two
 	for {
 		chunk, err := br.ReadSlice('\n')
 		n += len(chunk)
@@ -74,6 +75,7 @@ func (l *Lines) Next() (line []byte, n int, err error) {
 			line = append(line, chunk[:min(len(chunk), ExcerptLen-len(line))]...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			prevCR = bytes.HasSuffix(chunk, []byte("\r"))
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -83,7 +85,7 @@ func (l *Lines) Next() (line []byte, n int, err error) {
 			line = bytes.TrimSuffix(line, []byte("\n"))
 			line = bytes.TrimSuffix(line, []byte("\r"))
 			n = len(line)
-		} else if bytes.HasSuffix(chunk, []byte("\r\n")) {
+		} else if bytes.HasSuffix(chunk, []byte("\r\n")) || (prevCR && string(chunk) == "\n") {
 			n -= 2 // the line's length, as without CRLF
 		} else if bytes.HasSuffix(chunk, []byte("\n")) {
 			n--
