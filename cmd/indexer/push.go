@@ -17,8 +17,13 @@ import (
 	"github.com/newsdesk/newsdesk/ingest"
 )
 
-// pushBatch is the events sent per bulk request.
-const pushBatch = 500
+// pushBatch is the most events sent per bulk request, pushBytes the
+// most bytes of them: a request of 500 large events (a line may hold up
+// to 1 MiB) would pass searchd's limit of a bulk body and be refused.
+const (
+	pushBatch = 500
+	pushBytes = api.MaxBulkBytes / 2
+)
 
 // pushSummary is what push prints.
 type pushSummary struct {
@@ -60,20 +65,28 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	log := newLogger(stderr)
 	p := &pusher{ctx: ctx, client: c}
+	// The summary is printed whatever happens: a push that stops says
+	// what was applied before.
+	summary := func() {
+		p.sum.Seconds = time.Since(start).Seconds()
+		out, _ := json.Marshal(p.sum)
+		fmt.Fprintln(stdout, string(out))
+		for _, e := range p.errs {
+			log.Warn().Msg(e)
+		}
+	}
 	for _, f := range fs.Args() {
-		if err := ingest.ReadFile(f, p, nil); err != nil {
+		p.file, p.read = f, 0
+		err := ingest.ReadFile(f, p, nil)
+		if err == nil {
+			err = p.flush() // a batch never spans two files: errors name one
+		}
+		if err != nil {
+			summary()
 			return &exitError{code: exitFailed, err: err}
 		}
 	}
-	if err := p.flush(); err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	p.sum.Seconds = time.Since(start).Seconds()
-	out, _ := json.Marshal(p.sum)
-	fmt.Fprintln(stdout, string(out))
-	for _, e := range p.errs {
-		log.Warn().Msg(e)
-	}
+	summary()
 	if p.sum.Failed > 0 || p.sum.Bad > 0 {
 		return &exitError{code: exitTooBad, err: fmt.Errorf("push: %d events refused by searchd, %d bad records in the files", p.sum.Failed, p.sum.Bad)}
 	}
@@ -85,12 +98,27 @@ type pusher struct {
 	ctx     context.Context
 	client  *client.Client
 	pending []api.Update
+	bytes   int // the pending events' JSON
+	file    string
+	read    int // events read from file
 	sum     pushSummary
 	errs    []string
 }
 
 func (p *pusher) Event(e newsdesk.Event) error {
-	p.pending = append(p.pending, api.Update{Upsert: &e})
+	u := api.Update{Upsert: &e}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("push: %s: event %s: %w", p.file, e.ID, err)
+	}
+	if len(p.pending) > 0 && p.bytes+len(b)+1 > pushBytes {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	p.read++
+	p.pending = append(p.pending, u)
+	p.bytes += len(b) + 1
 	if len(p.pending) >= pushBatch {
 		return p.flush()
 	}
@@ -111,7 +139,9 @@ func (p *pusher) flush() error {
 	}
 	res, err := p.client.Bulk(p.ctx, p.pending)
 	if err != nil {
-		return fmt.Errorf("push: searchd refused the batch: %w", err)
+		first := p.read - len(p.pending) + 1
+		return fmt.Errorf("push: searchd refused the batch of events %d to %d of %s (the events before were sent; see the summary): %w",
+			first, p.read, p.file, err)
 	}
 	p.sum.Sent += len(p.pending)
 	for _, it := range res.Items {
@@ -127,6 +157,6 @@ func (p *pusher) flush() error {
 			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
 		}
 	}
-	p.pending = p.pending[:0]
+	p.pending, p.bytes = p.pending[:0], 0
 	return nil
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,12 +71,34 @@ func TestPush(t *testing.T) {
 	if exitCode(err) != exitTooBad || sum.Sent != 2 || sum.Bad != 2 {
 		t.Errorf("push of a file with bad lines: %+v, %v (exit %d), want 2 sent, 2 bad, exit 3", sum, err, exitCode(err))
 	}
+	// Large events go in requests under searchd's limit of a bulk body:
+	// 18 of nearly 1 MiB each were one request of 18 MB, refused (413).
+	if testing.Short() {
+		t.Log("-short: the push of 18 MB is left out")
+	} else {
+		var big strings.Builder
+		for i := range 18 {
+			fmt.Fprintf(&big, `{"id": "2019-06-%02d/large", "date": "2019-06-%02d", "text": "%s"}`+"\n", i+1, i+1, strings.Repeat("flamingo ", 110_000))
+		}
+		file := filepath.Join(t.TempDir(), "large.jsonl")
+		if err := os.WriteFile(file, []byte(big.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if sum, err := push(file); err != nil || sum.Sent != 18 || sum.Created != 18 {
+			t.Errorf("push of 18 MB in 18 events: %+v, %v; want them all created", sum, err)
+		}
+	}
 	t.Setenv("NEWSDESK_ADMIN_KEY", "")
 	if _, err := push("testdata/good.jsonl"); exitCode(err) != exitUsage {
 		t.Errorf("push without a key: %v", err)
 	}
 	t.Setenv("NEWSDESK_ADMIN_KEY", "wrong-key-0123456789")
-	if _, err := push("testdata/good.jsonl"); exitCode(err) != exitFailed || !strings.Contains(err.Error(), "401 unauthorized") {
-		t.Errorf("push with a wrong key: %v, want exit 1 naming the 401", err)
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"push", "-url", url, "testdata/good.jsonl"}, &stdout, &stderr)
+	if exitCode(err) != exitFailed || !strings.Contains(err.Error(), "401 unauthorized") || !strings.Contains(err.Error(), "events 1 to 3 of testdata/good.jsonl") {
+		t.Errorf("push with a wrong key: %v, want exit 1 naming the 401 and the events refused", err)
+	}
+	if !strings.Contains(stdout.String(), `"sent":0`) {
+		t.Errorf("push with a wrong key printed %q, want the summary of what was sent", stdout.String())
 	}
 }
