@@ -23,6 +23,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of the search box language.
@@ -120,6 +122,9 @@ func Parse(q string) (Parsed, error) {
 	if !utf8.ValidString(q) {
 		return Parsed{}, invalid("q", "is not valid UTF-8")
 	}
+	// Composed, as the events are written: "Co\u0302te" (a Mac's
+	// copy-paste) is Côte, which the index holds.
+	q = norm.NFC.String(q)
 	q = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.Is(unicode.Zs, r) {
 			return ' '
@@ -153,10 +158,10 @@ func Parse(q string) (Parsed, error) {
 			continue
 		}
 		c.Negated = negated
-		if count++; count > MaxTerms {
-			return Parsed{}, invalid("q", "has more than %d words, phrases and field terms", MaxTerms)
-		}
-		if k := c.key(); !seen[k] {
+		if k := c.key(); !seen[k] { // a clause repeated counts once
+			if count++; count > MaxTerms {
+				return Parsed{}, invalid("q", "has more than %d words, phrases and field terms", MaxTerms)
+			}
 			seen[k] = true
 			p.Clauses = append(p.Clauses, c)
 		}

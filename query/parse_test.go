@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,6 +35,10 @@ func TestParse(t *testing.T) {
 		// Repeated clauses are kept once, in any case or spacing; a sign or
 		// a kind of their own makes them other clauses.
 		{strings.Repeat(`"united states" `, 32), []Clause{{Kind: Phrase, Text: "united states"}}},
+		{strings.Repeat("peace ", 40), []Clause{w("peace")}}, // beyond MaxTerms: it counts once
+		// Decomposed accents (as some copy-paste gives them) are composed, as
+		// the events write them.
+		{"Co\u0302te d'Ivoire to\u0304hoku", []Clause{w("Côte"), w("d'Ivoire"), w("tōhoku")}},
 		{`"United  States" "united states" united states -"united states"`, []Clause{{Kind: Phrase, Text: "United  States"}, w("united"), w("states"),
 			{Kind: Phrase, Text: "united states", Negated: true}}},
 		{"peace Peace PEACE talks peace", []Clause{w("peace"), w("talks")}},
@@ -53,10 +58,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// distinctWords returns n different words.
+func distinctWords(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "w%d ", i)
+	}
+	return b.String()
+}
+
 func TestParse_Errors(t *testing.T) {
 	tests := []struct{ q, want string }{
 		{strings.Repeat("a", MaxQueryBytes+1), "at most 512"},
-		{strings.Repeat("w ", MaxTerms+1), "more than 32"},
+		{distinctWords(MaxTerms + 1), "more than 32"},
 		{"caf\xe9", "not valid UTF-8"},
 		{"ab*", "at least 3 characters"},
 	}
