@@ -180,3 +180,22 @@ func bleveByDate(t *testing.T, e *Engine, r Request) []string {
 	}
 	return ids
 }
+
+// TestSearch_RelaxedNothing: an answer that finds nothing is not called
+// relaxed, whatever the walk tried (the page said "events with some of
+// the words follow" over an empty list).
+func TestSearch_RelaxedNothing(t *testing.T) {
+	e := fixtureEngine(t)
+	for _, r := range []Request{
+		{Q: "astana cyclone", Categories: []string{"Sports"}},
+		{Q: "astana cyclone -bus", Categories: []string{"Sports"}},
+	} {
+		res, err := e.Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 0 || res.Relaxed {
+			t.Errorf("%+v: total %d, relaxed %v; want nothing, not relaxed", r, res.Total, res.Relaxed)
+		}
+	}
+}

@@ -364,7 +364,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 	}
 	out.Total = res.total
-	out.Relaxed = out.Relaxed || res.relaxed
+	out.Relaxed = (out.Relaxed || res.relaxed) && res.total > 0 // nothing found is not relaxed
 	out.DateBoost = res.boost
 	if out.Hits, err = e.load(ctx, snap, res); err != nil {
 		return nil, err
