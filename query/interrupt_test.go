@@ -57,7 +57,7 @@ func testInterruptible(t *testing.T, memory bool) {
 	defer reader.Close()
 	for _, c := range []Clause{{Kind: Phrase, Text: "united states"}, {Kind: Prefix, Text: "stat"}} {
 		t.Run(c.Text, func(t *testing.T) {
-			q, err := clauseQuery(m, c)
+			q, err := clauseQuery(m, c, Params{})
 			if err != nil {
 				t.Fatal(err)
 			}

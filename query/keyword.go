@@ -52,6 +52,12 @@ type Params struct {
 	After []string
 	// AnyWord relaxes "every word must match" to "any word may match".
 	AnyWord bool
+	// Variants, if set, gives the other forms of a word's term, which
+	// match it too (and, excluded, are excluded with it), boosted by
+	// VariantWeight: a place's adjectives and demonyms (syrian for
+	// syria), as the ranked search matches them.
+	Variants      func(term string) []string
+	VariantWeight float64
 }
 
 // Fields returned with every hit.
@@ -93,7 +99,7 @@ func Keyword(a Analyzer, p Params) (*bleve.SearchRequest, error) {
 func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 	var must, mustNot, should []bquery.Query
 	for _, c := range p.Query.Clauses {
-		q, err := clauseQuery(a, c)
+		q, err := clauseQuery(a, c, p)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +164,7 @@ func Tokens(a Analyzer, text string) ([]string, error) {
 	return out, nil
 }
 
-func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
+func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 	switch c.Kind {
 	case Word:
 		toks, err := Tokens(a, c.Text)
@@ -167,7 +173,22 @@ func clauseQuery(a Analyzer, c Clause) (bquery.Query, error) {
 		}
 		parts := make([]bquery.Query, 0, len(toks))
 		for _, t := range toks {
-			parts = append(parts, TextTerm(t))
+			var vs []string
+			if p.Variants != nil {
+				vs = p.Variants(t)
+			}
+			if len(vs) == 0 {
+				parts = append(parts, TextTerm(t))
+				continue
+			}
+			forms := []bquery.Query{TextTerm(t)}
+			for _, v := range vs {
+				q := bleve.NewTermQuery(v)
+				q.SetField(newsdesk.FieldText)
+				q.SetBoost(p.VariantWeight)
+				forms = append(forms, q)
+			}
+			parts = append(parts, bleve.NewDisjunctionQuery(forms...))
 		}
 		if len(parts) == 1 {
 			return parts[0], nil

@@ -43,6 +43,23 @@ func TestRanking(t *testing.T) {
 				t.Errorf("an event saying Syria ranks %d, below one saying Syrian (%d)", r+1, s+1)
 			}
 		}},
+		// Through Bleve (an exclusion, a phrase), a place's word matches
+		// and excludes its other forms as the ranked search does.
+		{"syria -flamingo", func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2017-01-16/the-syrian-opposition"); r < 0 {
+				t.Error("syria -flamingo does not find an event that says Syrian")
+			}
+		}},
+		{`"peace talks" syria`, func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2017-01-16/the-syrian-opposition"); r < 0 {
+				t.Error(`"peace talks" syria does not find an event that says Syrian`)
+			}
+		}},
+		{"astana -syria", func(t *testing.T, res *Result) {
+			if r := rank(res.Hits, "2017-01-16/the-syrian-opposition"); r >= 0 {
+				t.Errorf("astana -syria lists an event that says Syrian, at %d", r+1)
+			}
+		}},
 		{"tsunami japan 2011", func(t *testing.T, res *Result) {
 			if r := rank(res.Hits, "2011-03-11/"); r < 0 || r >= 3 {
 				t.Errorf("the 2011-03-11 tsunami ranks %d, want the top 3", r+1)

@@ -508,6 +508,11 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text})
 		}
 	}
+	if e.ents != nil && !e.legacy {
+		// Through Bleve too, a word matches (or, excluded, excludes) a
+		// place's other forms, as the ranked search matches them.
+		p.Variants, p.VariantWeight = e.ents.Variants, e.ranking.Variant
+	}
 	if lo, hi, ok := dayRange(p); ok {
 		p.DateFilter = snapshot.DayRangeQuery(e.src, lo, hi)
 	}
