@@ -198,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	sum.Files = len(cfg.Files)
 	sum.Report = cfg.ReportPath
 	if sum.Report == "" {
-		sum.Report = filepath.Join(cfg.Dir.ReportsPath(), b.Generation()+".bad.jsonl")
+		sum.Report = filepath.Join(cfg.Dir.ReportsPath(), b.Generation()+index.ReportSuffix)
 	}
 	rep, err := newReport(sum.Report)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -45,6 +46,10 @@ func (d *Dir) Path() string { return d.path }
 // TmpPath returns the directory of builds in progress: a build's scratch
 // files go there, and the next build removes what a crash left.
 func (d *Dir) TmpPath() string { return filepath.Join(d.path, tmpDir) }
+
+// ReportSuffix ends the name of a build's bad-input report in
+// ReportsPath, after the generation's name.
+const ReportSuffix = ".bad.jsonl"
 
 // ReportsPath returns the directory where builds write bad-input reports.
 func (d *Dir) ReportsPath() string { return filepath.Join(d.path, reportsDir) }
@@ -189,6 +194,32 @@ func (d *Dir) prune(keep ...string) error {
 		if !kept {
 			if err := os.RemoveAll(d.GenerationPath(n)); err != nil {
 				return fmt.Errorf("remove old generation %s: %w", n, err)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return d.pruneReports(slices.Min(keep))
+}
+
+// pruneReports removes the bad-input reports of builds older than the
+// generation oldest (names order by time): those of generations removed,
+// and of builds that failed before them. A report of a generation kept,
+// or of a build since, stays.
+func (d *Dir) pruneReports(oldest string) error {
+	entries, err := os.ReadDir(d.ReportsPath())
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		gen, ok := strings.CutSuffix(e.Name(), ReportSuffix)
+		if ok && gen < oldest {
+			if err := os.Remove(filepath.Join(d.ReportsPath(), e.Name())); err != nil {
+				return fmt.Errorf("remove old report %s: %w", e.Name(), err)
 			}
 		}
 	}

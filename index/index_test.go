@@ -419,3 +419,32 @@ func TestClearJournal(t *testing.T) {
 		t.Error("a clear that failed to set an offset emptied the journal")
 	}
 }
+
+// TestPrune_Reports: publishing removes the bad-input reports of builds
+// older than the generations kept (the current and the previous): those
+// of generations removed and of builds that failed before them.
+func TestPrune_Reports(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	report := func(gen string) string {
+		p := filepath.Join(d.ReportsPath(), gen+".bad.jsonl")
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	g1 := publish(t, d, 3, "one")
+	r1 := report(g1.Name)
+	failed := report(g1.Name + "x") // a build after g1 that failed
+	g2 := publish(t, d, 3, "two")
+	r2 := report(g2.Name)
+	g3 := publish(t, d, 3, "three")
+	r3 := report(g3.Name)
+	for _, tc := range []struct {
+		path string
+		kept bool
+	}{{r1, false}, {failed, false}, {r2, true}, {r3, true}} {
+		if _, err := os.Stat(tc.path); (err == nil) != tc.kept {
+			t.Errorf("%s: present %v, want %v", filepath.Base(tc.path), err == nil, tc.kept)
+		}
+	}
+}
