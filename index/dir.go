@@ -40,6 +40,21 @@ func NewDir(path string) (*Dir, error) {
 	return &Dir{path: path}, nil
 }
 
+// ExistingDir returns the index directory at path for a command that
+// reads or repoints what is there (indexer get, rollback, publish): a
+// path that is no directory is an error naming it, and nothing is
+// created (a typo made an empty index directory).
+func ExistingDir(path string) (*Dir, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("index directory %s: %w (build one with indexer build)", path, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("index directory %s is not a directory", path)
+	}
+	return &Dir{path: path}, nil
+}
+
 // Path returns the directory's path.
 func (d *Dir) Path() string { return d.path }
 

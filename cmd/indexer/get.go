@@ -30,7 +30,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *dirFlag == "" || fs.NArg() == 0 {
 		return cli.Usagef("get: need -index DIR and at least one id")
 	}
-	dir, err := index.NewDir(*dirFlag)
+	dir, err := index.ExistingDir(*dirFlag)
 	if err != nil {
 		return err
 	}

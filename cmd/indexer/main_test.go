@@ -211,6 +211,22 @@ func TestBuild_RefusedForSpace(t *testing.T) {
 	}
 }
 
+// TestReadCommands_NoDirectory: indexer get and rollback on a path that
+// is no index directory (a typo) say so, and create nothing there.
+func TestReadCommands_NoDirectory(t *testing.T) {
+	typo := filepath.Join(t.TempDir(), "idnex")
+	for _, args := range [][]string{{"get", "-index", typo, "2019-03-04/x"}, {"rollback", "-index", typo}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), typo) {
+			t.Errorf("%s: %v, want an error naming %s", args[0], err, typo)
+		}
+		if _, err := os.Stat(typo); err == nil {
+			t.Errorf("%s created %s", args[0], typo)
+		}
+	}
+}
+
 // TestGet_PreviousRelease reads an event from a generation an earlier
 // release built (the legacy mapping), which searchd serves too.
 func TestGet_PreviousRelease(t *testing.T) {

@@ -30,7 +30,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *dirFlag == "" || *natsURL == "" || fs.NArg() > 0 {
 		return cli.Usagef("publish: need -index DIR and -nats URL, and no other argument")
 	}
-	dir, err := index.NewDir(*dirFlag)
+	dir, err := index.ExistingDir(*dirFlag)
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}

@@ -26,7 +26,7 @@ func runRollback(args []string, stdout, stderr io.Writer) error {
 	if *dirFlag == "" || fs.NArg() > 0 {
 		return cli.Usagef("rollback: need -index DIR and no other argument")
 	}
-	dir, err := index.NewDir(*dirFlag)
+	dir, err := index.ExistingDir(*dirFlag)
 	if err != nil {
 		return err
 	}
