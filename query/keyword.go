@@ -121,6 +121,11 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 		}
 		return nil, ErrNothingToMatch
 	}
+	if len(p.Query.Clauses) > 0 && len(must) == 0 && len(should) == 0 && len(mustNot) == 0 {
+		// Words that cannot match (stop words alone: "the") find nothing,
+		// with a filter too; they never stand for the filter's events.
+		return nil, ErrNothingToMatch
+	}
 	// Any word is one required disjunction, not should clauses beside the
 	// filters: Bleve, not scoring (the date orders, facets), makes such
 	// clauses optional, and the filters alone would match.

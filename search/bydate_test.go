@@ -35,6 +35,7 @@ func TestByDate(t *testing.T) {
 		{Q: "strike"}, // four events of one day: the id breaks the tie
 		{Topics: []string{"Port Elba strike"}, Q: "-bus"},
 		{Q: "the"},
+		{Q: "the", From: from}, // nothing to match, within a range too
 		{From: from, To: to},
 		{Q: "cyclone", From: from},
 		{Categories: []string{"Politics and elections"}},
@@ -196,6 +197,21 @@ func TestSearch_RelaxedNothing(t *testing.T) {
 		}
 		if res.Total != 0 || res.Relaxed {
 			t.Errorf("%+v: total %d, relaxed %v; want nothing, not relaxed", r, res.Total, res.Relaxed)
+		}
+	}
+}
+
+// TestSearch_StopWordsWithFilter: words that cannot match find nothing,
+// by relevance and by date, with a filter as without one.
+func TestSearch_StopWordsWithFilter(t *testing.T) {
+	e := fixtureEngine(t)
+	for _, sort := range []query.Sort{query.SortRelevance, query.SortDate} {
+		res, err := e.Search(context.Background(), Request{Q: "the", From: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), Sort: sort, Facets: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 0 || len(res.Hits) != 0 {
+			t.Errorf("the, from 2017, %s: %d events; want none", sort, res.Total)
 		}
 	}
 }
