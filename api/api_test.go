@@ -495,6 +495,36 @@ func TestOverloadTimeoutPanicUnready(t *testing.T) {
 			t.Errorf("%d of 8000 requests refused with only InFlight+Queue clients", n)
 		}
 	})
+	t.Run("a slow body holds no slot", func(t *testing.T) {
+		// A client sending its body slowly: while it does, another's
+		// search runs (with one slot and no queue, it was refused).
+		quick := fake{search: func(context.Context) (*search.Result, error) {
+			return &search.Result{Hits: []search.Hit{}, Corrections: []search.Correction{}}, nil
+		}}
+		s := New(Config{Searcher: func() Searcher { return quick }, InFlight: 1, Queue: 0, QueueWait: time.Millisecond})
+		pr, pw := io.Pipe()
+		reading := make(chan struct{})
+		body := &firstRead{r: pr, reading: reading}
+		slow := make(chan int, 1)
+		go func() {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/v1/search", body)
+			req.Header.Set("Content-Type", "application/json")
+			s.ServeHTTP(rec, req)
+			slow <- rec.Code
+		}()
+		<-reading
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/search?q=x", nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("a search while another client sends its body: %d %s", rec.Code, rec.Body)
+		}
+		pw.Write([]byte(`{"q": "x"}`))
+		pw.Close()
+		if code := <-slow; code != http.StatusOK {
+			t.Errorf("the slow client's search: %d", code)
+		}
+	})
 	// blocked returns a server whose searches wait for release, and a
 	// function that sends a search in the background and returns the
 	// channel of its status.
@@ -710,4 +740,16 @@ func distinctWords(n int) string {
 		words[i] = fmt.Sprintf("w%d", i)
 	}
 	return strings.Join(words, "+")
+}
+
+// firstRead is a body that says when it is first read.
+type firstRead struct {
+	r       io.Reader
+	reading chan struct{}
+	once    sync.Once
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { close(f.reading) })
+	return f.r.Read(p)
 }

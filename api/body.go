@@ -47,6 +47,24 @@ func checkContentType(r *http.Request, want ...string) *Error {
 		Message: "the body is " + quote(ct) + "; send it as " + want[0] + " (Content-Type: " + want[0] + ")"}
 }
 
+// bufferBody reads r's body (of at most MaxBodyBytes, as the routes
+// limit it) into memory, where handlers read it from.
+func bufferBody(r *http.Request) *Error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	data, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
+	}
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
 // decodeBody decodes r's JSON body, of at most MaxBodyBytes, into v:
 // unknown fields and a second value are errors, as an unknown query
 // parameter is. emptyParam names what an empty body lacks.

@@ -226,6 +226,13 @@ func (s *Server) api(h handlerFunc) http.Handler {
 			notModified(w, tag)
 			return
 		}
+		// The body is read before a slot is taken: a client sending it
+		// slowly must not hold one (two such held every search at the
+		// default -in-flight).
+		if err := bufferBody(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		if !s.admit(w, r) {
 			return
 		}
