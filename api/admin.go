@@ -129,6 +129,11 @@ type BulkResult struct {
 
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// A body of up to 16 MiB is applied in one batch, which may take
+	// longer than the server's write timeout, set for searches: the
+	// answer must reach the client, who is otherwise told nothing of
+	// updates applied and journaled.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	if _, err := parseParams(r, nil, nil); err != nil {
 		writeError(w, r, err)
 		return

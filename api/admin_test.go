@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
@@ -233,5 +234,33 @@ func TestBulk_Outcomes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBulk_LongerThanTheWriteTimeout: a bulk request applied in longer
+// than the server's write timeout (set for searches) still gets its
+// answer; it was applied and journaled, and the client got none.
+func TestBulk_LongerThanTheWriteTimeout(t *testing.T) {
+	// With metrics on, as searchd runs: the deadline reaches the
+	// connection through the writer that observes the status.
+	s := newServer(Config{Metrics: &observed{}, Admin: &Admin{Key: testKey, Bulk: func(_ context.Context, us []Update) ([]string, error) {
+		time.Sleep(300 * time.Millisecond)
+		return []string{"created"}, nil
+	}}})
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.WriteTimeout = 50 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/admin/events/_bulk",
+		strings.NewReader(`{"upsert": {"id": "2019-06-01/a-flamingo-escapes", "date": "2019-06-01", "text": "A flamingo escapes."}}`))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("a bulk request longer than the write timeout: %v", err)
+	}
+	defer resp.Body.Close()
+	var res BulkResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK || len(res.Items) != 1 {
+		t.Errorf("%d %+v %v; want the item's answer", resp.StatusCode, res, err)
 	}
 }
