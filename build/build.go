@@ -194,6 +194,19 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 			_ = b.Abort()
 		}
 	}()
+	// Dropping the updates drops those journaled before the build began
+	// (under the directory's lock: no other build clears meanwhile); the
+	// ones acknowledged while it runs are kept for the new generation.
+	var dropBefore int64
+	if cfg.DropUpdates && cfg.Updates == nil {
+		j := cfg.Dir.Journal()
+		if _, err := j.Repair(); err != nil { // a torn tail is no update to keep
+			return sum, err
+		}
+		if dropBefore, err = j.LockedSize(); err != nil {
+			return sum, err
+		}
+	}
 	sum.Generation = b.Generation()
 	sum.Files = len(cfg.Files)
 	sum.Report = cfg.ReportPath
@@ -250,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	if cfg.DropUpdates && cfg.Updates == nil {
 		// Cleared by Publish once nothing else can fail, so that a
 		// failed build keeps the updates searchd acknowledged.
-		b.ClearJournalOnPublish()
+		b.ClearJournalOnPublish(dropBefore)
 	}
 	if err := s.flagHeadingLists(); err != nil {
 		stop()

@@ -107,6 +107,7 @@ type Builder struct {
 
 	journalOffset int64             // how much of the journal the build replayed
 	clearJournal  bool              // Publish clears the journal (ClearJournalOnPublish)
+	keepFrom      int64             // of the journal cleared, the updates kept from there
 	streamSeq     *uint64           // how much of the update stream it replayed, if it did
 	internal      map[string][]byte // Bleve internal data to store in the generation
 
@@ -258,13 +259,15 @@ func (b *Builder) Added() int64 { return b.added.Load() }
 // server swapping it in applies the updates journaled since.
 func (b *Builder) SetJournalOffset(offset int64) { b.journalOffset = offset }
 
-// ClearJournalOnPublish makes Publish clear the directory's journal (a
-// build that drops its updates) once the new generation is written and
-// checked, just before it becomes current: a build that fails keeps the
-// journal, whose updates searchd has acknowledged and may still serve
-// from, and a server swapping the new generation in does not apply the
-// dropped updates to it.
-func (b *Builder) ClearJournalOnPublish() { b.clearJournal = true }
+// ClearJournalOnPublish makes Publish clear the directory's journal of
+// its first keep bytes (a build that drops the updates journaled before
+// it began; those acknowledged while it ran are kept, and applied to the
+// new generation) once the new generation is written and checked, just
+// before it becomes current: a build that fails keeps the journal, whose
+// updates searchd has acknowledged and may still serve from, and a
+// server swapping the new generation in does not apply the dropped
+// updates to it.
+func (b *Builder) ClearJournalOnPublish(keep int64) { b.clearJournal, b.keepFrom = true, keep }
 
 // SetInternal stores val under key in the generation's Bleve internal
 // data (readers get it with IndexReader.GetInternal): what the build
@@ -620,7 +623,7 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 		return Generation{}, err
 	}
 	if b.clearJournal {
-		if err := b.dir.ClearJournal(); err != nil {
+		if err := b.dir.ClearJournal(b.keepFrom); err != nil {
 			return Generation{}, fmt.Errorf("publish generation %s: clear the journal: %w", b.name, err)
 		}
 	}

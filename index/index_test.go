@@ -387,7 +387,7 @@ func TestClearJournal(t *testing.T) {
 	if d.JournalOffset(g1.Name) == 0 {
 		t.Fatal("the generation holds no journal offset")
 	}
-	if err := d.ClearJournal(); err != nil {
+	if err := d.ClearJournal(1 << 62); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.JournalOffset(g1.Name); got != 0 {
@@ -412,7 +412,7 @@ func TestClearJournal(t *testing.T) {
 	if err := os.Mkdir(offset+".tmp", 0o755); err != nil { // the offset cannot be written
 		t.Fatal(err)
 	}
-	if err := d.ClearJournal(); err == nil {
+	if err := d.ClearJournal(1 << 62); err == nil {
 		t.Fatal("ClearJournal: no error, though an offset could not be written")
 	}
 	if j.Size() == 0 {
@@ -446,5 +446,49 @@ func TestPrune_Reports(t *testing.T) {
 		if _, err := os.Stat(tc.path); (err == nil) != tc.kept {
 			t.Errorf("%s: present %v, want %v", filepath.Base(tc.path), err == nil, tc.kept)
 		}
+	}
+}
+
+// TestClearJournal_KeepsLaterUpdates: a build that drops the updates
+// drops those journaled before it began; one acknowledged while it ran is
+// kept, the new journal's first line, for the new generation.
+func TestClearJournal_KeepsLaterUpdates(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	before := newsdesk.Event{ID: "2020-01-01/before", Date: "2020-01-01", Text: "Journaled before the build."}
+	during := newsdesk.Event{ID: "2020-01-02/during", Date: "2020-01-02", Text: "Acknowledged while it ran."}
+	if err := j.Append([]Update{{Upsert: &before}, {Delete: "2019-01-01/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, err := j.LockedSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ClearJournalOnPublish(keep)
+	if err := b.Add(doc(t, "x", "event")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append([]Update{{Upsert: &during}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	if err := j.Read(func(u Update) error { ids = append(ids, u.ID()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0] != during.ID {
+		t.Errorf("the journal after the build holds %v, want the update acknowledged while it ran, %s", ids, during.ID)
+	}
+	if err := j.Append([]Update{{Delete: before.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readIDs(t, j)); n != 2 {
+		t.Errorf("an append after the clear: %d updates, want 2", n)
 	}
 }

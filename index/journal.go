@@ -477,14 +477,16 @@ func (d *Dir) JournalEpoch() int64 {
 	return n
 }
 
-// ClearJournal clears the journal (a build with -drop-updates) and sets
+// ClearJournal drops the journal's first keep bytes (a build with
+// -drop-updates drops what was journaled before it began; the updates
+// acknowledged while it ran stay, as the journal's first lines) and sets
 // the journal offset of every published generation to 0. Their offsets
 // point into the journal cleared: once new updates grew the new one past
 // them, a rollback to one of them would read from the middle of a line (and
 // refuse the generation) or skip the first updates. From 0, it applies
-// the updates made since the clear. Call it holding the directory's lock
-// (a Builder does).
-func (d *Dir) ClearJournal() error {
+// the updates kept and those made since. Call it holding the directory's
+// lock (a Builder does).
+func (d *Dir) ClearJournal(keep int64) error {
 	// The epoch first: a server that sees the journal cleared sees a new
 	// epoch too.
 	if err := writeOffset(filepath.Join(d.path, journalEpochFile), d.JournalEpoch()+1); err != nil {
@@ -506,7 +508,7 @@ func (d *Dir) ClearJournal() error {
 			}
 		}
 	}
-	return d.Journal().Clear()
+	return d.Journal().DropFirst(keep)
 }
 
 // writeOffset replaces the offset file at path (journal.offset,
@@ -538,13 +540,15 @@ func writeOffset(path string, offset int64) error {
 	return nil
 }
 
-// Clear empties the journal.
-func (j *Journal) Clear() error {
+// DropFirst drops the journal's first n bytes, whole lines (the length
+// LockedSize gave): the lines after them stay, as the journal's first;
+// with none after them, the journal is removed.
+func (j *Journal) DropFirst(n int64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	// Under the journal's lock: an append of another process (searchd's)
-	// either ends before the clear, or opens the new journal after it.
-	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
+	// either ends before the drop, or opens the new journal after it.
+	f, err := os.OpenFile(j.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -555,8 +559,70 @@ func (j *Journal) Clear() error {
 	if err := flock(f, syscall.LOCK_EX); err != nil {
 		return err
 	}
-	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	st, err := f.Stat()
+	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	return nil
+	if n >= st.Size() {
+		if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("journal: %w", err)
+		}
+		return nil
+	}
+	// The lines after the first n bytes go to a new journal, synced, put
+	// in the old one's place.
+	tail := make([]byte, st.Size()-n)
+	if _, err := f.ReadAt(tail, n); err != nil {
+		return fmt.Errorf("journal: read the updates kept: %w", err)
+	}
+	tmp := j.path + ".tmp"
+	if err := writeSynced(tmp, tail); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := os.Rename(tmp, j.path); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return syncDir(filepath.Dir(j.path))
+}
+
+// LockedSize returns the journal's length with no append in progress (0
+// when there is none): where the next append will start.
+func (j *Journal) LockedSize() (int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.OpenFile(j.path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	if err := flock(f, syscall.LOCK_EX); err != nil {
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	return st.Size(), nil
+}
+
+// writeSynced writes data to a new file at path and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
 }

@@ -840,7 +840,7 @@ func TestRollback_AfterDroppedUpdates(t *testing.T) {
 	upsert := func(text string) string { return upsertText(t, srv, text) }
 	dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
 	// A build with -drop-updates: the journal cleared as it publishes.
-	if err := d.ClearJournal(); err != nil {
+	if err := d.ClearJournal(1 << 62); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, d, "second", false)
@@ -874,7 +874,7 @@ func TestUpdate_AfterJournalCleared(t *testing.T) {
 	// Lines of one length: the offset of the journal cleared falls on a
 	// line of the new one.
 	upsert("Update number one.")
-	if err := d.ClearJournal(); err != nil {
+	if err := d.ClearJournal(1 << 62); err != nil {
 		t.Fatal(err)
 	}
 	made := []string{upsert("Update number two."), upsert("Update number three.")}
@@ -891,6 +891,36 @@ func TestUpdate_AfterJournalCleared(t *testing.T) {
 		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
 			t.Errorf("after the swap, %s: %v", id, err)
 		}
+	}
+}
+
+// TestUpdate_DuringDropBuild: a build that drops the updates drops those
+// journaled before it began; those acknowledged while it ran, and after
+// its clear, are served by the new generation.
+func TestUpdate_DuringDropBuild(t *testing.T) {
+	d, srv := serve(t, "first")
+	upsert := func(text string) string { return upsertText(t, srv, text) }
+	before := upsert("An update journaled before the build.")
+	keep, err := d.Journal().LockedSize() // the build begins
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := []string{upsert("An update while the build runs."), upsert("Another one while it runs.")}
+	if err := d.ClearJournal(keep); err != nil { // it publishes
+		t.Fatal(err)
+	}
+	made = append(made, upsert("An update between the clear and the swap."))
+	publish(t, d, "second", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range made {
+		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+			t.Errorf("after the swap, %s: %v", id, err)
+		}
+	}
+	if _, err := srv.Engine().Event(context.Background(), before); err == nil {
+		t.Errorf("after the swap, the dropped update %s is served", before)
 	}
 }
 
