@@ -382,3 +382,22 @@ func TestLines_LongLineLength(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeEvent_Normalises: text and tags are composed (NFC), as the
+// corpus and queries are, and tags trimmed, the empty ones dropped.
+func TestDecodeEvent_Normalises(t *testing.T) {
+	e, err := DecodeEvent([]byte(`{"id": "2019-06-01/the-blorbe-quarrel-ends", "date": "2019-06-01", "text": "The Blorbe\u0301 quarrel ends.",
+		"topic": " Jo\u0308nko\u0308ping talks ", "context": ["India", " India ", "  ", ""], "sources": [{"name": "Le Monde Diplomatique\u0301"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Text != "The Blorbé quarrel ends." || e.Topic != "Jönköping talks" {
+		t.Errorf("text %q, topic %q: want them composed", e.Text, e.Topic)
+	}
+	if strings.Join(e.Context, "|") != "India|India" {
+		t.Errorf("context %q, want the tags trimmed and the empty ones dropped", e.Context)
+	}
+	if e.Sources[0].Name != "Le Monde Diplomatiqué" {
+		t.Errorf("source %q: want it composed", e.Sources[0].Name)
+	}
+}

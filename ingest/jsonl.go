@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/newsdesk/newsdesk"
 )
 
@@ -137,15 +139,38 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	case je.Text == nil:
 		return newsdesk.Event{}, errors.New("missing field \"text\"")
 	}
+	// Text is composed (NFC), as the corpus and the queries are (an
+	// editor's copy-paste may decompose accents: "Blorbe\u0301" could
+	// never be found as Blorbé); tags are trimmed, the empty dropped.
 	e := newsdesk.Event{
-		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: strings.TrimSpace(*je.Text),
-		Category: strings.TrimSpace(je.Category), Topic: strings.TrimSpace(je.Topic),
-		Context: je.Context, Sources: je.Sources,
+		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: composed(*je.Text),
+		Category: composed(je.Category), Topic: composed(je.Topic),
+		Context: tags(je.Context), Sources: je.Sources,
+	}
+	for i := range e.Sources {
+		e.Sources[i].Name = composed(e.Sources[i].Name)
 	}
 	if err := e.Validate(); err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
+}
+
+// composed returns s trimmed and composed (NFC).
+func composed(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
+
+// tags returns the tags trimmed and composed, without the empty ones.
+func tags(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, t := range in {
+		if t = composed(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // jsonReason rewords encoding/json's errors for a person fixing the file.
