@@ -69,11 +69,17 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, names *Names,
 		cs.days = slices.Grow(cs.days[:0], len(starts))[:len(starts)]
 		clear(cs.days)
 	}
+	ctxFold := e.folds.ctx.of(c.Contexts)
 	err := visit(ctx, func(n uint64) {
 		cs.cat[c.Category(n)]++
 		cs.topic[c.Topic(n)]++
-		for _, id := range c.ContextsOf(n) {
-			cs.ctx[id]++
+		// By name: an event tagged with two spellings of one counts once.
+		ids := c.ContextsOf(n)
+		for i, id := range ids {
+			f := ctxFold[id]
+			if !slices.ContainsFunc(ids[:i], func(prev uint32) bool { return ctxFold[prev] == f }) {
+				cs.ctx[f]++
+			}
 		}
 		if starts != nil {
 			if d := c.Day(n); d != snapshot.NoDay {
@@ -89,7 +95,7 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, names *Names,
 	f := &Facets{
 		Category: top(e.folds.cat.fold(cs.cat, c.Categories), c.Categories, topN, names.spelling(FieldCategory)),
 		Topic:    top(e.folds.topic.fold(cs.topic, c.Topics), c.Topics, topN, names.spelling(FieldTopic)),
-		Context:  top(e.folds.ctx.fold(cs.ctx, c.Contexts), c.Contexts, topN, names.spelling(FieldContext)),
+		Context:  top(cs.ctx, c.Contexts, topN, names.spelling(FieldContext)), // counted by name
 		Date:     []DateCount{},
 		// Without buckets (an index with no dated event), still one of
 		// the units the answer's schema allows.

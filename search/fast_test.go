@@ -409,3 +409,32 @@ func TestCatchUp_Rechecks(t *testing.T) {
 			updated.Epoch, e.names.Load().epoch, e.related.Behind(updated))
 	}
 }
+
+// TestFacets_TwoSpellingsOneEvent: an event tagged with two spellings of
+// one name counts once in its facet and in the names' counts, as a filter
+// by it finds it once.
+func TestFacets_TwoSpellingsOneEvent(t *testing.T) {
+	lines := []string{
+		`{"id": "2008-08-12/medvedev-signs-the-plan", "date": "2008-08-12", "context": ["2008 South Ossetia war", "Russia", "2008 South Ossetia War"], "text": "Medvedev signs the plan."}`,
+		`{"id": "2008-08-13/sarkozy-signs-the-plan", "date": "2008-08-13", "context": ["2008 South Ossetia War"], "text": "Sarkozy signs the plan."}`,
+	}
+	e, _ := linesEngine(t, lines)
+	res, err := e.Search(context.Background(), Request{Q: "signs", Facets: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filtered, err := e.Search(context.Background(), Request{Q: "signs", Contexts: []string{"2008 south ossetia war"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Facets.Context {
+		if strings.EqualFold(c.Value, "2008 South Ossetia war") && uint64(c.Count) != filtered.Total {
+			t.Errorf("facet %s counts %d, the filter finds %d", c.Value, c.Count, filtered.Total)
+		}
+	}
+	for _, nm := range e.Names().All(FieldContext) {
+		if strings.EqualFold(nm.Value, "2008 South Ossetia war") && nm.Count != 2 {
+			t.Errorf("name %s counts %d events, want 2", nm.Value, nm.Count)
+		}
+	}
+}

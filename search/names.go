@@ -83,6 +83,17 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 	for i := range first {
 		first[i] = 1<<31 - 1
 	}
+	// An event tagged with two spellings of one name counts once for it.
+	ctxFold := make([]uint32, len(c.Contexts))
+	firstID := map[string]uint32{}
+	for id, v := range c.Contexts {
+		key := strings.ToLower(v)
+		if f, ok := firstID[key]; ok {
+			ctxFold[id] = f
+		} else {
+			firstID[key], ctxFold[id] = uint32(id), uint32(id)
+		}
+	}
 	c.EachLive(func(d uint64) {
 		day := c.Day(d)
 		if t := c.Topic(d); t != 0 && day != snapshot.NoDay {
@@ -93,8 +104,11 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 		}
 		see(FieldCategory, c.Category(d), day)
 		see(FieldTopic, c.Topic(d), day)
-		for _, id := range c.ContextsOf(d) {
-			see(FieldContext, id, day)
+		ids := c.ContextsOf(d)
+		for i, id := range ids {
+			if !slices.ContainsFunc(ids[:i], func(prev uint32) bool { return ctxFold[prev] == ctxFold[id] }) {
+				see(FieldContext, id, day)
+			}
 		}
 	})
 	if hi != snapshot.NoDay {
