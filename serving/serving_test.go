@@ -935,3 +935,30 @@ func upsertText(t *testing.T, srv *Server, text string) string {
 	}
 	return e.ID
 }
+
+// TestUpdate_WhileOpening: an update sent while the first generation
+// opens (Load holds the lock; with a long journal, for tens of seconds)
+// is answered at once as unavailable, not after the open.
+func TestUpdate_WhileOpening(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "first", false)
+	srv := New(Config{Dir: d})
+	defer srv.Close()
+	srv.mu.Lock() // as Load holds it while it opens
+	done := make(chan error, 1)
+	go func() {
+		_, err := srv.Update(context.Background(), []index.Update{{Delete: "2020-01-01/x"}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, newsdesk.ErrUnavailable) {
+			t.Errorf("an update while opening: %v, want unavailable", err)
+		}
+		srv.mu.Unlock()
+	case <-time.After(5 * time.Second):
+		t.Error("an update while opening waited for the open")
+		srv.mu.Unlock()
+		<-done
+	}
+}

@@ -46,6 +46,11 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if s.cfg.Log != nil {
 		return s.updateLog(ctx, updates)
 	}
+	if s.current.Load() == nil {
+		// Nothing served yet: answered at once, not after the open that
+		// holds the lock (tens of seconds with a long journal).
+		return nil, errNoGeneration
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
