@@ -46,7 +46,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if s.cfg.Log != nil {
 		return s.updateLog(ctx, updates)
 	}
-	if s.current.Load() == nil {
+	if s.current.Load() == nil && !s.closed.Load() {
 		// Nothing served yet: answered at once, not after the open that
 		// holds the lock (tens of seconds with a long journal).
 		return nil, errNoGeneration
