@@ -291,6 +291,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	case c.probe:
 		return probe(ctx, c.listen)
 	}
+	// SIGHUP reloads once the server serves. It is caught from here on:
+	// its default ends the process, and one sent while starting (a
+	// bootstrap build, an open) or to a replica (which follows NATS, not
+	// the directory) did. One sent before serving reloads once serving.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	procs := spareProc(os.Getenv)
 	level, _ := zerolog.ParseLevel(c.logLevel)
 	var logOut io.Writer = stderr
@@ -501,9 +508,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	starting.Store(nil)
 	log.Info().Str("generation", srv.Generation()).Str("addr", addr).Str("version", version.Get().Version).
 		Int("gomaxprocs", procs).Int("in_flight", c.inFlight).Int("queue", c.queue).Msg("serving")
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
 	go func() { // ends with ctx: signal.Stop does not close hup
 		for {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -499,4 +500,37 @@ func TestNormalOrigin(t *testing.T) {
 			t.Errorf("normalOrigin(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
 		}
 	}
+}
+
+// TestRun_HUPWhileStarting: a SIGHUP sent while searchd starts (here while
+// it builds its bootstrap index) does not end it, as the signal's default
+// would: it goes on to serve.
+func TestRun_HUPWhileStarting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listening, ready := make(chan string, 1), make(chan string, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-index", dir, "-listen", "127.0.0.1:0", "-progress", "none", "-shutdown-delay", "0s", "-bootstrap", "testdata/events.jsonl"},
+			&logs, &logs, notify{listening: listening, serving: ready})
+	}()
+	select {
+	case <-listening:
+	case <-time.After(30 * time.Second):
+		t.Fatal("searchd did not listen in 30s")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("run ended: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("searchd did not get ready in 30s")
+	}
+	cancel()
+	<-done
 }
