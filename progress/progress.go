@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +28,14 @@ var Modes = []string{"auto", "bar", "log", "none"}
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// CheckMode returns an error naming mode when New does not know it.
+func CheckMode(mode string) error {
+	if !slices.Contains(Modes, mode) {
+		return fmt.Errorf("-progress must be %s, got %q", strings.Join(Modes[:len(Modes)-1], ", ")+" or "+Modes[len(Modes)-1], mode)
+	}
+	return nil
 }
 
 // New returns a build progress callback for mode, and the interval to

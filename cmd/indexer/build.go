@@ -93,8 +93,8 @@ func parseBuildFlags(args []string, stdout io.Writer) (_ *buildFlags, _ []string
 		return nil, nil, cli.Usagef("build: -max-bad must be -1 (no limit) or more, got %d", f.maxBad)
 	case f.batchSize < 1:
 		return nil, nil, cli.Usagef("build: -batch-size must be at least 1, got %d", f.batchSize)
-	case f.progress != "auto" && f.progress != "bar" && f.progress != "log" && f.progress != "none":
-		return nil, nil, cli.Usagef("build: -progress must be auto, bar, log or none, got %q", f.progress)
+	case progress.CheckMode(f.progress) != nil:
+		return nil, nil, cli.Usagef("build: %w", progress.CheckMode(f.progress))
 	case f.natsReplicas < 0:
 		return nil, nil, cli.Usagef("build: -nats-replicas must be 0 (automatic) or more, got %d", f.natsReplicas)
 	}

@@ -251,6 +251,8 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 		return nil, cli.Usagef("-in-flight must be at least 1, got %d", c.inFlight)
 	case c.queue < 0:
 		return nil, cli.Usagef("-queue must be 0 (twice -in-flight) or more, got %d", c.queue)
+	case progress.CheckMode(c.progress) != nil:
+		return nil, cli.Usagef("%w", progress.CheckMode(c.progress))
 	}
 	if c.queue == 0 {
 		c.queue = api.DefaultQueueFactor * c.inFlight

@@ -104,6 +104,8 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-max-lag", "0s"}, nil, "-max-lag must be positive"},
 		{nil, map[string]string{"NEWSDESK_MAX_LAG": "ten"}, `invalid value "ten" in NEWSDESK_MAX_LAG for -max-lag`},
 		{[]string{"-nats-replicas", "-1"}, nil, "-nats-replicas must be 0"},
+		{[]string{"-progress", "fancy"}, nil, `-progress must be auto, bar, log or none, got "fancy"`},
+		{nil, map[string]string{"NEWSDESK_PROGRESS": "fancy"}, `(from NEWSDESK_PROGRESS="fancy")`},
 	}
 	for _, tc := range bad {
 		t.Run(strings.Join(tc.args, " ")+fmt.Sprint(tc.env), func(t *testing.T) {
