@@ -31,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -318,6 +319,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 	defer logs.Close()
 	log := zerolog.New(logs).Level(level).With().Timestamp().Logger()
 
+	if !c.bootstrap && c.nats == "" {
+		// Nothing to build here: a directory that is not there (a typo)
+		// is said so, not created.
+		if _, err := os.Stat(c.index); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w in %s (no such directory); build one with indexer build, or start searchd with -bootstrap FILE...",
+				newsdesk.ErrNoGeneration, c.index)
+		}
+	}
 	dir, err := index.NewDir(c.index)
 	if err != nil {
 		return err

@@ -62,6 +62,8 @@ func TestStartErrorsReachTheTerminal(t *testing.T) {
 	}{
 		{"no index and no -bootstrap", nil, []string{"-index", empty, "-listen", "127.0.0.1:0"},
 			1, "searchd: no published index generation in " + empty + "; build one with indexer build, or start searchd with -bootstrap", ""},
+		{"a directory that is not there", nil, []string{"-index", filepath.Join(empty, "idnex"), "-listen", "127.0.0.1:0"},
+			1, "searchd: no published index generation in " + filepath.Join(empty, "idnex") + " (no such directory)", ""},
 		{"the address is taken", nil, []string{"-index", empty, "-listen", busy.Addr().String(), "-bootstrap", "testdata/events.jsonl"},
 			1, "address already in use", ""},
 		{"-listen is not an address", nil, []string{"-index", empty, "-listen", "bad"},
@@ -88,6 +90,9 @@ func TestStartErrorsReachTheTerminal(t *testing.T) {
 				t.Errorf("stdout:\n%s\nwant it to contain %q", stdout, tc.wantStdout)
 			}
 		})
+	}
+	if _, err := os.Stat(filepath.Join(empty, "idnex")); err == nil {
+		t.Error("searchd without -bootstrap created the index directory it was given")
 	}
 }
 
