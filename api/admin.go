@@ -98,6 +98,9 @@ func authorized(r *http.Request, key string) bool {
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
+// utf8BOM is the byte-order mark some editors begin a UTF-8 file with.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // MaxBulkBytes is the largest bulk request body; other bodies are limited
 // to MaxBodyBytes.
 const MaxBulkBytes = 16 << 20
@@ -138,7 +141,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := checkContentType(r, "application/x-ndjson", "application/json"); err != nil {
+	if err := checkContentType(r, "application/x-ndjson", "application/ndjson", "application/json"); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -158,6 +161,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 			}
 			writeError(w, r, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()})
 			return
+		}
+		if n == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM) // as some editors save a file; the files' readers skip it too
 		}
 		if size > ingest.MaxLineLen {
 			res.Items = append(res.Items, BulkItem{Line: n, Status: http.StatusBadRequest, Result: "error",

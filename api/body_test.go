@@ -152,6 +152,7 @@ func TestContentTypes(t *testing.T) {
 		{"related, a form really", "/v1/related", curlForm, `text=Peace+talks`, nil, 400, ""},
 		{"bulk, curl --data-binary", "/admin/events/_bulk", curlForm, bulk, auth, 200, ""},
 		{"bulk, NDJSON", "/admin/events/_bulk", "application/x-ndjson", bulk, auth, 200, ""},
+		{"bulk, NDJSON's registered type", "/admin/events/_bulk", "application/ndjson", bulk, auth, 200, ""},
 		{"bulk, text", "/admin/events/_bulk", "text/plain", bulk, auth, 415, "application/x-ndjson"},
 	}
 	for _, tc := range tests {
