@@ -438,3 +438,31 @@ func TestFacets_TwoSpellingsOneEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldView_Repeats: of an event's tags, one per name counts, in every
+// order of its spellings (the name's first spelling if it has it, else
+// the earliest), and a tag repeated exactly counts once.
+func TestFoldView_Repeats(t *testing.T) {
+	var tbl foldTable
+	v := tbl.of([]string{"", "War", "war", "WAR", "Peace"}) // War is the first spelling
+	for _, ids := range [][]uint32{{1, 2}, {2, 1}, {2, 3}, {3, 2, 1}, {1, 1}, {2, 4, 1, 3}, {4}, {2}} {
+		counted := map[uint32]int{}
+		for i := range ids {
+			if !v.repeats(ids, i) {
+				counted[v.first[ids[i]]]++
+			}
+		}
+		for name, n := range counted {
+			if n != 1 {
+				t.Errorf("tags %v: name %d counted %d times", ids, name, n)
+			}
+		}
+		names := map[uint32]bool{}
+		for _, id := range ids {
+			names[v.first[id]] = true
+		}
+		if len(counted) != len(names) {
+			t.Errorf("tags %v: %d names counted, want %d", ids, len(counted), len(names))
+		}
+	}
+}
