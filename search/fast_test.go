@@ -466,3 +466,26 @@ func TestFoldView_Repeats(t *testing.T) {
 		}
 	}
 }
+
+// TestNames_CanonicalOfANewName: a name an update brought since the
+// names were counted is found in any case at once: the snapshot's values
+// after those counted are looked at.
+func TestNames_CanonicalOfANewName(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	snap := idx.Source.Acquire()
+	names := NamesFromSnapshot(snap)
+	snap.Release()
+	idx.Update(t, newsdesk.Event{ID: "2020-03-01/the-gnarp-affair-begins", Date: "2020-03-01", Text: "The Gnarp affair begins.",
+		Topic: "Gnarp Affair", Context: []string{"Gnarp Affair"}})
+	snap = idx.Source.Acquire()
+	defer snap.Release()
+	for _, tc := range []struct {
+		kind  string
+		table []string
+	}{{FieldTopic, snap.Topics}, {FieldContext, snap.Contexts}} {
+		got := names.canonical(tc.kind, []string{"gnarp affair"}, tc.table)
+		if !slices.Contains(got, "Gnarp Affair") {
+			t.Errorf("%s gnarp affair, after the update: %q, want the new name's spelling", tc.kind, got)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Names struct {
 	all      []*Name                     // topic and context names, indexed by wordRef.name
 	from, to time.Time                   // date range of the events
 	epoch    uint64                      // of the snapshot counted
+	// counted holds, by kind, the length of the snapshot's table of
+	// values counted: the values after it came since (canonical).
+	counted map[string]int
 	// start holds, by topic id, the first day of the story of a topic
 	// that 10 or more events share (its spellings in any case counted
 	// together), or NoDay.
@@ -68,7 +71,8 @@ type wordRef struct {
 
 // NamesFromSnapshot counts the names of the live events of a snapshot.
 func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
-	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}, epoch: c.Epoch}
+	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}, epoch: c.Epoch,
+		counted: map[string]int{FieldTopic: len(c.Topics), FieldCategory: len(c.Categories), FieldContext: len(c.Contexts)}}
 	tables := map[string][]string{FieldTopic: c.Topics, FieldCategory: c.Categories, FieldContext: c.Contexts}
 	counts := map[string][]int{FieldTopic: make([]int, len(c.Topics)), FieldCategory: make([]int, len(c.Categories)), FieldContext: make([]int, len(c.Contexts))}
 	last := map[string][]int32{FieldTopic: make([]int32, len(c.Topics)), FieldCategory: make([]int32, len(c.Categories)), FieldContext: make([]int32, len(c.Contexts))}
@@ -183,8 +187,11 @@ func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 // canonical maps each value to the spellings the index has for it,
 // ignoring case (every one: "Syrian civil war" and "Syrian Civil War" are
 // one name, filed under both); unknown values are kept as typed (and so
-// match nothing).
-func (n *Names) canonical(kind string, values []string) []string {
+// match nothing). table is the kind's table of values of the snapshot
+// searched: those it gained since the names were counted (an update a
+// moment ago) are looked at too, so that a filter finds a new name in any
+// case at once.
+func (n *Names) canonical(kind string, values []string, table []string) []string {
 	if len(values) == 0 {
 		return nil
 	}
@@ -194,6 +201,11 @@ func (n *Names) canonical(kind string, values []string) []string {
 		if n != nil {
 			if nm, ok := n.byKind[kind][strings.ToLower(strings.TrimSpace(v))]; ok {
 				spellings = nm.spellings
+			}
+			for _, s := range table[min(n.counted[kind], len(table)):] {
+				if strings.EqualFold(s, strings.TrimSpace(v)) && !slices.Contains(spellings, s) {
+					spellings = append(slices.Clip(spellings), s)
+				}
 			}
 		}
 		for _, s := range spellings {

@@ -500,12 +500,19 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 		}
 		p.Offset = (page - 1) * p.Size
 	}
-	p.Topics = names.canonical(FieldTopic, r.Topics)
-	p.Categories = names.canonical(FieldCategory, r.Categories)
-	p.Contexts = names.canonical(FieldContext, r.Contexts)
+	p.Topics = names.canonical(FieldTopic, r.Topics, snap.Topics)
+	p.Categories = names.canonical(FieldCategory, r.Categories, snap.Categories)
+	p.Contexts = names.canonical(FieldContext, r.Contexts, snap.Contexts)
 	for i, c := range p.Query.Clauses {
 		if c.Kind == query.Field {
-			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text})
+			table := snap.Contexts
+			switch c.Field {
+			case FieldTopic:
+				table = snap.Topics
+			case FieldCategory:
+				table = snap.Categories
+			}
+			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text}, table)
 		}
 	}
 	if e.ents != nil && !e.legacy {
