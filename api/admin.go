@@ -249,6 +249,7 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 			if err := json.Unmarshal(v, &id); err != nil || strings.TrimSpace(id) == "" {
 				return fail(`delete: want an event id string, got %s`, clip(string(v)))
 			}
+			id = strings.TrimSpace(id) // as an upsert's id is
 			item.ID = id
 			return Update{Delete: id}, item
 		}

@@ -128,7 +128,7 @@ func TestBulk_BadLines(t *testing.T) {
 		{upsert("2019-06-01/"+strings.Repeat("a", 200000), "2019-06-01"), "slug of 200000 characters, more than 128"},
 		{long, fmt.Sprintf("line 7 is %d bytes, longer than the 1048576-byte limit of a line", len(long))},
 		{upsert("2019-06-02/after-the-long-line", "2019-06-02"), ""},
-		{`{"delete": "2019-06-01/a-flamingo-escapes"}`, ""},
+		{`{"delete": " 2019-06-01/a-flamingo-escapes "}`, ""}, // trimmed, as an upsert's id is
 	}
 	var body strings.Builder
 	body.WriteString("\xef\xbb\xbf") // a byte-order mark, as some editors save: not part of line 1
