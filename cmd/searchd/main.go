@@ -40,6 +40,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -210,8 +211,10 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 			return nil, cli.Usagef("%s needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file", flag)
 		}
 	}
-	if _, _, err := net.SplitHostPort(c.listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.listen); err != nil {
 		return nil, cli.Usagef("-listen %q is not an address such as 127.0.0.1:8080: %w", c.listen, err)
+	} else if n, err := strconv.ParseUint(port, 10, 64); err == nil && n > 65535 {
+		return nil, cli.Usagef("-listen %q: the port must be a number from 0 to 65535", c.listen)
 	}
 	if c.watch <= 0 {
 		return nil, cli.Usagef("-watch must be positive, got %v", c.watch)

@@ -105,6 +105,7 @@ func TestParseConfig(t *testing.T) {
 		{nil, map[string]string{"NEWSDESK_MAX_LAG": "ten"}, `invalid value "ten" in NEWSDESK_MAX_LAG for -max-lag`},
 		{[]string{"-nats-replicas", "-1"}, nil, "-nats-replicas must be 0"},
 		{[]string{"-progress", "fancy"}, nil, `-progress must be auto, bar, log or none, got "fancy"`},
+		{[]string{"-listen", "127.0.0.1:99999"}, nil, "the port must be a number from 0 to 65535"},
 		{nil, map[string]string{"NEWSDESK_PROGRESS": "fancy"}, `(from NEWSDESK_PROGRESS="fancy")`},
 	}
 	for _, tc := range bad {
