@@ -492,3 +492,37 @@ func TestClearJournal_KeepsLaterUpdates(t *testing.T) {
 		t.Errorf("an append after the clear: %d updates, want 2", n)
 	}
 }
+
+// TestJournal_DropFirstAtALineStart: the length taken when a build began
+// may fall inside a line, when a torn tail was cut and appended over
+// since: that line came later, and is kept whole.
+func TestJournal_DropFirstAtALineStart(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	a := newsdesk.Event{ID: "2020-01-01/a", Date: "2020-01-01", Text: "A, dropped."}
+	b := newsdesk.Event{ID: "2020-01-02/b", Date: "2020-01-02", Text: "B, kept: it came after the build began."}
+	if err := j.Append([]Update{{Upsert: &a}}); err != nil {
+		t.Fatal(err)
+	}
+	whole := j.Size()
+	// A torn tail, taken in the length, then cut by the next append.
+	f, err := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"upsert": {"id": "2020-01-0`)
+	f.Close()
+	keep, err := j.LockedSize()
+	if err != nil || keep <= whole {
+		t.Fatalf("LockedSize %d, %v", keep, err)
+	}
+	if err := j.Append([]Update{{Upsert: &b}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.DropFirst(keep); err != nil {
+		t.Fatal(err)
+	}
+	if got := readIDs(t, j); len(got) != 1 || got[0] != b.ID {
+		t.Errorf("after the drop: %v, want %s whole", got, b.ID)
+	}
+}

@@ -569,6 +569,12 @@ func (j *Journal) DropFirst(n int64) error {
 		}
 		return nil
 	}
+	// n is where a line began when it was taken; should a torn tail have
+	// been cut and appended over since (a server killed in the middle of
+	// an append), the line that now straddles it came later: it is kept.
+	if n, err = lineStart(f, n); err != nil {
+		return err
+	}
 	// The lines after the first n bytes go to a new journal, synced, put
 	// in the old one's place.
 	tail := make([]byte, st.Size()-n)
@@ -583,6 +589,23 @@ func (j *Journal) DropFirst(n int64) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return syncDir(filepath.Dir(j.path))
+}
+
+// lineStart returns the start of the line of f that holds byte n, or n
+// when a line starts there.
+func lineStart(f *os.File, n int64) (int64, error) {
+	buf := make([]byte, 4096)
+	for end := n; end > 0; {
+		k := min(int64(len(buf)), end)
+		if _, err := f.ReadAt(buf[:k], end-k); err != nil {
+			return 0, fmt.Errorf("journal: %w", err)
+		}
+		if i := bytes.LastIndexByte(buf[:k], '\n'); i >= 0 {
+			return end - k + int64(i) + 1, nil
+		}
+		end -= k
+	}
+	return 0, nil
 }
 
 // LockedSize returns the journal's length with no append in progress (0
