@@ -121,11 +121,20 @@ func (rk *run) explainer(src *source) explainer {
 	for _, s := range src.raw[min(len(src.textWords), len(src.raw)):] { // raw: the text's words, then the topic's
 		ex.topicWords[rk.word(s)] = true
 	}
-	for _, name := range append([]string{src.topic}, src.context...) {
+	own := append([]string{src.topic}, src.context...)
+	for _, name := range own {
 		for _, k := range rk.ents.Keys(name) {
 			if k.Yearless != "" && k.Yearless != k.Full {
 				ex.yearless[k.Yearless] = true
 			}
+		}
+	}
+	// A tag the source has itself is shared, though another of its tags
+	// is that tag's year (2004 U.S. presidential election beside U.S.
+	// presidential election).
+	for _, name := range own {
+		for _, k := range rk.ents.Keys(name) {
+			delete(ex.yearless, k.Full)
 		}
 	}
 	return ex
