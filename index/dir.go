@@ -52,6 +52,9 @@ func ExistingDir(path string) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("index directory %s is not a directory", path)
 	}
+	if _, err := os.Stat(filepath.Join(path, generationsDir)); err != nil {
+		return nil, fmt.Errorf("%s is not an index directory (it has no %s/; build one with indexer build)", path, generationsDir)
+	}
 	return &Dir{path: path}, nil
 }
 

@@ -394,8 +394,8 @@ func TestDecodeEvent_Normalises(t *testing.T) {
 	if e.Text != "The Blorbé quarrel ends." || e.Topic != "Jönköping talks" {
 		t.Errorf("text %q, topic %q: want them composed", e.Text, e.Topic)
 	}
-	if strings.Join(e.Context, "|") != "India|India" {
-		t.Errorf("context %q, want the tags trimmed and the empty ones dropped", e.Context)
+	if strings.Join(e.Context, "|") != "India" {
+		t.Errorf("context %q, want the tags trimmed, the empty ones and repeats dropped", e.Context)
 	}
 	if e.Sources[0].Name != "Le Monde Diplomatiqué" {
 		t.Errorf("source %q: want it composed", e.Sources[0].Name)

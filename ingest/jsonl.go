@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -166,7 +167,7 @@ func tags(in []string) []string {
 	}
 	out := make([]string, 0, len(in))
 	for _, t := range in {
-		if t = composed(t); t != "" {
+		if t = composed(t); t != "" && !slices.Contains(out, t) { // " India " repeats India
 			out = append(out, t)
 		}
 	}

@@ -124,7 +124,9 @@ func Parse(q string) (Parsed, error) {
 	}
 	// Composed, as the events are written: "Co\u0302te" (a Mac's
 	// copy-paste) is Côte, which the index holds.
-	q = norm.NFC.String(q)
+	if q = norm.NFC.String(q); len(q) > MaxQueryBytes { // composing can lengthen a few characters
+		return Parsed{}, invalid("q", "is %d bytes once composed (NFC); at most %d are accepted", len(q), MaxQueryBytes)
+	}
 	q = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.Is(unicode.Zs, r) {
 			return ' '

@@ -215,15 +215,21 @@ func TestBuild_RefusedForSpace(t *testing.T) {
 // is no index directory (a typo) say so, and create nothing there.
 func TestReadCommands_NoDirectory(t *testing.T) {
 	typo := filepath.Join(t.TempDir(), "idnex")
-	for _, args := range [][]string{{"get", "-index", typo, "2019-03-04/x"}, {"rollback", "-index", typo}} {
-		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), args, &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), typo) {
-			t.Errorf("%s: %v, want an error naming %s", args[0], err, typo)
+	other := t.TempDir() // a directory, but no index's
+	for _, dir := range []string{typo, other} {
+		for _, args := range [][]string{{"get", "-index", dir, "2019-03-04/x"}, {"rollback", "-index", dir}} {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), dir) {
+				t.Errorf("%s %s: %v, want an error naming it", args[0], dir, err)
+			}
 		}
-		if _, err := os.Stat(typo); err == nil {
-			t.Errorf("%s created %s", args[0], typo)
-		}
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Errorf("%s was created", typo)
+	}
+	if entries, _ := os.ReadDir(other); len(entries) > 0 {
+		t.Errorf("%s holds %v: the commands created them", other, entries)
 	}
 }
 
