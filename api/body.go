@@ -53,16 +53,25 @@ func bufferBody(r *http.Request) *Error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	data, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
-	}
+	data, err := readBody(r)
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()}
+		return err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return nil
+}
+
+// readBody reads r's body, of at most MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, *Error) {
+	data, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
+	}
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()}
+	}
+	return data, nil
 }
 
 // decodeBody decodes r's JSON body, of at most MaxBodyBytes, into v:
@@ -72,13 +81,9 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 	if err := checkContentType(r, "application/json"); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: codeTooLarge, Message: "the request body is larger than 64 KiB"}
-	}
-	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "reading the body: " + err.Error()}
+	data, rerr := readBody(r)
+	if rerr != nil {
+		return rerr
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
