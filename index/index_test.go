@@ -512,9 +512,9 @@ func TestJournal_DropFirstAtALineStart(t *testing.T) {
 	}
 	f.WriteString(`{"upsert": {"id": "2020-01-0`)
 	f.Close()
-	keep, err := j.LockedSize()
-	if err != nil || keep <= whole {
-		t.Fatalf("LockedSize %d, %v", keep, err)
+	keep := j.Size() // a length taken with the torn tail (LockedSize now stops before it)
+	if keep <= whole {
+		t.Fatalf("size %d", keep)
 	}
 	if err := j.Append([]Update{{Upsert: &b}}); err != nil {
 		t.Fatal(err)
@@ -524,5 +524,37 @@ func TestJournal_DropFirstAtALineStart(t *testing.T) {
 	}
 	if got := readIDs(t, j); len(got) != 1 || got[0] != b.ID {
 		t.Errorf("after the drop: %v, want %s whole", got, b.ID)
+	}
+}
+
+// TestJournal_LockedSizeLeavesATornTail: the length a drop build takes
+// ends at the last whole line: a torn tail is cut by the next append,
+// whose update, acknowledged while the build ran, must be kept.
+func TestJournal_LockedSizeLeavesATornTail(t *testing.T) {
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	a := newsdesk.Event{ID: "2020-01-01/a", Date: "2020-01-01", Text: "A, dropped."}
+	b := newsdesk.Event{ID: "2020-01-02/b", Date: "2020-01-02", Text: "B."}
+	if err := j.Append([]Update{{Upsert: &a}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"upsert": {"id": "2020-01-03/` + strings.Repeat("x", 600))
+	f.Close()
+	keep, err := j.LockedSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append([]Update{{Upsert: &b}}); err != nil { // shorter than the tail it cuts
+		t.Fatal(err)
+	}
+	if err := j.DropFirst(keep); err != nil {
+		t.Fatal(err)
+	}
+	if got := readIDs(t, j); len(got) != 1 || got[0] != b.ID {
+		t.Errorf("after the drop: %v, want %s, acknowledged while the build ran", got, b.ID)
 	}
 }

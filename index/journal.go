@@ -608,8 +608,9 @@ func lineStart(f *os.File, n int64) (int64, error) {
 	return 0, nil
 }
 
-// LockedSize returns the journal's length with no append in progress (0
-// when there is none): where the next append will start.
+// LockedSize returns the journal's length with no append in progress, to
+// the end of its last whole line (0 when there is none): where the next
+// append will start, a torn tail being cut first (cutTornTail).
 func (j *Journal) LockedSize() (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -628,7 +629,7 @@ func (j *Journal) LockedSize() (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("journal: %w", err)
 	}
-	return st.Size(), nil
+	return lineStart(f, st.Size())
 }
 
 // writeSynced writes data to a new file at path and syncs it.
