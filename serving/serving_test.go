@@ -962,3 +962,35 @@ func TestUpdate_WhileOpening(t *testing.T) {
 		<-done
 	}
 }
+
+// TestUpdate_TwoServersAfterAClear: two servers of one directory, the
+// journal cleared under them (a -drop-updates build before its swap):
+// each, at its next update, applies the other's updates since the clear
+// with its own, as the new journal holds them.
+func TestUpdate_TwoServersAfterAClear(t *testing.T) {
+	d, a := serve(t, "shared")
+	b := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	t.Cleanup(func() { b.Close() })
+	if _, err := b.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsertText(t, a, "An update before the build.")
+	keep, err := d.Journal().LockedSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ClearJournal(keep); err != nil {
+		t.Fatal(err)
+	}
+	x := upsertText(t, b, "The first update after the clear, through b.")
+	y := upsertText(t, a, "The second update after the clear, through a.")
+	for _, tc := range []struct {
+		name string
+		srv  *Server
+		id   string
+	}{{"a", a, x}, {"a", a, y}, {"b", b, x}} {
+		if _, err := tc.srv.Engine().Event(context.Background(), tc.id); err != nil {
+			t.Errorf("%s misses %s: %v", tc.name, tc.id, err)
+		}
+	}
+}

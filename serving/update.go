@@ -87,19 +87,19 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	// since this copy's position: then they are applied with these, from
 	// the journal, so that the position (update_seq) says what is served.
 	switch {
-	case start == cur.applied.Load():
-		err = s.write(cur.idx, cur.docs, applied)
-		if err == nil {
-			cur.applied.Store(end)
-		}
 	case cur.epoch != s.cfg.Dir.JournalEpoch():
 		// The journal was cleared under the served generation (a build
 		// with -drop-updates, before its swap): its offset means nothing
-		// in the new journal. These updates are applied, and its offset
-		// goes on from them.
+		// in the new journal, which holds the lines kept from the old one,
+		// other servers' since, and these. All are applied from its start
+		// (an update applied twice ends the same); applying these alone
+		// skipped the others', though the offset said they were served.
+		cur.epoch = s.cfg.Dir.JournalEpoch()
+		cur.applied.Store(0)
+		_, _, err = s.replayInto(cur)
+	case start == cur.applied.Load():
 		err = s.write(cur.idx, cur.docs, applied)
 		if err == nil {
-			cur.epoch = s.cfg.Dir.JournalEpoch()
 			cur.applied.Store(end)
 		}
 	default:
