@@ -489,3 +489,24 @@ func TestNames_CanonicalOfANewName(t *testing.T) {
 		}
 	}
 }
+
+// TestNames_CanonicalOfANameBack: a name no live event had when the names
+// were counted (its event moved to another) is found in any case once an update
+// brings it back.
+func TestNames_CanonicalOfANameBack(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	ev := newsdesk.Event{ID: "2020-03-01/the-quokka-parade", Date: "2020-03-01", Text: "The quokka parade.", Topic: "Quokka Parade"}
+	idx.Update(t, ev)
+	moved := ev
+	moved.Topic = "Wombat Parade" // the name's one event moves to another
+	idx.Update(t, moved)
+	snap := idx.Source.Acquire()
+	names := NamesFromSnapshot(snap) // counted with no event of the name
+	snap.Release()
+	idx.Update(t, ev)
+	snap = idx.Source.Acquire()
+	defer snap.Release()
+	if got := names.canonical(FieldTopic, []string{"quokka parade"}, snap.Topics); !slices.Contains(got, "Quokka Parade") {
+		t.Errorf("quokka parade, its event back: %q, want its spelling", got)
+	}
+}

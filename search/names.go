@@ -29,6 +29,9 @@ type Names struct {
 	// counted holds, by kind, the length of the snapshot's table of
 	// values counted: the values after it came since (canonical).
 	counted map[string]int
+	// unused holds, by kind and lower-case name, the table's spellings no
+	// live event had when counted (canonical).
+	unused map[string]map[string][]string
 	// start holds, by topic id, the first day of the story of a topic
 	// that 10 or more events share (its spellings in any case counted
 	// together), or NoDay.
@@ -72,7 +75,8 @@ type wordRef struct {
 // NamesFromSnapshot counts the names of the live events of a snapshot.
 func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}, epoch: c.Epoch,
-		counted: map[string]int{FieldTopic: len(c.Topics), FieldCategory: len(c.Categories), FieldContext: len(c.Contexts)}}
+		counted: map[string]int{FieldTopic: len(c.Topics), FieldCategory: len(c.Categories), FieldContext: len(c.Contexts)},
+		unused:  map[string]map[string][]string{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}}
 	tables := map[string][]string{FieldTopic: c.Topics, FieldCategory: c.Categories, FieldContext: c.Contexts}
 	counts := map[string][]int{FieldTopic: make([]int, len(c.Topics)), FieldCategory: make([]int, len(c.Categories)), FieldContext: make([]int, len(c.Contexts))}
 	last := map[string][]int32{FieldTopic: make([]int32, len(c.Topics)), FieldCategory: make([]int32, len(c.Categories)), FieldContext: make([]int32, len(c.Contexts))}
@@ -120,6 +124,11 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 	}
 	for kind, table := range tables {
 		for id, v := range table {
+			if v != "" && counts[kind][id] == 0 {
+				// No live event has it now; one may again (an update), and
+				// a filter must find that spelling before the next count.
+				n.unused[kind][strings.ToLower(v)] = append(n.unused[kind][strings.ToLower(v)], v)
+			}
 			if v == "" || counts[kind][id] == 0 {
 				continue
 			}
@@ -199,8 +208,16 @@ func (n *Names) canonical(kind string, values []string, table []string) []string
 	for _, v := range values {
 		spellings := []string{v}
 		if n != nil {
-			if nm, ok := n.byKind[kind][strings.ToLower(strings.TrimSpace(v))]; ok {
+			key := strings.ToLower(strings.TrimSpace(v))
+			if nm, ok := n.byKind[kind][key]; ok {
 				spellings = nm.spellings
+			}
+			// Spellings no event had when counted, and values added since:
+			// an update may have given them an event a moment ago.
+			for _, s := range n.unused[kind][key] {
+				if !slices.Contains(spellings, s) {
+					spellings = append(slices.Clip(spellings), s)
+				}
 			}
 			for _, s := range table[min(n.counted[kind], len(table)):] {
 				if strings.EqualFold(s, strings.TrimSpace(v)) && !slices.Contains(spellings, s) {
