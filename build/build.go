@@ -198,6 +198,15 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	// (under the directory's lock: no other build clears meanwhile); the
 	// ones acknowledged while it runs are kept for the new generation.
 	var dropBefore int64
+	var dropThrough uint64
+	if cfg.DropUpdates && cfg.Updates != nil {
+		// The stream's messages up to its last now are dropped; those
+		// published while the build runs are kept: the generation notes
+		// this position, and replicas apply what follows it.
+		if dropThrough, err = cfg.Updates.Position(ctx); err != nil {
+			return sum, err
+		}
+	}
 	if cfg.DropUpdates && cfg.Updates == nil {
 		j := cfg.Dir.Journal()
 		if _, err := j.Repair(); err != nil { // a torn tail is no update to keep
@@ -243,9 +252,10 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	switch {
 	case err != nil:
 	case cfg.Updates != nil && cfg.DropUpdates:
-		// The generation holds the log up to its last message without
-		// its updates; the caller drops them once it is published.
-		sum.StreamSeq, err = cfg.Updates.Position(ctx)
+		// The generation holds the log up to its last message when the
+		// build began, without its updates; the caller drops them once it
+		// is published. Replicas apply those published since.
+		sum.StreamSeq = dropThrough
 		b.SetStreamSeq(sum.StreamSeq)
 	case cfg.Updates != nil:
 		err = s.replayLog(ctx, cfg.Updates, b, &sum)
