@@ -50,6 +50,9 @@ var (
 	// ErrSuperseded is wrapped by Publish's error when a newer generation
 	// is current already: the pointer is not moved back.
 	ErrSuperseded = errors.New("a newer generation is current")
+	// ErrNotForReplicas is wrapped by Publish's error when the generation
+	// was built without the update stream: no retry publishes it.
+	ErrNotForReplicas = errors.New("the generation holds no update stream position: build it with the stream (indexer build -nats)")
 )
 
 // Current returns the pointer, or an error wrapping ErrNoPointer.
@@ -156,7 +159,7 @@ func (c *Conn) Publish(ctx context.Context, dir *index.Dir, name string) (Pointe
 		return Pointer{}, err
 	}
 	if !ok {
-		return Pointer{}, fmt.Errorf("cluster: publish %s: the generation holds no update stream position: build it with the stream (indexer build -nats)", name)
+		return Pointer{}, fmt.Errorf("cluster: publish %s: %w", name, ErrNotForReplicas)
 	}
 	var p Pointer
 	for attempt := 1; ; attempt++ {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -465,6 +466,15 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 	}
 	if err := run(ctx, []string{"publish", "-index", dir}, &stdout, &stderr); exitCode(err) != exitUsage {
 		t.Errorf("publish without -nats: %v (exit %d), want a usage error", err, exitCode(err))
+	}
+	// A generation built without the stream: no retry publishes it, so
+	// exit 1, not the 4 a scheduler retries.
+	local := t.TempDir()
+	if err := run(ctx, []string{"build", "-progress", "none", "-index", local, "testdata/good.jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"publish", "-index", local, "-nats", url}, &stdout, &stderr); exitCode(err) != exitFailed || !errors.Is(err, cluster.ErrNotForReplicas) {
+		t.Errorf("publish of a generation built without -nats: %v (exit %d), want exit 1", err, exitCode(err))
 	}
 }
 

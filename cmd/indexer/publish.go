@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer conn.Close()
 	p, err := publish(ctx, conn, *dirFlag, name)
+	if errors.Is(err, cluster.ErrNotForReplicas) {
+		return &exitError{code: exitFailed, err: err} // no retry publishes it: not exit 4
+	}
 	if err != nil {
 		return &exitError{code: exitUnpublished, err: err}
 	}
