@@ -257,6 +257,7 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		// is published. Replicas apply those published since.
 		sum.StreamSeq = dropThrough
 		b.SetStreamSeq(sum.StreamSeq)
+		b.SetStreamDrop(dropThrough)
 	case cfg.Updates != nil:
 		err = s.replayLog(ctx, cfg.Updates, b, &sum)
 	case !cfg.DropUpdates:

@@ -109,6 +109,7 @@ type Builder struct {
 	clearJournal  bool              // Publish clears the journal (ClearJournalOnPublish)
 	keepFrom      int64             // of the journal cleared, the updates kept from there
 	streamSeq     *uint64           // how much of the update stream it replayed, if it did
+	streamDrop    *uint64           // how much of the update stream it dropped, if it did
 	internal      map[string][]byte // Bleve internal data to store in the generation
 
 	errOnce  sync.Once
@@ -591,6 +592,11 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	if b.streamSeq != nil {
 		if err := writeOffset(filepath.Join(b.path, streamSeqFile), int64(*b.streamSeq)); err != nil {
+			return Generation{}, err
+		}
+	}
+	if b.streamDrop != nil {
+		if err := writeOffset(filepath.Join(b.path, streamDropFile), int64(*b.streamDrop)); err != nil {
 			return Generation{}, err
 		}
 	}

@@ -21,20 +21,43 @@ const streamSeqFile = "stream.seq"
 // message seq; the published generation remembers it (see Dir.StreamSeq).
 func (b *Builder) SetStreamSeq(seq uint64) { b.streamSeq = &seq }
 
+// streamDropFile, in a generation's directory, holds the sequence number
+// of the update stream's last message the build dropped (indexer build
+// -nats -drop-updates): those messages are purged once the generation is
+// published, by the build or, when it could not publish, by indexer
+// publish.
+const streamDropFile = "stream.drop"
+
+// SetStreamDrop records that the build dropped the update stream's
+// messages up to seq (see Dir.StreamDrop).
+func (b *Builder) SetStreamDrop(seq uint64) { b.streamDrop = &seq }
+
 // StreamSeq returns the sequence number of the last message of the update
 // stream the named generation includes. ok is false when the generation
 // was not built from a stream.
 func (d *Dir) StreamSeq(generation string) (seq uint64, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), streamSeqFile))
+	return d.readSeq(generation, streamSeqFile)
+}
+
+// StreamDrop returns the sequence number of the update stream's last
+// message the named generation's build dropped, to purge once it is
+// published. ok is false when it dropped none.
+func (d *Dir) StreamDrop(generation string) (seq uint64, ok bool, err error) {
+	return d.readSeq(generation, streamDropFile)
+}
+
+// readSeq reads a sequence number a generation holds in file.
+func (d *Dir) readSeq(generation, file string) (seq uint64, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read stream sequence of %s: %w", generation, err)
+		return 0, false, fmt.Errorf("read %s of %s: %w", file, generation, err)
 	}
 	seq, err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 	if err != nil {
-		return 0, false, fmt.Errorf("read stream sequence of %s: %w", generation, err)
+		return 0, false, fmt.Errorf("read %s of %s: %w", file, generation, err)
 	}
 	return seq, true, nil
 }

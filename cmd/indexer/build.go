@@ -128,14 +128,10 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	var dropErr error
-	if published != nil && f.drop {
-		// Only now, with the pointer moved: a build that failed, or a
-		// generation not published, leaves the stream's updates for
-		// the replicas that serve them.
-		if derr := conn.DropThrough(ctx, sum.StreamSeq); derr != nil {
-			dropErr = fmt.Errorf("generation %s is published, but the stream still holds the updates it dropped, up to %d: a later build would replay them; run indexer build -drop-updates again: %w",
-				sum.Generation, sum.StreamSeq, derr)
-		}
+	if published != nil {
+		dropErr = purgeDropped(ctx, conn, f.index, sum.Generation)
+	} else if pubErr != nil && f.drop {
+		pubErr = fmt.Errorf("%w; the stream's updates the build dropped are purged once it is published: run indexer publish -index %s -nats URL", pubErr, f.index)
 	}
 	out := struct {
 		build.Summary
@@ -166,6 +162,26 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // publish publishes the generation name of the index directory path to
 // NATS, for replicas.
+// purgeDropped purges the update stream's messages a published
+// generation's build dropped (-drop-updates), if it did. Only once the
+// pointer moved: a build that failed, or a generation not published,
+// leaves the stream's updates for the replicas that serve them.
+func purgeDropped(ctx context.Context, conn *cluster.Conn, path, name string) error {
+	dir, err := index.ExistingDir(path)
+	if err != nil {
+		return err
+	}
+	seq, ok, err := dir.StreamDrop(name)
+	if err != nil || !ok {
+		return err
+	}
+	if err := conn.DropThrough(ctx, seq); err != nil {
+		return fmt.Errorf("generation %s is published, but the stream still holds the updates its build dropped, up to %d: a later build would replay them; run indexer publish again: %w",
+			name, seq, err)
+	}
+	return nil
+}
+
 func publish(ctx context.Context, conn *cluster.Conn, path, name string) (cluster.Pointer, error) {
 	dir, err := index.NewDir(path)
 	if err == nil {

@@ -419,9 +419,17 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 	if _, err := kv.Put(ctx, cluster.PointerKey, []byte(`{"generation":"`+newer+`"}`)); err != nil {
 		t.Fatal(err)
 	}
+	// The build drops the stream's updates: they are purged once its
+	// generation is published, here by indexer publish.
+	if _, err := conn.Append(ctx, []index.Update{{Delete: "2021-01-01/dropped"}}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err = run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "testdata/good.jsonl"}, &stdout, &stderr)
+	err = run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", "testdata/good.jsonl"}, &stdout, &stderr)
+	if err != nil && !strings.Contains(err.Error(), "run indexer publish") {
+		t.Errorf("a -drop-updates build not published: %v; want it to say indexer publish purges what it dropped", err)
+	}
 	if exitCode(err) != exitUnpublished || !strings.Contains(err.Error(), "is built and current in") || !strings.Contains(err.Error(), "not published to NATS") {
 		t.Fatalf("run: %v (exit %d), want exit 4 saying the generation is current but not published", err, exitCode(err))
 	}
@@ -463,6 +471,9 @@ func TestRunBuild_NATSNotPublished(t *testing.T) {
 	}
 	if p, err := conn.Current(ctx); err != nil || p.Generation != sum.Gen {
 		t.Errorf("pointer %+v, %v; want %s", p, err, sum.Gen)
+	}
+	if _, n, err := conn.Last(ctx); n != 0 || err != nil {
+		t.Errorf("the stream holds %d messages once indexer publish published the build that dropped them, %v; want none", n, err)
 	}
 	if err := run(ctx, []string{"publish", "-index", dir}, &stdout, &stderr); exitCode(err) != exitUsage {
 		t.Errorf("publish without -nats: %v (exit %d), want a usage error", err, exitCode(err))

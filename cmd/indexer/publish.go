@@ -53,5 +53,9 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return &exitError{code: exitUnpublished, err: err}
 	}
+	// What a -drop-updates build dropped, once its generation is published.
+	if err := purgeDropped(ctx, conn, *dirFlag, name); err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
 	return json.NewEncoder(stdout).Encode(p)
 }
