@@ -65,6 +65,11 @@ func (c *Conn) Append(ctx context.Context, updates []index.Update) (uint64, erro
 		// window), such as those the client makes during a leader election.
 		ack, err := c.js.PublishMsg(ctx, m, jetstream.WithMsgID(hex.EncodeToString(id)), jetstream.WithExpectStream(StreamName),
 			jetstream.WithRetryAttempts(20), jetstream.WithRetryWait(250*time.Millisecond))
+		if errors.Is(err, nats.ErrReconnectBufExceeded) || (err != nil && !c.nc.IsConnected()) {
+			// With no reconnect buffer, a publish while disconnected
+			// fails at once, in words about a buffer.
+			return last, fmt.Errorf("cluster: append %d updates to the stream: not connected to NATS (nothing was sent): %w", len(updates), err)
+		}
 		if err != nil {
 			return last, fmt.Errorf("cluster: append %d updates to the stream: %w", len(updates), err)
 		}
