@@ -381,3 +381,63 @@ func TestReplica_LagNotesTrimmed(t *testing.T) {
 		return len(r.lag.notes) == 0
 	})
 }
+
+// TestReplica_RestartedWhileNewestRefused: a replica that starts while the
+// pointer names a generation it refuses serves the one its cache holds
+// meanwhile, as one running does (it served nothing: a rolling restart
+// during a bad publication took every replica out).
+func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 30)
+	good := b.publish()
+	cache := t.TempDir()
+	dir, err := index.NewDir(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := New(Config{NATS: cluster.Config{URL: cl.URL(), Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { first.Run(rctx); close(done) }()
+	eventually(t, "the replica serves", func() bool { return first.Server().Generation() == good.Generation })
+	cancel()
+	<-done
+	first.Server().Close()
+
+	// The pointer moves to a generation whose digest is wrong.
+	nc, err := nats.Connect(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	objects, err := js.ObjectStore(ctx, cluster.GenerationsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, cluster.PointerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := objects.GetBytes(ctx, good.Generation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := time.Now().UTC().Format("20060102T150405.000000000Z")
+	info, err := objects.PutBytes(ctx, name, archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := cluster.Pointer{Generation: name, Digest: "SHA-256=" + strings.Repeat("A", 43) + "=", Size: info.Size, StreamSeq: good.StreamSeq}
+	v, _ := json.Marshal(bad)
+	if _, err := kv.Put(ctx, cluster.PointerKey, v); err != nil {
+		t.Fatal(err)
+	}
+
+	r := start(t, cl.URL(), cache)
+	eventually(t, "the restarted replica serves its cached generation and says why not the newest", func() bool {
+		err := r.Ready()
+		return r.Server().Generation() == good.Generation && err != nil && strings.Contains(err.Error(), "digest mismatch")
+	})
+}

@@ -191,6 +191,12 @@ func (f *follower) step(ctx context.Context) {
 				f.load(ctx)
 			}
 		case f.refusedRecently(f.want.Generation):
+			// Refused: with nothing served (a replica started since), the
+			// generation its cache holds serves meanwhile, as a running
+			// replica goes on serving its own.
+			if r.srv.Generation() == "" && cached != "" && time.Since(f.loadFailed) > 5*time.Second {
+				f.load(ctx)
+			}
 		default:
 			f.fetch(ctx, f.want)
 		}
