@@ -186,40 +186,8 @@ func TestReplica_RefusesDigestMismatch(t *testing.T) {
 	r := start(t, cl.URL(), t.TempDir())
 	eventually(t, "the replica serves", func() bool { return r.Server().Generation() == good.Generation })
 
-	nc, err := nats.Connect(cl.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	objects, err := js.ObjectStore(ctx, cluster.GenerationsBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, cluster.PointerBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive, err := objects.GetBytes(ctx, good.Generation)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// point moves the pointer to a copy of the good archive under a newer
-	// name, corrupted by corrupt, as a faulty store or builder would.
-	point := func(corrupt func(name string, p *cluster.Pointer)) cluster.Pointer {
-		name := time.Now().UTC().Format("20060102T150405.000000000Z")
-		info, err := objects.PutBytes(ctx, name, archive)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := cluster.Pointer{Generation: name, Digest: info.Digest, Size: info.Size, StreamSeq: good.StreamSeq}
-		corrupt(name, &p)
-		v, _ := json.Marshal(p)
-		if _, err := kv.Put(ctx, cluster.PointerKey, v); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	ps := openPointerStore(t, cl.URL())
+	point := func(corrupt func(name string, p *cluster.Pointer)) cluster.Pointer { return ps.point(t, good, corrupt) }
 	tests := []struct {
 		name    string
 		corrupt func(name string, p *cluster.Pointer)
@@ -228,11 +196,11 @@ func TestReplica_RefusesDigestMismatch(t *testing.T) {
 			p.Digest = "SHA-256=" + strings.Repeat("A", 43) + "="
 		}},
 		{"the store holds a chunk more", func(name string, _ *cluster.Pointer) {
-			info, err := objects.GetInfo(ctx, name)
+			info, err := ps.objects.GetInfo(ctx, name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := js.Publish(ctx, fmt.Sprintf("$O.%s.C.%s", cluster.GenerationsBucket, info.NUID), []byte("rot")); err != nil {
+			if _, err := ps.js.Publish(ctx, fmt.Sprintf("$O.%s.C.%s", cluster.GenerationsBucket, info.NUID), []byte("rot")); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -406,11 +374,33 @@ func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
 	first.Server().Close()
 
 	// The pointer moves to a generation whose digest is wrong.
-	nc, err := nats.Connect(cl.URL())
+	openPointerStore(t, cl.URL()).point(t, good, func(_ string, p *cluster.Pointer) {
+		p.Digest = "SHA-256=" + strings.Repeat("A", 43) + "="
+	})
+
+	r := start(t, cl.URL(), cache)
+	eventually(t, "the restarted replica serves its cached generation and says why not the newest", func() bool {
+		err := r.Ready()
+		return r.Server().Generation() == good.Generation && err != nil && strings.Contains(err.Error(), "digest mismatch")
+	})
+}
+
+// pointerStore reaches a NATS server's store of generations and its
+// pointer, for tests that move the pointer by hand.
+type pointerStore struct {
+	js      jetstream.JetStream
+	objects jetstream.ObjectStore
+	kv      jetstream.KeyValue
+}
+
+func openPointerStore(t *testing.T, url string) *pointerStore {
+	t.Helper()
+	ctx := context.Background()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
 	objects, err := js.ObjectStore(ctx, cluster.GenerationsBucket)
 	if err != nil {
@@ -420,24 +410,28 @@ func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, err := objects.GetBytes(ctx, good.Generation)
+	return &pointerStore{js: js, objects: objects, kv: kv}
+}
+
+// point moves the pointer to a copy of good's archive under a newer
+// name, corrupted by corrupt, as a faulty store or builder would.
+func (s *pointerStore) point(t *testing.T, good cluster.Pointer, corrupt func(name string, p *cluster.Pointer)) cluster.Pointer {
+	t.Helper()
+	ctx := context.Background()
+	archive, err := s.objects.GetBytes(ctx, good.Generation)
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := time.Now().UTC().Format("20060102T150405.000000000Z")
-	info, err := objects.PutBytes(ctx, name, archive)
+	info, err := s.objects.PutBytes(ctx, name, archive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := cluster.Pointer{Generation: name, Digest: "SHA-256=" + strings.Repeat("A", 43) + "=", Size: info.Size, StreamSeq: good.StreamSeq}
-	v, _ := json.Marshal(bad)
-	if _, err := kv.Put(ctx, cluster.PointerKey, v); err != nil {
+	p := cluster.Pointer{Generation: name, Digest: info.Digest, Size: info.Size, StreamSeq: good.StreamSeq}
+	corrupt(name, &p)
+	v, _ := json.Marshal(p)
+	if _, err := s.kv.Put(ctx, cluster.PointerKey, v); err != nil {
 		t.Fatal(err)
 	}
-
-	r := start(t, cl.URL(), cache)
-	eventually(t, "the restarted replica serves its cached generation and says why not the newest", func() bool {
-		err := r.Ready()
-		return r.Server().Generation() == good.Generation && err != nil && strings.Contains(err.Error(), "digest mismatch")
-	})
+	return p
 }

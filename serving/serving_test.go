@@ -878,20 +878,12 @@ func TestUpdate_AfterJournalCleared(t *testing.T) {
 		t.Fatal(err)
 	}
 	made := []string{upsert("Update number two."), upsert("Update number three.")}
-	for _, id := range made {
-		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
-			t.Errorf("before the swap, %s: %v", id, err)
-		}
-	}
+	wantServed(t, srv, "before the swap", made)
 	publish(t, d, "second", false)
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range made {
-		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
-			t.Errorf("after the swap, %s: %v", id, err)
-		}
-	}
+	wantServed(t, srv, "after the swap", made)
 }
 
 // TestUpdate_DuringDropBuild: a build that drops the updates drops those
@@ -914,11 +906,7 @@ func TestUpdate_DuringDropBuild(t *testing.T) {
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range made {
-		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
-			t.Errorf("after the swap, %s: %v", id, err)
-		}
-	}
+	wantServed(t, srv, "after the swap", made)
 	if _, err := srv.Engine().Event(context.Background(), before); err == nil {
 		t.Errorf("after the swap, the dropped update %s is served", before)
 	}
@@ -991,6 +979,17 @@ func TestUpdate_TwoServersAfterAClear(t *testing.T) {
 	}{{"a", a, x}, {"a", a, y}, {"b", b, x}} {
 		if _, err := tc.srv.Engine().Event(context.Background(), tc.id); err != nil {
 			t.Errorf("%s misses %s: %v", tc.name, tc.id, err)
+		}
+	}
+}
+
+// wantServed checks that srv serves each event of ids, when says at what
+// point of the test.
+func wantServed(t *testing.T, srv *Server, when string, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+			t.Errorf("%s, %s: %v", when, id, err)
 		}
 	}
 }
