@@ -753,3 +753,49 @@ func (f *firstRead) Read(p []byte) (int, error) {
 	f.once.Do(func() { close(f.reading) })
 	return f.r.Read(p)
 }
+
+// asked records the ids the routes ask the searcher for.
+type asked struct {
+	fake
+	event, related *string
+}
+
+func (a asked) Event(_ context.Context, id string) (newsdesk.Event, error) {
+	*a.event = id
+	return newsdesk.Event{ID: id}, nil
+}
+
+func (a asked) Related(_ context.Context, r related.Request) ([]related.Item, error) {
+	*a.related = r.ID
+	return nil, nil
+}
+
+// TestRouting_EventPaths checks which id each event path asks for: an id
+// is a date and a slug, so a slug "related" is an event's, and a path is
+// taken as sent, never redirected to another id's (mux cleaned "./", "..",
+// "//" with a 301 a client followed to the other event).
+func TestRouting_EventPaths(t *testing.T) {
+	var event, rel string
+	s := New(Config{Searcher: func() Searcher { return asked{event: &event, related: &rel} }})
+	for _, tc := range []struct {
+		path               string
+		status             int
+		wantEvent, wantRel string
+	}{
+		{"/v1/events/2019-06-04/related", 200, "2019-06-04/related", ""},
+		{"/v1/events/2019-06-04%2Frelated", 200, "2019-06-04/related", ""},
+		{"/v1/events/2019-06-04/related/related", 200, "", "2019-06-04/related"},
+		{"/v1/events/2017-01-23/x/related", 200, "", "2017-01-23/x"},
+		{"/v1/events/./2017-01-23/x", 200, "./2017-01-23/x", ""},
+		{"/v1/events/2017-01-23/y/../x", 200, "2017-01-23/y/../x", ""},
+		{"/v1/events/2017-01-23//x", 200, "2017-01-23//x", ""},
+		{"/v1/events/2017-01-23/x/", 200, "2017-01-23/x/", ""},
+	} {
+		event, rel = "", ""
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.status || event != tc.wantEvent || rel != tc.wantRel {
+			t.Errorf("GET %s: %d, event %q, related of %q; want %d, %q, %q", tc.path, rec.Code, event, rel, tc.status, tc.wantEvent, tc.wantRel)
+		}
+	}
+}

@@ -146,7 +146,10 @@ func New(cfg Config) *Server {
 		cfg.QueueWait = QueueWait
 	}
 	s := &Server{cfg: cfg, slots: make(chan struct{}, cfg.InFlight)}
-	r := mux.NewRouter()
+	// Paths are taken as sent: cleaned, "./" + id, "a/../" + id or a
+	// doubled slash were redirected to another id's event, which a client
+	// following redirects took for the one it asked for.
+	r := mux.NewRouter().SkipClean(true)
 	s.router = r
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, &Error{Status: http.StatusNotFound, Code: codeNotFound, Message: "no such endpoint: " + r.URL.Path})
@@ -200,8 +203,12 @@ func (s *Server) Install(r *mux.Router) {
 	r.Handle("/v1/search", s.api(s.handleSearch)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/search", s.api(s.handleSearchBody)).Methods(http.MethodPost)
 	r.Handle("/v1/suggest", s.api(s.handleSuggest)).Methods(http.MethodGet, http.MethodHead)
-	// Before the event route: {id:.+} would take ".../related" as part of an id.
-	r.Handle("/v1/events/{id:.+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
+	// Before the event route, which would take ".../related" as part of an
+	// id. An id is a date, a slash and a slug (newsdesk.Event.Validate), so
+	// the related route takes two segments before "/related": the event
+	// 2019-06-04/related is the event route's, its list
+	// 2019-06-04/related/related this one's.
+	r.Handle("/v1/events/{id:[^/]+/[^/]+}/related", s.api(s.handleRelated)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/events/{id:.+}", s.api(s.handleEvent)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/related", s.api(s.handleRelatedDraft)).Methods(http.MethodPost)
 	r.Handle("/v1/info", http.HandlerFunc(s.handleInfo)).Methods(http.MethodGet, http.MethodHead)

@@ -20,11 +20,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/api"
@@ -79,7 +81,8 @@ type Client struct {
 // New returns a client for cfg.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// A query or a fragment would come before the paths the calls append.
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, fmt.Errorf("client: %q is not a base URL such as http://127.0.0.1:8080", cfg.URL)
 	}
 	if cfg.HTTPClient == nil {
@@ -155,6 +158,13 @@ func (c *Client) Suggest(ctx context.Context, prefix string, size int) ([]search
 	if err := c.do(ctx, http.MethodGet, "/v1/suggest", q, nil, false, &res); err != nil {
 		return nil, err
 	}
+	// Last is not in the JSON (LastDate is): read back, so that a Name
+	// is whole, as the server's own.
+	for i, n := range res.Suggestions {
+		if t, err := time.Parse(newsdesk.DateLayout, n.LastDate); err == nil {
+			res.Suggestions[i].Last = t
+		}
+	}
 	return res.Suggestions, nil
 }
 
@@ -213,7 +223,10 @@ func (c *Client) Ready(ctx context.Context) error {
 func (c *Client) Bulk(ctx context.Context, updates []api.Update) (*api.BulkResult, error) {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
-	for _, u := range updates {
+	for i, u := range updates {
+		if p := invalidUTF8(u); p != "" {
+			return nil, fmt.Errorf("client: bulk: update %d: %s is not valid UTF-8", i, p)
+		}
 		if err := enc.Encode(u); err != nil {
 			return nil, fmt.Errorf("client: bulk: encode %v: %w", u, err)
 		}
@@ -242,9 +255,12 @@ type payload struct {
 	contentType string
 }
 
-// jsonBody encodes v as a JSON body. Only a weight JSON cannot hold (NaN,
-// an infinity) fails.
+// jsonBody encodes v as a JSON body. A string that is not valid UTF-8 and
+// a weight JSON cannot hold (NaN, an infinity) fail.
 func jsonBody(v any) (*payload, error) {
+	if p := invalidUTF8(v); p != "" {
+		return nil, fmt.Errorf("client: %s is not valid UTF-8", p)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -278,7 +294,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			// The client's own backoff is capped; a wait the server asks
 			// for beyond the cap ends the retries (Config.MaxRetryWait).
 			wait = min(backoff, c.cfg.MaxRetryWait)
-			backoff *= 2
+			// Held at the cap: doubled without end, it overflows (after
+			// 35 retries) to no wait at all.
+			backoff = min(2*backoff, c.cfg.MaxRetryWait)
 		}
 		if wait > c.cfg.MaxRetryWait {
 			return err
@@ -345,7 +363,9 @@ func readError(resp *http.Response) error {
 	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get(api.RequestIDHeader)}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			e.RetryAfter, e.asked = time.Duration(n)*time.Second, true
+			// Beyond what a Duration holds, the longest it holds: an
+			// overflow would be a negative wait, a retry at once.
+			e.RetryAfter, e.asked = time.Duration(min(n, math.MaxInt64/int(time.Second)))*time.Second, true
 		} else if t, err := http.ParseTime(s); err == nil {
 			e.RetryAfter, e.asked = max(time.Until(t), 0), true
 		}
@@ -362,7 +382,11 @@ func readError(resp *http.Response) error {
 	}
 	msg := strings.TrimSpace(string(b))
 	if len(msg) > maxErrorBody {
-		msg = msg[:maxErrorBody] + "…"
+		cut := maxErrorBody
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
 	}
 	if msg == "" {
 		msg = resp.Status

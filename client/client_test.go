@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/api"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/search"
 )
@@ -61,6 +63,8 @@ func TestRetries(t *testing.T) {
 		{"a wait over MaxRetryWait ends the retries", Config{MaxRetryWait: time.Second}, []answer{{429, "5", overloaded}, {200, "", ok}}, 1, 429, 0},
 		{"no Retry-After: a backoff", Config{}, []answer{{503, "", overloaded}, {200, "", ok}}, 2, 0, firstBackoff},
 		{"no Retry-After: the backoff held to MaxRetryWait", Config{MaxRetryWait: 100 * time.Millisecond}, []answer{{503, "", overloaded}, {503, "", overloaded}, {200, "", ok}}, 3, 0, 200 * time.Millisecond},
+		{"no Retry-After, many retries: each waits", Config{Retries: 60, MaxRetryWait: time.Millisecond}, []answer{{503, "", overloaded}}, 61, 503, 60 * time.Millisecond},
+		{"a Retry-After beyond any Duration ends the retries", Config{MaxRetryWait: time.Second}, []answer{{429, "10000000000", overloaded}, {200, "", ok}}, 1, 429, 0},
 		{"Retry-After honoured", Config{}, []answer{{429, "1", overloaded}, {200, "", ok}}, 2, 0, time.Second},
 		{"a 400 is not retried", Config{}, []answer{{400, "", `{"error": {"code": "invalid_parameter", "param": "size", "message": "size: no"}}`}}, 1, 400, 0},
 		{"a 507 is not retried, Retry-After or not", Config{}, []answer{{507, "60", `{"error": {"code": "insufficient_storage", "message": "full"}}`}}, 1, 507, 0},
@@ -123,6 +127,8 @@ func TestErrors(t *testing.T) {
 			Error{Status: 400, Code: "invalid_parameter", Message: "size: must be from 1 to 100", Param: "size", RequestID: "abc"}},
 		{"not the API's: a proxy's page", answer{502, "", "<html>Bad Gateway</html>"},
 			Error{Status: 502, Message: "<html>Bad Gateway</html>"}},
+		{"a long page, cut at a character", answer{502, "", "a" + strings.Repeat("é", 400)},
+			Error{Status: 502, Message: "a" + strings.Repeat("é", 255) + "…"}},
 		{"an empty body", answer{404, "", ""}, Error{Status: 404, Message: "404 Not Found"}},
 		{"Retry-After as a date", answer{503, date, `{"error": {"code": "unavailable", "message": "later"}}`},
 			Error{Status: 503, Code: "unavailable", Message: "later", RetryAfter: 2 * time.Second}},
@@ -190,7 +196,42 @@ func TestRequests(t *testing.T) {
 	if _, err := c.Related(ctx, related.Request{ID: "x", Weights: &related.Weights{MaxTerms: 3}}); err == nil {
 		t.Error("a weight GET cannot take was sent")
 	}
-	if _, err := New(Config{URL: "127.0.0.1:8080"}); err == nil {
-		t.Error("a URL without a scheme was taken")
+	for _, u := range []string{"127.0.0.1:8080", "http://127.0.0.1:8080?x=1", "http://127.0.0.1:8080/?", "http://127.0.0.1:8080#top"} {
+		if _, err := New(Config{URL: u}); err == nil {
+			t.Errorf("%q taken as a base URL: the calls' paths would follow its query or fragment", u)
+		}
+	}
+}
+
+// TestInvalidUTF8 checks that a string that is not UTF-8 is an error of
+// the call, never sent: encoding/json would send it as U+FFFD, and the
+// server store or search for the replaced text.
+func TestInvalidUTF8(t *testing.T) {
+	ts, n := scripted(t, answer{200, "", ok})
+	c, _ := New(Config{URL: ts.URL})
+	ctx := context.Background()
+	ev := newsdesk.Event{ID: "2019-06-03/cafe", Date: "2019-06-03", Text: "Caf\xe9 opens."}
+	if _, err := c.Bulk(ctx, []api.Update{{Delete: "2019-06-03/x"}, {Upsert: &ev}}); err == nil || !strings.Contains(err.Error(), "update 1: upsert.text") {
+		t.Errorf("bulk: %v, want an error naming update 1's upsert.text", err)
+	}
+	if _, err := c.Search(ctx, search.Request{Q: "war", Topics: []string{"ok", "Syria\xff"}}); err == nil || !strings.Contains(err.Error(), "topic[1]") {
+		t.Errorf("search: %v, want an error naming topic[1]", err)
+	}
+	if _, err := c.Related(ctx, related.Request{Draft: &related.Draft{Text: "\xc3"}}); err == nil || !strings.Contains(err.Error(), "text") {
+		t.Errorf("draft: %v, want an error naming its text", err)
+	}
+	if n.Load() != 0 {
+		t.Errorf("%d requests sent", n.Load())
+	}
+}
+
+// TestSuggest_Last checks that a suggestion's Last, not in the JSON, is
+// read back from its last_date.
+func TestSuggest_Last(t *testing.T) {
+	ts, _ := scripted(t, answer{200, "", `{"suggestions": [{"value": "Syrian Civil War", "kind": "context", "count": 3, "last_date": "2017-01-23"}]}`})
+	c, _ := New(Config{URL: ts.URL})
+	got, err := c.Suggest(context.Background(), "syr", 0)
+	if err != nil || len(got) != 1 || !got[0].Last.Equal(time.Date(2017, 1, 23, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("got %+v, %v; want Last 2017-01-23", got, err)
 	}
 }
