@@ -83,8 +83,13 @@ func (h *highlighter) fragments(text string) []string {
 	var marks []span
 	for _, t := range toks {
 		if h.matches(string(t.Term)) && t.Start >= 0 && t.End <= len(text) && t.Start < t.End {
-			if n := len(marks); n > 0 && marks[n-1].end >= t.Start {
+			if n := len(marks); n > 0 && marks[n-1].end > t.Start {
 				continue // overlapping tokens: keep the first
+			} else if n > 0 && marks[n-1].end == t.Start {
+				// Touching tokens (Chinese and Japanese are a token a
+				// character) are one mark: 消防庁, not every other one.
+				marks[n-1].end = t.End
+				continue
 			}
 			marks = append(marks, span{t.Start, t.End})
 		}
@@ -111,25 +116,45 @@ func (h *highlighter) fragments(text string) []string {
 	if len(text) <= maxWholeText {
 		return []string{render(0, len(text))}
 	}
-	var out []string
-	end := 0
+	// Spans of the text around the marks. A gap of less than a third of
+	// a fragment (a few words) to the text's start or end, or to the
+	// previous span, is taken in: leaving it out would cost an ellipsis
+	// for as much text, and two spans that touch are one ("… …" in the
+	// middle of a sentence, its first words gone, for a text of 321 bytes).
+	const gap = fragmentSize / 3
+	var spans [][2]int
+	end, made := 0, 0
 	for _, m := range marks {
-		if m.start < end || len(out) == maxFragments {
+		if m.start < end || made == maxFragments {
 			continue
 		}
-		// Never back into the previous fragment (its last word).
-		from := max(end, wordStart(text, max(end, m.start-fragmentSize/3)))
-		to := wordEnd(text, min(len(text), from+fragmentSize))
-		to = max(to, m.end)
-		frag := render(from, to)
-		if from > 0 {
+		made++
+		// Never back into the previous span (its last word).
+		from := max(end, wordStart(text, max(end, m.start-gap)))
+		if from-end < gap {
+			from = end
+		}
+		to := max(wordEnd(text, min(len(text), from+fragmentSize)), m.end)
+		if len(text)-to < gap {
+			to = len(text)
+		}
+		if n := len(spans); n > 0 && spans[n-1][1] == from {
+			spans[n-1][1] = to
+		} else {
+			spans = append(spans, [2]int{from, to})
+		}
+		end = to
+	}
+	out := make([]string, 0, len(spans))
+	for _, sp := range spans {
+		frag := render(sp[0], sp[1])
+		if sp[0] > 0 {
 			frag = fragmentSpill + frag
 		}
-		if to < len(text) {
+		if sp[1] < len(text) {
 			frag += fragmentSpill
 		}
 		out = append(out, frag)
-		end = to
 	}
 	return out
 }

@@ -71,7 +71,7 @@ func TestHighlight_Fragments(t *testing.T) {
 	word := 0
 	filler := func() string { // words of their own: each stands once in the text
 		var b strings.Builder
-		for range 40 {
+		for range 80 {
 			word++
 			fmt.Fprintf(&b, "w%d ", word)
 		}
@@ -91,6 +91,26 @@ func TestHighlight_Fragments(t *testing.T) {
 		if prev[len(prev)-1] == next[0] {
 			t.Errorf("fragment %d starts with the last word of the one before, %q:\n%q\n%q", i, next[0], frags[i-1], frags[i])
 		}
+	}
+	// A text a little over the whole-text size, matched near its start
+	// and its end: one fragment, the whole text, not two that touch with
+	// its first words left out.
+	text = "Chief negotiators of the opposition, meeting in Geneva on Monday, say that the talks will go on " +
+		strings.Repeat("while delegations wait ", 5) + "for officials in Syria to " + strings.Repeat("answer the demands made ", 5) + "last week."
+	if len(text) <= maxWholeText || len(text) > maxWholeText+fragmentSize/3 {
+		t.Fatalf("the text is %d bytes", len(text))
+	}
+	if frags := h.fragments(text); len(frags) != 1 || strings.Contains(frags[0], fragmentSpill) || !strings.HasPrefix(frags[0], "Chief") {
+		t.Errorf("fragments %q: want the whole text, once", frags)
+	}
+	// Chinese and Japanese are a token a character: touching matches are
+	// one mark, not every other character.
+	pj, err := e.params(snap, e.Names(), Request{Q: "消防庁"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frags := newHighlighter(e.m, e.ents, pj).fragments("東京消防庁は発表した"); len(frags) != 1 || !strings.Contains(frags[0], "<mark>消防庁</mark>") {
+		t.Errorf("fragments %q, want 消防庁 marked as one", frags)
 	}
 	// A year read as a boost is not a word matched: never marked, though
 	// the text holds it.
