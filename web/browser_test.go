@@ -297,6 +297,11 @@ func TestBrowser_WidgetOnAnotherOrigin(t *testing.T) {
 	if err != nil || !strings.HasPrefix(href, searchdURL+"/events/") {
 		t.Errorf("the widget links to %q (%v), want searchd's event pages", href, err)
 	}
+	// Each item as the event page (and the sample page) shows it: with its
+	// context tags.
+	if meta := text(t, ctx, ".newsdesk-related li small"); !strings.Contains(meta, "Context: ") {
+		t.Errorf("the widget's first item says %q, without its context", meta)
+	}
 
 	// An origin searchd does not allow gets no list: the browser blocks it.
 	do(t, ctx, chromedp.Navigate(other.URL+"/"))
@@ -444,4 +449,48 @@ func TestBrowser_RetriesA429(t *testing.T) {
 	if s := text(t, ctx, "#status"); strings.Contains(s, "failed") {
 		t.Errorf("status %q after the retry", s)
 	}
+}
+
+// TestBrowser_FailuresPagesFocus checks what the search page draws when a
+// search fails (nothing of the search before), for a page past the last
+// (a step back to the last), and where the focus goes after a chip or a
+// pager button (the same chip, the status line; not the page's top).
+func TestBrowser_FailuresPagesFocus(t *testing.T) {
+	srv := server(t)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?from=2000-01-01"),
+		chromedp.WaitVisible("#results .hit"),
+		chromedp.SetValue("#from", "2020-01-01"),
+		chromedp.SetValue("#to", "2010-01-01"),
+		chromedp.Click(`#search button[type="submit"]`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent.indexOf("The search failed") === 0`),
+	)
+	left, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results .hit, #facets button, #pager button").length`))
+	if err != nil || left != 0 {
+		t.Errorf("after a failed search, %d results, chips and page buttons of the one before are shown (%v)", left, err)
+	}
+
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?from=2000-01-01&page=50"),
+		chromedp.WaitVisible(".empty"),
+	)
+	if s := text(t, ctx, ".empty"); !strings.Contains(s, "past the last") {
+		t.Errorf("page 50 of a few says %q", s)
+	}
+	do(t, ctx,
+		chromedp.Click(`#pager button`),
+		chromedp.WaitVisible("#results .hit"),
+		chromedp.Poll[chromedp.Void](`/page=[2-9]/.test(location.search) && document.activeElement === document.getElementById("status")`),
+	)
+
+	const chip = `#facets button.chip[data-kind="category"][data-value="Politics and elections"]`
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?q=peace"),
+		chromedp.WaitVisible(chip),
+		chromedp.Focus(chip),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`#filters button.chip.on`),
+		chromedp.Poll[chromedp.Void](`document.activeElement.getAttribute("data-key") === "chip category politics and elections"`),
+	)
 }

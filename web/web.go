@@ -128,6 +128,9 @@ func (p *Pages) handleSearch(w http.ResponseWriter, r *http.Request) {
 type eventPage struct {
 	Event   newsdesk.Event
 	Related []related.Item
+	// NoList is true when the Related list could not be had (past the
+	// deadline): the page says so, rather than that there is none.
+	NoList bool
 }
 
 func (p *Pages) handleEvent(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +167,7 @@ func (p *Pages) handleEvent(w http.ResponseWriter, r *http.Request) {
 		items = nil
 	}
 	var buf bytes.Buffer
-	if err := p.event.Execute(&buf, eventPage{Event: ev, Related: items}); err != nil {
+	if err := p.event.Execute(&buf, eventPage{Event: ev, Related: items, NoList: err != nil}); err != nil {
 		hlog.FromRequest(r).Error().Err(err).Msg("event page template")
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return

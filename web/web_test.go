@@ -1,11 +1,18 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/related"
+	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/testindex"
 	"github.com/newsdesk/newsdesk/web"
 )
 
@@ -66,5 +73,37 @@ func TestPages(t *testing.T) {
 				t.Errorf("%s contains %q", tc.path, bad)
 			}
 		}
+	}
+}
+
+// slowRelated is a source whose related lists are past the deadline.
+type slowRelated struct{ web.Source }
+
+func (slowRelated) Related(context.Context, related.Request) ([]related.Item, error) {
+	return nil, context.DeadlineExceeded
+}
+
+// TestEventPage_ListUnavailable checks that an event page whose Related
+// list was past the deadline says so, not that there is none.
+func TestEventPage_ListUnavailable(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	e, err := search.New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := web.New(func() web.Source { return slowRelated{e} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Searcher: func() api.Searcher { return e }, Pages: pages}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/events/2017-01-23/peace-talks-in-astana-kazakhstan-end-with-no-breakthrough-reported")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "could not be listed in time") || strings.Contains(string(b), "No related events found") {
+		t.Errorf("status %d, page:\n%s", resp.StatusCode, b)
 	}
 }

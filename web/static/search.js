@@ -17,12 +17,22 @@
     return e;
   }
 
+  // path is the page of an event: its id's date and slug, each escaped.
+  function path(id) { return "/events/" + id.split("/").map(encodeURIComponent).join("/"); }
+
+  // focusKey names the control the reader acted on (its data-key), so that
+  // the same control has the focus once the page is drawn again: every
+  // control is rebuilt, and a keyboard user was sent back to the top.
+  var focusKey = null;
+
   // go replaces the state with params and searches.
   function go(params, replace) {
     params.delete("page");
     navigate(params, replace);
   }
   function navigate(params, replace) {
+    var a = document.activeElement;
+    focusKey = a && a.getAttribute && a.getAttribute("data-key");
     var url = "/?" + params.toString();
     if (replace) history.replaceState(null, "", url); else history.pushState(null, "", url);
     run();
@@ -69,7 +79,8 @@
 
   function chip(kind, value, count, on) {
     var b = el("button", { type: "button", "class": "chip" + (on ? " on" : ""), "data-kind": kind, "data-value": value,
-      "aria-pressed": on ? "true" : "false", title: (on ? "Remove filter " : "Filter by ") + kind + ": " + value });
+      "aria-pressed": on ? "true" : "false", title: (on ? "Remove filter " : "Filter by ") + kind + ": " + value,
+      "data-key": "chip " + kind + " " + value.toLowerCase() });
     b.appendChild(document.createTextNode(value));
     if (count != null) b.appendChild(el("span", { "class": "n" }, String(count)));
     if (on) b.appendChild(el("span", { "aria-hidden": "true" }, "×"));
@@ -91,12 +102,15 @@
     var box = $("facets");
     box.textContent = "";
     if (!f) return;
-    if (f.date && f.date.length) {
+    // A histogram of nothing (no event matched) is no chart: its bars
+    // would be invisible buttons that take the focus.
+    if (f.date && f.date.some(function (b) { return b.count; })) {
       box.appendChild(el("h4", null, "Dates (by " + f.date_unit + ")"));
       var h = el("div", { "class": "histogram", role: "group", "aria-label": "Events by " + f.date_unit });
       var max = Math.max.apply(null, f.date.map(function (b) { return b.count; })) || 1;
       f.date.forEach(function (b) {
-        var bar = el("button", { type: "button", title: b.start + ": " + b.count + " events", "aria-label": b.start + ": " + b.count + " events" });
+        var bar = el("button", { type: "button", title: b.start + ": " + b.count + " events", "aria-label": b.start + ": " + b.count + " events",
+          "data-key": "bar" });
         bar.style.height = Math.max(b.count ? 4 : 0, Math.round(100 * b.count / max)) + "%";
         bar.addEventListener("click", function () {
           // The bucket within the range asked for: a bar narrows it.
@@ -130,7 +144,7 @@
       var art = el("article", { "class": "hit" });
       var meta = el("div", { "class": "meta" }, h.date + (h.category ? " · " + h.category : "") + (h.topic ? " · " + h.topic : ""));
       var title = el("h3");
-      var a = el("a", { href: "/events/" + h.id });
+      var a = el("a", { href: path(h.id) });
       var frag = h.highlights && h.highlights.text;
       if (frag && frag.length) a.innerHTML = frag.join(" "); else a.textContent = h.text;
       title.appendChild(a);
@@ -141,18 +155,49 @@
     });
   }
 
+  // MAX_HITS is the deepest the pages go (the API's page × size bound);
+  // beyond, the reader narrows the search.
+  var MAX_HITS = 1000;
+
+  // pages is how many pages of size the answer d has, within MAX_HITS.
+  function pages(d, size) { return Math.min(Math.ceil(d.total / size), Math.floor(MAX_HITS / size)); }
+
   function renderPager(d, p, size) {
-    var nav = $("pager"), page = +(p.get("page") || 1);
+    var nav = $("pager"), page = +(p.get("page") || 1), last = pages(d, size);
     nav.textContent = "";
-    var pages = Math.min(Math.ceil(d.total / size), Math.floor(1000 / size));
-    function link(label, n) {
-      var b = el("button", { type: "button" }, label);
+    function link(label, n, key) {
+      var b = el("button", { type: "button", "data-key": key }, label);
       b.addEventListener("click", function () { var np = state(); np.set("page", n); navigate(np); window.scrollTo(0, 0); });
       nav.appendChild(b);
     }
-    if (page > 1) link("← Previous", page - 1);
-    if (pages > 1) nav.appendChild(el("span", null, "Page " + page + " of " + pages));
-    if (page < pages) link("Next →", page + 1);
+    if (page > last && last > 0) {
+      // A page past the end (a link edited or shared before updates): one
+      // step back to the last, not one page a click.
+      link("← Last page", last, "prev");
+      return;
+    }
+    if (page > 1) link("← Previous", page - 1, "prev");
+    if (last > 1) nav.appendChild(el("span", null, "Page " + page + " of " + last));
+    if (page < last) link("Next →", page + 1, "next");
+    if (page === last && d.total > MAX_HITS) nav.appendChild(el("span", { "class": "notice" }, "The first " + MAX_HITS.toLocaleString("en") + " are shown: add a word, a filter or dates to see others."));
+  }
+
+  // clear empties what an answer draws, so that a failed search shows no
+  // older one's results, facets or pages.
+  function clear() {
+    $("results").textContent = ""; $("facets").textContent = ""; $("pager").textContent = "";
+    refine.hidden = true;
+  }
+
+  // refocus gives the focus back to the control named focusKey, drawn
+  // again; a pager button, or one no longer drawn, gives it to the status
+  // line, where the new results begin.
+  function refocus() {
+    var key = focusKey;
+    focusKey = null;
+    if (!key) return;
+    var e = key === "prev" || key === "next" || key === "bar" ? null : document.querySelector('[data-key="' + (window.CSS && CSS.escape ? CSS.escape(key) : key) + '"]');
+    (e || $("status")).focus();
   }
 
   // On a phone the facets wait behind the Refine button (see style.css).
@@ -188,8 +233,8 @@
     var any = q.value || p.get("from") || p.get("to") || FILTERS.some(function (k) { return p.getAll(k).length; });
     if (!any) {
       $("status").textContent = "Search 114,000 news events since 2002: a story, a place, a person.";
-      $("results").textContent = ""; $("facets").textContent = ""; $("pager").textContent = "";
-      refine.hidden = true;
+      clear();
+      refocus();
       return;
     }
     // Only the page's own parameters: a shared link often carries others
@@ -223,9 +268,17 @@
         empty.appendChild(el("p", null, "No event matches " + (q.value ? "“" + q.value + "”" : "these filters") + "."));
         empty.appendChild(el("p", null, "Try fewer words, another spelling, or remove a filter or the date range."));
         $("results").appendChild(empty);
+      } else if (!d.hits.length) {
+        var past = el("div", { "class": "empty" });
+        past.appendChild(el("p", null, "Page " + (p.get("page") || 1) + " is past the last, page " + pages(d, size) + "."));
+        $("results").appendChild(past);
       }
+      refocus();
     }).catch(function (err) {
-      if (seq === current) $("status").textContent = "The search failed: " + err.message;
+      if (seq !== current) return;
+      clear();
+      $("status").textContent = "The search failed: " + err.message;
+      refocus();
     });
   }
 

@@ -14,7 +14,9 @@
   box.setAttribute("aria-label", "Related stories");
   script.parentNode.insertBefore(box, script.nextSibling);
   if (!id) { box.textContent = "newsdesk widget: data-event is missing."; return; }
-  fetch(base + "/v1/events/" + id + "/related?size=" + encodeURIComponent(size))
+  // An id is a date and a slug: each part escaped, the slash kept.
+  var path = function (id) { return id.split("/").map(encodeURIComponent).join("/"); };
+  fetch(base + "/v1/events/" + path(id) + "/related?size=" + encodeURIComponent(size))
     .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.error ? d.error.message : r.statusText); return d; }); })
     .then(function (d) {
       var h = document.createElement("h3");
@@ -24,10 +26,12 @@
       d.related.forEach(function (it) {
         var li = document.createElement("li");
         var a = document.createElement("a");
-        a.href = base + "/events/" + it.id;
+        a.href = base + "/events/" + path(it.id);
         a.textContent = it.text;
+        // As the event page and the site's own Related lists: the date,
+        // the context tags, why it is related.
         var meta = document.createElement("small");
-        meta.textContent = " " + it.date + " · " + it.reason;
+        meta.textContent = " " + it.date + (it.context && it.context.length ? " · Context: " + it.context.join(", ") : "") + " · " + it.reason;
         li.appendChild(a);
         li.appendChild(meta);
         ol.appendChild(li);
