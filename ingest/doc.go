@@ -39,7 +39,13 @@ type Sink interface {
 // excerpt returns the start of b as a short, printable, valid UTF-8 string.
 func excerpt(b []byte) string {
 	if len(b) > ExcerptLen {
-		b = b[:ExcerptLen]
+		// At a character's start: a cut through one would end the
+		// excerpt of a valid line with U+FFFD.
+		cut := ExcerptLen
+		for cut > ExcerptLen-utf8.UTFMax && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = b[:cut]
 	}
 	out := make([]rune, 0, len(b))
 	for len(b) > 0 {

@@ -317,6 +317,21 @@ func TestReadPages_Edges(t *testing.T) {
 		{"a day with a leading zero", "zero.wiki",
 			"{{Current events|year=2019|month=03|day=005|content=\n;Sport\n*Team A beats Team B.\n}}\n",
 			[]string{"2019-03-05/team-a-beats-team-b"}, 0, "", ""},
+		{"an unclosed reference ends with its line", "unclosedref.wiki",
+			"{{Current events|year=2019|month=3|day=8|content=\n*Event before an unclosed ref.<ref>oops\n*Event after the unclosed ref.\n}}\n",
+			[]string{"2019-03-08/event-before-an-unclosed-ref", "2019-03-08/event-after-the-unclosed-ref"}, 0, "", ""},
+		{"an unclosed comment ends with its line", "unclosedcomment.wiki",
+			"{{Current events|year=2019|month=3|day=8|content=\n*Event before an unclosed comment. <!-- oops\n*Event after the unclosed comment.\n*And one more.\n}}\n",
+			[]string{"2019-03-08/event-before-an-unclosed-comment", "2019-03-08/event-after-the-unclosed-comment", "2019-03-08/and-one-more"}, 0, "", ""},
+		{"a template name in lower case", "lower.wiki",
+			"{{current events|year=2019|month=3|day=5|content=\n*Team A wins.\n}}\n",
+			[]string{"2019-03-05/team-a-wins"}, 0, "", ""},
+		{"a markdown page without a date", "nodate.md",
+			"##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n",
+			nil, 3, "missing date", ""},
+		{"a markdown page without a title", "notext.md",
+			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n",
+			nil, 1, "missing text", ""},
 		{"a source URL with parentheses", "paren.md",
 			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n\n### Sources:\n\n1. [Wikipedia](https://en.wikipedia.org/wiki/Mercury_(planet))\n",
 			[]string{"2019-03-05/astronomers-observe-a-transit-of-mercury-across-the-sun"}, 0, "", "https://en.wikipedia.org/wiki/Mercury_(planet)"},
@@ -399,5 +414,41 @@ func TestDecodeEvent_Normalises(t *testing.T) {
 	}
 	if e.Sources[0].Name != "Le Monde Diplomatiqué" {
 		t.Errorf("source %q: want it composed", e.Sources[0].Name)
+	}
+}
+
+// TestReadPages_Composed checks that the portal and Markdown readers
+// compose decomposed accents (NFC), as the JSONL reader does: "Blorbe" and
+// a combining accent could never be found as Blorbé.
+func TestReadPages_Composed(t *testing.T) {
+	for name, page := range map[string]string{
+		"nfd.wiki": "{{Current events|year=2019|month=4|day=1|content=\n*[[Cafe\u0301 Blorbe\u0301]] opens in Paris.\n}}\n",
+		"nfd.md":   "### [2019-04-01](https://news.example/2019-04-01)\n\n# Cafe\u0301 Blorbe\u0301 opens in Paris.\n",
+	} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, c := readIDs(t, path)
+		if len(c.events) != 1 || c.events[0].Text != "Caf\u00e9 Blorb\u00e9 opens in Paris." {
+			t.Errorf("%s: events %+v, want the text composed", name, c.events)
+		}
+		if strings.HasSuffix(name, ".wiki") && (len(c.events) != 1 || len(c.events[0].Context) != 1 || c.events[0].Context[0] != "Caf\u00e9 Blorb\u00e9") {
+			t.Errorf("%s: context %+v, want the link composed", name, c.events)
+		}
+	}
+}
+
+// TestExcerpt checks that an excerpt is cut at a character, never
+// through one, and shows bad bytes and control characters plainly.
+func TestExcerpt(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{strings.Repeat("é", 40), strings.Repeat("é", 40)},
+		{"a" + strings.Repeat("é", 40), "a" + strings.Repeat("é", 39)},
+		{"bad \xff byte\ttab", "bad \uFFFD byte tab"},
+	} {
+		if got := excerpt([]byte(tc.in)); got != tc.want {
+			t.Errorf("excerpt(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -144,17 +144,25 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	// editor's copy-paste may decompose accents: "Blorbe\u0301" could
 	// never be found as Blorbé); tags are trimmed, the empty dropped.
 	e := newsdesk.Event{
-		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: composed(*je.Text),
-		Category: composed(je.Category), Topic: composed(je.Topic),
-		Context: tags(je.Context), Sources: je.Sources,
+		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: *je.Text,
+		Category: je.Category, Topic: je.Topic, Context: je.Context, Sources: je.Sources,
 	}
-	for i := range e.Sources {
-		e.Sources[i].Name = composed(e.Sources[i].Name)
-	}
+	normalise(&e)
 	if err := e.Validate(); err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
+}
+
+// normalise composes (NFC) and trims the event's text, category, topic,
+// context tags and source names, and drops empty and repeated tags: what
+// every reader does, whatever the format.
+func normalise(e *newsdesk.Event) {
+	e.Text, e.Category, e.Topic = composed(e.Text), composed(e.Category), composed(e.Topic)
+	e.Context = tags(e.Context)
+	for i := range e.Sources {
+		e.Sources[i].Name = composed(e.Sources[i].Name)
+	}
 }
 
 // composed returns s trimmed and composed (NFC).

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -50,10 +51,17 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 			}
 		}
 	}
-	if e.Text != "" && e.Date != "" {
+	normalise(&e)
+	switch {
+	case e.Date == "":
+		err = errors.New(`missing date: no "### [YYYY-MM-DD](…)" line`)
+	case e.Text == "":
+		err = errors.New(`missing text: no "# " line`)
+	default:
 		e.ID = newsdesk.NewID(e.Date, e.Text)
+		err = e.Validate()
 	}
-	if err := e.Validate(); err != nil {
+	if err != nil {
 		line := textAt
 		if _, derr := newsdesk.ParseDate(e.Date); derr != nil && dateAt > 0 {
 			line = dateAt // the page's date is what is wrong

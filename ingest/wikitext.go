@@ -124,14 +124,16 @@ func wikiEvent(date, category string, headings []wikiHeading, body string) (news
 	if len(headings) > 0 {
 		e.Topic = headings[len(headings)-1].story
 	}
+	normalise(&e)
 	if err := e.Validate(); err != nil {
-		return newsdesk.Event{}, err
+		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
 }
 
 var (
-	templateDateRe = regexp.MustCompile(`\{\{\s*Current events\s*\|([^}]*)`)
+	// MediaWiki reads a template name's first letter in either case.
+	templateDateRe = regexp.MustCompile(`\{\{\s*[Cc]urrent events\s*\|([^}]*)`)
 	templateArgRe  = regexp.MustCompile(`\|\s*(year|month|day)\s*=\s*(\d+)`)
 )
 
@@ -379,12 +381,20 @@ func stripRefLines(lines []string) { stripSpans(lines, refOpenRe, refCloseRe) }
 // follows a span's end on a later line continues the line the span began
 // on (a bullet's citation after its reference), and the lines the span
 // took stay, empty, so that line numbers still point into the file. An
-// unclosed span runs to the end of the page.
+// unclosed span ends with its line: MediaWiki would hide the rest of the
+// page behind a comment never closed (and show a reference never closed
+// as text), and every event after it would be lost without a word.
 func stripSpans(lines []string, open, close *regexp.Regexp) {
-	var b strings.Builder
-	inSpan, into := false, 0
+	var (
+		b      strings.Builder
+		inSpan bool
+		into   int
+		openAt int      // the line of the open span's start
+		taken  []string // the lines the open span emptied, as they were
+	)
 	for i, l := range lines {
 		if inSpan {
+			taken = append(taken, l)
 			lines[i] = "" // the span's: what follows its end goes to lines[into]
 		} else {
 			b.Reset()
@@ -405,8 +415,13 @@ func stripSpans(lines []string, open, close *regexp.Regexp) {
 				break
 			}
 			b.WriteString(l[:m[0]])
-			l, inSpan = l[m[1]:], true
+			l, inSpan, openAt, taken = l[m[1]:], true, i, taken[:0]
 		}
 		lines[into] = b.String()
+	}
+	if inSpan {
+		rest := lines[openAt+1:]
+		copy(rest, taken)
+		stripSpans(rest, open, close)
 	}
 }
