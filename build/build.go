@@ -152,16 +152,25 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	if cfg.Mapping == nil {
 		cfg.Mapping = mappings.New()
 	}
-	files, err := expand(cfg.Files)
+	files, err := Expand(cfg.Files)
 	if err != nil {
 		return sum, err
 	}
 	cfg.Files = files
+	// The report is created (emptied) before the inputs are read: one
+	// that is an input would be lost, read as nothing.
+	var report os.FileInfo
+	if cfg.ReportPath != "" {
+		report, _ = os.Stat(cfg.ReportPath)
+	}
 	var total, need int64
 	for _, f := range cfg.Files {
 		st, err := os.Stat(f)
 		if err != nil {
 			return sum, fmt.Errorf("input: %w", err)
+		}
+		if report != nil && os.SameFile(st, report) {
+			return sum, fmt.Errorf("the report file %s is the input %s: writing the report would erase it; choose another -report", cfg.ReportPath, f)
 		}
 		total += st.Size()
 		need += st.Size() * spaceFactor(f)
@@ -403,10 +412,10 @@ func (s *sink) replayLog(ctx context.Context, log UpdateLog, b *index.Builder, s
 // (notes.txt.gz, a backup's .tar.gz).
 var inputExts = []string{".jsonl", ".ndjson", ".json", ".wiki", ".wikitext", ".md", ".markdown"}
 
-// expand replaces each directory among paths by its input files (by name
+// Expand replaces each directory among paths by its input files (by name
 // ending, in name order, README files left out), so that a directory of
 // portal pages can be passed whole, as in a container without a shell.
-func expand(paths []string) ([]string, error) {
+func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
 		st, err := os.Stat(p)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,6 +91,51 @@ func TestRun_MissingFilePublishesNothing(t *testing.T) {
 	}
 	if _, err := dir.Current(); err == nil {
 		t.Error("a generation was published despite the error")
+	}
+}
+
+// TestRun_ReportIsAnInput checks that a report path naming an input is
+// refused before anything is written: the report was created (emptied)
+// before the inputs were read, and the input lost.
+func TestRun_ReportIsAnInput(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "events.jsonl")
+	b, err := os.ReadFile("testdata/mixed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := index.NewDir(t.TempDir())
+	_, err = Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/page.md", in}, ReportPath: in})
+	if err == nil || !strings.Contains(err.Error(), "is the input") {
+		t.Errorf("Run = %v, want the report refused as an input", err)
+	}
+	if after, _ := os.ReadFile(in); string(after) != string(b) {
+		t.Errorf("the input holds %d bytes, was %d", len(after), len(b))
+	}
+}
+
+// TestRun_Pipe reads an input from a pipe (/dev/stdin, <(zcat …)): the
+// disk estimate must not read its first bytes, lost to the build after.
+func TestRun_Pipe(t *testing.T) {
+	b, err := os.ReadFile("testdata/mixed.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		w.Write(b)
+		w.Close()
+	}()
+	defer r.Close()
+	dir, _ := index.NewDir(t.TempDir())
+	sum, err := Run(context.Background(), Config{Dir: dir, Files: []string{fmt.Sprintf("/proc/self/fd/%d", r.Fd())}})
+	if err != nil || sum.Indexed == 0 {
+		t.Errorf("Run over a pipe = %+v, %v; want its events", sum, err)
 	}
 }
 

@@ -93,7 +93,13 @@ func ReadFile(path string, sink Sink, progress func(read int64)) error {
 }
 
 // IsGzip reports whether the file at path starts with gzip's magic bytes.
+// A file that is not a regular one (a pipe, /dev/stdin, a FIFO) is not
+// read, and reported false: its first bytes, read here, would be gone for
+// the reader after.
 func IsGzip(path string) (bool, error) {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false, err

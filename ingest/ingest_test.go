@@ -58,6 +58,7 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{"   \t", "-", ""},
 		{good("trailing") + ` garbage`, "trailing garbage", ""},
 		{`["an", "array"]`, "want a JSON object, got array", ""},
+		{` null `, "want a JSON object, got null", ""},
 		{`{"id": "", "date": "2019-03-04", "text": "Empty id."}`, "missing id", ""},
 		{`{"id": "2019-03-04/empty-text", "date": "2019-03-04", "text": "  "}`, "missing text", ""},
 		{"not json at all", "invalid JSON at byte", ""},

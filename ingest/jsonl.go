@@ -128,6 +128,9 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	if !utf8.Valid(b) {
 		return newsdesk.Event{}, fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(b)+1)
 	}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) { // decodes as an object with no field
+		return newsdesk.Event{}, errors.New("want a JSON object, got null")
+	}
 	var je jsonEvent
 	if err := json.Unmarshal(b, &je); err != nil {
 		return newsdesk.Event{}, errors.New(jsonReason(err))

@@ -93,6 +93,8 @@ func parseBuildFlags(args []string, stdout io.Writer) (_ *buildFlags, _ []string
 		return nil, nil, cli.Usagef("build: -max-bad must be -1 (no limit) or more, got %d", f.maxBad)
 	case f.batchSize < 1:
 		return nil, nil, cli.Usagef("build: -batch-size must be at least 1, got %d", f.batchSize)
+	case f.workers < 0:
+		return nil, nil, cli.Usagef("build: -workers must be 0 (one per CPU) or more, got %d", f.workers)
 	case progress.CheckMode(f.progress) != nil:
 		return nil, nil, cli.Usagef("build: %w", progress.CheckMode(f.progress))
 	case f.natsReplicas < 0:

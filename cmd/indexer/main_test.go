@@ -147,6 +147,18 @@ func TestRun_Usage(t *testing.T) {
 			exitUsage, "NEWSDESK_DROP_UPDATES", ""},
 		{"a twin checked as its flag", []string{"build", "-index", "x", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_BATCH_SIZE": "0"},
 			exitUsage, "-batch-size must be at least 1", ""},
+		{"negative workers", []string{"build", "-index", "x", "-workers", "-3", "testdata/good.jsonl"}, nil,
+			exitUsage, "-workers must be 0 (one per CPU) or more, got -3", ""},
+		// push's and scale's twins are named as build's are.
+		{"push's twin named", []string{"push", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_URL": "::", "NEWSDESK_ADMIN_KEY": "k"},
+			exitUsage, `(from NEWSDESK_URL="::")`, ""},
+		{"scale's twin named", []string{"scale", "-out", "x.jsonl", "testdata/good.jsonl"}, map[string]string{"NEWSDESK_TIMES": "40"},
+			exitUsage, `(from NEWSDESK_TIMES="40")`, ""},
+		// A directory of inputs, as build takes it.
+		{"tsv of a directory", []string{"tsv", "testdata"}, nil, exitOK, "", "The FLF announces a ceasefire in Port Elba."},
+		// Copies dated past 2199 are refused before anything is written.
+		{"scale: more copies than the dates allow", []string{"scale", "-times", "12", "-out", "/nonexistent/x.jsonl", "testdata/span.jsonl"}, nil,
+			exitUsage, "at most 11 fit", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/api"
+	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/client"
 	"github.com/newsdesk/newsdesk/ingest"
@@ -39,8 +40,9 @@ type pushSummary struct {
 }
 
 // runPush sends the events of FILEs to a running searchd as bulk upserts.
-func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("indexer push", flag.ContinueOnError)
+	defer func() { err = cli.FromEnv(fs, args, err) }()
 	base := fs.String("url", "http://127.0.0.1:8080", "searchd base `URL`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: NEWSDESK_ADMIN_KEY=... indexer push [-url URL] FILE...")
@@ -75,7 +77,11 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			log.Warn().Msg(e)
 		}
 	}
-	for _, f := range fs.Args() {
+	files, err := build.Expand(fs.Args()) // a directory of portal pages, as build takes it
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
 		p.file, p.read = f, 0
 		err := ingest.ReadFile(f, p, nil)
 		if err == nil {

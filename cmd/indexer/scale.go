@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/ingest"
 )
@@ -31,6 +32,7 @@ const scaleShiftDays = 9131
 // real one's words, stories and duplicates.
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("indexer scale", flag.ContinueOnError)
+	defer func() { err = cli.FromEnv(fs, args, err) }()
 	times := fs.Int("times", 10, "how many copies of the input to write")
 	out := fs.String("out", "", "output `file` (.jsonl, or .jsonl.gz to compress)")
 	fs.Usage = func() {
@@ -51,10 +53,17 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	var events []newsdesk.Event
 	keep := &keepSink{events: &events}
-	for _, f := range fs.Args() {
+	files, err := build.Expand(fs.Args()) // a directory of portal pages, as build takes it
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
 		if err := ingest.ReadFile(f, keep, nil); err != nil {
 			return err
 		}
+	}
+	if err := checkScale(events, *times); err != nil {
+		return err
 	}
 	f, err := os.Create(*out)
 	if err != nil {
@@ -116,3 +125,37 @@ type keepSink struct{ events *[]newsdesk.Event }
 
 func (k *keepSink) Event(e newsdesk.Event) error { *k.events = append(*k.events, e); return nil }
 func (k *keepSink) Problem(ingest.Problem)       {}
+
+// checkScale refuses, before anything is written, a number of copies
+// whose dates would leave newsdesk's range (the copies are shifted from
+// 4 before the input's dates to times-5 after), saying how many fit.
+func checkScale(events []newsdesk.Event, times int) error {
+	var first, last string
+	for _, e := range events {
+		if first == "" || e.Date < first {
+			first = e.Date
+		}
+		last = max(last, e.Date)
+	}
+	if first == "" {
+		return nil
+	}
+	fits := func(n int) bool {
+		lo, err1 := time.Parse(newsdesk.DateLayout, first)
+		hi, err2 := time.Parse(newsdesk.DateLayout, last)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		from := lo.AddDate(0, 0, -4*scaleShiftDays).Format(newsdesk.DateLayout)
+		to := hi.AddDate(0, 0, (n-5)*scaleShiftDays).Format(newsdesk.DateLayout)
+		return from >= newsdesk.MinDate && to <= newsdesk.MaxDate
+	}
+	if fits(times) {
+		return nil
+	}
+	most := 0
+	for n := 1; n < times && fits(n); n++ {
+		most = n
+	}
+	return cli.Usagef("scale: -times %d would date copies outside %s to %s for events from %s to %s; at most %d fit", times, newsdesk.MinDate, newsdesk.MaxDate, first, last, most)
+}

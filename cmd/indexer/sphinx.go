@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/build"
 	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/ingest"
 )
@@ -163,9 +164,13 @@ func runTSV(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return cli.Usagef("tsv: no input files")
 	}
+	files, err := build.Expand(fs.Args()) // a directory of portal pages, as build takes it
+	if err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	s := &tsvSink{w: w}
-	for _, f := range fs.Args() {
+	for _, f := range files {
 		if err := ingest.ReadFile(f, s, nil); err != nil {
 			return err
 		}
