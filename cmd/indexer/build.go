@@ -139,8 +139,15 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		build.Summary
 		// Published is the pointer replicas follow, when -nats moved it.
 		Published *cluster.Pointer `json:"published,omitempty"`
-	}{sum, published}
-	if b, merr := json.Marshal(out); merr == nil && sum.Generation != "" {
+		// Error is why a build that began failed: its generation is
+		// then left out, since none was published.
+		Error string `json:"error,omitempty"`
+	}{Summary: sum, Published: published}
+	started := sum.Generation != ""
+	if err != nil {
+		out.Generation, out.Error = "", err.Error()
+	}
+	if b, merr := json.Marshal(out); merr == nil && started {
 		fmt.Fprintln(stdout, string(b))
 	}
 	if err != nil {

@@ -520,3 +520,26 @@ func TestBuild_VariableRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRunBuild_FailedSummary checks that a build that began and failed
+// prints its summary with the error and no generation (none was
+// published; it named the one it had been building).
+func TestRunBuild_FailedSummary(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(in, []byte("{\"id\": 1}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"build", "-index", filepath.Join(t.TempDir(), "idx"), "-progress", "none", in}, &stdout, &stderr)
+	if exitCode(err) != exitFailed {
+		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, exitFailed)
+	}
+	var sum struct {
+		Generation string
+		Error      string
+		Bad        int
+	}
+	if jerr := json.Unmarshal(stdout.Bytes(), &sum); jerr != nil || sum.Generation != "" || !strings.Contains(sum.Error, "nothing published") || sum.Bad != 2 {
+		t.Errorf("summary %s (%v): want no generation, the error and 2 bad records", stdout.String(), jerr)
+	}
+}
