@@ -624,6 +624,14 @@ func TestCORS(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://news.example" || rec.Header().Get("Vary") != "Origin" {
 		t.Errorf("allowed GET: %d %v", rec.Code, rec.Header())
 	}
+	// Its script may read Retry-After, the ETag and the request id, and
+	// send a request id of its own.
+	if got := rec.Header().Get("Access-Control-Expose-Headers"); got != "Retry-After, ETag, X-Request-Id" {
+		t.Errorf("Access-Control-Expose-Headers %q", got)
+	}
+	if got := pre("https://news.example").Header().Get("Access-Control-Allow-Headers"); got != "Content-Type, X-Request-Id" {
+		t.Errorf("Access-Control-Allow-Headers %q", got)
+	}
 	// Without an Origin the answer varies with it too, so that a shared
 	// cache never gives it to a partner page's widget.
 	rec = httptest.NewRecorder()

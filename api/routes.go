@@ -541,9 +541,13 @@ func cors(origins []string, next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Set("Access-Control-Allow-Origin", origin)
+		// A partner's script may read what a retry or a report needs
+		// (browsers hide every other header from it), and send its own
+		// request id.
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After, ETag, "+RequestIDHeader)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
-			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, "+RequestIDHeader)
 			w.Header().Set("Access-Control-Max-Age", "3600")
 			w.WriteHeader(http.StatusNoContent)
 			return
