@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // curlForm is the Content-Type curl sends with -d unless told otherwise.
@@ -28,6 +30,12 @@ const curlForm = "application/x-www-form-urlencoded"
 // Content-Type, one of want, or curl's default. Otherwise it returns the
 // 415 to answer, naming the type to send.
 func checkContentType(r *http.Request, want ...string) *Error {
+	// A compressed body would be read as its bytes ("invalid character
+	// '\x1f'"), and plain JSON labelled gzip taken.
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: codeInvalid, Param: "Content-Encoding",
+			Message: "the body is encoded " + quote(ce) + "; send it uncompressed, without Content-Encoding"}
+	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
@@ -84,6 +92,19 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 	data, rerr := readBody(r)
 	if rerr != nil {
 		return rerr
+	}
+	// encoding/json would read bad bytes as U+FFFD, and search for what
+	// the same q in a URL is refused for.
+	if !utf8.Valid(data) {
+		at := 0
+		for at < len(data) {
+			r, n := utf8.DecodeRune(data[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", at+1)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -92,6 +92,9 @@ func TestSearchBody(t *testing.T) {
 		{"a stray bracket after the body", "/v1/search", "application/json", `{"q": "x"}]`, 400, codeInvalid, ""},
 		{"too many filter values", "/v1/search", "application/json", `{"topic": [` + strings.Repeat(`"a",`, MaxFilterValues) + `"a"]}`, 400, codeInvalid, "topic"},
 		{"another type", "/v1/search", "text/plain", `{"q": "x"}`, 415, codeInvalid, "Content-Type"},
+		// Bad bytes are refused, as in a URL; encoding/json read them as U+FFFD.
+		{"q not UTF-8", "/v1/search", "application/json", "{\"q\": \"war\xff\"}", 400, codeInvalid, ""},
+		{"a draft not UTF-8", "/v1/related", "application/json", "{\"text\": \"peace talks\xff in astana\"}", 400, codeInvalid, ""},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,6 +157,10 @@ func TestContentTypes(t *testing.T) {
 		{"bulk, NDJSON", "/admin/events/_bulk", "application/x-ndjson", bulk, auth, 200, ""},
 		{"bulk, NDJSON's registered type", "/admin/events/_bulk", "application/ndjson", bulk, auth, 200, ""},
 		{"bulk, text", "/admin/events/_bulk", "text/plain", bulk, auth, 415, "application/x-ndjson"},
+		// A compressed body is refused by name, not read as bytes.
+		{"search, gzip", "/v1/search", "application/json", `{"q": "astana"}`, []string{"Content-Encoding", "gzip"}, 415, ""},
+		{"bulk, gzip", "/admin/events/_bulk", "application/x-ndjson", bulk, append([]string{"Content-Encoding", "gzip"}, auth...), 415, ""},
+		{"search, identity", "/v1/search", "application/json", `{"q": "astana"}`, []string{"Content-Encoding", "identity"}, 200, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

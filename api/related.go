@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -127,7 +128,9 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 		set = true
 		if name == "max_per_day" {
 			n, err := strconv.Atoi(v)
-			if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				n = math.MaxInt // a whole number out of range: Validate says what is accepted
+			} else if err != nil {
 				return nil, badParam(name, "must be a whole number, got %q", clip(v))
 			}
 			w.MaxPerDay = n

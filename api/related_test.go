@@ -254,6 +254,13 @@ func TestRelated_WeightsFinite(t *testing.T) {
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e999}}`, "weights.text"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"topic": 1e309}}`, "weights.topic"},
 	}
+	// max_per_day has no upper bound: a whole number beyond an int's is no
+	// limit, not "not a whole number".
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/events/"+astana+"/related?max_per_day=99999999999999999999", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("max_per_day=99999999999999999999: %d %s, want 200", rec.Code, rec.Body.String())
+	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.target+tc.body, func(t *testing.T) {
 			target := "/v1/related"
@@ -271,6 +278,7 @@ func TestRelated_WeightsFinite(t *testing.T) {
 			if e["code"] != codeInvalid || (tc.param != "" && e["param"] != tc.param) {
 				t.Errorf("error %v, want invalid_parameter naming %q", e, tc.param)
 			}
+
 		})
 	}
 }

@@ -71,6 +71,10 @@ func TestParse_Errors(t *testing.T) {
 	tests := []struct{ q, want string }{
 		{strings.Repeat("a", MaxQueryBytes+1), "at most 512"},
 		{distinctWords(MaxTerms + 1), "more than 32"},
+		// A phrase counts its words: one of many copies of a common word
+		// walked its list once a word.
+		{`"` + strings.Repeat("states ", MaxTerms+1) + `"`, "more than 32"},
+		{`"` + distinctWords(20) + `" ` + distinctWords(13), "more than 32"},
 		{strings.Repeat("\ufb2c", 100), "once composed"}, // 300 bytes that compose to 600
 		{"caf\xe9", "not valid UTF-8"},
 		{"ab*", "at least 3 characters"},

@@ -291,6 +291,12 @@ const (
 	DefaultSize  = 5
 	MaxSize      = 50
 	MaxDraftText = 20000 // bytes of a draft's text
+	// MaxDraftTag and MaxDraftTags bound a draft's topic and context tags
+	// (the corpus's longest tag is 203 bytes, its most tags on an event
+	// 10): analysed like the text, a 62 KB topic cost seven times the
+	// longest text.
+	MaxDraftTag  = 256
+	MaxDraftTags = 50
 )
 
 // Request asks for the events related to one event or to a draft.

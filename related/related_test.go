@@ -193,6 +193,10 @@ func TestRelated_BadRequests(t *testing.T) {
 		{"empty draft", Request{Draft: &Draft{Text: "  "}}, "text"},
 		{"no draft", Request{}, "text"},
 		{"huge draft", Request{Draft: &Draft{Text: strings.Repeat("a ", MaxDraftText)}}, "text"},
+		// A draft's tags are analysed as its text is: bounded too.
+		{"huge topic", Request{Draft: &Draft{Text: "peace", Topic: strings.Repeat("word ", 12000)}}, "topic"},
+		{"too many tags", Request{Draft: &Draft{Text: "peace", Context: make([]string, MaxDraftTags+1)}}, "context"},
+		{"a huge tag", Request{Draft: &Draft{Text: "peace", Context: []string{"Syria", strings.Repeat("x", MaxDraftTag+1)}}}, "context[1]"},
 		{"draft date", Request{Draft: &Draft{Text: "strike", Date: "May 2019"}}, "date"},
 		{"direction without a date", Request{Draft: &Draft{Text: "strike"}, Direction: After}, "direction"},
 	}

@@ -101,6 +101,17 @@ func (rk *run) load(ctx context.Context, r Request) (*source, error) {
 	if len(d.Text) > MaxDraftText {
 		return nil, invalid("text", "is %d bytes; at most %d are accepted", len(d.Text), MaxDraftText)
 	}
+	if len(d.Topic) > MaxDraftTag {
+		return nil, invalid("topic", "is %d bytes; at most %d are accepted", len(d.Topic), MaxDraftTag)
+	}
+	if len(d.Context) > MaxDraftTags {
+		return nil, invalid("context", "has %d tags; at most %d are accepted", len(d.Context), MaxDraftTags)
+	}
+	for i, c := range d.Context {
+		if len(c) > MaxDraftTag {
+			return nil, invalid(fmt.Sprintf("context[%d]", i), "is %d bytes; at most %d are accepted", len(c), MaxDraftTag)
+		}
+	}
 	src := &source{id: d.ID, day: snapshot.NoDay, topic: strings.TrimSpace(d.Topic), context: d.Context, text: d.Text}
 	if d.Date != "" {
 		t, err := newsdesk.ParseDate(d.Date)

@@ -201,6 +201,26 @@ func TestSearch_RelaxedNothing(t *testing.T) {
 	}
 }
 
+// TestSearch_RelaxedWithoutWords: a query of prefixes, phrases or field
+// terms alone is relaxed to events with any of them when none has all
+// (it found nothing: only queries with a plain word were relaxed).
+func TestSearch_RelaxedWithoutWords(t *testing.T) {
+	e := fixtureEngine(t)
+	for _, q := range []string{`astan* zzqqx*`, `"peace talks" "zzqqx yyy"`, `context:Astana category:Sports`} {
+		res, err := e.Search(context.Background(), Request{Q: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total == 0 || !res.Relaxed {
+			t.Errorf("%s: total %d, relaxed %v; want events with any clause, relaxed", q, res.Total, res.Relaxed)
+		}
+	}
+	// An exclusion is no clause to relax to.
+	if res, err := e.Search(context.Background(), Request{Q: `zzqqx* -astana`}); err != nil || res.Total != 0 {
+		t.Errorf("zzqqx* -astana: %+v, %v; want nothing", res, err)
+	}
+}
+
 // TestSearch_StopWordsWithFilter: words that cannot match find nothing,
 // by relevance and by date, with a filter as without one.
 func TestSearch_StopWordsWithFilter(t *testing.T) {

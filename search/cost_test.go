@@ -12,11 +12,13 @@ import (
 )
 
 // costlyQueries are the most expensive q found for the phrase and prefix
-// paths (Bleve's searchers), each within the limits of q: 32 phrases of
-// five common words in every order, which walk tens of thousands of
-// candidates checking term positions; the same relaxed into any-phrase by
-// a word no event has; 31 common phrases likewise; 19 prefixes of common
-// words likewise; and 32 copies of one phrase.
+// paths (Bleve's searchers), each within the limits of q: 16 phrases of
+// two of five common words in every order, which walk tens of thousands
+// of candidates checking term positions; the same relaxed into
+// any-phrase by a word no event has; 15 common phrases likewise; 19
+// prefixes of common words likewise; 32 copies of one phrase (one, once
+// deduplicated); and a phrase of one common word 32 times, alone and
+// with a misspelt word (corrected, then relaxed: three walks).
 func costlyQueries() map[string]string {
 	words := []string{"united", "states", "said", "people", "new"}
 	var pairs []string
@@ -32,13 +34,18 @@ func costlyQueries() map[string]string {
 		`"white house"`, `"police said"`, `"air strike"`, `"oil price"`, `"car bomb"`, `"stock market"`, `"peace talks"`,
 		`"al qaeda"`, `"pope francis"`, `"state media"`, `"health care"`, `"rebel forces"`, `"tax cuts"`, `"free trade"`,
 		`"west bank"`, `"gaza strip"`, `"drug cartel"`, `"red cross"`}
+	states := `"` + strings.TrimSpace(strings.Repeat("states ", query.MaxTerms)) + `"`
 	return map[string]string{
-		"32 phrases of 5 words":        strings.Join(pairs, " "),
-		"31 of them relaxed":           strings.Join(pairs[:31], " ") + " zzqqx",
-		"31 common phrases relaxed":    strings.Join(common, " ") + " zzqqx",
+		// A phrase's words count towards query.MaxTerms: 16 phrases of
+		// two words are the most.
+		"16 phrases of 5 words":        strings.Join(pairs[:16], " "),
+		"15 of them relaxed":           strings.Join(pairs[:15], " ") + " zzqqx",
+		"15 common phrases relaxed":    strings.Join(common[:15], " ") + " zzqqx",
 		"19 prefixes relaxed":          "sta* pre* min* gov* pol* kil* peo* uni* new* for* cou* att* ele* mil* the* con* par* int* rep* zzqqx",
 		"32 copies of united states":   strings.Repeat(`"united states" `, 32),
 		"32 copies, relaxed by a word": strings.Repeat(`"united states" `, 31) + "zzqqx",
+		"a phrase of 32 states":        states,
+		"31 states and a misspelling":  states[:len(states)-len(` states"`)] + `" zebrra`,
 	}
 }
 

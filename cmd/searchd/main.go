@@ -45,6 +45,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/diode"
@@ -203,7 +204,7 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 			}
 			c.adminKey = strings.TrimSpace(string(b))
 		}
-		if len(c.adminKey) < 16 {
+		if utf8.RuneCountInString(c.adminKey) < 16 { // characters, as the README counts them
 			flag := "-admin"
 			if !c.admin {
 				flag = "-metrics-auth"

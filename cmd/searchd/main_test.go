@@ -95,6 +95,8 @@ func TestParseConfig(t *testing.T) {
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
 		{[]string{"-admin"}, nil, "-admin needs the admin key"},
 		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs the admin key"},
+		// 16 characters, not bytes: eight é are 16 bytes.
+		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "éééééééé"}, "-admin needs the admin key"},
 		{[]string{"-metrics-auth"}, nil, "-metrics-auth needs the admin key"},
 		{nil, map[string]string{"NEWSDESK_METRICS_AUTH": "1"}, "-metrics-auth needs the admin key"},
 		{[]string{"-metrics-auth", "-admin-key-file", "/nonexistent/key"}, nil, "-admin-key-file"},
