@@ -218,21 +218,25 @@ func top(counts []int32, values []string, n int, spell func(string) string) []Co
 		if counts[id] == 0 {
 			continue
 		}
-		if len(out) == n && counts[id] <= int32(out[n-1].Count) {
+		c := Count{Value: values[id], Count: int(counts[id])}
+		// By the order shown (a tie by value, not by which name the index
+		// met first): the top 1 is the first of the top 2.
+		if len(out) == n && byCount(c, out[n-1]) >= 0 {
 			continue
 		}
-		out = append(out, Count{Value: values[id], Count: int(counts[id])})
+		out = append(out, c)
 		slices.SortFunc(out, byCount)
 		if len(out) > n {
 			out = out[:n]
 		}
 	}
-	// Shown as spelled, once chosen: spelling each candidate cost a
-	// tenth of a search with facets.
+	// Shown as spelled, once chosen and ordered: spelling each candidate
+	// cost a tenth of a search with facets. (Sorted again by the
+	// spellings, a tie of two cases could change places between a top
+	// 1 and a top 2.)
 	for i := range out {
 		out[i].Value = spell(out[i].Value)
 	}
-	slices.SortFunc(out, byCount)
 	return out
 }
 

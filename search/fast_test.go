@@ -510,3 +510,42 @@ func TestNames_CanonicalOfANameBack(t *testing.T) {
 		t.Errorf("quokka parade, its event back: %q, want its spelling", got)
 	}
 }
+
+// TestTop_TiesByValue: values of equal counts are chosen by value, as they
+// are shown, whatever the order the index met them in: the top 1 is the
+// first of the top 2 ("Zeta story", met first, was the top 1, and second
+// of the top 2).
+func TestTop_TiesByValue(t *testing.T) {
+	values := []string{"", "Mid story", "Zeta story", "Alpha story"}
+	counts := []int32{0, 2, 1, 1}
+	same := func(s string) string { return s }
+	for n, want := range map[int][]string{1: {"Mid story"}, 2: {"Mid story", "Alpha story"}, 3: {"Mid story", "Alpha story", "Zeta story"}} {
+		var got []string
+		for _, c := range top(counts, values, n, same) {
+			got = append(got, c.Value)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("top %d: %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestNames_LastOverSpellings: a name written in two cases is one Name,
+// its count of both, and its last date the later of both (it was the
+// commoner spelling's alone: suggestions ordered by it were wrong).
+func TestNames_LastOverSpellings(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	for _, e := range []newsdesk.Event{
+		{ID: "2019-05-01/the-gnarp-affair-begins", Date: "2019-05-01", Text: "The Gnarp affair begins.", Topic: "Gnarp Affair"},
+		{ID: "2019-05-02/the-gnarp-affair-goes-on", Date: "2019-05-02", Text: "The Gnarp affair goes on.", Topic: "Gnarp Affair"},
+		{ID: "2020-01-02/the-gnarp-affair-ends", Date: "2020-01-02", Text: "The Gnarp affair ends.", Topic: "GNARP AFFAIR"},
+	} {
+		idx.Update(t, e)
+	}
+	snap := idx.Source.Acquire()
+	defer snap.Release()
+	nm := NamesFromSnapshot(snap).byKind[FieldTopic]["gnarp affair"]
+	if nm == nil || nm.Value != "Gnarp Affair" || nm.Count != 3 || nm.LastDate != "2020-01-02" {
+		t.Errorf("name %+v, want Gnarp Affair, 3 events, last 2020-01-02", nm)
+	}
+}

@@ -133,16 +133,25 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 				continue
 			}
 			key := strings.ToLower(v)
+			// Another case of the same name: one Name, of the commoner
+			// spelling, counting the events of both, last used when
+			// either was (the last date was the commoner's alone).
+			lastDay := snapshot.DayTime(last[kind][id])
 			if old, ok := n.byKind[kind][key]; ok && old.Count >= counts[kind][id] {
-				old.Count += counts[kind][id] // another case of the same name: keep the commoner spelling
+				old.Count += counts[kind][id]
 				old.spellings = append(old.spellings, v)
+				if lastDay.After(old.Last) {
+					old.Last, old.LastDate = lastDay, lastDay.Format("2006-01-02")
+				}
 				continue
 			}
-			lastDay := snapshot.DayTime(last[kind][id])
 			nm := &Name{Value: v, Kind: kind, Count: counts[kind][id], Last: lastDay, LastDate: lastDay.Format("2006-01-02"), spellings: []string{v}}
 			if old, ok := n.byKind[kind][key]; ok {
 				nm.Count += old.Count
 				nm.spellings = append(nm.spellings, old.spellings...)
+				if old.Last.After(nm.Last) {
+					nm.Last, nm.LastDate = old.Last, old.LastDate
+				}
 			}
 			n.byKind[kind][key] = nm
 		}

@@ -80,7 +80,7 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 			return fmt.Errorf("serving: show updates: %w", err)
 		}
 	} else {
-		cur.shown.Store(through)
+		cur.setShown(through)
 	}
 	s.positionMoved()
 	return nil

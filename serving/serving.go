@@ -108,6 +108,12 @@ type served struct {
 	// are tagged with it (ETag), so it never runs ahead of what a search
 	// reads; written with Server.mu held, read atomically.
 	shown atomic.Int64
+	// shownAt is shown with the epoch it is an offset of, stored at once:
+	// Position tags answers with both, since an offset recurs, with other
+	// updates, once the journal is cleared (a -drop-updates build, then a
+	// rollback to the generation: the same name and update_seq, other
+	// events, and a stale 304).
+	shownAt atomic.Pointer[mark]
 }
 
 // show refreshes sv's snapshot with what its working copy holds, then
@@ -119,9 +125,19 @@ func (sv *served) show(ctx context.Context) error {
 	if err := sv.src.Refresh(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	sv.shown.Store(pos)
+	sv.setShown(pos)
 	sv.engine.CatchUp()
 	return nil
+}
+
+// mark is a position shown: the journal's epoch and the offset into it
+// (or, with a Log, epoch 0 and the stream's position).
+type mark struct{ epoch, seq int64 }
+
+// setShown moves the position searches read to pos (of sv's epoch).
+func (sv *served) setShown(pos int64) {
+	sv.shownAt.Store(&mark{sv.epoch, pos})
+	sv.shown.Store(pos)
 }
 
 // close closes what open opened.
@@ -192,13 +208,18 @@ func (s *Server) Generation() string {
 	return ""
 }
 
-// Position returns the served generation's name and how far the journal
-// of updates is applied to it (Info's Applied), or "" and 0 while nothing
-// is served: what the answers of the read endpoints depend on. It reads
+// Position returns the served generation's name (with the journal's
+// epoch, once a -drop-updates build cleared it: offsets recur in the new
+// journal) and how far the journal of updates is applied to it (Info's
+// Applied), or "" and 0 while nothing is served: what the answers of the
+// read endpoints depend on. It reads
 // two atomics. A searcher taken after the call serves that position or a
 // later one, since the position moves only once its updates are shown.
 func (s *Server) Position() (string, int64) {
 	if c := s.current.Load(); c != nil {
+		if m := c.shownAt.Load(); m != nil && m.epoch != 0 {
+			return fmt.Sprintf("%s epoch %d", c.idx.Generation, m.epoch), m.seq
+		}
 		return c.idx.Generation, c.shown.Load()
 	}
 	return "", 0
@@ -427,7 +448,7 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	if sv.src, err = snapshot.Open(ctx, idx, snapshot.Config{Logger: s.cfg.Logger, Warm: search.ListFields}); err != nil {
 		return nil, err
 	}
-	sv.shown.Store(sv.applied.Load())
+	sv.setShown(sv.applied.Load())
 	// A generation is swapped in with its long lists decoded, so that
 	// the first requests on it are as fast as the later ones (0.1 s on
 	// the corpus, 1.7 s at ten times its size).

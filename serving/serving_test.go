@@ -993,3 +993,37 @@ func wantServed(t *testing.T, srv *Server, when string, ids []string) {
 		}
 	}
 }
+
+// TestPosition_EpochAfterClear: a generation served again after a build
+// cleared the journal (a -drop-updates build, then a rollback), with as
+// many bytes of other updates since, has another position: the same one
+// tagged answers of other events, and a client's cached page was
+// revalidated with a stale 304.
+func TestPosition_EpochAfterClear(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	first := publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: time.Minute})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsertText(t, srv, "A seal is named alpha.")
+	gen, seq := srv.Position()
+	if err := d.ClearJournal(1 << 62); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, "second", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsertText(t, srv, "A seal is named gamma.") // as long: the same offset
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
+		t.Fatalf("rollback: %v; serving %s, want %s", err, srv.Generation(), first)
+	}
+	if gen2, seq2 := srv.Position(); gen2 == gen && seq2 == seq {
+		t.Errorf("position %s %d before the clear and after, over other updates", gen, seq)
+	}
+}
