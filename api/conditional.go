@@ -35,10 +35,6 @@ const cacheControl = "no-cache"
 // builds, it adds the process's start, so that another build never
 // shares a tag with this one over the same index (a restart then
 // revalidates each cached answer once).
-// processStart identifies this process in the tags of answers that
-// updates may order otherwise in another (see etag).
-var processStart = time.Now().UnixNano()
-
 var buildTag = func() string {
 	i := version.Get()
 	if !i.Modified && (i.Version != "(devel)" || i.Revision != "") {
@@ -62,17 +58,8 @@ func (s *Server) etag(r *http.Request) string {
 	if s.cfg.Derived != nil {
 		derived = s.cfg.Derived()
 	}
-	// Updates are applied in batches whose documents Bleve numbers in no
-	// set order, and equal scores are ordered by number: two processes
-	// at one position (a restart, two replicas) may order ties apart.
-	// Their tags then differ too, so that a cached page is never
-	// confirmed by a process that lists it otherwise.
-	var process int64
-	if seq != 0 {
-		process = processStart
-	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%d\x00%s", buildTag, gen, seq, derived, process, r.URL.RequestURI())
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s", buildTag, gen, seq, derived, r.URL.RequestURI())
 	return fmt.Sprintf(`W/"%016x"`, h.Sum64())
 }
 

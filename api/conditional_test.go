@@ -148,25 +148,3 @@ func TestConditional_NotReady(t *testing.T) {
 	}
 }
 
-// TestConditional_UpdatesTaggedByProcess: at a position with updates,
-// another process (a restart, another replica) tags its answers apart,
-// since it may order equal scores otherwise (Bleve numbers a batch's
-// documents in no set order); at a generation's own position, without
-// updates, processes of one build agree.
-func TestConditional_UpdatesTaggedByProcess(t *testing.T) {
-	pos := &position{gen: "20261201T000000.000000000Z", seq: 0}
-	s := newServer(Config{Position: pos.get, Derived: pos.getDerived})
-	tag := func() string { return exchange(s, http.MethodGet, "/v1/search?q=astana", "", "").Header().Get("ETag") }
-	defer func(p int64) { processStart = p }(processStart)
-	clean := tag()
-	processStart++
-	if again := tag(); again != clean {
-		t.Errorf("without updates, another process tags %s, this one %s", again, clean)
-	}
-	pos.set(pos.gen, 152)
-	updated := tag()
-	processStart++
-	if again := tag(); again == updated {
-		t.Errorf("with updates, another process tags its answer %s too", again)
-	}
-}

@@ -128,8 +128,8 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 		set = true
 		if name == "max_per_day" {
 			n, err := strconv.Atoi(v)
-			if errors.Is(err, strconv.ErrRange) {
-				n = math.MaxInt // a whole number out of range: Validate says what is accepted
+			if errors.Is(err, strconv.ErrRange) { // as the JSON body's: out of range, not "not whole"
+				return nil, badParam(name, "must be a whole number from 1 to %d, got %q, out of range", math.MaxInt, clip(v))
 			} else if err != nil {
 				return nil, badParam(name, "must be a whole number, got %q", clip(v))
 			}

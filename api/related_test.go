@@ -254,12 +254,14 @@ func TestRelated_WeightsFinite(t *testing.T) {
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e999}}`, "weights.text"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"topic": 1e309}}`, "weights.topic"},
 	}
-	// max_per_day has no upper bound: a whole number beyond an int's is no
-	// limit, not "not a whole number".
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/events/"+astana+"/related?max_per_day=99999999999999999999", nil))
-	if rec.Code != http.StatusOK {
-		t.Errorf("max_per_day=99999999999999999999: %d %s, want 200", rec.Code, rec.Body.String())
+	// A whole number beyond an int's is out of range, as in a JSON body,
+	// not "not a whole number".
+	for _, v := range []string{"99999999999999999999", "-99999999999999999999"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/events/"+astana+"/related?max_per_day="+v, nil))
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "out of range") {
+			t.Errorf("max_per_day=%s: %d %s, want 400 out of range", v, rec.Code, rec.Body.String())
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.target+tc.body, func(t *testing.T) {

@@ -365,7 +365,7 @@ func readError(resp *http.Response) error {
 		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
 			// Beyond what a Duration holds, the longest it holds: an
 			// overflow would be a negative wait, a retry at once.
-			e.RetryAfter, e.asked = time.Duration(min(n, math.MaxInt64/int(time.Second)))*time.Second, true
+			e.RetryAfter, e.asked = time.Duration(min(int64(n), math.MaxInt64/int64(time.Second)))*time.Second, true
 		} else if t, err := http.ParseTime(s); err == nil {
 			e.RetryAfter, e.asked = max(time.Until(t), 0), true
 		}

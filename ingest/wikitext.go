@@ -385,16 +385,17 @@ func stripRefLines(lines []string) { stripSpans(lines, refOpenRe, refCloseRe) }
 // page behind a comment never closed (and show a reference never closed
 // as text), and every event after it would be lost without a word.
 func stripSpans(lines []string, open, close *regexp.Regexp) {
-	var (
-		b      strings.Builder
-		inSpan bool
-		into   int
-		openAt int      // the line of the open span's start
-		taken  []string // the lines the open span emptied, as they were
-	)
+	// closeAfter[i]: a line after line i holds a close, so that a span
+	// opened on line i and not closed on it can end later.
+	closeAfter := make([]bool, len(lines))
+	for i, later := len(lines)-1, false; i >= 0; i-- {
+		closeAfter[i] = later
+		later = later || close.MatchString(lines[i])
+	}
+	var b strings.Builder
+	inSpan, into := false, 0
 	for i, l := range lines {
 		if inSpan {
-			taken = append(taken, l)
 			lines[i] = "" // the span's: what follows its end goes to lines[into]
 		} else {
 			b.Reset()
@@ -415,13 +416,12 @@ func stripSpans(lines []string, open, close *regexp.Regexp) {
 				break
 			}
 			b.WriteString(l[:m[0]])
-			l, inSpan, openAt, taken = l[m[1]:], true, i, taken[:0]
+			l = l[m[1]:]
+			if !close.MatchString(l) && !closeAfter[i] {
+				break // never closed: it ends with its line
+			}
+			inSpan = true
 		}
 		lines[into] = b.String()
-	}
-	if inSpan {
-		rest := lines[openAt+1:]
-		copy(rest, taken)
-		stripSpans(rest, open, close)
 	}
 }

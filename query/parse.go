@@ -163,7 +163,7 @@ func Parse(q string) (Parsed, error) {
 		if k := c.key(); !seen[k] { // a clause repeated counts once
 			// A phrase counts its words: each is a list its walk reads
 			// (one of 70 "states" cost 0.4 s of CPU, counted as one).
-			if count += max(1, len(strings.Fields(c.Text))); count > MaxTerms {
+			if count += max(1, Words(c.Text)); count > MaxTerms {
 				return Parsed{}, invalid("q", "has more than %d words, counting those of phrases and field terms", MaxTerms)
 			}
 			seen[k] = true
@@ -171,6 +171,28 @@ func Parse(q string) (Parsed, error) {
 		}
 	}
 	return p, nil
+}
+
+// Words counts the words the analyser finds in text, at most: runs of
+// letters and digits (it splits on hyphens, dots and commas too:
+// "states-states" is two), and each Chinese or Japanese character,
+// which it takes as a word of its own.
+func Words(text string) int {
+	n, in := 0, false
+	for _, r := range text {
+		switch {
+		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+			n, in = n+1, false
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r):
+			if !in {
+				n++
+			}
+			in = true
+		default:
+			in = false
+		}
+	}
+	return n
 }
 
 // clauseKey identifies a clause for deduplication.

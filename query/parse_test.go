@@ -75,6 +75,9 @@ func TestParse_Errors(t *testing.T) {
 		// walked its list once a word.
 		{`"` + strings.Repeat("states ", MaxTerms+1) + `"`, "more than 32"},
 		{`"` + distinctWords(20) + `" ` + distinctWords(13), "more than 32"},
+		// Words as the analyser splits them: hyphens count.
+		{`"` + strings.Repeat("states-", MaxTerms+1) + `"`, "more than 32"},
+		{strings.Repeat("states-", MaxTerms) + "x", "more than 32"},
 		{strings.Repeat("\ufb2c", 100), "once composed"}, // 300 bytes that compose to 600
 		{"caf\xe9", "not valid UTF-8"},
 		{"ab*", "at least 3 characters"},

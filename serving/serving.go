@@ -114,6 +114,10 @@ type served struct {
 	// rollback to the generation: the same name and update_seq, other
 	// events, and a stale 304).
 	shownAt atomic.Pointer[mark]
+	// own is the generation's own position, what its build holds: the
+	// updates beyond it are this process's, applied in batches whose
+	// documents Bleve numbers in no set order (see Position).
+	own mark
 }
 
 // show refreshes sv's snapshot with what its working copy holds, then
@@ -216,14 +220,30 @@ func (s *Server) Generation() string {
 // two atomics. A searcher taken after the call serves that position or a
 // later one, since the position moves only once its updates are shown.
 func (s *Server) Position() (string, int64) {
-	if c := s.current.Load(); c != nil {
-		if m := c.shownAt.Load(); m != nil && m.epoch != 0 {
-			return fmt.Sprintf("%s epoch %d", c.idx.Generation, m.epoch), m.seq
-		}
+	c := s.current.Load()
+	if c == nil {
+		return "", 0
+	}
+	m := c.shownAt.Load()
+	if m == nil {
 		return c.idx.Generation, c.shown.Load()
 	}
-	return "", 0
+	gen := c.idx.Generation
+	if m.epoch != 0 {
+		gen += fmt.Sprintf(" epoch %d", m.epoch)
+	}
+	if *m != c.own {
+		// Updates this process applied: Bleve numbers a batch's events in
+		// no set order, and equal scores are ordered by number, so another
+		// process at this position (a restart, a replica) may order ties
+		// apart; its answers must not confirm this one's (an ETag).
+		gen += fmt.Sprintf(" process %d", processStart)
+	}
+	return gen, m.seq
 }
+
+// processStart identifies this process in Position.
+var processStart = time.Now().UnixNano()
 
 // Served reports the served generation for metrics: its name, events and
 // Bleve's statistics; ok is false while nothing is served.
@@ -435,12 +455,14 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 			return nil, err
 		}
 		sv.applied.Store(from)
+		sv.own = mark{seq: from}
 		if err := s.catchUp(ctx, sv); err != nil {
 			return nil, err
 		}
 	} else {
 		sv.epoch = s.cfg.Dir.JournalEpoch()
 		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
+		sv.own = mark{sv.epoch, sv.applied.Load()}
 		if _, _, err := s.replayInto(sv); err != nil {
 			return nil, fmt.Errorf("apply journaled updates: %w", err)
 		}

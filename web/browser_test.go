@@ -483,6 +483,15 @@ func TestBrowser_FailuresPagesFocus(t *testing.T) {
 		chromedp.WaitVisible("#results .hit"),
 		chromedp.Poll[chromedp.Void](`/page=[2-9]/.test(location.search) && document.activeElement === document.getElementById("status")`),
 	)
+	// Beyond the deepest page the API serves (page 150 of 10): the same.
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/?from=2000-01-01&page=150"),
+		chromedp.WaitVisible(".empty"),
+		chromedp.WaitVisible(`#pager button`),
+	)
+	if s := text(t, ctx, ".empty"); !strings.Contains(s, "past the last") {
+		t.Errorf("page 150 says %q", s)
+	}
 
 	const chip = `#facets button.chip[data-kind="category"][data-value="Politics and elections"]`
 	do(t, ctx,

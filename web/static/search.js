@@ -244,11 +244,16 @@
       p.getAll(k).forEach(function (v) { api.append(k, v); });
     });
     api.set("size", size); api.set("facets", "10"); api.set("highlight", "true");
+    // A page beyond the deepest (an edited link) is past the last whatever
+    // the total: the API refuses it, so page 1 is asked for its count.
+    var beyond = +(p.get("page") || 1) > Math.floor(MAX_HITS / size);
+    if (beyond) api.set("page", "1");
     $("status").textContent = "Searching…";
     fetchSearch("/v1/search?" + api.toString(), seq).then(function (r) {
       return r.json().then(function (d) { if (!r.ok) throw new Error(d.error ? d.error.message : r.statusText); return d; });
     }).then(function (d) {
       if (seq !== current) return;
+      if (beyond) d.hits = [];
       var st = $("status");
       st.textContent = "";
       var total = el("strong", { id: "total" }, d.total.toLocaleString("en"));
