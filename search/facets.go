@@ -218,16 +218,21 @@ func top(counts []int32, values []string, n int, spell func(string) string) []Co
 		if counts[id] == 0 {
 			continue
 		}
-		c := Count{Value: values[id], Count: int(counts[id])}
 		// By the order shown (a tie by value, not by which name the index
-		// met first): the top 1 is the first of the top 2.
-		if len(out) == n && byCount(c, out[n-1]) >= 0 {
-			continue
+		// met first): the top 1 is the first of the top 2. The values are
+		// compared only on a tie with the last kept.
+		if len(out) == n {
+			if last := int32(out[n-1].Count); counts[id] < last || counts[id] == last && values[id] >= out[n-1].Value {
+				continue
+			}
 		}
-		out = append(out, c)
-		slices.SortFunc(out, byCount)
-		if len(out) > n {
-			out = out[:n]
+		c := Count{Value: values[id], Count: int(counts[id])}
+		at, _ := slices.BinarySearchFunc(out, c, byCount) // out stays in order
+		if len(out) == n {
+			copy(out[at+1:], out[at:n-1])
+			out[at] = c
+		} else {
+			out = slices.Insert(out, at, c)
 		}
 	}
 	// Shown as spelled, once chosen and ordered: spelling each candidate
