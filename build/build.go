@@ -353,15 +353,16 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 	line := 0
 	offset, err := j.ReadFrom(0, func(u index.Update) error {
 		line++
-		sum.Updates++
 		if u.Upsert == nil {
+			sum.Updates++
 			return s.remove(u.Delete)
 		}
-		if err := u.Upsert.Validate(); err != nil {
+		if err := u.Upsert.Validate(); err != nil { // a bad record, not an update replayed
 			s.Problem(ingest.Problem{File: j.Path(), Line: line, Excerpt: u.Upsert.ID,
 				Reason: "upsert: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
 			return nil
 		}
+		sum.Updates++
 		return s.replace(*u.Upsert)
 	})
 	b.SetJournalOffset(offset)
@@ -381,18 +382,19 @@ func (s *sink) replayLog(ctx context.Context, log UpdateLog, b *index.Builder, s
 			return nil
 		}
 		for _, u := range updates {
-			sum.Updates++
 			if u.Upsert == nil {
+				sum.Updates++
 				if err := s.remove(u.Delete); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := u.Upsert.Validate(); err != nil {
+			if err := u.Upsert.Validate(); err != nil { // a bad record, not an update replayed
 				s.Problem(ingest.Problem{File: file, Line: int(seq), Excerpt: u.Upsert.ID,
 					Reason: "upsert: " + strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": ")})
 				continue
 			}
+			sum.Updates++
 			if err := s.replace(*u.Upsert); err != nil {
 				return err
 			}

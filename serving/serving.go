@@ -335,11 +335,14 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 	}
 	var next *served
 	r, ok := s.retired[name] // back to a generation still open: a rollback
-	if ok && s.cfg.Log == nil && r.served.epoch != s.cfg.Dir.JournalEpoch() {
-		// The journal was cleared since (a build with -drop-updates): its
-		// working copy holds updates since dropped, and its offset points
-		// into the journal cleared. A fresh copy of the generation applies
-		// the journal since the clear.
+	if ok && s.cfg.Log == nil && r.served.own.epoch != s.cfg.Dir.JournalEpoch() {
+		// The journal was cleared since the copy was opened (a build with
+		// -drop-updates): its working copy holds updates since dropped,
+		// and its offset points into the journal cleared. A fresh copy of
+		// the generation applies the journal since the clear. (Its own
+		// epoch, not the one it applied last: an update between the
+		// build's publication and the swap moves that one to the new
+		// journal's, with the dropped updates still in the copy.)
 		delete(s.retired, name)
 		close(r.keep)
 		s.retire(r.served, false)

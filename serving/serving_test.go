@@ -1076,3 +1076,40 @@ func TestPosition_Process(t *testing.T) {
 		t.Errorf("two servers of a generation built with the updates: %q %d and %q %d, want one position naming no process", g1, s1, g2, s2)
 	}
 }
+
+// TestRollback_AfterDroppedUpdates_UpdateBeforeSwap: as
+// TestRollback_AfterDroppedUpdates, with an update between the build's
+// clear and the swap: applied to the old copy, it moved the copy's epoch
+// to the new journal's, and the rollback reused the copy, dropped
+// updates and all.
+func TestRollback_AfterDroppedUpdates_UpdateBeforeSwap(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	first := publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: time.Minute})
+	defer srv.Close()
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upsert := func(text string) string { return upsertText(t, srv, text) }
+	dropped := upsert("An update the build drops.")
+	if err := d.ClearJournal(1 << 62); err != nil {
+		t.Fatal(err)
+	}
+	between := upsert("An update between the clear and the swap.")
+	publish(t, d, "second", false)
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
+		t.Fatalf("rollback: %v; serving %s, want %s", err, srv.Generation(), first)
+	}
+	if _, err := srv.Engine().Event(context.Background(), dropped); err == nil {
+		t.Errorf("after the rollback, the dropped update %s is served", dropped)
+	}
+	if _, err := srv.Engine().Event(context.Background(), between); err != nil {
+		t.Errorf("after the rollback, the update kept %s: %v", between, err)
+	}
+}

@@ -118,7 +118,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		f.updates = conn
 	}
 	sum, err := buildIndex(ctx, f, files, log, stderr)
-	if err != nil && !errors.Is(err, build.ErrRefused) { // which says nothing was published
+	if err != nil && !errors.Is(err, build.ErrRefused) && !errors.Is(err, index.ErrEmptyBuild) { // which say nothing was published
 		err = fmt.Errorf("build failed, nothing published: %w", err)
 	}
 	var published *cluster.Pointer
