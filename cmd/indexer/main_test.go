@@ -534,6 +534,9 @@ func TestRunBuild_FailedSummary(t *testing.T) {
 	if exitCode(err) != exitFailed {
 		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, exitFailed)
 	}
+	if n := strings.Count(err.Error(), "nothing published"); n != 1 {
+		t.Errorf("error %q says nothing was published %d times", err, n)
+	}
 	var sum struct {
 		Generation string
 		Error      string
