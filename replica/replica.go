@@ -137,7 +137,10 @@ func (r *Replica) Ready() error {
 	if f != nil && f.generation == published && published != r.srv.Generation() {
 		return fmt.Errorf("generation %s refused: %s; still serving %s", f.generation, f.reason, r.srv.Generation())
 	}
-	if st := r.Status(); st.Lag > r.cfg.MaxLag {
+	// Cut off from NATS, it serves what it has and stays ready (the
+	// README's promise): the lag it knew of would otherwise take it out
+	// for the whole outage, while it can apply nothing.
+	if st := r.Status(); st.Connected && st.Lag > r.cfg.MaxLag {
 		return fmt.Errorf("%d update messages behind the stream (applied %d of %d) for %s, more than the %s allowed (-max-lag)",
 			st.Last-st.Applied, st.Applied, st.Last, st.Lag.Round(100*time.Millisecond), r.cfg.MaxLag)
 	}

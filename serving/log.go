@@ -80,7 +80,7 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 			return fmt.Errorf("serving: show updates: %w", err)
 		}
 	} else {
-		cur.setShown(through)
+		cur.setShown(through, false) // nothing written: messages skipped
 	}
 	s.positionMoved()
 	return nil
@@ -101,6 +101,7 @@ func (s *Server) catchUp(ctx context.Context, sv *served) error {
 	if pos > from {
 		sv.applied.Store(pos)
 	}
+	sv.written += n
 	if n > 0 {
 		s.cfg.Logger.Info().Int("updates", n).Int64("from", from).Int64("to", pos).Str("generation", sv.idx.Generation).Msg("generation caught up with the update log")
 	}

@@ -116,8 +116,12 @@ type served struct {
 	shownAt atomic.Pointer[mark]
 	// own is the generation's own position, what its build holds: the
 	// updates beyond it are this process's, applied in batches whose
-	// documents Bleve numbers in no set order (see Position).
+	// documents Bleve numbers in no set order (see Position). Set at
+	// open, before the copy is served.
 	own mark
+	// written counts the updates written to the copy as it opened (the
+	// journal's or the Log's beyond own); with s.mu held after.
+	written int
 }
 
 // show refreshes sv's snapshot with what its working copy holds, then
@@ -129,18 +133,28 @@ func (sv *served) show(ctx context.Context) error {
 	if err := sv.src.Refresh(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	sv.setShown(pos)
+	sv.setShown(pos, true)
 	sv.engine.CatchUp()
 	return nil
 }
 
 // mark is a position shown: the journal's epoch and the offset into it
-// (or, with a Log, epoch 0 and the stream's position).
-type mark struct{ epoch, seq int64 }
+// (or, with a Log, epoch 0 and the stream's position), and whether this
+// process wrote updates of its own into the copy up to it.
+type mark struct {
+	epoch, seq int64
+	wrote      bool
+}
 
-// setShown moves the position searches read to pos (of sv's epoch).
-func (sv *served) setShown(pos int64) {
-	sv.shownAt.Store(&mark{sv.epoch, pos})
+// setShown moves the position searches read to pos (of sv's epoch);
+// wrote says updates were written to the copy for it. A position moved
+// by messages that change nothing (a stream message skipped) is still
+// the generation's own if the one before was.
+func (sv *served) setShown(pos int64, wrote bool) {
+	if prev := sv.shownAt.Load(); prev != nil && prev.wrote {
+		wrote = true
+	}
+	sv.shownAt.Store(&mark{sv.epoch, pos, wrote})
 	sv.shown.Store(pos)
 }
 
@@ -232,7 +246,7 @@ func (s *Server) Position() (string, int64) {
 	if m.epoch != 0 {
 		gen += fmt.Sprintf(" epoch %d", m.epoch)
 	}
-	if *m != c.own {
+	if m.wrote {
 		// Updates this process applied: Bleve numbers a batch's events in
 		// no set order, and equal scores are ordered by number, so another
 		// process at this position (a restart, a replica) may order ties
@@ -465,15 +479,17 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	} else {
 		sv.epoch = s.cfg.Dir.JournalEpoch()
 		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
-		sv.own = mark{sv.epoch, sv.applied.Load()}
-		if _, _, err := s.replayInto(sv); err != nil {
+		sv.own = mark{epoch: sv.epoch, seq: sv.applied.Load()}
+		n, _, err := s.replayInto(sv)
+		if err != nil {
 			return nil, fmt.Errorf("apply journaled updates: %w", err)
 		}
+		sv.written += n
 	}
 	if sv.src, err = snapshot.Open(ctx, idx, snapshot.Config{Logger: s.cfg.Logger, Warm: search.ListFields}); err != nil {
 		return nil, err
 	}
-	sv.setShown(sv.applied.Load())
+	sv.setShown(sv.applied.Load(), sv.written > 0)
 	// A generation is swapped in with its long lists decoded, so that
 	// the first requests on it are as fast as the later ones (0.1 s on
 	// the corpus, 1.7 s at ten times its size).

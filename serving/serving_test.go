@@ -1113,3 +1113,17 @@ func TestRollback_AfterDroppedUpdates_UpdateBeforeSwap(t *testing.T) {
 		t.Errorf("after the rollback, the update kept %s: %v", between, err)
 	}
 }
+
+// TestPosition_SkippedMessages: a position moved by messages that change
+// nothing (stream messages skipped as invalid) is still the generation's
+// own: replicas of one build keep tagging alike.
+func TestPosition_SkippedMessages(t *testing.T) {
+	_, srv := serve(t, "first")
+	_, seq := srv.Position()
+	if err := srv.Apply(context.Background(), nil, seq+10); err != nil {
+		t.Fatal(err)
+	}
+	if gen, seq2 := srv.Position(); seq2 != seq+10 || strings.Contains(gen, " process ") {
+		t.Errorf("position %q %d after messages that changed nothing, want %d naming no process", gen, seq2, seq+10)
+	}
+}
