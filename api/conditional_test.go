@@ -147,4 +147,3 @@ func TestConditional_NotReady(t *testing.T) {
 		t.Errorf("status %d, want 503", rec.Code)
 	}
 }
-

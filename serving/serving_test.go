@@ -828,41 +828,51 @@ func farWord(i int) string {
 // drops its updates, then a rollback to the generation before it, still
 // open: it serves the updates made since the clear, not those dropped
 // (its open working copy held those, and an offset into the journal
-// cleared).
+// cleared). With an update between the clear and the swap, applied to
+// the old copy, which moved its epoch to the new journal's: the rollback
+// reused the copy, dropped updates and all.
 func TestRollback_AfterDroppedUpdates(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	first := publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: time.Minute})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	upsert := func(text string) string { return upsertText(t, srv, text) }
-	dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
-	// A build with -drop-updates: the journal cleared as it publishes.
-	if err := d.ClearJournal(1 << 62); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, d, "second", false)
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	kept := []string{upsert("A kept update."), upsert("Another kept update.")}
-	if _, _, err := d.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
-		t.Fatalf("rollback: %+v, %v; serving %s, want %s", res, err, srv.Generation(), first)
-	}
-	for _, id := range kept {
-		if _, err := srv.Engine().Event(context.Background(), id); err != nil {
-			t.Errorf("after the rollback, the update made since the clear %s: %v", id, err)
-		}
-	}
-	for _, id := range dropped {
-		if _, err := srv.Engine().Event(context.Background(), id); err == nil {
-			t.Errorf("after the rollback, the dropped update %s is served", id)
-		}
+	for _, between := range []bool{false, true} {
+		t.Run(fmt.Sprintf("update before the swap %v", between), func(t *testing.T) {
+			d, _ := index.NewDir(t.TempDir())
+			first := publish(t, d, "first", false)
+			srv := New(Config{Dir: d, Grace: time.Minute})
+			defer srv.Close()
+			if _, err := srv.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			upsert := func(text string) string { return upsertText(t, srv, text) }
+			dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
+			// A build with -drop-updates: the journal cleared as it publishes.
+			if err := d.ClearJournal(1 << 62); err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			if between {
+				kept = append(kept, upsert("An update between the clear and the swap."))
+			}
+			publish(t, d, "second", false)
+			if _, err := srv.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			kept = append(kept, upsert("A kept update."), upsert("Another kept update."))
+			if _, _, err := d.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
+				t.Fatalf("rollback: %+v, %v; serving %s, want %s", res, err, srv.Generation(), first)
+			}
+			for _, id := range kept {
+				if _, err := srv.Engine().Event(context.Background(), id); err != nil {
+					t.Errorf("after the rollback, the update made since the clear %s: %v", id, err)
+				}
+			}
+			for _, id := range dropped {
+				if _, err := srv.Engine().Event(context.Background(), id); err == nil {
+					t.Errorf("after the rollback, the dropped update %s is served", id)
+				}
+			}
+		})
 	}
 }
 
@@ -1074,43 +1084,6 @@ func TestPosition_Process(t *testing.T) {
 	g2, s2 := other.Position()
 	if g1 != g2 || s1 != s2 || strings.Contains(g1, " process ") {
 		t.Errorf("two servers of a generation built with the updates: %q %d and %q %d, want one position naming no process", g1, s1, g2, s2)
-	}
-}
-
-// TestRollback_AfterDroppedUpdates_UpdateBeforeSwap: as
-// TestRollback_AfterDroppedUpdates, with an update between the build's
-// clear and the swap: applied to the old copy, it moved the copy's epoch
-// to the new journal's, and the rollback reused the copy, dropped
-// updates and all.
-func TestRollback_AfterDroppedUpdates_UpdateBeforeSwap(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	first := publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: time.Minute})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	upsert := func(text string) string { return upsertText(t, srv, text) }
-	dropped := upsert("An update the build drops.")
-	if err := d.ClearJournal(1 << 62); err != nil {
-		t.Fatal(err)
-	}
-	between := upsert("An update between the clear and the swap.")
-	publish(t, d, "second", false)
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := d.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Load(context.Background()); err != nil || srv.Generation() != first {
-		t.Fatalf("rollback: %v; serving %s, want %s", err, srv.Generation(), first)
-	}
-	if _, err := srv.Engine().Event(context.Background(), dropped); err == nil {
-		t.Errorf("after the rollback, the dropped update %s is served", dropped)
-	}
-	if _, err := srv.Engine().Event(context.Background(), between); err != nil {
-		t.Errorf("after the rollback, the update kept %s: %v", between, err)
 	}
 }
 
