@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -382,6 +383,45 @@ func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
 	eventually(t, "the restarted replica serves its cached generation and says why not the newest", func() bool {
 		err := r.Ready()
 		return r.Server().Generation() == good.Generation && err != nil && strings.Contains(err.Error(), "digest mismatch")
+	})
+}
+
+// TestReplica_CorruptCacheDownloadedAgain: a replica whose cached copy of
+// the current generation is damaged (a file cut short) downloads it again
+// from the store, rather than failing to load it every 5 s forever.
+func TestReplica_CorruptCacheDownloadedAgain(t *testing.T) {
+	ctx := context.Background()
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 30)
+	good := b.publish()
+	cache := t.TempDir()
+	dir, err := index.NewDir(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := New(Config{NATS: cluster.Config{URL: cl.URL(), Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { first.Run(rctx); close(done) }()
+	eventually(t, "the replica serves", func() bool { return first.Server().Generation() == good.Generation })
+	cancel()
+	<-done
+	first.Server().Close()
+
+	cut := 0
+	err = filepath.WalkDir(dir.GenerationPath(good.Generation), func(path string, e fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".zap") {
+			cut++
+			return os.Truncate(path, 100)
+		}
+		return err
+	})
+	if err != nil || cut == 0 {
+		t.Fatalf("cutting the cached segments: %v (%d cut)", err, cut)
+	}
+	r := start(t, cl.URL(), cache)
+	eventually(t, "the replica downloads the generation again and serves it", func() bool {
+		return r.Server().Generation() == good.Generation && r.Ready() == nil
 	})
 }
 

@@ -76,6 +76,10 @@ type follower struct {
 	stop        func()          // stops following the stream; nil while not following
 	epoch       int             // counts the follows: messages of an earlier one are dropped
 	loadFailed  time.Time       // when loading the cached generation last failed
+	// refetched is the generation whose cached copy failed to load and
+	// was downloaded again: once, since a generation the store holds bad
+	// would otherwise be downloaded every few seconds.
+	refetched string
 }
 
 // delivery is a message from the stream, from the epoch-th follow.
@@ -186,6 +190,13 @@ func (f *follower) step(ctx context.Context) {
 	if f.want.Generation != r.srv.Generation() && f.downloading == "" {
 		cached, _ := r.cfg.Serving.Dir.Current()
 		switch {
+		case cached == f.want.Generation && !f.loadFailed.IsZero() && f.refetched != cached:
+			// The cached copy failed to load (a file cut short, a disk
+			// error): the store's copy replaces it, once. It was loaded
+			// again every 5 s, forever, while the store held a good one.
+			f.refetched = cached
+			f.r.cfg.Logger.Warn().Str("generation", cached).Msg("the cached copy of the generation failed to load; downloading it again")
+			f.fetch(ctx, f.want)
 		case cached == f.want.Generation:
 			if time.Since(f.loadFailed) > 5*time.Second {
 				f.load(ctx)
