@@ -325,6 +325,29 @@ func TestReplica_UpdateWithoutNATS(t *testing.T) {
 	}
 }
 
+// TestReplica_ReadyWithoutNATSWhileBehind: a replica cut off from NATS
+// stays ready, serving what it has, though it knew of a message it had
+// not applied when the connection went (the lag took it out for the whole
+// outage, while it could apply nothing).
+func TestReplica_ReadyWithoutNATSWhileBehind(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	newBuilder(t, cl.URL(), 10).publish()
+	r := start(t, cl.URL(), t.TempDir())
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() != "" && r.Ready() == nil })
+	if err := cl.Nodes[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the replica knows NATS is gone", func() bool { return !r.Status().Connected })
+	// A message it heard of a minute ago and never applied.
+	r.lag.known(uint64(max(r.Server().Info().Applied, 0))+1, time.Now().Add(-time.Minute))
+	if st := r.Status(); st.Lag < r.cfg.MaxLag {
+		t.Fatalf("status %+v: the test wants a lag over -max-lag", st)
+	}
+	if err := r.Ready(); err != nil {
+		t.Errorf("Ready without NATS: %v; want ready, serving what it has", err)
+	}
+}
+
 // TestReplica_LagNotesTrimmed: what the lag tracker notes of messages the
 // replica has applied goes as they are applied, whether or not anything
 // reads the replica's status.
