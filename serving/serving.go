@@ -114,13 +114,13 @@ type served struct {
 	// rollback to the generation: the same name and update_seq, other
 	// events, and a stale 304).
 	shownAt atomic.Pointer[mark]
-	// own is the generation's own position, what its build holds: the
-	// updates beyond it are this process's, applied in batches whose
-	// documents Bleve numbers in no set order (see Position). Set at
+	// openedEpoch is the journal's epoch when the copy was opened: the
+	// copy holds updates of that journal (see Load's rollback). Set at
 	// open, before the copy is served.
-	own mark
+	openedEpoch int64
 	// written counts the updates written to the copy as it opened (the
-	// journal's or the Log's beyond own); with s.mu held after.
+	// journal's or the Log's beyond what the generation's build holds),
+	// which make its position this process's (see Position).
 	written int
 }
 
@@ -349,7 +349,7 @@ func (s *Server) Load(ctx context.Context) (Result, error) {
 	}
 	var next *served
 	r, ok := s.retired[name] // back to a generation still open: a rollback
-	if ok && s.cfg.Log == nil && r.served.own.epoch != s.cfg.Dir.JournalEpoch() {
+	if ok && s.cfg.Log == nil && r.served.openedEpoch != s.cfg.Dir.JournalEpoch() {
 		// The journal was cleared since the copy was opened (a build with
 		// -drop-updates): its working copy holds updates since dropped,
 		// and its offset points into the journal cleared. A fresh copy of
@@ -472,14 +472,13 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 			return nil, err
 		}
 		sv.applied.Store(from)
-		sv.own = mark{seq: from}
 		if err := s.catchUp(ctx, sv); err != nil {
 			return nil, err
 		}
 	} else {
 		sv.epoch = s.cfg.Dir.JournalEpoch()
 		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
-		sv.own = mark{epoch: sv.epoch, seq: sv.applied.Load()}
+		sv.openedEpoch = sv.epoch
 		n, _, err := s.replayInto(sv)
 		if err != nil {
 			return nil, fmt.Errorf("apply journaled updates: %w", err)
