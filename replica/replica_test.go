@@ -374,28 +374,36 @@ func TestReplica_LagNotesTrimmed(t *testing.T) {
 	})
 }
 
+// servedOnce publishes a generation of 30 events through NATS at url, and
+// runs a replica until it serves it, then stops it: the replica's cache
+// (directory cache, its index.Dir dir) holds good, for a test to start
+// another replica on.
+func servedOnce(t *testing.T, url string) (good cluster.Pointer, cache string, dir *index.Dir) {
+	t.Helper()
+	good = newBuilder(t, url, 30).publish()
+	cache = t.TempDir()
+	dir, err := index.NewDir(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := New(Config{NATS: cluster.Config{URL: url, Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { first.Run(ctx); close(done) }()
+	eventually(t, "the replica serves", func() bool { return first.Server().Generation() == good.Generation })
+	cancel()
+	<-done
+	first.Server().Close()
+	return good, cache, dir
+}
+
 // TestReplica_RestartedWhileNewestRefused: a replica that starts while the
 // pointer names a generation it refuses serves the one its cache holds
 // meanwhile, as one running does (it served nothing: a rolling restart
 // during a bad publication took every replica out).
 func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
-	ctx := context.Background()
 	cl := natstest.Start(t, 1)
-	b := newBuilder(t, cl.URL(), 30)
-	good := b.publish()
-	cache := t.TempDir()
-	dir, err := index.NewDir(cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := New(Config{NATS: cluster.Config{URL: cl.URL(), Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}})
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { first.Run(rctx); close(done) }()
-	eventually(t, "the replica serves", func() bool { return first.Server().Generation() == good.Generation })
-	cancel()
-	<-done
-	first.Server().Close()
+	good, cache, _ := servedOnce(t, cl.URL())
 
 	// The pointer moves to a generation whose digest is wrong.
 	openPointerStore(t, cl.URL()).point(t, good, func(_ string, p *cluster.Pointer) {
@@ -413,26 +421,11 @@ func TestReplica_RestartedWhileNewestRefused(t *testing.T) {
 // the current generation is damaged (a file cut short) downloads it again
 // from the store, rather than failing to load it every 5 s forever.
 func TestReplica_CorruptCacheDownloadedAgain(t *testing.T) {
-	ctx := context.Background()
 	cl := natstest.Start(t, 1)
-	b := newBuilder(t, cl.URL(), 30)
-	good := b.publish()
-	cache := t.TempDir()
-	dir, err := index.NewDir(cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := New(Config{NATS: cluster.Config{URL: cl.URL(), Name: "replica"}, Serving: serving.Config{Dir: dir, Grace: 10 * time.Millisecond}})
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { first.Run(rctx); close(done) }()
-	eventually(t, "the replica serves", func() bool { return first.Server().Generation() == good.Generation })
-	cancel()
-	<-done
-	first.Server().Close()
+	good, cache, dir := servedOnce(t, cl.URL())
 
 	cut := 0
-	err = filepath.WalkDir(dir.GenerationPath(good.Generation), func(path string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir.GenerationPath(good.Generation), func(path string, e fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(path, ".zap") {
 			cut++
 			return os.Truncate(path, 100)

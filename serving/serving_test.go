@@ -57,9 +57,16 @@ func publish(t *testing.T, d *index.Dir, marker string, other bool) string {
 // serves it, until the test ends.
 func serve(t *testing.T, marker string) (*index.Dir, *Server) {
 	t.Helper()
+	return serveGrace(t, marker, 10*time.Millisecond)
+}
+
+// serveGrace is serve with the grace the server keeps a generation it
+// retired open for (a long one, for a rollback to reuse it).
+func serveGrace(t *testing.T, marker string, grace time.Duration) (*index.Dir, *Server) {
+	t.Helper()
 	d, _ := index.NewDir(t.TempDir())
 	publish(t, d, marker, false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond})
+	srv := New(Config{Dir: d, Grace: grace})
 	t.Cleanup(func() { srv.Close() })
 	if _, err := srv.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -834,13 +841,8 @@ func farWord(i int) string {
 func TestRollback_AfterDroppedUpdates(t *testing.T) {
 	for _, between := range []bool{false, true} {
 		t.Run(fmt.Sprintf("update before the swap %v", between), func(t *testing.T) {
-			d, _ := index.NewDir(t.TempDir())
-			first := publish(t, d, "first", false)
-			srv := New(Config{Dir: d, Grace: time.Minute})
-			defer srv.Close()
-			if _, err := srv.Load(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			d, srv := serveGrace(t, "first", time.Minute)
+			first := srv.Generation()
 			upsert := func(text string) string { return upsertText(t, srv, text) }
 			dropped := []string{upsert("The first dropped update, a long one to move the offset far."), upsert("The second dropped update.")}
 			// A build with -drop-updates: the journal cleared as it publishes.
@@ -1010,13 +1012,8 @@ func wantServed(t *testing.T, srv *Server, when string, ids []string) {
 // tagged answers of other events, and a client's cached page was
 // revalidated with a stale 304.
 func TestPosition_EpochAfterClear(t *testing.T) {
-	d, _ := index.NewDir(t.TempDir())
-	first := publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: time.Minute})
-	defer srv.Close()
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d, srv := serveGrace(t, "first", time.Minute)
+	first := srv.Generation()
 	upsertText(t, srv, "A seal is named alpha.")
 	gen, seq := srv.Position()
 	if err := d.ClearJournal(1 << 62); err != nil {
