@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/newsdesk/newsdesk/mappings"
@@ -75,5 +76,52 @@ func TestCorrect_CommonestForm(t *testing.T) {
 	}
 	if len(res.Corrections) != 1 || res.Corrections[0].To != "germans" {
 		t.Errorf("after deletions, corrections %+v, want germna → germans", res.Corrections)
+	}
+}
+
+// TestCorrect_Slips: a slip is made in the word as written, not in its
+// stem. presidnet is one swap from president but three edits from its
+// stem (presid) and two from presidential's (presidenti); pandmic one
+// letter from pandemic, two from panic.
+func TestCorrect_Slips(t *testing.T) {
+	x := testindex.Open(t, "testdata/typo.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ q, want string }{
+		{"presidnet", "president"},
+		{"pandmic", "pandemic"},
+		{"pandemci", "pandemic"},
+		{"presidentt", "president"},
+		{"germna", "german"},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Corrections) != 1 || res.Corrections[0].To != tt.want {
+			t.Errorf("%s: corrections %+v, want %s", tt.q, res.Corrections, tt.want)
+		}
+	}
+}
+
+// TestSlipTerms: the terms of the words one slip away, each once.
+func TestSlipTerms(t *testing.T) {
+	got, err := slipTerms(mappings.New(), "syrai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"syria", "sprai", "syra"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("slipTerms(syrai) lacks %q", want)
+		}
+	}
+	seen := map[string]bool{}
+	for _, g := range got {
+		if seen[g] {
+			t.Errorf("slipTerms(syrai) has %q twice", g)
+		}
+		seen[g] = true
 	}
 }
