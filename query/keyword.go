@@ -3,6 +3,7 @@ package query
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -147,13 +148,60 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 // star) matches terms of the text field by. The index holds stems:
 // "talks*" would find nothing (talks is kept as talk), "ukraine*" only
 // the name's other words. The prefix matches as typed, or as its stem
-// ("talk", "ukrain").
+// ("talk", "ukrain"). A clause's Values, if set, are terms it matches
+// too: stems shorter than the prefix (PrefixStems).
 func PrefixForms(a Analyzer, text string) []string {
 	lower := strings.ToLower(text)
 	if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower {
 		return []string{lower, toks[0]}
 	}
 	return []string{lower}
+}
+
+// PrefixStems returns the stems that words starting with text may be
+// kept as and that are shorter than it, so that no prefix of PrefixForms
+// matches them: "invasi*" finds nothing by prefix, as invasion is kept
+// as invas. They are guessed by completing text with an English ending
+// it has begun (invasi+on, presiden+t, governm+ent, internationa+l:
+// invas, presid, govern, intern); a guess may be another word's stem
+// (asta, for astan+ess), to be checked against the index's events.
+// They match as terms, not prefixes: governm* finds govern, not
+// governor.
+func PrefixStems(a Analyzer, text string) []string {
+	lower := strings.ToLower(text)
+	forms := PrefixForms(a, text)
+	var stems []string
+	for _, ending := range endings {
+		for k := 1; k < len(ending); k++ {
+			if !strings.HasSuffix(lower, ending[:k]) {
+				continue
+			}
+			toks, err := Tokens(a, lower+ending[k:])
+			if err != nil || len(toks) != 1 {
+				continue
+			}
+			t := toks[0]
+			if utf8.RuneCountInString(t) < MinPrefixLen || len(t) >= len(lower) || !strings.HasPrefix(lower, t) || slices.Contains(stems, t) {
+				continue
+			}
+			if !slices.ContainsFunc(forms, func(f string) bool { return strings.HasPrefix(t, f) }) {
+				stems = append(stems, t)
+			}
+		}
+	}
+	return stems
+}
+
+// endings are the English endings a stemmer takes off (and a few it
+// replaces), for PrefixForms to complete a prefix with: inflections,
+// then derivations.
+var endings = []string{
+	"s", "es", "ed", "ing", "e", "y", "ies", "ied", "ly",
+	"ion", "ions", "ation", "ations", "ational", "ent", "ents", "ence", "ency",
+	"ment", "ments", "al", "ally", "ial", "ian", "ians", "ive", "ives", "ity", "ities",
+	"ism", "ist", "ists", "ize", "ized", "ise", "ised", "ness", "ful", "ous", "ously",
+	"ate", "ated", "ates", "ating", "ator", "ators", "er", "ers", "ance", "ant", "ants",
+	"able", "ible", "ic", "ical", "ics",
 }
 
 // Tokens returns the index terms text analyses to in the text field.
@@ -209,11 +257,14 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		return Interruptible(text), nil
 	case Prefix:
 		forms := PrefixForms(a, c.Text)
-		any := make([]bquery.Query, 0, len(forms))
+		any := make([]bquery.Query, 0, len(forms)+len(c.Values))
 		for _, f := range forms {
 			q := bleve.NewPrefixQuery(f)
 			q.SetField(newsdesk.FieldText)
 			any = append(any, q)
+		}
+		for _, t := range c.Values {
+			any = append(any, TextTerm(t))
 		}
 		if len(any) == 1 {
 			return Interruptible(any[0]), nil

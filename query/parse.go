@@ -72,7 +72,9 @@ type Clause struct {
 	Text    string // the word, phrase, prefix (without *) or value
 	Negated bool
 	// Values, for Kind Field, if set, are the values matched in place of
-	// Text: its spellings in the index (any of them).
+	// Text: its spellings in the index (any of them). For Kind Prefix,
+	// they are terms matched besides the prefix: the stems shorter than
+	// it of words it begins (PrefixStems), as the index has them.
 	Values []string
 }
 

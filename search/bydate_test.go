@@ -124,7 +124,7 @@ func bleveByDate(t *testing.T, e *Engine, r Request) []string {
 	t.Helper()
 	snap := e.src.Acquire()
 	defer snap.Release()
-	p, err := e.params(snap, e.Names(), r)
+	p, err := e.params(context.Background(), snap, e.Names(), r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestFastPath_MatchesBleve(t *testing.T) {
 			v(&r)
 			snap := e.src.Acquire()
 			defer snap.Release()
-			p, err := e.params(snap, e.Names(), r)
+			p, err := e.params(context.Background(), snap, e.Names(), r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestConjunctionLists(t *testing.T) {
 					if ranged {
 						r.From, r.To = day0.AddDate(0, 3, 0), day0.AddDate(1, 6, 0)
 					}
-					p, err := e.params(snap, e.Names(), r)
+					p, err := e.params(context.Background(), snap, e.Names(), r)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -361,7 +361,7 @@ func TestRankedPlan_LongQuery(t *testing.T) {
 	snap := e.src.Acquire()
 	defer snap.Release()
 	words := strings.Fields("syria peace talks geneva opposition government delegation astana kazakhstan ceasefire russia iran turkey rebels aleppo damascus assad council nations security")
-	p, err := e.params(snap, e.Names(), Request{Q: strings.Join(words, " ")})
+	p, err := e.params(context.Background(), snap, e.Names(), Request{Q: strings.Join(words, " ")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,5 +547,43 @@ func TestNames_LastOverSpellings(t *testing.T) {
 	nm := NamesFromSnapshot(snap).byKind[FieldTopic]["gnarp affair"]
 	if nm == nil || nm.Value != "Gnarp Affair" || nm.Count != 3 || nm.LastDate != "2020-01-02" {
 		t.Errorf("name %+v, want Gnarp Affair, 3 events, last 2020-01-02", nm)
+	}
+}
+
+// TestSearch_PrefixLongerThanItsStem: a prefix longer than the stem its
+// words are kept as finds them (invasi*: invasion is kept as invas), the
+// stem matching as a term (governm* finds no governor), and only when
+// the events write a word the prefix begins (astan* finds no Asta, whose
+// stem asta an ending could have made of it: astan+ess).
+func TestSearch_PrefixLongerThanItsStem(t *testing.T) {
+	x := testindex.Open(t, "testdata/prefix.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{"invasi*", []string{"2022-02-24/russia-s-invasion-of-ukraine-begins", "2022-03-01/invasions-of-privacy-are-debated", "2022-04-01/an-invasive-species-spreads"}},
+		{"governm*", []string{"2022-07-01/the-government-resigns"}},
+		{"negotia*", []string{"2022-09-01/negotiations-resume"}},
+		{"astan*", []string{"2022-06-01/talks-in-astana-open"}},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Hits {
+			got = append(got, h.ID)
+			if len(h.Highlights["text"]) == 0 || !strings.Contains(h.Highlights["text"][0], "<mark>") {
+				t.Errorf("%s: %s has no highlight (%v)", tt.q, h.ID, h.Highlights)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.q, got, tt.want)
+		}
 	}
 }

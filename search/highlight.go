@@ -51,6 +51,9 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 			}
 		case query.Prefix:
 			h.prefixes = append(h.prefixes, query.PrefixForms(an, c.Text)...)
+			for _, t := range c.Values {
+				h.terms[t] = true
+			}
 		}
 	}
 	return h

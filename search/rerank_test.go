@@ -30,7 +30,7 @@ func TestOwn_LeadAndTagsOnly(t *testing.T) {
 		}
 		nums[id] = n
 	})
-	p, err := e.params(snap, e.Names(), Request{Q: "beta"})
+	p, err := e.params(context.Background(), snap, e.Names(), Request{Q: "beta"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestHighlight_Fragments(t *testing.T) {
 	e := fixtureEngine(t)
 	snap := e.src.Acquire()
 	defer snap.Release()
-	p, err := e.params(snap, e.Names(), Request{Q: "syria talks"})
+	p, err := e.params(context.Background(), snap, e.Names(), Request{Q: "syria talks"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestHighlight_Fragments(t *testing.T) {
 	}
 	// Chinese and Japanese are a token a character: touching matches are
 	// one mark, not every other character.
-	pj, err := e.params(snap, e.Names(), Request{Q: "消防庁"})
+	pj, err := e.params(context.Background(), snap, e.Names(), Request{Q: "消防庁"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -315,7 +315,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	snap := e.src.Acquire()
 	defer snap.Release()
 	names := e.namesFor(snap)
-	p, err := e.params(snap, names, r)
+	p, err := e.params(ctx, snap, names, r)
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +466,7 @@ func (e *Engine) load(ctx context.Context, snap *snapshot.Snapshot, f *found) ([
 }
 
 // params validates r and turns it into query parameters.
-func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query.Params, error) {
+func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Names, r Request) (query.Params, error) {
 	parsed, err := query.Parse(r.Q)
 	if err != nil {
 		return query.Params{}, err
@@ -516,6 +516,13 @@ func (e *Engine) params(snap *snapshot.Snapshot, names *Names, r Request) (query
 				table = snap.Categories
 			}
 			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text}, table)
+		}
+		if c.Kind == query.Prefix {
+			stems, err := e.prefixStems(ctx, snap, c.Text)
+			if err != nil {
+				return p, err
+			}
+			p.Query.Clauses[i].Values = stems
 		}
 	}
 	if e.ents != nil && !e.legacy {

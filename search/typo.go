@@ -248,6 +248,23 @@ func likeliest(ts []nearTerm) (best nearTerm, ok bool) {
 // tsunamis), the shortest on a tie; or the term itself when no text has
 // it.
 func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
+	forms, err := e.forms(ctx, snap, term, ps)
+	if err != nil {
+		return "", err
+	}
+	best, most := term, 0
+	for f, c := range forms {
+		if c > most || (c == most && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
+			best, most = f, c
+		}
+	}
+	return best, nil
+}
+
+// forms counts the words, lower-cased and without a possessive, that
+// analyse to the index term in surfaceEvents live events spread over
+// those having it (ps).
+func (e *Engine) forms(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (map[string]int, error) {
 	// The postings of every segment, deleted events included, as one
 	// run: the events read are spread over it, each the first live one
 	// from its place, without collecting the term's events.
@@ -260,7 +277,7 @@ func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term stri
 	for seg := range snap.Segments() {
 		l, err := ps.List(seg)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if l != nil && len(l.Docs) > 0 {
 			runs = append(runs, run{seg, l.Docs})
@@ -294,12 +311,12 @@ func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term stri
 		}
 		ev, err := snap.EventAt(ctx, num)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
 			toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			for _, t := range toks {
 				if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
@@ -308,13 +325,7 @@ func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term stri
 			}
 		}
 	}
-	best, most := term, 0
-	for f, c := range forms {
-		if c > most || (c == most && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
-			best, most = f, c
-		}
-	}
-	return best, nil
+	return forms, nil
 }
 
 // surfaceEvents is how many events surface reads: enough to find the
@@ -360,4 +371,35 @@ func damerau(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// prefixStems returns the index's terms shorter than prefix that words
+// starting with it are kept as (invas for invasi*: invasion, invasions),
+// each checked against the events having it: one of their words starts
+// with the prefix. query.PrefixStems guesses them from English endings,
+// and a guess can be another word: astan*, as asta+n(ess), guesses asta,
+// a name whose events never write astan.
+func (e *Engine) prefixStems(ctx context.Context, snap *snapshot.Snapshot, prefix string) ([]string, error) {
+	lower := strings.ToLower(prefix)
+	var out []string
+	for _, t := range query.PrefixStems(e.m, prefix) {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(t))
+		if err != nil {
+			return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+		}
+		if ps.DF() == 0 {
+			continue
+		}
+		forms, err := e.forms(ctx, snap, t, ps)
+		if err != nil {
+			return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+		}
+		for f := range forms {
+			if strings.HasPrefix(f, lower) {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out, nil
 }
