@@ -587,3 +587,34 @@ func TestSearch_PrefixLongerThanItsStem(t *testing.T) {
 		}
 	}
 }
+
+// TestNames_SuggestFillsTheList: a name that is both a topic and a
+// context tag counts once, and the list still holds as many names as
+// asked when many are both (five such pairs left 10 asked for at 8).
+func TestNames_SuggestFillsTheList(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	for i, name := range []string{"Zorbic War", "Zorbic Peace", "Zorbic Talks", "Zorbic Crisis", "Zorbic Election", "Zorbic Floods"} {
+		for j := range 6 - i { // the first name has the most events
+			date := fmt.Sprintf("2019-%02d-%02d", i+1, j+1)
+			e := newsdesk.Event{ID: date + "/zorbic", Date: date, Text: "Zorbic news.", Topic: name}
+			if i < 5 {
+				e.Context = []string{name}
+			}
+			idx.Update(t, e)
+		}
+	}
+	snap := idx.Source.Acquire()
+	defer snap.Release()
+	names := NamesFromSnapshot(snap)
+	for _, limit := range []int{1, 3, 6, 10} {
+		got := names.Suggest("zorb", limit)
+		var values []string
+		for _, n := range got {
+			values = append(values, n.Value)
+		}
+		want := []string{"Zorbic War", "Zorbic Peace", "Zorbic Talks", "Zorbic Crisis", "Zorbic Election", "Zorbic Floods"}[:min(limit, 6)]
+		if !slices.Equal(values, want) {
+			t.Errorf("Suggest(zorb, %d) = %v, want %v", limit, values, want)
+		}
+	}
+}

@@ -311,34 +311,35 @@ func (n *Names) Suggest(prefix string, limit int) []Name {
 		return a.Value < b.Value
 	}
 	// Keep the best limit names in order while scanning the words that
-	// start with the prefix; a name both topic and context, or with the
-	// prefix in two words, is kept once. A few more than limit are kept,
-	// since equal values of two kinds collapse into one at the end.
-	keep := limit + 4
-	best := make([]*Name, 0, keep+1)
+	// start with the prefix; a name both topic and context (the same
+	// lower-cased value), or with the prefix in two words, is kept once,
+	// as its better kind, so that limit distinct names are kept (when
+	// dropped at the end, more than 4 such pairs left the list short).
+	best := make([]*Name, 0, limit+1)
 	lo := sort.Search(len(n.suggest), func(i int) bool { return n.suggest[i].word >= last })
 	for i := lo; i < len(n.suggest) && strings.HasPrefix(n.suggest[i].word, last); i++ {
 		nm := n.all[n.suggest[i].name]
-		if len(best) == keep && !better(nm, best[keep-1]) {
+		if len(best) == limit && !better(nm, best[limit-1]) {
 			continue
 		}
-		if slices.Contains(best, nm) || !hasAllPrefixes(nm.words, earlier) {
+		if !hasAllPrefixes(nm.words, earlier) {
 			continue
+		}
+		if j := slices.IndexFunc(best, func(b *Name) bool { return b.lower == nm.lower }); j >= 0 {
+			if !better(nm, best[j]) {
+				continue
+			}
+			best = slices.Delete(best, j, j+1)
 		}
 		at := sort.Search(len(best), func(j int) bool { return better(nm, best[j]) })
 		best = slices.Insert(best, at, nm)
-		if len(best) > keep {
-			best = best[:keep]
+		if len(best) > limit {
+			best = best[:limit]
 		}
 	}
-	out := make([]Name, 0, limit)
+	out := make([]Name, 0, len(best))
 	for _, c := range best {
-		if len(out) == limit {
-			break
-		}
-		if !slices.ContainsFunc(out, func(o Name) bool { return o.lower == c.lower }) {
-			out = append(out, *c)
-		}
+		out = append(out, *c)
 	}
 	return out
 }
