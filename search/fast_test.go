@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/mappings"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
@@ -616,5 +618,33 @@ func TestNames_SuggestFillsTheList(t *testing.T) {
 		if !slices.Equal(values, want) {
 			t.Errorf("Suggest(zorb, %d) = %v, want %v", limit, values, want)
 		}
+	}
+}
+
+// TestCursor_RelevanceStopsAtItsDepth: relevance order is followed by
+// cursor up to hit MaxRelevanceOffset and no further: the page that
+// reaches it ends there and has no next cursor (a page of 100 from hit
+// 10,000 went to 10,100).
+func TestCursor_RelevanceStopsAtItsDepth(t *testing.T) {
+	if c := encodeCursor(query.SortRelevance, nil, MaxRelevanceOffset); c != "" {
+		t.Errorf("a cursor to hit %d was issued", MaxRelevanceOffset+1)
+	}
+	last := encodeCursor(query.SortRelevance, nil, MaxRelevanceOffset-5)
+	if last == "" {
+		t.Fatalf("no cursor to hit %d", MaxRelevanceOffset-4)
+	}
+	forged, _ := json.Marshal(cursor{Sort: query.SortRelevance, Offset: MaxRelevanceOffset})
+	if _, err := decodeCursor(base64.RawURLEncoding.EncodeToString(forged), query.SortRelevance); err == nil {
+		t.Errorf("a cursor to hit %d was accepted", MaxRelevanceOffset+1)
+	}
+	e := fixtureEngine(t)
+	snap := e.src.Acquire()
+	defer snap.Release()
+	p, err := e.params(context.Background(), snap, e.Names(), Request{Q: "talks", Cursor: last, Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Offset != MaxRelevanceOffset-5 || p.Size != 5 {
+		t.Errorf("the last page is hits %d-%d, want %d-%d", p.Offset+1, p.Offset+p.Size, MaxRelevanceOffset-4, MaxRelevanceOffset)
 	}
 }

@@ -497,6 +497,9 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			return p, err
 		}
 		p.After, p.Offset = c.After, c.Offset
+		if p.Sort == query.SortRelevance && p.Offset+p.Size > MaxRelevanceOffset {
+			p.Size = MaxRelevanceOffset - p.Offset // the last page ends at hit MaxRelevanceOffset
+		}
 	} else {
 		if page*p.Size > MaxPageHits {
 			return p, invalid("page", "page %d of size %d reaches past hit %d; follow next_cursor to go deeper", page, p.Size, MaxPageHits)
@@ -585,8 +588,8 @@ type cursor struct {
 func encodeCursor(s query.Sort, lastSort []string, next int) string {
 	c := cursor{Sort: s}
 	if s == query.SortRelevance {
-		if next > MaxRelevanceOffset {
-			return ""
+		if next >= MaxRelevanceOffset {
+			return "" // hit MaxRelevanceOffset was on this page
 		}
 		c.Offset = next
 	} else {
@@ -602,7 +605,7 @@ func decodeCursor(token string, s query.Sort) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err != nil || len(c.After) > 2 || c.Offset < 0 || c.Offset > MaxRelevanceOffset || (len(c.After) == 0) == (c.Offset == 0) {
+	if err != nil || len(c.After) > 2 || c.Offset < 0 || c.Offset >= MaxRelevanceOffset || (len(c.After) == 0) == (c.Offset == 0) {
 		return cursor{}, invalid("cursor", "is not a cursor this server issued; pass next_cursor from a previous answer")
 	}
 	if c.Sort != s {
