@@ -121,6 +121,9 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 		if errors.As(err, &te) && te.Field != "" {
 			return typeError(te, jsonPath(reflect.TypeOf(v), te.Field))
 		}
+		if errors.As(err, &te) { // the body itself: not Go's "value of type api.SearchBody"
+			return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body must be a JSON object, got " + jsonKind(te.Value)}
+		}
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body is not valid JSON for this endpoint: " + msg}
 	}
 	// Only white space may follow: More would let a stray "]" or "}" pass.
@@ -145,6 +148,12 @@ func exactKeys(data []byte, t reflect.Type, prefix string) *Error {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(data, &obj) != nil {
 		return nil // not an object (null): the decoding judged it
+	}
+	if k, ok := repeatedKey(data); ok {
+		// encoding/json keeps the last: {"q": "syria", "q": "brexit"}
+		// searched brexit, where q twice in a URL is refused.
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: prefix + k,
+			Message: "field " + quote(prefix+k) + " is given more than once in the body"}
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -243,4 +252,46 @@ func typeError(te *json.UnmarshalTypeError, field string) *Error {
 		return badParam(field, "is out of range: got %s", n)
 	}
 	return badParam(field, "must be %s, got %s", want, te.Value)
+}
+
+// repeatedKey returns the first key that the JSON object data holds
+// twice, if any.
+func repeatedKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// jsonKind names the JSON kind encoding/json reports a value as ("array",
+// "string", "number 5"), with its article.
+func jsonKind(v string) string {
+	switch {
+	case v == "array" || v == "object":
+		return "an " + v
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	case v == "bool":
+		return "true or false"
+	case v == "":
+		return "something else"
+	}
+	return "a " + v
 }

@@ -95,6 +95,9 @@ func TestSearchBody(t *testing.T) {
 		// Bad bytes are refused, as in a URL; encoding/json read them as U+FFFD.
 		{"q not UTF-8", "/v1/search", "application/json", "{\"q\": \"war\xff\"}", 400, codeInvalid, ""},
 		{"a draft not UTF-8", "/v1/related", "application/json", "{\"text\": \"peace talks\xff in astana\"}", 400, codeInvalid, ""},
+		// encoding/json keeps the last of a key given twice.
+		{"a field twice", "/v1/search", "application/json", `{"q": "syria", "q": "brexit"}`, 400, codeInvalid, "q"},
+		{"a weight twice", "/v1/related", "application/json", `{"text": "x", "weights": {"topic": 1, "topic": 2}}`, 400, codeInvalid, "weights.topic"},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +107,13 @@ func TestSearchBody(t *testing.T) {
 				t.Errorf("%d %v, want %d %s naming %q", code, body, tc.status, tc.code, tc.param)
 			}
 		})
+	}	// A body not an object says so in JSON's words, not Go's.
+	for body, kind := range map[string]string{`[]`: "an array", `"x"`: "a string", `5`: "a number", `true`: "true or false"} {
+		code, got := send(t, s, http.MethodPost, "/v1/search", "application/json", body)
+		e, _ := got["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != 400 || msg != "the body must be a JSON object, got "+kind {
+			t.Errorf("POST %s: %d %v, want 400 saying it got %s", body, code, got, kind)
+		}
 	}
 }
 
