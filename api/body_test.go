@@ -107,7 +107,7 @@ func TestSearchBody(t *testing.T) {
 				t.Errorf("%d %v, want %d %s naming %q", code, body, tc.status, tc.code, tc.param)
 			}
 		})
-	}	// A body not an object says so in JSON's words, not Go's.
+	} // A body not an object says so in JSON's words, not Go's.
 	for body, kind := range map[string]string{`[]`: "an array", `"x"`: "a string", `5`: "a number", `true`: "true or false"} {
 		code, got := send(t, s, http.MethodPost, "/v1/search", "application/json", body)
 		e, _ := got["error"].(map[string]any)
