@@ -9,6 +9,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -16,7 +17,8 @@ import (
 // the source or of an item listed before (the same event filed twice,
 // wire copies), at most MaxPerDay items of one day while others remain.
 func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([]Item, error) {
-	srcText := listed{words: make(map[string]bool, len(src.textWords)), day: src.day}
+	srcText := listed{words: make(map[string]bool, len(src.textWords)), day: src.day,
+		stub: mappings.IsStub(&newsdesk.Event{Text: src.text})}
 	for _, w := range src.textWords {
 		srcText.words[w.stem] = true
 	}
@@ -51,7 +53,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 		if err != nil {
 			return nil, err
 		}
-		ct := listed{words: wordSet(raw), day: rk.snap.Day(c.num)}
+		ct := listed{words: wordSet(raw), day: rk.snap.Day(c.num), stub: mappings.IsStub(&ev)}
 		if rk.duplicate(ct, srcText) || slices.ContainsFunc(texts, func(o listed) bool { return rk.duplicate(ct, o) }) {
 			continue
 		}
@@ -87,6 +89,7 @@ func (rk *run) list(ctx context.Context, src *source, cands []cand, size int) ([
 type listed struct {
 	words map[string]bool
 	day   int32
+	stub  bool // a heading-only stub (mappings.IsStub): "Somali Civil War"
 }
 
 // duplicateDays is how many days apart two events may be to be
@@ -98,8 +101,13 @@ const duplicateDays = 3
 
 // duplicate reports whether a and b are near-duplicates: their word sets
 // alike beyond DuplicateSimilarity, within duplicateDays (when both dates
-// are known).
+// are known); or two heading-only stubs of the same words, at any
+// distance: the portal files a story's heading alone on many days (227
+// "War in Afghanistan"), and seven of them made a list.
 func (rk *run) duplicate(a, b listed) bool {
+	if a.stub && b.stub && len(a.words) == len(b.words) && jaccard(a.words, b.words) == 1 {
+		return true
+	}
 	if a.day != snapshot.NoDay && b.day != snapshot.NoDay && max(a.day-b.day, b.day-a.day) > duplicateDays {
 		return false
 	}
@@ -191,14 +199,29 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, ex explainer, search
 			}
 		}
 	}
-	// The searched words it holds, in any of their forms, beyond those of
-	// the shared tags and of the source's topic.
+	// The searched words it holds, in any of their forms (in its text or
+	// its tags, which the index searches too: "Minsk" of its tag Minsk
+	// II), beyond those of the shared tags and, when it is on the
+	// source's story, of its topic (Libor, in an item filed under another
+	// spelling of the story, is worth saying).
 	norm := map[string]bool{}
 	for w := range words {
 		norm[rk.word(w)] = true
 	}
+	for _, t := range append([]string{ev.Topic}, ev.Context...) {
+		if t != "" {
+			for w := range rk.tagWords(t) {
+				// Not the source's topic words from another story's
+				// tag: "Civil War" of Somali Civil War, for a source
+				// on the Syrian one.
+				if !ex.topicWords[w] {
+					norm[w] = true
+				}
+			}
+		}
+	}
 	inTags := func(stem string) bool {
-		if ex.topicWords[stem] {
+		if it.SameTopic && ex.topicWords[stem] {
 			return true
 		}
 		for _, t := range it.SharedContext {
@@ -217,7 +240,8 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, ex explainer, search
 		}
 	}
 	if d := dayOf(ev.Date); d != snapshot.NoDay && src.day != snapshot.NoDay {
-		it.DaysApart = int(d - src.day)
+		days := int(d - src.day)
+		it.DaysApart = &days
 	}
 	it.Reason = reason(it, src)
 	return it
@@ -234,8 +258,8 @@ func reason(it Item, src *source) string {
 	if len(it.SharedTerms) > 0 {
 		parts = append(parts, "also mentions "+strings.Join(it.SharedTerms, ", "))
 	}
-	if src.day != snapshot.NoDay {
-		switch d := it.DaysApart; {
+	if it.DaysApart != nil {
+		switch d := *it.DaysApart; {
 		case d == 0:
 			parts = append(parts, "same day")
 		case d == -1:
@@ -249,7 +273,7 @@ func reason(it Item, src *source) string {
 		}
 	}
 	if len(parts) == 0 {
-		return "similar wording"
+		return "Similar wording"
 	}
 	s := strings.Join(parts, "; ")
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -23,11 +23,14 @@ func TestDuplicate_Window(t *testing.T) {
 		want  bool
 		cause string
 	}{
-		{"alike, same day", listed{same, 100}, listed{same, 100}, true, "a wire copy"},
-		{"alike, within the window", listed{same, 100}, listed{same, 100 + duplicateDays}, true, "filed again days later"},
-		{"alike, months apart", listed{same, 100}, listed{same, 200}, false, "a story's recurring event"},
-		{"alike, a date unknown", listed{same, snapshot.NoDay}, listed{same, 200}, true, "a draft without a date"},
-		{"unlike, same day", listed{same, 100}, listed{other, 100}, false, "another event"},
+		{"alike, same day", listed{words: same, day: 100}, listed{words: same, day: 100}, true, "a wire copy"},
+		{"alike, within the window", listed{words: same, day: 100}, listed{words: same, day: 100 + duplicateDays}, true, "filed again days later"},
+		{"alike, months apart", listed{words: same, day: 100}, listed{words: same, day: 200}, false, "a story's recurring event"},
+		{"alike, a date unknown", listed{words: same, day: snapshot.NoDay}, listed{words: same, day: 200}, true, "a draft without a date"},
+		{"unlike, same day", listed{words: same, day: 100}, listed{words: other, day: 100}, false, "another event"},
+		{"two stubs of the same words, years apart", listed{words: other, day: 100, stub: true}, listed{words: other, day: 2000, stub: true}, true, "a story's heading filed alone"},
+		{"a stub and an event of its words, years apart", listed{words: other, day: 100, stub: true}, listed{words: other, day: 2000}, false, "the story's event"},
+		{"two stubs of other words", listed{words: same, day: 100, stub: true}, listed{words: other, day: 2000, stub: true}, false, "two stories"},
 	} {
 		if got := rk.duplicate(c.a, c.b); got != c.want {
 			t.Errorf("%s: duplicate = %v, want %v (%s)", c.name, got, c.want, c.cause)

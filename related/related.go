@@ -341,11 +341,12 @@ type Item struct {
 	// parts: SharedContext holds the event's tags that name one of the
 	// source's (by normal form: "Syrian civil war" for "Syrian Civil
 	// War"), SharedTerms the source's words it holds (in any of their
-	// forms), DaysApart is negative for events before the source.
+	// forms), DaysApart is negative for events before the source, and
+	// nil (null) when the source has no date (a draft without one).
 	SharedContext []string `json:"shared_context"`
 	SharedTerms   []string `json:"shared_terms"`
 	SameTopic     bool     `json:"same_topic"`
-	DaysApart     int      `json:"days_apart"`
+	DaysApart     *int     `json:"days_apart"`
 }
 
 // InvalidError is a request the ranker cannot answer; Param names what

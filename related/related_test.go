@@ -120,7 +120,7 @@ func TestRelated_Reasons(t *testing.T) {
 	if third == nil {
 		t.Fatalf("2019-05-12 missing from %v", ids(items))
 	}
-	if !third.SameTopic || !slices.Equal(third.SharedContext, []string{"Harbour strike", "Port Elba"}) || third.DaysApart != 2 {
+	if !third.SameTopic || !slices.Equal(third.SharedContext, []string{"Harbour strike", "Port Elba"}) || third.DaysApart == nil || *third.DaysApart != 2 {
 		t.Errorf("reason parts = %+v", third)
 	}
 	for _, want := range []string{"Same story (Harbour strike)", "shares Harbour strike, Port Elba", "2 days after"} {
@@ -143,8 +143,8 @@ func TestRelated_Reasons(t *testing.T) {
 
 func TestRelated_DirectionAndDates(t *testing.T) {
 	for _, it := range related(t, Request{ID: sourceID, Size: 10, Direction: Before}) {
-		if it.DaysApart > 0 {
-			t.Errorf("direction=before listed %s, %d days after", it.ID, it.DaysApart)
+		if it.DaysApart == nil || *it.DaysApart > 0 {
+			t.Errorf("direction=before listed %s, %v days after", it.ID, it.DaysApart)
 		}
 	}
 	after := related(t, Request{ID: sourceID, Size: 10, Direction: After})
@@ -152,8 +152,8 @@ func TestRelated_DirectionAndDates(t *testing.T) {
 		t.Fatal("direction=after found nothing")
 	}
 	for _, it := range after {
-		if it.DaysApart < 0 {
-			t.Errorf("direction=after listed %s, %d days before", it.ID, it.DaysApart)
+		if it.DaysApart == nil || *it.DaysApart < 0 {
+			t.Errorf("direction=after listed %s, %v days before", it.ID, it.DaysApart)
 		}
 	}
 	from := time.Date(2019, 5, 14, 0, 0, 0, 0, time.UTC)

@@ -286,7 +286,9 @@ func score(ctx context.Context, e *search.Engine, sample []newsdesk.Event, c con
 				hits++
 			}
 			days[it.Date] = true
-			gaps = append(gaps, math.Abs(float64(it.DaysApart)))
+			if it.DaysApart != nil {
+				gaps = append(gaps, math.Abs(float64(*it.DaysApart)))
+			}
 		}
 		s.precision += float64(hits) / 5
 		if hits >= 3 {
