@@ -176,6 +176,16 @@ func TestRelated_Draft(t *testing.T) {
 		if it.ID == self {
 			t.Error("the draft's own id is listed")
 		}
+		// Without a date, how far apart is unknown: null, not 0 (the
+		// same day).
+		if it.DaysApart != nil {
+			t.Errorf("%s: days_apart %d for a draft without a date", it.ID, *it.DaysApart)
+		}
+	}
+	for _, it := range items {
+		if it.DaysApart == nil {
+			t.Errorf("%s: no days_apart for a dated draft", it.ID)
+		}
 	}
 }
 
