@@ -806,6 +806,32 @@ func TestUpdate_TwoServersOneDirectory(t *testing.T) {
 	if size := d.Journal().Size(); a.Info().Applied != size || b.Info().Applied >= size {
 		t.Errorf("positions: a %d, b %d, journal %d bytes; want a at the journal's end, b before it", a.Info().Applied, b.Info().Applied, size)
 	}
+	// Each update's result is planned on what the directory holds: b
+	// deletes the event only a has applied (it was answered not_found,
+	// never journaled, and stayed for good), then updates another.
+	stork := newsdesk.Event{Date: "2021-06-02", Text: "The stork lands at the harbour."}
+	stork.ID = newsdesk.NewID(stork.Date, stork.Text)
+	egret := newsdesk.Event{Date: "2021-06-03", Text: "The egret lands at the harbour."}
+	egret.ID = newsdesk.NewID(egret.Date, egret.Text)
+	if _, err := a.Update(context.Background(), []index.Update{{Upsert: &stork}, {Upsert: &egret}}); err != nil {
+		t.Fatal(err)
+	}
+	egret.Text = "The egret leaves the harbour."
+	res, err := b.Update(context.Background(), []index.Update{{Delete: stork.ID}, {Upsert: &egret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res, []string{Deleted, Updated}) {
+		t.Errorf("b's delete and update of a's events: %v, want [deleted updated]", res)
+	}
+	c := New(Config{Dir: d, Grace: 10 * time.Millisecond}) // a restart
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if found(c, "stork") {
+		t.Error("after a restart, the stork b deleted is back")
+	}
 }
 
 // waitFor waits up to 10 s for cond, polling.
@@ -1095,5 +1121,35 @@ func TestPosition_SkippedMessages(t *testing.T) {
 	}
 	if gen, seq2 := srv.Position(); seq2 != seq+10 || strings.Contains(gen, " process ") {
 		t.Errorf("position %q %d after messages that changed nothing, want %d naming no process", gen, seq2, seq+10)
+	}
+}
+
+// TestUpdate_ManyInBatches: a bulk of more updates than one Bleve batch
+// takes (writeBatch) is applied in order across batches: of two updates
+// of one id in different batches, the last wins.
+func TestUpdate_ManyInBatches(t *testing.T) {
+	_, srv := serve(t, "many")
+	var updates []index.Update
+	first := newsdesk.Event{ID: "2021-07-01/the-bell-rings", Date: "2021-07-01", Text: "The bell rings once."}
+	updates = append(updates, index.Update{Upsert: &first})
+	for i := range writeBatch + 10 {
+		e := newsdesk.Event{ID: fmt.Sprintf("2021-07-02/filler-%d", i), Date: "2021-07-02", Text: fmt.Sprintf("Filler number %d.", i)}
+		updates = append(updates, index.Update{Upsert: &e})
+	}
+	last := first
+	last.Text = "The bell rings twice."
+	updates = append(updates, index.Update{Upsert: &last})
+	if _, err := srv.Update(context.Background(), updates); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.Engine().Search(context.Background(), search.Request{Q: "bell"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || res.Hits[0].Text != last.Text {
+		t.Errorf("bell: %d hits %+v, want the last text only", res.Total, res.Hits)
+	}
+	if res, err = srv.Engine().Search(context.Background(), search.Request{Q: "filler"}); err != nil || res.Total != writeBatch+10 {
+		t.Errorf("filler: %v events (%v), want %d", res.Total, err, writeBatch+10)
 	}
 }

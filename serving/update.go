@@ -60,6 +60,19 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if cur == nil {
 		return nil, errNoGeneration
 	}
+	// Another searchd serving this directory may have journaled updates
+	// since this copy's position: they are applied first, so that each
+	// update's result is planned on what the directory holds (a delete of
+	// an event the other created was answered not_found, and dropped).
+	if cur.epoch == s.cfg.Dir.JournalEpoch() && s.cfg.Dir.Journal().Size() > cur.applied.Load() {
+		n, _, err := s.replayInto(cur)
+		if err == nil && n > 0 {
+			err = cur.show(ctx)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("serving: update refused, nothing applied: applying other servers' journaled updates: %w", err)
+		}
+	}
 	results, applied, err := plan(cur.idx, cur.docs, updates)
 	if err != nil || len(applied) == 0 {
 		return results, err
@@ -173,28 +186,39 @@ func plan(idx *index.Index, docs *mappings.Docs, updates []index.Update) ([]stri
 	return results, applied, nil
 }
 
-// write applies updates to idx in one batch, in order: of several
-// updates of one id, the last wins.
+// write applies updates to idx in order, in batches of writeBatch: of
+// several updates of one id, the last wins. On an error, the batches
+// before it are applied (the callers reopen the working copy, which
+// applies the journal again from the generation).
 func write(idx *index.Index, docs *mappings.Docs, updates []index.Update) error {
-	batch := idx.NewBatch()
-	for _, u := range updates {
-		if u.Upsert == nil {
-			batch.Delete(u.Delete)
-			continue
+	for len(updates) > 0 {
+		n := min(len(updates), writeBatch)
+		batch := idx.NewBatch()
+		for _, u := range updates[:n] {
+			if u.Upsert == nil {
+				batch.Delete(u.Delete)
+				continue
+			}
+			doc, err := docs.Doc(u.Upsert)
+			if err != nil {
+				return fmt.Errorf("serving: update %s: %w", u.ID(), err)
+			}
+			if err := batch.Index(u.ID(), doc); err != nil {
+				return fmt.Errorf("serving: update %s: %w", u.ID(), err)
+			}
 		}
-		doc, err := docs.Doc(u.Upsert)
-		if err != nil {
-			return fmt.Errorf("serving: update %s: %w", u.ID(), err)
+		if err := idx.Batch(batch); err != nil {
+			return fmt.Errorf("serving: apply updates: %w", err)
 		}
-		if err := batch.Index(u.ID(), doc); err != nil {
-			return fmt.Errorf("serving: update %s: %w", u.ID(), err)
-		}
-	}
-	if err := idx.Batch(batch); err != nil {
-		return fmt.Errorf("serving: apply updates: %w", err)
+		updates = updates[n:]
 	}
 	return nil
 }
+
+// writeBatch is how many updates write gives Bleve at once: one batch of
+// a 16 MiB bulk of small events (220,000) took 1.5 GiB and 24 s, and as
+// much at every start that replayed it.
+const writeBatch = 2000
 
 // replay applies to sv the journal's updates it does not hold yet (those
 // journaled while its generation was being built, or by another server)
