@@ -133,6 +133,29 @@ type config struct {
 	maxLag       time.Duration
 }
 
+// serveMemory sets the collector for serving (serveGCPercent, under the
+// soft limit serveMemoryLimit), each unless the operator set it through
+// GOGC or GOMEMLIMIT, which Go has applied at start: a container sized
+// for a larger index raises the limit that way. It returns the settings
+// before, for restoreMemory.
+func serveMemory(getenv func(string) string) (gcPercent int, limit int64) {
+	gcPercent, limit = debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(gcPercent)
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
+	return gcPercent, limit
+}
+
+// restoreMemory puts back the collector's settings serveMemory returned.
+func restoreMemory(gcPercent int, limit int64) {
+	debug.SetGCPercent(gcPercent)
+	debug.SetMemoryLimit(limit)
+}
+
 // cpus is the number of CPUs Go found for this process (its GOMAXPROCS
 // before run changes it).
 var cpus = runtime.GOMAXPROCS(0)
@@ -502,8 +525,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, n notify)
 		err = bootstrap(ctx, c, dir, log, stderr, func(p build.Progress) { starting.Store(ptr(buildStatus(p))) })
 		starting.Store(ptr("index built: opening it"))
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(serveGCPercent))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
+	defer restoreMemory(serveMemory(os.Getenv))
 	if rep != nil {
 		return serveReplica(ctx, c, rep, hs, serveErr, &shuttingDown, log, addr, n)
 	}
