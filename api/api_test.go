@@ -729,10 +729,11 @@ func TestObserve_Labels(t *testing.T) {
 		{"get", "/nowhere"},
 		{http.MethodGet, "/v1/search?q=" + strings.Repeat("a", 9000)},
 		{http.MethodGet, "/v1/search?q=x"}, // not ready: 503 unavailable
+		{http.MethodGet, "/readyz"},        // 503 too, as meant: not a refusal
 	} {
 		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
 	}
-	if want := []string{"other", "other", http.MethodGet, http.MethodGet}; !slices.Equal(o.methods, want) {
+	if want := []string{"other", "other", http.MethodGet, http.MethodGet, http.MethodGet}; !slices.Equal(o.methods, want) {
 		t.Errorf("methods %v, want %v", o.methods, want)
 	}
 	if want := []string{codeURITooLong, codeUnavailable}; !slices.Equal(o.rejected, want) {

@@ -622,6 +622,12 @@ func observe(o Observer, next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		o.Observe(route, metricMethod(r.Method), sw.status, time.Since(start))
+		if route == "/readyz" || route == "/livez" {
+			// A probe's 503 says not ready (starting, draining), as meant:
+			// counted, a load balancer's checks every second flooded the
+			// count an alert on refused requests watches.
+			return
+		}
 		switch sw.status {
 		case http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong,
 			http.StatusRequestHeaderFieldsTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
