@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -117,6 +118,12 @@ func runRelated(ctx context.Context, sr Searcher, req related.Request) (any, err
 
 // weightsFromParams reads the optional weight parameters over the
 // defaults. An error names the parameter.
+// decimal is a number as a query parameter may write it: decimal, with
+// a fraction and an exponent or not, as in JSON (a leading + or . too).
+// strconv.ParseFloat also reads Go's forms, 1_0 as 10 and 0x1p4 as 16,
+// and the words NaN and Inf.
+var decimal = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 func weightsFromParams(p *params) (*related.Weights, error) {
 	w := related.DefaultWeights
 	set := false
@@ -137,7 +144,7 @@ func weightsFromParams(p *params) (*related.Weights, error) {
 			continue
 		}
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) { // out of range: Validate says what is accepted
+		if !decimal.MatchString(v) || err != nil && !errors.Is(err, strconv.ErrRange) { // out of range: Validate says what is accepted
 			return nil, badParam(name, "must be a number, got %q", clip(v))
 		}
 		switch name {

@@ -247,6 +247,9 @@ func TestRelated_WeightsFinite(t *testing.T) {
 		{"GET", "date_floor=NaN", "", "date_floor"},
 		{"GET", "max_per_day=1e308", "", "max_per_day"},
 		{"GET", "max_per_day=2.5", "", "max_per_day"},
+		// Go's own forms of numbers are no numbers in a URL.
+		{"GET", "text_weight=1_0", "", "text_weight"},
+		{"GET", "text_weight=0x1p4", "", "text_weight"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1e308, "context": 2, "topic": 3, "half_life_days": 180, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.text"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 2, "topic": 3, "half_life_days": 1e308, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.half_life_days"},
 		{"POST", "", `{"text": "Astana talks", "weights": {"text": 1, "context": 1e308, "topic": 1e308, "half_life_days": 180, "floor": 0.25, "max_terms": 25, "min_df": 2, "max_df_share": 0.02, "duplicate_similarity": 0.7, "max_per_day": 2, "candidates": 60}}`, "weights.context"},
