@@ -85,13 +85,24 @@ func (j *Journal) AppendAt(updates []Update) (start, end int64, err error) {
 		return 0, 0, nil
 	}
 	// Encoded before the file is touched: an update that cannot be
-	// encoded leaves the journal as it was.
+	// encoded leaves the journal as it was. Several updates are one line,
+	// {"batch": [...]}: a crash in the middle of the append tears that
+	// line, which is cut whole, where lines of their own left the first
+	// thousands of an unacknowledged bulk applied.
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	for _, u := range updates {
-		if err := enc.Encode(u); err != nil {
-			return 0, 0, fmt.Errorf("journal: encode update %s: %w", u.ID(), err)
+	var line any = updates[0]
+	if len(updates) > 1 {
+		line = journalLine{Batch: updates}
+	}
+	if err := enc.Encode(line); err != nil {
+		for _, u := range updates {
+			if _, uerr := json.Marshal(u); uerr != nil {
+				err = fmt.Errorf("update %s: %w", u.ID(), uerr)
+				break
+			}
 		}
+		return 0, 0, fmt.Errorf("journal: encode: %w", err)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -317,7 +328,7 @@ func tornTail(f *os.File, size int64) (start int64, reason string, err error) {
 	if _, err := f.ReadAt(line, start); err != nil {
 		return 0, "", fmt.Errorf("journal: repair: %w", err)
 	}
-	if _, err := ParseUpdate(line); err != nil {
+	if _, err := parseLine(line); err != nil {
 		return start, fmt.Sprintf("the last line (%d bytes at byte %d) is not a valid update: %v", size-start, start, err), nil
 	}
 	return 0, "", nil
@@ -355,6 +366,38 @@ func keepAside(journal string, tail []byte) (string, error) {
 		}
 		return path, nil
 	}
+}
+
+// journalLine is a line of the journal: one update, or a batch of them
+// appended at once.
+type journalLine struct {
+	Upsert *newsdesk.Event `json:"upsert,omitempty"`
+	Delete string          `json:"delete,omitempty"`
+	Batch  []Update        `json:"batch,omitempty"`
+}
+
+// parseLine reads a line of the journal: one update, or {"batch":
+// [UPDATE, ...]}, each of them exactly one of an upsert and a delete.
+func parseLine(line []byte) ([]Update, error) {
+	var l journalLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, err
+	}
+	if l.Batch == nil {
+		if (l.Upsert == nil) == (l.Delete == "") {
+			return nil, errors.New(`want {"upsert": EVENT}, {"delete": "ID"} or {"batch": [...]}`)
+		}
+		return []Update{{Upsert: l.Upsert, Delete: l.Delete}}, nil
+	}
+	if l.Upsert != nil || l.Delete != "" || len(l.Batch) == 0 {
+		return nil, errors.New(`a batch is {"batch": [UPDATE, ...]}, of one update or more, alone`)
+	}
+	for i, u := range l.Batch {
+		if (u.Upsert == nil) == (u.Delete == "") {
+			return nil, fmt.Errorf(`batch item %d: want {"upsert": EVENT} or {"delete": "ID"}`, i+1)
+		}
+	}
+	return l.Batch, nil
 }
 
 // ParseUpdate reads one update in its JSON form, a line of the journal
@@ -423,12 +466,14 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 		if err != nil {
 			return offset, fmt.Errorf("journal: %w", err)
 		}
-		u, err := ParseUpdate(b)
+		us, err := parseLine(b)
 		if err != nil {
-			return offset, fmt.Errorf("journal %s, update %d after byte %d: %w", j.path, line, offset, err)
+			return offset, fmt.Errorf("journal %s, line %d after byte %d: %w", j.path, line, offset, err)
 		}
-		if err := fn(u); err != nil {
-			return offset, err
+		for _, u := range us {
+			if err := fn(u); err != nil {
+				return offset, err
+			}
 		}
 		offset += int64(len(b))
 	}
