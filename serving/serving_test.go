@@ -17,6 +17,8 @@ import (
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
+	"github.com/rs/zerolog"
+
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -1151,5 +1153,21 @@ func TestUpdate_ManyInBatches(t *testing.T) {
 	}
 	if res, err = srv.Engine().Search(context.Background(), search.Request{Q: "filler"}); err != nil || res.Total != writeBatch+10 {
 		t.Errorf("filler: %v events (%v), want %d", res.Total, err, writeBatch+10)
+	}
+}
+
+// TestUpdate_LogsTheRequestsID: what an update logs names the request it
+// came with (its req_id), as the README says of every log line of a
+// request.
+func TestUpdate_LogsTheRequestsID(t *testing.T) {
+	_, srv := serve(t, "logged")
+	var buf bytes.Buffer
+	l := zerolog.New(&buf).Level(zerolog.DebugLevel).With().Str("req_id", "trace-1").Logger()
+	e := newsdesk.Event{ID: "2021-08-01/a-crane-lands", Date: "2021-08-01", Text: "A crane lands."}
+	if _, err := srv.Update(l.WithContext(context.Background()), []index.Update{{Upsert: &e}}); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, `"req_id":"trace-1"`) || !strings.Contains(out, "updates applied") {
+		t.Errorf("logged %q, want the update's line with its req_id", out)
 	}
 }

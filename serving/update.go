@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/rs/zerolog"
+
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/index"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -119,7 +121,7 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		_, _, err = s.replayInto(cur)
 	}
 	if err != nil {
-		s.cfg.Logger.Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
+		s.logger(ctx).Error().Err(err).Str("generation", cur.idx.Generation).Msg("updates journaled but not written to the working copy; reopening it")
 		if rerr := s.reopen(ctx, cur); rerr != nil {
 			return results, fmt.Errorf("%w: %v; reopening the working copy: %v", ErrJournaled, err, rerr)
 		}
@@ -130,8 +132,17 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 		// nothing was applied, and a retry would apply them twice.
 		return results, fmt.Errorf("%w: show updates: %v", ErrJournaled, err)
 	}
-	s.cfg.Logger.Debug().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
+	s.logger(ctx).Debug().Int("applied", len(applied)).Int("updates", len(updates)).Str("generation", cur.idx.Generation).Msg("updates applied")
 	return results, nil
+}
+
+// logger returns the logger of the request ctx belongs to, which names
+// its req_id, if it has one; else the server's.
+func (s *Server) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &s.cfg.Logger
 }
 
 // reopen replaces the served working copy cur by a fresh one of the same
@@ -144,7 +155,7 @@ func (s *Server) reopen(ctx context.Context, cur *served) error {
 	}
 	s.current.Store(next)
 	s.retire(cur, false)
-	s.cfg.Logger.Info().Str("generation", next.idx.Generation).Msg("working copy reopened")
+	s.logger(ctx).Info().Str("generation", next.idx.Generation).Msg("working copy reopened")
 	return nil
 }
 
