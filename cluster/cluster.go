@@ -123,12 +123,21 @@ func Open(ctx context.Context, cfg Config) (_ *Conn, err error) {
 	return c, nil
 }
 
-// ensure finds the stream and the buckets, creating those missing. Two
-// processes creating one at once both succeed: JetStream accepts the
-// second creation of an identical configuration.
+// ensure finds the stream and the buckets, creating those missing,
+// retried as requests are (retry), each try within DefaultTimeout: a
+// cluster just started elects its meta leader for a second or so, and
+// a build that came meanwhile failed after 20 s. Two processes creating
+// one at once both succeed: JetStream accepts the second creation of an
+// identical configuration.
 func (c *Conn) ensure(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 4*DefaultTimeout)
-	defer cancel()
+	return c.retry(ctx, "cluster: finding the update stream and buckets", func() error {
+		tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+		return c.ensureOnce(tctx)
+	})
+}
+
+func (c *Conn) ensureOnce(ctx context.Context) error {
 	var err error
 	c.stream, err = c.js.Stream(ctx, StreamName)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
