@@ -638,6 +638,13 @@ func serveUntilDone(ctx context.Context, hs *http.Server, serveErr chan error, s
 			err = serr
 		}
 		cancel()
+		// The operator's sign that no request was cut (or that some
+		// were, past the timeout).
+		ev := log.Info()
+		if err != nil {
+			ev = log.Warn().Err(err)
+		}
+		ev.Msg("drained: requests in flight answered, listener closed")
 	}
 	return err
 }

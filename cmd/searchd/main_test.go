@@ -204,7 +204,7 @@ func TestRun_BootstrapServeShutdown(t *testing.T) {
 	if err := run(context.Background(), []string{"-probe", "-listen", addr}, &logs, &logs, notify{}); err == nil {
 		t.Error("probe of a stopped searchd succeeded")
 	}
-	for _, want := range []string{"no index yet", "bootstrap index built", "serving", "shutting down"} {
+	for _, want := range []string{"no index yet", "bootstrap index built", "serving", "shutting down", "drained"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %q", want)
 		}
