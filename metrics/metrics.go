@@ -22,6 +22,14 @@ type Index interface {
 	Served() (generation string, events uint64, stats map[string]interface{}, ok bool)
 }
 
+// Positioned is an Index that also says how far the updates are applied
+// to the served index (GET /v1/info's update_seq: bytes of the journal,
+// or the update stream's last message applied); ok is false while
+// nothing is served.
+type Positioned interface {
+	Applied() (seq int64, ok bool)
+}
+
 // Metrics holds searchd's collectors. It is safe for concurrent use.
 type Metrics struct {
 	reg      *prometheus.Registry
@@ -151,12 +159,19 @@ var (
 	eventsDesc     = prometheus.NewDesc("newsdesk_index_events", "Events in the served generation.", nil, nil)
 	generationDesc = prometheus.NewDesc("newsdesk_index_generation_info", "The served generation (always 1).", []string{"generation"}, nil)
 	bleveDesc      = prometheus.NewDesc("newsdesk_bleve_stat", "Bleve's index statistics (its StatsMap), by name.", []string{"name"}, nil)
+	builtDesc      = prometheus.NewDesc("newsdesk_index_generation_timestamp_seconds", "When the served generation was built (its name's time), in Unix seconds: time() minus it is its age.", nil, nil)
+	updateSeqDesc  = prometheus.NewDesc("newsdesk_update_seq", "How far the updates are applied to the served index, as GET /v1/info's update_seq: bytes of the journal, or the update stream's last message applied.", nil, nil)
 )
+
+// generationTime is the layout of a generation's name, its build time.
+const generationTime = "20060102T150405.000000000Z"
 
 func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- eventsDesc
 	ch <- generationDesc
 	ch <- bleveDesc
+	ch <- builtDesc
+	ch <- updateSeqDesc
 }
 
 func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
@@ -166,6 +181,14 @@ func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.GaugeValue, float64(events))
 	ch <- prometheus.MustNewConstMetric(generationDesc, prometheus.GaugeValue, 1, gen)
+	if t, err := time.Parse(generationTime, gen); err == nil {
+		ch <- prometheus.MustNewConstMetric(builtDesc, prometheus.GaugeValue, float64(t.UnixNano())/1e9)
+	}
+	if p, ok := c.idx.(Positioned); ok {
+		if seq, ok := p.Applied(); ok {
+			ch <- prometheus.MustNewConstMetric(updateSeqDesc, prometheus.GaugeValue, float64(seq))
+		}
+	}
 	flatten("", stats, func(name string, v float64) {
 		ch <- prometheus.MustNewConstMetric(bleveDesc, prometheus.GaugeValue, v, name)
 	})

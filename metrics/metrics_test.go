@@ -17,6 +17,8 @@ func (f fakeIndex) Served() (string, uint64, map[string]interface{}, bool) {
 	}, f.ok
 }
 
+func (f fakeIndex) Applied() (int64, bool) { return 12345, f.ok }
+
 func TestMetrics(t *testing.T) {
 	m := New(fakeIndex{ok: true})
 	m.Observe("/v1/search", "GET", 200, 3*time.Millisecond)
@@ -37,6 +39,8 @@ func TestMetrics(t *testing.T) {
 		`newsdesk_index_events 42`,
 		`newsdesk_index_generation_info{generation="20261125T000000.000000000Z"} 1`,
 		`newsdesk_bleve_stat{name="index.TotBatches"} 7`,
+		`newsdesk_index_generation_timestamp_seconds 1.7955648e+09`,
+		`newsdesk_update_seq 12345`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {

@@ -270,6 +270,16 @@ func (s *Server) Served() (string, uint64, map[string]interface{}, bool) {
 	return c.idx.Generation, n, c.idx.StatsMap(), true
 }
 
+// Applied returns Info's Applied, for metrics: how far the updates are
+// applied to the served index; ok is false while nothing is served.
+func (s *Server) Applied() (int64, bool) {
+	c := s.current.Load()
+	if c == nil {
+		return 0, false
+	}
+	return c.shown.Load(), true
+}
+
 // Info describes what a Server serves, for GET /v1/info.
 type Info struct {
 	// Generation is the served generation's name; "" while none is.
