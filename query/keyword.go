@@ -145,32 +145,31 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 }
 
 // PrefixForms returns the prefixes a prefix clause (text, without its
-// star) matches terms of the text field by. The index holds stems:
-// "talks*" would find nothing (talks is kept as talk), "ukraine*" only
-// the name's other words. The prefix matches as typed, or as its stem
-// ("talk", "ukrain"). A clause's Values, if set, are terms it matches
-// too: stems shorter than the prefix (PrefixStems).
-func PrefixForms(a Analyzer, text string) []string {
-	lower := strings.ToLower(text)
-	if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower {
-		return []string{lower, toks[0]}
-	}
-	return []string{lower}
+// star) matches terms of the text field by: the prefix typed, lower
+// case. The index holds stems, some shorter than the prefix or not
+// starting with it (talk for talks*, invas for invasi*, happi for
+// happy*): a clause's Values, if set, are such terms it matches too
+// (PrefixStems), as terms.
+func PrefixForms(text string) []string {
+	return []string{strings.ToLower(text)}
 }
 
 // PrefixStems returns the stems that words starting with text may be
-// kept as and that are shorter than it, so that no prefix of PrefixForms
-// matches them: "invasi*" finds nothing by prefix, as invasion is kept
-// as invas. They are guessed by completing text with an English ending
-// it has begun (invasi+on, presiden+t, governm+ent, internationa+l:
-// invas, presid, govern, intern); a guess may be another word's stem
-// (asta, for astan+ess), to be checked against the index's events.
-// They match as terms, not prefixes: governm* finds govern, not
-// governor.
+// kept as, which no term starting with it holds: text's own stem, when
+// it is not text (talk for talks*, bomb for bombe*, happi for happy*),
+// and the stems of text completed with an English ending it has begun
+// (invasi+on, presiden+t, governm+ent, internationa+l: invas, presid,
+// govern, intern). A guess may be another word's stem (asta, for
+// astan+ess) or a stem of words that do not start with text: they are
+// to be checked against the index's events. They match as terms, not
+// prefixes: governm* finds govern, not governor; bombe* bomb, not
+// Bombay.
 func PrefixStems(a Analyzer, text string) []string {
 	lower := strings.ToLower(text)
-	forms := PrefixForms(a, text)
 	var stems []string
+	if toks, err := Tokens(a, lower); err == nil && len(toks) == 1 && toks[0] != lower && !strings.HasPrefix(toks[0], lower) {
+		stems = append(stems, toks[0])
+	}
 	for _, ending := range endings {
 		for k := 1; k < len(ending); k++ {
 			if !strings.HasSuffix(lower, ending[:k]) {
@@ -184,9 +183,7 @@ func PrefixStems(a Analyzer, text string) []string {
 			if utf8.RuneCountInString(t) < MinPrefixLen || len(t) >= len(lower) || !strings.HasPrefix(lower, t) || slices.Contains(stems, t) {
 				continue
 			}
-			if !slices.ContainsFunc(forms, func(f string) bool { return strings.HasPrefix(t, f) }) {
-				stems = append(stems, t)
-			}
+			stems = append(stems, t)
 		}
 	}
 	return stems
@@ -256,7 +253,7 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		text.SetField(newsdesk.FieldText)
 		return Interruptible(text), nil
 	case Prefix:
-		forms := PrefixForms(a, c.Text)
+		forms := PrefixForms(c.Text)
 		any := make([]bquery.Query, 0, len(forms)+len(c.Values))
 		for _, f := range forms {
 			q := bleve.NewPrefixQuery(f)

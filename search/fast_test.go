@@ -554,9 +554,10 @@ func TestNames_LastOverSpellings(t *testing.T) {
 
 // TestSearch_PrefixLongerThanItsStem: a prefix longer than the stem its
 // words are kept as finds them (invasi*: invasion is kept as invas), the
-// stem matching as a term (governm* finds no governor), and only when
-// the events write a word the prefix begins (astan* finds no Asta, whose
-// stem asta an ending could have made of it: astan+ess).
+// stem matching as a term (governm* finds no governor; bombe* finds bomb
+// as its own stem, not Bombay), and only when the events write a word
+// the prefix begins (astan* finds no Asta, whose stem asta an ending
+// could have made of it: astan+ess).
 func TestSearch_PrefixLongerThanItsStem(t *testing.T) {
 	x := testindex.Open(t, "testdata/prefix.jsonl")
 	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
@@ -571,6 +572,9 @@ func TestSearch_PrefixLongerThanItsStem(t *testing.T) {
 		{"governm*", []string{"2022-07-01/the-government-resigns"}},
 		{"negotia*", []string{"2022-09-01/negotiations-resume"}},
 		{"astan*", []string{"2022-06-01/talks-in-astana-open"}},
+		// The prefix's own stem matches as a term too, not as a prefix.
+		{"bombe*", []string{"2022-10-01/the-rebels-bombed-the-bridge"}},
+		{"bombay*", []string{"2022-11-01/bombay-hosts-a-film-festival"}},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true})
 		if err != nil {

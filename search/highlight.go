@@ -50,7 +50,7 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 				}
 			}
 		case query.Prefix:
-			h.prefixes = append(h.prefixes, query.PrefixForms(an, c.Text)...)
+			h.prefixes = append(h.prefixes, query.PrefixForms(c.Text)...)
 			for _, t := range c.Values {
 				h.terms[t] = true
 			}

@@ -509,6 +509,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 	p.Topics = names.canonical(FieldTopic, r.Topics, snap.Topics)
 	p.Categories = names.canonical(FieldCategory, r.Categories, snap.Categories)
 	p.Contexts = names.canonical(FieldContext, r.Contexts, snap.Contexts)
+	prefixBudget := prefixBudget
 	for i, c := range p.Query.Clauses {
 		if c.Kind == query.Field {
 			table := snap.Contexts
@@ -521,7 +522,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			p.Query.Clauses[i].Values = names.canonical(c.Field, []string{c.Text}, table)
 		}
 		if c.Kind == query.Prefix {
-			stems, err := e.prefixStems(ctx, snap, c.Text)
+			stems, err := e.prefixStems(ctx, snap, c.Text, &prefixBudget)
 			if err != nil {
 				return p, err
 			}
