@@ -59,6 +59,10 @@ type Params struct {
 	// syria), as the ranked search matches them.
 	Variants      func(term string) []string
 	VariantWeight float64
+	// Spellings, if set, gives the other spellings of a word's term the
+	// index may hold, with or without accents (erdoğan for erdogan),
+	// which match as the word itself.
+	Spellings func(term string) []string
 }
 
 // Fields returned with every hit.
@@ -223,15 +227,21 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		}
 		parts := make([]bquery.Query, 0, len(toks))
 		for _, t := range toks {
-			var vs []string
+			var vs, spelt []string
 			if p.Variants != nil {
 				vs = p.Variants(t)
 			}
-			if len(vs) == 0 {
+			if p.Spellings != nil {
+				spelt = p.Spellings(t)
+			}
+			if len(vs) == 0 && len(spelt) == 0 {
 				parts = append(parts, TextTerm(t))
 				continue
 			}
 			forms := []bquery.Query{TextTerm(t)}
+			for _, s := range spelt {
+				forms = append(forms, TextTerm(s))
+			}
 			for _, v := range vs {
 				q := bleve.NewTermQuery(v)
 				q.SetField(newsdesk.FieldText)

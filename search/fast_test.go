@@ -652,3 +652,36 @@ func TestCursor_RelevanceStopsAtItsDepth(t *testing.T) {
 		t.Errorf("the last page is hits %d-%d, want %d-%d", p.Offset+1, p.Offset+p.Size, MaxRelevanceOffset-4, MaxRelevanceOffset)
 	}
 }
+
+// TestSearch_Spellings: a word typed without its accents finds the
+// events that write it with them, as the word itself, and back (erdogan
+// found only the event writing Erdogan; cote was corrected to vote).
+func TestSearch_Spellings(t *testing.T) {
+	x := testindex.Open(t, "testdata/accents.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		q     string
+		total int
+		mark  string
+	}{
+		{"erdogan", 3, "<mark>Erdoğan</mark>"},
+		{"erdoğan", 3, "<mark>Erdogan</mark>"},
+		{"cote", 1, "<mark>Côte</mark>"},
+		{"abidjan -cote", 0, ""},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var marked bool
+		for _, h := range res.Hits {
+			marked = marked || slices.ContainsFunc(h.Highlights["text"], func(f string) bool { return strings.Contains(f, tt.mark) })
+		}
+		if res.Total != uint64(tt.total) || len(res.Corrections) != 0 || tt.mark != "" && !marked {
+			t.Errorf("%s: %d events, corrections %v, %s marked %v; want %d, none, marked", tt.q, res.Total, res.Corrections, tt.mark, marked, tt.total)
+		}
+	}
+}

@@ -43,6 +43,11 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 			toks, _ := query.Tokens(an, c.Text)
 			for _, t := range toks {
 				h.terms[t] = true
+				if c.Kind == query.Word && p.Spellings != nil {
+					for _, v := range p.Spellings(t) { // erdoğan for erdogan
+						h.terms[v] = true
+					}
+				}
 				if c.Kind == query.Word && ents != nil {
 					for _, v := range ents.Variants(t) { // matched too: Syrian for syria
 						h.terms[v] = true

@@ -36,6 +36,19 @@ type Names struct {
 	// that 10 or more events share (its spellings in any case counted
 	// together), or NoDay.
 	start []int32
+	// spell holds the text field's terms with accents by their plain
+	// form (spelling.go).
+	spell spellings
+}
+
+// Spellings returns the other spellings of an index term of the text
+// field the index may hold, with and without accents (erdoğan for
+// erdogan, and back); the caller looks them up.
+func (n *Names) Spellings(term string) []string {
+	if n == nil {
+		return nil
+	}
+	return n.spell.of(term)
 }
 
 // storyStart returns the first day of the story of topic id, when 10 or
@@ -76,7 +89,8 @@ type wordRef struct {
 func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 	n := &Names{byKind: map[string]map[string]*Name{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}, epoch: c.Epoch,
 		counted: map[string]int{FieldTopic: len(c.Topics), FieldCategory: len(c.Categories), FieldContext: len(c.Contexts)},
-		unused:  map[string]map[string][]string{FieldTopic: {}, FieldCategory: {}, FieldContext: {}}}
+		unused:  map[string]map[string][]string{FieldTopic: {}, FieldCategory: {}, FieldContext: {}},
+		spell:   spellingsOf(c)}
 	tables := map[string][]string{FieldTopic: c.Topics, FieldCategory: c.Categories, FieldContext: c.Contexts}
 	counts := map[string][]int{FieldTopic: make([]int, len(c.Topics)), FieldCategory: make([]int, len(c.Categories)), FieldContext: make([]int, len(c.Contexts))}
 	last := map[string][]int32{FieldTopic: make([]int32, len(c.Topics)), FieldCategory: make([]int32, len(c.Categories)), FieldContext: make([]int32, len(c.Contexts))}

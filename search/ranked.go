@@ -211,7 +211,8 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		return nil, false, nil
 	}
 	for _, t := range terms {
-		ct := &clauseTerms{forms: append([]string{t}, e.ents.Variants(t)...)}
+		spelt := names.Spellings(t)
+		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), e.ents.Variants(t)...)}
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 			if err != nil || ps.DF() == 0 {
@@ -223,6 +224,11 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		}
 		if err := add(t, 1); err != nil {
 			return nil, false, err
+		}
+		for _, v := range spelt { // the same word (erdoğan for erdogan)
+			if err := add(v, 1); err != nil {
+				return nil, false, err
+			}
 		}
 		exact := ct.df
 		for _, v := range e.ents.Variants(t) {

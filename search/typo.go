@@ -69,6 +69,11 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		} else if ps.DF() > 0 {
 			continue // the index has it as typed
 		}
+		if spelt, err := anySpelling(snap, names.Spellings(tok)); err != nil {
+			return p, nil, fmt.Errorf("correct: %w", err)
+		} else if spelt {
+			continue // the index has it with its accents (cote: côte), or without
+		}
 		fuzz := Fuzziness(utf8.RuneCountInString(tok))
 		if fuzz == 0 {
 			continue
@@ -471,3 +476,17 @@ const (
 	prefixEvents = 512
 	prefixBudget = 2048
 )
+
+// anySpelling reports whether the index has events with one of terms.
+func anySpelling(snap *snapshot.Snapshot, terms []string) (bool, error) {
+	for _, t := range terms {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(t))
+		if err != nil {
+			return false, err
+		}
+		if ps.DF() > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
