@@ -52,6 +52,7 @@ func (s *Server) Apply(ctx context.Context, entries []Entry, through int64) erro
 	if cur == nil {
 		return errors.New("serving: apply: no generation served")
 	}
+	defer cur.hold()() // written in batches, shown at once
 	from := cur.applied.Load()
 	if through <= from {
 		return nil

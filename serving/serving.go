@@ -126,6 +126,16 @@ type served struct {
 
 // show refreshes sv's snapshot with what its working copy holds, then
 // moves the position searches read to applied.
+// hold keeps sv's snapshot as it is, but for show, until release is
+// called: the updates of one request, written to the working copy in
+// batches, appear together when shown.
+func (sv *served) hold() (release func()) {
+	if sv.src == nil {
+		return func() {}
+	}
+	return sv.src.Hold()
+}
+
 func (sv *served) show(ctx context.Context) error {
 	pos := sv.applied.Load()
 	// Not the request's context: a client that hangs up must not leave

@@ -24,6 +24,7 @@ import (
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/search"
+	"github.com/newsdesk/newsdesk/snapshot"
 )
 
 // publish builds a generation of 200 events whose text carries marker.
@@ -1128,9 +1129,22 @@ func TestPosition_SkippedMessages(t *testing.T) {
 
 // TestUpdate_ManyInBatches: a bulk of more updates than one Bleve batch
 // takes (writeBatch) is applied in order across batches: of two updates
-// of one id in different batches, the last wins.
+// of one id in different batches, the last wins; and searches see none
+// of them until all are written (the snapshot refreshed itself every
+// 200 ms and showed the first batches).
 func TestUpdate_ManyInBatches(t *testing.T) {
 	_, srv := serve(t, "many")
+	srv.write = func(idx *index.Index, docs *mappings.Docs, us []index.Update) error {
+		if err := write(idx, docs, us[:writeBatch]); err != nil {
+			return err
+		}
+		time.Sleep(3 * snapshot.FollowInterval) // the Source would refresh meanwhile
+		res, err := srv.Engine().Search(context.Background(), search.Request{Q: "filler"})
+		if err != nil || res.Total != 0 {
+			t.Errorf("while the bulk is written, filler: %d events (%v), want none", res.Total, err)
+		}
+		return write(idx, docs, us[writeBatch:])
+	}
 	var updates []index.Update
 	first := newsdesk.Event{ID: "2021-07-01/the-bell-rings", Date: "2021-07-01", Text: "The bell rings once."}
 	updates = append(updates, index.Update{Upsert: &first})

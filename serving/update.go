@@ -62,6 +62,8 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	if cur == nil {
 		return nil, errNoGeneration
 	}
+	// Written in batches, the updates appear at once, when shown.
+	defer cur.hold()()
 	// Another searchd serving this directory may have journaled updates
 	// since this copy's position: they are applied first, so that each
 	// update's result is planned on what the directory holds (a delete of
@@ -198,9 +200,10 @@ func plan(idx *index.Index, docs *mappings.Docs, updates []index.Update) ([]stri
 }
 
 // write applies updates to idx in order, in batches of writeBatch: of
-// several updates of one id, the last wins. On an error, the batches
-// before it are applied (the callers reopen the working copy, which
-// applies the journal again from the generation).
+// several updates of one id, the last wins. Its callers hold the
+// snapshot (served.hold), so that searches see all or none of them. On an
+// error, the batches before it are applied (the callers reopen the
+// working copy, which applies the journal again from the generation).
 func write(idx *index.Index, docs *mappings.Docs, updates []index.Update) error {
 	for len(updates) > 0 {
 		n := min(len(updates), writeBatch)
@@ -235,6 +238,7 @@ const writeBatch = 2000
 // journaled while its generation was being built, or by another server)
 // and shows them; or the Log's, with one.
 func (s *Server) replay(ctx context.Context, sv *served) error {
+	defer sv.hold()()
 	if s.cfg.Log != nil {
 		if err := s.catchUp(ctx, sv); err != nil {
 			return err

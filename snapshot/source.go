@@ -64,6 +64,20 @@ type Source struct {
 	warmMu  sync.Mutex
 	warming int
 	warmed  chan struct{}
+	// held counts the Holds in force: while above 0, follow leaves the
+	// snapshot as it is.
+	held atomic.Int32
+}
+
+// Hold stops the Source's own refreshes until the function it returns is
+// called: a writer of several batches that make one change (a bulk
+// update, written 2,000 updates at a time) shows them together, by its
+// own Refresh, rather than a part every FollowInterval. Refresh itself
+// is not held.
+func (s *Source) Hold() (release func()) {
+	s.held.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.held.Add(-1) }) }
 }
 
 // Errors of a Source.
@@ -103,6 +117,9 @@ func (s *Source) follow() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			if s.held.Load() > 0 {
+				continue
+			}
 			if err := s.Refresh(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
 				s.cfg.Logger.Warn().Err(err).Msg("refresh index snapshot")
 			}
