@@ -98,7 +98,9 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 				dist[term] = d
 			}
 		}
-		slips, err := slipTerms(e.m, c.Text)
+		// The word as written, without what the tokenizer leaves out
+		// around it ("presidnet," pasted from a sentence).
+		slips, err := slipTerms(e.m, strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}

@@ -94,6 +94,8 @@ func TestCorrect_Slips(t *testing.T) {
 		{"pandmic", "pandemic"},
 		{"pandemci", "pandemic"},
 		{"presidentt", "president"},
+		{"presidnet,", "president"},
+		{"“pandmic”", "pandemic"},
 		{"germna", "german"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
