@@ -133,8 +133,20 @@ func (c *Conn) ensure(ctx context.Context) error {
 	return c.retry(ctx, "cluster: finding the update stream and buckets", func() error {
 		tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
-		return c.ensureOnce(tctx)
+		err := c.ensureOnce(tctx)
+		if notRecoverable(err) {
+			return permanent{err}
+		}
+		return err
 	})
+}
+
+// notRecoverable says err is not one waiting would clear: JetStream off
+// (nothing answers its API), or a stream of the name with another
+// configuration.
+func notRecoverable(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse)
 }
 
 func (c *Conn) ensureOnce(ctx context.Context) error {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/newsdesk/newsdesk"
@@ -478,5 +479,29 @@ func TestPublish_TwoBuilders(t *testing.T) {
 	}
 	if _, err := c.objects.GetInfo(ctx, b.Generation); err != nil {
 		t.Errorf("the newer generation's archive after the older's publish: %v", err)
+	}
+}
+
+// TestOpen_WithoutJetStream: a NATS server without JetStream is no
+// cluster a wait would make: Open says so at once, not after 30 s of
+// retries.
+func TestOpen_WithoutJetStream(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	start := time.Now()
+	c, err := Open(context.Background(), Config{URL: srv.ClientURL()})
+	if err == nil {
+		c.Close()
+		t.Fatal("Open succeeded without JetStream")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Open failed after %v (%v), want at once", took, err)
 	}
 }
