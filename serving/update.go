@@ -68,6 +68,10 @@ func (s *Server) Update(ctx context.Context, updates []index.Update) ([]string, 
 	// since this copy's position: they are applied first, so that each
 	// update's result is planned on what the directory holds (a delete of
 	// an event the other created was answered not_found, and dropped).
+	// Not under the journal's lock: what the other appends between this
+	// read and this append is applied with these below, and the results
+	// said of these may not count it (created for an id it just made);
+	// the events served are the same either way.
 	if cur.epoch == s.cfg.Dir.JournalEpoch() && s.cfg.Dir.Journal().Size() > cur.applied.Load() {
 		n, _, err := s.replayInto(cur)
 		if err == nil && n > 0 {
