@@ -17,6 +17,7 @@ type features struct {
 	s1       float64 // stage-1 score, relative to the best candidate's
 	text     float64 // BM25 over all the source's words, relative to the best's
 	match    float64 // the share of the source's idf its words matched
+	words    int     // the source's words it holds (of the featureWords read)
 	classic  float64 // the classic more-like-this score, relative to the best's
 	story    float64 // specificity of the shared story tags
 	place    float64 // specificity of the shared place tags
@@ -34,6 +35,13 @@ type features struct {
 
 // featureWords is the most words of a source the text features read.
 const featureWords = 50
+
+// shortSource is the most words a source ranked as a query has, and
+// shortMatch the weight of the share of its idf an event holds (rerank).
+const (
+	shortSource = 3
+	shortMatch  = 3
+)
 
 // score is the linear model.
 func (f *features) score(w *Weights) float64 {
@@ -53,8 +61,18 @@ func (rk *run) rerank(src *source, cs []cand) error {
 	if err != nil {
 		return err
 	}
+	// A source of a few words is a search box's query more than a
+	// story (a draft's title: "Astana talks"): events with all its words
+	// first, as the search box ranks them (by the share of its words they
+	// hold, squared), not those naming its one rare name (a bombing in
+	// Astana Anyar, the Astana Open).
+	short := len(src.words) <= shortSource
 	for i := range cs {
 		cs[i].score = fs[i].score(&rk.w)
+		if short {
+			share := float64(fs[i].words) / float64(len(src.words))
+			cs[i].score += shortMatch * share * share
+		}
 	}
 	slices.SortStableFunc(cs, func(a, b cand) int {
 		if c := cmpFloat(b.score, a.score); c != 0 {
@@ -126,6 +144,7 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 					fs[j].common += bm
 				}
 				fs[j].match += w.idf / idfSum
+				fs[j].words++
 			}
 		}
 	}

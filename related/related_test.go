@@ -575,3 +575,22 @@ func TestRelated_SameStoryNotAnotherYear(t *testing.T) {
 		t.Errorf("not listed: %v (list %v)", want, ids(items))
 	}
 }
+
+// TestRelated_ShortDraft: a draft of a few words is ranked as a search
+// box's query: the events with all its words first, not those naming
+// its one rare name (the Astana Open, for "Astana talks").
+func TestRelated_ShortDraft(t *testing.T) {
+	x := testindex.Open(t, "testdata/short.jsonl")
+	rk := New(mappings.New())
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	items, err := rk.Related(context.Background(), snap, Request{Draft: &Draft{Text: "Astana talks"}, Size: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ids(items)
+	slices.Sort(got)
+	if want := []string{"2017-01-23/peace-talks-in-astana-end", "2017-01-24/the-astana-talks-agree-on-a-ceasefire-commission"}; !slices.Equal(got, want) {
+		t.Errorf("Astana talks: %v, want the two events of both words", ids(items))
+	}
+}
