@@ -207,6 +207,9 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, ex explainer, search
 	norm := map[string]bool{}
 	for w := range words {
 		norm[rk.word(w)] = true
+		for _, s := range rk.spellings(w) { // Erdoğan for the source's Erdogan
+			norm[rk.word(s)] = true
+		}
 	}
 	for _, t := range append([]string{ev.Topic}, ev.Context...) {
 		if t != "" {

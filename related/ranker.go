@@ -73,6 +73,8 @@ type run struct {
 	// exact tags stand for them.
 	keyed bool
 	posts map[string]*snapshot.Postings
+	// spellings is Request.Spellings, or none.
+	spellings func(term string) []string
 }
 
 // Related returns the events most related to r's event or draft, best
@@ -90,7 +92,10 @@ func (rk *Ranker) Related(ctx context.Context, snap *snapshot.Snapshot, r Reques
 		}
 	}
 	run := &run{Ranker: rk, snap: snap, w: w, docs: float64(max(snap.Docs(), 1)), avgLen: snap.Lengths.Text,
-		keyed: len(snap.Keys) > 1, posts: map[string]*snapshot.Postings{}}
+		keyed: len(snap.Keys) > 1, posts: map[string]*snapshot.Postings{}, spellings: r.Spellings}
+	if run.spellings == nil {
+		run.spellings = func(string) []string { return nil }
+	}
 	if run.avgLen <= 0 {
 		run.avgLen = avgLengthUnknown
 	}

@@ -316,6 +316,10 @@ type Request struct {
 	Direction Direction
 	// Weights tune the ranking; nil means DefaultWeights.
 	Weights *Weights
+	// Spellings, if set, gives the other spellings of a word's term the
+	// index may hold, with or without accents (erdoğan for erdogan),
+	// which count as the word itself (search.Names.Spellings).
+	Spellings func(term string) []string `json:"-"`
 }
 
 // Draft is the text of a story being written, with what is known of it.

@@ -188,7 +188,7 @@ func (rk *run) prepareWords(src *source) error {
 	for _, n := range order {
 		w := word{stem: n, surface: surface[n], qtf: tf[n], lower: lower[n]}
 		df := 0.0
-		for _, s := range append([]string{n}, rk.ents.Variants(n)...) {
+		for _, s := range append(append([]string{n}, rk.spellings(n)...), rk.ents.Variants(n)...) {
 			p, err := rk.postings(newsdesk.FieldText, s)
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,5 +40,28 @@ func TestRelated_PreparesAfterUpdates(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the dictionary was not built again after the request")
 		}
+	}
+}
+
+// TestRelated_Spellings: a draft's word typed without its accents counts
+// as the word the events write with them, and the reasons say so.
+func TestRelated_Spellings(t *testing.T) {
+	x := testindex.Open(t, "testdata/accents.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Erdogan travels to Ankara"}, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, it := range items {
+		if it.ID == "2019-01-01/erdogan-visits-ankara" {
+			found = slices.Contains(it.SharedTerms, "Erdogan")
+		}
+	}
+	if !found || len(items) == 0 || items[0].ID != "2019-01-01/erdogan-visits-ankara" {
+		t.Errorf("Erdogan travels to Ankara: %+v, want Erdoğan's visit to Ankara first, sharing Erdogan", items)
 	}
 }

@@ -230,6 +230,9 @@ func (e *Engine) Related(ctx context.Context, r related.Request) ([]related.Item
 	snap := e.src.Acquire()
 	defer snap.Release()
 	e.prepareRelated(snap)
+	if r.Spellings == nil {
+		r.Spellings = e.namesFor(snap).Spellings
+	}
 	return e.related.Related(ctx, snap, r)
 }
 
