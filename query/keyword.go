@@ -268,10 +268,21 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		for _, f := range forms {
 			q := bleve.NewPrefixQuery(f)
 			q.SetField(newsdesk.FieldText)
+			if len(c.Popular) > 0 {
+				// The rarer terms rank after the popular ones, whose own
+				// clauses below carry the score.
+				q.SetBoost(PrefixRestBoost)
+			}
 			any = append(any, q)
 		}
 		for _, t := range c.Values {
 			any = append(any, TextTerm(t))
+		}
+		for _, b := range c.Popular {
+			q := bleve.NewTermQuery(b.Term)
+			q.SetField(newsdesk.FieldText)
+			q.SetBoost(b.Boost)
+			any = append(any, q)
 		}
 		if len(any) == 1 {
 			return Interruptible(any[0]), nil
@@ -498,3 +509,7 @@ func (h *Histogram) BucketName(t time.Time) string {
 	}
 	return t.Format(newsdesk.DateLayout)
 }
+
+// PrefixRestBoost is the boost of a prefix clause's terms beyond its
+// Popular ones.
+const PrefixRestBoost = 0.25

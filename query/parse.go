@@ -76,6 +76,16 @@ type Clause struct {
 	// they are terms matched besides the prefix: the stems shorter than
 	// it of words it begins (PrefixStems), as the index has them.
 	Values []string
+	// Popular, for Kind Prefix, are the commonest terms it matches, each
+	// with a boost by how common: the word a reader typing a prefix most
+	// likely means (sanctions for sanct*, not sanctuary).
+	Popular []Boosted
+}
+
+// Boosted is a term with a boost.
+type Boosted struct {
+	Term  string
+	Boost float64
 }
 
 // Parsed is a parsed q.

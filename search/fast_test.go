@@ -685,3 +685,21 @@ func TestSearch_Spellings(t *testing.T) {
 		}
 	}
 }
+
+// TestSearch_PrefixPopularFirst: the events of the commonest word a
+// prefix matches come first, the word a reader most likely means (BM25
+// put the rare sanctuary, in a short text, first for sanct*).
+func TestSearch_PrefixPopularFirst(t *testing.T) {
+	x := testindex.Open(t, "testdata/prefix.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(context.Background(), Request{Q: "sanct*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 4 || len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Text, "anctions") {
+		t.Errorf("sanct*: %d events, first %+v; want 4, a sanctions event first", res.Total, res.Hits)
+	}
+}

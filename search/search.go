@@ -530,6 +530,11 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 				return p, err
 			}
 			p.Query.Clauses[i].Values = stems
+			popular, err := popularTerms(snap, c.Text, stems)
+			if err != nil {
+				return p, err
+			}
+			p.Query.Clauses[i].Popular = popular
 		}
 	}
 	if e.ents != nil && !e.legacy {

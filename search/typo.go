@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -492,3 +493,50 @@ func anySpelling(snap *snapshot.Snapshot, terms []string) (bool, error) {
 	}
 	return false, nil
 }
+
+// popularTerms returns the commonest terms (at most popularCount) a
+// prefix matches, starting with it or among its stems, each boosted by
+// popularBoost times its events over the commonest's: a prefix is
+// matched by many terms, and BM25 ranked the rarest first (sanctuary and
+// Sancti Spíritus before sanctions for sanct*, Kabui before Kabul for
+// kabu*), where a reader most likely means the commonest.
+func popularTerms(snap *snapshot.Snapshot, prefix string, stems []string) ([]query.Boosted, error) {
+	lower := strings.ToLower(prefix)
+	d, err := snap.Reader().FieldDictPrefix(newsdesk.FieldText, []byte(lower))
+	if err != nil {
+		return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+	}
+	type counted struct {
+		term string
+		n    uint64
+	}
+	var all []counted
+	for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
+		all = append(all, counted{e.Term, e.Count})
+	}
+	d.Close()
+	for _, t := range stems {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(t))
+		if err != nil {
+			return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+		}
+		all = append(all, counted{t, ps.DF()})
+	}
+	if len(all) < 2 {
+		return nil, nil // one term: nothing to rank it against
+	}
+	slices.SortFunc(all, func(a, b counted) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.term, b.term)) })
+	out := make([]query.Boosted, 0, min(len(all), popularCount))
+	for _, c := range all[:min(len(all), popularCount)] {
+		if c.n > 0 {
+			out = append(out, query.Boosted{Term: c.term, Boost: popularBoost * float64(c.n) / float64(all[0].n)})
+		}
+	}
+	return out, nil
+}
+
+// popularCount and popularBoost: see popularTerms.
+const (
+	popularCount = 8
+	popularBoost = 4.0
+)
