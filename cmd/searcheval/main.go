@@ -73,6 +73,22 @@ func params() []judged.Param[search.Ranking] {
 	}
 }
 
+// fitted returns params without those named in fix ("name,..."): the
+// weights a fit keeps as they are set.
+func fitted(params []judged.Param[search.Ranking], fix string) ([]judged.Param[search.Ranking], error) {
+	for _, name := range strings.Split(fix, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		i := slices.IndexFunc(params, func(p judged.Param[search.Ranking]) bool { return p.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("-fix: unknown weight %q", name)
+		}
+		params = slices.Delete(params, i, i+1)
+	}
+	return params, nil
+}
+
 // parseWeights sets on r the weights of list, "name=value,..." with the
 // names -fit prints; flag names the flag in errors.
 func parseWeights(flag string, r search.Ranking, list string) (search.Ranking, error) {
@@ -103,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	queryFlag := fs.String("q", "", "print the top 10 of this query with the weights, and stop")
 	set := fs.String("weights", "", "score these weights instead of the defaults: `name=value,...` (names as -fit prints them)")
 	unjudged := fs.String("unjudged", "", "write the unjudged results of the top 10s to this `file`, a TSV for judging")
+	fix := fs.String("fix", "", "with -fit: keep these weights as -weights (or the defaults) set them: `name,...`")
 	against := fs.String("against", "", "compare these weights with -weights (or the defaults) query by query: `name=value,...`, the others as -weights")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -216,7 +233,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*fit {
 		return nil
 	}
-	ps := params()
+	ps, err := fitted(params(), *fix)
+	if err != nil {
+		return err
+	}
 	var all []float64
 	for rep := range *repeats {
 		cv := judged.CrossValidate(r, ps, judged.Folds(js.IDs(), *folds, uint64(rep+1)), 3, score, stderr)
