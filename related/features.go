@@ -66,7 +66,7 @@ func (rk *run) rerank(src *source, cs []cand) error {
 	// first, as the search box ranks them (by the share of its words they
 	// hold, squared), not those naming its one rare name (a bombing in
 	// Astana Anyar, the Astana Open).
-	short := len(src.words) <= shortSource
+	short := len(src.words) > 0 && len(src.words) <= shortSource
 	for i := range cs {
 		cs[i].score = fs[i].score(&rk.w)
 		if short {

@@ -594,3 +594,29 @@ func TestRelated_ShortDraft(t *testing.T) {
 		t.Errorf("Astana talks: %v, want the two events of both words", ids(items))
 	}
 }
+
+// TestRelated_DraftWithoutKnownWords: a draft none of whose words the
+// index holds (stop words, unknown names) is ranked by its tags alone,
+// with finite scores: it was taken for a short source, whose share of
+// words held was 0/0, and every score NaN (a 500, since JSON cannot hold
+// NaN).
+func TestRelated_DraftWithoutKnownWords(t *testing.T) {
+	x := testindex.Open(t, "testdata/events.jsonl")
+	rk := New(mappings.New())
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	for _, text := range []string{"Zzqxw vvbnm", "the of and"} {
+		items, err := rk.Related(context.Background(), snap, Request{Draft: &Draft{Text: text, Context: []string{"Port Elba"}}})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if len(items) == 0 {
+			t.Errorf("%q: no items; the events of Port Elba share its tag", text)
+		}
+		for _, it := range items {
+			if math.IsNaN(it.Score) || math.IsInf(it.Score, 0) {
+				t.Errorf("%q: %s scores %v", text, it.ID, it.Score)
+			}
+		}
+	}
+}
