@@ -671,6 +671,10 @@ func TestSearch_Spellings(t *testing.T) {
 		{"erdoğan", 3, "<mark>Erdogan</mark>"},
 		{"cote", 1, "<mark>Côte</mark>"},
 		{"abidjan -cote", 0, ""},
+		// The stemmer ends andre at andr, and leaves andré whole: a
+		// spelling is keyed by the stem of its plain form.
+		{"andre", 3, "<mark>André</mark>"},
+		{"andré", 3, "<mark>Andre</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

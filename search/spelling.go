@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
@@ -19,8 +21,11 @@ import (
 // other letters, as the same word (not as a place's other name, which
 // counts less): its spellings.
 
-// spellings maps the plain form (fold) of each index term of the text
-// field with letters beyond ASCII to those terms.
+// spellings maps the plain form of each index term of the text field
+// with letters beyond ASCII (plain: its letters folded, then stemmed as
+// the index stems words) to those terms. Stemmed again, since the
+// stemmer treats a letter with an accent as a consonant: André's term
+// is andré, Andre's andr.
 type spellings map[string][]string
 
 // spellingsOf walks the text field's terms of snap (65,793 on the
@@ -34,8 +39,8 @@ func spellingsOf(snap *snapshot.Snapshot) spellings {
 	out := spellings{}
 	for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
 		if !ascii(e.Term) {
-			if f := fold(e.Term); f != e.Term {
-				out[f] = append(out[f], e.Term)
+			if p := plainStem(e.Term); p != e.Term && p != "" {
+				out[p] = append(out[p], e.Term)
 			}
 		}
 	}
@@ -48,7 +53,7 @@ func spellingsOf(snap *snapshot.Snapshot) spellings {
 func (s spellings) of(term string) []string {
 	f := term
 	if !ascii(term) {
-		f = fold(term)
+		f = plainStem(term)
 	}
 	var out []string
 	if f != term {
@@ -69,6 +74,13 @@ func ascii(s string) bool {
 		}
 	}
 	return true
+}
+
+// plainStem returns the term an index term with accents would be without
+// them: folded, then stemmed as the text field's analyser stems (Porter).
+func plainStem(term string) string {
+	ts := porter.NewPorterStemmer().Filter(analysis.TokenStream{{Term: []byte(fold(term))}})
+	return string(ts[0].Term)
 }
 
 // fold returns s without its accents: decomposed, its combining marks
