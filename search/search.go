@@ -542,7 +542,11 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		// place's other forms, as the ranked search matches them.
 		p.Variants, p.VariantWeight = e.ents.Variants, e.ranking.Variant
 	}
-	p.Spellings = names.Spellings
+	if !e.legacy {
+		// A legacy generation is searched as it was: by the word as typed
+		// (its fast path for plain words knows no other spellings).
+		p.Spellings = names.Spellings
+	}
 	if lo, hi, ok := dayRange(p); ok {
 		p.DateFilter = snapshot.DayRangeQuery(e.src, lo, hi)
 	}

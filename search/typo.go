@@ -70,7 +70,11 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		} else if ps.DF() > 0 {
 			continue // the index has it as typed
 		}
-		if spelt, err := anySpelling(snap, names.Spellings(tok)); err != nil {
+		var spellings []string
+		if !e.legacy {
+			spellings = names.Spellings(tok)
+		}
+		if spelt, err := anySpelling(snap, spellings); err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		} else if spelt {
 			continue // the index has it with its accents (cote: côte), or without
