@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/newsdesk/newsdesk/mappings"
@@ -97,13 +98,38 @@ func TestCorrect_Slips(t *testing.T) {
 		{"presidnet,", "president"},
 		{"“pandmic”", "pandemic"},
 		{"germna", "german"},
+		// Words too long to have their slips tried within the query's
+		// budget do not take it from the short one.
+		{strings.Repeat("qwertzuiopasdfghjklyxcvbnmqwer ", 3) + "presidnet", "president"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Corrections) != 1 || res.Corrections[0].To != tt.want {
+		if i := slices.IndexFunc(res.Corrections, func(c Correction) bool { return c.To == tt.want }); i < 0 {
 			t.Errorf("%s: corrections %+v, want %s", tt.q, res.Corrections, tt.want)
+		}
+	}
+}
+
+// TestSlipAllowed: slips are tried for a query's shortest words first,
+// while their letters fit in the budget.
+func TestSlipAllowed(t *testing.T) {
+	long := strings.Repeat("x", maxSlipWord)
+	for _, tt := range []struct {
+		words  []string
+		budget int
+		want   []bool
+	}{
+		{[]string{"presidnet", "pandmic"}, 64, []bool{true, true}},
+		{[]string{long, long, long, "presidnet"}, 64, []bool{true, false, false, true}},
+		{[]string{"", "syrai", ""}, 64, []bool{false, true, false}},
+		{[]string{"abcdefgh", "abcd", "abcdef"}, 10, []bool{false, true, true}},
+		{[]string{long + "x"}, 64, []bool{false}},
+		{[]string{"ab", "abc"}, 1, []bool{false, false}},
+	} {
+		if got := slipAllowed(tt.words, tt.budget); !slices.Equal(got, tt.want) {
+			t.Errorf("slipAllowed(%q, %d) = %v, want %v", tt.words, tt.budget, got, tt.want)
 		}
 	}
 }
