@@ -647,3 +647,50 @@ func TestSource_CloseWhileWarming(t *testing.T) {
 		t.Fatalf("a warm still running after Close: %v", err)
 	}
 }
+
+// TestSource_HoldStopsFollow: while a Hold is in force, follow's refresh
+// leaves the snapshot as it is, the check made under Refresh's lock; a
+// Hold waits for a refresh under way, so that none shows part of what
+// the holder writes.
+func TestSource_HoldStopsFollow(t *testing.T) {
+	idx, src := open(t, 3)
+	release := src.Hold()
+	batch := idx.NewBatch()
+	e := event(3, 0)
+	doc, _ := mappings.NewDoc(&e)
+	if err := batch.Index(e.ID, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	epoch := src.cur.Load().Epoch
+	if err := src.followRefresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := src.cur.Load().Epoch; got != epoch {
+		t.Errorf("a held source was refreshed by follow: epoch %d -> %d", epoch, got)
+	}
+	release()
+	if err := src.followRefresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap := src.Acquire()
+	defer snap.Release()
+	if _, ok := byID(t, snap)[e.ID]; !ok {
+		t.Error("released, follow's refresh does not show the update")
+	}
+
+	// A refresh under way (its lock taken): Hold waits for it.
+	src.mu.Lock()
+	held := make(chan func())
+	go func() { held <- src.Hold() }()
+	select {
+	case r := <-held:
+		r()
+		t.Error("Hold returned while a refresh held the lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	src.mu.Unlock()
+	(<-held)()
+}

@@ -75,7 +75,11 @@ type Source struct {
 // own Refresh, rather than a part every FollowInterval. Refresh itself
 // is not held.
 func (s *Source) Hold() (release func()) {
+	// Under Refresh's lock: a refresh of follow's under way ends before
+	// the holder writes, and one after sees the hold (followRefresh).
+	s.mu.Lock()
 	s.held.Add(1)
+	s.mu.Unlock()
 	var once sync.Once
 	return func() { once.Do(func() { s.held.Add(-1) }) }
 }
@@ -117,14 +121,24 @@ func (s *Source) follow() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if s.held.Load() > 0 {
-				continue
-			}
-			if err := s.Refresh(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+			if err := s.followRefresh(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
 				s.cfg.Logger.Warn().Err(err).Msg("refresh index snapshot")
 			}
 		}
 	}
+}
+
+// followRefresh is follow's Refresh: none while a Hold is in force,
+// checked under Refresh's lock, which Hold takes too (checked before it,
+// a Hold taken between the check and the refresh let a refresh show the
+// first batches of a bulk update alone).
+func (s *Source) followRefresh(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held.Load() > 0 {
+		return nil
+	}
+	return s.refresh(ctx)
 }
 
 // TryAcquire is Acquire for work that may outlive the Source (background
@@ -163,6 +177,11 @@ func (s *Source) Acquire() *Snapshot {
 func (s *Source) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.refresh(ctx)
+}
+
+// refresh is Refresh, under s.mu.
+func (s *Source) refresh(ctx context.Context) error {
 	if s.closed {
 		return ErrClosed
 	}
