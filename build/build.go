@@ -350,9 +350,7 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 		cfg.Logger.Warn().Str("journal", j.Path()).Int64("cut_bytes", r.Cut).Int64("at", r.At).
 			Str("kept_in", r.KeptIn).Str("reason", r.Reason).Msg("torn journal tail cut before replaying it")
 	}
-	line := 0
-	offset, err := j.ReadFrom(0, func(u index.Update) error {
-		line++
+	offset, err := j.ReadLinesFrom(0, func(line int, u index.Update) error {
 		if u.Upsert == nil {
 			sum.Updates++
 			return s.remove(u.Delete)

@@ -329,3 +329,26 @@ func TestRun_JournalTornAndInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_JournalBatchLines: a bad upsert is reported at its line of the
+// journal, where a batch line holds several updates (it was counted by
+// updates: line 3 for the second line here).
+func TestRun_JournalBatchLines(t *testing.T) {
+	dir, _ := index.NewDir(t.TempDir())
+	journal := `{"batch":[{"upsert":{"id":"2019-03-07/a-new-event","date":"2019-03-07","text":"A new event."}},{"delete":"2019-03-09/no-such-event"}]}` + "\n" +
+		`{"upsert":{"id":"0001-01-01/a-null-date","date":"0001-01-01","text":"A null date, journaled before dates were checked."}}` + "\n"
+	if err := os.WriteFile(dir.Journal().Path(), []byte(journal), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(sum.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"line":2,"reason":"upsert: date 0001-01-01`; !strings.Contains(string(report), want) {
+		t.Errorf("report lacks %s:\n%s", want, report)
+	}
+}

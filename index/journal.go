@@ -427,6 +427,12 @@ func (j *Journal) Read(fn func(Update) error) error {
 // finished, so it was never acknowledged); any other line that is not a
 // valid update is an error naming it.
 func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
+	return j.ReadLinesFrom(offset, func(_ int, u Update) error { return fn(u) })
+}
+
+// ReadLinesFrom is ReadFrom, with each update's line, counted from
+// offset (1 for its line): the updates of one batch line share it.
+func (j *Journal) ReadLinesFrom(offset int64, fn func(line int, u Update) error) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	f, err := os.Open(j.path)
@@ -471,7 +477,7 @@ func (j *Journal) ReadFrom(offset int64, fn func(Update) error) (int64, error) {
 			return offset, fmt.Errorf("journal %s, line %d after byte %d: %w", j.path, line, offset, err)
 		}
 		for _, u := range us {
-			if err := fn(u); err != nil {
+			if err := fn(line, u); err != nil {
 				return offset, err
 			}
 		}
