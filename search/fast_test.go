@@ -675,6 +675,13 @@ func TestSearch_Spellings(t *testing.T) {
 		// spelling is keyed by the stem of its plain form.
 		{"andre", 3, "<mark>André</mark>"},
 		{"andré", 3, "<mark>Andre</mark>"},
+		// Not the folded term stemmed again: Armée's term armé is not
+		// arms' arm, nor année's anné Anne's ann.
+		{"armee", 1, "<mark>Armée</mark>"},
+		{"arms", 1, ""},
+		{"anne", 1, ""},
+		{"elysee", 2, "<mark>Élysée</mark>"},
+		{"élysée", 2, "<mark>Elysee</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

@@ -1,12 +1,17 @@
 package search
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/registry"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
@@ -21,50 +26,125 @@ import (
 // other letters, as the same word (not as a place's other name, which
 // counts less): its spellings.
 
-// spellings maps the plain form of each index term of the text field
-// with letters beyond ASCII (plain: its letters folded, then stemmed as
-// the index stems words) to those terms. Stemmed again, since the
-// stemmer treats a letter with an accent as a consonant: André's term
-// is andré, Andre's andr.
-type spellings map[string][]string
+// spellings holds the spellings of the index terms of the text field
+// with letters beyond ASCII. byKey maps a plain form to the terms that
+// have it; keys, each such term to its plain forms. A term's plain form
+// is its letters folded (erdoğan: erdogan, the term of Erdogan); and,
+// when that plain form stems further, also the term of the word the
+// events write, folded (André is written, its term andré, and Andre's
+// term andr: the stemmer takes é for a consonant, and ends andre at
+// andr). Not the folded term stemmed again: Armée's term armé would be
+// keyed arm, the term of arms, where Armee's is arme.
+type spellings struct {
+	byKey map[string][]string
+	keys  map[string][]string
+}
 
 // spellingsOf walks the text field's terms of snap (65,793 on the
-// corpus, 23 ms).
+// corpus, 23 ms), and reads one event of each term whose plain form
+// stems further, for the word it writes.
 func spellingsOf(snap *snapshot.Snapshot) spellings {
+	out := spellings{byKey: map[string][]string{}, keys: map[string][]string{}}
 	d, err := snap.Reader().FieldDict(newsdesk.FieldText)
 	if err != nil {
-		return nil
+		return out
 	}
 	defer d.Close()
-	out := spellings{}
+	add := func(key, term string) {
+		if key != "" && key != term && !slices.Contains(out.keys[term], key) {
+			out.byKey[key] = append(out.byKey[key], term)
+			out.keys[term] = append(out.keys[term], key)
+		}
+	}
 	for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
-		if !ascii(e.Term) {
-			if p := plainStem(e.Term); p != e.Term && p != "" {
-				out[p] = append(out[p], e.Term)
+		if ascii(e.Term) {
+			continue
+		}
+		f := fold(e.Term)
+		add(f, e.Term)
+		if stemPlain(f) == f {
+			continue
+		}
+		if w, ok := writtenForm(snap, e.Term); ok {
+			add(stemPlain(fold(w)), e.Term)
+		}
+	}
+	return out
+}
+
+// writtenForm returns a word, lower case and without a possessive, that
+// an event holding term in its text field writes for it.
+func writtenForm(snap *snapshot.Snapshot, term string) (string, bool) {
+	an, err := enAnalyzer()
+	if err != nil {
+		return "", false
+	}
+	ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
+	if err != nil {
+		return "", false
+	}
+	for seg := range snap.Segments() {
+		l, err := ps.List(seg)
+		if err != nil || l == nil {
+			continue
+		}
+		for _, local := range l.Docs {
+			if !snap.LiveIn(seg, uint64(local)) {
+				continue
+			}
+			ev, err := snap.EventAt(context.Background(), snap.SegmentStart(seg)+uint64(local))
+			if err != nil {
+				return "", false
+			}
+			for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
+				for _, t := range an.Analyze([]byte(text)) {
+					if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
+						return plain(text[t.Start:t.End]), true
+					}
+				}
+			}
+			return "", false // one event is enough to tell
+		}
+	}
+	return "", false
+}
+
+// enAnalyzer is the text field's analyser (Bleve's en), for writtenForm.
+var enAnalyzer = sync.OnceValues(func() (analysis.Analyzer, error) {
+	return registry.NewCache().AnalyzerNamed(en.AnalyzerName)
+})
+
+// of returns the other spellings of term the index may hold: the terms
+// with other letters whose plain form is term (erdoğan for erdogan), and
+// term's plain forms (erdogan for erdoğan; andr, Andre's term, for
+// andré). The caller looks them up.
+func (s spellings) of(term string) []string {
+	keys := []string{term}
+	if !ascii(term) {
+		keys = s.keys[term]
+		if len(keys) == 0 {
+			keys = []string{fold(term)} // a term the index lacks
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		if k != term && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+		for _, t := range s.byKey[k] {
+			if t != term && !slices.Contains(out, t) {
+				out = append(out, t)
 			}
 		}
 	}
 	return out
 }
 
-// of returns the other spellings of term the index may hold: the terms
-// with other letters whose plain form is term's, and term's plain form
-// itself (erdogan for erdoğan). The caller looks them up.
-func (s spellings) of(term string) []string {
-	f := term
-	if !ascii(term) {
-		f = plainStem(term)
-	}
-	var out []string
-	if f != term {
-		out = append(out, f)
-	}
-	for _, t := range s[f] {
-		if t != term {
-			out = append(out, t)
-		}
-	}
-	return out
+// stemPlain returns a plain word stemmed as the text field's analyser
+// stems (Porter).
+func stemPlain(word string) string {
+	ts := porter.NewPorterStemmer().Filter(analysis.TokenStream{{Term: []byte(word)}})
+	return string(ts[0].Term)
 }
 
 func ascii(s string) bool {
@@ -74,13 +154,6 @@ func ascii(s string) bool {
 		}
 	}
 	return true
-}
-
-// plainStem returns the term an index term with accents would be without
-// them: folded, then stemmed as the text field's analyser stems (Porter).
-func plainStem(term string) string {
-	ts := porter.NewPorterStemmer().Filter(analysis.TokenStream{{Term: []byte(fold(term))}})
-	return string(ts[0].Term)
 }
 
 // fold returns s without its accents: decomposed, its combining marks

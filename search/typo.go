@@ -53,18 +53,17 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	fixed := p
 	fixed.Query.Clauses = append([]query.Clause(nil), p.Query.Clauses...)
-	written := make([]string, len(fixed.Query.Clauses))
-	for i, c := range fixed.Query.Clauses {
-		if c.Kind == query.Word && !c.Negated && !slices.Contains(dateWords, strings.ToLower(c.Text)) {
-			// The word as written, without what the tokenizer leaves out
-			// around it ("presidnet," pasted from a sentence).
-			written[i] = strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		}
+	// The words to correct: positive words of one term that the index
+	// has in no spelling, long enough to be corrected.
+	type toCorrect struct {
+		clause  int
+		tok     string
+		fuzz    int
+		written string // the word as written, for its slips
 	}
-	slipsTried := slipAllowed(written, maxSlipLetters)
-	var corr []Correction
+	var words []toCorrect
 	for i, c := range fixed.Query.Clauses {
-		if written[i] == "" {
+		if c.Kind != query.Word || c.Negated || slices.Contains(dateWords, strings.ToLower(c.Text)) {
 			continue
 		}
 		toks, err := query.Tokens(e.m, c.Text)
@@ -92,6 +91,20 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		if fuzz == 0 {
 			continue
 		}
+		// The word as written, without what the tokenizer leaves out
+		// around it ("presidnet," pasted from a sentence).
+		w := strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		words = append(words, toCorrect{clause: i, tok: tok, fuzz: fuzz, written: w})
+	}
+	written := make([]string, len(words))
+	for j, w := range words {
+		written[j] = w.written
+	}
+	slipsTried := slipAllowed(written, maxSlipLetters)
+	var corr []Correction
+	for j, w := range words {
+		i, tok, fuzz := w.clause, w.tok, w.fuzz
+		c := fixed.Query.Clauses[i]
 		// A transposition is two Levenshtein edits: ask the dictionary
 		// for one more than allowed (at most its 2), then count them as
 		// one.
@@ -112,8 +125,8 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 				dist[term] = d
 			}
 		}
-		if slipsTried[i] {
-			slips, err := slipTerms(e.m, written[i])
+		if slipsTried[j] {
+			slips, err := slipTerms(e.m, w.written)
 			if err != nil {
 				return p, nil, fmt.Errorf("correct: %w", err)
 			}
@@ -229,9 +242,9 @@ func slipTerms(a query.Analyzer, word string) ([]string, error) {
 	return out, nil
 }
 
-// slipAllowed returns, for each of a query's words as written ("" for a
-// clause that is no word to correct), whether its slips are tried: the
-// shortest words first, while their letters fit in budget. Each letter
+// slipAllowed returns, for each of a query's words to correct, as
+// written, whether its slips are tried: the shortest words first, while
+// their letters fit in budget (the words the index knows take none of it). Each letter
 // costs about 52 slips analysed and looked up: 16 unknown words of 30
 // letters took 75-93 ms of a search slot, against 11-15 ms without slips.
 // A typo is most often in a short word.

@@ -101,6 +101,9 @@ func TestCorrect_Slips(t *testing.T) {
 		// Words too long to have their slips tried within the query's
 		// budget do not take it from the short one.
 		{strings.Repeat("qwertzuiopasdfghjklyxcvbnmqwer ", 3) + "presidnet", "president"},
+		// Nor do the words the index knows (66 letters here): only the
+		// words to correct count against it.
+		{"germans protest dresden against visits athens opens flooded towns presidnet", "president"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
