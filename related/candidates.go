@@ -16,6 +16,7 @@ type cand struct {
 	num   uint64
 	s1    float64 // stage-1 score, date prior included
 	score float64 // final score
+	fi    int     // its features' index, in re-ranking
 }
 
 // scores accumulates the stage-1 score of every event, indexed by event

@@ -3,6 +3,7 @@ package related
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"unicode"
@@ -31,10 +32,19 @@ type features struct {
 	// common is BM25 over the source's words written in lower case (what
 	// happened, rather than who or where), relative to the best's.
 	common float64
+	// has marks the source's words (of the featureWords read, in their
+	// order) the candidate holds; agree is the share of the source's
+	// words' weight, each weighed by how many of the best candidates
+	// hold it, that the candidate holds (agreement).
+	has   uint64
+	agree float64
 }
 
 // featureWords is the most words of a source the text features read.
 const featureWords = 50
+
+// features.has holds a bit for each of them.
+var _ [64 - featureWords]struct{}
 
 // shortSource is the most words a source ranked as a query has, and
 // shortMatch the weight of the share of its idf an event holds (rerank).
@@ -57,7 +67,7 @@ func (rk *run) rerank(src *source, cs []cand) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	fs, err := rk.features(src, cs)
+	fs, idfs, err := rk.features(src, cs)
 	if err != nil {
 		return err
 	}
@@ -68,23 +78,80 @@ func (rk *run) rerank(src *source, cs []cand) error {
 	// Astana Anyar, the Astana Open).
 	short := len(src.words) > 0 && len(src.words) <= shortSource
 	for i := range cs {
+		cs[i].fi = i
 		cs[i].score = fs[i].score(&rk.w)
 		if short {
 			share := float64(fs[i].words) / float64(len(src.words))
 			cs[i].score += shortMatch * share * share
 		}
 	}
+	sortCands(cs)
+	if rk.w.RankAgree != 0 {
+		// What the best of this order agree on re-orders them: the
+		// candidates carry their features' index (fi) through the sort.
+		agreement(cs, fs, idfs)
+		for i := range cs {
+			cs[i].score += rk.w.RankAgree * fs[cs[i].fi].agree
+		}
+		sortCands(cs)
+	}
+	return nil
+}
+
+// sortCands sorts candidates by score, best first; ties by stage 1.
+func sortCands(cs []cand) {
 	slices.SortStableFunc(cs, func(a, b cand) int {
 		if c := cmpFloat(b.score, a.score); c != 0 {
 			return c
 		}
 		return cmpFloat(b.s1, a.s1)
 	})
-	return nil
+}
+
+// agreeTop is how many of the best candidates vote on the source's words.
+const agreeTop = 10
+
+// agreement sets each candidate's agree: the source's words it holds,
+// each weighed by its idf times the share of the best agreeTop candidates
+// (cs, sorted best first; the candidate itself left out) that hold it,
+// over the same sum of all the source's words. The words a story's events
+// share (Astana, talks, ceasefire) weigh more than those of one event's
+// sentence (fragile, breakthrough, reported), whatever their idf.
+func agreement(cs []cand, fs []features, idfs []float64) {
+	k := min(agreeTop, len(cs))
+	if k < 2 {
+		return
+	}
+	var count [featureWords]int
+	for _, c := range cs[:k] {
+		for h := fs[c.fi].has; h != 0; h &= h - 1 {
+			count[bits.TrailingZeros64(h)]++
+		}
+	}
+	for r, c := range cs {
+		f := &fs[c.fi]
+		voters, own := k, uint64(0)
+		if r < k {
+			voters, own = k-1, f.has
+		}
+		var num, den float64
+		for w, idf := range idfs {
+			n := count[w]
+			if own&(1<<uint(w)) != 0 {
+				n--
+			}
+			a := idf * float64(n) / float64(voters)
+			den += a
+			if f.has&(1<<uint(w)) != 0 {
+				num += a
+			}
+		}
+		f.agree = ratio(num, den)
+	}
 }
 
 // features computes the features of the candidates cs, in their order.
-func (rk *run) features(src *source, cs []cand) ([]features, error) {
+func (rk *run) features(src *source, cs []cand) ([]features, []float64, error) {
 	n := len(cs)
 	fs := make([]features, n)
 	// Candidates by document number, to look them up in the posting lists.
@@ -127,9 +194,9 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 			}
 		}
 	}
-	for _, w := range words {
+	for wi, w := range words {
 		if err := rk.freqs(w.post, nums, tf, lens); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cw, ok := classicLeft[w.post[0]]; ok && len(w.post) == 1 {
 			addClassic(cw)
@@ -138,6 +205,7 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 		qw := (1 + math.Log(float64(w.qtf))) * w.idf / src.self
 		for i, j := range byNum {
 			if tf[i] > 0 {
+				fs[j].has |= 1 << uint(wi)
 				bm := qw * rk.bm25tf(float64(tf[i]), float64(lens[i]))
 				fs[j].text += bm
 				if w.lower {
@@ -151,7 +219,7 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	for _, t := range src.classic.terms {
 		if cw, ok := classicLeft[t.post]; ok {
 			if err := rk.freqs([]*snapshot.Postings{t.post}, nums, tf, lens); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			addClassic(cw)
 		}
@@ -209,7 +277,11 @@ func (rk *run) features(src *source, cs []cand) ([]features, error) {
 	}
 	positions(fs, func(f *features) float64 { return f.text }, func(f *features, p float64) { f.textPos = p })
 	positions(fs, func(f *features) float64 { return f.classic }, func(f *features, p float64) { f.classicPos = p })
-	return fs, nil
+	idfs := make([]float64, len(words))
+	for i, w := range words {
+		idfs[i] = w.idf
+	}
+	return fs, idfs, nil
 }
 
 // positions sets, for each candidate, 1/(1 + r/10) for its rank r by the

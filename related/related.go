@@ -129,6 +129,10 @@ type Weights struct {
 	// RankCommon: BM25 over the source's words written in lower case,
 	// relative to the best candidate's.
 	RankCommon float64 `json:"rank_common"`
+	// RankAgree: the share of the source's words' idf the candidate
+	// holds, each word weighed by how many of the 10 best candidates by
+	// the other features hold it.
+	RankAgree float64 `json:"rank_agree"`
 
 	// The list.
 
@@ -161,13 +165,14 @@ var DefaultWeights = Weights{
 	RankMatch:           0,
 	RankClassic:         0.25,
 	RankStory:           0.01,
-	RankPlace:           0.02,
+	RankPlace:           0,
 	RankWeek:            0.1,
 	RankMonth:           0,
 	RankCategory:        -0.1,
 	RankTextPosition:    0.25,
 	RankClassicPosition: 0.25,
 	RankCommon:          0.1,
+	RankAgree:           0.1,
 	DuplicateSimilarity: 0.7,
 	MaxPerDay:           2,
 }
@@ -246,6 +251,7 @@ func (w Weights) Validate() error {
 		{"rank_text_position", w.RankTextPosition, -MaxWeight, MaxWeight, false},
 		{"rank_classic_position", w.RankClassicPosition, -MaxWeight, MaxWeight, false},
 		{"rank_common", w.RankCommon, -MaxWeight, MaxWeight, false},
+		{"rank_agree", w.RankAgree, -MaxWeight, MaxWeight, false},
 		// Above 1, no two events are near-duplicates (TextOnly).
 		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
 	} {

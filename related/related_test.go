@@ -620,3 +620,26 @@ func TestRelated_DraftWithoutKnownWords(t *testing.T) {
 		}
 	}
 }
+
+// TestAgreement: a candidate's agree is the share of the source's words'
+// weight it holds, each word weighed by its idf times the share of the
+// other best candidates holding it (its own vote left out).
+func TestAgreement(t *testing.T) {
+	idfs := []float64{1, 2, 1}
+	fs := []features{{has: 0b011}, {has: 0b011}, {has: 0b001}, {has: 0b100}}
+	cs := []cand{{fi: 0}, {fi: 1}, {fi: 2}, {fi: 3}}
+	agreement(cs, fs, idfs)
+	// The first: of the 3 others, w0 is held by 2, w1 by 1, w2 by 1:
+	// weights 2/3, 2/3 and 1/3, of which it holds the first two.
+	for i, want := range []float64{0.8, 0.8, (2.0 / 3) / (7.0 / 3), 0} {
+		if math.Abs(fs[i].agree-want) > 1e-9 {
+			t.Errorf("candidate %d: agree %.4f, want %.4f", i, fs[i].agree, want)
+		}
+	}
+	// One candidate: no one else to agree with.
+	one := []features{{has: 0b1}}
+	agreement([]cand{{fi: 0}}, one, idfs)
+	if one[0].agree != 0 {
+		t.Errorf("a lone candidate's agree is %v, want 0", one[0].agree)
+	}
+}

@@ -304,6 +304,7 @@ func fitParams() []judged.Param[related.Weights] {
 		p("rank_text_position", func(w *related.Weights) *float64 { return &w.RankTextPosition }, 0, 0.25, 0.5, 1),
 		p("rank_classic_position", func(w *related.Weights) *float64 { return &w.RankClassicPosition }, 0, 0.25, 0.5, 1),
 		p("rank_common", func(w *related.Weights) *float64 { return &w.RankCommon }, 0, 0.05, 0.1, 0.2),
+		p("rank_agree", func(w *related.Weights) *float64 { return &w.RankAgree }, 0, 0.1, 0.2, 0.4),
 	}
 }
 
@@ -316,7 +317,7 @@ var fitStart = func() related.Weights {
 	w.HalfLifeDays, w.SlowHalfLifeDays, w.Near, w.Floor = 14, 280, 0.7, 0.3
 	w.RankText, w.RankMatch, w.RankClassic, w.RankStory, w.RankPlace = 0, 0, 0, 0, 0
 	w.RankTopic, w.RankWeek, w.RankMonth, w.RankCategory = 0, 0, 0, 0
-	w.RankTextPosition, w.RankClassicPosition = 0, 0
+	w.RankTextPosition, w.RankClassicPosition, w.RankAgree = 0, 0, 0
 	return w
 }()
 
