@@ -73,38 +73,22 @@ func spellingsOf(snap *snapshot.Snapshot) spellings {
 }
 
 // writtenForm returns a word, lower case and without a possessive, that
-// an event holding term in its text field writes for it.
+// an event holding term in its text field writes for it: one event is
+// enough to tell.
 func writtenForm(snap *snapshot.Snapshot, term string) (string, bool) {
-	an, err := enAnalyzer()
-	if err != nil {
-		return "", false
-	}
 	ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 	if err != nil {
 		return "", false
 	}
-	for seg := range snap.Segments() {
-		l, err := ps.List(seg)
-		if err != nil || l == nil {
-			continue
+	forms, err := writtenForms(context.Background(), snap, func(text string) (analysis.TokenStream, error) {
+		an, err := enAnalyzer()
+		if err != nil {
+			return nil, err
 		}
-		for _, local := range l.Docs {
-			if !snap.LiveIn(seg, uint64(local)) {
-				continue
-			}
-			ev, err := snap.EventAt(context.Background(), snap.SegmentStart(seg)+uint64(local))
-			if err != nil {
-				return "", false
-			}
-			for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
-				for _, t := range an.Analyze([]byte(text)) {
-					if string(t.Term) == term && t.Start >= 0 && t.End <= len(text) {
-						return plain(text[t.Start:t.End]), true
-					}
-				}
-			}
-			return "", false // one event is enough to tell
-		}
+		return an.Analyze([]byte(text)), nil
+	}, term, ps, 1)
+	for w := range forms {
+		return w, err == nil
 	}
 	return "", false
 }

@@ -339,14 +339,21 @@ func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term stri
 // analyse to the index term in n live events spread over those having it
 // (ps).
 func (e *Engine) forms(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings, n int) (map[string]int, error) {
+	return writtenForms(ctx, snap, func(text string) (analysis.TokenStream, error) {
+		return e.m.AnalyzeText(en.AnalyzerName, []byte(text))
+	}, term, ps, n)
+}
+
+// writtenForms is forms with the text field's analyser given.
+func writtenForms(ctx context.Context, snap *snapshot.Snapshot, analyse func(string) (analysis.TokenStream, error), term string, ps *snapshot.Postings, n int) (map[string]int, error) {
 	forms := map[string]int{}
-	err := e.sample(snap, ps, n, func(num uint64) (bool, error) {
+	err := sampleEvents(snap, ps, n, func(num uint64) (bool, error) {
 		ev, err := snap.EventAt(ctx, num)
 		if err != nil {
 			return false, err
 		}
 		for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
-			toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
+			toks, err := analyse(text)
 			if err != nil {
 				return false, err
 			}
@@ -363,7 +370,7 @@ func (e *Engine) forms(ctx context.Context, snap *snapshot.Snapshot, term string
 
 // sample calls fn with the numbers of up to n live events spread over
 // those having ps, until fn says done or fails.
-func (e *Engine) sample(snap *snapshot.Snapshot, ps *snapshot.Postings, n int, fn func(num uint64) (done bool, err error)) error {
+func sampleEvents(snap *snapshot.Snapshot, ps *snapshot.Postings, n int, fn func(num uint64) (done bool, err error)) error {
 	// The postings of every segment, deleted events included, as one
 	// run: the events read are spread over it, each the first live one
 	// from its place, without collecting the term's events.
@@ -486,7 +493,7 @@ func (e *Engine) prefixStems(ctx context.Context, snap *snapshot.Snapshot, prefi
 		n := min(prefixEvents, *budget)
 		*budget -= n
 		found := false
-		err = e.sample(snap, ps, n, func(num uint64) (bool, error) {
+		err = sampleEvents(snap, ps, n, func(num uint64) (bool, error) {
 			ev, err := snap.EventAt(ctx, num)
 			if err != nil {
 				return false, err
