@@ -127,6 +127,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *dirFlag == "" || (*judgedDir == "" && *queryFlag == "") {
 		return errors.New("need -index DIR, and -judged DIR or -q WORDS")
 	}
+	if *fix != "" && !*fit {
+		return errors.New("-fix keeps weights out of a fit: give -fit too")
+	}
 	r, err := parseWeights("-weights", search.DefaultRanking, *set)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func TestRun(t *testing.T) {
 		{"fit, some fixed", []string{"-judged", "testdata/judged", "-fit", "-folds", "2", "-repeats", "1", "-weights", "variant=0.5", "-fix", "variant, stub"},
 			[]string{`fitted on all 2 queries: k1=[\d.]+ b=[\d.]+ coord=`}, ""},
 		{"fix an unknown weight", []string{"-judged", "testdata/judged", "-fit", "-fix", "k9"}, nil, `-fix: unknown weight "k9"`},
+		{"fix without a fit", []string{"-judged", "testdata/judged", "-fix", "variant"}, nil, "-fix keeps weights out of a fit: give -fit too"},
 		{"against", []string{"-judged", "testdata/judged", "-against", "k1=1.6"},
 			[]string{`(?m)^against k1=1\.6 b=0\.75 .*: nDCG@10 [01]\.\d{3}, nDCG'@10 [01]\.\d{3}, P@5 [01]\.\d{3}, \d+ unjudged; nDCG@10 difference [+-]\d\.\d{3} \(95% interval [+-]\d\.\d{3} to [+-]\d\.\d{3}, p [01]\.\d{2}; better on \d+, worse on \d+\)$`}, ""},
 		// -against starts from -weights: the same weights, no difference.
