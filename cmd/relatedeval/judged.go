@@ -317,7 +317,7 @@ var fitStart = func() related.Weights {
 	w.HalfLifeDays, w.SlowHalfLifeDays, w.Near, w.Floor = 14, 280, 0.7, 0.3
 	w.RankText, w.RankMatch, w.RankClassic, w.RankStory, w.RankPlace = 0, 0, 0, 0, 0
 	w.RankTopic, w.RankWeek, w.RankMonth, w.RankCategory = 0, 0, 0, 0
-	w.RankTextPosition, w.RankClassicPosition, w.RankAgree = 0, 0, 0
+	w.RankTextPosition, w.RankClassicPosition, w.RankCommon, w.RankAgree = 0, 0, 0, 0
 	return w
 }()
 
