@@ -231,6 +231,9 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return fail("not a JSON object: %v", err)
 	}
+	if k, ok := ingest.RepeatedKey(line); ok {
+		return fail(`a line holds exactly one operation; %q is given more than once`, k)
+	}
 	if len(raw) != 1 {
 		return fail(`a line holds exactly one of {"upsert": EVENT} or {"delete": "ID"}, got %d keys`, len(raw))
 	}

@@ -129,6 +129,10 @@ func TestBulk_BadLines(t *testing.T) {
 		{long, fmt.Sprintf("line 7 is %d bytes, longer than the 1048576-byte limit of a line", len(long))},
 		{upsert("2019-06-02/after-the-long-line", "2019-06-02"), ""},
 		{`{"delete": " 2019-06-01/a-flamingo-escapes "}`, ""}, // trimmed, as an upsert's id is
+		// encoding/json keeps the last of a repeated key: b alone deleted,
+		// or the event filed with its second text.
+		{`{"delete": "2019-06-01/a", "delete": "2019-06-01/b"}`, `"delete" is given more than once`},
+		{`{"upsert": {"id": "2019-06-01/c", "date": "2019-06-01", "text": "A.", "text": "B."}}`, `upsert: field "text" is given more than once`},
 	}
 	var body strings.Builder
 	body.WriteString("\xef\xbb\xbf") // a byte-order mark, as some editors save: not part of line 1

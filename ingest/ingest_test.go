@@ -62,6 +62,10 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "", "date": "2019-03-04", "text": "Empty id."}`, "missing id", ""},
 		{`{"id": "2019-03-04/empty-text", "date": "2019-03-04", "text": "  "}`, "missing text", ""},
 		{"not json at all", "invalid JSON at byte", ""},
+		// encoding/json would keep the last, in any case: filed as "Second."
+		{`{"id": "2019-03-04/twice", "date": "2019-03-04", "text": "First.", "text": "Second."}`, `field "text" is given more than once`, ""},
+		{`{"id": "2019-03-04/twice-case", "date": "2019-03-04", "text": "First.", "Text": "Second."}`, `field "text" is given more than once`, ""},
+		{`{"id": "2019-03-04/nested-twice", "date": "2019-03-04", "text": "A {\"text\": tag}", "sources": [{"name": "A", "name": "B"}]}`, "", "2019-03-04/nested-twice"},
 		{good("last-without-newline"), "", "2019-03-04/last-without-newline"},
 	}
 	var buf bytes.Buffer
@@ -381,6 +385,28 @@ func readIDs(t *testing.T, path string) ([]string, collect) {
 // TestLines_LongLineLength: an over-long line's length leaves out its
 // line ending, wherever the 64 KiB reads cut it: here a CRLF split
 // between two reads (the CR last of one, the LF alone in the next).
+func TestRepeatedKey(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // "" for none
+	}{
+		{`{"a": 1, "b": 2}`, ""},
+		{`{"a": 1, "a": 2}`, "a"},
+		{`{"a": 1, "A": 2}`, "a"},
+		{`{"\u0061": 1, "a": 2}`, "a"},
+		{`{"a": "\"a\": 1", "b": {"a": 1, "a": 2}}`, ""},
+		{`{"a": ["b", "b"], "c": [{"a": 1}]}`, ""},
+		{`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"i":11}`, "i"},
+		{`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"b":10}`, "b"},
+		{`{}`, ""},
+	} {
+		got, ok := RepeatedKey([]byte(tc.in))
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("RepeatedKey(%s) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
 func TestLines_LongLineLength(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -135,6 +135,9 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	if err := json.Unmarshal(b, &je); err != nil {
 		return newsdesk.Event{}, errors.New(jsonReason(err))
 	}
+	if k, ok := RepeatedKey(b); ok {
+		return newsdesk.Event{}, fmt.Errorf("field %q is given more than once", k)
+	}
 	switch {
 	case je.ID == nil:
 		return newsdesk.Event{}, errors.New("missing field \"id\"")
