@@ -14,6 +14,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/mappings"
 )
 
 // Index is an open generation of the index: read-only (OpenGeneration),
@@ -132,6 +133,9 @@ func openChecked(path string, config map[string]interface{}, m bmapping.IndexMap
 			return nil, false, fmt.Errorf("encode mapping: %w", err)
 		}
 		if bytes.Equal(stored, b) {
+			// The mapping Bleve read from the index analyses the
+			// documents of its batches (live updates).
+			mappings.FixLowercase(idx.Mapping())
 			return idx, i > 0, nil
 		}
 	}

@@ -301,6 +301,7 @@ func Legacy() *bmapping.IndexMappingImpl {
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
 	m.ScoringModel = bindex.BM25Scoring
+	FixLowercase(m)
 	return m
 }
 

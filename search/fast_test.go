@@ -682,6 +682,11 @@ func TestSearch_Spellings(t *testing.T) {
 		{"anne", 1, ""},
 		{"elysee", 2, "<mark>Élysée</mark>"},
 		{"élysée", 2, "<mark>Elysee</mark>"},
+		// Bleve's lower-case filter made İzmir the term "i\xb0zmi":
+		// nothing but İzmir typed found it.
+		{"izmir", 2, "<mark>İzmir</mark>"},
+		{"İzmir", 2, "<mark>Izmir</mark>"},
+		{"istanbul", 2, "<mark>İSTANBUL</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {
