@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/entities"
@@ -112,7 +113,14 @@ func (rk *run) load(ctx context.Context, r Request) (*source, error) {
 			return nil, invalid(fmt.Sprintf("context[%d]", i), "is %d bytes; at most %d are accepted", len(c), MaxDraftTag)
 		}
 	}
-	src := &source{id: d.ID, day: snapshot.NoDay, topic: strings.TrimSpace(d.Topic), context: d.Context, text: d.Text}
+	// Composed (NFC), as events and queries are: a copy-paste may
+	// decompose accents ("Co\u0302te d'Ivoire"), whose words and tags
+	// would otherwise meet nothing.
+	tags := make([]string, len(d.Context))
+	for i, c := range d.Context {
+		tags[i] = norm.NFC.String(c)
+	}
+	src := &source{id: d.ID, day: snapshot.NoDay, topic: norm.NFC.String(strings.TrimSpace(d.Topic)), context: tags, text: norm.NFC.String(d.Text)}
 	if d.Date != "" {
 		t, err := newsdesk.ParseDate(d.Date)
 		if err != nil {

@@ -65,3 +65,21 @@ func TestRelated_Spellings(t *testing.T) {
 		t.Errorf("Erdogan travels to Ankara: %+v, want Erdoğan's visit to Ankara first, sharing Erdogan", items)
 	}
 }
+
+// TestRelated_DecomposedDraft: a draft whose accents are decomposed, as
+// some copy-paste gives them, is composed first, as a query is: its
+// "Erdog\u0306an" met nothing.
+func TestRelated_DecomposedDraft(t *testing.T) {
+	x := testindex.Open(t, "testdata/accents.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Erdog\u0306an travels to Ankara"}, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) == 0 || items[0].ID != "2019-01-01/erdogan-visits-ankara" || !slices.Contains(items[0].SharedTerms, "Erdoğan") {
+		t.Errorf("a draft naming Erdog\\u0306an: %+v, want Erdoğan's visit to Ankara first, sharing Erdoğan", items)
+	}
+}
