@@ -630,15 +630,15 @@ func TestNames_SuggestFillsTheList(t *testing.T) {
 // reaches it ends there and has no next cursor (a page of 100 from hit
 // 10,000 went to 10,100).
 func TestCursor_RelevanceStopsAtItsDepth(t *testing.T) {
-	if c := encodeCursor(query.SortRelevance, nil, MaxRelevanceOffset); c != "" {
+	if c := encodeCursor(query.SortRelevance, 0, nil, MaxRelevanceOffset); c != "" {
 		t.Errorf("a cursor to hit %d was issued", MaxRelevanceOffset+1)
 	}
-	last := encodeCursor(query.SortRelevance, nil, MaxRelevanceOffset-5)
+	last := encodeCursor(query.SortRelevance, Request{Q: "talks"}.cursorKey(), nil, MaxRelevanceOffset-5)
 	if last == "" {
 		t.Fatalf("no cursor to hit %d", MaxRelevanceOffset-4)
 	}
 	forged, _ := json.Marshal(cursor{Sort: query.SortRelevance, Offset: MaxRelevanceOffset})
-	if _, err := decodeCursor(base64.RawURLEncoding.EncodeToString(forged), query.SortRelevance); err == nil {
+	if _, err := decodeCursor(base64.RawURLEncoding.EncodeToString(forged), query.SortRelevance, 0); err == nil {
 		t.Errorf("a cursor to hit %d was accepted", MaxRelevanceOffset+1)
 	}
 	e := fixtureEngine(t)
@@ -752,5 +752,28 @@ func TestSearch_PrefixPopularFirst(t *testing.T) {
 	}
 	if res.Total != 4 || len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Text, "anctions") {
 		t.Errorf("sanct*: %d events, first %+v; want 4, a sanctions event first", res.Total, res.Hits)
+	}
+}
+
+// TestCursor_SameSearch: a cursor pages through the search it came from;
+// followed with another query, dates or filters it is refused (it paged
+// through that search from a place of this one's, as if it were its).
+func TestCursor_SameSearch(t *testing.T) {
+	from := Request{Q: "peace  talks", Topics: []string{"Syrian peace process", "Brexit"}, Sort: query.SortDate}
+	c := encodeCursor(query.SortDate, from.cursorKey(), []string{"2017-01-23", "x"}, 0)
+	for _, tt := range []struct {
+		r    Request
+		want bool
+	}{
+		{Request{Q: "peace talks", Topics: []string{"brexit", "syrian peace process"}, Sort: query.SortDate}, true},
+		{Request{Q: "war", Topics: from.Topics, Sort: query.SortDate}, false},
+		{Request{Q: from.Q, Sort: query.SortDate}, false},
+		{Request{Q: from.Q, Topics: from.Topics, Categories: []string{"Sports"}, Sort: query.SortDate}, false},
+		{Request{Q: from.Q, Topics: from.Topics, From: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), Sort: query.SortDate}, false},
+	} {
+		_, err := decodeCursor(c, query.SortDate, tt.r.cursorKey())
+		if (err == nil) != tt.want {
+			t.Errorf("%+v: %v, want accepted %v", tt.r, err, tt.want)
+		}
 	}
 }

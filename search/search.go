@@ -12,6 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -397,7 +400,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		more = res.more // a page after a cursor: the total counts the events before it too
 	}
 	if n := len(res.hits); n > 0 && n == p.Size && more {
-		out.NextCursor = encodeCursor(p.Sort, res.lastSort, p.Offset+n)
+		out.NextCursor = encodeCursor(p.Sort, r.cursorKey(), res.lastSort, p.Offset+n)
 	}
 	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return out, nil
@@ -495,7 +498,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		if r.Page > 1 {
 			return p, invalid("page", "cannot be combined with cursor")
 		}
-		c, err := decodeCursor(r.Cursor, p.Sort)
+		c, err := decodeCursor(r.Cursor, p.Sort, r.cursorKey())
 		if err != nil {
 			return p, err
 		}
@@ -597,10 +600,38 @@ type cursor struct {
 	Sort   query.Sort `json:"s"`
 	After  []string   `json:"a,omitempty"`
 	Offset int        `json:"o,omitempty"`
+	// Key is the request's cursorKey: a cursor followed with another
+	// query or filters would page through that search from a place of
+	// this one's.
+	Key uint32 `json:"k"`
 }
 
-func encodeCursor(s query.Sort, lastSort []string, next int) string {
-	c := cursor{Sort: s}
+// cursorKey hashes what a cursor's pages must share, beside the sort
+// (checked apart, to say so): the query as typed, the dates and the
+// filters (any case, any order).
+func (r Request) cursorKey() uint32 {
+	h := fnv.New32a()
+	field := func(s string) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	field(strings.Join(strings.Fields(r.Q), " "))
+	field(r.From.Format(time.DateOnly))
+	field(r.To.Format(time.DateOnly))
+	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
+		set := make([]string, len(vs))
+		for i, v := range vs {
+			set[i] = strings.ToLower(strings.TrimSpace(v))
+		}
+		slices.Sort(set)
+		field(strings.Join(slices.Compact(set), "\x00"))
+		field("\x01")
+	}
+	return h.Sum32()
+}
+
+func encodeCursor(s query.Sort, key uint32, lastSort []string, next int) string {
+	c := cursor{Sort: s, Key: key}
 	if s == query.SortRelevance {
 		if next >= MaxRelevanceOffset {
 			return "" // hit MaxRelevanceOffset was on this page
@@ -613,7 +644,7 @@ func encodeCursor(s query.Sort, lastSort []string, next int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(token string, s query.Sort) (cursor, error) {
+func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	var c cursor
 	if err == nil {
@@ -624,6 +655,9 @@ func decodeCursor(token string, s query.Sort) (cursor, error) {
 	}
 	if c.Sort != s {
 		return cursor{}, invalid("cursor", "belongs to sort=%s, not sort=%s", c.Sort, s)
+	}
+	if c.Key != key {
+		return cursor{}, invalid("cursor", "belongs to another search: follow next_cursor with the same q, dates and filters it came with")
 	}
 	return c, nil
 }
