@@ -71,6 +71,9 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			continue // a stop word, or a word of several terms: leave it
 		}
 		tok := toks[0]
+		if strings.ContainsFunc(tok, unicode.IsDigit) {
+			continue // a number or a code is meant as typed: 2099 is no 2019, w10 no 10
+		}
 		// Only the form typed counts: a legacy generation's search does
 		// not match a place's other forms (syria finds no Syrian there).
 		if ps, err := snap.Postings(newsdesk.FieldText, []byte(tok)); err != nil {

@@ -156,3 +156,22 @@ func TestSlipTerms(t *testing.T) {
 		seen[g] = true
 	}
 }
+
+// TestCorrect_NotNumbers: a number or a code is meant as typed, never
+// corrected into another (2099 became 2019, w10 became 10).
+func TestCorrect_NotNumbers(t *testing.T) {
+	x := testindex.Open(t, "testdata/typo.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"2099", "w10", "budget 2099"} {
+		res, err := e.Search(context.Background(), Request{Q: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Corrections) != 0 || strings.HasPrefix(q, "2") && res.Total != 0 {
+			t.Errorf("%s: corrections %+v, %d events; want none corrected, nothing found", q, res.Corrections, res.Total)
+		}
+	}
+}
