@@ -23,8 +23,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of the search box language.
@@ -136,7 +134,7 @@ func Parse(q string) (Parsed, error) {
 	}
 	// Composed, as the events are written: "Co\u0302te" (a Mac's
 	// copy-paste) is Côte, which the index holds.
-	if q = norm.NFC.String(q); len(q) > MaxQueryBytes { // composing can lengthen a few characters
+	if q = Compose(q); len(q) > MaxQueryBytes { // composing can lengthen a few characters
 		return Parsed{}, invalid("q", "is %d bytes once composed (NFC); at most %d are accepted", len(q), MaxQueryBytes)
 	}
 	q = strings.Map(func(r rune) rune {

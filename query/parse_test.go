@@ -39,6 +39,10 @@ func TestParse(t *testing.T) {
 		// Decomposed accents (as some copy-paste gives them) are composed, as
 		// the events write them.
 		{"Co\u0302te d'Ivoire to\u0304hoku", []Clause{w("Côte"), w("d'Ivoire"), w("tōhoku")}},
+		// Full-width ASCII (an East Asian keyboard's) is ASCII, operators
+		// included, and a PDF's ligatures are their letters; ½ stays.
+		{"ＷＡＲ －ｃｅａｓｅｆｉｒｅ ＂peace talks＂", []Clause{w("WAR"), {Kind: Word, Text: "ceasefire", Negated: true}, {Kind: Phrase, Text: "peace talks"}}},
+		{"ﬁre ﬂood ½", []Clause{w("fire"), w("flood"), w("½")}},
 		{`"United  States" "united states" united states -"united states"`, []Clause{{Kind: Phrase, Text: "United  States"}, w("united"), w("states"),
 			{Kind: Phrase, Text: "united states", Negated: true}}},
 		{"peace Peace PEACE talks peace", []Clause{w("peace"), w("talks")}},
