@@ -224,12 +224,17 @@ func (rk *run) item(ev newsdesk.Event, c cand, src *source, ex explainer, search
 		}
 	}
 	inTags := func(stem string) bool {
-		if it.SameTopic && ex.topicWords[stem] {
-			return true
-		}
-		for _, t := range it.SharedContext {
-			if rk.tagWords(t)[stem] {
+		// In any spelling: the source's Cote is the shared tag Côte
+		// d'Ivoire's Côte.
+		for _, form := range append([]string{stem}, rk.spellings(stem)...) {
+			form = rk.word(form)
+			if it.SameTopic && ex.topicWords[form] {
 				return true
+			}
+			for _, t := range it.SharedContext {
+				if rk.tagWords(t)[form] {
+					return true
+				}
 			}
 		}
 		return false

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,31 @@ func TestRelated_DecomposedDraft(t *testing.T) {
 	}
 	if len(items) == 0 || items[0].ID != "2019-01-01/erdogan-visits-ankara" || !slices.Contains(items[0].SharedTerms, "Erdoğan") {
 		t.Errorf("a draft naming Erdog\\u0306an: %+v, want Erdoğan's visit to Ankara first, sharing Erdoğan", items)
+	}
+}
+
+// TestRelated_SharedTagSpelling: a word of a shared tag is not said again
+// among the shared terms in another spelling (the draft's Cote, beside
+// the shared tag Côte d'Ivoire).
+func TestRelated_SharedTagSpelling(t *testing.T) {
+	x := testindex.Open(t, "testdata/accent-tags.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Cote d'Ivoire counts the election votes"}, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) == 0 {
+		t.Fatal("no related events")
+	}
+	for _, it := range items {
+		if slices.Contains(it.SharedContext, "Côte d'Ivoire") && slices.ContainsFunc(it.SharedTerms, func(s string) bool { return strings.EqualFold(s, "cote") }) {
+			t.Errorf("%s: shares the tag Côte d'Ivoire and the term %v", it.ID, it.SharedTerms)
+		}
+		if !slices.Contains(it.SharedContext, "Côte d'Ivoire") && it.ID != "2020-11-03/a-storm-hits-the-coast" {
+			t.Errorf("%s: shares %v, want the tag Côte d'Ivoire", it.ID, it.SharedContext)
+		}
 	}
 }
