@@ -32,6 +32,16 @@ const (
 // same limit the news site's URLs use.
 const MaxSlugLen = 128
 
+// MaxTagBytes bounds an event's topic, its category and each of its
+// context tags, and MaxTags its context tags: the corpus's longest tag is
+// 203 bytes and its most tags on one event 10. A longer tag could never
+// be filtered on (a filter value is at most 256 bytes), and related
+// lists analyse every tag of an event.
+const (
+	MaxTagBytes = 256
+	MaxTags     = 50
+)
+
 // Event is one news event: a dated, one-sentence summary filed under a
 // running story (Topic) and a portal section (Category), tagged with the
 // linked entities and stories around it (Context) and citing Sources.
@@ -114,6 +124,19 @@ func (e *Event) Validate() error {
 	for i, c := range e.Context {
 		if err := check(fmt.Sprintf("context[%d]", i), c); err != nil {
 			return err
+		}
+	}
+	for _, f := range [][2]string{{"topic", e.Topic}, {"category", e.Category}} {
+		if len(f[1]) > MaxTagBytes {
+			return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalidEvent, f[0], len(f[1]), MaxTagBytes)
+		}
+	}
+	if len(e.Context) > MaxTags {
+		return fmt.Errorf("%w: %d context tags, more than %d", ErrInvalidEvent, len(e.Context), MaxTags)
+	}
+	for i, c := range e.Context {
+		if len(c) > MaxTagBytes {
+			return fmt.Errorf("%w: context[%d] is %d bytes, more than %d", ErrInvalidEvent, i, len(c), MaxTagBytes)
 		}
 	}
 	for i, s := range e.Sources {

@@ -70,6 +70,13 @@ func TestEventValidate(t *testing.T) {
 		{"id with non-ASCII", func(e *Event) { e.ID = "2017-01-23/café" }, "not 'é'"},
 		{"invalid UTF-8 in context", func(e *Event) { e.Context = []string{"ok", "bad\xff"} }, "context[1] is not valid UTF-8"},
 		{"invalid UTF-8 in source", func(e *Event) { e.Sources = []Source{{Name: "\xfe"}} }, "sources[0].name"},
+		// A longer tag could never be a filter's value.
+		{"the longest topic", func(e *Event) { e.Topic = strings.Repeat("t", MaxTagBytes) }, ""},
+		{"a topic too long", func(e *Event) { e.Topic = strings.Repeat("t", 5000) }, "topic is 5000 bytes, more than 256"},
+		{"a category too long", func(e *Event) { e.Category = strings.Repeat("c", 257) }, "category is 257 bytes"},
+		{"a context tag too long", func(e *Event) { e.Context = []string{"ok", strings.Repeat("c", 300)} }, "context[1] is 300 bytes"},
+		{"the most context tags", func(e *Event) { e.Context = make([]string, MaxTags) }, ""},
+		{"too many context tags", func(e *Event) { e.Context = make([]string, 300) }, "300 context tags, more than 50"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -245,6 +245,9 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 			if err != nil {
 				return fail("upsert: %v", err)
 			}
+			if k, ok := ingest.UnknownField(v); ok {
+				return fail("upsert: unknown field %q; an event has id, date, text, topic, category, context and sources", k)
+			}
 			item.ID = e.ID
 			return Update{Upsert: &e}, item
 		case "delete":

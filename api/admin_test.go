@@ -133,6 +133,8 @@ func TestBulk_BadLines(t *testing.T) {
 		// or the event filed with its second text.
 		{`{"delete": "2019-06-01/a", "delete": "2019-06-01/b"}`, `"delete" is given more than once`},
 		{`{"upsert": {"id": "2019-06-01/c", "date": "2019-06-01", "text": "A.", "text": "B."}}`, `upsert: field "text" is given more than once`},
+		{`{"upsert": {"id": "2019-06-01/d", "date": "2019-06-01", "text": "A.", "contxt": ["Zoo"]}}`, `upsert: unknown field "contxt"`},
+		{`{"upsert": {"id": "2019-06-01/e", "date": "2019-06-01", "text": "A.", "topic": "` + strings.Repeat("t", 5000) + `"}}`, `upsert: topic is 5000 bytes, more than 256`},
 	}
 	var body strings.Builder
 	body.WriteString("\xef\xbb\xbf") // a byte-order mark, as some editors save: not part of line 1

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -68,6 +69,31 @@ func RepeatedKey(b []byte) (string, bool) {
 				}
 			}
 			extra = append(extra, key)
+		}
+	}
+	return "", false
+}
+
+// eventFields are the fields of an event in the events.jsonl schema.
+var eventFields = []string{"id", "date", "category", "topic", "context", "text", "sources"}
+
+// UnknownField returns a top-level key of the JSON object b (already
+// known to be valid) that is no field of an event, in any case: what the
+// bulk API refuses, since a misspelt field ("contxt") would otherwise
+// drop its value without a word. Files may carry fields of their own.
+func UnknownField(b []byte) (string, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return "", false
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(eventFields, strings.ToLower(k)) {
+			return k, true
 		}
 	}
 	return "", false

@@ -45,6 +45,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/newsdesk/newsdesk"
 )
 
 // Weights are the ranking's parameters. DefaultWeights were fitted with
@@ -301,8 +303,8 @@ const (
 	// (the corpus's longest tag is 203 bytes, its most tags on an event
 	// 10): analysed like the text, a 62 KB topic cost seven times the
 	// longest text.
-	MaxDraftTag  = 256
-	MaxDraftTags = 50
+	MaxDraftTag  = newsdesk.MaxTagBytes // as an event's
+	MaxDraftTags = newsdesk.MaxTags
 )
 
 // Request asks for the events related to one event or to a draft.
