@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/entities"
@@ -113,14 +112,15 @@ func (rk *run) load(ctx context.Context, r Request) (*source, error) {
 			return nil, invalid(fmt.Sprintf("context[%d]", i), "is %d bytes; at most %d are accepted", len(c), MaxDraftTag)
 		}
 	}
-	// Composed (NFC), as events and queries are: a copy-paste may
-	// decompose accents ("Co\u0302te d'Ivoire"), whose words and tags
-	// would otherwise meet nothing.
+	// Composed, as queries are (query.Compose): a copy-paste may
+	// decompose accents ("Co\u0302te d'Ivoire") or bring a PDF's
+	// ligatures ("ﬁre"), whose words and tags would otherwise meet
+	// nothing.
 	tags := make([]string, len(d.Context))
 	for i, c := range d.Context {
-		tags[i] = norm.NFC.String(c)
+		tags[i] = query.Compose(c)
 	}
-	src := &source{id: d.ID, day: snapshot.NoDay, topic: norm.NFC.String(strings.TrimSpace(d.Topic)), context: tags, text: norm.NFC.String(d.Text)}
+	src := &source{id: d.ID, day: snapshot.NoDay, topic: query.Compose(strings.TrimSpace(d.Topic)), context: tags, text: query.Compose(d.Text)}
 	if d.Date != "" {
 		t, err := newsdesk.ParseDate(d.Date)
 		if err != nil {

@@ -76,12 +76,15 @@ func TestRelated_DecomposedDraft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Erdog\u0306an travels to Ankara"}, Size: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) == 0 || items[0].ID != "2019-01-01/erdogan-visits-ankara" || !slices.Contains(items[0].SharedTerms, "Erdoğan") {
-		t.Errorf("a draft naming Erdog\\u0306an: %+v, want Erdoğan's visit to Ankara first, sharing Erdoğan", items)
+	// And full-width letters and a PDF's ligatures (query.Compose).
+	for _, text := range []string{"Erdog\u0306an travels to Ankara", "Ｅｒｄｏğａｎ ﬁnally travels to Ａｎｋａｒａ"} {
+		items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: text}, Size: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 || items[0].ID != "2019-01-01/erdogan-visits-ankara" || !slices.Contains(items[0].SharedTerms, "Erdoğan") {
+			t.Errorf("a draft %q: %+v, want Erdoğan's visit to Ankara first, sharing Erdoğan", text, items)
+		}
 	}
 }
 
