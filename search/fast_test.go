@@ -776,4 +776,8 @@ func TestCursor_SameSearch(t *testing.T) {
 			t.Errorf("%+v: %v, want accepted %v", tt.r, err, tt.want)
 		}
 	}
+	// One issued before cursors carried their search is followed.
+	if _, err := decodeCursor("eyJzIjoicmVsZXZhbmNlIiwibyI6MX0", query.SortRelevance, Request{Q: "war"}.cursorKey()); err != nil {
+		t.Errorf("a cursor without a key: %v", err)
+	}
 }

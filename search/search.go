@@ -656,7 +656,10 @@ func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
 	if c.Sort != s {
 		return cursor{}, invalid("cursor", "belongs to sort=%s, not sort=%s", c.Sort, s)
 	}
-	if c.Key != key {
+	// A cursor issued before cursors carried their search (no key) is
+	// followed as it was: a reader paging across an upgrade, or across
+	// replicas of two versions, is not refused.
+	if c.Key != 0 && c.Key != key {
 		return cursor{}, invalid("cursor", "belongs to another search: follow next_cursor with the same q, dates and filters it came with")
 	}
 	return c, nil
