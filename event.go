@@ -126,6 +126,22 @@ func (e *Event) Validate() error {
 			return err
 		}
 	}
+	for i, s := range e.Sources {
+		if err := check(fmt.Sprintf("sources[%d].name", i), s.Name); err != nil {
+			return err
+		}
+		if err := check(fmt.Sprintf("sources[%d].url", i), s.URL); err != nil {
+			return err
+		}
+	}
+	return e.checkID()
+}
+
+// CheckTags checks the limits of an event's tags (MaxTagBytes, MaxTags).
+// It is not part of Validate: the readers of new input (files, bulk
+// updates) apply it, while updates journaled or streamed before the
+// limits existed are replayed as they were acknowledged.
+func (e *Event) CheckTags() error {
 	for _, f := range [][2]string{{"topic", e.Topic}, {"category", e.Category}} {
 		if len(f[1]) > MaxTagBytes {
 			return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalidEvent, f[0], len(f[1]), MaxTagBytes)
@@ -139,15 +155,7 @@ func (e *Event) Validate() error {
 			return fmt.Errorf("%w: context[%d] is %d bytes, more than %d", ErrInvalidEvent, i, len(c), MaxTagBytes)
 		}
 	}
-	for i, s := range e.Sources {
-		if err := check(fmt.Sprintf("sources[%d].name", i), s.Name); err != nil {
-			return err
-		}
-		if err := check(fmt.Sprintf("sources[%d].url", i), s.URL); err != nil {
-			return err
-		}
-	}
-	return e.checkID()
+	return nil
 }
 
 // checkID checks that the id is the event's date, a slash and a slug: the

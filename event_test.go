@@ -83,6 +83,9 @@ func TestEventValidate(t *testing.T) {
 			e := good
 			tc.mutate(&e)
 			err := e.Validate()
+			if err == nil {
+				err = e.CheckTags()
+			}
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("Validate() = %v, want nil", err)

@@ -154,7 +154,11 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 		Category: je.Category, Topic: je.Topic, Context: je.Context, Sources: je.Sources,
 	}
 	normalise(&e)
-	if err := e.Validate(); err != nil {
+	err := e.Validate()
+	if err == nil {
+		err = e.CheckTags() // new input: the limits apply
+	}
+	if err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
