@@ -66,6 +66,10 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "2019-03-04/twice", "date": "2019-03-04", "text": "First.", "text": "Second."}`, `field "text" is given more than once`, ""},
 		{`{"id": "2019-03-04/twice-case", "date": "2019-03-04", "text": "First.", "Text": "Second."}`, `field "text" is given more than once`, ""},
 		{`{"id": "2019-03-04/nested-twice", "date": "2019-03-04", "text": "A {\"text\": tag}", "sources": [{"name": "A", "name": "B"}]}`, "", "2019-03-04/nested-twice"},
+		// encoding/json folds ſ to s: the second sources would be filed.
+		{`{"id": "2019-03-04/long-s", "date": "2019-03-04", "text": "x", "sources": [{"name": "Good"}], "ſources": [{"name": "Evil"}]}`, `field "sources" is given more than once`, ""},
+		// A file's own fields are never read: repeating them is its business.
+		{`{"id": "2019-03-04/own-fields", "date": "2019-03-04", "text": "x", "url": "a", "URL": "b", "note": "c", "note": "d"}`, "", "2019-03-04/own-fields"},
 		{good("last-without-newline"), "", "2019-03-04/last-without-newline"},
 	}
 	var buf bytes.Buffer
@@ -393,6 +397,7 @@ func TestRepeatedKey(t *testing.T) {
 		{`{"a": 1, "b": 2}`, ""},
 		{`{"a": 1, "a": 2}`, "a"},
 		{`{"a": 1, "A": 2}`, "a"},
+		{`{"s": 1, "\u017f": 2}`, "ſ"}, // ſ folds to s, as encoding/json matches
 		{`{"\u0061": 1, "a": 2}`, "a"},
 		{`{"a": "\"a\": 1", "b": {"a": 1, "a": 2}}`, ""},
 		{`{"a": ["b", "b"], "c": [{"a": 1}]}`, ""},
@@ -401,6 +406,9 @@ func TestRepeatedKey(t *testing.T) {
 		{`{}`, ""},
 	} {
 		got, ok := RepeatedKey([]byte(tc.in))
+		if ok && tc.want != "" && foldName(got) == foldName(tc.want) {
+			got = tc.want // either spelling names it
+		}
 		if got != tc.want || ok != (tc.want != "") {
 			t.Errorf("RepeatedKey(%s) = %q, %v; want %q", tc.in, got, ok, tc.want)
 		}

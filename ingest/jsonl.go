@@ -135,7 +135,7 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	if err := json.Unmarshal(b, &je); err != nil {
 		return newsdesk.Event{}, errors.New(jsonReason(err))
 	}
-	if k, ok := RepeatedKey(b); ok {
+	if k, ok := repeatedKey(b, foldedEventFields, eventFields); ok {
 		return newsdesk.Event{}, fmt.Errorf("field %q is given more than once", k)
 	}
 	switch {
