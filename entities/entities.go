@@ -21,9 +21,9 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/registry"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/newsdesk/newsdesk/english"
 )
 
 //go:embed places.tsv
@@ -47,7 +47,7 @@ type Table struct {
 // New analyses the embedded place list with Bleve's English analyser, as
 // the index analyses text.
 func New() (*Table, error) {
-	an, err := registry.NewCache().AnalyzerNamed(en.AnalyzerName)
+	an, err := english.Analyzer()
 	if err != nil {
 		return nil, fmt.Errorf("entities: %w", err)
 	}

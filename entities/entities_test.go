@@ -27,6 +27,9 @@ func TestKeys(t *testing.T) {
 		{"Estonian-Russian relations", []string{"estonia relat russia"}, "estonia relat russia", Story},
 		{"Syrian Civil War", []string{"civil syria war"}, "civil syria war", Story},
 		{"Syrian civil war", []string{"civil syria war"}, "civil syria war", Story},
+		// Bleve's lower-case filter made İzmir "i\xb0zmi": another key than Izmir's.
+		{"İzmir protests", []string{"izmir protest"}, "izmir protest", Story},
+		{"Izmir protests", []string{"izmir protest"}, "izmir protest", Story},
 		{"Syria", []string{"syria"}, "syria", Place},
 		{"United States", []string{"state unit"}, "state unit", Place},
 		{"2006", []string{"2006"}, "", Year},

@@ -9,12 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
-	"github.com/blevesearch/bleve/v2/registry"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/english"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -95,7 +94,7 @@ func writtenForm(snap *snapshot.Snapshot, term string) (string, bool) {
 
 // enAnalyzer is the text field's analyser (Bleve's en), for writtenForm.
 var enAnalyzer = sync.OnceValues(func() (analysis.Analyzer, error) {
-	return registry.NewCache().AnalyzerNamed(en.AnalyzerName)
+	return english.Analyzer()
 })
 
 // of returns the other spellings of term the index may hold: the terms
