@@ -12,6 +12,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bmapping "github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/mappings"
@@ -556,5 +557,45 @@ func TestJournal_LockedSizeLeavesATornTail(t *testing.T) {
 	}
 	if got := readIDs(t, j); len(got) != 1 || got[0] != b.ID {
 		t.Errorf("after the drop: %v, want %s, acknowledged while the build ran", got, b.ID)
+	}
+}
+
+// TestGarbledTerms: a generation built with Bleve's lower-case filter
+// holds İzmir as "i\xb0zmi"; one built with newsdesk's as izmir.
+func TestGarbledTerms(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		m    *bmapping.IndexMappingImpl
+		want int
+	}{
+		{"Bleve's filter", bleve.NewIndexMapping(), 1},
+		{"Bleve's filter and the stemmer", func() *bmapping.IndexMappingImpl {
+			m := bleve.NewIndexMapping()
+			m.DefaultAnalyzer = "en" // "i\uFFFDzmi": valid UTF-8
+			return m
+		}(), 1},
+		{"newsdesk's", mappings.New(), 0},
+	} {
+		idx, err := bleve.NewMemOnly(tt.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.m.DefaultType != mappings.DocType {
+			err = idx.Index("a", map[string]any{"text": "İzmir hosts a fair"})
+		} else {
+			err = idx.Index("a", mappings.Doc{Text: []string{"İzmir hosts a fair"}})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := GarbledTerms(idx, "text"); err != nil || n != tt.want {
+			t.Errorf("%s: %d garbled terms (%v), want %d", tt.name, n, err, tt.want)
+		}
+		q := bleve.NewTermQuery("izmir")
+		q.SetField("text")
+		if res, err := idx.Search(bleve.NewSearchRequest(q)); err != nil || int(res.Total) != 1-tt.want {
+			t.Errorf("%s: the term izmir found %v (%v), want %d", tt.name, res, err, 1-tt.want)
+		}
+		idx.Close()
 	}
 }

@@ -534,6 +534,12 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 	if res.Total != n {
 		return nil, fmt.Errorf("check search found %d of its %d events", res.Total, n)
 	}
+	// Served all the same: only words with İ or ẞ are lost until a
+	// rebuild, which the operator is told to run.
+	if g, err := index.GarbledTerms(idx.Index, newsdesk.FieldText); err == nil && g > 0 {
+		s.cfg.Logger.Warn().Str("generation", name).Int("terms", g).
+			Msg("generation built with Bleve's lower-case filter, which garbled its words with İ or ẞ: no query finds them; rebuild it (indexer build)")
+	}
 	return sv, nil
 }
 
