@@ -118,7 +118,7 @@ func (p *params) bool(name string, def bool) bool {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		p.err = badParam(name, "must be true or false, got %q", clip(v))
+		p.err = badParam(name, "must be true or false (1, 0, t and f are read so too), got %q", clip(v))
 		return def
 	}
 	return b
