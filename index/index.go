@@ -147,10 +147,10 @@ func openChecked(path string, config map[string]interface{}, m bmapping.IndexMap
 // or hold U+FFFD (the stemmer's reading of an invalid byte): what Bleve's
 // lower-case filter made of a word holding İ or ẞ (package english,
 // "i\uFFFDzmi" for İzmir) in a generation built before newsdesk lowered
-// them itself.
-// Queries are lowered correctly now, so such a generation's words with
-// those letters are found by no spelling until it is rebuilt. It reads
-// the field's dictionary (65,793 terms on the corpus, a few ms).
+// them itself. Queries are lowered correctly now, so such a
+// generation's words with those letters are found by no spelling until
+// it is rebuilt. It reads the field's dictionary once (65,793 terms on
+// the corpus).
 func GarbledTerms(idx bleve.Index, field string) (int, error) {
 	d, err := idx.FieldDict(field)
 	if err != nil {
