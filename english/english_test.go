@@ -27,9 +27,9 @@ func TestLowerCase(t *testing.T) {
 		{"İSTANBUL", "istanbul", true, false}, // each letter after it moves as it is lowered
 		{"İSTANBUL'da", "istanbul'da", true, true},
 		{"Straẞe", "straße", true, true},
-		{"\u212aelvin", "kelvin", true, true},             // the Kelvin sign
-		{"\u2126mega", "ωmega", true, true},               // the ohm sign
-		{"\u212bngström", "ångström", true, true},         // the ångström sign
+		{"\u212aelvin", "kelvin", true, true},            // the Kelvin sign
+		{"\u2126mega", "ωmega", true, true},              // the ohm sign
+		{"\u212bngström", "ångström", true, true},        // the ångström sign
 		{"İSTANBUL ΣΟΦΟΣ", "istanbul σοφος", true, true}, // a final sigma, as Bleve lowers it
 		{"Peace", "peace", false, false},
 		{"ÉLYSÉE", "élysée", false, false},
