@@ -7,7 +7,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/document"
 	bindex "github.com/blevesearch/bleve_index_api"
-	"github.com/blevesearch/segment"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/entities"
@@ -25,9 +24,7 @@ type Analyser struct {
 	docs    *Docs
 	fields  map[string]fieldSpec
 	keyword analysis.Analyzer
-	filters []analysis.TokenFilter
-	memo    map[string]memoTerm // raw token → its term, of the English analyser
-	one     [1]*analysis.Token
+	words   *Words  // the English analyser's
 	toks    []token // scratch, of english
 	slab    slab
 	keys    map[string][]entities.Key // of each tag seen: tags repeat, and normalising them is costly
@@ -37,31 +34,24 @@ type fieldSpec struct {
 	opts bindex.FieldIndexingOptions
 }
 
-// memoTerm is what the English analyser's filters make of a raw token:
-// a term, or nothing (a stop word).
-type memoTerm struct {
-	term []byte // shared by every document using it; never modified
-	keep bool
-}
-
 // NewAnalyser returns an Analyser for the mapping New returns.
 func (d *Docs) NewAnalyser() (*Analyser, error) {
 	m := New()
-	a := &Analyser{docs: d, fields: map[string]fieldSpec{}, memo: make(map[string]memoTerm, 1<<14), keys: map[string][]entities.Key{}}
+	a := &Analyser{docs: d, fields: map[string]fieldSpec{}, keys: map[string][]entities.Key{}}
 	for name, p := range m.TypeMapping[DocType].Properties {
 		for _, f := range p.Fields {
 			a.fields[name] = fieldSpec{opts: f.Options()}
 		}
 	}
 	a.keyword = m.AnalyzerNamed("keyword")
-	enA, ok := m.AnalyzerNamed(en.AnalyzerName).(*analysis.DefaultAnalyzer)
-	if a.keyword == nil || !ok {
-		return nil, fmt.Errorf("mappings: the keyword or %s analyser is missing", en.AnalyzerName)
+	if a.keyword == nil {
+		return nil, fmt.Errorf("mappings: the keyword analyser is missing")
 	}
-	if len(enA.CharFilters) > 0 {
-		return nil, fmt.Errorf("mappings: the %s analyser has char filters, which Analyser does not apply", en.AnalyzerName)
+	words, err := NewWords(m.AnalyzerNamed(en.AnalyzerName))
+	if err != nil {
+		return nil, err
 	}
-	a.filters = enA.TokenFilters
+	a.words = words
 	return a, nil
 }
 
@@ -118,10 +108,6 @@ func (a *Analyser) tagKeys(tag string) []entities.Key {
 	return k
 }
 
-// maxTermMemo bounds the word forms an Analyser remembers the terms of:
-// the real corpus has about 110,000.
-const maxTermMemo = 1 << 20
-
 // maxKeysMemo bounds the tags an Analyser remembers the keys of: the real
 // corpus has about 30,000 distinct ones.
 const maxKeysMemo = 1 << 17
@@ -133,32 +119,17 @@ func (a *Analyser) exact(doc *document.Document, name string, pos []uint64, valu
 }
 
 // english adds an English-analysed field: the words as Bleve's unicode
-// tokenizer segments them (the same segmenter), each through the English
-// filters once per Analyser. Its term frequencies and locations come from
+// tokenizer segments them, each through the English
+// filters once per Analyser (Words). Its term frequencies and locations come from
 // the Analyser's slabs, a few allocations per thousand fields rather than
 // several per word: what a build allocates most.
 func (a *Analyser) english(doc *document.Document, name string, pos []uint64, value string) {
 	opts := a.fields[name].opts
 	f := &analysedField{name: name, pos: pos, value: []byte(value), opts: opts}
 	toks := a.toks[:0]
-	position := 1
-	word := func(start, end int) {
-		if t := a.term(f.value[start:end]); t.keep {
-			toks = append(toks, token{term: t.term, start: start, end: end, pos: position})
-		}
-		position++
-	}
-	if !asciiWords(f.value, word) {
-		seg := segment.NewWordSegmenterDirect(f.value)
-		start := 0
-		for seg.Segment() {
-			end := start + len(seg.Bytes())
-			if seg.Type() != segment.None {
-				word(start, end)
-			}
-			start = end
-		}
-	}
+	a.words.Each(f.value, func(term []byte, start, end, position int) {
+		toks = append(toks, token{term: term, start: start, end: end, pos: position})
+	})
 	a.toks = toks
 	f.length = len(toks)
 	freqs := make(bindex.TokenFrequencies, len(toks))
@@ -226,28 +197,6 @@ func (s *slab) pointers(n int) []*bindex.TokenLocation {
 	}
 	s.ptrs = s.ptrs[:len(s.ptrs)+n]
 	return s.ptrs[len(s.ptrs)-n : len(s.ptrs)-n : len(s.ptrs)]
-}
-
-// term returns what the English filters make of the raw token b.
-func (a *Analyser) term(b []byte) memoTerm {
-	if t, ok := a.memo[string(b)]; ok {
-		return t
-	}
-	tok := &analysis.Token{Term: append([]byte(nil), b...), Position: 1, End: len(b)}
-	a.one[0] = tok
-	ts := analysis.TokenStream(a.one[:])
-	for _, f := range a.filters {
-		ts = f.Filter(ts)
-	}
-	var t memoTerm
-	if len(ts) == 1 {
-		t = memoTerm{term: ts[0].Term, keep: true}
-	}
-	if len(a.memo) >= maxTermMemo {
-		clear(a.memo) // bounded, whatever the input's vocabulary
-	}
-	a.memo[string(b)] = t
-	return t
 }
 
 // analysedField is an English-analysed field whose analysis is done when

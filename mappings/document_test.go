@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/document"
+	bmapping "github.com/blevesearch/bleve/v2/mapping"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
@@ -24,13 +26,6 @@ var corpus = flag.String("corpus", "", "also compare the documents of every even
 // names, array positions, options, values, lengths and terms, each with
 // its frequency and locations.
 func TestAnalyser_SameAsBleve(t *testing.T) {
-	files := []string{
-		"../build/testdata/same/tricky.jsonl", "../search/testdata/events.jsonl", "../search/testdata/ranking.jsonl",
-		"../cmd/indexer/testdata/portal.wiki", "../build/testdata/page.md",
-	}
-	if *corpus != "" {
-		files = append(files, *corpus)
-	}
 	ents, err := entities.New()
 	if err != nil {
 		t.Fatal(err)
@@ -44,27 +39,7 @@ func TestAnalyser_SameAsBleve(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := mappings.New()
-	var events []newsdesk.Event
-	for _, f := range files {
-		if err := ingest.ReadFile(f, eventList{&events}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Texts the fixtures lack, each its own event.
-	for i, text := range []string{
-		"", "   ", "....", "a", "The", "it's", "’s", "'s", "ＡＢＣ　ｄｅｆ", "naïve café's façade", "1,000.5", "x_y_z", "a:b:c",
-		"don't won’t ca n't", "ﬁne ﬂour", "İstanbul ıi", "ΣΊΣΥΦΟΣ", "日本語のテキスト", "한국어 텍스트", "emoji 👍🏽 👨‍👩‍👧",
-		"zero\u200bwidth", "soft\u00adhyphen", "tab\tnew\nline", "Ünïcödé ÜBER straße STRASSE",
-		// ASCII's word boundaries (asciiWords): what joins two letters, two digits, or neither.
-		"U.S. troops", "3. .5 a.b. 1.a A.1 a..b 1..2", "x' 'x a''b 1''2 rock'n'roll", "9/11 1;2 a;b a,b 1,2, ,3", "1:2 a:1 b: :c",
-		"e-mail 3rd 4x4 2019-20 $1.5bn 10% #1 @x", "end.\r\nNext\vline\fform \x00nul\x7f",
-	} {
-		events = append(events, newsdesk.Event{ID: fmt.Sprintf("2020-01-%02d/x", i%28+1), Date: fmt.Sprintf("2020-01-%02d", i%28+1), Text: text,
-			Topic: text, Context: []string{text, "Syria"}})
-	}
-	if len(events) < 100 {
-		t.Fatalf("read %d events from the fixtures, want more", len(events))
-	}
+	events := sameEvents(t)
 	for _, e := range events {
 		for _, stub := range []bool{false, true} {
 			got, gotLen, err := a.Document(&e, stub)
@@ -96,6 +71,42 @@ func TestAnalyser_SameAsBleve(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sameEvents returns the events Analyser and Words are compared with
+// Bleve on: the fixtures', -corpus's, and one for each text of a list
+// of tricky ones.
+func sameEvents(t *testing.T) []newsdesk.Event {
+	t.Helper()
+	files := []string{
+		"../build/testdata/same/tricky.jsonl", "../search/testdata/events.jsonl", "../search/testdata/ranking.jsonl",
+		"../cmd/indexer/testdata/portal.wiki", "../build/testdata/page.md",
+	}
+	if *corpus != "" {
+		files = append(files, *corpus)
+	}
+	var events []newsdesk.Event
+	for _, f := range files {
+		if err := ingest.ReadFile(f, eventList{&events}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Texts the fixtures lack, each its own event.
+	for i, text := range []string{
+		"", "   ", "....", "a", "The", "it's", "’s", "'s", "ＡＢＣ　ｄｅｆ", "naïve café's façade", "1,000.5", "x_y_z", "a:b:c",
+		"don't won’t ca n't", "ﬁne ﬂour", "İstanbul ıi", "ΣΊΣΥΦΟΣ", "日本語のテキスト", "한국어 텍스트", "emoji 👍🏽 👨‍👩‍👧",
+		"zero\u200bwidth", "soft\u00adhyphen", "tab\tnew\nline", "Ünïcödé ÜBER straße STRASSE",
+		// ASCII's word boundaries (asciiWords): what joins two letters, two digits, or neither.
+		"U.S. troops", "3. .5 a.b. 1.a A.1 a..b 1..2", "x' 'x a''b 1''2 rock'n'roll", "9/11 1;2 a;b a,b 1,2, ,3", "1:2 a:1 b: :c",
+		"e-mail 3rd 4x4 2019-20 $1.5bn 10% #1 @x", "end.\r\nNext\vline\fform \x00nul\x7f",
+	} {
+		events = append(events, newsdesk.Event{ID: fmt.Sprintf("2020-01-%02d/x", i%28+1), Date: fmt.Sprintf("2020-01-%02d", i%28+1), Text: text,
+			Topic: text, Context: []string{text, "Syria"}})
+	}
+	if len(events) < 100 {
+		t.Fatalf("read %d events from the fixtures, want more", len(events))
+	}
+	return events
 }
 
 // describe writes out everything a segment reads of doc's fields.
@@ -141,4 +152,45 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("got %d lines, want %d", len(gl), len(wl))
+}
+
+// TestWords_SameAsBleve checks that Words and SharedWords give, for the texts, topics and
+// tags of sameEvents, the terms, byte ranges and positions of the English
+// analyser it was made from, in the mappings of New and of Legacy, twice
+// (the second time from its memory).
+func TestWords_SameAsBleve(t *testing.T) {
+	events := sameEvents(t)
+	for name, m := range map[string]*bmapping.IndexMappingImpl{"new": mappings.New(), "legacy": mappings.Legacy()} {
+		an := m.AnalyzerNamed(en.AnalyzerName)
+		w, err := mappings.NewWords(an)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sw, err := mappings.NewSharedWords(an)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for round := range 2 {
+			for _, e := range events {
+				for _, text := range append([]string{e.Text, e.Topic}, e.Context...) {
+					var want []string
+					for _, tok := range an.Analyze([]byte(text)) {
+						want = append(want, fmt.Sprintf("%q %d-%d @%d", tok.Term, tok.Start, tok.End, tok.Position))
+					}
+					for kind, each := range map[string]func([]byte, func([]byte, int, int, int)){"Words": w.Each, "SharedWords": sw.Each} {
+						var got []string
+						each([]byte(text), func(term []byte, start, end, pos int) {
+							got = append(got, fmt.Sprintf("%q %d-%d @%d", term, start, end, pos))
+						})
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s %s, round %d, %q:\n%s", name, kind, round, text, firstDiff(strings.Join(got, "\n"), strings.Join(want, "\n")))
+						}
+					}
+				}
+			}
+		}
+	}
+	if _, err := mappings.NewWords(mappings.New().AnalyzerNamed("keyword")); err == nil {
+		t.Error("NewWords accepted the keyword analyser, whose tokenizer is not the unicode one")
+	}
 }

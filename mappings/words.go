@@ -1,5 +1,175 @@
 package mappings
 
+import (
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/segment"
+)
+
+// Words analyses text as an English analyser of a mapping does (Bleve's
+// unicode tokenizer, then the analyser's token filters), without its
+// generic path: ASCII text is segmented by asciiWords, and each word
+// form goes through the filters once, its term remembered, since the
+// filters act on one token at a time. It gives the same terms, byte
+// ranges and positions (TestWords_SameAsBleve). The build's Analyser
+// uses one per worker; related lists share a SharedWords.
+//
+// A Words is not safe for concurrent use.
+type Words struct {
+	filters []analysis.TokenFilter
+	memo    map[string]memoTerm // raw token → its term
+}
+
+// memoTerm is what the filters make of a raw token: a term, or nothing
+// (a stop word).
+type memoTerm struct {
+	term []byte // shared by every caller given it; never modified
+	keep bool
+}
+
+// maxTermMemo bounds the word forms a Words remembers the terms of: the
+// real corpus has about 110,000.
+const maxTermMemo = 1 << 20
+
+// NewWords returns a Words for an, which must be an analyser of Bleve's
+// unicode tokenizer without char filters (the English analyser of New and
+// Legacy is).
+func NewWords(an analysis.Analyzer) (*Words, error) {
+	da, ok := an.(*analysis.DefaultAnalyzer)
+	if !ok {
+		return nil, fmt.Errorf("mappings: analyser %T is not a tokenizer and filters", an)
+	}
+	if _, ok := da.Tokenizer.(*unicode.UnicodeTokenizer); !ok {
+		return nil, fmt.Errorf("mappings: the analyser's tokenizer is %T, not Bleve's unicode tokenizer", da.Tokenizer)
+	}
+	if len(da.CharFilters) > 0 {
+		return nil, fmt.Errorf("mappings: the analyser has char filters, which Words does not apply")
+	}
+	return &Words{filters: da.TokenFilters, memo: make(map[string]memoTerm, 1<<14)}, nil
+}
+
+// Each calls fn for each word of text the filters keep, in order: its
+// term (shared: never modify it), its byte range in text, and its
+// position, counting from 1 every word the tokenizer found (a stop word
+// takes its place, as in Bleve's token streams).
+func (w *Words) Each(text []byte, fn func(term []byte, start, end, pos int)) {
+	eachWord(text, w.term, fn)
+}
+
+// term returns what the filters make of the raw token b.
+func (w *Words) term(b []byte) memoTerm {
+	if t, ok := w.memo[string(b)]; ok {
+		return t
+	}
+	t := filter(w.filters, b)
+	if len(w.memo) >= maxTermMemo {
+		clear(w.memo) // bounded, whatever the input's vocabulary
+	}
+	w.memo[string(b)] = t
+	return t
+}
+
+// SharedWords is a Words safe for concurrent use: the terms of the word
+// forms are remembered in one table for every caller (a searchd's
+// related lists analyse their candidates' texts with one), up to
+// maxSharedForms forms; forms beyond are analysed at each use, so that
+// drafts of made-up words cannot grow it without bound.
+type SharedWords struct {
+	filters []analysis.TokenFilter
+	seed    maphash.Seed
+	shards  [sharedShards]struct {
+		mu   sync.RWMutex
+		memo map[string]memoTerm
+	}
+	forms atomic.Int64
+}
+
+const (
+	sharedShards = 16
+	// maxSharedForms is about twice the real corpus's forms.
+	maxSharedForms = 1 << 18
+)
+
+// NewSharedWords returns a SharedWords for an, as NewWords does.
+func NewSharedWords(an analysis.Analyzer) (*SharedWords, error) {
+	w, err := NewWords(an)
+	if err != nil {
+		return nil, err
+	}
+	sw := &SharedWords{filters: w.filters, seed: maphash.MakeSeed()}
+	for i := range sw.shards {
+		sw.shards[i].memo = map[string]memoTerm{}
+	}
+	return sw, nil
+}
+
+// Each is Words.Each.
+func (w *SharedWords) Each(text []byte, fn func(term []byte, start, end, pos int)) {
+	eachWord(text, w.term, fn)
+}
+
+func (w *SharedWords) term(b []byte) memoTerm {
+	sh := &w.shards[maphash.Bytes(w.seed, b)%sharedShards]
+	sh.mu.RLock()
+	t, ok := sh.memo[string(b)]
+	sh.mu.RUnlock()
+	if ok {
+		return t
+	}
+	t = filter(w.filters, b)
+	if w.forms.Load() < maxSharedForms {
+		sh.mu.Lock()
+		if _, ok := sh.memo[string(b)]; !ok {
+			sh.memo[string(b)] = t
+			w.forms.Add(1)
+		}
+		sh.mu.Unlock()
+	}
+	return t
+}
+
+// eachWord segments text as Bleve's unicode tokenizer does and calls fn
+// for each word term keeps (see Words.Each).
+func eachWord(text []byte, term func([]byte) memoTerm, fn func(term []byte, start, end, pos int)) {
+	position := 1
+	word := func(start, end int) {
+		if t := term(text[start:end]); t.keep {
+			fn(t.term, start, end, position)
+		}
+		position++
+	}
+	if asciiWords(text, word) {
+		return
+	}
+	seg := segment.NewWordSegmenterDirect(text)
+	start := 0
+	for seg.Segment() {
+		end := start + len(seg.Bytes())
+		if seg.Type() != segment.None {
+			word(start, end)
+		}
+		start = end
+	}
+}
+
+// filter returns what filters make of the raw token b: the analyser's
+// filters act on one token at a time.
+func filter(filters []analysis.TokenFilter, b []byte) memoTerm {
+	ts := analysis.TokenStream{&analysis.Token{Term: append([]byte(nil), b...), Position: 1, End: len(b)}}
+	for _, f := range filters {
+		ts = f.Filter(ts)
+	}
+	if len(ts) == 1 {
+		return memoTerm{term: ts[0].Term, keep: true}
+	}
+	return memoTerm{}
+}
+
 // asciiWords calls fn with the byte range of each word of s, where s is
 // ASCII: the segments github.com/blevesearch/segment's word segmenter
 // gives a type other than None, by the same rules (Unicode's word

@@ -2,8 +2,10 @@ package related
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -19,7 +21,8 @@ import (
 
 // TestBest_SameAsAll checks best, which skips the events whose block of
 // days cannot weigh enough to enter, against weighing every event: the
-// same k best, ties in event order. The events are numbered in date
+// same k best, ties in event order, also when the events are cut into
+// ranges whose best are merged. The events are numbered in date
 // order, as a build numbers them, but for a run out of order (a block
 // spanning years), over several blocks of 64.
 func TestBest_SameAsAll(t *testing.T) {
@@ -71,7 +74,15 @@ func TestBest_SameAsAll(t *testing.T) {
 						sc.add(n, float64(rng.IntN(8)+1))
 					}
 				}
-				got := run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k)
+				got := run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, allEvents)
+				// Cut into ranges of events, as a pass cuts a long one, and
+				// their best merged: the same.
+				var cut []cand
+				for _, r := range []eventRange{{0, 128}, {128, 192}, {192, math.MaxUint64}} {
+					cut = append(cut, run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, r)...)
+				}
+				slices.SortFunc(cut, bestFirst)
+				cut = cut[:min(len(cut), tc.k)]
 				var all []cand
 				for n := range snap.Size() {
 					if sc.touched[n>>6]&(1<<(n&63)) == 0 || !snap.Live(n) {
@@ -90,8 +101,12 @@ func TestBest_SameAsAll(t *testing.T) {
 				}
 				slices.SortStableFunc(all, func(a, b cand) int { return cmp.Compare(b.s1, a.s1) })
 				want := all[:min(tc.k, len(all))]
-				if !slices.EqualFunc(got, want, func(a, b cand) bool { return a.num == b.num && a.s1 == b.s1 }) {
+				same := func(a, b cand) bool { return a.num == b.num && a.s1 == b.s1 }
+				if !slices.EqualFunc(got, want, same) {
 					t.Fatalf("trial %d: best %v, want %v", trial, got, want)
+				}
+				if !slices.EqualFunc(cut, want, same) {
+					t.Fatalf("trial %d: best of three ranges %v, want %v", trial, cut, want)
 				}
 				sc.reset()
 				if slices.ContainsFunc(sc.score, func(f float32) bool { return f != 0 }) || slices.ContainsFunc(sc.touched, func(b uint64) bool { return b != 0 }) {
@@ -100,5 +115,73 @@ func TestBest_SameAsAll(t *testing.T) {
 				scoresPool.Put(sc)
 			}
 		})
+	}
+}
+
+// TestPass_SameInParts checks that a pass cut into parts of the events,
+// done at once, gives the lists one pass gives: by id and as drafts (whose
+// tags are adopted, a second pass), over events numbered across several
+// ranges of 64.
+func TestPass_SameInParts(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "events.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 3))
+	words := []string{"strike", "harbour", "talks", "union", "flood", "river", "election", "vote", "minister", "court",
+		"trial", "storm", "ceasefire", "rebels", "border", "protest", "budget", "tax", "vaccine", "outbreak"}
+	places := []string{"Elba", "Mozambique", "Peru", "Nepal", "Chile"}
+	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 500 {
+		date := day0.AddDate(0, 0, i*2+rng.IntN(30)).Format("2006-01-02")
+		story := rng.IntN(6)
+		text := places[story%len(places)]
+		for range 6 + rng.IntN(8) {
+			text += " " + words[(story*3+rng.IntN(8))%len(words)]
+		}
+		ev := map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": text + ".",
+			"topic": fmt.Sprintf("Story %d", story), "context": []string{fmt.Sprintf("Story %d", story), places[rng.IntN(len(places))]}}
+		b, _ := json.Marshal(ev)
+		fmt.Fprintf(f, "%s\n", b)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x := testindex.Open(t, file)
+	snap := x.Source.Acquire()
+	defer snap.Release()
+	rk := New(mappings.New())
+	lists := func(parts int) []string {
+		oldParts, oldPostings := passParts, partPostings
+		passParts, partPostings = func() int { return parts }, 1
+		defer func() { passParts, partPostings = oldParts, oldPostings }()
+		var out []string
+		for n := uint64(0); n < snap.Size(); n += 37 {
+			ev, err := snap.EventAt(context.Background(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []Request{{ID: ev.ID, Size: 10}, {Draft: &Draft{Text: ev.Text, Date: ev.Date, ID: ev.ID}, Size: 10}} {
+				items, err := rk.Related(context.Background(), snap, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(items)
+				out = append(out, string(b))
+			}
+		}
+		return out
+	}
+	one := lists(1)
+	for _, parts := range []int{2, 3, 5} {
+		if got := lists(parts); !slices.Equal(got, one) {
+			for i := range got {
+				if got[i] != one[i] {
+					t.Fatalf("%d parts: list %d\n%s\nwant\n%s", parts, i, got[i], one[i])
+				}
+			}
+		}
 	}
 }

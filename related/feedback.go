@@ -96,7 +96,7 @@ func (rk *run) vote(src *source, cands []cand) (votes, error) {
 
 // addVotes adds the neighbours' tags to sc, marking the events it
 // changes.
-func (rk *run) addVotes(sc *scores, src *source, v votes) error {
+func (rk *run) addVotes(sc *scores, src *source, v votes, sp eventRange) error {
 	if rk.w.Feedback == 0 {
 		return nil
 	}
@@ -106,7 +106,7 @@ func (rk *run) addVotes(sc *scores, src *source, v votes) error {
 			continue // adopted since
 		}
 		s := rk.w.Feedback * t.vote * t.spec
-		if err := rk.eachDoc(t.post, func(num uint64, _, _ int) { sc.addMarked(num, s) }); err != nil {
+		if err := rk.eachDoc(t.post, sp, func(num uint64, _, _ int) { sc.addMarked(num, s) }); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/entities"
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
@@ -129,21 +130,20 @@ func (rk *run) explainer(src *source) explainer {
 	for _, s := range src.raw[min(len(src.textWords), len(src.raw)):] { // raw: the text's words, then the topic's
 		ex.topicWords[rk.word(s)] = true
 	}
-	own := append([]string{src.topic}, src.context...)
-	for _, name := range own {
-		for _, k := range rk.ents.Keys(name) {
-			if k.Yearless != "" && k.Yearless != k.Full {
-				ex.yearless[k.Yearless] = true
-			}
+	var own []entities.Key
+	for _, name := range append([]string{src.topic}, src.context...) {
+		own = append(own, rk.ents.Keys(name)...)
+	}
+	for _, k := range own {
+		if k.Yearless != "" && k.Yearless != k.Full {
+			ex.yearless[k.Yearless] = true
 		}
 	}
 	// A tag the source has itself is shared, though another of its tags
 	// is that tag's year (2004 U.S. presidential election beside U.S.
 	// presidential election).
-	for _, name := range own {
-		for _, k := range rk.ents.Keys(name) {
-			delete(ex.yearless, k.Full)
-		}
+	for _, k := range own {
+		delete(ex.yearless, k.Full)
 	}
 	return ex
 }
@@ -300,6 +300,11 @@ func span(days int) string {
 
 // analyze returns the analysed words of text, in order.
 func (rk *run) analyze(text string) ([]string, error) {
+	if rk.words != nil {
+		var out []string
+		rk.words.Each([]byte(text), func(term []byte, _, _, _ int) { out = append(out, string(term)) })
+		return out, nil
+	}
 	toks, err := rk.an.AnalyzeText(en.AnalyzerName, []byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("related: analyze: %w", err)

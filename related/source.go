@@ -266,6 +266,13 @@ type analysed struct {
 // analyzeSurface returns the analysed words of text, with how each was
 // written.
 func (rk *run) analyzeSurface(text string) ([]analysed, error) {
+	if rk.words != nil {
+		var out []analysed
+		rk.words.Each([]byte(text), func(term []byte, start, end, _ int) {
+			out = append(out, analysed{stem: string(term), surface: text[start:end]})
+		})
+		return out, nil
+	}
 	toks, err := rk.an.AnalyzeText(en.AnalyzerName, []byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("related: analyze: %w", err)
