@@ -194,3 +194,44 @@ func TestWords_SameAsBleve(t *testing.T) {
 		t.Error("NewWords accepted the keyword analyser, whose tokenizer is not the unicode one")
 	}
 }
+
+// TestSharedWords_Concurrent has several goroutines analyse the same texts
+// with one SharedWords at once (run it with -race): each gets the terms
+// one Words gives.
+func TestSharedWords_Concurrent(t *testing.T) {
+	an := mappings.New().AnalyzerNamed(en.AnalyzerName)
+	w, err := mappings.NewWords(an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := mappings.NewSharedWords(an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts, want []string
+	for _, e := range sameEvents(t) {
+		var terms []string
+		w.Each([]byte(e.Text), func(term []byte, _, _, _ int) { terms = append(terms, string(term)) })
+		texts, want = append(texts, e.Text), append(want, strings.Join(terms, " "))
+	}
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			for i := range texts {
+				i = (i + g*len(texts)/4) % len(texts) // each from another place
+				var terms []string
+				sw.Each([]byte(texts[i]), func(term []byte, _, _, _ int) { terms = append(terms, string(term)) })
+				if got := strings.Join(terms, " "); got != want[i] {
+					errs <- fmt.Sprintf("%q: %q, want %q", texts[i], got, want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
