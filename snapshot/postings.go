@@ -25,7 +25,15 @@ type Postings struct {
 // Postings returns the postings of term in field.
 func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
 	p := &Postings{lists: make([]segment.PostingsList, len(s.segs)), snap: s, field: field, term: string(term)}
+	key := field + "\x00" + p.term
 	for i := range s.segs {
+		cache := &s.segs[i].cols.lists.pls
+		if c, ok := cache.Load(key); ok {
+			c := c.(cachedList)
+			p.lists[i] = c.pl
+			p.df += c.n
+			continue
+		}
 		dict, err := s.segs[i].ss.Segment().Dictionary(field)
 		if err != nil {
 			return nil, fmt.Errorf("postings of %s:%s: %w", field, term, err)
@@ -40,9 +48,18 @@ func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
 		if n := pl.Count(); n > 0 {
 			p.lists[i] = pl
 			p.df += n
+			if n >= CacheMinDF {
+				cache.Store(key, cachedList{pl, n})
+			}
 		}
 	}
 	return p, nil
+}
+
+// cachedList is a segment's zap postings list of a term, and its count.
+type cachedList struct {
+	pl segment.PostingsList
+	n  uint64
 }
 
 // DF returns how many documents hold the term: deleted ones included,

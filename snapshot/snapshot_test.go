@@ -503,6 +503,42 @@ func TestPostings_List(t *testing.T) {
 				t.Errorf("%s, segment %d: %d postings, cached %v", term, i, len(want), cached)
 			}
 		}
+		// Asked again, a long list's zap postings come from the
+		// segment's cache: the same postings.
+		p2, err := s.Postings(newsdesk.FieldText, []byte(term))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p2.DF() != p.DF() {
+			t.Errorf("%s asked again: df %d, want %d", term, p2.DF(), p.DF())
+		}
+		for i := range s.Segments() {
+			_, inCache := s.segs[i].cols.lists.pls.Load(newsdesk.FieldText + "\x00" + term)
+			n := uint64(0)
+			if p.lists[i] != nil {
+				n = p.lists[i].Count()
+			}
+			if inCache != (n >= CacheMinDF) {
+				t.Errorf("%s, segment %d: %d postings, zap's list cached %v", term, i, n, inCache)
+			}
+			var got, want []uint64
+			for _, pp := range []struct {
+				p   *Postings
+				out *[]uint64
+			}{{p, &want}, {p2, &got}} {
+				if it := pp.p.Iterator(i, false); it != nil {
+					for d, err := it.Next(); d != nil || err != nil; d, err = it.Next() {
+						if err != nil {
+							t.Fatal(err)
+						}
+						*pp.out = append(*pp.out, d.Number())
+					}
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s asked again, segment %d: %v, want %v", term, i, got, want)
+			}
+		}
 	}
 	for _, tc := range []struct {
 		id   string
