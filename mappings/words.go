@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
@@ -76,9 +75,12 @@ func (w *Words) term(b []byte) memoTerm {
 
 // SharedWords is a Words safe for concurrent use: the terms of the word
 // forms are remembered in one table for every caller (a searchd's
-// related lists analyse their candidates' texts with one), up to
-// maxSharedForms forms; forms beyond are analysed at each use, so that
-// drafts of made-up words cannot grow it without bound.
+// related lists analyse their candidates' texts with one). It is bounded
+// whatever drafts send: a form longer than maxSharedForm bytes is
+// analysed at each use, not remembered, and each of the table's shards
+// is cleared when it holds maxSharedForms/sharedShards forms, as Words
+// clears its memo, so that it goes on remembering the forms in use:
+// at most about 15 MB, about 7 MB for the real corpus's forms.
 type SharedWords struct {
 	filters []analysis.TokenFilter
 	seed    maphash.Seed
@@ -86,13 +88,16 @@ type SharedWords struct {
 		mu   sync.RWMutex
 		memo map[string]memoTerm
 	}
-	forms atomic.Int64
 }
 
 const (
 	sharedShards = 16
-	// maxSharedForms is about twice the real corpus's forms.
-	maxSharedForms = 1 << 18
+	// maxSharedForms is a little more than the real corpus's forms
+	// (about 110,000).
+	maxSharedForms = 1 << 17
+	// maxSharedForm is the longest form remembered, in bytes: longer
+	// ones are rare (a URL, a chemical name) and would weigh most.
+	maxSharedForm = 32
 )
 
 // NewSharedWords returns a SharedWords for an, as NewWords does.
@@ -114,6 +119,9 @@ func (w *SharedWords) Each(text []byte, fn func(term []byte, start, end, pos int
 }
 
 func (w *SharedWords) term(b []byte) memoTerm {
+	if len(b) > maxSharedForm {
+		return filter(w.filters, b)
+	}
 	sh := &w.shards[maphash.Bytes(w.seed, b)%sharedShards]
 	sh.mu.RLock()
 	t, ok := sh.memo[string(b)]
@@ -122,15 +130,25 @@ func (w *SharedWords) term(b []byte) memoTerm {
 		return t
 	}
 	t = filter(w.filters, b)
-	if w.forms.Load() < maxSharedForms {
-		sh.mu.Lock()
-		if _, ok := sh.memo[string(b)]; !ok {
-			sh.memo[string(b)] = t
-			w.forms.Add(1)
-		}
-		sh.mu.Unlock()
+	sh.mu.Lock()
+	if len(sh.memo) >= maxSharedForms/sharedShards {
+		clear(sh.memo)
 	}
+	sh.memo[string(b)] = t
+	sh.mu.Unlock()
 	return t
+}
+
+// forms returns how many forms w remembers (tests).
+func (w *SharedWords) forms() int {
+	n := 0
+	for i := range w.shards {
+		sh := &w.shards[i]
+		sh.mu.RLock()
+		n += len(sh.memo)
+		sh.mu.RUnlock()
+	}
+	return n
 }
 
 // eachWord segments text as Bleve's unicode tokenizer does and calls fn

@@ -2,9 +2,11 @@ package related
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	mbits "math/bits"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 
@@ -115,6 +117,10 @@ func (rk *run) pass(sc *scores, src *source, v *votes, lo, hi int32) ([]cand, er
 	type result struct {
 		cands []cand
 		err   error
+		// panicked holds a part's panic, raised again in the request's
+		// goroutine, where the server turns it into a 500 (a panic in
+		// another goroutine would end the server).
+		panicked any
 	}
 	rs := make([]result, len(spans))
 	var wg sync.WaitGroup
@@ -122,13 +128,25 @@ func (rk *run) pass(sc *scores, src *source, v *votes, lo, hi int32) ([]cand, er
 		wg.Add(1)
 		go func(r *result, sp eventRange) {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					r.panicked = fmt.Sprintf("%v\n%s", p, debug.Stack())
+				}
+			}()
 			r.cands, r.err = one(sp)
 		}(&rs[i+1], spans[i+1])
 	}
-	rs[0].cands, rs[0].err = one(spans[0])
-	wg.Wait()
+	func() {
+		// Wait for the other parts whatever happens to this one: they
+		// add to sc, which goes back to the pool.
+		defer wg.Wait()
+		rs[0].cands, rs[0].err = one(spans[0])
+	}()
 	var all []cand
 	for _, r := range rs {
+		if r.panicked != nil {
+			panic(r.panicked)
+		}
 		if r.err != nil {
 			return nil, r.err
 		}

@@ -267,7 +267,7 @@ type analysed struct {
 // written.
 func (rk *run) analyzeSurface(text string) ([]analysed, error) {
 	if rk.words != nil {
-		var out []analysed
+		out := []analysed{} // not nil: prepareWords tells analysed from not
 		rk.words.Each([]byte(text), func(term []byte, start, end, _ int) {
 			out = append(out, analysed{stem: string(term), surface: text[start:end]})
 		})

@@ -57,11 +57,12 @@ const CacheMinDF = 64
 // so it is bounded by the segment's index: about 14 MB for the text
 // field of the 114k-event corpus, if every long list were read.
 //
-// It also keeps zap's postings lists of those terms (pls), so that a
-// request that asks for one again skips the dictionary: a lookup read the
-// term's dictionary (an FST reader) and decoded its bitmap's header, a
-// twentieth of a related list's time for its 50-100 words and tags. A
-// zap postings list is read, never changed, by its iterators.
+// It also keeps zap's postings lists of those terms (pls) in a segment
+// on disk, so that a request that asks for one again skips the
+// dictionary: a lookup read the term's dictionary (an FST reader) and
+// decoded its bitmap's header, a twentieth of a related list's time for
+// its 50-100 words and tags. A zap postings list is read, never changed,
+// by its iterators.
 type lists struct {
 	m   sync.Map // field + "\x00" + term → *List
 	pls sync.Map // field + "\x00" + term → cachedList

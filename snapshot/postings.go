@@ -34,7 +34,8 @@ func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
 			p.df += c.n
 			continue
 		}
-		dict, err := s.segs[i].ss.Segment().Dictionary(field)
+		sg := s.segs[i].ss.Segment()
+		dict, err := sg.Dictionary(field)
 		if err != nil {
 			return nil, fmt.Errorf("postings of %s:%s: %w", field, term, err)
 		}
@@ -48,7 +49,11 @@ func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
 		if n := pl.Count(); n > 0 {
 			p.lists[i] = pl
 			p.df += n
-			if n >= CacheMinDF {
+			// Only a segment on disk: a list refers to its segment's
+			// bytes, and a segment in memory is written to disk under the
+			// same id (which keeps the cache), whose copy in memory the
+			// list would keep.
+			if _, onDisk := sg.(segment.PersistedSegment); onDisk && n >= CacheMinDF {
 				cache.Store(key, cachedList{pl, n})
 			}
 		}

@@ -1,0 +1,43 @@
+package mappings
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+)
+
+// TestSharedWords_Bounded checks that a SharedWords remembers at most
+// maxSharedForms forms, none longer than maxSharedForm bytes, however many
+// distinct words it is given, and still analyses every one.
+func TestSharedWords_Bounded(t *testing.T) {
+	an := New().AnalyzerNamed(en.AnalyzerName)
+	w, err := NewSharedWords(an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 * maxSharedForms {
+		word := fmt.Sprintf("zq%dx", i)
+		var got []string
+		w.Each([]byte(word), func(term []byte, _, _, _ int) { got = append(got, string(term)) })
+		if len(got) != 1 || got[0] != word {
+			t.Fatalf("%s: terms %q", word, got)
+		}
+	}
+	if n := w.forms(); n > maxSharedForms || n < maxSharedForms/4 {
+		t.Errorf("%d forms remembered after %d, want at most %d (and a good part of it)", n, 3*maxSharedForms, maxSharedForms)
+	}
+	long := strings.Repeat("abc", maxSharedForm) // ASCII letters: one word
+	before := w.forms()
+	for range 2 {
+		var got []string
+		w.Each([]byte(long), func(term []byte, _, _, _ int) { got = append(got, string(term)) })
+		if want := an.Analyze([]byte(long)); len(got) != 1 || len(want) != 1 || got[0] != string(want[0].Term) {
+			t.Fatalf("a word of %d bytes: terms %q", len(long), got)
+		}
+	}
+	if after := w.forms(); after > before {
+		t.Errorf("a word of %d bytes was remembered: %d forms, %d before", len(long), after, before)
+	}
+}
