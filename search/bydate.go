@@ -289,7 +289,11 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, names *Names, p query.Par
 					if err != nil {
 						return err
 					}
-					if i == len(modes)-1 || float64(total) >= plan.r.AllWords {
+					settles, err := plan.settles(mode, total, i == len(modes)-1)
+					if err != nil {
+						return err
+					}
+					if settles {
 						read.relaxed = mode != allWords
 						for _, m := range *ms {
 							fn(uint64(m.num), snap.Day(uint64(m.num)))

@@ -12,7 +12,9 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
 
+	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/query"
+	"github.com/newsdesk/newsdesk/testindex"
 )
 
 // TestByDate checks the date orders served from the day column against
@@ -233,5 +235,76 @@ func TestSearch_StopWordsWithFilter(t *testing.T) {
 		if res.Total != 0 || len(res.Hits) != 0 {
 			t.Errorf("the, from 2017, %s: %d events; want none", sort, res.Total)
 		}
+	}
+}
+
+// TestFacetCount_IsWhatChoosingItFinds checks that filters and dates do
+// not decide how far a search relaxes: a facet's count is the total of the
+// search with that filter (or that month's dates) added, by relevance and
+// by date. "peace talks" has 15 events with both words, 2 of them in Arts
+// and culture, where 5 more say "talks": filtering on Arts and culture
+// found those 7, relaxed, where the facet said 2. A phrase with a word
+// that no event of the filter has with it finds nothing there, since some
+// event elsewhere has both.
+func TestFacetCount_IsWhatChoosingItFinds(t *testing.T) {
+	x := testindex.Open(t, "testdata/facetclick.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	all, err := e.Search(ctx, Request{Q: "peace talks", Facets: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Total != 15 || all.Relaxed {
+		t.Fatalf("peace talks: total %d, relaxed %v; want 15, not relaxed", all.Total, all.Relaxed)
+	}
+	for _, c := range all.Facets.Category {
+		for _, sort := range []query.Sort{query.SortRelevance, query.SortDate, query.SortDateDesc} {
+			got, err := e.Search(ctx, Request{Q: "peace talks", Categories: []string{c.Value}, Sort: sort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != uint64(c.Count) || got.Relaxed {
+				t.Errorf("peace talks in %s, %s: total %d, relaxed %v; the facet counted %d", c.Value, sort, got.Total, got.Relaxed, c.Count)
+			}
+		}
+	}
+	for _, d := range all.Facets.Date {
+		from, err := time.Parse("2006-01", d.Start)
+		if err != nil {
+			t.Fatalf("facet of %q: %v", d.Start, err)
+		}
+		got, err := e.Search(ctx, Request{Q: "peace talks", From: from, To: from.AddDate(0, 1, -1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != uint64(d.Count) || got.Relaxed {
+			t.Errorf("peace talks in %s: total %d, relaxed %v; the histogram counted %d", d.Start, got.Total, got.Relaxed, d.Count)
+		}
+	}
+	// Relaxed for want of events with every clause anywhere: relaxed with
+	// a filter too.
+	got, err := e.Search(ctx, Request{Q: "peace talks zebra", Categories: []string{"Arts and culture"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Relaxed || got.Total == 0 {
+		t.Errorf("peace talks zebra in Arts and culture: total %d, relaxed %v; want events with some of the words", got.Total, got.Relaxed)
+	}
+	got, err = e.Search(ctx, Request{Q: `"peace talks" ceasefire`, Categories: []string{"Arts and culture"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total != 0 || got.Relaxed {
+		t.Errorf(`"peace talks" ceasefire in Arts and culture: total %d, relaxed %v; want nothing (an event elsewhere has both)`, got.Total, got.Relaxed)
+	}
+	got, err = e.Search(ctx, Request{Q: `"peace talks" orchestra`, Categories: []string{"Arts and culture"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Relaxed || got.Total == 0 {
+		t.Errorf(`"peace talks" orchestra in Arts and culture: total %d, relaxed %v; want events with either, relaxed`, got.Total, got.Relaxed)
 	}
 }

@@ -442,7 +442,11 @@ func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func
 		if err != nil {
 			return 0, nil, mode, err
 		}
-		if final || float64(total) >= plan.r.AllWords {
+		settles, err := plan.settles(mode, total, final)
+		if err != nil {
+			return 0, nil, mode, err
+		}
+		if settles {
 			if !final && visit != nil {
 				if _, _, err := e.rankedWalk(ctx, plan, mode, 0, visit); err != nil {
 					return 0, nil, mode, err
@@ -452,6 +456,83 @@ func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func
 		}
 	}
 	return 0, nil, allWords, nil
+}
+
+// settles reports whether a search settles on mode, having found total
+// events in it: the last mode does, and so does one that AllWords events
+// of the whole index match, the filters and the date range left out.
+// Filters do not decide how far a search relaxes, so that a facet's count
+// is what choosing it finds: facets count the events of the mode the
+// search settled on, which a filter more does not change ("peace talks"
+// counted 2 events of Arts and culture, and filtering on it found 13,
+// relaxed to "talks" since fewer than 10 there had both words).
+func (pl *rankedPlan) settles(mode int, total uint64, final bool) (bool, error) {
+	if final || float64(total) >= pl.r.AllWords {
+		return true, nil
+	}
+	if pl.accept == nil && pl.days == nil {
+		return false, nil
+	}
+	return pl.atLeast(mode, pl.r.AllWords)
+}
+
+// atLeast reports whether n or more live events of the whole index, what
+// the filters and the date range admit or not, have every clause
+// (allWords) or the first, the rarest (rarestWord). It stops at the n-th.
+func (pl *rankedPlan) atLeast(mode int, n float64) (bool, error) {
+	found := 0.0
+	forms := make([][]*snapshot.List, len(pl.clauses))
+segments:
+	for seg := range pl.snap.Segments() {
+		for j, ct := range pl.clauses {
+			forms[j] = forms[j][:0]
+			for _, w := range ct.lists {
+				l, err := w.p.List(seg)
+				if err != nil {
+					return false, err
+				}
+				if l != nil && len(l.Docs) > 0 {
+					forms[j] = append(forms[j], l)
+				}
+			}
+			if len(forms[j]) == 0 && (j == 0 || mode == allWords) {
+				continue segments // a required word this segment lacks
+			}
+		}
+		// The union of the first clause's forms, in document order.
+		at := make([]int, len(forms[0]))
+	events:
+		for {
+			d, any := uint32(math.MaxUint32), false
+			for i, l := range forms[0] {
+				if at[i] < len(l.Docs) {
+					d, any = min(d, l.Docs[at[i]]), true
+				}
+			}
+			if !any {
+				break
+			}
+			for i, l := range forms[0] {
+				if at[i] < len(l.Docs) && l.Docs[at[i]] == d {
+					at[i]++
+				}
+			}
+			if !pl.snap.LiveIn(seg, uint64(d)) {
+				continue
+			}
+			if mode == allWords {
+				for _, fs := range forms[1:] {
+					if !slices.ContainsFunc(fs, func(l *snapshot.List) bool { _, ok := slices.BinarySearch(l.Docs, d); return ok }) {
+						continue events
+					}
+				}
+			}
+			if found++; found >= n {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // rankedWalk walks the events mode admits, in each segment in turn: it

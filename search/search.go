@@ -362,11 +362,20 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	// Nothing has every clause: events with any of them, whatever the
 	// clauses are (phrases, prefixes and field terms alone relaxed
-	// never: `astan* zebra*` found nothing, `astan*` alone 17 events).
+	// never: `astan* zebra*` found nothing, `astan*` alone 17 events),
+	// unless events beyond the filters and the date range have them all:
+	// filters do not decide how far a search relaxes (rankedPlan.settles),
+	// so that a facet's count is what choosing it finds.
 	if res.total == 0 && positive(p.Query.Clauses) > 1 {
+		beyond, err := e.matchesBeyondFilters(ctx, snap, names, p)
+		if err != nil {
+			return nil, err
+		}
 		relaxed := p
 		relaxed.AnyWord = true
-		if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
+		if beyond {
+			// Nothing here, but not for want of events with every clause.
+		} else if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
 			return nil, err
 		} else if res2.total > 0 {
 			res, p, out.Relaxed = res2, relaxed, true
@@ -667,6 +676,23 @@ func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
 
 // IsInvalid reports whether err is about the request rather than the server.
 func IsInvalid(err error) bool { return errors.Is(err, query.ErrInvalid) }
+
+// matchesBeyondFilters reports whether p, which has a filter or a date
+// range, matches events without them (false when it has neither).
+func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (bool, error) {
+	if len(p.Topics) == 0 && len(p.Categories) == 0 && len(p.Contexts) == 0 && p.From.IsZero() && p.To.IsZero() {
+		return false, nil
+	}
+	all := p
+	all.Topics, all.Categories, all.Contexts = nil, nil, nil
+	all.From, all.To, all.DateFilter = time.Time{}, time.Time{}, nil
+	all.Sort, all.Size, all.Offset, all.After = query.SortRelevance, 1, 0, nil
+	res, err := e.run(ctx, snap, names, all, false)
+	if err != nil {
+		return false, err
+	}
+	return res.total > 0, nil
+}
 
 // positive counts the clauses that are not exclusions.
 func positive(cs []query.Clause) int {
