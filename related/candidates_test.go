@@ -26,29 +26,17 @@ import (
 // order, as a build numbers them, but for a run out of order (a block
 // spanning years), over several blocks of 64.
 func TestBest_SameAsAll(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "events.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []map[string]any
 	for i := range 400 {
 		d := day0.AddDate(0, 0, i*3)
 		if i >= 150 && i < 170 {
 			d = day0.AddDate(i-150, 0, 0) // out of order
 		}
 		date := d.Format("2006-01-02")
-		ev := map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": fmt.Sprintf("Event %d happens.", i)}
-		b, _ := json.Marshal(ev)
-		fmt.Fprintf(f, "%s\n", b)
+		events = append(events, map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": fmt.Sprintf("Event %d happens.", i)})
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	x := testindex.Open(t, file)
-	snap := x.Source.Acquire()
-	defer snap.Release()
+	snap := openEvents(t, events)
 	rk := New(mappings.New())
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range []struct {
@@ -123,17 +111,12 @@ func TestBest_SameAsAll(t *testing.T) {
 // tags are adopted, a second pass), over events numbered across several
 // ranges of 64.
 func TestPass_SameInParts(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "events.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(2, 3))
 	words := []string{"strike", "harbour", "talks", "union", "flood", "river", "election", "vote", "minister", "court",
 		"trial", "storm", "ceasefire", "rebels", "border", "protest", "budget", "tax", "vaccine", "outbreak"}
 	places := []string{"Elba", "Mozambique", "Peru", "Nepal", "Chile"}
 	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []map[string]any
 	for i := range 500 {
 		date := day0.AddDate(0, 0, i*2+rng.IntN(30)).Format("2006-01-02")
 		story := rng.IntN(6)
@@ -141,17 +124,10 @@ func TestPass_SameInParts(t *testing.T) {
 		for range 6 + rng.IntN(8) {
 			text += " " + words[(story*3+rng.IntN(8))%len(words)]
 		}
-		ev := map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": text + ".",
-			"topic": fmt.Sprintf("Story %d", story), "context": []string{fmt.Sprintf("Story %d", story), places[rng.IntN(len(places))]}}
-		b, _ := json.Marshal(ev)
-		fmt.Fprintf(f, "%s\n", b)
+		events = append(events, map[string]any{"id": fmt.Sprintf("%s/event-%d", date, i), "date": date, "text": text + ".",
+			"topic": fmt.Sprintf("Story %d", story), "context": []string{fmt.Sprintf("Story %d", story), places[rng.IntN(len(places))]}})
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	x := testindex.Open(t, file)
-	snap := x.Source.Acquire()
-	defer snap.Release()
+	snap := openEvents(t, events)
 	rk := New(mappings.New())
 	lists := func(parts int) []string {
 		oldParts, oldPostings := passParts, partPostings
@@ -184,4 +160,29 @@ func TestPass_SameInParts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openEvents indexes events, written as the lines of an input file, and
+// returns a snapshot of the index, released when the test ends.
+func openEvents(t *testing.T, events []map[string]any) *snapshot.Snapshot {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "%s\n", b)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x := testindex.Open(t, file)
+	snap := x.Source.Acquire()
+	t.Cleanup(snap.Release)
+	return snap
 }
