@@ -766,6 +766,7 @@ func TestCursor_SameSearch(t *testing.T) {
 		want bool
 	}{
 		{Request{Q: "peace talks", Topics: []string{"brexit", "syrian peace process"}, Sort: query.SortDate}, true},
+		{Request{Q: "Peace TALKS", Topics: from.Topics, Sort: query.SortDate}, true},
 		{Request{Q: "war", Topics: from.Topics, Sort: query.SortDate}, false},
 		{Request{Q: from.Q, Sort: query.SortDate}, false},
 		{Request{Q: from.Q, Topics: from.Topics, Categories: []string{"Sports"}, Sort: query.SortDate}, false},

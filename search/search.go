@@ -616,15 +616,15 @@ type cursor struct {
 }
 
 // cursorKey hashes what a cursor's pages must share, beside the sort
-// (checked apart, to say so): the query as typed, the dates and the
-// filters (any case, any order).
+// (checked apart, to say so): the query as typed but for its case and
+// spaces, the dates and the filters (any case, any order).
 func (r Request) cursorKey() uint32 {
 	h := fnv.New32a()
 	field := func(s string) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	field(strings.Join(strings.Fields(r.Q), " "))
+	field(strings.ToLower(strings.Join(strings.Fields(r.Q), " "))) // the search language has no case
 	field(r.From.Format(time.DateOnly))
 	field(r.To.Format(time.DateOnly))
 	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
