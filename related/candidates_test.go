@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,50 @@ func openEvents(t *testing.T, events []map[string]any) *snapshot.Snapshot {
 	snap := x.Source.Acquire()
 	t.Cleanup(snap.Release)
 	return snap
+}
+
+// TestRelated_WidenedPastDuplicates: when near-duplicates take the
+// candidates (a story's heading filed alone on many days, as the portal
+// files "War in Afghanistan" on 227), the list is made again from more
+// of them, and is full while events remain.
+func TestRelated_WidenedPastDuplicates(t *testing.T) {
+	day0 := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []map[string]any
+	for i := range 150 {
+		date := day0.AddDate(0, 0, i).Format("2006-01-02")
+		events = append(events, map[string]any{"id": fmt.Sprintf("%s/war-in-afghanistan", date), "date": date, "text": "War in Afghanistan",
+			"topic": "War in Afghanistan", "context": []string{"War in Afghanistan"}})
+	}
+	for i := range 30 {
+		date := day0.AddDate(0, 0, 3*i+1).Format("2006-01-02")
+		events = append(events, map[string]any{"id": fmt.Sprintf("%s/attack-%d", date, i), "date": date,
+			"text":  fmt.Sprintf("Taliban fighters attack a checkpoint in province %d, and the war in Afghanistan goes on with %d soldiers killed.", i, i+2),
+			"topic": "War in Afghanistan", "context": []string{"War in Afghanistan"}})
+	}
+	// Other stories, so that the war's words and tag are specific.
+	for i := range 1500 {
+		date := day0.AddDate(0, 0, i).Format("2006-01-02")
+		events = append(events, map[string]any{"id": fmt.Sprintf("%s/budget-%d", date, i), "date": date,
+			"text": fmt.Sprintf("Parliament debates budget item %d of the fiscal plan.", i), "topic": "Budget", "context": []string{"Budget"}})
+	}
+	snap := openEvents(t, events)
+	rk := New(mappings.New())
+	for _, r := range []Request{
+		{Draft: &Draft{Text: "War in Afghanistan"}, Size: 10},
+		{ID: "2010-02-01/war-in-afghanistan", Size: 10},
+	} {
+		items, err := rk.Related(context.Background(), snap, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stubs := 0
+		for _, it := range items {
+			if strings.HasSuffix(it.ID, "/war-in-afghanistan") {
+				stubs++
+			}
+		}
+		if len(items) != 10 || stubs > 1 {
+			t.Errorf("%+v: %d items, %d of them the heading alone; want 10, at most 1", r, len(items), stubs)
+		}
+	}
 }

@@ -186,6 +186,19 @@ func (rk *run) related(ctx context.Context, r Request) ([]Item, error) {
 	if err := rk.rerank(src, cands); err != nil {
 		return nil, err
 	}
+	items, err := rk.list(ctx, src, cands, size)
+	if err != nil || len(items) == size || len(cands) < rk.w.Candidates || rk.w.Candidates >= MaxCandidates {
+		return items, err
+	}
+	// Near-duplicates of the source and of each other took the
+	// candidates, and more events remain: the list is made again from
+	// ten times as many. A story's heading is filed alone on hundreds of
+	// days ("War in Afghanistan" on 227), and such a draft listed 1 event
+	// of 20.
+	cands = rk.best(sc, sc.touched, src, lo, hi, min(MaxCandidates, 10*rk.w.Candidates), allEvents)
+	if err := rk.rerank(src, cands); err != nil {
+		return nil, err
+	}
 	return rk.list(ctx, src, cands, size)
 }
 

@@ -98,7 +98,9 @@ type Weights struct {
 	// source without tags adopts their topic or a context tag; above 1,
 	// never.
 	Adopt float64 `json:"adopt"`
-	// Candidates is how many events stage 1 hands to re-ranking.
+	// Candidates is how many events stage 1 hands to re-ranking (ten
+	// times as many, at most MaxCandidates, when near-duplicates leave
+	// the list short).
 	Candidates int `json:"candidates"`
 
 	// Re-ranking: the weight of each feature of a candidate (features.go),
@@ -278,8 +280,8 @@ func (w Weights) Validate() error {
 		return invalid("weights.max_postings", "must be a whole number of at least 1, got %d", w.MaxPostings)
 	case w.MaxPerDay < 1:
 		return invalid("weights.max_per_day", "must be a whole number of at least 1, got %d", w.MaxPerDay)
-	case w.Candidates < 1 || w.Candidates > 1000:
-		return invalid("weights.candidates", "must be a whole number from 1 to 1000, got %d", w.Candidates)
+	case w.Candidates < 1 || w.Candidates > MaxCandidates:
+		return invalid("weights.candidates", "must be a whole number from 1 to %d, got %d", MaxCandidates, w.Candidates)
 	}
 	return nil
 }
@@ -305,6 +307,8 @@ const (
 	// longest text.
 	MaxDraftTag  = newsdesk.MaxTagBytes // as an event's
 	MaxDraftTags = newsdesk.MaxTags
+	// MaxCandidates is the most candidates re-ranked (Weights.Candidates).
+	MaxCandidates = 1000
 )
 
 // Request asks for the events related to one event or to a draft.
