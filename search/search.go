@@ -353,9 +353,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if fixed, corr, err := e.correct(ctx, snap, names, p); err != nil {
 			return nil, err
 		} else if len(corr) > 0 {
-			if res2, err := e.run(ctx, snap, names, fixed, r.Facets > 0); err != nil {
+			if res2, err := e.corrected(ctx, snap, names, p, fixed, res, r.Facets > 0); err != nil {
 				return nil, err
-			} else if res2.total > res.total || (res.relaxed && res2.total > 0) {
+			} else if res2 != nil {
 				res, p, out.Corrections = res2, fixed, corr
 			}
 		}
@@ -677,16 +677,56 @@ func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
 // IsInvalid reports whether err is about the request rather than the server.
 func IsInvalid(err error) bool { return errors.Is(err, query.ErrInvalid) }
 
-// matchesBeyondFilters reports whether p, which has a filter or a date
-// range, matches events without them (false when it has neither).
-func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (bool, error) {
+// corrected returns the answer of fixed, p with its unknown words
+// corrected, when it answers instead of p, whose answer is res; nil when
+// it does not. It answers when it finds more events, or, when p's answer
+// was relaxed, any. As for relaxing, filters and dates do not decide it:
+// with them, p and fixed are compared over the whole index, so that a
+// facet's count is what choosing it finds ("hurricane katrna" is
+// corrected over 71 events, none of them in 2011: in 2011 it found 53
+// other hurricanes, relaxed and uncorrected, where the histogram said 0).
+func (e *Engine) corrected(ctx context.Context, snap *snapshot.Snapshot, names *Names, p, fixed query.Params, res *found, keep bool) (*found, error) {
+	all, filtered := unfiltered(p)
+	if !filtered {
+		res2, err := e.run(ctx, snap, names, fixed, keep)
+		if err != nil || !(res2.total > res.total || (res.relaxed && res2.total > 0)) {
+			return nil, err
+		}
+		return res2, nil
+	}
+	resAll, err := e.run(ctx, snap, names, all, false)
+	if err != nil || !(resAll.total < FewResults || resAll.relaxed) {
+		return nil, err // the search over the whole index keeps its words
+	}
+	fixedAll, _ := unfiltered(fixed)
+	res2All, err := e.run(ctx, snap, names, fixedAll, false)
+	if err != nil || !(res2All.total > resAll.total || (resAll.relaxed && res2All.total > 0)) {
+		return nil, err
+	}
+	return e.run(ctx, snap, names, fixed, keep)
+}
+
+// unfiltered returns p without its filters and date range, asking for one
+// hit by relevance (its total is what callers read), and whether p had
+// any.
+func unfiltered(p query.Params) (query.Params, bool) {
 	if len(p.Topics) == 0 && len(p.Categories) == 0 && len(p.Contexts) == 0 && p.From.IsZero() && p.To.IsZero() {
-		return false, nil
+		return p, false
 	}
 	all := p
 	all.Topics, all.Categories, all.Contexts = nil, nil, nil
 	all.From, all.To, all.DateFilter = time.Time{}, time.Time{}, nil
 	all.Sort, all.Size, all.Offset, all.After = query.SortRelevance, 1, 0, nil
+	return all, true
+}
+
+// matchesBeyondFilters reports whether p, which has a filter or a date
+// range, matches events without them (false when it has neither).
+func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (bool, error) {
+	all, filtered := unfiltered(p)
+	if !filtered {
+		return false, nil
+	}
 	res, err := e.run(ctx, snap, names, all, false)
 	if err != nil {
 		return false, err
