@@ -70,8 +70,8 @@ var hitFields = []string{newsdesk.FieldText, newsdesk.FieldTopic, newsdesk.Field
 	newsdesk.FieldContext, newsdesk.FieldDate, newsdesk.FieldSources}
 
 // ErrNothingToMatch is returned when q has words but none that can match:
-// only stop words, punctuation or exclusions. Such a search finds nothing;
-// it is not a mistake of the user's.
+// only stop words or punctuation. Such a search finds nothing; it is not
+// a mistake of the user's.
 var ErrNothingToMatch = errors.New("query has nothing that can match")
 
 // Keyword builds the search request for p. It fails with an *InvalidError
@@ -120,6 +120,12 @@ func KeywordQuery(a Analyzer, p Params) (bquery.Query, error) {
 		}
 	}
 	filters := filterQueries(p, len(must)+len(should) > 0)
+	if len(must) == 0 && len(should) == 0 && len(filters) == 0 && len(mustNot) > 0 {
+		// Only exclusions: every event without them, as with a filter
+		// they are the filter's events without them ("-war" found nothing,
+		// and every event but war's with a date range of every day).
+		filters = append(filters, bleve.NewMatchAllQuery())
+	}
 	if len(must) == 0 && len(should) == 0 && len(filters) == 0 {
 		if len(p.Query.Clauses) == 0 {
 			return nil, invalid("q", "is empty; give words to search for, or a filter (from, to, topic, category, context)")

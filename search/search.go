@@ -328,7 +328,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
 	res, err := e.run(ctx, snap, names, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
-		// No event can match (only stop words, or only excluded words):
+		// No event can match (only stop words):
 		// the facets asked for are still given, all empty.
 		if r.Facets > 0 {
 			none := func(context.Context, func(uint64)) error { return nil }
