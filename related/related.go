@@ -256,8 +256,9 @@ func (w Weights) Validate() error {
 		{"rank_classic_position", w.RankClassicPosition, -MaxWeight, MaxWeight, false},
 		{"rank_common", w.RankCommon, -MaxWeight, MaxWeight, false},
 		{"rank_agree", w.RankAgree, -MaxWeight, MaxWeight, false},
-		// Above 1, no two events are near-duplicates (TextOnly).
-		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, false},
+		// Above 1, no two events are near-duplicates (TextOnly); at 0
+		// every event would be one of the source's, and a list empty.
+		{"duplicate_similarity", w.DuplicateSimilarity, 0, 2, true},
 	} {
 		if math.IsNaN(f.v) || f.v < f.lo || f.v > f.hi || (f.aboveLow && f.v == f.lo) {
 			from := "from"

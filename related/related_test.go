@@ -277,6 +277,7 @@ func TestWeights_Validate(t *testing.T) {
 		{"floor over 1", func(w *Weights) { w.Floor = 1.5 }, "weights.floor"},
 		{"NaN max_df_share", func(w *Weights) { w.MaxDFShare = math.NaN() }, "weights.max_df_share"},
 		{"NaN duplicate_similarity", func(w *Weights) { w.DuplicateSimilarity = math.NaN() }, "weights.duplicate_similarity"},
+		{"duplicate_similarity 0", func(w *Weights) { w.DuplicateSimilarity = 0 }, "weights.duplicate_similarity"},
 		{"max_terms", func(w *Weights) { w.MaxTerms = 101 }, "weights.max_terms"},
 		{"min_df", func(w *Weights) { w.MinDF = 0 }, "weights.min_df"},
 		{"max_postings", func(w *Weights) { w.MaxPostings = 0 }, "weights.max_postings"},
