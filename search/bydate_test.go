@@ -313,3 +313,53 @@ func TestFacetCount_IsWhatChoosingItFinds(t *testing.T) {
 		t.Errorf(`"peace talks" orchestra in Arts and culture: total %d, relaxed %v; want events with either, relaxed`, got.Total, got.Relaxed)
 	}
 }
+
+// TestSearch_BrowseNewestFirst: a search with nothing to rank by (a filter
+// alone, an exact field term, exclusions) lists the newest events first,
+// by relevance as by -date, page after page; before, all scored alike
+// and came in event order, the oldest first.
+func TestSearch_BrowseNewestFirst(t *testing.T) {
+	e := fixtureEngine(t)
+	ctx := context.Background()
+	for _, r := range []Request{
+		{Categories: []string{"Politics and elections"}},
+		{Q: "category:\"Politics and elections\""},
+		{Q: "-peace"},
+		{Q: "-peace", From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		want := r
+		want.Sort, want.Size = query.SortDateDesc, MaxSize
+		all, err := e.Search(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all.Hits) < 4 {
+			t.Fatalf("%+v: %d hits; the case needs more", r, len(all.Hits))
+		}
+		var got []string
+		r.Size = 3
+		for page := 0; ; page++ {
+			res, err := e.Search(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Total != all.Total {
+				t.Errorf("%+v, page %d: total %d, newest first %d", r, page, res.Total, all.Total)
+			}
+			for _, h := range res.Hits {
+				got = append(got, h.ID)
+			}
+			if res.NextCursor == "" || len(got) >= len(all.Hits) {
+				break
+			}
+			r.Cursor = res.NextCursor
+		}
+		var wantIDs []string
+		for _, h := range all.Hits[:min(len(all.Hits), len(got))] {
+			wantIDs = append(wantIDs, h.ID)
+		}
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("%+v: pages %v, newest first %v", r, got, wantIDs)
+		}
+	}
+}

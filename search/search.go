@@ -490,6 +490,13 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 	if p.Sort == "" {
 		p.Sort = query.SortRelevance
 	}
+	if p.Sort == query.SortRelevance && !ranks(parsed.Clauses) {
+		// Nothing to rank by (filters alone, exact field terms, or
+		// exclusions): every event would score alike, in event order,
+		// the oldest first. A reader browsing a category expects the
+		// newest. Pages and cursors follow that order too.
+		p.Sort = query.SortDateDesc
+	}
 	if p.Size == 0 {
 		p.Size = DefaultSize
 	}
@@ -732,6 +739,12 @@ func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapsh
 		return false, err
 	}
 	return res.total > 0, nil
+}
+
+// ranks reports whether a clause of cs gives events scores to rank by: a
+// word, a phrase or a prefix, not excluded.
+func ranks(cs []query.Clause) bool {
+	return slices.ContainsFunc(cs, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field })
 }
 
 // positive counts the clauses that are not exclusions.
