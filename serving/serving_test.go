@@ -729,7 +729,14 @@ func TestPreviousRelease(t *testing.T) {
 		for _, h := range res.Hits {
 			got = append(got, h.ID)
 		}
-		if res.Total != a.Total || !slices.Equal(got, a.Top10) {
+		want := a.Top10
+		if q, _ := query.Parse(a.Request.Q); !slices.ContainsFunc(q.Clauses, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field }) {
+			// Nothing to rank by: since 2026-12-02 the newest come first,
+			// where the earlier release listed them in event order.
+			want = slices.Clone(want)
+			slices.SortStableFunc(want, func(a, b string) int { return -strings.Compare(a[:10], b[:10]) })
+		}
+		if res.Total != a.Total || !slices.Equal(got, want) {
 			t.Errorf("%q %v %v: %d hits %v; the earlier release answered %d hits %v", a.Request.Q, a.Request.Categories, a.Request.Contexts, res.Total, got, a.Total, a.Top10)
 		}
 	}
