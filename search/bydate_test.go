@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -326,6 +327,7 @@ func TestSearch_BrowseNewestFirst(t *testing.T) {
 		{Q: "category:\"Politics and elections\""},
 		{Q: "-peace"},
 		{Q: "-peace", From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Q: "the -peace"}, // a stop word is nothing to rank by
 	} {
 		want := r
 		want.Sort, want.Size = query.SortDateDesc, MaxSize
@@ -360,6 +362,17 @@ func TestSearch_BrowseNewestFirst(t *testing.T) {
 		}
 		if !slices.Equal(got, wantIDs) {
 			t.Errorf("%+v: pages %v, newest first %v", r, got, wantIDs)
+		}
+		// A cursor of the release before, which served such a search by
+		// relevance, is followed from its offset in the newest-first order.
+		old := r
+		old.Cursor = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"s":"relevance","o":2,"k":%d}`, r.cursorKeyAsTyped())))
+		res, err := e.Search(ctx, old)
+		if err != nil {
+			t.Fatalf("%+v: %v", old, err)
+		}
+		if len(res.Hits) == 0 || res.Hits[0].ID != all.Hits[2].ID {
+			t.Errorf("%+v: a relevance cursor at offset 2 gave %v first, want %s", r, res.Hits, all.Hits[2].ID)
 		}
 	}
 }

@@ -663,7 +663,7 @@ func TestCursor_RelevanceStopsAtItsDepth(t *testing.T) {
 		t.Fatalf("no cursor to hit %d", MaxRelevanceOffset-4)
 	}
 	forged, _ := json.Marshal(cursor{Sort: query.SortRelevance, Offset: MaxRelevanceOffset})
-	if _, err := decodeCursor(base64.RawURLEncoding.EncodeToString(forged), query.SortRelevance, 0); err == nil {
+	if _, err := decodeCursor(base64.RawURLEncoding.EncodeToString(forged), query.SortRelevance, query.SortRelevance, 0); err == nil {
 		t.Errorf("a cursor to hit %d was accepted", MaxRelevanceOffset+1)
 	}
 	e := fixtureEngine(t)
@@ -797,13 +797,24 @@ func TestCursor_SameSearch(t *testing.T) {
 		{Request{Q: from.Q, Topics: from.Topics, Categories: []string{"Sports"}, Sort: query.SortDate}, false},
 		{Request{Q: from.Q, Topics: from.Topics, From: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), Sort: query.SortDate}, false},
 	} {
-		_, err := decodeCursor(c, query.SortDate, tt.r.cursorKey())
+		_, err := decodeCursor(c, query.SortDate, query.SortDate, tt.r.cursorKey())
 		if (err == nil) != tt.want {
 			t.Errorf("%+v: %v, want accepted %v", tt.r, err, tt.want)
 		}
 	}
+	// One issued before the key ignored the query's case (2026-12-02) is
+	// followed with the query as typed then.
+	typed := Request{Q: "Peace Talks", Topics: from.Topics, Sort: query.SortDate}
+	old := encodeCursor(query.SortDate, typed.cursorKeyAsTyped(), []string{"2017-01-23", "x"}, 0)
+	if _, err := decodeCursor(old, query.SortDate, query.SortDate, typed.cursorKey(), typed.cursorKeyAsTyped()); err != nil {
+		t.Errorf("a cursor of the key as typed: %v", err)
+	}
+	other := Request{Q: "War", Topics: from.Topics, Sort: query.SortDate}
+	if _, err := decodeCursor(old, query.SortDate, query.SortDate, other.cursorKey(), other.cursorKeyAsTyped()); err == nil {
+		t.Error("a cursor of the key as typed was followed with another query")
+	}
 	// One issued before cursors carried their search is followed.
-	if _, err := decodeCursor("eyJzIjoicmVsZXZhbmNlIiwibyI6MX0", query.SortRelevance, Request{Q: "war"}.cursorKey()); err != nil {
+	if _, err := decodeCursor("eyJzIjoicmVsZXZhbmNlIiwibyI6MX0", query.SortRelevance, query.SortRelevance, Request{Q: "war"}.cursorKey()); err != nil {
 		t.Errorf("a cursor without a key: %v", err)
 	}
 }

@@ -490,7 +490,8 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 	if p.Sort == "" {
 		p.Sort = query.SortRelevance
 	}
-	if p.Sort == query.SortRelevance && !ranks(parsed.Clauses) {
+	requested := p.Sort
+	if p.Sort == query.SortRelevance && !e.ranks(parsed.Clauses) {
 		// Nothing to rank by (filters alone, exact field terms, or
 		// exclusions): every event would score alike, in event order,
 		// the oldest first. A reader browsing a category expects the
@@ -514,7 +515,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		if r.Page > 1 {
 			return p, invalid("page", "cannot be combined with cursor")
 		}
-		c, err := decodeCursor(r.Cursor, p.Sort, r.cursorKey())
+		c, err := decodeCursor(r.Cursor, requested, p.Sort, r.cursorKey(), r.cursorKeyAsTyped())
 		if err != nil {
 			return p, err
 		}
@@ -623,15 +624,26 @@ type cursor struct {
 }
 
 // cursorKey hashes what a cursor's pages must share, beside the sort
-// (checked apart, to say so): the query as typed but for its case and
-// spaces, the dates and the filters (any case, any order).
+// (checked apart, to say so): the query but for its case and spaces (the
+// search language has no case), the dates and the filters (any case, any
+// order).
 func (r Request) cursorKey() uint32 {
+	return r.keyOf(strings.ToLower(strings.Join(strings.Fields(r.Q), " ")))
+}
+
+// cursorKeyAsTyped is cursorKey with the query's case as typed: the key
+// of the cursors issued before 2026-12-02, still followed.
+func (r Request) cursorKeyAsTyped() uint32 {
+	return r.keyOf(strings.Join(strings.Fields(r.Q), " "))
+}
+
+func (r Request) keyOf(q string) uint32 {
 	h := fnv.New32a()
 	field := func(s string) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	field(strings.ToLower(strings.Join(strings.Fields(r.Q), " "))) // the search language has no case
+	field(q)
 	field(r.From.Format(time.DateOnly))
 	field(r.To.Format(time.DateOnly))
 	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
@@ -660,7 +672,7 @@ func encodeCursor(s query.Sort, key uint32, lastSort []string, next int) string 
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
+func decodeCursor(token string, requested, served query.Sort, keys ...uint32) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	var c cursor
 	if err == nil {
@@ -669,13 +681,19 @@ func decodeCursor(token string, s query.Sort, key uint32) (cursor, error) {
 	if err != nil || len(c.After) > 2 || c.Offset < 0 || c.Offset >= MaxRelevanceOffset || (len(c.After) == 0) == (c.Offset == 0) {
 		return cursor{}, invalid("cursor", "is not a cursor this server issued; pass next_cursor from a previous answer")
 	}
-	if c.Sort != s {
-		return cursor{}, invalid("cursor", "belongs to sort=%s, not sort=%s", c.Sort, s)
+	// A search with nothing to rank by asked by relevance is served newest
+	// first: its cursors say so, and those issued before, which say
+	// relevance, are followed from their offset.
+	if c.Sort != served && c.Sort != requested {
+		return cursor{}, invalid("cursor", "belongs to sort=%s, not sort=%s", c.Sort, requested)
+	}
+	if c.Sort != served {
+		c.Sort, c.After = served, nil
 	}
 	// A cursor issued before cursors carried their search (no key) is
 	// followed as it was: a reader paging across an upgrade, or across
 	// replicas of two versions, is not refused.
-	if c.Key != 0 && c.Key != key {
+	if c.Key != 0 && !slices.Contains(keys, c.Key) {
 		return cursor{}, invalid("cursor", "belongs to another search: follow next_cursor with the same q, dates and filters it came with")
 	}
 	return c, nil
@@ -742,9 +760,19 @@ func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapsh
 }
 
 // ranks reports whether a clause of cs gives events scores to rank by: a
-// word, a phrase or a prefix, not excluded.
-func ranks(cs []query.Clause) bool {
-	return slices.ContainsFunc(cs, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field })
+// word or a phrase that is not only stop words, or a prefix, not
+// excluded ("the -war" is "-war": the newest first).
+func (e *Engine) ranks(cs []query.Clause) bool {
+	return slices.ContainsFunc(cs, func(c query.Clause) bool {
+		if c.Negated || c.Kind == query.Field {
+			return false
+		}
+		if c.Kind == query.Prefix {
+			return true
+		}
+		toks, err := query.Tokens(e.m, c.Text)
+		return err != nil || len(toks) > 0
+	})
 }
 
 // positive counts the clauses that are not exclusions.
