@@ -57,3 +57,19 @@ func (s *Snapshot) VisitMatches(ctx context.Context, q bquery.Query, m mapping.I
 		sctx.DocumentMatchPool.Put(dm)
 	}
 }
+
+// AnyMatch reports whether q matches any document (deleted ones left
+// out), reading no further than the first.
+func (s *Snapshot) AnyMatch(ctx context.Context, q bquery.Query, m mapping.IndexMapping) (bool, error) {
+	sr, _, err := s.Searcher(ctx, q, m, search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return false, fmt.Errorf("any match: %w", err)
+	}
+	defer sr.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	dm, err := sr.Next(sctx)
+	if err != nil {
+		return false, fmt.Errorf("any match: %w", err)
+	}
+	return dm != nil, nil
+}
