@@ -39,6 +39,17 @@ const maxTermMemo = 1 << 20
 // unicode tokenizer without char filters (the English analyser of New and
 // Legacy is).
 func NewWords(an analysis.Analyzer) (*Words, error) {
+	filters, err := tokenFilters(an)
+	if err != nil {
+		return nil, err
+	}
+	return &Words{filters: filters, memo: make(map[string]memoTerm, 1<<14)}, nil
+}
+
+// tokenFilters returns the token filters of an, an analyser of Bleve's
+// unicode tokenizer without char filters, which Words and SharedWords
+// stand in for.
+func tokenFilters(an analysis.Analyzer) ([]analysis.TokenFilter, error) {
 	da, ok := an.(*analysis.DefaultAnalyzer)
 	if !ok {
 		return nil, fmt.Errorf("mappings: analyser %T is not a tokenizer and filters", an)
@@ -49,7 +60,7 @@ func NewWords(an analysis.Analyzer) (*Words, error) {
 	if len(da.CharFilters) > 0 {
 		return nil, fmt.Errorf("mappings: the analyser has char filters, which Words does not apply")
 	}
-	return &Words{filters: da.TokenFilters, memo: make(map[string]memoTerm, 1<<14)}, nil
+	return da.TokenFilters, nil
 }
 
 // Each calls fn for each word of text the filters keep, in order: its
@@ -102,11 +113,11 @@ const (
 
 // NewSharedWords returns a SharedWords for an, as NewWords does.
 func NewSharedWords(an analysis.Analyzer) (*SharedWords, error) {
-	w, err := NewWords(an)
+	filters, err := tokenFilters(an)
 	if err != nil {
 		return nil, err
 	}
-	sw := &SharedWords{filters: w.filters, seed: maphash.MakeSeed()}
+	sw := &SharedWords{filters: filters, seed: maphash.MakeSeed()}
 	for i := range sw.shards {
 		sw.shards[i].memo = map[string]memoTerm{}
 	}
@@ -137,18 +148,6 @@ func (w *SharedWords) term(b []byte) memoTerm {
 	sh.memo[string(b)] = t
 	sh.mu.Unlock()
 	return t
-}
-
-// forms returns how many forms w remembers (tests).
-func (w *SharedWords) forms() int {
-	n := 0
-	for i := range w.shards {
-		sh := &w.shards[i]
-		sh.mu.RLock()
-		n += len(sh.memo)
-		sh.mu.RUnlock()
-	}
-	return n
 }
 
 // eachWord segments text as Bleve's unicode tokenizer does and calls fn

@@ -41,3 +41,15 @@ func TestSharedWords_Bounded(t *testing.T) {
 		t.Errorf("a word of %d bytes was remembered: %d forms, %d before", len(long), after, before)
 	}
 }
+
+// forms returns how many forms w remembers.
+func (w *SharedWords) forms() int {
+	n := 0
+	for i := range w.shards {
+		sh := &w.shards[i]
+		sh.mu.RLock()
+		n += len(sh.memo)
+		sh.mu.RUnlock()
+	}
+	return n
+}

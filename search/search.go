@@ -342,7 +342,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (res.total < FewResults || res.relaxed) && len(p.Query.Words()) > 0 {
+	if res.wantsCorrecting() && len(p.Query.Words()) > 0 {
 		// Few events have every word as typed: correct words the index
 		// does not know, then, if still nothing, accept any word. The
 		// corrected query answers when it finds more events, or, when
@@ -371,14 +371,14 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		relaxed := p
-		relaxed.AnyWord = true
-		if beyond {
-			// Nothing here, but not for want of events with every clause.
-		} else if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
-			return nil, err
-		} else if res2.total > 0 {
-			res, p, out.Relaxed = res2, relaxed, true
+		if !beyond {
+			relaxed := p
+			relaxed.AnyWord = true
+			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
+				return nil, err
+			} else if res2.total > 0 {
+				res, p, out.Relaxed = res2, relaxed, true
+			}
 		}
 	}
 	out.Total = res.total
@@ -714,21 +714,34 @@ func (e *Engine) corrected(ctx context.Context, snap *snapshot.Snapshot, names *
 	all, filtered := unfiltered(p)
 	if !filtered {
 		res2, err := e.run(ctx, snap, names, fixed, keep)
-		if err != nil || !(res2.total > res.total || (res.relaxed && res2.total > 0)) {
+		if err != nil || !res2.answersFor(res) {
 			return nil, err
 		}
 		return res2, nil
 	}
 	resAll, err := e.run(ctx, snap, names, all, false)
-	if err != nil || !(resAll.total < FewResults || resAll.relaxed) {
+	if err != nil || !resAll.wantsCorrecting() {
 		return nil, err // the search over the whole index keeps its words
 	}
 	fixedAll, _ := unfiltered(fixed)
 	res2All, err := e.run(ctx, snap, names, fixedAll, false)
-	if err != nil || !(res2All.total > resAll.total || (resAll.relaxed && res2All.total > 0)) {
+	if err != nil || !res2All.answersFor(resAll) {
 		return nil, err
 	}
 	return e.run(ctx, snap, names, fixed, keep)
+}
+
+// wantsCorrecting reports whether an answer finds so little that the
+// words the index does not know are corrected: fewer than FewResults
+// events, or relaxed.
+func (f *found) wantsCorrecting() bool { return f.total < FewResults || f.relaxed }
+
+// answersFor reports whether f, the answer of a corrected query, answers
+// in place of before, the query's as typed: it finds more events, or,
+// before being relaxed (a word the index does not know matches nothing),
+// any.
+func (f *found) answersFor(before *found) bool {
+	return f.total > before.total || (before.relaxed && f.total > 0)
 }
 
 // unfiltered returns p without its filters and date range, asking for one
