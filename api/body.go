@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -106,7 +108,7 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", at+1)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(wholeNumbers(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -254,10 +256,58 @@ func typeError(te *json.UnmarshalTypeError, field string) *Error {
 	return badParam(field, "must be %s, got %s", want, te.Value)
 }
 
+// wholeNumbers returns data with each number written with a fraction or
+// an exponent whose value is whole ("size": 5.0, 1e2) written as the
+// integer it is: JSON has one kind of number, and clients that hold every
+// number as a float (Python's json.dumps(5.0), many JavaScript libraries)
+// send 5.0 for 5, which encoding/json refuses for a Go int. A number
+// with a fraction (1.5) stays, to be refused for a whole-number field;
+// beyond 2^53 a float no longer says which integer was meant, so those
+// stay too. Invalid JSON is returned as it is, so that its error's
+// offset is the one in the body sent.
+func wholeNumbers(data []byte) []byte {
+	if !json.Valid(data) || !bytes.ContainsAny(data, ".eE") {
+		return data
+	}
+	var out []byte
+	last, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '-' || c >= '0' && c <= '9':
+			j := i
+			for j < len(data) && strings.IndexByte("+-0123456789.eE", data[j]) >= 0 {
+				j++
+			}
+			lit := data[i:j]
+			if bytes.ContainsAny(lit, ".eE") {
+				if f, err := strconv.ParseFloat(string(lit), 64); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+					out = append(out, data[last:i]...)
+					out = strconv.AppendInt(out, int64(f), 10)
+					last = j
+				}
+			}
+			i = j - 1
+		}
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
+}
+
 // repeatedKey returns the first key that the JSON object data holds
 // twice, if any.
 func repeatedKey(data []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(wholeNumbers(data)))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return "", false
 	}

@@ -59,6 +59,9 @@ func TestSearchBody(t *testing.T) {
 			"sort": "-date", "size": 2, "page": 2, "facets": 3, "highlight": true}`,
 			"q=talks&from=2016-01-01&to=2017-12-31&topic=Syrian+peace+process&topic=Syrian+Civil+War&sort=-date&size=2&page=2&facets=3&highlight=true"},
 		{"a filter alone", `{"context": ["Astana"]}`, "context=Astana"},
+		// JSON has one kind of number: a client that holds them all as
+		// floats sends 5.0 for 5.
+		{"whole numbers written as floats", `{"q": "talks", "size": 5.0, "page": 2e0, "facets": 0.3e1}`, "q=talks&size=5&page=2&facets=3"},
 		{"size out of range", `{"q": "x", "size": 101}`, "q=x&size=101"},
 		{"bad date", `{"q": "x", "from": "2017-02-30"}`, "q=x&from=2017-02-30"},
 		{"no q nor filter", `{"highlight": true}`, "highlight=true"},
@@ -185,5 +188,24 @@ func TestContentTypes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWholeNumbers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"size": 5.0}`, `{"size": 5}`},
+		{`{"size": 5}`, `{"size": 5}`},
+		{`{"size":1e2,"page":-2.00E+0}`, `{"size":100,"page":-2}`},
+		{`{"weights": {"max_per_day": 3.0, "near": 0.5}}`, `{"weights": {"max_per_day": 3, "near": 0.5}}`},
+		{`{"size": 1.5}`, `{"size": 1.5}`},                                               // refused by the field, as before
+		{`{"size": 1e300}`, `{"size": 1e300}`},                                           // no integer meant: out of range, as before
+		{`{"q": "size 5.0 \" 2.0", "size": 2.0}`, `{"q": "size 5.0 \" 2.0", "size": 2}`}, // strings untouched
+		{`{"size": 5.0`, `{"size": 5.0`},                                                 // invalid: as sent
+		{`[1.0, "e", 2.50]`, `[1, "e", 2.50]`},
+	}
+	for _, tc := range tests {
+		if got := string(wholeNumbers([]byte(tc.in))); got != tc.want {
+			t.Errorf("wholeNumbers(%s) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -97,6 +98,12 @@ func TestRelatedDraft(t *testing.T) {
 	first := body["related"].([]any)[0].(map[string]any)
 	if !strings.Contains(first["text"].(string), "Astana") {
 		t.Errorf("first related of an Astana draft: %v", first)
+	}
+	// Whole numbers written as floats (a client holding every number as
+	// a float) ask for the same list.
+	code, floats := post(t, s, `{"text": "Ceasefire talks in Astana between the Syrian opposition and the government", "date": "2017-01-25", "context": ["Astana"], "size": 2.0, "weights": {"max_per_day": 2.0, "candidates": 1e2}}`, "application/json")
+	if a, b := floats["related"], body["related"]; code != http.StatusOK || !reflect.DeepEqual(a, b) {
+		t.Errorf("draft with size 2.0: %d %v, want the list of size 2: %v", code, a, b)
 	}
 	tests := []struct {
 		name, body, contentType string
