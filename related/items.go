@@ -132,7 +132,7 @@ func (rk *run) explainer(src *source) explainer {
 	}
 	var own []entities.Key
 	for _, name := range append([]string{src.topic}, src.context...) {
-		own = append(own, rk.ents.Keys(name)...)
+		own = append(own, rk.entKeys(name)...)
 	}
 	for _, k := range own {
 		if k.Yearless != "" && k.Yearless != k.Full {

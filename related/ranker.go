@@ -35,6 +35,9 @@ type Ranker struct {
 	// tagKeys caches the keys of the index's tags: tag → []string;
 	// fullKeys their full keys alone (fullKeysOf).
 	tagKeys, fullKeys sync.Map
+	// tagEntKeys caches the entities' keys of the index's tags
+	// (run.entKeys).
+	tagEntKeys sync.Map
 	// tagWordSets caches the normalised words of the index's tags
 	// (run.tagWords), for the reasons.
 	tagWordSets sync.Map

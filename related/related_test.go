@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,6 +187,39 @@ func TestRelated_Draft(t *testing.T) {
 		if it.DaysApart == nil {
 			t.Errorf("%s: no days_apart for a dated draft", it.ID)
 		}
+	}
+}
+
+// TestRelated_DraftTagsNotKept checks that the ranker's caches of tags
+// keep the index's tags only: each draft's own new topic and tags were
+// kept for the life of the process.
+func TestRelated_DraftTagsNotKept(t *testing.T) {
+	rk := New(mappings.New())
+	snap := snaps.Acquire()
+	defer snap.Release()
+	for i := range 20 {
+		d := &Draft{Text: "Talks to end the Port Elba dock strike resume", Date: "2019-05-18",
+			Topic: fmt.Sprintf("Port Elba dock strike talks round %d", i), Context: []string{fmt.Sprintf("Dockers' union %d", i), "Port Elba"}}
+		if _, err := rk.Related(context.Background(), snap, Request{Draft: d, Size: 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rk.Related(context.Background(), snap, Request{ID: sourceID, Size: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*sync.Map{"tagKeys": &rk.tagKeys, "fullKeys": &rk.fullKeys, "tagEntKeys": &rk.tagEntKeys, "tagWordSets": &rk.tagWordSets} {
+		m.Range(func(k, _ any) bool {
+			tag := k.(string)
+			_, topic := snap.TopicID(tag)
+			_, ctx := snap.ContextID(tag)
+			if !topic && !ctx {
+				t.Errorf("%s keeps %q, no tag of the index", name, tag)
+			}
+			return true
+		})
+	}
+	if _, ok := rk.tagEntKeys.Load("Port Elba"); !ok {
+		t.Error("the index's tag Port Elba, a draft's, is not kept")
 	}
 }
 

@@ -432,6 +432,31 @@ func (rk *run) word(stem string) string {
 	return stem
 }
 
+// indexTag reports whether some event of the index has tagName as its
+// topic or a context tag: what the caches of tags may keep, their number
+// bounded by the index's.
+func (rk *run) indexTag(tagName string) bool {
+	if _, ok := rk.snap.TopicID(tagName); ok {
+		return true
+	}
+	_, ok := rk.snap.ContextID(tagName)
+	return ok
+}
+
+// entKeys returns the entities' keys of tagName, kept for the index's
+// tags: normalising a tag (its words, dashes, demonyms) was a twentieth
+// of a related list's time, for the source's few tags and its reasons.
+func (rk *run) entKeys(tagName string) []entities.Key {
+	if v, ok := rk.tagEntKeys.Load(tagName); ok {
+		return v.([]entities.Key)
+	}
+	ks := rk.ents.Keys(tagName)
+	if rk.indexTag(tagName) {
+		rk.tagEntKeys.Store(tagName, ks)
+	}
+	return ks
+}
+
 // fullKeysOf returns the full keys of tag (entities.Key.Full: the year
 // kept), cached as keysOf's are.
 func (rk *run) fullKeysOf(tagName string) []string {
@@ -439,10 +464,14 @@ func (rk *run) fullKeysOf(tagName string) []string {
 		return v.([]string)
 	}
 	var out []string
-	for _, k := range rk.ents.Keys(tagName) {
+	for _, k := range rk.entKeys(tagName) {
 		out = append(out, k.Full)
 	}
-	rk.fullKeys.Store(tagName, out)
+	// A draft's own topic is kept no more than keysOf keeps it: each
+	// draft's new one was kept for the life of the process.
+	if rk.indexTag(tagName) {
+		rk.fullKeys.Store(tagName, out)
+	}
 	return out
 }
 
@@ -453,13 +482,16 @@ func (rk *run) keysOf(tagName string, cache bool) []string {
 	if !rk.keyed {
 		return []string{tagName}
 	}
+	// A source's own tags are the index's too, but for a draft's new
+	// ones: those are not kept.
+	cache = cache || rk.indexTag(tagName)
 	if cache {
 		if v, ok := rk.tagKeys.Load(tagName); ok {
 			return v.([]string)
 		}
 	}
 	var out []string
-	for _, k := range rk.ents.Keys(tagName) {
+	for _, k := range rk.entKeys(tagName) {
 		if !slices.Contains(out, k.Full) {
 			out = append(out, k.Full)
 		}
