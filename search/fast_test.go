@@ -323,6 +323,8 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "topic": %q, "context": [%q], "text": %q}`,
 			newsdesk.NewID(date, text), date, tag, tag, text))
 	}
+	lines = append(lines, fmt.Sprintf(`{"id": %q, "date": "2019-05-09", "topic": "Fête de l'oiseau", "context": ["Fête de l'oiseau"], "text": "Crowds gather in the square."}`,
+		newsdesk.NewID("2019-05-09", "Crowds gather in the square.")))
 	e, _ := linesEngine(t, lines)
 	for _, tc := range []struct {
 		name string
@@ -335,6 +337,11 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 		{"context clause with a word", Request{Q: `birds context:"flamingo festival"`}, 4},
 		{"excluded", Request{Q: `birds -topic:"flamingo festival"`}, 1},
 		{"another name", Request{Topics: []string{"heron fair"}}, 1},
+		// As the search box reads them (query.Compose): a filter typed on
+		// an East Asian keyboard, an accent typed decomposed.
+		{"a filter typed full-width", Request{Topics: []string{"ＦＬＡＭＩＮＧＯ festival"}}, 4},
+		{"a filter's accent decomposed", Request{Contexts: []string{"Fe\u0302te de l'oiseau"}}, 1},
+		{"a clause's accent decomposed", Request{Q: "context:\"Fe\u0302te de l'oiseau\""}, 1},
 	} {
 		res, err := e.Search(context.Background(), tc.r)
 		if err != nil {
@@ -646,6 +653,44 @@ func TestNames_SuggestFillsTheList(t *testing.T) {
 		want := []string{"Zorbic War", "Zorbic Peace", "Zorbic Talks", "Zorbic Crisis", "Zorbic Election", "Zorbic Floods"}[:min(limit, 6)]
 		if !slices.Equal(values, want) {
 			t.Errorf("Suggest(zorb, %d) = %v, want %v", limit, values, want)
+		}
+	}
+}
+
+// TestNames_SuggestAnySpelling: suggestions read what is typed as the
+// search box does: without its accents (erdogan: Erdoğan), composed
+// (an accent typed decomposed), full-width letters as ASCII.
+func TestNames_SuggestAnySpelling(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	for i, name := range []string{"Recep Tayyip Erdoğan", "São Paulo floods", "Côte d'Ivoire crisis", "Saol festival"} {
+		date := fmt.Sprintf("2019-%02d-01", i+1)
+		idx.Update(t, newsdesk.Event{ID: date + "/suggest", Date: date, Text: "News of the day.", Topic: name})
+	}
+	snap := idx.Source.Acquire()
+	defer snap.Release()
+	names := NamesFromSnapshot(snap)
+	for _, tc := range []struct {
+		typed string
+		want  []string
+	}{
+		{"erdogan", []string{"Recep Tayyip Erdoğan"}},
+		{"erdoğ", []string{"Recep Tayyip Erdoğan"}},
+		{"ERDOĞAN", []string{"Recep Tayyip Erdoğan"}},
+		{"tayyip erdo", []string{"Recep Tayyip Erdoğan"}},
+		{"sao paulo", []string{"São Paulo floods"}},
+		{"sao", []string{"Saol festival", "São Paulo floods"}},
+		{"ＳＡＯ Ｐ", []string{"São Paulo floods"}},
+		{"Co\u0302te", []string{"Côte d'Ivoire crisis"}},
+		{"cote d'iv", []string{"Côte d'Ivoire crisis"}},
+		{"erdogax", nil},
+	} {
+		var got []string
+		for _, n := range names.Suggest(tc.typed, 10) {
+			got = append(got, n.Value)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.typed, got, tc.want)
 		}
 	}
 }

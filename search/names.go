@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -200,8 +201,9 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 			n.all = append(n.all, nm)
 			nm.lower = strings.ToLower(nm.Value)
 			for _, w := range strings.Fields(nm.lower) {
-				nm.words = append(nm.words, trimWord(w))
-				n.suggest = append(n.suggest, wordRef{word: trimWord(w), name: i})
+				w = suggestWord(w)
+				nm.words = append(nm.words, w)
+				n.suggest = append(n.suggest, wordRef{word: w, name: i})
 			}
 		}
 	}
@@ -216,6 +218,18 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 
 func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 
+// suggestWord is a lower-case word of a name, or of a prefix typed, as
+// suggestions compare them: trimmed, and without its accents (fold), so
+// that erdogan suggests Erdoğan and sao São Paulo, as the search box
+// finds them, and erdoğ still suggests Erdoğan.
+func suggestWord(w string) string {
+	w = trimWord(w)
+	if ascii(w) {
+		return w
+	}
+	return fold(w)
+}
+
 // canonical maps each value to the spellings the index has for it,
 // ignoring case (every one: "Syrian civil war" and "Syrian Civil War" are
 // one name, filed under both); unknown values are kept as typed (and so
@@ -229,6 +243,10 @@ func (n *Names) canonical(kind string, values []string, table []string) []string
 	}
 	out := make([]string, 0, len(values))
 	for _, v := range values {
+		// As the search box reads a field clause's value: a filter typed
+		// full-width, or with its accents decomposed (a Mac's pasted
+		// names), found nothing where context:"…" found its events.
+		v = query.Compose(v)
 		spellings := []string{v}
 		if n != nil {
 			key := strings.ToLower(strings.TrimSpace(v))
@@ -302,18 +320,19 @@ const MaxSuggestions = 10
 // each earlier word typed starts some word of it. Names used by more
 // events come first, then the more recently used.
 func (n *Names) Suggest(prefix string, limit int) []Name {
-	words := strings.Fields(strings.ToLower(prefix))
+	// As the search box reads what is typed (query.Compose): full-width
+	// letters and decomposed accents found no name.
+	words := strings.Fields(strings.ToLower(query.Compose(prefix)))
 	if n == nil || len(words) == 0 {
 		return []Name{}
 	}
 	if limit <= 0 || limit > MaxSuggestions {
 		limit = MaxSuggestions
 	}
-	last := trimWord(words[len(words)-1])
-	earlier := words[:len(words)-1]
-	for i := range earlier {
-		earlier[i] = trimWord(earlier[i])
+	for i := range words {
+		words[i] = suggestWord(words[i])
 	}
+	last, earlier := words[len(words)-1], words[:len(words)-1]
 	// better orders names: more events first, then more recent, then by value.
 	better := func(a, b *Name) bool {
 		if a.Count != b.Count {

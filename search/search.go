@@ -649,7 +649,7 @@ func (r Request) keyOf(q string) uint32 {
 	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
 		set := make([]string, len(vs))
 		for i, v := range vs {
-			set[i] = strings.ToLower(strings.TrimSpace(v))
+			set[i] = strings.ToLower(strings.TrimSpace(query.Compose(v)))
 		}
 		slices.Sort(set)
 		field(strings.Join(slices.Compact(set), "\x00"))
