@@ -265,6 +265,9 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		if err != nil || len(toks) == 0 {
 			return nil, err
 		}
+		if q, err := spelledPhrase(a, c.Text, p.Spellings); q != nil || err != nil {
+			return Interruptible(q), err
+		}
 		text := bleve.NewMatchPhraseQuery(c.Text)
 		text.SetField(newsdesk.FieldText)
 		return Interruptible(text), nil
@@ -308,6 +311,42 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		return exact(fieldIndexName(c.Field), c.Text), nil
 	}
 	return nil, fmt.Errorf("unknown clause kind %d", c.Kind)
+}
+
+// spelledPhrase returns the phrase text matching, at each of its words,
+// the word's other spellings too (Erdoğan for erdogan, O’Brien for
+// O'Brien), as a word of the search box does; nil when no word of it
+// has another spelling, where Bleve's own phrase query serves. Its
+// words are at their positions as Bleve's analyser gives them, a stop
+// word leaving its place empty (any word), as Bleve's phrase does.
+func spelledPhrase(a Analyzer, text string, spellings func(string) []string) (bquery.Query, error) {
+	if spellings == nil {
+		return nil, nil
+	}
+	ts, err := a.AnalyzeText(en.AnalyzerName, []byte(text))
+	if err != nil || len(ts) == 0 {
+		return nil, err
+	}
+	first, last := ts[0].Position, ts[0].Position
+	for _, t := range ts {
+		first, last = min(first, t.Position), max(last, t.Position)
+	}
+	terms := make([][]string, last-first+1)
+	spelt := false
+	for _, t := range ts {
+		at := t.Position - first
+		terms[at] = append(terms[at], string(t.Term))
+		for _, s := range spellings(string(t.Term)) {
+			if !slices.Contains(terms[at], s) {
+				terms[at] = append(terms[at], s)
+				spelt = true
+			}
+		}
+	}
+	if !spelt {
+		return nil, nil
+	}
+	return bquery.NewMultiPhraseQuery(terms, newsdesk.FieldText), nil
 }
 
 // TextTerm matches an analysed term in the text. Words are matched in the

@@ -141,7 +141,7 @@ func Parse(q string) (Parsed, error) {
 		if unicode.IsControl(r) || unicode.Is(unicode.Zs, r) {
 			return ' '
 		}
-		return r
+		return straight(r)
 	}, q)
 	var p Parsed
 	seen := map[clauseKey]bool{}
@@ -264,4 +264,20 @@ func bare(s string) (word, rest string) {
 		return s, ""
 	}
 	return s[:i], s[i:]
+}
+
+// straight returns the straight quote a typographic one stands for: the
+// quotes and apostrophes that phones and Macs type by default ("smart
+// punctuation"). “peace talks” is the phrase, as "peace talks" is (it
+// matched the two words apart), and O’Brien the word O'Brien (the 31
+// events that write it so; the search's spellings add the one that
+// writes O’Brien).
+func straight(r rune) rune {
+	switch r {
+	case '“', '”', '„', '‟':
+		return '"'
+	case '‘', '’', '‚', '‛', 'ʼ':
+		return '\''
+	}
+	return r
 }

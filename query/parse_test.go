@@ -43,6 +43,10 @@ func TestParse(t *testing.T) {
 		// included, and a PDF's ligatures are their letters; ½ stays.
 		{"ＷＡＲ －ｃｅａｓｅｆｉｒｅ ＂peace talks＂", []Clause{w("WAR"), {Kind: Word, Text: "ceasefire", Negated: true}, {Kind: Phrase, Text: "peace talks"}}},
 		{"ﬁre ﬂood ½", []Clause{w("fire"), w("flood"), w("½")}},
+		// Typographic quotes and apostrophes (a phone's or a Mac's smart
+		// punctuation) are the straight ones.
+		{"“peace talks” O’Brien -„ceasefire“ Sana‘a", []Clause{{Kind: Phrase, Text: "peace talks"}, w("O'Brien"),
+			{Kind: Phrase, Text: "ceasefire", Negated: true}, w("Sana'a")}},
 		{`"United  States" "united states" united states -"united states"`, []Clause{{Kind: Phrase, Text: "United  States"}, w("united"), w("states"),
 			{Kind: Phrase, Text: "united states", Negated: true}}},
 		{"peace Peace PEACE talks peace", []Clause{w("peace"), w("talks")}},

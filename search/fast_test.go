@@ -757,6 +757,15 @@ func TestSearch_Spellings(t *testing.T) {
 		{"izmir", 2, "<mark>İzmir</mark>"},
 		{"İzmir", 2, "<mark>Izmir</mark>"},
 		{"istanbul", 2, "<mark>İSTANBUL</mark>"},
+		// A typographic apostrophe is the straight one, typed or written.
+		{"o'brien", 2, "<mark>O’Brien</mark>"},
+		{"O’Brien", 2, "<mark>O&#39;Brien</mark>"}, // highlights are HTML-escaped
+		{"“stephen o’brien”", 1, ""},
+		// A phrase's words in any spelling too, a stop word's place
+		// left to any word.
+		{`"tayyip erdogan"`, 1, "<mark>Erdoğan</mark>"},
+		{`"erdogan speaks in izmir"`, 1, "<mark>Izmir</mark>"},
+		{`"erdoğan speaks in İzmir"`, 1, "<mark>Erdogan</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

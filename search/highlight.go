@@ -43,7 +43,7 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 			toks, _ := query.Tokens(an, c.Text)
 			for _, t := range toks {
 				h.terms[t] = true
-				if c.Kind == query.Word && p.Spellings != nil {
+				if p.Spellings != nil { // a phrase's words match in any spelling too
 					for _, v := range p.Spellings(t) { // erdoğan for erdogan
 						h.terms[v] = true
 					}
