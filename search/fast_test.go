@@ -657,6 +657,38 @@ func TestNames_SuggestFillsTheList(t *testing.T) {
 	}
 }
 
+// TestSearch_Ignored: the words and phrases of a query that the index
+// leaves out (stop words) are listed as typed, each once; a query of
+// them alone finds nothing and says why.
+func TestSearch_Ignored(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q       string
+		ignored []string
+		some    bool // events found
+	}{
+		{"peace talks", nil, true},
+		{"peace talks in astana", []string{"in"}, true},
+		{"WHO", []string{"WHO"}, false},
+		{"The the THE", []string{"The"}, false},
+		{`"to be or not to be" talks`, []string{"to be or not to be"}, true},
+		{"-the talks", []string{"the"}, true},
+		{"talks 2017", nil, true}, // a year is read as a boost, not ignored
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tc.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(res.Ignored, tc.ignored) || (res.Total > 0) != tc.some {
+			t.Errorf("%s: ignored %q, %d events; want %q, events %v", tc.q, res.Ignored, res.Total, tc.ignored, tc.some)
+		}
+	}
+}
+
 // TestNames_SuggestAnySpelling: suggestions read what is typed as the
 // search box does: without its accents (erdogan: Erdoğan), composed
 // (an accent typed decomposed), full-width letters as ASCII.

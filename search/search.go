@@ -73,6 +73,12 @@ type Result struct {
 	// DateBoost, when set, says the query named a year (and month): its
 	// events rank higher, and the year is not a word to match.
 	DateBoost *DateBoost `json:"date_boost,omitempty"`
+	// Ignored lists the words (and phrases) of the query, as typed, that
+	// were not searched for: English words too common to be indexed
+	// (the, of, who), which the index leaves out. "WHO pandemic" lists
+	// every event saying pandemic, "WHO" alone none, and a reader is told
+	// why rather than left to guess.
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // Correction is a word the engine replaced because the index does not
@@ -325,7 +331,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Corrections: []Correction{}, Hits: []Hit{}}
+	out := &Result{Corrections: []Correction{}, Hits: []Hit{}, Ignored: e.ignored(p.Query)}
 	res, err := e.run(ctx, snap, names, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		// No event can match (only stop words):
@@ -413,6 +419,21 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return out, nil
+}
+
+// ignored returns the text, as typed, of the query's words and phrases
+// that analyse to no term (stop words), each once.
+func (e *Engine) ignored(q query.Parsed) []string {
+	var out []string
+	for _, c := range q.Clauses {
+		if c.Kind != query.Word && c.Kind != query.Phrase {
+			continue
+		}
+		if toks, err := query.Tokens(e.m, c.Text); err == nil && len(toks) == 0 && !slices.Contains(out, c.Text) {
+			out = append(out, c.Text)
+		}
+	}
+	return out
 }
 
 // found is what one run of a search found.
