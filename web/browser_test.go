@@ -242,6 +242,17 @@ func TestBrowser_SearchHighlightsFacetsDates(t *testing.T) {
 	if s := text(t, ctx, ".empty"); !strings.Contains(s, "No event matches") {
 		t.Errorf("empty state = %q", s)
 	}
+	// A word too common to be indexed, written as a name, is said to be
+	// left out; alone, the empty state says so too.
+	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=WHO+peace"), chromedp.WaitVisible("#results .hit mark"), chromedp.WaitVisible("#ignored"))
+	if s := text(t, ctx, "#ignored"); !strings.Contains(s, "“WHO”") {
+		t.Errorf("the notice of a word not searched = %q", s)
+	}
+	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=the"), chromedp.WaitVisible(".empty"), chromedp.WaitVisible("#ignored"))
+	do(t, ctx, chromedp.Navigate(srv.URL+"/?q=peace+in+astana"), chromedp.WaitVisible("#results .hit mark"))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("ignored") === null`)); err != nil || !n {
+		t.Errorf("a notice for the stop word of \"peace in astana\" (err %v)", err)
+	}
 }
 
 func TestBrowser_EventPageRelated(t *testing.T) {

@@ -264,6 +264,14 @@
           d.corrections.map(function (c) { return "“" + c.to + "” (you typed “" + c.from + "”)"; }).join(", ")));
       }
       if (d.relaxed) st.appendChild(el("span", { "class": "notice" }, " Few events have every word; events with some of them follow."));
+      // Words too common to be indexed are not searched for: said when
+      // nothing else was, or when one was written as a name (WHO), not
+      // for the of in "battle of mosul".
+      var ignored = (d.ignored || []).filter(function (w) { return !d.total || (w.length > 1 && w === w.toUpperCase() && w !== w.toLowerCase()); });
+      if (ignored.length) {
+        st.appendChild(el("span", { "class": "notice", id: "ignored" }, " Not searched, too common a word to be indexed: " +
+          ignored.map(function (w) { return "“" + w + "”"; }).join(", ") + "."));
+      }
       renderHits(d);
       renderFacets(d.facets, p);
       renderPager(d, p, size);
