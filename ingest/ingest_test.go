@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -344,6 +345,17 @@ func TestReadPages_Edges(t *testing.T) {
 		{"a source URL with parentheses", "paren.md",
 			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n\n### Sources:\n\n1. [Wikipedia](https://en.wikipedia.org/wiki/Mercury_(planet))\n",
 			[]string{"2019-03-05/astronomers-observe-a-transit-of-mercury-across-the-sun"}, 0, "", "https://en.wikipedia.org/wiki/Mercury_(planet)"},
+		// The limits of tags apply to every format's new events, as to a
+		// JSONL file's (a build accepted what a push refused).
+		{"a story heading over 256 bytes", "longtopic.wiki",
+			"{{Current events|year=2019|month=5|day=4|content=\n;Politics\n*[[" + strings.Repeat("L", 300) + "]]\n**A minister visits the capital.\n*Team C wins.\n}}\n",
+			[]string{"2019-05-04/team-c-wins"}, 4, "more than 256", ""},
+		{"more than 50 linked tags", "links.wiki",
+			"{{Current events|year=2019|month=5|day=4|content=\n;Politics\n*A minister visits " + links(51) + " today.\n*Team C wins.\n}}\n",
+			[]string{"2019-05-04/team-c-wins"}, 3, "more than 50", ""},
+		{"a markdown topic over 256 bytes", "longtopic.md",
+			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### " + strings.Repeat("T", 300) + "\n\n# Astronomers observe a transit of Mercury across the Sun.\n",
+			nil, 5, "more than 256", ""},
 		{"a markdown line over the limit", "long.md",
 			"### [2019-03-05](https://news.example/2019-03-05)\n\n##### Science\n\n# Astronomers observe a transit of Mercury across the Sun.\n\n" + strings.Repeat("x", MaxLineLen+1) + "\n",
 			[]string{"2019-03-05/astronomers-observe-a-transit-of-mercury-across-the-sun"}, 7, "longer than the", ""},
@@ -369,6 +381,15 @@ func TestReadPages_Edges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// links returns n wiki links to distinct places.
+func links(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "[[Place %d]] ", i)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // readIDs reads the file at path, and returns the ids of its events and

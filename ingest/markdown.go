@@ -59,7 +59,9 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 		err = errors.New(`missing text: no "# " line`)
 	default:
 		e.ID = newsdesk.NewID(e.Date, e.Text)
-		err = e.Validate()
+		if err = e.Validate(); err == nil {
+			err = e.CheckTags() // new input, as a JSONL file's: the limits apply
+		}
 	}
 	if err != nil {
 		line := textAt

@@ -125,7 +125,11 @@ func wikiEvent(date, category string, headings []wikiHeading, body string) (news
 		e.Topic = headings[len(headings)-1].story
 	}
 	normalise(&e)
-	if err := e.Validate(); err != nil {
+	err := e.Validate()
+	if err == nil {
+		err = e.CheckTags() // new input, as a JSONL file's: the limits apply
+	}
+	if err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
