@@ -241,12 +241,22 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 		item.Op = op
 		switch op {
 		case "upsert":
+			// The id, when it reads, names the event refused as well as
+			// the line does: indexer push reports by it.
+			var head struct {
+				ID any `json:"id"`
+			}
+			if json.Unmarshal(v, &head) == nil {
+				if id, ok := head.ID.(string); ok {
+					item.ID = clip(strings.TrimSpace(id)) // not yet checked: a 200,000-byte id is clipped
+				}
+			}
 			e, err := ingest.DecodeEvent(v)
 			if err != nil {
 				return fail("upsert: %v", err)
 			}
 			if k, ok := ingest.UnknownField(v); ok {
-				return fail("upsert: unknown field %q; an event has id, date, text, topic, category, context and sources", k)
+				return fail("upsert: unknown field %q; an event has id, date, text, topic, category, context and sources (a source, name and url)", k)
 			}
 			item.ID = e.ID
 			return Update{Upsert: &e}, item

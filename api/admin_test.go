@@ -135,6 +135,9 @@ func TestBulk_BadLines(t *testing.T) {
 		{`{"upsert": {"id": "2019-06-01/c", "date": "2019-06-01", "text": "A.", "text": "B."}}`, `upsert: field "text" is given more than once`},
 		{`{"upsert": {"id": "2019-06-01/d", "date": "2019-06-01", "text": "A.", "contxt": ["Zoo"]}}`, `upsert: unknown field "contxt"`},
 		{`{"upsert": {"id": "2019-06-01/e", "date": "2019-06-01", "text": "A.", "topic": "` + strings.Repeat("t", 5000) + `"}}`, `upsert: topic is 5000 bytes, more than 256`},
+		// A source's misspelt field dropped its value without a word.
+		{`{"upsert": {"id": "2019-06-01/f", "date": "2019-06-01", "text": "A.", "sources": [{"name": "BBC", "link": "https://bbc.example/a"}]}}`, `upsert: unknown field "sources[0].link"`},
+		{`{"upsert": {"id": "2019-06-01/g", "date": "2019-06-01", "text": "A.", "Sources": [{"Name": "BBC", "URL": "https://bbc.example/a"}]}}`, ""}, // any case, as the event's fields
 	}
 	var body strings.Builder
 	body.WriteString("\xef\xbb\xbf") // a byte-order mark, as some editors save: not part of line 1
@@ -163,7 +166,14 @@ func TestBulk_BadLines(t *testing.T) {
 			t.Errorf("line %d: %d %q, want 400 containing %q", i+1, it.Status, it.Error, l.wantError)
 		}
 	}
-	want := []string{"2019-06-01/a-flamingo-escapes", "2019-06-02/after-the-long-line", "delete 2019-06-01/a-flamingo-escapes"}
+	// A refused upsert whose id reads names it, as an applied one does:
+	// indexer push reports the events refused by their ids.
+	for line, id := range map[int]string{2: "0001-01-01/null-date", 13: "2019-06-01/e", 14: "2019-06-01/f"} {
+		if got := res.Items[line-1].ID; got != id {
+			t.Errorf("line %d refused with id %q, want %q", line, got, id)
+		}
+	}
+	want := []string{"2019-06-01/a-flamingo-escapes", "2019-06-02/after-the-long-line", "delete 2019-06-01/a-flamingo-escapes", "2019-06-01/g"}
 	if strings.Join(applied, ",") != strings.Join(want, ",") {
 		t.Errorf("applied %v, want %v", applied, want)
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -123,8 +124,9 @@ func foldName(s string) string {
 	return b.String()
 }
 
-// UnknownField returns a top-level key of the JSON object b (already
-// known to be valid) that is no field of an event, in any case: what the
+// UnknownField returns a key of the JSON object b (already known to be
+// valid) that is no field of an event, or of a source of its sources
+// ("sources[0].link"), in any case: what the
 // bulk API refuses, since a misspelt field ("contxt") would otherwise
 // drop its value without a word. Files may carry fields of their own.
 func UnknownField(b []byte) (string, bool) {
@@ -140,6 +142,29 @@ func UnknownField(b []byte) (string, bool) {
 	for _, k := range keys {
 		if !slices.Contains(foldedEventFields, foldName(k)) {
 			return k, true
+		}
+	}
+	// A source's fields too: {"name": "BBC", "link": "…"} stored the
+	// source without its URL.
+	for _, k := range keys {
+		if foldName(k) != foldName("sources") {
+			continue
+		}
+		var sources []map[string]json.RawMessage
+		if json.Unmarshal(obj[k], &sources) != nil {
+			return "", false // not a list of objects: decoding says so
+		}
+		for i, src := range sources {
+			names := make([]string, 0, len(src))
+			for n := range src {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			for _, n := range names {
+				if f := foldName(n); f != foldName("name") && f != foldName("url") {
+					return fmt.Sprintf("%s[%d].%s", k, i, n), true
+				}
+			}
 		}
 	}
 	return "", false

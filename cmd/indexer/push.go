@@ -159,8 +159,14 @@ func (p *pusher) flush() error {
 		case "accepted":
 			p.sum.Accepted++
 		default:
+			// Named by its file, its place there and the id sent: an
+			// answer of a searchd before 2026-12-02 left the id off.
 			p.sum.Failed++
-			p.errs = append(p.errs, fmt.Sprintf("%s: %s", it.ID, it.Error))
+			at, id := p.read-len(p.pending)+it.Line, it.ID
+			if i := it.Line - 1; i >= 0 && i < len(p.pending) && p.pending[i].Upsert != nil {
+				id = p.pending[i].Upsert.ID
+			}
+			p.errs = append(p.errs, fmt.Sprintf("%s, event %d (%s): refused: %s", p.file, at, id, it.Error))
 		}
 	}
 	p.pending, p.bytes = p.pending[:0], 0

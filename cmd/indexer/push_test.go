@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -100,5 +101,27 @@ func TestPush(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), `"sent":0`) {
 		t.Errorf("push with a wrong key printed %q, want the summary of what was sent", stdout.String())
+	}
+}
+
+// TestPush_RefusedNamed: an event searchd refuses is named by its file,
+// its place in it and its id (the warning named an empty id).
+func TestPush_RefusedNamed(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"took_ms": 1, "errors": true, "items": [{"line": 1, "op": "upsert", "id": "a", "status": 201, "result": "created"},
+			{"line": 2, "op": "upsert", "status": 400, "result": "error", "error": "upsert: topic is 300 bytes, more than 256"},
+			{"line": 3, "op": "upsert", "id": "c", "status": 201, "result": "created"}]}`)
+	}))
+	t.Cleanup(ts.Close)
+	t.Setenv("NEWSDESK_ADMIN_KEY", pushKey)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"push", "-url", ts.URL, "testdata/good.jsonl"}, &stdout, &stderr)
+	if exitCode(err) != exitTooBad {
+		t.Errorf("exit %d (%v), want %d", exitCode(err), err, exitTooBad)
+	}
+	want := "testdata/good.jsonl, event 2 (2019-03-05/rebel-forces-of-the-flf-shell-the-harbour-of-port-elba-freedonia): refused: upsert: topic is 300 bytes"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("warnings %q, want one containing %q", stderr.String(), want)
 	}
 }
