@@ -81,7 +81,8 @@ func ReadFile(path string, sink Sink, progress func(read int64)) error {
 			return fmt.Errorf("%s: open gzip: %w", path, err)
 		}
 		defer gz.Close()
-		r = gz
+		gz.Multistream(false) // members one by one: gzipMembers
+		r = &gzipMembers{gz: gz, br: br}
 	}
 	content := bufio.NewReaderSize(r, 64<<10)
 	head, _ := content.Peek(512)
@@ -111,6 +112,66 @@ func IsGzip(path string) (bool, error) {
 }
 
 func isGzipMagic(b []byte) bool { return len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// gzipMembers reads the members of a gzip file one after another, as
+// gzip -d does, and ends at zero bytes after the last: archives padded
+// to a block with zeros (tape and some copy tools) are read whole, where
+// the next member's header was looked for in the zeros and the build
+// failed ("gzip: invalid header") though every event had been read.
+// Anything else after a member is the error it was.
+type gzipMembers struct {
+	gz *gzip.Reader
+	br *bufio.Reader
+}
+
+func (m *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := m.gz.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		// A member ended: another follows, zeros end the file, or the
+		// bytes after it are an error.
+		next, perr := m.br.Peek(1)
+		switch {
+		case perr == io.EOF:
+			return n, io.EOF
+		case perr != nil:
+			return n, perr
+		case next[0] == 0:
+			if zerr := m.zerosToEnd(); zerr != nil {
+				return n, zerr
+			}
+			return n, io.EOF
+		}
+		if rerr := m.gz.Reset(m.br); rerr != nil {
+			return n, rerr
+		}
+		m.gz.Multistream(false)
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// zerosToEnd reads the rest of the file, which must be zero bytes.
+func (m *gzipMembers) zerosToEnd() error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := m.br.Read(buf)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return gzip.ErrHeader // bytes after the zeros: not padding
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
 
 type countingReader struct {
 	r      io.Reader

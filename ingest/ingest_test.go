@@ -210,10 +210,23 @@ func TestReadFile_GzipAndSniffing(t *testing.T) {
 	w := gzip.NewWriter(&gz)
 	w.Write(raw)
 	w.Close()
+	// Two members, as gzip writes files concatenated (cat a.gz b.gz).
+	var members bytes.Buffer
+	half := bytes.IndexByte(raw, '\n') + 1
+	for _, part := range [][]byte{raw[:half], raw[half:]} {
+		w := gzip.NewWriter(&members)
+		w.Write(part)
+		w.Close()
+	}
 	files := map[string][]byte{
-		"events.jsonl.gz": gz.Bytes(),
-		"events.data":     gz.Bytes(), // gzip found by magic bytes, JSONL by content
-		"events.txt":      raw,
+		"events.jsonl.gz":  gz.Bytes(),
+		"events.data":      gz.Bytes(), // gzip found by magic bytes, JSONL by content
+		"events.txt":       raw,
+		"members.jsonl.gz": members.Bytes(),
+		// Padded with zeros to a block, as tape and some copy tools
+		// leave an archive: gzip -d reads it whole, the build failed.
+		"padded.jsonl.gz":         append(bytes.Clone(gz.Bytes()), make([]byte, 1024)...),
+		"members-padded.jsonl.gz": append(bytes.Clone(members.Bytes()), make([]byte, 100_000)...),
 	}
 	for name, content := range files {
 		t.Run(name, func(t *testing.T) {
@@ -234,6 +247,13 @@ func TestReadFile_GzipAndSniffing(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bytes after the padding", func(t *testing.T) {
+		p := filepath.Join(dir, "garbage.jsonl.gz")
+		os.WriteFile(p, append(append(bytes.Clone(gz.Bytes()), make([]byte, 10)...), "more"...), 0o644)
+		if err := ReadFile(p, &collect{}, nil); err == nil || !strings.Contains(err.Error(), "gzip: invalid header") {
+			t.Errorf("ReadFile = %v, want gzip's invalid header", err)
+		}
+	})
 	t.Run("unknown format", func(t *testing.T) {
 		p := filepath.Join(dir, "notes.txt")
 		os.WriteFile(p, []byte("just some notes"), 0o644)
