@@ -449,7 +449,11 @@ func (s *Server) retire(old *served, keep bool) {
 
 func (s *Server) refuse(name string, err error) error {
 	s.failed.Store(&refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err)})
-	s.cfg.Logger.Error().Err(err).Str("generation", name).Str("serving", s.Generation()).Msg("generation refused; serving the previous one")
+	msg := "generation refused; serving the previous one"
+	if s.Generation() == "" {
+		msg = "generation refused; there is no other to serve" // at a start: it said "the previous one" of none
+	}
+	s.cfg.Logger.Error().Err(err).Str("generation", name).Str("serving", s.Generation()).Msg(msg)
 	if s.cfg.OnSwap != nil {
 		s.cfg.OnSwap(name, err)
 	}

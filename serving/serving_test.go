@@ -639,6 +639,38 @@ func TestOpen_JournalWithInvalidUpserts(t *testing.T) {
 	}
 }
 
+// TestOpen_JournalBadLineInside: a bad line before the journal's last
+// cannot be a crash's torn tail, and an acknowledged update follows it:
+// the start refuses the generation, naming the line, and its log says
+// there is nothing else to serve (it said "serving the previous one").
+func TestOpen_JournalBadLineInside(t *testing.T) {
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "base", false)
+	good := newsdesk.Event{ID: "2020-02-01/a-flamingo-escapes", Date: "2020-02-01", Text: "A flamingo escapes."}
+	if err := d.Journal().Append([]index.Update{{Upsert: &good}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(d.Path(), "updates.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"upsert": garbage}` + "\n")
+	f.Close()
+	if err := d.Journal().Append([]index.Update{{Upsert: &good}}); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, Logger: zerolog.New(&logs)})
+	defer srv.Close()
+	_, err = srv.Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a start on a journal with a bad line inside: %v, want an error naming line 2", err)
+	}
+	if !strings.Contains(logs.String(), "there is no other to serve") || strings.Contains(logs.String(), "serving the previous one") {
+		t.Errorf("logs %s, want them to say there is no other generation to serve", logs.String())
+	}
+}
+
 // TestUpdate_WriteFailsReopens makes writing to the working copy fail
 // after the journal took the update (the copy's index is closed under
 // the server): the server must reopen a fresh copy from the generation
