@@ -263,11 +263,12 @@ func (f *follower) downloaded(ctx context.Context, d download) {
 		r.mu.Lock()
 		r.refused = &refusal{generation: d.p.Generation, reason: d.err.Error(), at: time.Now()}
 		r.mu.Unlock()
+		msg := "generation refused; serving the previous one"
 		if r.srv.Generation() == "" {
 			r.setPhase("generation %s refused: %v; waiting for another", d.p.Generation, d.err)
+			msg = "generation refused; there is no other to serve: waiting for another"
 		}
-		r.cfg.Logger.Error().Err(d.err).Str("generation", d.p.Generation).Str("serving", r.srv.Generation()).
-			Msg("generation refused; serving the previous one")
+		r.cfg.Logger.Error().Err(d.err).Str("generation", d.p.Generation).Str("serving", r.srv.Generation()).Msg(msg)
 		return
 	}
 	r.mu.Lock()
