@@ -159,5 +159,5 @@ func fold(s string) string {
 
 var letters = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ı': "i", 'þ': "th", 'ð': "d", 'ħ': "h",
 	// A typographic apostrophe is the straight one: 734 events of the
-	// corpus write O’Brien, Sana’a, Qur’an so, the others O'Brien.
+	// corpus hold ’ (O’Brien, Sana’a, Qur’an), the others write O'Brien.
 	'’': "'", '‘': "'", 'ʼ': "'"}
