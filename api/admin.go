@@ -248,7 +248,13 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 			}
 			if json.Unmarshal(v, &head) == nil {
 				if id, ok := head.ID.(string); ok {
-					item.ID = clip(strings.TrimSpace(id)) // not yet checked: a 200,000-byte id is clipped
+					// Not yet checked: a 200,000-byte id is cut, past the
+					// longest a valid one can be, so that every valid id
+					// comes back whole.
+					item.ID = strings.TrimSpace(id)
+					if most := len("YYYY-MM-DD/") + newsdesk.MaxSlugLen; len(item.ID) > most {
+						item.ID = strings.ToValidUTF8(item.ID[:most], "") + "…"
+					}
 				}
 			}
 			e, err := ingest.DecodeEvent(v)

@@ -168,7 +168,7 @@ func TestBulk_BadLines(t *testing.T) {
 	}
 	// A refused upsert whose id reads names it, as an applied one does:
 	// indexer push reports the events refused by their ids.
-	for line, id := range map[int]string{2: "0001-01-01/null-date", 13: "2019-06-01/e", 14: "2019-06-01/f"} {
+	for line, id := range map[int]string{2: "0001-01-01/null-date", 6: "2019-06-01/" + strings.Repeat("a", 128) + "…", 13: "2019-06-01/e", 14: "2019-06-01/f"} {
 		if got := res.Items[line-1].ID; got != id {
 			t.Errorf("line %d refused with id %q, want %q", line, got, id)
 		}

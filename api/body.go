@@ -289,7 +289,7 @@ func wholeNumbers(data []byte) []byte {
 			}
 			lit := data[i:j]
 			if bytes.ContainsAny(lit, ".eE") {
-				if f, err := strconv.ParseFloat(string(lit), 64); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+				if f, err := strconv.ParseFloat(string(lit), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 					out = append(out, data[last:i]...)
 					out = strconv.AppendInt(out, int64(f), 10)
 					last = j
@@ -307,7 +307,7 @@ func wholeNumbers(data []byte) []byte {
 // repeatedKey returns the first key that the JSON object data holds
 // twice, if any.
 func repeatedKey(data []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(wholeNumbers(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return "", false
 	}

@@ -197,10 +197,11 @@ func TestWholeNumbers(t *testing.T) {
 		{`{"size": 5}`, `{"size": 5}`},
 		{`{"size":1e2,"page":-2.00E+0}`, `{"size":100,"page":-2}`},
 		{`{"weights": {"max_per_day": 3.0, "near": 0.5}}`, `{"weights": {"max_per_day": 3, "near": 0.5}}`},
-		{`{"size": 1.5}`, `{"size": 1.5}`},                                               // refused by the field, as before
-		{`{"size": 1e300}`, `{"size": 1e300}`},                                           // no integer meant: out of range, as before
-		{`{"q": "size 5.0 \" 2.0", "size": 2.0}`, `{"q": "size 5.0 \" 2.0", "size": 2}`}, // strings untouched
-		{`{"size": 5.0`, `{"size": 5.0`},                                                 // invalid: as sent
+		{`{"size": 1.5}`, `{"size": 1.5}`},     // refused by the field, as before
+		{`{"size": 1e300}`, `{"size": 1e300}`}, // no integer meant: out of range, as before
+		{`{"n": 9007199254740993.0, "m": 9007199254740991.0}`, `{"n": 9007199254740993.0, "m": 9007199254740991}`}, // 2^53+1 is no float's
+		{`{"q": "size 5.0 \" 2.0", "size": 2.0}`, `{"q": "size 5.0 \" 2.0", "size": 2}`},                           // strings untouched
+		{`{"size": 5.0`, `{"size": 5.0`}, // invalid: as sent
 		{`[1.0, "e", 2.50]`, `[1, "e", 2.50]`},
 	}
 	for _, tc := range tests {

@@ -266,6 +266,16 @@ func bare(s string) (word, rest string) {
 	return s[:i], s[i:]
 }
 
+// Straight returns s with its typographic quotes and apostrophes
+// straight (straight): what the search box reads a query as, and so how
+// names are compared with what is typed.
+func Straight(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return straight(r) != r }) {
+		return s
+	}
+	return strings.Map(straight, s)
+}
+
 // straight returns the straight quote a typographic one stands for: the
 // quotes and apostrophes that phones and Macs type by default ("smart
 // punctuation"). “peace talks” is the phrase, as "peace talks" is (it

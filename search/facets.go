@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -153,7 +152,7 @@ func (t *foldTable) of(values []string) foldView {
 		spelled[id/64] |= 1 << (id % 64)
 	}
 	for id := len(v.first); id < len(values); id++ {
-		key := strings.ToLower(values[id])
+		key := nameKey(values[id]) // as Names compares them
 		f, ok := t.byName[key]
 		if !ok || id == 0 {
 			f = uint32(id)

@@ -325,6 +325,13 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 	}
 	lines = append(lines, fmt.Sprintf(`{"id": %q, "date": "2019-05-09", "topic": "Fête de l'oiseau", "context": ["Fête de l'oiseau"], "text": "Crowds gather in the square."}`,
 		newsdesk.NewID("2019-05-09", "Crowds gather in the square.")))
+	// Names written with typographic apostrophes (U+2019, U+02BC), as
+	// the corpus's "Persecution of Baháʼís" is.
+	for i, tag := range []string{"Côte d’Ivoire", "Côte d'Ivoire", "Persecution of Baháʼís"} {
+		text := fmt.Sprintf("Officials meet on day %d.", i+1)
+		date := fmt.Sprintf("2019-06-%02d", i+1)
+		lines = append(lines, fmt.Sprintf(`{"id": %q, "date": %q, "context": [%q], "text": %q}`, newsdesk.NewID(date, text), date, tag, text))
+	}
 	e, _ := linesEngine(t, lines)
 	for _, tc := range []struct {
 		name string
@@ -342,6 +349,13 @@ func TestSearch_FilterEverySpelling(t *testing.T) {
 		{"a filter typed full-width", Request{Topics: []string{"ＦＬＡＭＩＮＧＯ festival"}}, 4},
 		{"a filter's accent decomposed", Request{Contexts: []string{"Fe\u0302te de l'oiseau"}}, 1},
 		{"a clause's accent decomposed", Request{Q: "context:\"Fe\u0302te de l'oiseau\""}, 1},
+		// Apostrophes typed or written either way are one name, as cases
+		// are: a clause's value is read with straight ones.
+		{"a clause pasted with its tag's apostrophe", Request{Q: `context:"Persecution of Baháʼís"`}, 1},
+		{"a clause with a straight apostrophe", Request{Q: `context:"persecution of bahá'ís"`}, 1},
+		{"a filter pasted with its tag's apostrophe", Request{Contexts: []string{"Persecution of Baháʼís"}}, 1},
+		{"a name in two apostrophes, by clause", Request{Q: `context:"Côte d’Ivoire"`}, 2},
+		{"a name in two apostrophes, by filter", Request{Contexts: []string{"côte d'ivoire"}}, 2},
 	} {
 		res, err := e.Search(context.Background(), tc.r)
 		if err != nil {
@@ -677,7 +691,9 @@ func TestSearch_Ignored(t *testing.T) {
 		{"The the THE", []string{"The"}, false},
 		{`"to be or not to be" talks`, []string{"to be or not to be"}, true},
 		{"-the talks", []string{"the"}, true},
-		{"talks 2017", nil, true}, // a year is read as a boost, not ignored
+		{"talks 2017", nil, true},       // a year is read as a boost, not ignored
+		{"talks — ... 🔥", nil, true},    // no words
+		{"ＷＨＯ", []string{"WHO"}, false}, // as read: full-width is ASCII
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tc.q})
 		if err != nil {

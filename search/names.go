@@ -110,7 +110,7 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 	ctxFold := make([]uint32, len(c.Contexts))
 	firstID := map[string]uint32{}
 	for id, v := range c.Contexts {
-		key := strings.ToLower(v)
+		key := nameKey(v)
 		if f, ok := firstID[key]; ok {
 			ctxFold[id] = f
 		} else {
@@ -142,12 +142,12 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 			if v != "" && counts[kind][id] == 0 {
 				// No live event has it now; one may again (an update), and
 				// a filter must find that spelling before the next count.
-				n.unused[kind][strings.ToLower(v)] = append(n.unused[kind][strings.ToLower(v)], v)
+				n.unused[kind][nameKey(v)] = append(n.unused[kind][nameKey(v)], v)
 			}
 			if v == "" || counts[kind][id] == 0 {
 				continue
 			}
-			key := strings.ToLower(v)
+			key := nameKey(v)
 			// Another case of the same name: one Name, of the commoner
 			// spelling, counting the events of both, last used when
 			// either was (the last date was the commoner's alone).
@@ -218,16 +218,22 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 
 func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 
+// nameKey is how names are compared: in any case, and with typographic
+// apostrophes and quotes as straight ones, as the search box reads a
+// query (query.Straight): topic:"Persecution of Baháʼís", typed or
+// pasted, is the tag its 2 events write with U+02BC, and "Côte d’Ivoire"
+// and "Côte d'Ivoire" are one name, as two cases of one are.
+func nameKey(v string) string { return strings.ToLower(query.Straight(v)) }
+
 // suggestWord is a lower-case word of a name, or of a prefix typed, as
 // suggestions compare them: trimmed, and without its accents (fold), so
 // that erdogan suggests Erdoğan and sao São Paulo, as the search box
 // finds them, and erdoğ still suggests Erdoğan.
 func suggestWord(w string) string {
-	w = trimWord(w)
-	if ascii(w) {
-		return w
+	if !ascii(w) {
+		w = fold(w) // first: a typographic quote folds to one trimWord trims
 	}
-	return fold(w)
+	return trimWord(w)
 }
 
 // canonical maps each value to the spellings the index has for it,
@@ -249,7 +255,7 @@ func (n *Names) canonical(kind string, values []string, table []string) []string
 		v = query.Compose(v)
 		spellings := []string{v}
 		if n != nil {
-			key := strings.ToLower(strings.TrimSpace(v))
+			key := nameKey(strings.TrimSpace(v))
 			if nm, ok := n.byKind[kind][key]; ok {
 				spellings = nm.spellings
 			}
@@ -261,7 +267,7 @@ func (n *Names) canonical(kind string, values []string, table []string) []string
 				}
 			}
 			for _, s := range table[min(n.counted[kind], len(table)):] {
-				if strings.EqualFold(s, strings.TrimSpace(v)) && !slices.Contains(spellings, s) {
+				if nameKey(s) == key && !slices.Contains(spellings, s) {
 					spellings = append(slices.Clip(spellings), s)
 				}
 			}
@@ -280,7 +286,7 @@ func (n *Names) canonical(kind string, values []string, table []string) []string
 func (n *Names) spelling(kind string) func(string) string {
 	return func(v string) string {
 		if n != nil {
-			if nm, ok := n.byKind[kind][strings.ToLower(v)]; ok {
+			if nm, ok := n.byKind[kind][nameKey(v)]; ok {
 				return nm.Value
 			}
 		}

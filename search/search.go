@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -73,7 +74,7 @@ type Result struct {
 	// DateBoost, when set, says the query named a year (and month): its
 	// events rank higher, and the year is not a word to match.
 	DateBoost *DateBoost `json:"date_boost,omitempty"`
-	// Ignored lists the words (and phrases) of the query, as typed, that
+	// Ignored lists the words (and phrases) of the query, as read, that
 	// were not searched for: English words too common to be indexed
 	// (the, of, who), which the index leaves out. "WHO pandemic" lists
 	// every event saying pandemic, "WHO" alone none, and a reader is told
@@ -421,12 +422,13 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	return out, nil
 }
 
-// ignored returns the text, as typed, of the query's words and phrases
-// that analyse to no term (stop words), each once.
+// ignored returns the text, as read (query.Parse), of the query's words
+// and phrases that analyse to no term (stop words), each once; not those
+// without a letter or digit ("—", "...", an emoji), which are no words.
 func (e *Engine) ignored(q query.Parsed) []string {
 	var out []string
 	for _, c := range q.Clauses {
-		if c.Kind != query.Word && c.Kind != query.Phrase {
+		if c.Kind != query.Word && c.Kind != query.Phrase || !strings.ContainsFunc(c.Text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
 			continue
 		}
 		if toks, err := query.Tokens(e.m, c.Text); err == nil && len(toks) == 0 && !slices.Contains(out, c.Text) {
@@ -670,7 +672,7 @@ func (r Request) keyOf(q string) uint32 {
 	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
 		set := make([]string, len(vs))
 		for i, v := range vs {
-			set[i] = strings.ToLower(strings.TrimSpace(query.Compose(v)))
+			set[i] = nameKey(strings.TrimSpace(query.Compose(v)))
 		}
 		slices.Sort(set)
 		field(strings.Join(slices.Compact(set), "\x00"))
