@@ -156,7 +156,7 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	normalise(&e)
 	err := e.Validate()
 	if err == nil {
-		err = e.CheckTags() // new input: the limits apply
+		err = e.CheckLimits() // new input: the limits apply
 	}
 	if err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
