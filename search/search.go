@@ -349,7 +349,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.wantsCorrecting() && len(p.Query.Words()) > 0 {
+	if res.wantsCorrecting() && correctable(p.Query) {
 		// Few events have every word as typed: correct words the index
 		// does not know, then, if still nothing, accept any word. The
 		// corrected query answers when it finds more events, or, when
@@ -420,6 +420,14 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return out, nil
+}
+
+// correctable reports whether the query has a clause correct may change:
+// a positive word, or a phrase (of one word).
+func correctable(q query.Parsed) bool {
+	return slices.ContainsFunc(q.Clauses, func(c query.Clause) bool {
+		return !c.Negated && (c.Kind == query.Word || c.Kind == query.Phrase)
+	})
 }
 
 // ignored returns the text, as read (query.Parse), of the query's words

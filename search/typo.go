@@ -63,7 +63,10 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	var words []toCorrect
 	for i, c := range fixed.Query.Clauses {
-		if c.Kind != query.Word || c.Negated || slices.Contains(dateWords, strings.ToLower(c.Text)) {
+		// A quoted word is a word too: “pandmic” (a phone's quotes) was
+		// corrected as a word, and is a phrase of one word since curly
+		// quotes are quotes. A phrase of several words is left as typed.
+		if c.Kind != query.Word && c.Kind != query.Phrase || c.Negated || slices.Contains(dateWords, strings.ToLower(c.Text)) {
 			continue
 		}
 		toks, err := query.Tokens(e.m, c.Text)

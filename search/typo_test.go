@@ -96,7 +96,9 @@ func TestCorrect_Slips(t *testing.T) {
 		{"pandemci", "pandemic"},
 		{"presidentt", "president"},
 		{"presidnet,", "president"},
-		{"«pandmic»", "pandemic"}, // “pandmic” is now the phrase "pandmic", as typed straight
+		{"«pandmic»", "pandemic"},
+		{"“pandmic”", "pandemic"}, // a phrase of one word, as "pandmic" is
+		{`"pandmic"`, "pandemic"},
 		{"germna", "german"},
 		// Words too long to have their slips tried within the query's
 		// budget do not take it from the short one.
