@@ -42,9 +42,9 @@ const (
 	MaxTags     = 50
 )
 
-// MaxWordBytes bounds a word of an event's text, a run of letters and
-// digits (and the marks and inner punctuation a word may hold: O'Brien,
-// 3.5, e.g.). The corpus's longest is 80 bytes (a URL's slug in a text). An event made of one word
+// MaxWordBytes bounds a word of an event's text, as the analyser cuts it
+// (mappings.LongestWord). The corpus's longest is 80 bytes (a URL's slug
+// in a text). An event made of one word
 // of a megabyte was accepted, and every walk of the index's dictionary
 // went through its megabyte: searchd took 3 s to start on 500 events
 // instead of 0.24, and a prefix search of it 1.9 s.
@@ -145,15 +145,12 @@ func (e *Event) Validate() error {
 	return e.checkID()
 }
 
-// CheckLimits checks the limits of new input: an event's tags
-// (MaxTagBytes, MaxTags) and the words of its text (MaxWordBytes). It is
-// not part of Validate: the readers of new input (files, bulk updates)
-// apply it, while updates journaled or streamed before the limits existed
+// CheckTags checks the limits of an event's tags (MaxTagBytes, MaxTags).
+// It is not part of Validate: the readers of new input (files, bulk
+// updates) apply it, with the words' limit (MaxWordBytes, package
+// ingest), while updates journaled or streamed before the limits existed
 // are replayed as they were acknowledged.
-func (e *Event) CheckLimits() error {
-	if n, at := longestWord(e.Text); n > MaxWordBytes {
-		return fmt.Errorf("%w: text has a word of %d bytes at byte %d, more than %d", ErrInvalidEvent, n, at+1, MaxWordBytes)
-	}
+func (e *Event) CheckTags() error {
 	for _, f := range [][2]string{{"topic", e.Topic}, {"category", e.Category}} {
 		if len(f[1]) > MaxTagBytes {
 			return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalidEvent, f[0], len(f[1]), MaxTagBytes)
@@ -289,30 +286,4 @@ func (e *Event) Merge(earlier *Event) {
 			}
 		}
 	}
-}
-
-// longestWord returns the length in bytes of the longest run of word
-// characters of text, and where it starts: a word the index would hold
-// whole lies within such a run.
-func longestWord(text string) (n, at int) {
-	start := -1
-	for i, r := range text {
-		// Chinese characters and Japanese hiragana are words one by one,
-		// as the analyser cuts them: a sentence of them is no long word.
-		ideo := unicode.In(r, unicode.Han, unicode.Hiragana)
-		if !ideo && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r) || strings.ContainsRune("'’._:·", r)) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 && i-start > n {
-			n, at = i-start, start
-		}
-		start = -1
-	}
-	if start >= 0 && len(text)-start > n {
-		n, at = len(text)-start, start
-	}
-	return n, at
 }

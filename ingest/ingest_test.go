@@ -53,6 +53,10 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "2019-03-04/x/related", "date": "2019-03-04", "text": "A reserved suffix."}`, "not '/'", ""},
 		{`{"id": "2019-03-05/other-day", "date": "2019-03-04", "text": "Id of another day."}`, "does not start with the event's date 2019-03-04", ""},
 		{`{"id": "2019-03-04/` + strings.Repeat("a", 129) + `", "date": "2019-03-04", "text": "Slug too long."}`, "slug of 129 characters, more than 128", ""},
+		// A word of a megabyte went through every walk of the index's
+		// dictionary; one of 1,024 bytes is the longest accepted.
+		{`{"id": "2019-03-04/long-word", "date": "2019-03-04", "text": "A ` + strings.Repeat("y", 1025) + ` word."}`, `text has a word of 1025 bytes, more than 1024: "yyyyyyyyyyyyyyyyyyyy"…`, ""},
+		{`{"id": "2019-03-04/longest-word", "date": "2019-03-04", "text": "A ` + strings.Repeat("y", 1024) + ` word."}`, "", "2019-03-04/longest-word"},
 		{`{"id": "2019-03-04/wrong-type", "date": "2019-03-04", "text": 42}`, `field "text": want string, got number`, ""},
 		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want []string, got string`, ""},
 		{"", "-", ""},

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/mappings"
 )
 
 // MaxLineLen is the longest JSONL line read; a longer line is reported as
@@ -156,12 +157,38 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	normalise(&e)
 	err := e.Validate()
 	if err == nil {
-		err = e.CheckLimits() // new input: the limits apply
+		err = checkLimits(&e) // new input: the limits apply
 	}
 	if err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
 	}
 	return e, nil
+}
+
+// checkLimits checks what new input must hold to (newsdesk.Event's
+// CheckTags) and the words of its text (newsdesk.MaxWordBytes): an
+// event of one word of a megabyte made every walk of the index's
+// dictionary go through it.
+func checkLimits(e *newsdesk.Event) error {
+	if err := e.CheckTags(); err != nil {
+		return err
+	}
+	if n, at := mappings.LongestWord(e.Text); n > newsdesk.MaxWordBytes {
+		return fmt.Errorf("%w: text has a word of %d bytes, more than %d: %q…", newsdesk.ErrInvalidEvent, n, newsdesk.MaxWordBytes, clipWord(e.Text[at:]))
+	}
+	return nil
+}
+
+// clipWord returns the first 20 bytes of s, whole characters.
+func clipWord(s string) string {
+	if len(s) <= 20 {
+		return s
+	}
+	cut := 20
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // normalise composes (NFC) and trims the event's text, category, topic,

@@ -60,7 +60,7 @@ func ReadMarkdown(name string, r io.Reader, sink Sink) error {
 	default:
 		e.ID = newsdesk.NewID(e.Date, e.Text)
 		if err = e.Validate(); err == nil {
-			err = e.CheckLimits() // new input, as a JSONL file's: the limits apply
+			err = checkLimits(&e) // new input, as a JSONL file's: the limits apply
 		}
 	}
 	if err != nil {

@@ -127,7 +127,7 @@ func wikiEvent(date, category string, headings []wikiHeading, body string) (news
 	normalise(&e)
 	err := e.Validate()
 	if err == nil {
-		err = e.CheckLimits() // new input, as a JSONL file's: the limits apply
+		err = checkLimits(&e) // new input, as a JSONL file's: the limits apply
 	}
 	if err != nil {
 		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))

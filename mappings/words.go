@@ -174,6 +174,33 @@ func eachWord(text []byte, term func([]byte) memoTerm, fn func(term []byte, star
 	}
 }
 
+// LongestWord returns the length in bytes of the longest word of text as
+// the analysers cut it, before their filters (the segments eachWord
+// reads), and where it starts: what newsdesk.MaxWordBytes bounds. Thai
+// or Khmer without spaces, which the segmenter makes no word of, has none;
+// "1,1,1…", one word of digits, is one.
+func LongestWord(text string) (n, at int) {
+	b := []byte(text)
+	measure := func(start, end int) {
+		if end-start > n {
+			n, at = end-start, start
+		}
+	}
+	if asciiWords(b, measure) {
+		return n, at
+	}
+	seg := segment.NewWordSegmenterDirect(b)
+	start := 0
+	for seg.Segment() {
+		end := start + len(seg.Bytes())
+		if seg.Type() != segment.None {
+			measure(start, end)
+		}
+		start = end
+	}
+	return n, at
+}
+
 // filter returns what filters make of the raw token b: the analyser's
 // filters act on one token at a time.
 func filter(filters []analysis.TokenFilter, b []byte) memoTerm {

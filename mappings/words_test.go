@@ -53,3 +53,28 @@ func (w *SharedWords) forms() int {
 	}
 	return n
 }
+
+// TestLongestWord: the longest word is measured as the analysers cut
+// words (newsdesk.MaxWordBytes bounds it): numbers joined by commas are
+// one, a run of dots none, Thai without spaces none, a soft hyphen joins.
+func TestLongestWord(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		n, at int
+	}{
+		{"", 0, 0},
+		{"A flamingo escapes.", 8, 2},
+		{"Stephen O'Brien visits 3.14159.", 7, 0}, // the first of the longest
+		{"Wait" + strings.Repeat(".", 1100), 4, 0},
+		{strings.Repeat("1,", 500) + "1", 1001, 0},
+		{"a " + strings.Repeat("x_", 600), 1200, 2},
+		{"Ready " + strings.Repeat("ab\u00ad", 400), 1600, 6}, // a soft hyphen is inside a word
+		{strings.Repeat("ภาษาไทย", 100), 0, 0},                // no word of Thai
+		{strings.Repeat("中国举行会议", 100), 3, 0},                 // a Chinese character is a word
+		{"Côte d'Ivoire", 8, 6},
+	} {
+		if n, at := LongestWord(tc.text); n != tc.n || at != tc.at {
+			t.Errorf("LongestWord(%.40q) = %d at %d, want %d at %d", tc.text, n, at, tc.n, tc.at)
+		}
+	}
+}

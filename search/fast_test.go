@@ -894,6 +894,8 @@ func TestCursor_SameSearch(t *testing.T) {
 	}{
 		{Request{Q: "peace talks", Topics: []string{"brexit", "syrian peace process"}, Sort: query.SortDate}, true},
 		{Request{Q: "Peace TALKS", Topics: from.Topics, Sort: query.SortDate}, true},
+		// Quotes and apostrophes as the query is read: one search.
+		{Request{Q: `"peace talks"`, Topics: from.Topics, Sort: query.SortDate}, false},
 		{Request{Q: "war", Topics: from.Topics, Sort: query.SortDate}, false},
 		{Request{Q: from.Q, Sort: query.SortDate}, false},
 		{Request{Q: from.Q, Topics: from.Topics, Categories: []string{"Sports"}, Sort: query.SortDate}, false},
@@ -910,6 +912,16 @@ func TestCursor_SameSearch(t *testing.T) {
 	old := encodeCursor(query.SortDate, typed.cursorKeyAsTyped(), []string{"2017-01-23", "x"}, 0)
 	if _, err := decodeCursor(old, query.SortDate, query.SortDate, typed.cursorKey(), typed.cursorKeyAsTyped()); err != nil {
 		t.Errorf("a cursor of the key as typed: %v", err)
+	}
+	quoted := Request{Q: `“Peace talks”`, Topics: from.Topics, Sort: query.SortDate}
+	straightened := Request{Q: `"peace talks"`, Topics: from.Topics, Sort: query.SortDate}
+	if _, err := decodeCursor(encodeCursor(query.SortDate, quoted.cursorKey(), []string{"2017-01-23", "x"}, 0), query.SortDate, query.SortDate, straightened.cursorKey()); err != nil {
+		t.Errorf("a cursor of “…” followed with \"…\": %v", err)
+	}
+	// One issued today before quotes were straightened is followed.
+	curly := encodeCursor(query.SortDate, quoted.cursorKeyCurly(), []string{"2017-01-23", "x"}, 0)
+	if _, err := decodeCursor(curly, query.SortDate, query.SortDate, quoted.cursorKey(), quoted.cursorKeyAsTyped(), quoted.cursorKeyCurly()); err != nil {
+		t.Errorf("a cursor of the curly key: %v", err)
 	}
 	other := Request{Q: "War", Topics: from.Topics, Sort: query.SortDate}
 	if _, err := decodeCursor(old, query.SortDate, query.SortDate, other.cursorKey(), other.cursorKeyAsTyped()); err == nil {

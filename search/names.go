@@ -181,17 +181,17 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 		if id == 0 || counts[FieldTopic][id] == 0 {
 			continue
 		}
-		st := stories[strings.ToLower(v)]
+		st := stories[nameKey(v)]
 		if st == nil {
 			st = &story{first: first[id]}
-			stories[strings.ToLower(v)] = st
+			stories[nameKey(v)] = st
 		}
 		st.first, st.count = min(st.first, first[id]), st.count+counts[FieldTopic][id]
 	}
 	n.start = make([]int32, len(c.Topics))
 	for id, v := range c.Topics {
 		n.start[id] = snapshot.NoDay
-		if st := stories[strings.ToLower(v)]; id > 0 && st != nil && st.count >= minStory {
+		if st := stories[nameKey(v)]; id > 0 && st != nil && st.count >= minStory {
 			n.start[id] = st.first
 		}
 	}
@@ -231,7 +231,8 @@ func nameKey(v string) string { return strings.ToLower(query.Straight(v)) }
 // finds them, and erdoğ still suggests Erdoğan.
 func suggestWord(w string) string {
 	if !ascii(w) {
-		w = fold(w) // first: a typographic quote folds to one trimWord trims
+		// First: a typographic quote straightened is one trimWord trims.
+		w = fold(query.Straight(w))
 	}
 	return trimWord(w)
 }

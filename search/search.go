@@ -546,7 +546,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		if r.Page > 1 {
 			return p, invalid("page", "cannot be combined with cursor")
 		}
-		c, err := decodeCursor(r.Cursor, requested, p.Sort, r.cursorKey(), r.cursorKeyAsTyped())
+		c, err := decodeCursor(r.Cursor, requested, p.Sort, r.cursorKey(), r.cursorKeyAsTyped(), r.cursorKeyCurly())
 		if err != nil {
 			return p, err
 		}
@@ -659,13 +659,22 @@ type cursor struct {
 // search language has no case), the dates and the filters (any case, any
 // order).
 func (r Request) cursorKey() uint32 {
-	return r.keyOf(strings.ToLower(strings.Join(strings.Fields(r.Q), " ")))
+	// Its quotes and apostrophes as the query is read (query.Straight):
+	// “peace talks” and "peace talks" are one search.
+	return r.keyOf(strings.ToLower(strings.Join(strings.Fields(query.Straight(r.Q)), " ")))
 }
 
 // cursorKeyAsTyped is cursorKey with the query's case as typed: the key
 // of the cursors issued before 2026-12-02, still followed.
 func (r Request) cursorKeyAsTyped() uint32 {
 	return r.keyOf(strings.Join(strings.Fields(r.Q), " "))
+}
+
+// cursorKeyCurly is cursorKey with the query's quotes as typed: the key
+// of the cursors issued on 2026-12-02 before they were straightened,
+// still followed (it differs only for typographic quotes).
+func (r Request) cursorKeyCurly() uint32 {
+	return r.keyOf(strings.ToLower(strings.Join(strings.Fields(r.Q), " ")))
 }
 
 func (r Request) keyOf(q string) uint32 {

@@ -65,8 +65,11 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	for i, c := range fixed.Query.Clauses {
 		// A quoted word is a word too: “pandmic” (a phone's quotes) was
 		// corrected as a word, and is a phrase of one word since curly
-		// quotes are quotes. A phrase of several words is left as typed.
-		if c.Kind != query.Word && c.Kind != query.Phrase || c.Negated || slices.Contains(dateWords, strings.ToLower(c.Text)) {
+		// quotes are quotes. A phrase of several words is left as typed,
+		// stop words included: "the pandmic" is no word to correct (its
+		// one term made it "panic", the whole phrase replaced).
+		if c.Kind != query.Word && (c.Kind != query.Phrase || len(strings.Fields(c.Text)) != 1) || c.Negated ||
+			slices.Contains(dateWords, strings.ToLower(c.Text)) {
 			continue
 		}
 		toks, err := query.Tokens(e.m, c.Text)

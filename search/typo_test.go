@@ -117,6 +117,28 @@ func TestCorrect_Slips(t *testing.T) {
 	}
 }
 
+// TestCorrect_PhrasesOfSeveralWords: a phrase of several words is left
+// as typed, though stop words leave one term of it ("the pandmic" was
+// made "panic", the whole phrase replaced).
+func TestCorrect_PhrasesOfSeveralWords(t *testing.T) {
+	x := testindex.Open(t, "testdata/typo.jsonl")
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`"the pandmic"`, `"pandmic of"`, `“to be pandmic”`, `"presidnet speech"`, `-"pandmic" presidnet`} {
+		res, err := e.Search(context.Background(), Request{Q: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Corrections {
+			if strings.Contains(c.From, " ") || c.From == "pandmic" {
+				t.Errorf("%s: corrected %q to %q, want the phrase as typed", q, c.From, c.To)
+			}
+		}
+	}
+}
+
 // TestSlipAllowed: slips are tried for a query's shortest words first,
 // while their letters fit in the budget.
 func TestSlipAllowed(t *testing.T) {
