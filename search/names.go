@@ -220,8 +220,8 @@ func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 
 // nameKey is how names are compared: in any case, and with typographic
 // apostrophes and quotes as straight ones, as the search box reads a
-// query (query.Straight): topic:"Persecution of Baháʼís", typed or
-// pasted, is the tag its 2 events write with U+02BC, and "Côte d’Ivoire"
+// query (query.Straight): context:"Persecution of Baháʼís", typed or
+// pasted, is the corpus's tag written with U+02BC, and "Côte d’Ivoire"
 // and "Côte d'Ivoire" are one name, as two cases of one are.
 func nameKey(v string) string { return strings.ToLower(query.Straight(v)) }
 
