@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog/hlog"
@@ -220,12 +221,38 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, res)
 }
 
+// maxEchoedID is the most of a delete's id a bulk answer echoes.
+const maxEchoedID = 1024
+
+// echoID returns id for a bulk answer's item: whole up to most bytes,
+// else its first most bytes (whole characters) and "…".
+func echoID(id string, most int) string {
+	if len(id) <= most {
+		return id
+	}
+	return strings.ToValidUTF8(id[:most], "") + "…"
+}
+
 // parseBulkLine reads {"upsert": EVENT} or {"delete": "ID"}.
 func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 	item := BulkItem{Line: n}
 	fail := func(format string, args ...any) (Update, BulkItem) {
 		item.Status, item.Result, item.Error = http.StatusBadRequest, "error", fmt.Sprintf(format, args...)
 		return Update{}, item
+	}
+	// Bad bytes are refused where they are on the line, whatever the
+	// operation: an upsert's were counted from its event, and a delete's
+	// id read with U+FFFD in their place (a 404 for an id never sent).
+	if !utf8.Valid(line) {
+		at := 0
+		for at < len(line) {
+			r, size := utf8.DecodeRune(line[at:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			at += size
+		}
+		return fail("invalid UTF-8 at byte %d of the line", at+1)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(line, &raw); err != nil {
@@ -251,10 +278,7 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 					// Not yet checked: a 200,000-byte id is cut, past the
 					// longest a valid one can be, so that every valid id
 					// comes back whole.
-					item.ID = strings.TrimSpace(id)
-					if most := len("YYYY-MM-DD/") + newsdesk.MaxSlugLen; len(item.ID) > most {
-						item.ID = strings.ToValidUTF8(item.ID[:most], "") + "…"
-					}
+					item.ID = echoID(strings.TrimSpace(id), len("YYYY-MM-DD/")+newsdesk.MaxSlugLen)
 				}
 			}
 			e, err := ingest.DecodeEvent(v)
@@ -272,7 +296,9 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 				return fail(`delete: want an event id string, got %s`, clip(string(v)))
 			}
 			id = strings.TrimSpace(id) // as an upsert's id is
-			item.ID = id
+			// Any id is deleted, an event's of before ids were checked
+			// too; the answer does not echo a megabyte of one.
+			item.ID = echoID(id, maxEchoedID)
 			return Update{Delete: id}, item
 		}
 		item.Op = ""

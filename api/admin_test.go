@@ -135,6 +135,10 @@ func TestBulk_BadLines(t *testing.T) {
 		{`{"upsert": {"id": "2019-06-01/c", "date": "2019-06-01", "text": "A.", "text": "B."}}`, `upsert: field "text" is given more than once`},
 		{`{"upsert": {"id": "2019-06-01/d", "date": "2019-06-01", "text": "A.", "contxt": ["Zoo"]}}`, `upsert: unknown field "contxt"`},
 		{`{"upsert": {"id": "2019-06-01/e", "date": "2019-06-01", "text": "A.", "topic": "` + strings.Repeat("t", 5000) + `"}}`, `upsert: topic is 5000 bytes, more than 256`},
+		// Bad bytes are named where they are on the line; a delete's id
+		// was read with U+FFFD for them, a 404 for an id never sent.
+		{`{"upsert": {"id": "2019-06-01/h", "date": "2019-06-01", "text": "caf` + "\xe9" + `"}}`, "invalid UTF-8 at byte 69 of the line"},
+		{`{"delete": "2019-06-01/caf` + "\xe9" + `"}`, "invalid UTF-8 at byte 27 of the line"},
 		// A source's misspelt field dropped its value without a word.
 		{`{"upsert": {"id": "2019-06-01/f", "date": "2019-06-01", "text": "A.", "sources": [{"name": "BBC", "link": "https://bbc.example/a"}]}}`, `upsert: unknown field "sources[0].link"`},
 		{`{"upsert": {"id": "2019-06-01/g", "date": "2019-06-01", "text": "A.", "Sources": [{"Name": "BBC", "URL": "https://bbc.example/a"}]}}`, ""}, // any case, as the event's fields
@@ -168,7 +172,7 @@ func TestBulk_BadLines(t *testing.T) {
 	}
 	// A refused upsert whose id reads names it, as an applied one does:
 	// indexer push reports the events refused by their ids.
-	for line, id := range map[int]string{2: "0001-01-01/null-date", 6: "2019-06-01/" + strings.Repeat("a", 128) + "…", 13: "2019-06-01/e", 14: "2019-06-01/f"} {
+	for line, id := range map[int]string{2: "0001-01-01/null-date", 6: "2019-06-01/" + strings.Repeat("a", 128) + "…", 13: "2019-06-01/e", 16: "2019-06-01/f"} {
 		if got := res.Items[line-1].ID; got != id {
 			t.Errorf("line %d refused with id %q, want %q", line, got, id)
 		}
@@ -279,5 +283,22 @@ func TestBulk_LongerThanTheWriteTimeout(t *testing.T) {
 	var res BulkResult
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK || len(res.Items) != 1 {
 		t.Errorf("%d %+v %v; want the item's answer", resp.StatusCode, res, err)
+	}
+}
+
+func TestEchoID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		most int
+		want string
+	}{
+		{"2019-06-01/a", 139, "2019-06-01/a"},
+		{strings.Repeat("z", 139), 139, strings.Repeat("z", 139)},
+		{strings.Repeat("z", 5000), maxEchoedID, strings.Repeat("z", maxEchoedID) + "…"},
+		{"ab" + strings.Repeat("é", 10), 5, "abé…"}, // whole characters
+	} {
+		if got := echoID(tc.id, tc.most); got != tc.want {
+			t.Errorf("echoID(%.20q, %d) = %q, want %q", tc.id, tc.most, got, tc.want)
+		}
 	}
 }
