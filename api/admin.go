@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog/hlog"
@@ -243,15 +242,7 @@ func parseBulkLine(n int, line []byte) (Update, BulkItem) {
 	// Bad bytes are refused where they are on the line, whatever the
 	// operation: an upsert's were counted from its event, and a delete's
 	// id read with U+FFFD in their place (a 404 for an id never sent).
-	if !utf8.Valid(line) {
-		at := 0
-		for at < len(line) {
-			r, size := utf8.DecodeRune(line[at:])
-			if r == utf8.RuneError && size == 1 {
-				break
-			}
-			at += size
-		}
+	if at := ingest.InvalidUTF8At(line); at >= 0 {
 		return fail("invalid UTF-8 at byte %d of the line", at+1)
 	}
 	var raw map[string]json.RawMessage

@@ -13,7 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/newsdesk/newsdesk/ingest"
 )
 
 // curlForm is the Content-Type curl sends with -d unless told otherwise.
@@ -97,15 +98,7 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 	}
 	// encoding/json would read bad bytes as U+FFFD, and search for what
 	// the same q in a URL is refused for.
-	if !utf8.Valid(data) {
-		at := 0
-		for at < len(data) {
-			r, n := utf8.DecodeRune(data[at:])
-			if r == utf8.RuneError && n == 1 {
-				break
-			}
-			at += n
-		}
+	if at := ingest.InvalidUTF8At(data); at >= 0 {
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", at+1)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(wholeNumbers(data)))

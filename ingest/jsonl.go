@@ -127,7 +127,7 @@ func decodeLine(name string, lineNo int, line []byte, sink Sink) error {
 // Its error says what is wrong in words for the person who wrote it.
 func DecodeEvent(b []byte) (newsdesk.Event, error) {
 	if !utf8.Valid(b) {
-		return newsdesk.Event{}, fmt.Errorf("invalid UTF-8 at byte %d", invalidUTF8At(b)+1)
+		return newsdesk.Event{}, fmt.Errorf("invalid UTF-8 at byte %d", InvalidUTF8At(b)+1)
 	}
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) { // decodes as an object with no field
 		return newsdesk.Event{}, errors.New("want a JSON object, got null")
@@ -241,7 +241,9 @@ func jsonReason(err error) string {
 	return "invalid JSON: " + err.Error()
 }
 
-func invalidUTF8At(b []byte) int {
+// InvalidUTF8At returns the offset of the first byte of b that is not
+// UTF-8, or -1: what errors about bad bytes name.
+func InvalidUTF8At(b []byte) int {
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && size == 1 {

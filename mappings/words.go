@@ -160,7 +160,14 @@ func eachWord(text []byte, term func([]byte) memoTerm, fn func(term []byte, star
 		}
 		position++
 	}
-	if asciiWords(text, word) {
+	wordRanges(text, word)
+}
+
+// wordRanges calls fn with the byte range of each word of text, as the
+// analysers cut words: by asciiWords for ASCII, else by the library's
+// segmenter (Unicode's word boundaries, UAX #29).
+func wordRanges(text []byte, fn func(start, end int)) {
+	if asciiWords(text, fn) {
 		return
 	}
 	seg := segment.NewWordSegmenterDirect(text)
@@ -168,7 +175,7 @@ func eachWord(text []byte, term func([]byte) memoTerm, fn func(term []byte, star
 	for seg.Segment() {
 		end := start + len(seg.Bytes())
 		if seg.Type() != segment.None {
-			word(start, end)
+			fn(start, end)
 		}
 		start = end
 	}
@@ -186,18 +193,7 @@ func LongestWord(text string) (n, at int) {
 			n, at = end-start, start
 		}
 	}
-	if asciiWords(b, measure) {
-		return n, at
-	}
-	seg := segment.NewWordSegmenterDirect(b)
-	start := 0
-	for seg.Segment() {
-		end := start + len(seg.Bytes())
-		if seg.Type() != segment.None {
-			measure(start, end)
-		}
-		start = end
-	}
+	wordRanges(b, measure)
 	return n, at
 }
 
