@@ -231,8 +231,7 @@ func nameKey(v string) string { return strings.ToLower(query.Straight(v)) }
 // finds them, and erdoğ still suggests Erdoğan.
 func suggestWord(w string) string {
 	if !ascii(w) {
-		// First: a typographic quote straightened is one trimWord trims.
-		w = fold(query.Straight(w))
+		w = fold(w) // first: a typographic quote straightened is one trimWord trims
 	}
 	return trimWord(w)
 }

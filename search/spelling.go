@@ -14,6 +14,7 @@ import (
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/english"
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
 
@@ -141,10 +142,12 @@ func ascii(s string) bool {
 
 // fold returns s without its accents: decomposed, its combining marks
 // dropped, and the letters that do not decompose replaced (ø, ł, đ, ß,
-// æ, œ, ı, þ, ð), typographic apostrophes by the straight one.
+// æ, œ, ı, þ, ð); its typographic apostrophes and quotes straight, as a
+// query reads them (query.Straight): 734 events of the corpus hold ’
+// (O’Brien, Sana’a, Qur’an), the others write O'Brien.
 func fold(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFD.String(query.Straight(s)) {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}
@@ -157,7 +160,4 @@ func fold(s string) string {
 	return b.String()
 }
 
-var letters = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ı': "i", 'þ': "th", 'ð': "d", 'ħ': "h",
-	// A typographic apostrophe is the straight one: 734 events of the
-	// corpus hold ’ (O’Brien, Sana’a, Qur’an), the others write O'Brien.
-	'’': "'", '‘': "'", 'ʼ': "'"}
+var letters = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ı': "i", 'þ': "th", 'ð': "d", 'ħ': "h"}
