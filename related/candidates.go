@@ -423,48 +423,89 @@ func (rk *run) best(sc *scores, set []uint64, src *source, lo, hi int32, k int, 
 	// weighed, which spares most of the days' lookups.
 	var blockEnd uint64
 	bound := 1.0
-	w0, w1 := min(sp.lo/64, uint64(len(set))), min(sp.hi/64, uint64(len(set)))
-	for w, bits := range set[w0:w1] {
-		w += int(w0)
-		for ; bits != 0; bits &= bits - 1 {
-			num := uint64(w<<6 | mbits.TrailingZeros64(bits))
-			s := float64(sc.score[num])
-			if len(out) < k {
-				// Not full: every event enters.
-			} else if s <= out[0].s1 {
-				// The prior is at most 1; an equal score comes after, in
-				// event order.
-				continue
-			} else if table != nil {
-				if num >= blockEnd {
-					bound = rk.blockBound(num, src.day, table, &blockEnd)
+	visit := func(w0, w1 int) {
+		blockEnd = 0 // a walk that starts before the last ended
+		for w, bits := range set[w0:w1] {
+			w += w0
+			for ; bits != 0; bits &= bits - 1 {
+				num := uint64(w<<6 | mbits.TrailingZeros64(bits))
+				s := float64(sc.score[num])
+				if len(out) == k {
+					// The prior is at most 1; of equal scores the
+					// earlier event is the better.
+					if worse(s, num, out[0]) {
+						continue
+					}
+					if table != nil {
+						if num >= blockEnd {
+							bound = rk.blockBound(num, src.day, table, &blockEnd)
+						}
+						if worse(s*bound, num, out[0]) {
+							continue
+						}
+					}
 				}
-				if s*bound <= out[0].s1 {
+				day := rk.snap.Day(num)
+				if day < lo || day > hi || (src.indexed && num == src.num) || !rk.snap.Live(num) {
 					continue
 				}
-			}
-			day := rk.snap.Day(num)
-			if day < lo || day > hi || (src.indexed && num == src.num) || !rk.snap.Live(num) {
-				continue
-			}
-			if table != nil && day != snapshot.NoDay {
-				if apart := int(day - src.day); apart >= -priorDays && apart <= priorDays {
-					s *= float64(table[max(apart, -apart)])
-				} else {
-					s *= rk.w.prior(src.day, day)
+				if table != nil && day != snapshot.NoDay {
+					if apart := int(day - src.day); apart >= -priorDays && apart <= priorDays {
+						s *= float64(table[max(apart, -apart)])
+					} else {
+						s *= rk.w.prior(src.day, day)
+					}
 				}
-			}
-			if len(out) < k {
-				out = append(out, cand{num: num, s1: s})
-				out.up(len(out) - 1)
-			} else if s > out[0].s1 {
-				out[0] = cand{num: num, s1: s}
-				out.down(0)
+				if len(out) < k {
+					out = append(out, cand{num: num, s1: s})
+					out.up(len(out) - 1)
+				} else if !worse(s, num, out[0]) {
+					out[0] = cand{num: num, s1: s}
+					out.down(0)
+				}
 			}
 		}
 	}
+	w0, w1 := int(min(sp.lo/64, uint64(len(set)))), int(min(sp.hi/64, uint64(len(set))))
+	// The events of the source's days first: they weigh most (the date
+	// prior), so the heap's root, the score to beat, is high from the
+	// start and most of the others are passed over on their score or
+	// their block's bound alone. The order of the walk does not change
+	// the answer: the heap keeps the k best by score, then event.
+	if c, ok := rk.nearSource(src); ok && table != nil {
+		cw := int(c / 64)
+		n0, n1 := min(max(cw-nearWords, w0), w1), max(min(cw+nearWords, w1), w0)
+		visit(n0, n1)
+		visit(w0, n0)
+		visit(n1, w1)
+	} else {
+		visit(w0, w1)
+	}
 	slices.SortFunc(out, bestFirst)
 	return []cand(out)
+}
+
+// nearWords is how many words of the candidates' bit set (64 events
+// each) on each side of the source's place best walks first: 1,024
+// events, about 80 days of the corpus.
+var nearWords = 16
+
+// nearSource returns the number of the source's event, or of an event
+// dated about its day (ok false when neither is known).
+func (rk *run) nearSource(src *source) (uint64, bool) {
+	if src.indexed {
+		return src.num, true
+	}
+	if src.day == snapshot.NoDay {
+		return 0, false
+	}
+	return rk.snap.NearDay(src.day)
+}
+
+// worse reports whether an event num of score s is worse than c: a lower
+// score, or the same score and a later event.
+func worse(s float64, num uint64, c cand) bool {
+	return s < c.s1 || (s == c.s1 && num > c.num)
 }
 
 // bestFirst orders candidates best first, ties in event order.

@@ -30,7 +30,7 @@ func TestBest_SameAsAll(t *testing.T) {
 	day0 := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 	var events []map[string]any
 	for i := range 400 {
-		d := day0.AddDate(0, 0, i*3)
+		d := day0.AddDate(0, 0, i/5*15) // five events a day: ties across blocks
 		if i >= 150 && i < 170 {
 			d = day0.AddDate(i-150, 0, 0) // out of order
 		}
@@ -40,70 +40,83 @@ func TestBest_SameAsAll(t *testing.T) {
 	snap := openEvents(t, events)
 	rk := New(mappings.New())
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, tc := range []struct {
-		name   string
-		day    int32
-		k      int
-		lo, hi int32
-	}{
-		{"early source, k 1", snapshot.DayNumber(day0.AddDate(0, 0, 10)), 1, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
-		{"middle source, k 5", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
-		{"late source, k 20", snapshot.DayNumber(day0.AddDate(3, 0, 0)), 20, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
-		{"middle source, days limited", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(day0.AddDate(0, 0, 300)), snapshot.DayNumber(day0.AddDate(0, 0, 900))},
-		{"no source date", snapshot.NoDay, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			run := &run{Ranker: rk, snap: snap, w: DefaultWeights, docs: float64(snap.Docs()), posts: map[string]*snapshot.Postings{}}
-			src := &source{day: tc.day}
-			for trial := range 20 {
-				sc := getScores(int(snap.Size()))
-				for n := range snap.Size() {
-					if rng.IntN(3) > 0 {
-						// Few distinct scores: ties.
-						sc.add(n, float64(rng.IntN(8)+1))
+	// A walk from the source's place outward (nearWords) of one word of
+	// the bit set each side, and of more than the index.
+	defer func(n int) { nearWords = n }(nearWords)
+	for _, near := range []int{1, 16} {
+		nearWords = near
+		for _, tc := range []struct {
+			name   string
+			day    int32
+			k      int
+			lo, hi int32
+			num    uint64 // the source's event, when it is one (not 0)
+		}{
+			{"early source, k 1", snapshot.DayNumber(day0.AddDate(0, 0, 10)), 1, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 0},
+			{"middle source, k 5", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 0},
+			{"late source, k 20", snapshot.DayNumber(day0.AddDate(3, 0, 0)), 20, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 0},
+			{"middle source, days limited", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(day0.AddDate(0, 0, 300)), snapshot.DayNumber(day0.AddDate(0, 0, 900)), 0},
+			{"no source date", snapshot.NoDay, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 0},
+			{"indexed source, k 60", 0, 60, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 100},
+		{"indexed source, k 10", 0, 10, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 250},
+			{"indexed source among the out of order, k 5", 0, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 160},
+		} {
+			t.Run(fmt.Sprintf("%s, near %d", tc.name, near), func(t *testing.T) {
+				run := &run{Ranker: rk, snap: snap, w: DefaultWeights, docs: float64(snap.Docs()), posts: map[string]*snapshot.Postings{}}
+				src := &source{day: tc.day}
+				if tc.num != 0 {
+					src.num, src.indexed, src.day = tc.num, true, snap.Day(tc.num)
+				}
+				for trial := range 20 {
+					sc := getScores(int(snap.Size()))
+					for n := range snap.Size() {
+						if rng.IntN(3) > 0 {
+							// Few distinct scores: ties.
+							sc.add(n, float64(rng.IntN(8)+1))
+						}
 					}
-				}
-				got := run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, allEvents)
-				// Cut into ranges of events, as a pass cuts a long one, and
-				// their best merged: the same.
-				var cut []cand
-				for _, r := range []eventRange{{0, 128}, {128, 192}, {192, math.MaxUint64}} {
-					cut = append(cut, run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, r)...)
-				}
-				slices.SortFunc(cut, bestFirst)
-				cut = cut[:min(len(cut), tc.k)]
-				var all []cand
-				for n := range snap.Size() {
-					if sc.touched[n>>6]&(1<<(n&63)) == 0 || !snap.Live(n) {
-						continue
+					got := run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, allEvents)
+					// Cut into ranges of events, as a pass cuts a long one, and
+					// their best merged: the same.
+					var cut []cand
+					for _, r := range []eventRange{{0, 128}, {128, 192}, {192, math.MaxUint64}} {
+						cut = append(cut, run.best(sc, sc.touched, src, tc.lo, tc.hi, tc.k, r)...)
 					}
-					day := snap.Day(n)
-					if day < tc.lo || day > tc.hi {
-						continue
+					slices.SortFunc(cut, bestFirst)
+					cut = cut[:min(len(cut), tc.k)]
+					var all []cand
+					for n := range snap.Size() {
+						if sc.touched[n>>6]&(1<<(n&63)) == 0 || !snap.Live(n) || (src.indexed && n == src.num) {
+							continue
+						}
+						day := snap.Day(n)
+						if day < tc.lo || day > tc.hi {
+							continue
+						}
+						s := float64(sc.score[n])
+						if src.day != snapshot.NoDay {
+							apart := int(day - src.day)
+							s *= float64(run.priorTable()[max(apart, -apart)])
+						}
+						all = append(all, cand{num: n, s1: s})
 					}
-					s := float64(sc.score[n])
-					if tc.day != snapshot.NoDay {
-						apart := int(day - tc.day)
-						s *= float64(run.priorTable()[max(apart, -apart)])
+					slices.SortStableFunc(all, func(a, b cand) int { return cmp.Compare(b.s1, a.s1) })
+					want := all[:min(tc.k, len(all))]
+					same := func(a, b cand) bool { return a.num == b.num && a.s1 == b.s1 }
+					if !slices.EqualFunc(got, want, same) {
+						t.Fatalf("trial %d: best %v, want %v", trial, got, want)
 					}
-					all = append(all, cand{num: n, s1: s})
+					if !slices.EqualFunc(cut, want, same) {
+						t.Fatalf("trial %d: best of three ranges %v, want %v", trial, cut, want)
+					}
+					sc.reset()
+					if slices.ContainsFunc(sc.score, func(f float32) bool { return f != 0 }) || slices.ContainsFunc(sc.touched, func(b uint64) bool { return b != 0 }) {
+						t.Fatal("reset left scores or bits")
+					}
+					scoresPool.Put(sc)
 				}
-				slices.SortStableFunc(all, func(a, b cand) int { return cmp.Compare(b.s1, a.s1) })
-				want := all[:min(tc.k, len(all))]
-				same := func(a, b cand) bool { return a.num == b.num && a.s1 == b.s1 }
-				if !slices.EqualFunc(got, want, same) {
-					t.Fatalf("trial %d: best %v, want %v", trial, got, want)
-				}
-				if !slices.EqualFunc(cut, want, same) {
-					t.Fatalf("trial %d: best of three ranges %v, want %v", trial, cut, want)
-				}
-				sc.reset()
-				if slices.ContainsFunc(sc.score, func(f float32) bool { return f != 0 }) || slices.ContainsFunc(sc.touched, func(b uint64) bool { return b != 0 }) {
-					t.Fatal("reset left scores or bits")
-				}
-				scoresPool.Put(sc)
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -65,7 +65,7 @@ const CacheMinDF = 64
 // by its iterators.
 type lists struct {
 	m   sync.Map // field + "\x00" + term → *List
-	pls sync.Map // field + "\x00" + term → cachedList
+	pls sync.Map // field + "\x00" + term → *keptList
 }
 
 // List returns the term's postings in segment i, decoded, or nil when the
@@ -75,7 +75,17 @@ func (p *Postings) List(i int) (*List, error) {
 	if pl == nil {
 		return nil, nil
 	}
-	return p.snap.segs[i].cols.lists.get(p.field, p.term, pl)
+	k := p.kept[i]
+	if k != nil {
+		if l := k.decoded.Load(); l != nil {
+			return l, nil
+		}
+	}
+	l, err := p.snap.segs[i].cols.lists.get(p.field, p.term, pl)
+	if k != nil && err == nil {
+		k.decoded.Store(l) // get returns the list the cache keeps
+	}
+	return l, err
 }
 
 // get returns the decoded postings pl of field and term, from the cache

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -17,6 +18,7 @@ import (
 // documents they keep instead.
 type Postings struct {
 	lists       []segment.PostingsList // by segment; nil where the term is absent
+	kept        []*keptList            // by segment; nil where the cache keeps no list
 	df          uint64
 	snap        *Snapshot
 	field, term string
@@ -24,13 +26,13 @@ type Postings struct {
 
 // Postings returns the postings of term in field.
 func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
-	p := &Postings{lists: make([]segment.PostingsList, len(s.segs)), snap: s, field: field, term: string(term)}
+	p := &Postings{lists: make([]segment.PostingsList, len(s.segs)), kept: make([]*keptList, len(s.segs)), snap: s, field: field, term: string(term)}
 	key := field + "\x00" + p.term
 	for i := range s.segs {
 		cache := &s.segs[i].cols.lists.pls
 		if c, ok := cache.Load(key); ok {
-			c := c.(cachedList)
-			p.lists[i] = c.pl
+			c := c.(*keptList)
+			p.lists[i], p.kept[i] = c.pl, c
 			p.df += c.n
 			continue
 		}
@@ -54,17 +56,21 @@ func (s *Snapshot) Postings(field string, term []byte) (*Postings, error) {
 			// same id (which keeps the cache), whose copy in memory the
 			// list would keep.
 			if _, onDisk := sg.(segment.PersistedSegment); onDisk && n >= CacheMinDF {
-				cache.Store(key, cachedList{pl, n})
+				c, _ := cache.LoadOrStore(key, &keptList{pl: pl, n: n})
+				p.kept[i] = c.(*keptList)
 			}
 		}
 	}
 	return p, nil
 }
 
-// cachedList is a segment's zap postings list of a term, and its count.
-type cachedList struct {
-	pl segment.PostingsList
-	n  uint64
+// keptList is a segment's zap postings list of a term, its count, and
+// once read its decoded List: a request that meets the term again finds
+// both with one lookup.
+type keptList struct {
+	pl      segment.PostingsList
+	n       uint64
+	decoded atomic.Pointer[List]
 }
 
 // DF returns how many documents hold the term: deleted ones included,

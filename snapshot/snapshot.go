@@ -171,6 +171,21 @@ func (s *Snapshot) Day(n uint64) int32 {
 	return sg.cols.day[local]
 }
 
+// NearDay returns the number of a document of the big segment (the
+// first) dated about day: the first of the first block whose earliest day
+// is day or later, found by halving, since a build numbers a segment's
+// documents about in date order. ok is false when the big segment is
+// empty. It is a place to start from, not an answer: a walk in date
+// order that starts there meets the documents of nearby days first.
+func (s *Snapshot) NearDay(day int32) (n uint64, ok bool) {
+	c := s.first.cols
+	if s.first.end == s.first.start || c == nil {
+		return 0, false
+	}
+	b := sort.Search(len(c.blockMin), func(i int) bool { return c.blockMin[i] >= day })
+	return min(s.first.start+uint64(b)*dayBlock, s.first.end-1), true
+}
+
 // DayBlock returns the earliest and latest days of the dated documents
 // of the block holding document n (64 documents of one segment, which a
 // build numbers about in date order, so that a block spans a few days),
