@@ -58,7 +58,7 @@ func TestBest_SameAsAll(t *testing.T) {
 			{"middle source, days limited", snapshot.DayNumber(day0.AddDate(0, 0, 600)), 5, snapshot.DayNumber(day0.AddDate(0, 0, 300)), snapshot.DayNumber(day0.AddDate(0, 0, 900)), 0},
 			{"no source date", snapshot.NoDay, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 0},
 			{"indexed source, k 60", 0, 60, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 100},
-		{"indexed source, k 10", 0, 10, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 250},
+			{"indexed source, k 10", 0, 10, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 250},
 			{"indexed source among the out of order, k 5", 0, 5, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 160},
 		} {
 			t.Run(fmt.Sprintf("%s, near %d", tc.name, near), func(t *testing.T) {
