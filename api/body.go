@@ -223,22 +223,7 @@ func jsonPath(t reflect.Type, field string) string {
 // body ("size", "weights.topic") and what the field takes, in JSON's
 // words rather than Go's.
 func typeError(te *json.UnmarshalTypeError, field string) *Error {
-	want := "a " + te.Type.Kind().String()
-	switch te.Type.Kind() {
-	case reflect.Float32, reflect.Float64:
-		want = "a number"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		want = "a whole number"
-	case reflect.String:
-		want = "a string"
-	case reflect.Bool:
-		want = "true or false"
-	case reflect.Slice, reflect.Array:
-		want = "a list"
-	case reflect.Struct, reflect.Map:
-		want = "an object"
-	}
+	want := ingest.JSONKind(te.Type)
 	if n, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "a number" || want == "a whole number") {
 		if want == "a whole number" && strings.ContainsAny(n, ".eE") {
 			return badParam(field, "must be a whole number, got %s", n)

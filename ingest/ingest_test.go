@@ -57,8 +57,11 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		// dictionary; one of 1,024 bytes is the longest accepted.
 		{`{"id": "2019-03-04/long-word", "date": "2019-03-04", "text": "A ` + strings.Repeat("y", 1025) + ` word."}`, `text has a word of 1025 bytes, more than 1024: "yyyyyyyyyyyyyyyyyyyy"…`, ""},
 		{`{"id": "2019-03-04/longest-word", "date": "2019-03-04", "text": "A ` + strings.Repeat("y", 1024) + ` word."}`, "", "2019-03-04/longest-word"},
-		{`{"id": "2019-03-04/wrong-type", "date": "2019-03-04", "text": 42}`, `field "text": want string, got number`, ""},
-		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want []string, got string`, ""},
+		{`{"id": "2019-03-04/wrong-type", "date": "2019-03-04", "text": 42}`, `field "text": want a string, got number`, ""},
+		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want a list of strings, got string`, ""},
+		// What a field takes, in JSON's words: not Go's []newsdesk.Source.
+		{`{"id": "2019-03-04/wrong-sources", "date": "2019-03-04", "text": "x", "sources": "Reuters"}`, `field "sources": want a list of objects {"name", "url"}, got string`, ""},
+		{`{"id": "2019-03-04/wrong-source-name", "date": "2019-03-04", "text": "x", "sources": [{"name": 1}]}`, `field "sources.name": want a string, got number`, ""},
 		{"", "-", ""},
 		{"   \t", "-", ""},
 		{good("trailing") + ` garbage`, "trailing garbage", ""},

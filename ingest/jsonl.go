@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -231,7 +232,7 @@ func jsonReason(err error) string {
 		if field == "" {
 			return fmt.Sprintf("want a JSON object, got %s", typeErr.Value)
 		}
-		return fmt.Sprintf("field %q: want %s, got %s", field, typeErr.Type, typeErr.Value)
+		return fmt.Sprintf("field %q: want %s, got %s", field, JSONKind(typeErr.Type), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		if strings.Contains(syntaxErr.Error(), "after top-level value") {
 			return fmt.Sprintf("trailing garbage after the JSON object at byte %d", syntaxErr.Offset)
@@ -239,6 +240,61 @@ func jsonReason(err error) string {
 		return fmt.Sprintf("invalid JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
 	}
 	return "invalid JSON: " + err.Error()
+}
+
+// JSONKind names what a field of Go type t takes, in JSON's words rather
+// than Go's ("a list of strings", not []string; "a list of objects
+// {"name", "url"}", not []newsdesk.Source; an object of more than four
+// fields is "an object"), for the errors about a field
+// of the wrong type, which a person fixing a file or a request reads.
+func JSONKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return JSONKind(t.Elem())
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + plural(JSONKind(t.Elem()))
+	case reflect.Map:
+		return "an object"
+	case reflect.Struct:
+		var names []string
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			names = append(names, fmt.Sprintf("%q", name))
+		}
+		if len(names) == 0 || len(names) > 4 { // a long list says less than its name
+			return "an object"
+		}
+		return "an object {" + strings.Join(names, ", ") + "}"
+	}
+	return "a " + t.Kind().String()
+}
+
+// plural turns one of JSONKind's names into the plural.
+func plural(kind string) string {
+	switch {
+	case kind == "true or false":
+		return "true or false values"
+	case strings.HasPrefix(kind, "a list of "):
+		return "lists of " + strings.TrimPrefix(kind, "a list of ")
+	case strings.HasPrefix(kind, "an object"):
+		return "objects" + strings.TrimPrefix(kind, "an object")
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(kind, "an "), "a ") + "s"
 }
 
 // InvalidUTF8At returns the offset of the first byte of b that is not
