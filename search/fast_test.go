@@ -814,6 +814,15 @@ func TestSearch_Spellings(t *testing.T) {
 		{`"tayyip erdogan"`, 1, "<mark>Erdoğan</mark>"},
 		{`"erdogan speaks in izmir"`, 1, "<mark>Izmir</mark>"},
 		{`"erdoğan speaks in İzmir"`, 1, "<mark>Erdogan</mark>"},
+		// A prefix begins a word in any spelling too (since 2026-12-02:
+		// erdog* found the one event that writes Erdogan).
+		{"erdog*", 3, "<mark>Erdoğan</mark>"},
+		{"erdoğ*", 3, "<mark>Erdogan</mark>"},
+		{"ELYS*", 2, "<mark>Élysée</mark>"},
+		{"izm*", 2, "<mark>İzmir</mark>"},
+		{"o'bri*", 2, "<mark>O’Brien</mark>"},
+		{"o’bri*", 2, "<mark>O&#39;Brien</mark>"},
+		{"erdog* -ankara", 2, "<mark>Erdogan</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

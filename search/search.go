@@ -580,6 +580,19 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			if err != nil {
 				return p, err
 			}
+			if !e.legacy {
+				// A prefix typed without accents begins the words
+				// written with them, and back, as a word matches them.
+				spelled, err := names.spell.prefixed(snap, strings.ToLower(c.Text))
+				if err != nil {
+					return p, err
+				}
+				for _, t := range spelled {
+					if !slices.Contains(stems, t) {
+						stems = append(stems, t)
+					}
+				}
+			}
 			p.Query.Clauses[i].Values = stems
 			popular, err := popularTerms(snap, c.Text, stems)
 			if err != nil {

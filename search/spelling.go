@@ -2,6 +2,8 @@ package search
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +40,8 @@ import (
 type spellings struct {
 	byKey map[string][]string
 	keys  map[string][]string
+	// plain holds byKey's keys, sorted, for prefixes (prefixed).
+	plain []string
 }
 
 // spellingsOf walks the text field's terms of snap (65,793 on the
@@ -69,6 +73,7 @@ func spellingsOf(snap *snapshot.Snapshot) spellings {
 			add(stemPlain(fold(w)), e.Term)
 		}
 	}
+	out.plain = slices.Sorted(maps.Keys(out.byKey))
 	return out
 }
 
@@ -123,6 +128,44 @@ func (s spellings) of(term string) []string {
 	}
 	return out
 }
+
+// prefixed returns the terms of the text field a prefix (lower case)
+// begins in another spelling, at most prefixSpellings: those with other
+// letters whose plain form begins with the prefix's (erdoğan and
+// o’brien for erdog* and o'bri*); and, for a prefix with other letters
+// itself, the terms that begin with its plain form (erdogan for
+// erdoğ*). The terms that begin with the prefix as typed are not
+// among them: the prefix matches them itself.
+func (s spellings) prefixed(snap *snapshot.Snapshot, prefix string) ([]string, error) {
+	p := fold(prefix)
+	var out []string
+	for i, _ := slices.BinarySearch(s.plain, p); i < len(s.plain) && strings.HasPrefix(s.plain[i], p) && len(out) < prefixSpellings; i++ {
+		for _, t := range s.byKey[s.plain[i]] {
+			if !strings.HasPrefix(t, prefix) && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	if p == prefix || len(out) >= prefixSpellings {
+		return out[:min(len(out), prefixSpellings)], nil
+	}
+	d, err := snap.Reader().FieldDictPrefix(newsdesk.FieldText, []byte(p))
+	if err != nil {
+		return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+	}
+	defer d.Close()
+	for e, err := d.Next(); err == nil && e != nil && len(out) < prefixSpellings; e, err = d.Next() {
+		if !slices.Contains(out, e.Term) {
+			out = append(out, e.Term)
+		}
+	}
+	return out, nil
+}
+
+// prefixSpellings is the most terms a prefix matches in other spellings,
+// so that a short prefix does not become a query of hundreds of terms
+// (they match as terms, beside the prefix's own).
+const prefixSpellings = 64
 
 // stemPlain returns a plain word stemmed as the text field's analyser
 // stems (Porter).
