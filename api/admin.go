@@ -71,7 +71,10 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 		ok, what := true, ""
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/admin/") || r.URL.Path == "/admin":
-			ok, what = s.cfg.Admin != nil && authorized(r, s.cfg.Admin.Key), "admin routes need"
+			// One answer whether the routes are off or the key is
+			// wrong: a caller without the key learns nothing, and one
+			// holding it learns to look at the server's -admin too.
+			ok, what = s.cfg.Admin != nil && authorized(r, s.cfg.Admin.Key), "admin routes need searchd started with -admin, and"
 		case r.URL.Path == "/metrics" && s.cfg.MetricsKey != "":
 			ok, what = authorized(r, s.cfg.MetricsKey), "/metrics needs"
 		}

@@ -80,6 +80,11 @@ func TestAdminDisabled(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("admin route without -admin: %d", rec.Code)
 	}
+	// A caller holding the right key learns where else to look: the
+	// same answer as a wrong key, which names -admin too.
+	if !strings.Contains(rec.Body.String(), "searchd started with -admin") {
+		t.Errorf("admin route without -admin: %s; want the message to name -admin", rec.Body.String())
+	}
 }
 
 // bulk sends body to POST /admin/events/_bulk of s with the test key.

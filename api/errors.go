@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -58,7 +59,7 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Param: qe.Param, Message: qe.Error()}
 	case errors.Is(err, newsdesk.ErrNoSpace):
 		return &Error{Status: http.StatusInsufficientStorage, Code: codeNoSpace, RetryAfter: 60,
-			Message: err.Error() + "; nothing was applied: retry once space is freed"}
+			Message: noSpace(err)}
 	case errors.Is(err, newsdesk.ErrUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: codeUnavailable, RetryAfter: 1,
 			Message: err.Error() + "; retry: updates are idempotent"}
@@ -71,4 +72,13 @@ func toError(err error) *Error {
 		return &Error{Status: 499, Code: codeTimeout, Message: "the client went away"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error; it has been logged"}
+}
+
+// noSpace is the message of a 507: the error's, saying once that nothing
+// was applied (the serving layer's errors say so already).
+func noSpace(err error) string {
+	if strings.Contains(err.Error(), "nothing applied") || strings.Contains(err.Error(), "nothing was applied") {
+		return err.Error() + ": retry once space is freed"
+	}
+	return err.Error() + "; nothing was applied: retry once space is freed"
 }

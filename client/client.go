@@ -225,7 +225,7 @@ func (c *Client) Bulk(ctx context.Context, updates []api.Update) (*api.BulkResul
 	enc := json.NewEncoder(&body)
 	for i, u := range updates {
 		if p := invalidUTF8(u); p != "" {
-			return nil, fmt.Errorf("client: bulk: update %d: %s is not valid UTF-8", i, p)
+			return nil, fmt.Errorf("client: bulk: update %d: %s is not valid UTF-8", i+1, p) // from 1, as the server's BulkItem.Line
 		}
 		if err := enc.Encode(u); err != nil {
 			return nil, fmt.Errorf("client: bulk: encode %v: %w", u, err)

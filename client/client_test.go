@@ -213,8 +213,8 @@ func TestInvalidUTF8(t *testing.T) {
 	c, _ := New(Config{URL: ts.URL})
 	ctx := context.Background()
 	ev := newsdesk.Event{ID: "2019-06-03/cafe", Date: "2019-06-03", Text: "Caf\xe9 opens."}
-	if _, err := c.Bulk(ctx, []api.Update{{Delete: "2019-06-03/x"}, {Upsert: &ev}}); err == nil || !strings.Contains(err.Error(), "update 1: upsert.text") {
-		t.Errorf("bulk: %v, want an error naming update 1's upsert.text", err)
+	if _, err := c.Bulk(ctx, []api.Update{{Delete: "2019-06-03/x"}, {Upsert: &ev}}); err == nil || !strings.Contains(err.Error(), "update 2: upsert.text") {
+		t.Errorf("bulk: %v, want an error naming update 2's upsert.text (counted from 1, as the server counts)", err)
 	}
 	if _, err := c.Search(ctx, search.Request{Q: "war", Topics: []string{"ok", "Syria\xff"}}); err == nil || !strings.Contains(err.Error(), "topic[1]") {
 		t.Errorf("search: %v, want an error naming topic[1]", err)

@@ -227,18 +227,31 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 			}
 			c.adminKey = strings.TrimSpace(string(b))
 		}
-		if utf8.RuneCountInString(c.adminKey) < 16 { // characters, as the README counts them
+		if n := utf8.RuneCountInString(c.adminKey); n < 16 { // characters, as the README counts them
 			flag := "-admin"
 			if !c.admin {
 				flag = "-metrics-auth"
 			}
+			// Say where the key that is too short came from: a file
+			// given was read, and is what to fix.
+			switch {
+			case *keyFile != "":
+				return nil, cli.Usagef("%s needs the admin key, of at least 16 characters: -admin-key-file %s holds %d", flag, *keyFile, n)
+			case n > 0:
+				return nil, cli.Usagef("%s needs the admin key, of at least 16 characters: NEWSDESK_ADMIN_KEY holds %d", flag, n)
+			}
 			return nil, cli.Usagef("%s needs the admin key, of at least 16 characters: set NEWSDESK_ADMIN_KEY or -admin-key-file", flag)
 		}
 	}
-	if _, port, err := net.SplitHostPort(c.listen); err != nil {
-		return nil, cli.Usagef("-listen %q is not an address such as 127.0.0.1:8080: %w", c.listen, err)
-	} else if n, err := strconv.ParseUint(port, 10, 64); err == nil && n > 65535 {
-		return nil, cli.Usagef("-listen %q: the port must be a number from 0 to 65535", c.listen)
+	for _, a := range []struct{ flag, addr, example string }{{"-listen", c.listen, "127.0.0.1:8080"}, {"-pprof", c.pprof, "127.0.0.1:6060"}} {
+		if a.addr == "" && a.flag == "-pprof" {
+			continue // no profiler
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil {
+			return nil, cli.Usagef("%s %q is not an address such as %s: %w", a.flag, a.addr, a.example, err)
+		} else if n, err := strconv.ParseUint(port, 10, 64); err == nil && n > 65535 {
+			return nil, cli.Usagef("%s %q: the port must be a number from 0 to 65535", a.flag, a.addr)
+		}
 	}
 	if c.watch <= 0 {
 		return nil, cli.Usagef("-watch must be positive, got %v", c.watch)

@@ -86,6 +86,8 @@ func TestParseConfig(t *testing.T) {
 		{nil, map[string]string{"NEWSDESK_IN_FLIGHT": "0"}, `-in-flight must be at least 1, got 0 (from NEWSDESK_IN_FLIGHT="0")`},
 		{nil, map[string]string{"NEWSDESK_LOG_LEVEL": "panic"}, `(from NEWSDESK_LOG_LEVEL="panic")`},
 		{[]string{"-listen", "bad"}, nil, `-listen "bad" is not an address`},
+		{[]string{"-pprof", "bad"}, nil, `-pprof "bad" is not an address such as 127.0.0.1:6060`},
+		{[]string{"-pprof", "127.0.0.1:70000"}, nil, `-pprof "127.0.0.1:70000": the port must be`},
 		{nil, map[string]string{"NEWSDESK_TIMEOUT": "soon"}, `invalid value "soon" in NEWSDESK_TIMEOUT for -timeout`},
 		// Strict: a value the flag would refuse is an error naming the
 		// variable, never a silent default (NEWSDESK_ADMIN=yes left admin off).
@@ -94,7 +96,8 @@ func TestParseConfig(t *testing.T) {
 		{nil, map[string]string{"NEWSDESK_METRICS_AUTH": "on"}, "NEWSDESK_METRICS_AUTH"},
 		{[]string{"-nope"}, nil, "flag provided but not defined"},
 		{[]string{"-admin"}, nil, "-admin needs the admin key"},
-		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs the admin key"},
+		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "short"}, "-admin needs the admin key, of at least 16 characters: NEWSDESK_ADMIN_KEY holds 5"},
+		{[]string{"-admin", "-admin-key-file", "testdata/short.key"}, map[string]string{"NEWSDESK_ADMIN_KEY": "a key long enough here"}, "-admin-key-file testdata/short.key holds 5"},
 		// 16 characters, not bytes: eight é are 16 bytes.
 		{[]string{"-admin"}, map[string]string{"NEWSDESK_ADMIN_KEY": "éééééééé"}, "-admin needs the admin key"},
 		{[]string{"-metrics-auth"}, nil, "-metrics-auth needs the admin key"},
