@@ -587,7 +587,7 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := ctx.Err(); err != nil {
 		return Generation{}, fmt.Errorf("publish generation %s: %w", b.name, err)
 	}
-	if err := writeOffset(filepath.Join(b.path, journalOffsetFile), b.journalOffset); err != nil {
+	if err := b.dir.writeJournalOffset(b.path, b.journalOffset); err != nil {
 		return Generation{}, err
 	}
 	if b.streamSeq != nil {
@@ -606,7 +606,7 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := check(b.path, b.cfg.Mapping, want); err != nil {
 		return Generation{}, fmt.Errorf("check new generation %s: %w", b.name, err)
 	}
-	previous, _ := b.dir.Current()
+	previous := b.dir.previous()
 	final := b.dir.GenerationPath(b.name)
 	if err := os.Rename(b.path, final); err != nil {
 		return Generation{}, fmt.Errorf("move new generation into place: %w", err)

@@ -198,6 +198,27 @@ func (d *Dir) cleanTmp() error {
 	return nil
 }
 
+// previous returns the generation a build keeps beside the one it
+// publishes, for a rollback: the one CURRENT names, when it is there;
+// when it is not (CURRENT copied before the generations, by an rsync, or
+// written by hand), the newest that is, which is what servers still
+// serve. A build kept the missing name and removed every generation
+// there was, the one served included, until 2026-12-02.
+func (d *Dir) previous() string {
+	cur, _ := d.Current()
+	if cur == "" {
+		return ""
+	}
+	if st, err := os.Stat(d.GenerationPath(cur)); err == nil && st.IsDir() {
+		return cur
+	}
+	names, err := d.Generations()
+	if err != nil || len(names) == 0 {
+		return ""
+	}
+	return names[len(names)-1]
+}
+
 // prune removes published generations other than keep. Call with the lock held.
 func (d *Dir) prune(keep ...string) error {
 	names, err := d.Generations()

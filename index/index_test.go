@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -385,13 +386,13 @@ func TestClearJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.JournalOffset(g1.Name) == 0 {
+	if n, _ := d.JournalOffset(g1.Name); n == 0 {
 		t.Fatal("the generation holds no journal offset")
 	}
 	if err := d.ClearJournal(1 << 62); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.JournalOffset(g1.Name); got != 0 {
+	if got, _ := d.JournalOffset(g1.Name); got != 0 {
 		t.Errorf("journal offset of %s after the clear: %d, want 0", g1.Name, got)
 	}
 	if j.Size() != 0 {
@@ -597,5 +598,107 @@ func TestGarbledTerms(t *testing.T) {
 			t.Errorf("%s: the term izmir found %v (%v), want %d", tt.name, res, err, 1-tt.want)
 		}
 		idx.Close()
+	}
+}
+
+// TestJournalOffset_JournalReplaced: a journal cleared or moved aside by
+// hand since a generation was built (truncated by logrotate's
+// copytruncate) is read from its start, once new updates grew it past
+// the generation's offset too: every line of it was written after the
+// build. The generation's offset was read into it, and the updates
+// acknowledged first were lost at the next restart.
+func TestJournalOffset_JournalReplaced(t *testing.T) {
+	upsert := func(id string) Update {
+		return Update{Upsert: &newsdesk.Event{ID: "2020-01-01/" + id, Date: "2020-01-01", Text: "An update " + id + " is made."}}
+	}
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	for _, id := range []string{"old-1", "old-2", "old-3"} {
+		if err := j.Append([]Update{upsert(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(doc(t, "x", "event")); err != nil {
+		t.Fatal(err)
+	}
+	size := j.Size()
+	b.SetJournalOffset(size)
+	g, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Appended to: the offset holds.
+	if err := j.Append([]Update{upsert("after-build")}); err != nil {
+		t.Fatal(err)
+	}
+	if n, replaced := d.JournalOffset(g.Name); n != size || replaced {
+		t.Fatalf("offset %d, replaced %v; want %d, false", n, replaced, size)
+	}
+	// Truncated by hand, then grown past the offset by new updates.
+	if err := os.Truncate(j.Path(), 0); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, id := range []string{"new-1", "new-2", "new-3", "new-4"} {
+		if err := j.Append([]Update{upsert(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j.Size() <= size {
+		t.Fatalf("the new journal (%d bytes) is not past the offset (%d): the case is not made", j.Size(), size)
+	}
+	n, replaced := d.JournalOffset(g.Name)
+	if n != 0 || !replaced {
+		t.Fatalf("offset %d, replaced %v after the journal was replaced; want 0, true", n, replaced)
+	}
+	if _, err := j.ReadFrom(n, func(u Update) error { ids = append(ids, u.ID()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 4 || ids[0] != "2020-01-01/new-1" {
+		t.Errorf("replayed %v; want the 4 new updates", ids)
+	}
+	// A generation of before the marks (the offset alone) is read as it
+	// was.
+	if err := os.WriteFile(filepath.Join(d.GenerationPath(g.Name), journalOffsetFile), []byte("7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, replaced := d.JournalOffset(g.Name); n != 7 || replaced {
+		t.Errorf("an offset without a mark: %d, %v; want 7, false", n, replaced)
+	}
+}
+
+// TestPublish_CurrentMissing: when CURRENT names a generation that is not
+// there (an rsync copies CURRENT before the generations; a hand writes
+// it), a build keeps the newest generation that is, the one servers
+// still serve, as the previous one for a rollback, and removes no other
+// it needs. It kept the missing name and removed every generation there
+// was.
+func TestPublish_CurrentMissing(t *testing.T) {
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, d, 5, "alpha")
+	g2 := publish(t, d, 5, "beta")
+	if err := os.WriteFile(filepath.Join(d.Path(), "CURRENT"), []byte("20991231T000000.000000000Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g3 := publish(t, d, 5, "gamma")
+	if g3.Previous != g2.Name {
+		t.Errorf("previous %q, want the newest generation there, %s", g3.Previous, g2.Name)
+	}
+	names, err := d.Generations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{g2.Name, g3.Name}) {
+		t.Errorf("generations %v, want %s kept beside %s", names, g2.Name, g3.Name)
+	}
+	if from, to, err := d.Rollback(); err != nil || from != g3.Name || to != g2.Name {
+		t.Errorf("rollback %s -> %s, %v; want %s -> %s", from, to, err, g3.Name, g2.Name)
 	}
 }

@@ -3,6 +3,8 @@ package index
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -501,14 +503,65 @@ func (j *Journal) Size() int64 {
 const journalOffsetFile = "journal.offset"
 
 // JournalOffset returns how much of the journal the named generation
-// includes: what its build replayed.
-func (d *Dir) JournalOffset(generation string) int64 {
+// includes: what its build replayed. replaced is true when the journal is
+// no longer the one the generation's build read (its offset is then 0):
+// it was cleared or moved aside by hand since (a logrotate's
+// copytruncate), and its lines, all written since, are all to apply.
+// Before 2026-12-02, the offset was read into the new journal, and the
+// updates acknowledged before it grew past it were lost at a restart.
+func (d *Dir) JournalOffset(generation string) (offset int64, replaced bool) {
 	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), journalOffsetFile))
 	if err != nil {
-		return 0
+		return 0, false
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	return n
+	first, mark, _ := strings.Cut(string(b), "\n")
+	n, _ := strconv.ParseInt(strings.TrimSpace(first), 10, 64)
+	mark = strings.TrimSpace(mark)
+	if n <= 0 || mark == "" { // a generation of before the marks: its offset as it is
+		return n, false
+	}
+	if got, ok := d.Journal().markAt(n); !ok || got != mark {
+		return 0, true
+	}
+	return n, false
+}
+
+// journalMarkBytes is how many of the journal's bytes before a
+// generation's offset its mark hashes (Journal.markAt).
+const journalMarkBytes = 512
+
+// markAt returns a hash of the journal's bytes before offset (at most
+// journalMarkBytes of them: the end of the last lines a build read),
+// which a generation keeps with its offset to tell, later, that the
+// journal is still the one it read; ok is false when the journal is
+// shorter than offset.
+func (j *Journal) markAt(offset int64) (string, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.Open(j.path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	start := max(0, offset-journalMarkBytes)
+	buf := make([]byte, offset-start)
+	if _, err := f.ReadAt(buf, start); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8]), true
+}
+
+// writeJournalOffset records in the generation at path how much of the
+// journal it includes, with the journal's mark there (JournalOffset).
+func (d *Dir) writeJournalOffset(path string, offset int64) error {
+	content := strconv.FormatInt(offset, 10) + "\n"
+	if offset > 0 {
+		if mark, ok := d.Journal().markAt(offset); ok {
+			content += mark + "\n"
+		}
+	}
+	return writeDurably(filepath.Join(path, journalOffsetFile), content)
 }
 
 // journalEpochFile, in the directory, counts the journal's clears
@@ -553,7 +606,7 @@ func (d *Dir) ClearJournal(keep int64) error {
 		return err
 	}
 	for _, g := range names {
-		if d.JournalOffset(g) != 0 {
+		if n, _ := d.JournalOffset(g); n != 0 {
 			if err := writeOffset(filepath.Join(d.GenerationPath(g), journalOffsetFile), 0); err != nil {
 				return fmt.Errorf("journal not cleared: generation %s: %w", g, err)
 			}
@@ -566,13 +619,20 @@ func (d *Dir) ClearJournal(keep int64) error {
 // stream.seq) durably: write a temporary file, fsync it, rename it over
 // path, fsync the directory.
 func writeOffset(path string, offset int64) error {
+	return writeDurably(path, strconv.FormatInt(offset, 10)+"\n")
+}
+
+// writeDurably replaces the file at path with content durably: a
+// temporary file written and synced, renamed over path, the directory
+// synced.
+func writeDurably(path, content string) error {
 	name := filepath.Base(path)
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	_, err = f.WriteString(strconv.FormatInt(offset, 10) + "\n")
+	_, err = f.WriteString(content)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -501,7 +501,12 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 		}
 	} else {
 		sv.epoch = s.cfg.Dir.JournalEpoch()
-		sv.applied.Store(s.cfg.Dir.JournalOffset(name))
+		from, replaced := s.cfg.Dir.JournalOffset(name)
+		if replaced {
+			s.cfg.Logger.Warn().Str("generation", name).Str("journal", s.cfg.Dir.Journal().Path()).
+				Msg("the journal is not the one the generation was built with (cleared or moved aside since): applying all of it")
+		}
+		sv.applied.Store(from)
 		sv.openedEpoch = sv.epoch
 		n, _, err := s.replayInto(sv)
 		if err != nil {
