@@ -85,9 +85,31 @@ type retired struct {
 	keep   chan struct{} // closed to keep it open
 }
 
-// refusal is a generation that failed its checks.
+// refusal is a generation that failed its checks ("" when CURRENT could
+// not be read), when, and how many times in a row.
 type refusal struct {
 	generation, reason string
+	at                 time.Time
+	tries              int
+}
+
+// Watch tries a refused generation again after a while, in case its cause
+// was fixed in place (a copy that was not finished, a file restored):
+// after retryFirst, then twice as long each time, at most retryMost. It
+// waited for another generation, or to be asked, and /readyz said 503
+// meanwhile. Variables: tests wait less.
+var (
+	retryFirst = 10 * time.Second
+	retryMost  = 5 * time.Minute
+)
+
+// retryAt is when Watch tries the refused generation again.
+func (f *refusal) retryAt() time.Time {
+	wait := retryMost
+	if f.tries < 8 && retryFirst<<f.tries < retryMost {
+		wait = retryFirst << f.tries
+	}
+	return f.at.Add(wait)
 }
 
 // served is one open generation: its working copy, the snapshots of it
@@ -448,7 +470,14 @@ func (s *Server) retire(old *served, keep bool) {
 }
 
 func (s *Server) refuse(name string, err error) error {
-	s.failed.Store(&refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err)})
+	r := &refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err), at: time.Now()}
+	if name == "" {
+		r.reason = fmt.Sprintf("no generation to serve: %v", err) // not "generation  refused"
+	}
+	if f := s.failed.Load(); f != nil && f.generation == name {
+		r.tries = f.tries + 1
+	}
+	s.failed.Store(r)
 	msg := "generation refused; serving the previous one"
 	if s.Generation() == "" {
 		msg = "generation refused; there is no other to serve" // at a start: it said "the previous one" of none
@@ -567,6 +596,9 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration, signal <-cha
 			asked = true
 		}
 		name, err := s.cfg.Dir.Current()
+		if err != nil {
+			name = "" // as Load refuses it
+		}
 		if err == nil && name == s.Generation() {
 			if s.failed.Load() != nil {
 				// Published again (indexer rollback after a refused
@@ -575,8 +607,8 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration, signal <-cha
 			}
 			continue // nothing new
 		}
-		if f := s.failed.Load(); !asked && err == nil && f != nil && f.generation == name {
-			continue // refused already: wait for another generation, or to be asked
+		if f := s.failed.Load(); !asked && f != nil && f.generation == name && time.Now().Before(f.retryAt()) {
+			continue // refused already: wait for another generation, to be asked, or to try again
 		}
 		_, _ = s.Load(ctx)
 	}

@@ -200,6 +200,29 @@ func TestWatch_RollbackClearsRefusal(t *testing.T) {
 	waitFor(t, "the refusal cleared after the rollback", func() bool { return srv.Failed() == "" })
 }
 
+// TestWatch_RetriesRefused: a generation refused because it was not all
+// there (CURRENT copied before the generations, by an rsync) is tried
+// again once it is, without a reload asked: Watch waited for another
+// generation, and /readyz said 503 meanwhile.
+func TestWatch_RetriesRefused(t *testing.T) {
+	defer func(first time.Duration) { retryFirst = first }(retryFirst)
+	retryFirst = 50 * time.Millisecond
+	d, srv := serve(t, "first")
+	next := publish(t, d, "second", false)
+	aside := filepath.Join(t.TempDir(), "aside")
+	if err := os.Rename(d.GenerationPath(next), aside); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Watch(ctx, 10*time.Millisecond, nil)
+	waitFor(t, "the refusal of "+next, func() bool { return strings.Contains(srv.Failed(), next) })
+	if err := os.Rename(aside, d.GenerationPath(next)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, next+" served once it is there", func() bool { return srv.Generation() == next && srv.Failed() == "" })
+}
+
 // TestPosition_MovesOnceShown: a search that reads the position first
 // (as an answer's ETag does) finds the updates of that position: the
 // position never runs ahead of what searches see.
