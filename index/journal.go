@@ -466,6 +466,7 @@ func (j *Journal) ReadLinesFrom(offset int64, fn func(line int, u Update) error)
 		offset = 0 // the journal was cleared and started again
 	}
 	r := bufio.NewReader(io.NewSectionReader(f, offset, st.Size()-offset))
+	fromStart := offset == 0
 	for line := 1; ; line++ {
 		b, err := r.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
@@ -476,7 +477,14 @@ func (j *Journal) ReadLinesFrom(offset int64, fn func(line int, u Update) error)
 		}
 		us, err := parseLine(b)
 		if err != nil {
-			return offset, fmt.Errorf("journal %s, line %d after byte %d: %w", j.path, line, offset, err)
+			// Where the line is, one way whatever the read began at: its
+			// byte, and its line of the file when that is known (a read
+			// from an offset counts none before it). "line 1 after byte
+			// 375" read as the line after the bad one.
+			if fromStart {
+				return offset, fmt.Errorf("journal %s, line %d (at byte %d): %w", j.path, line, offset, err)
+			}
+			return offset, fmt.Errorf("journal %s, the line at byte %d: %w", j.path, offset, err)
 		}
 		for _, u := range us {
 			if err := fn(line, u); err != nil {

@@ -143,8 +143,17 @@ func TestJournal_BadLineInTheMiddle(t *testing.T) {
 		t.Fatalf("Repair = %+v, %v; want nothing cut", r, err)
 	}
 	err := j.Read(func(Update) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "line 2 after byte") || !strings.Contains(err.Error(), j.Path()) {
+	if err == nil || !strings.Contains(err.Error(), "line 2 (at byte ") || !strings.Contains(err.Error(), j.Path()) {
 		t.Errorf("Read = %v, want an error naming line 2 of %s", err, j.Path())
+	}
+	// Read from the bad line's own byte (a generation's offset), the
+	// same line: named by its byte, the one place both reads agree on.
+	at := strings.SplitAfter(err.Error(), "(at byte ")[1]
+	var b int64
+	fmt.Sscanf(at, "%d", &b)
+	_, err2 := j.ReadFrom(b, func(Update) error { return nil })
+	if err2 == nil || !strings.Contains(err2.Error(), fmt.Sprintf("the line at byte %d:", b)) {
+		t.Errorf("ReadFrom(%d) = %v, want an error naming the line at byte %d", b, err2, b)
 	}
 }
 
