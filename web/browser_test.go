@@ -514,3 +514,16 @@ func TestBrowser_FailuresPagesFocus(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.activeElement.getAttribute("data-key") === "chip category politics and elections"`),
 	)
 }
+
+// TestBrowser_IntroCountsTheIndex: the empty search page says how many
+// events the served index holds and since when (GET /v1/info), not the
+// corpus's figures of the day it was written, whatever the index.
+func TestBrowser_IntroCountsTheIndex(t *testing.T) {
+	srv := serverWith(t, api.Config{Info: func() api.Info { return api.Info{Events: 1234, FirstDate: "2016-01-01"} }}, nil)
+	ctx := browser(t)
+	do(t, ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible("#q"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent.indexOf("Search 1,234 news events since 2016") === 0`),
+	)
+}

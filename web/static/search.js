@@ -223,6 +223,21 @@
   // late, is not shown over it.
   var current = 0;
 
+  // intro is the empty page's line, with the served index's own figures
+  // (GET /v1/info, asked once), not those of the corpus of the day the
+  // page was written ("114,000 events since 2002" over any index).
+  var intro = null;
+  function showIntro(seq) {
+    if (intro === null) {
+      intro = fetch("/v1/info").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; }).then(function (d) {
+        var n = d && d.events, year = d && d.first_date ? d.first_date.slice(0, 4) : "";
+        if (!n) return "Search the news: a story, a place, a person.";
+        return "Search " + n.toLocaleString("en-US") + " news event" + (n === 1 ? "" : "s") + (year ? " since " + year : "") + ": a story, a place, a person.";
+      });
+    }
+    intro.then(function (line) { if (seq === current) $("status").textContent = line; });
+  }
+
   function run() {
     var seq = ++current;
     var p = state(), size = 10;
@@ -232,7 +247,7 @@
     FILTERS.forEach(function (kind) { p.getAll(kind).forEach(function (v) { fbox.appendChild(chip(kind, v, null, true)); }); });
     var any = q.value || p.get("from") || p.get("to") || FILTERS.some(function (k) { return p.getAll(k).length; });
     if (!any) {
-      $("status").textContent = "Search 114,000 news events since 2002: a story, a place, a person.";
+      showIntro(seq);
       clear();
       refocus();
       return;
