@@ -275,6 +275,19 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 	if len(c.files) == 0 && c.bootstrap {
 		c.files = strings.Fields(os.Getenv("NEWSDESK_BOOTSTRAP_FILES"))
 	}
+	if c.nats == "" {
+		// A replica's settings on a server that is none: a forgotten
+		// -nats, which would otherwise go unnoticed.
+		var replicaOnly []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "max-lag" || f.Name == "nats-replicas" {
+				replicaOnly = append(replicaOnly, "-"+f.Name)
+			}
+		})
+		if len(replicaOnly) > 0 {
+			return nil, cli.Usagef("%s set without -nats: only a replica (-nats URL) has them", strings.Join(replicaOnly, " and "))
+		}
+	}
 	switch {
 	case c.nats != "" && c.bootstrap:
 		return nil, cli.Usagef("-bootstrap builds a local index; a replica (-nats) downloads its generations: use indexer build -nats")
