@@ -79,6 +79,13 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 			ok, what = authorized(r, s.cfg.MetricsKey), "/metrics needs"
 		}
 		if !ok {
+			// Counted as the admin routes, without saying which, or as
+			// /metrics: "unmatched" mixed them with 404s.
+			route := "/admin/"
+			if r.URL.Path == "/metrics" {
+				route = "/metrics"
+			}
+			nameRoute(r, route)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="newsdesk admin"`)
 			writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized,
 				Message: what + " the header Authorization: Bearer <key>"})

@@ -703,13 +703,15 @@ func TestLimits_URIAndHeaders(t *testing.T) {
 type observed struct {
 	mu       sync.Mutex
 	methods  []string
+	routes   []string
 	rejected []string
 }
 
-func (o *observed) Observe(_, method string, _ int, _ time.Duration) {
+func (o *observed) Observe(route, method string, _ int, _ time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.methods = append(o.methods, method)
+	o.routes = append(o.routes, route)
 }
 
 func (o *observed) Rejected(reason string) {
@@ -738,6 +740,24 @@ func TestObserve_Labels(t *testing.T) {
 	}
 	if want := []string{codeURITooLong, codeUnavailable}; !slices.Equal(o.rejected, want) {
 		t.Errorf("rejected %v, want the codes answered %v", o.rejected, want)
+	}
+}
+
+// TestObserve_Routes: a 405 is counted under its route's template, and an
+// admin route refused without the key under /admin/, never as
+// "unmatched", which is the 404s'.
+func TestObserve_Routes(t *testing.T) {
+	o := &observed{}
+	s := New(Config{Searcher: func() Searcher { return nil }, Metrics: o})
+	for _, tc := range []struct{ method, target string }{
+		{http.MethodDelete, "/v1/search"},
+		{http.MethodPost, "/admin/reload"},
+		{http.MethodGet, "/nowhere"},
+	} {
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
+	}
+	if want := []string{"/v1/search", "/admin/", "unmatched"}; !slices.Equal(o.routes, want) {
+		t.Errorf("routes %v, want %v", o.routes, want)
 	}
 }
 

@@ -577,13 +577,20 @@ func metricMethod(m string) string {
 // routeNamer, inside the router, tells observe which route matched.
 func routeNamer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if name, ok := r.Context().Value(routeKey{}).(*string); ok {
-			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
-				*name = t
-			}
+		if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+			nameRoute(r, t)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// nameRoute tells observe the route r is counted under: its template, or
+// what stands for the routes not matched by the router (a 405's route,
+// the admin routes refused before it).
+func nameRoute(r *http.Request, route string) {
+	if name, ok := r.Context().Value(routeKey{}).(*string); ok {
+		*name = route
+	}
 }
 
 // statusWriter remembers the status a handler answered.
@@ -649,6 +656,9 @@ func allowed(r *mux.Router, req *http.Request) []string {
 		var match mux.RouteMatch
 		if r.Match(try, &match) && match.MatchErr == nil {
 			out = append(out, m)
+			if t, err := match.Route.GetPathTemplate(); err == nil {
+				nameRoute(req, t) // the 405 is counted under the route's template
+			}
 		}
 	}
 	return out
