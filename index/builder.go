@@ -590,6 +590,14 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := b.dir.writeJournalOffset(b.path, b.journalOffset); err != nil {
 		return Generation{}, err
 	}
+	// The generation names the one it follows, for a rollback (Dir.Rollback):
+	// names sort by the clock, which may have stepped back since.
+	previous := b.dir.previous()
+	if previous != "" {
+		if err := writeDurably(filepath.Join(b.path, previousFile), previous+"\n"); err != nil {
+			return Generation{}, err
+		}
+	}
 	if b.streamSeq != nil {
 		if err := writeOffset(filepath.Join(b.path, streamSeqFile), int64(*b.streamSeq)); err != nil {
 			return Generation{}, err
@@ -606,7 +614,6 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := check(b.path, b.cfg.Mapping, want); err != nil {
 		return Generation{}, fmt.Errorf("check new generation %s: %w", b.name, err)
 	}
-	previous := b.dir.previous()
 	final := b.dir.GenerationPath(b.name)
 	if err := os.Rename(b.path, final); err != nil {
 		return Generation{}, fmt.Errorf("move new generation into place: %w", err)

@@ -313,9 +313,17 @@ func (d *Dir) Rollback() (from, to string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	for _, n := range names {
-		if n < from {
-			to = n // names sort by creation time: keep the newest older one
+	// The generation the current one followed, as its build recorded it;
+	// else (a generation built before 2026-12-02, or one whose previous
+	// is gone) the newest older by name: names sort by creation time, as
+	// long as the clock never stepped back.
+	if to = d.recordedPrevious(from, names); to == "" {
+		for _, n := range names {
+			// The newest older one, but never one that followed it (a
+			// later build, named before it by a clock set back).
+			if n < from && d.recordedPrevious(n, names) != from {
+				to = n
+			}
 		}
 	}
 	if to == "" {
@@ -325,4 +333,22 @@ func (d *Dir) Rollback() (from, to string, err error) {
 		return from, "", err
 	}
 	return from, to, nil
+}
+
+// previousFile, in a generation's directory, names the generation that
+// was current when it was published (Dir.Rollback).
+const previousFile = "previous"
+
+// recordedPrevious returns the generation gen's build recorded as the one
+// it followed, when it is among names; else "".
+func (d *Dir) recordedPrevious(gen string, names []string) string {
+	b, err := os.ReadFile(filepath.Join(d.GenerationPath(gen), previousFile))
+	if err != nil {
+		return ""
+	}
+	p := strings.TrimSpace(string(b))
+	if p == gen || !slices.Contains(names, p) {
+		return ""
+	}
+	return p
 }

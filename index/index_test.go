@@ -702,3 +702,34 @@ func TestPublish_CurrentMissing(t *testing.T) {
 		t.Errorf("rollback %s -> %s, %v; want %s -> %s", from, to, err, g3.Name, g2.Name)
 	}
 }
+
+// TestRollback_ClockSteppedBack: a rollback goes to the generation the
+// current one followed, as its build recorded it, not to the newest with
+// an older name: names sort by the clock, which may have stepped back (a
+// directory copied from a machine whose clock was ahead).
+func TestRollback_ClockSteppedBack(t *testing.T) {
+	d, err := NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1 := publish(t, d, 5, "alpha")
+	ahead := "20991231T000000.000000000Z"
+	if err := os.Rename(d.GenerationPath(g1.Name), d.GenerationPath(ahead)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.setCurrent(ahead); err != nil {
+		t.Fatal(err)
+	}
+	g2 := publish(t, d, 5, "beta")
+	if g2.Previous != ahead {
+		t.Fatalf("previous %q, want %s", g2.Previous, ahead)
+	}
+	from, to, err := d.Rollback()
+	if err != nil || from != g2.Name || to != ahead {
+		t.Fatalf("rollback %s -> %s, %v; want %s -> %s", from, to, err, g2.Name, ahead)
+	}
+	// From there, nothing recorded is left: no older generation.
+	if _, _, err := d.Rollback(); !errors.Is(err, newsdesk.ErrNoGeneration) {
+		t.Errorf("a second rollback: %v, want ErrNoGeneration", err)
+	}
+}
