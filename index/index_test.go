@@ -374,18 +374,7 @@ func TestClearJournal(t *testing.T) {
 	if err := j.Append([]Update{{Upsert: &e}}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Add(doc(t, "x", "event")); err != nil {
-		t.Fatal(err)
-	}
-	b.SetJournalOffset(j.Size())
-	g1, err := b.Publish(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	g1 := publishAfterJournal(t, d)
 	if n, _ := d.JournalOffset(g1.Name); n == 0 {
 		t.Fatal("the generation holds no journal offset")
 	}
@@ -618,19 +607,8 @@ func TestJournalOffset_JournalReplaced(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Add(doc(t, "x", "event")); err != nil {
-		t.Fatal(err)
-	}
 	size := j.Size()
-	b.SetJournalOffset(size)
-	g, err := b.Publish(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := publishAfterJournal(t, d)
 	// Appended to: the offset holds.
 	if err := j.Append([]Update{upsert("after-build")}); err != nil {
 		t.Fatal(err)
@@ -732,4 +710,23 @@ func TestRollback_ClockSteppedBack(t *testing.T) {
 	if _, _, err := d.Rollback(); !errors.Is(err, newsdesk.ErrNoGeneration) {
 		t.Errorf("a second rollback: %v, want ErrNoGeneration", err)
 	}
+}
+
+// publishAfterJournal publishes a generation of one event that holds the
+// whole journal of d, as a build that replayed it.
+func publishAfterJournal(t *testing.T, d *Dir) Generation {
+	t.Helper()
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(doc(t, "x", "event")); err != nil {
+		t.Fatal(err)
+	}
+	b.SetJournalOffset(d.Journal().Size())
+	g, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
