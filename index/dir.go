@@ -225,28 +225,28 @@ func (d *Dir) prune(keep ...string) error {
 	if err != nil {
 		return err
 	}
+	var removed []string
 	for _, n := range names {
-		kept := false
-		for _, k := range keep {
-			kept = kept || n == k
-		}
-		if !kept {
+		if !slices.Contains(keep, n) {
 			if err := os.RemoveAll(d.GenerationPath(n)); err != nil {
 				return fmt.Errorf("remove old generation %s: %w", n, err)
 			}
+			removed = append(removed, n)
 		}
 	}
 	if len(keep) == 0 {
 		return nil
 	}
-	return d.pruneReports(slices.Min(keep))
+	return d.pruneReports(slices.Min(keep), removed)
 }
 
 // pruneReports removes the bad-input reports of builds older than the
 // generation oldest (names order by time): those of generations removed,
-// and of builds that failed before them. A report of a generation kept,
-// or of a build since, stays.
-func (d *Dir) pruneReports(oldest string) error {
+// and of builds that failed before them; and those of the generations
+// removed, whatever their names (one newer than a generation kept, which
+// a CURRENT set by hand or a clock set back leaves). A report of a
+// generation kept, or of a build since, stays.
+func (d *Dir) pruneReports(oldest string, removed []string) error {
 	entries, err := os.ReadDir(d.ReportsPath())
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -256,7 +256,7 @@ func (d *Dir) pruneReports(oldest string) error {
 	}
 	for _, e := range entries {
 		gen, ok := strings.CutSuffix(e.Name(), ReportSuffix)
-		if ok && gen < oldest {
+		if ok && (gen < oldest || slices.Contains(removed, gen)) {
 			if err := os.Remove(filepath.Join(d.ReportsPath(), e.Name())); err != nil {
 				return fmt.Errorf("remove old report %s: %w", e.Name(), err)
 			}

@@ -438,6 +438,24 @@ func TestPrune_Reports(t *testing.T) {
 			t.Errorf("%s: present %v, want %v", filepath.Base(tc.path), err == nil, tc.kept)
 		}
 	}
+	// A rollback, then a build: the generation rolled back from is
+	// removed, and its report with it, though it is newer than the one
+	// kept beside the build (it stayed, orphaned).
+	if _, _, err := d.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	g4 := publish(t, d, 3, "four")
+	if g4.Previous != g2.Name {
+		t.Fatalf("previous %s, want %s", g4.Previous, g2.Name)
+	}
+	for _, tc := range []struct {
+		path string
+		kept bool
+	}{{r2, true}, {r3, false}} {
+		if _, err := os.Stat(tc.path); (err == nil) != tc.kept {
+			t.Errorf("after a rollback and a build, %s: present %v, want %v", filepath.Base(tc.path), err == nil, tc.kept)
+		}
+	}
 }
 
 // TestClearJournal_KeepsLaterUpdates: a build that drops the updates
