@@ -120,6 +120,34 @@ func TestBest_SameAsAll(t *testing.T) {
 	}
 }
 
+// TestBest_TiesAcrossTheWalk: of events alike in score and day, the
+// earliest is the best, though the walk from the source's place meets a
+// later one first: 200 events of one day and one score, the source the
+// 150th, one word of the bit set each side walked first (events 64-191),
+// the best one asked for. Letting an equal score pass over the heap's
+// root, on the score or the block's bound, kept event 64.
+func TestBest_TiesAcrossTheWalk(t *testing.T) {
+	var events []map[string]any
+	for i := range 200 {
+		events = append(events, map[string]any{"id": fmt.Sprintf("2015-01-01/event-%03d", i), "date": "2015-01-01", "text": fmt.Sprintf("Event %d happens.", i)})
+	}
+	snap := openEvents(t, events)
+	defer func(n int) { nearWords = n }(nearWords)
+	nearWords = 1
+	run := &run{Ranker: New(mappings.New()), snap: snap, w: DefaultWeights, docs: float64(snap.Docs()), posts: map[string]*snapshot.Postings{}}
+	src := &source{num: 150, indexed: true, day: snap.Day(150)}
+	sc := getScores(int(snap.Size()))
+	defer scoresPool.Put(sc)
+	defer sc.reset()
+	for n := range snap.Size() {
+		sc.add(n, 1)
+	}
+	got := run.best(sc, sc.touched, src, snapshot.DayNumber(query.FirstDay), snapshot.DayNumber(query.LastDay), 1, allEvents)
+	if len(got) != 1 || got[0].num != 0 {
+		t.Errorf("best %v, want event 0, the earliest of the equal", got)
+	}
+}
+
 // TestPass_SameInParts checks that a pass cut into parts of the events,
 // done at once, gives the lists one pass gives: by id and as drafts (whose
 // tags are adopted, a second pass), over events numbered across several
