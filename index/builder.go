@@ -592,7 +592,7 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	// The generation names the one it follows, for a rollback (Dir.Rollback):
 	// names sort by the clock, which may have stepped back since.
-	previous := b.dir.previous()
+	previous, known := b.dir.previous()
 	if previous != "" {
 		if err := writeDurably(filepath.Join(b.path, previousFile), previous+"\n"); err != nil {
 			return Generation{}, err
@@ -650,7 +650,10 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if previous != "" {
 		keep = append(keep, previous)
 	}
-	if err := b.dir.prune(keep...); err != nil {
+	if !known {
+		b.cfg.Logger.Warn().Str("generation", b.name).
+			Msg("CURRENT named no generation there before this one: no old generation removed (which one servers serve is unknown)")
+	} else if err := b.dir.prune(keep...); err != nil {
 		b.cfg.Logger.Warn().Err(err).Msg("could not remove old generations")
 	}
 	b.cfg.Logger.Debug().Str("generation", b.name).Uint64("docs", want).Msg("generation published")

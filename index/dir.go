@@ -199,24 +199,22 @@ func (d *Dir) cleanTmp() error {
 }
 
 // previous returns the generation a build keeps beside the one it
-// publishes, for a rollback: the one CURRENT names, when it is there;
-// when it is not (CURRENT copied before the generations, by an rsync, or
-// written by hand), the newest that is, which is what servers still
-// serve. A build kept the missing name and removed every generation
-// there was, the one served included, until 2026-12-02.
-func (d *Dir) previous() string {
-	cur, _ := d.Current()
-	if cur == "" {
-		return ""
-	}
-	if st, err := os.Stat(d.GenerationPath(cur)); err == nil && st.IsDir() {
-		return cur
-	}
+// publishes, for a rollback: the one CURRENT names. known is false when
+// generations are there but CURRENT names none of them (CURRENT missing,
+// unreadable, copied before the generations by an rsync, written by
+// hand): which one servers serve is then unknown, and the build removes
+// none. A build kept the missing name and removed every generation there
+// was, the one served included, until 2026-12-02.
+func (d *Dir) previous() (name string, known bool) {
 	names, err := d.Generations()
 	if err != nil || len(names) == 0 {
-		return ""
+		return "", true // the first build: nothing to keep
 	}
-	return names[len(names)-1]
+	cur, err := d.Current()
+	if err != nil || !slices.Contains(names, cur) {
+		return "", false
+	}
+	return cur, true
 }
 
 // prune removes published generations other than keep. Call with the lock held.

@@ -667,35 +667,39 @@ func TestJournalOffset_JournalReplaced(t *testing.T) {
 	}
 }
 
-// TestPublish_CurrentMissing: when CURRENT names a generation that is not
-// there (an rsync copies CURRENT before the generations; a hand writes
-// it), a build keeps the newest generation that is, the one servers
-// still serve, as the previous one for a rollback, and removes no other
-// it needs. It kept the missing name and removed every generation there
-// was.
+// TestPublish_CurrentMissing: when CURRENT names no generation that is
+// there (an rsync copies CURRENT before the generations; a hand writes or
+// removes it), which one servers serve is unknown, and a build removes
+// none. It kept the missing name and removed every generation there was,
+// the served one included.
 func TestPublish_CurrentMissing(t *testing.T) {
-	d, err := NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	publish(t, d, 5, "alpha")
-	g2 := publish(t, d, 5, "beta")
-	if err := os.WriteFile(filepath.Join(d.Path(), "CURRENT"), []byte("20991231T000000.000000000Z\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	g3 := publish(t, d, 5, "gamma")
-	if g3.Previous != g2.Name {
-		t.Errorf("previous %q, want the newest generation there, %s", g3.Previous, g2.Name)
-	}
-	names, err := d.Generations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(names, []string{g2.Name, g3.Name}) {
-		t.Errorf("generations %v, want %s kept beside %s", names, g2.Name, g3.Name)
-	}
-	if from, to, err := d.Rollback(); err != nil || from != g3.Name || to != g2.Name {
-		t.Errorf("rollback %s -> %s, %v; want %s -> %s", from, to, err, g3.Name, g2.Name)
+	for _, current := range []string{"20991231T000000.000000000Z\n", "not a generation\n", ""} {
+		d, err := NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		g1 := publish(t, d, 5, "alpha")
+		g2 := publish(t, d, 5, "beta")
+		path := filepath.Join(d.Path(), "CURRENT")
+		if current == "" {
+			err = os.Remove(path)
+		} else {
+			err = os.WriteFile(path, []byte(current), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		g3 := publish(t, d, 5, "gamma")
+		names, err := d.Generations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{g1.Name, g2.Name, g3.Name}; !slices.Equal(names, want) {
+			t.Errorf("CURRENT %q: generations %v after a build, want all kept: %v", current, names, want)
+		}
+		if g3.Previous != "" {
+			t.Errorf("CURRENT %q: previous %q, want none known", current, g3.Previous)
+		}
 	}
 }
 
