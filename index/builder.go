@@ -106,6 +106,7 @@ type Builder struct {
 	merger  sync.WaitGroup
 
 	journalOffset int64             // how much of the journal the build replayed
+	journalMark   string            // the journal's mark there, taken as it was replayed
 	clearJournal  bool              // Publish clears the journal (ClearJournalOnPublish)
 	keepFrom      int64             // of the journal cleared, the updates kept from there
 	streamSeq     *uint64           // how much of the update stream it replayed, if it did
@@ -257,8 +258,15 @@ func (b *Builder) Added() int64 { return b.added.Load() }
 
 // SetJournalOffset records how much of the directory's journal (bytes)
 // the build replayed; the published generation remembers it, so that a
-// server swapping it in applies the updates journaled since.
-func (b *Builder) SetJournalOffset(offset int64) { b.journalOffset = offset }
+// server swapping it in applies the updates journaled since. Call it as
+// the replay ends: it takes the journal's mark there (JournalOffset),
+// before the merge's minutes, in which the journal could be replaced.
+func (b *Builder) SetJournalOffset(offset int64) {
+	b.journalOffset, b.journalMark = offset, ""
+	if offset > 0 {
+		b.journalMark = b.dir.Journal().mark(offset)
+	}
+}
 
 // ClearJournalOnPublish makes Publish clear the directory's journal of
 // its first keep bytes (a build that drops the updates journaled before
@@ -587,7 +595,7 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	if err := ctx.Err(); err != nil {
 		return Generation{}, fmt.Errorf("publish generation %s: %w", b.name, err)
 	}
-	if err := b.dir.writeJournalOffset(b.path, b.journalOffset); err != nil {
+	if err := b.dir.writeJournalOffset(b.path, b.journalOffset, b.journalMark); err != nil {
 		return Generation{}, err
 	}
 	// The generation names the one it follows, for a rollback (Dir.Rollback):

@@ -752,3 +752,43 @@ func publishAfterJournal(t *testing.T, d *Dir) Generation {
 	}
 	return g
 }
+
+// TestJournalOffset_ReplacedDuringTheBuild: the journal's mark is taken as
+// the build's replay ends, not as it publishes, minutes later: a journal
+// replaced in between (and grown past the offset) is applied from its
+// start, not trusted because its mark was taken of the new one.
+func TestJournalOffset_ReplacedDuringTheBuild(t *testing.T) {
+	upsert := func(id string) []Update {
+		return []Update{{Upsert: &newsdesk.Event{ID: "2020-01-01/" + id, Date: "2020-01-01", Text: "An update " + id + " is made."}}}
+	}
+	d, _ := NewDir(t.TempDir())
+	j := d.Journal()
+	for _, id := range []string{"old-1", "old-2"} {
+		if err := j.Append(upsert(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := d.NewBuilder(BuildConfig{Mapping: mappings.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(doc(t, "x", "event")); err != nil {
+		t.Fatal(err)
+	}
+	b.SetJournalOffset(j.Size()) // the replay ends
+	if err := os.Truncate(j.Path(), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"new-1", "new-2", "new-3"} {
+		if err := j.Append(upsert(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := b.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, replaced := d.JournalOffset(g.Name); n != 0 || !replaced {
+		t.Errorf("offset %d, replaced %v; want 0, true", n, replaced)
+	}
+}

@@ -528,7 +528,7 @@ func (d *Dir) JournalOffset(generation string) (offset int64, replaced bool) {
 	if n <= 0 || mark == "" { // a generation of before the marks: its offset as it is
 		return n, false
 	}
-	if got, ok := d.Journal().markAt(n); !ok || got != mark {
+	if d.Journal().mark(n) != mark {
 		return 0, true
 	}
 	return n, false
@@ -538,36 +538,42 @@ func (d *Dir) JournalOffset(generation string) (offset int64, replaced bool) {
 // generation's offset its mark hashes (Journal.markAt).
 const journalMarkBytes = 512
 
-// markAt returns a hash of the journal's bytes before offset (at most
+// mark returns a hash of the journal's bytes before offset (at most
 // journalMarkBytes of them: the end of the last lines a build read),
 // which a generation keeps with its offset to tell, later, that the
-// journal is still the one it read; ok is false when the journal is
-// shorter than offset.
-func (j *Journal) markAt(offset int64) (string, bool) {
+// journal is still the one it read; noMark when they cannot be read (a
+// journal shorter than offset, or gone).
+func (j *Journal) mark(offset int64) string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	f, err := os.Open(j.path)
 	if err != nil {
-		return "", false
+		return noMark
 	}
 	defer f.Close()
 	start := max(0, offset-journalMarkBytes)
 	buf := make([]byte, offset-start)
 	if _, err := f.ReadAt(buf, start); err != nil {
-		return "", false
+		return noMark
 	}
 	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:8]), true
+	return hex.EncodeToString(sum[:8])
 }
 
+// noMark is the mark of a journal that could not be read there: it
+// matches none, so that a generation whose build could not take the mark
+// applies the journal from its start, rather than trust its offset into
+// a journal it could not check (applying an update twice ends the same:
+// upserts and deletes replace whole events, in order).
+const noMark = "none"
+
 // writeJournalOffset records in the generation at path how much of the
-// journal it includes, with the journal's mark there (JournalOffset).
-func (d *Dir) writeJournalOffset(path string, offset int64) error {
+// journal it includes, with the journal's mark there (JournalOffset), as
+// the build took it.
+func (d *Dir) writeJournalOffset(path string, offset int64, mark string) error {
 	content := strconv.FormatInt(offset, 10) + "\n"
-	if offset > 0 {
-		if mark, ok := d.Journal().markAt(offset); ok {
-			content += mark + "\n"
-		}
+	if offset > 0 && mark != "" {
+		content += mark + "\n"
 	}
 	return writeDurably(filepath.Join(path, journalOffsetFile), content)
 }
