@@ -15,6 +15,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,30 +89,37 @@ type retired struct {
 }
 
 // refusal is a generation that failed its checks ("" when CURRENT could
-// not be read), when, and how many times in a row.
+// not be read), and the state of its files then (stamp).
 type refusal struct {
 	generation, reason string
-	at                 time.Time
-	tries              int
+	stamp              string
 }
 
-// Watch tries a refused generation again after a while, in case its cause
-// was fixed in place (a copy that was not finished, a file restored):
-// after retryFirst, then twice as long each time, at most retryMost. It
-// waited for another generation, or to be asked, and /readyz said 503
-// meanwhile. Variables: tests wait less.
-var (
-	retryFirst = 10 * time.Second
-	retryMost  = 5 * time.Minute
-)
-
-// retryAt is when Watch tries the refused generation again.
-func (f *refusal) retryAt() time.Time {
-	wait := retryMost
-	if f.tries < 8 && retryFirst<<f.tries < retryMost {
-		wait = retryFirst << f.tries
+// stamp describes the files of the generation name (of CURRENT for ""):
+// their paths, sizes and times. Watch tries a refused generation again
+// once its stamp changes, in case its cause was fixed in place (a copy
+// that was not finished, a file restored): it waited for another
+// generation, or to be asked, and /readyz said 503 meanwhile. A
+// generation refused for good (another mapping) is not opened again and
+// again: each try holds the server's lock for an open, which bulk
+// updates wait for.
+func (s *Server) stamp(name string) string {
+	root := s.cfg.Dir.GenerationPath(name)
+	if name == "" {
+		root = filepath.Join(s.cfg.Dir.Path(), "CURRENT")
 	}
-	return f.at.Add(wait)
+	var b strings.Builder
+	_ = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(&b, "%s: %v\n", path, err)
+			return nil
+		}
+		if info, err := e.Info(); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return b.String()
 }
 
 // served is one open generation: its working copy, the snapshots of it
@@ -470,12 +480,9 @@ func (s *Server) retire(old *served, keep bool) {
 }
 
 func (s *Server) refuse(name string, err error) error {
-	r := &refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err), at: time.Now()}
+	r := &refusal{generation: name, reason: fmt.Sprintf("generation %s refused: %v", name, err), stamp: s.stamp(name)}
 	if name == "" {
-		r.reason = fmt.Sprintf("no generation to serve: %v", err) // not "generation  refused"
-	}
-	if f := s.failed.Load(); f != nil && f.generation == name {
-		r.tries = f.tries + 1
+		r.reason = fmt.Sprintf("CURRENT cannot be read: %v", err) // not "generation  refused"
 	}
 	s.failed.Store(r)
 	msg := "generation refused; serving the previous one"
@@ -607,8 +614,8 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration, signal <-cha
 			}
 			continue // nothing new
 		}
-		if f := s.failed.Load(); !asked && f != nil && f.generation == name && time.Now().Before(f.retryAt()) {
-			continue // refused already: wait for another generation, to be asked, or to try again
+		if f := s.failed.Load(); !asked && f != nil && f.generation == name && s.stamp(name) == f.stamp {
+			continue // refused already: wait for another generation, to be asked, or for its files to change
 		}
 		_, _ = s.Load(ctx)
 	}

@@ -205,9 +205,18 @@ func TestWatch_RollbackClearsRefusal(t *testing.T) {
 // again once it is, without a reload asked: Watch waited for another
 // generation, and /readyz said 503 meanwhile.
 func TestWatch_RetriesRefused(t *testing.T) {
-	defer func(first time.Duration) { retryFirst = first }(retryFirst)
-	retryFirst = 50 * time.Millisecond
-	d, srv := serve(t, "first")
+	var refusals atomic.Int64
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(_ string, err error) {
+		if err != nil {
+			refusals.Add(1)
+		}
+	}})
+	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	next := publish(t, d, "second", false)
 	aside := filepath.Join(t.TempDir(), "aside")
 	if err := os.Rename(d.GenerationPath(next), aside); err != nil {
@@ -221,6 +230,16 @@ func TestWatch_RetriesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, next+" served once it is there", func() bool { return srv.Generation() == next && srv.Failed() == "" })
+	// A generation refused for good, whose files do not change, is not
+	// opened again at every tick (each open holds the lock bulk updates
+	// wait for): one refusal swapped in the counter, not one a tick.
+	refusals.Store(0)
+	bad := publish(t, d, "bad", true)
+	waitFor(t, "the refusal of "+bad, func() bool { return strings.Contains(srv.Failed(), bad) })
+	time.Sleep(200 * time.Millisecond) // 20 ticks
+	if n := refusals.Load(); n != 1 {
+		t.Errorf("%s refused %d times in 20 ticks, want once", bad, n)
+	}
 }
 
 // TestPosition_MovesOnceShown: a search that reads the position first
