@@ -823,6 +823,12 @@ func TestSearch_Spellings(t *testing.T) {
 		{"o'bri*", 2, "<mark>O’Brien</mark>"},
 		{"o’bri*", 2, "<mark>O&#39;Brien</mark>"},
 		{"erdog* -ankara", 2, "<mark>Erdogan</mark>"},
+		// A prefix that is a whole word the stemmer shortens: its stems'
+		// spellings (a review's finding: armee* found none).
+		{"armee*", 1, "<mark>Armée</mark>"},
+		{"elysee*", 2, "<mark>Élysée</mark>"},
+		{"élysée*", 2, "<mark>Elysee</mark>"},
+		{"andré*", 3, "<mark>Andre</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

@@ -583,11 +583,8 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			if !e.legacy {
 				// A prefix typed without accents begins the words
 				// written with them, and back, as a word matches them.
-				spelled, err := names.spell.prefixed(snap, strings.ToLower(c.Text))
-				if err != nil {
-					return p, err
-				}
-				for _, t := range spelled {
+				lower := strings.ToLower(c.Text)
+				for _, t := range names.spell.prefixed(lower, query.PrefixStems(e.m, lower)) {
 					if !slices.Contains(stems, t) {
 						stems = append(stems, t)
 					}

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -40,8 +39,9 @@ import (
 type spellings struct {
 	byKey map[string][]string
 	keys  map[string][]string
-	// plain holds byKey's keys, sorted, for prefixes (prefixed).
-	plain []string
+	// plain and written hold byKey's and keys' keys, sorted, for
+	// prefixes (prefixed).
+	plain, written []string
 }
 
 // spellingsOf walks the text field's terms of snap (65,793 on the
@@ -74,6 +74,7 @@ func spellingsOf(snap *snapshot.Snapshot) spellings {
 		}
 	}
 	out.plain = slices.Sorted(maps.Keys(out.byKey))
+	out.written = slices.Sorted(maps.Keys(out.keys))
 	return out
 }
 
@@ -132,34 +133,36 @@ func (s spellings) of(term string) []string {
 // prefixed returns the terms of the text field a prefix (lower case)
 // begins in another spelling, at most prefixSpellings: those with other
 // letters whose plain form begins with the prefix's (erdoğan and
-// o’brien for erdog* and o'bri*); and, for a prefix with other letters
-// itself, the terms that begin with its plain form (erdogan for
-// erdoğ*). The terms that begin with the prefix as typed are not
-// among them: the prefix matches them itself.
-func (s spellings) prefixed(snap *snapshot.Snapshot, prefix string) ([]string, error) {
+// o’brien for erdog* and o'bri*), or is one of stems, the stems the
+// words the prefix begins may be kept as (query.PrefixStems: armé, whose
+// plain form arme is armee's stem, for armee*; élysé for elysee*); and,
+// for a prefix with other letters itself, the plain forms of the terms it
+// begins (erdogan for erdoğ*; andr, Andre's term, for andré*: not Andrew,
+// which andre* would begin, since the accent was typed). The terms that
+// begin with the prefix as typed are not among them: the prefix matches
+// them itself.
+func (s spellings) prefixed(prefix string, stems []string) []string {
 	p := fold(prefix)
 	var out []string
-	for i, _ := slices.BinarySearch(s.plain, p); i < len(s.plain) && strings.HasPrefix(s.plain[i], p) && len(out) < prefixSpellings; i++ {
-		for _, t := range s.byKey[s.plain[i]] {
-			if !strings.HasPrefix(t, prefix) && !slices.Contains(out, t) {
+	add := func(terms []string) {
+		for _, t := range terms {
+			if len(out) < prefixSpellings && !strings.HasPrefix(t, prefix) && !slices.Contains(out, t) {
 				out = append(out, t)
 			}
 		}
 	}
-	if p == prefix || len(out) >= prefixSpellings {
-		return out[:min(len(out), prefixSpellings)], nil
+	for i, _ := slices.BinarySearch(s.plain, p); i < len(s.plain) && strings.HasPrefix(s.plain[i], p) && len(out) < prefixSpellings; i++ {
+		add(s.byKey[s.plain[i]])
 	}
-	d, err := snap.Reader().FieldDictPrefix(newsdesk.FieldText, []byte(p))
-	if err != nil {
-		return nil, fmt.Errorf("prefix %s*: %w", prefix, err)
+	for _, st := range stems {
+		add(s.of(st))
 	}
-	defer d.Close()
-	for e, err := d.Next(); err == nil && e != nil && len(out) < prefixSpellings; e, err = d.Next() {
-		if !slices.Contains(out, e.Term) {
-			out = append(out, e.Term)
+	if p != prefix {
+		for i, _ := slices.BinarySearch(s.written, prefix); i < len(s.written) && strings.HasPrefix(s.written[i], prefix) && len(out) < prefixSpellings; i++ {
+			add(s.keys[s.written[i]])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // prefixSpellings is the most terms a prefix matches in other spellings,
