@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -248,9 +249,21 @@ func jsonReason(err error) string {
 // fields is "an object"), for the errors about a field
 // of the wrong type, which a person fixing a file or a request reads.
 func JSONKind(t reflect.Type) string {
+	// A type that reads itself, from a JSON string (time.Time, as text)
+	// or from JSON of its own form, is not named by its Go kind (a struct
+	// that reads itself, as the related weights do, still takes an
+	// object).
+	switch pt := reflect.PointerTo(t); {
+	case pt.Implements(textUnmarshaler):
+		return "a string"
+	case pt.Implements(jsonUnmarshaler) && t.Kind() != reflect.Struct:
+		return "a value"
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return JSONKind(t.Elem())
+	case reflect.Interface:
+		return "a value"
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -261,6 +274,9 @@ func JSONKind(t reflect.Type) string {
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return "a string" // base64, as encoding/json reads []byte
+		}
 		return "a list of " + plural(JSONKind(t.Elem()))
 	case reflect.Map:
 		return "an object"
@@ -268,6 +284,9 @@ func JSONKind(t reflect.Type) string {
 		var names []string
 		for f := range t.Fields() {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" {
+				return "an object" // its fields are the embedded one's too: not listed
+			}
 			if !f.IsExported() || name == "-" {
 				continue
 			}
@@ -283,6 +302,11 @@ func JSONKind(t reflect.Type) string {
 	}
 	return "a " + t.Kind().String()
 }
+
+var (
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+)
 
 // plural turns one of JSONKind's names into the plural.
 func plural(kind string) string {

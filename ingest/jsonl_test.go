@@ -3,6 +3,7 @@ package ingest
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 )
@@ -28,6 +29,10 @@ func TestJSONKind(t *testing.T) {
 		{[]newsdesk.Source{}, `a list of objects {"name", "url"}`},
 		{&newsdesk.Source{}, `an object {"name", "url"}`},
 		{many{}, "an object"},
+		{time.Time{}, "a string"},
+		{[]byte{}, "a string"},
+		{[]any{}, "a list of values"},
+		{struct{ newsdesk.Source }{}, "an object"},
 	} {
 		if got := JSONKind(reflect.TypeOf(tc.v)); got != tc.want {
 			t.Errorf("JSONKind(%T) = %q, want %q", tc.v, got, tc.want)

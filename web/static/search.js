@@ -231,7 +231,10 @@
     if (intro === null) {
       intro = fetch("/v1/info").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; }).then(function (d) {
         var n = d && d.events, year = d && d.first_date ? d.first_date.slice(0, 4) : "";
-        if (!n) return "Search the news: a story, a place, a person.";
+        if (!n) {
+          intro = null; // asked again next time: a server starting has none yet
+          return "Search the news: a story, a place, a person.";
+        }
         return "Search " + n.toLocaleString("en-US") + " news event" + (n === 1 ? "" : "s") + (year ? " since " + year : "") + ": a story, a place, a person.";
       });
     }
