@@ -829,6 +829,11 @@ func TestSearch_Spellings(t *testing.T) {
 		{"elysee*", 2, "<mark>Élysée</mark>"},
 		{"élysée*", 2, "<mark>Elysee</mark>"},
 		{"andré*", 3, "<mark>Andre</mark>"},
+		// An accent typed is meant: not every word with accents whose
+		// plain form begins as its does (a hunt's finding: côn* found
+		// Condé). Nothing begins with èr.
+		{"èrd*", 0, ""},
+		{"élys*", 2, "<mark>Elysee</mark>"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Highlight: true, Size: 10})
 		if err != nil {

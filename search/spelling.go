@@ -137,8 +137,9 @@ func (s spellings) of(term string) []string {
 // words the prefix begins may be kept as (query.PrefixStems: armé, whose
 // plain form arme is armee's stem, for armee*; élysé for elysee*); and,
 // for a prefix with other letters itself, the plain forms of the terms it
-// begins (erdogan for erdoğ*; andr, Andre's term, for andré*: not Andrew,
-// which andre* would begin, since the accent was typed). The terms that
+// begins and of its stems, and no more (erdogan for erdoğ*; andr, Andre's
+// term, for andré*: not Andrew, which andre* would begin, nor Condé for
+// côn*, since the accent was typed). The terms that
 // begin with the prefix as typed are not among them: the prefix matches
 // them itself.
 func (s spellings) prefixed(prefix string, stems []string) []string {
@@ -151,15 +152,26 @@ func (s spellings) prefixed(prefix string, stems []string) []string {
 			}
 		}
 	}
+	if p != prefix {
+		// An accent typed is meant: the words it begins, in their plain
+		// forms, and no other word with accents whose plain form begins
+		// as the prefix's does (côn* is no Condé, mün* no Muñoz).
+		for i, _ := slices.BinarySearch(s.written, prefix); i < len(s.written) && strings.HasPrefix(s.written[i], prefix) && len(out) < prefixSpellings; i++ {
+			add(s.keys[s.written[i]])
+		}
+		for _, st := range stems {
+			if utf8.RuneCountInString(st) >= query.MinPrefixLen {
+				add(s.keys[st]) // élysé, élysée's stem: elyse
+			}
+		}
+		return out
+	}
 	for i, _ := slices.BinarySearch(s.plain, p); i < len(s.plain) && strings.HasPrefix(s.plain[i], p) && len(out) < prefixSpellings; i++ {
 		add(s.byKey[s.plain[i]])
 	}
 	for _, st := range stems {
-		add(s.of(st))
-	}
-	if p != prefix {
-		for i, _ := slices.BinarySearch(s.written, prefix); i < len(s.written) && strings.HasPrefix(s.written[i], prefix) && len(out) < prefixSpellings; i++ {
-			add(s.keys[s.written[i]])
+		if utf8.RuneCountInString(st) >= query.MinPrefixLen { // o'* is no prefix of ó's
+			add(s.of(st))
 		}
 	}
 	return out
