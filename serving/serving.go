@@ -489,6 +489,16 @@ func (s *Server) refuse(name string, err error) error {
 	if s.Generation() == "" {
 		msg = "generation refused; there is no other to serve" // at a start: it said "the previous one" of none
 	}
+	if name == "" {
+		// No generation was refused: CURRENT could not be read. Not
+		// counted as a refused swap either.
+		msg = "CURRENT cannot be read; serving the generation served before"
+		if s.Generation() == "" {
+			msg = "CURRENT cannot be read; there is no generation to serve"
+		}
+		s.cfg.Logger.Error().Err(err).Str("serving", s.Generation()).Msg(msg)
+		return fmt.Errorf("serving: read CURRENT: %w", err)
+	}
 	s.cfg.Logger.Error().Err(err).Str("generation", name).Str("serving", s.Generation()).Msg(msg)
 	if s.cfg.OnSwap != nil {
 		s.cfg.OnSwap(name, err)

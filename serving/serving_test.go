@@ -1288,3 +1288,36 @@ func TestUpdate_DottedCapitalI(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_CurrentUnreadable: a CURRENT that cannot be read is said so,
+// and is not counted as a refused generation (none was).
+func TestLoad_CurrentUnreadable(t *testing.T) {
+	var refusals atomic.Int64
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(_ string, err error) {
+		if err != nil {
+			refusals.Add(1)
+		}
+	}})
+	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	current := filepath.Join(d.Path(), "CURRENT")
+	if err := os.Remove(current); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(current, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Load(context.Background()); err == nil {
+		t.Fatal("Load with CURRENT a directory: no error")
+	}
+	if f := srv.Failed(); !strings.HasPrefix(f, "CURRENT cannot be read") {
+		t.Errorf("Failed() = %q, want it to say CURRENT cannot be read", f)
+	}
+	if n := refusals.Load(); n != 0 {
+		t.Errorf("%d refusals counted, want none: no generation was refused", n)
+	}
+}
