@@ -601,7 +601,9 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	// The generation names the one it follows, for a rollback (Dir.Rollback):
 	// names sort by the clock, which may have stepped back since.
 	previous, known := b.dir.previous()
-	if previous != "" {
+	if previous != "" || !known {
+		// Unknown is written too, empty: a rollback then says so rather
+		// than guess by name what the build would not.
 		if err := writeDurably(filepath.Join(b.path, previousFile), previous+"\n"); err != nil {
 			return Generation{}, err
 		}

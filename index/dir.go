@@ -315,6 +315,10 @@ func (d *Dir) Rollback() (from, to string, err error) {
 	// else (a generation built before 2026-12-02, or one whose previous
 	// is gone) the newest older by name: names sort by creation time, as
 	// long as the clock never stepped back.
+	if b, err := os.ReadFile(filepath.Join(d.GenerationPath(from), previousFile)); err == nil && strings.TrimSpace(string(b)) == "" {
+		return from, "", fmt.Errorf("rollback: %w: %s was published while CURRENT named no generation there, so which one it followed is unknown; write the name of the generation to serve into %s",
+			newsdesk.ErrNoGeneration, from, filepath.Join(d.path, currentFile))
+	}
 	if to = d.recordedPrevious(from, names); to == "" {
 		for _, n := range names {
 			// The newest older one, but never one that followed it (a

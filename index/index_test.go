@@ -700,6 +700,10 @@ func TestPublish_CurrentMissing(t *testing.T) {
 		if g3.Previous != "" {
 			t.Errorf("CURRENT %q: previous %q, want none known", current, g3.Previous)
 		}
+		// Nor does a rollback guess by name what the build would not.
+		if _, to, err := d.Rollback(); !errors.Is(err, newsdesk.ErrNoGeneration) || !strings.Contains(err.Error(), "unknown") {
+			t.Errorf("CURRENT %q: rollback to %q, %v; want an error saying the previous one is unknown", current, to, err)
+		}
 	}
 }
 
