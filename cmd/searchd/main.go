@@ -285,7 +285,11 @@ func parseConfig(args []string, stdout io.Writer) (_ *config, err error) {
 			}
 		})
 		if len(replicaOnly) > 0 {
-			return nil, cli.Usagef("%s set without -nats: only a replica (-nats URL) has them", strings.Join(replicaOnly, " and "))
+			what := "it"
+			if len(replicaOnly) > 1 {
+				what = "them"
+			}
+			return nil, cli.Usagef("%s set without -nats: only a replica (-nats URL) takes %s", strings.Join(replicaOnly, " and "), what)
 		}
 	}
 	switch {
