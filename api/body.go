@@ -114,7 +114,8 @@ func decodeBody(r *http.Request, v any, emptyParam, emptyHint string) *Error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return typeError(te, jsonPath(reflect.TypeOf(v), te.Field))
+			path, declared := ingest.JSONPath(reflect.TypeOf(v), te.Field)
+			return typeError(te, path, declared)
 		}
 		if errors.As(err, &te) { // the body itself: not Go's "value of type api.SearchBody"
 			return &Error{Status: http.StatusBadRequest, Code: codeInvalid, Message: "the body must be a JSON object, got " + jsonKind(te.Value)}
@@ -195,35 +196,13 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// jsonPath turns the path of a field in encoding/json's errors, which
-// names an embedded struct by its type ("Draft.text"), into its path in
-// the body ("text").
-func jsonPath(t reflect.Type, field string) string {
-	var out []string
-	for _, seg := range strings.Split(field, ".") {
-		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t == nil || t.Kind() != reflect.Struct {
-			out, t = append(out, seg), nil
-			continue
-		}
-		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
-			t = f.Type // an embedded struct: not in the body's path
-			continue
-		}
-		out = append(out, seg)
-		t = jsonFields(t)[seg]
-	}
-	return strings.Join(out, ".")
-}
-
 // typeError is the 400 for a body field of the wrong JSON type, or a
 // number its field cannot hold: it names the field by its path in the
 // body ("size", "weights.topic") and what the field takes, in JSON's
 // words rather than Go's.
-func typeError(te *json.UnmarshalTypeError, field string) *Error {
-	want := ingest.JSONKind(te.Type)
+func typeError(te *json.UnmarshalTypeError, path string, declared reflect.Type) *Error {
+	want, got := ingest.TypeMismatch(declared, te)
+	field := strings.ReplaceAll(path, "[]", "") // the parameter: context, not context[]
 	if n, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "a number" || want == "a whole number") {
 		if want == "a whole number" && strings.ContainsAny(n, ".eE") {
 			return badParam(field, "must be a whole number, got %s", n)
@@ -231,7 +210,7 @@ func typeError(te *json.UnmarshalTypeError, field string) *Error {
 		// The right type, but beyond what the field holds (1e309).
 		return badParam(field, "is out of range: got %s", n)
 	}
-	return badParam(field, "must be %s, got %s", want, te.Value)
+	return badParam(field, "must be %s, got %s", want, got)
 }
 
 // wholeNumbers returns data with each number written with a fraction or

@@ -333,3 +333,15 @@ func TestRelatedQuery(t *testing.T) {
 		})
 	}
 }
+
+// TestRelatedDraft_ElementOfTheWrongType: an element of a list of the
+// wrong type is named as such, in JSON's words: the list is what the
+// field takes (it read "context must be a string, got number").
+func TestRelatedDraft_ElementOfTheWrongType(t *testing.T) {
+	s := newServer(Config{})
+	code, body := post(t, s, `{"text": "x", "context": ["Astana", 1]}`, "application/json")
+	e, _ := body["error"].(map[string]any)
+	if m, _ := e["message"].(string); code != http.StatusBadRequest || e["param"] != "context" || !strings.Contains(m, "must be a list of strings, got a list holding a number") {
+		t.Errorf("%d %v; want a 400 naming context, a list of strings holding a number", code, body)
+	}
+}

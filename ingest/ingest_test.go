@@ -61,7 +61,11 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "2019-03-04/wrong-context", "date": "2019-03-04", "text": "x", "context": "Not a list"}`, `field "context": want a list of strings, got string`, ""},
 		// What a field takes, in JSON's words: not Go's []newsdesk.Source.
 		{`{"id": "2019-03-04/wrong-sources", "date": "2019-03-04", "text": "x", "sources": "Reuters"}`, `field "sources": want a list of objects {"name", "url"}, got string`, ""},
-		{`{"id": "2019-03-04/wrong-source-name", "date": "2019-03-04", "text": "x", "sources": [{"name": 1}]}`, `field "sources.name": want a string, got number`, ""},
+		{`{"id": "2019-03-04/wrong-source-name", "date": "2019-03-04", "text": "x", "sources": [{"name": 1}]}`, `field "sources[].name": want a string, got number`, ""},
+		// An element of the wrong type: the list's, not the element's,
+		// is what is wanted (it read "want a string" for a list).
+		{`{"id": "2019-03-04/wrong-context-tag", "date": "2019-03-04", "text": "x", "context": ["Syria", 5]}`, `field "context": want a list of strings, got a list holding a number`, ""},
+		{`{"id": "2019-03-04/a-source-not-an-object", "date": "2019-03-04", "text": "x", "sources": ["Reuters"]}`, `field "sources": want a list of objects {"name", "url"}, got a list holding a string`, ""},
 		{"", "-", ""},
 		{"   \t", "-", ""},
 		{good("trailing") + ` garbage`, "trailing garbage", ""},

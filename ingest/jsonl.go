@@ -229,11 +229,12 @@ func jsonReason(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
 		return "truncated JSON: the line ends inside the object"
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
+		if typeErr.Field == "" {
 			return fmt.Sprintf("want a JSON object, got %s", typeErr.Value)
 		}
-		return fmt.Sprintf("field %q: want %s, got %s", field, JSONKind(typeErr.Type), typeErr.Value)
+		path, declared := JSONPath(reflect.TypeFor[newsdesk.Event](), typeErr.Field)
+		want, got := TypeMismatch(declared, typeErr)
+		return fmt.Sprintf("field %q: want %s, got %s", path, want, got)
 	case errors.As(err, &syntaxErr):
 		if strings.Contains(syntaxErr.Error(), "after top-level value") {
 			return fmt.Sprintf("trailing garbage after the JSON object at byte %d", syntaxErr.Offset)
@@ -301,6 +302,91 @@ func JSONKind(t reflect.Type) string {
 		return "an object {" + strings.Join(names, ", ") + "}"
 	}
 	return "a " + t.Kind().String()
+}
+
+// JSONPath returns encoding/json's path of a field of root ("sources.name")
+// as a person reads it, a list's elements marked ("sources[].name"), and
+// the Go type declared at its end (nil when the path leaves root's
+// fields). An embedded struct, which Go names in the path and JSON does
+// not, is left out.
+func JSONPath(root reflect.Type, field string) (string, reflect.Type) {
+	var out []string
+	t := root
+	for _, seg := range strings.Split(field, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		list := false
+		for t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && t.Elem().Kind() != reflect.Uint8 {
+			t, list = t.Elem(), true
+		}
+		if list && len(out) > 0 {
+			out[len(out)-1] += "[]"
+		}
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		f, ok := jsonField(t, seg)
+		if ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type // an embedded struct: not in the JSON's path
+			continue
+		}
+		out = append(out, seg)
+		if t = nil; ok {
+			t = f.Type
+		}
+	}
+	return strings.Join(out, "."), t
+}
+
+// jsonField returns the field of struct t that JSON name name decodes
+// into: by its tag, else its Go name, either in any case, as
+// encoding/json matches them.
+func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for f := range t.Fields() {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if strings.EqualFold(tag, name) || (f.Anonymous && f.Name == name) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// TypeMismatch says, in JSON's words, what a field of declared type
+// takes and what it got, for encoding/json's type error te. An element
+// of a list of the wrong type is named as such: encoding/json reports
+// the element's type, which read "field "context": want a string" for
+// "context": [5], as if the list should be a string.
+func TypeMismatch(declared reflect.Type, te *json.UnmarshalTypeError) (want, got string) {
+	for declared != nil && declared.Kind() == reflect.Pointer {
+		declared = declared.Elem()
+	}
+	if declared != nil && (declared.Kind() == reflect.Slice || declared.Kind() == reflect.Array) && declared != te.Type {
+		return JSONKind(declared), "a list holding " + article(te.Value)
+	}
+	return JSONKind(te.Type), te.Value
+}
+
+// article puts "a" or "an" before one of encoding/json's names of a
+// value (number, string, object, array, bool).
+func article(value string) string {
+	if value == "" {
+		return value
+	}
+	if strings.ContainsRune("aeiou", rune(value[0])) {
+		return "an " + value
+	}
+	return "a " + value
 }
 
 var (

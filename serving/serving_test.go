@@ -205,18 +205,7 @@ func TestWatch_RollbackClearsRefusal(t *testing.T) {
 // again once it is, without a reload asked: Watch waited for another
 // generation, and /readyz said 503 meanwhile.
 func TestWatch_RetriesRefused(t *testing.T) {
-	var refusals atomic.Int64
-	d, _ := index.NewDir(t.TempDir())
-	publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(_ string, err error) {
-		if err != nil {
-			refusals.Add(1)
-		}
-	}})
-	t.Cleanup(func() { srv.Close() })
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d, srv, refusals := serveCountingRefusals(t)
 	next := publish(t, d, "second", false)
 	aside := filepath.Join(t.TempDir(), "aside")
 	if err := os.Rename(d.GenerationPath(next), aside); err != nil {
@@ -1292,18 +1281,7 @@ func TestUpdate_DottedCapitalI(t *testing.T) {
 // TestLoad_CurrentUnreadable: a CURRENT that cannot be read is said so,
 // and is not counted as a refused generation (none was).
 func TestLoad_CurrentUnreadable(t *testing.T) {
-	var refusals atomic.Int64
-	d, _ := index.NewDir(t.TempDir())
-	publish(t, d, "first", false)
-	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(_ string, err error) {
-		if err != nil {
-			refusals.Add(1)
-		}
-	}})
-	t.Cleanup(func() { srv.Close() })
-	if _, err := srv.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d, srv, refusals := serveCountingRefusals(t)
 	current := filepath.Join(d.Path(), "CURRENT")
 	if err := os.Remove(current); err != nil {
 		t.Fatal(err)
@@ -1320,4 +1298,23 @@ func TestLoad_CurrentUnreadable(t *testing.T) {
 	if n := refusals.Load(); n != 0 {
 		t.Errorf("%d refusals counted, want none: no generation was refused", n)
 	}
+}
+
+// serveCountingRefusals serves a first generation, as serve does, and
+// counts the refusals the server reports (Config.OnSwap).
+func serveCountingRefusals(t *testing.T) (*index.Dir, *Server, *atomic.Int64) {
+	t.Helper()
+	refusals := new(atomic.Int64)
+	d, _ := index.NewDir(t.TempDir())
+	publish(t, d, "first", false)
+	srv := New(Config{Dir: d, Grace: 10 * time.Millisecond, OnSwap: func(_ string, err error) {
+		if err != nil {
+			refusals.Add(1)
+		}
+	}})
+	t.Cleanup(func() { srv.Close() })
+	if _, err := srv.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d, srv, refusals
 }
