@@ -139,9 +139,8 @@ func (s spellings) of(term string) []string {
 // for a prefix with other letters itself, the plain forms of the terms it
 // begins and of its stems, and no more (erdogan for erdoğ*; andr, Andre's
 // term, for andré*: not Andrew, which andre* would begin, nor Condé for
-// côn*, since the accent was typed). The terms that
-// begin with the prefix as typed are not among them: the prefix matches
-// them itself.
+// côn*, since the accent was typed). The terms that begin with the prefix
+// as typed are not among them: the prefix matches them itself.
 func (s spellings) prefixed(prefix string, stems []string) []string {
 	p := fold(prefix)
 	var out []string
