@@ -197,16 +197,30 @@ func (e *Event) checkID() error {
 }
 
 // clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	const n = 60
+func clip(s string) string { return Clip(s, 60) }
+
+// Clip returns s cut to at most n bytes at a character's start, with "…"
+// after it when it was cut: a value quoted back in a message is not
+// echoed whole (a 30,000-byte date), nor cut through a character (which
+// would end it with U+FFFD).
+func Clip(s string, n int) string {
+	if cut := CutAt(s, n); len(cut) < len(s) {
+		return cut + "…"
+	}
+	return s
+}
+
+// CutAt returns the longest start of s of at most n bytes that ends at a
+// character's start.
+func CutAt(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
+	cut := max(n, 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…"
+	return s[:cut]
 }
 
 // NewID returns the id of an event listed on date with the given text: the

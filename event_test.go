@@ -116,3 +116,27 @@ func TestEventMerge(t *testing.T) {
 		t.Errorf("sources = %+v, want the later list with Reuters' URL from the earlier record", later.Sources)
 	}
 }
+
+// TestClip: a value quoted back is cut at a character's start, with "…"
+// when it was cut.
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		s      string
+		n      int
+		cut    string
+		quoted string
+	}{
+		{"short", 10, "short", "short"},
+		{"exactly10!", 10, "exactly10!", "exactly10!"},
+		{"eleven char", 10, "eleven cha", "eleven cha…"},
+		{"ab€cd", 3, "ab", "ab…"}, // € is 3 bytes: not cut through
+		{"€", 0, "", "…"},
+	} {
+		if got := CutAt(tc.s, tc.n); got != tc.cut {
+			t.Errorf("CutAt(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.cut)
+		}
+		if got := Clip(tc.s, tc.n); got != tc.quoted {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.quoted)
+		}
+	}
+}

@@ -151,16 +151,7 @@ func (p *params) oneOf(name, def string, allowed ...string) string {
 }
 
 // clip shortens a value quoted back in an error message.
-func clip(v string) string {
-	if len(v) <= 40 {
-		return v
-	}
-	cut := 40
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut--
-	}
-	return v[:cut] + "…"
-}
+func clip(v string) string { return newsdesk.Clip(v, 40) }
 
 var searchParams = []string{"q", "from", "to", "sort", "size", "page", "cursor", "facets", "highlight"}
 var filterParams = []string{"topic", "category", "context"}

@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/api"
@@ -381,13 +380,7 @@ func readError(resp *http.Response) error {
 		return e
 	}
 	msg := strings.TrimSpace(string(b))
-	if len(msg) > maxErrorBody {
-		cut := maxErrorBody
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
+	msg = newsdesk.Clip(msg, maxErrorBody)
 	if msg == "" {
 		msg = resp.Status
 	}

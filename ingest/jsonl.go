@@ -182,16 +182,7 @@ func checkLimits(e *newsdesk.Event) error {
 }
 
 // clipWord returns the first 20 bytes of s, whole characters.
-func clipWord(s string) string {
-	if len(s) <= 20 {
-		return s
-	}
-	cut := 20
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
+func clipWord(s string) string { return newsdesk.CutAt(s, 20) }
 
 // normalise composes (NFC) and trims the event's text, category, topic,
 // context tags and source names, and drops empty and repeated tags: what

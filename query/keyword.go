@@ -453,13 +453,7 @@ func CheckDates(from, to time.Time) error {
 // DateMessage says what a date parameter accepts, quoting the value given,
 // cut to its first 40 bytes: a 30,000-byte date is not echoed whole.
 func DateMessage(got string) string {
-	if len(got) > 40 {
-		cut := 40
-		for cut > 0 && !utf8.RuneStart(got[cut]) {
-			cut--
-		}
-		got = got[:cut] + "…"
-	}
+	got = newsdesk.Clip(got, 40)
 	return fmt.Sprintf("must be a date YYYY-MM-DD from %s to %s, got %q", newsdesk.MinDate, newsdesk.MaxDate, got)
 }
 

@@ -374,9 +374,4 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+func clip(s string, n int) string { return newsdesk.Clip(s, n) }
