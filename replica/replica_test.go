@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -490,4 +491,38 @@ func (s *pointerStore) point(t *testing.T, good cluster.Pointer, corrupt func(na
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestReplica_FailedDownloadWaits: a pointer naming an archive the store
+// does not hold fails every download; each is tried again after a tick,
+// then twice as long, not at once: a hunt counted 2,400 tries a second on
+// every replica, and as many for a cache whose directory was gone or
+// whose disk was full.
+func TestReplica_FailedDownloadWaits(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	b := newBuilder(t, cl.URL(), 10)
+	good := b.publish()
+	var failed atomic.Int64
+	r := start(t, cl.URL(), t.TempDir(), func(c *Config) {
+		c.OnDownload = func(_ string, err error) {
+			if err != nil {
+				failed.Add(1)
+			}
+		}
+	})
+	eventually(t, "the replica serves", func() bool { return r.Server().Generation() == good.Generation })
+	ps := openPointerStore(t, cl.URL())
+	ps.point(t, good, func(name string, _ *cluster.Pointer) {
+		if err := ps.objects.Delete(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	})
+	eventually(t, "a download failed", func() bool { return failed.Load() > 0 })
+	time.Sleep(2500 * time.Millisecond)
+	if n := failed.Load(); n > 4 {
+		t.Errorf("%d failed downloads in 2.5 s; want one after a tick, then after 2 s", n)
+	}
+	if g := r.Server().Generation(); g != good.Generation {
+		t.Errorf("serving %s, want %s still", g, good.Generation)
+	}
 }

@@ -76,6 +76,13 @@ type follower struct {
 	stop        func()          // stops following the stream; nil while not following
 	epoch       int             // counts the follows: messages of an earlier one are dropped
 	loadFailed  time.Time       // when loading the cached generation last failed
+	// fetchFails counts the downloads failed in a row (not refused), and
+	// nextFetch is when the next may start: after a tick, then twice as
+	// long each time, at most retryRefused. A failed download was started
+	// again at once, some thousand times a second, while the cache's
+	// directory was gone, its disk full or the archive missing.
+	fetchFails int
+	nextFetch  time.Time
 	// refetched is the generation whose cached copy failed to load and
 	// was downloaded again: once, since a generation the store holds bad
 	// would otherwise be downloaded every few seconds.
@@ -208,6 +215,8 @@ func (f *follower) step(ctx context.Context) {
 			if r.srv.Generation() == "" && cached != "" && time.Since(f.loadFailed) > 5*time.Second {
 				f.load(ctx)
 			}
+		case time.Now().Before(f.nextFetch):
+			// The last download failed: wait.
 		default:
 			f.fetch(ctx, f.want)
 		}
@@ -250,7 +259,10 @@ func (f *follower) downloaded(ctx context.Context, d download) {
 	// A refusal is for a digest that does not match: the archive is not
 	// what was published. Other errors are NATS's, and pass.
 	if d.err != nil && !errors.Is(d.err, cluster.ErrDigestMismatch) {
-		// NATS failing: tried again at the next tick.
+		// NATS failing, the cache's disk full or gone: tried again after
+		// a tick, then after twice as long each time.
+		f.fetchFails++
+		f.nextFetch = time.Now().Add(fetchBackoff(f.fetchFails))
 		if ctx.Err() == nil {
 			if r.srv.Generation() == "" {
 				r.setPhase("downloading generation %s failed: %v; retrying", d.p.Generation, d.err)
@@ -271,10 +283,21 @@ func (f *follower) downloaded(ctx context.Context, d download) {
 		r.cfg.Logger.Error().Err(d.err).Str("generation", d.p.Generation).Str("serving", r.srv.Generation()).Msg(msg)
 		return
 	}
+	f.fetchFails, f.nextFetch = 0, time.Time{}
 	r.mu.Lock()
 	r.refused = nil
 	r.mu.Unlock()
 	f.load(ctx)
+}
+
+// fetchBackoff is how long the n-th failed download in a row waits before
+// the next: a tick, doubling, at most retryRefused.
+func fetchBackoff(n int) time.Duration {
+	wait := tick
+	for i := 1; i < n && wait < retryRefused; i++ {
+		wait *= 2
+	}
+	return min(wait, retryRefused)
 }
 
 // load serves the cache's current generation, caught up with the stream
