@@ -526,3 +526,22 @@ func TestReplica_FailedDownloadWaits(t *testing.T) {
 		t.Errorf("serving %s, want %s still", g, good.Generation)
 	}
 }
+
+// TestReplica_RestartedWhileDownloadsFail: a replica restarted while the
+// pointer names an archive the store does not hold serves the generation
+// its cache holds meanwhile, as it does while the newest is refused (it
+// said "downloading" and served nothing).
+func TestReplica_RestartedWhileDownloadsFail(t *testing.T) {
+	cl := natstest.Start(t, 1)
+	good, cache, _ := servedOnce(t, cl.URL())
+	ps := openPointerStore(t, cl.URL())
+	ps.point(t, good, func(name string, _ *cluster.Pointer) {
+		if err := ps.objects.Delete(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r := start(t, cl.URL(), cache)
+	eventually(t, "the restarted replica serves its cached generation", func() bool {
+		return r.Server().Generation() == good.Generation
+	})
+}

@@ -216,7 +216,12 @@ func (f *follower) step(ctx context.Context) {
 				f.load(ctx)
 			}
 		case time.Now().Before(f.nextFetch):
-			// The last download failed: wait.
+			// The last download failed: wait, serving meanwhile, when
+			// nothing is served, the generation the cache holds, as a
+			// refused one's does.
+			if r.srv.Generation() == "" && cached != "" && time.Since(f.loadFailed) > 5*time.Second {
+				f.load(ctx)
+			}
 		default:
 			f.fetch(ctx, f.want)
 		}
