@@ -284,6 +284,10 @@ func (f *follower) downloaded(ctx context.Context, d download) {
 		if r.srv.Generation() == "" {
 			r.setPhase("generation %s refused: %v; waiting for another", d.p.Generation, d.err)
 			msg = "generation refused; there is no other to serve: waiting for another"
+			if cached, _ := r.cfg.Serving.Dir.Current(); cached != "" {
+				// step serves it next: said so, not "no other".
+				msg = "generation refused; serving the cache's generation meanwhile: " + cached
+			}
 		}
 		r.cfg.Logger.Error().Err(d.err).Str("generation", d.p.Generation).Str("serving", r.srv.Generation()).Msg(msg)
 		return
