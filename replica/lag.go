@@ -41,6 +41,25 @@ func (l *lag) known(seq uint64, now time.Time) {
 	l.notes = append(l.notes, note{seq: seq, at: now})
 }
 
+// holds notes the stream's state, read at now: its last message is last.
+// A note past it at least a tick old named messages the stream does not
+// hold (a notice of another deployment on the account, a tail a NATS
+// crash lost): it is cut to last, keeping its time, so that the messages
+// up to last it stood for still count from then. Such a notice made
+// every replica unready until real messages caught up with it.
+func (l *lag) holds(last uint64, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.notes {
+		if l.notes[i].seq > last && now.Sub(l.notes[i].at) >= tick {
+			l.notes[i].seq = last
+		}
+	}
+	if l.last > last && (len(l.notes) == 0 || l.notes[len(l.notes)-1].seq <= last) {
+		l.last = last
+	}
+}
+
 // behind returns the stream's last message as known, and how long the
 // oldest message past applied has been known.
 func (l *lag) behind(applied uint64, now time.Time) (uint64, time.Duration) {

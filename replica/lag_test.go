@@ -42,3 +42,29 @@ func TestLag(t *testing.T) {
 		})
 	}
 }
+
+// TestLag_NoticePastTheStream: a notice of a message the stream does not
+// hold (its state, read a tick later, ends before it) counts no longer:
+// every replica was unready until real messages caught up with it. The
+// messages it stood for that the stream holds count from its time.
+func TestLag_NoticePastTheStream(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var l lag
+	l.known(71, t0)
+	l.known(73, t0.Add(500*time.Millisecond)) // no such message
+	l.holds(71, t0.Add(600*time.Millisecond)) // too soon to tell: kept
+	if last, _ := l.behind(71, t0.Add(700*time.Millisecond)); last != 73 {
+		t.Fatalf("last %d a tenth of a second after the notice, want 73 still", last)
+	}
+	l.holds(71, t0.Add(1600*time.Millisecond))
+	if last, d := l.behind(71, t0.Add(20*time.Second)); last != 71 || d != 0 {
+		t.Errorf("behind = %d, %v twenty seconds on; want 71, 0: the stream holds no 73", last, d)
+	}
+	// Behind a real message, from the notice's time.
+	var m lag
+	m.known(80, t0)
+	m.holds(75, t0.Add(2*time.Second)) // 76-80 lost in a crash; 75 is there
+	if last, d := m.behind(70, t0.Add(3*time.Second)); last != 75 || d != 3*time.Second {
+		t.Errorf("behind = %d, %v; want 75, 3s", last, d)
+	}
+}

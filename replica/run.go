@@ -123,7 +123,9 @@ func (f *follower) watch(ctx context.Context) {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, tick)
 		if last, _, err := f.conn.Last(rctx); err == nil {
-			f.r.lag.known(last, time.Now())
+			now := time.Now()
+			f.r.lag.holds(last, now)
+			f.r.lag.known(last, now)
 		}
 		if p, err := f.conn.Current(rctx); err == nil {
 			f.offer(p)
