@@ -69,6 +69,25 @@ func (d *Dir) OpenGeneration(name string, m bmapping.IndexMapping, older ...bmap
 	return &Index{Index: idx, Generation: name, Legacy: legacy, path: d.GenerationPath(name)}, nil
 }
 
+// CheckGeneration opens the named published generation read-only, as a
+// server would (its mapping m or one of older), and counts its
+// documents: an error says why it would not be served.
+func (d *Dir) CheckGeneration(name string, m bmapping.IndexMapping, older ...bmapping.IndexMapping) error {
+	idx, err := d.OpenGeneration(name, m, older...)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	n, err := idx.DocCount()
+	if err != nil {
+		return fmt.Errorf("generation %s: count documents: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("generation %s holds no document", name)
+	}
+	return nil
+}
+
 // DiskBytes returns the size of the index's files. A working copy's
 // segments are hard links to its generation's: they are counted, as the
 // copy would need them were the generation removed.

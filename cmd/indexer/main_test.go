@@ -546,3 +546,35 @@ func TestRunBuild_FailedSummary(t *testing.T) {
 		t.Errorf("summary %s (%v): want no generation, the error and 2 bad records", stdout.String(), jerr)
 	}
 }
+
+// TestPublish_DamagedGeneration: a generation that does not open (a
+// segment file cut short since it was built) is not uploaded: exit 1,
+// naming it, before NATS is asked (replicas downloaded it, refused it and
+// tried again every 5 s, and the upload replaced a good archive).
+func TestPublish_DamagedGeneration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"build", "-progress", "none", "-index", dir, "testdata/good.jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	d, err := index.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := d.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, err := filepath.Glob(filepath.Join(d.GenerationPath(name), "store", "*.zap"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("no segment file in %s: %v", d.GenerationPath(name), err)
+	}
+	if err := os.Truncate(segs[0], 100); err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, []string{"publish", "-index", dir, "-nats", "nats://127.0.0.1:1"}, &stdout, &stderr)
+	if exitCode(err) != exitFailed || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "not published") {
+		t.Errorf("publish of a damaged generation: %v (exit %d); want exit 1 naming it, before NATS is asked", err, exitCode(err))
+	}
+}

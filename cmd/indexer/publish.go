@@ -11,6 +11,7 @@ import (
 	"github.com/newsdesk/newsdesk/cli"
 	"github.com/newsdesk/newsdesk/cluster"
 	"github.com/newsdesk/newsdesk/index"
+	"github.com/newsdesk/newsdesk/mappings"
 )
 
 // runPublish publishes the current generation of an index directory to
@@ -38,6 +39,14 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name, err := dir.Current()
 	if err != nil {
 		return &exitError{code: exitFailed, err: fmt.Errorf("publish: %w", err)}
+	}
+	// A generation that does not open (a file cut short, another
+	// mapping) is not uploaded: every replica would download it, refuse
+	// it and try it again, and the upload replaced a good archive of the
+	// same name. A build checks its generation; a directory may have been
+	// damaged since.
+	if err := dir.CheckGeneration(name, mappings.New(), mappings.Legacy()); err != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("publish: generation %s of %s is not published: %w; rebuild it (indexer build -nats)", name, *dirFlag, err)}
 	}
 	conn, err := cluster.Open(ctx, cluster.Config{URL: *natsURL, Name: "indexer", Logger: newLogger(stderr)})
 	if err != nil {
