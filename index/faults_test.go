@@ -77,3 +77,21 @@ func TestWorkingCopy_DiskFull(t *testing.T) {
 		t.Errorf("after the disk came back: %d of the batch's 20 events", n)
 	}
 }
+
+// TestCheckSpace_DirectoryGone: when the free space cannot be told (the
+// index directory removed under a running server), the check says so as
+// unavailable, not as an internal error, nor as a full disk.
+func TestCheckSpace_DirectoryGone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index")
+	d, err := NewDir(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	err = d.CheckSpace(1)
+	if !errors.Is(err, newsdesk.ErrUnavailable) || errors.Is(err, newsdesk.ErrNoSpace) || !strings.Contains(err.Error(), path) {
+		t.Errorf("CheckSpace of a removed directory: %v; want unavailable, naming it", err)
+	}
+}

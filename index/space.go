@@ -19,11 +19,13 @@ func (d *Dir) FreeSpace() (uint64, error) {
 }
 
 // CheckSpace returns an error wrapping newsdesk.ErrNoSpace when fewer than
-// need bytes are free on d's filesystem.
+// need bytes are free on d's filesystem, and one wrapping
+// newsdesk.ErrUnavailable when that cannot be told (the directory gone):
+// a bulk update answered 500 with the cause hidden, where a 503 says it.
 func (d *Dir) CheckSpace(need uint64) error {
 	free, err := d.FreeSpace()
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", newsdesk.ErrUnavailable, err)
 	}
 	if free < need {
 		return fmt.Errorf("%w (ENOSPC) in %s: %s free, %s needed", newsdesk.ErrNoSpace, d.path, bytesString(free), bytesString(need))
