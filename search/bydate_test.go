@@ -13,7 +13,6 @@ import (
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
 
-	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/testindex"
 )
@@ -249,10 +248,7 @@ func TestSearch_StopWordsWithFilter(t *testing.T) {
 // event elsewhere has both.
 func TestFacetCount_IsWhatChoosingItFinds(t *testing.T) {
 	x := testindex.Open(t, "testdata/facetclick.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	ctx := context.Background()
 	// "paece talks" is corrected to "peace talks" over the whole index,
 	// and so with any filter: in June 2021 it found, uncorrected, the

@@ -29,10 +29,7 @@ func linesEngine(t *testing.T, lines []string, files ...string) (*Engine, *testi
 		t.Fatal(err)
 	}
 	idx := testindex.Open(t, append(files, path)...)
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, idx)
 	return e, idx
 }
 
@@ -40,10 +37,7 @@ func linesEngine(t *testing.T, lines []string, files ...string) (*Engine, *testi
 func fixtureEngine(t *testing.T) *Engine {
 	t.Helper()
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, idx)
 	return e
 }
 
@@ -149,10 +143,7 @@ func TestConjunctionLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := testindex.Open(t, path)
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	snap := e.src.Acquire()
 	defer snap.Release()
 	ctx := context.Background()
@@ -423,10 +414,7 @@ func TestRankedPlan_LongQuery(t *testing.T) {
 // related dictionary was just built (it is built at most every second).
 func TestCatchUp_Rechecks(t *testing.T) {
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, idx)
 	waitVersion := func(than int) int {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -606,10 +594,7 @@ func TestNames_LastOverSpellings(t *testing.T) {
 // could have made of it: astan+ess).
 func TestSearch_PrefixLongerThanItsStem(t *testing.T) {
 	x := testindex.Open(t, "testdata/prefix.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	for _, tt := range []struct {
 		q    string
 		want []string
@@ -676,10 +661,7 @@ func TestNames_SuggestFillsTheList(t *testing.T) {
 // them alone finds nothing and says why.
 func TestSearch_Ignored(t *testing.T) {
 	idx := testindex.Open(t, "testdata/events.jsonl")
-	e, err := New(idx.Source, mappings.New(), idx.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, idx)
 	for _, tc := range []struct {
 		q       string
 		ignored []string
@@ -776,10 +758,7 @@ func TestCursor_RelevanceStopsAtItsDepth(t *testing.T) {
 // found only the event writing Erdogan; cote was corrected to vote).
 func TestSearch_Spellings(t *testing.T) {
 	x := testindex.Open(t, "testdata/accents.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	for _, tt := range []struct {
 		q     string
 		total int
@@ -889,10 +868,7 @@ func TestSearch_SpellingsLegacy(t *testing.T) {
 // put the rare sanctuary, in a short text, first for sanct*).
 func TestSearch_PrefixPopularFirst(t *testing.T) {
 	x := testindex.Open(t, "testdata/prefix.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	res, err := e.Search(context.Background(), Request{Q: "sanct*"})
 	if err != nil {
 		t.Fatal(err)
@@ -951,4 +927,15 @@ func TestCursor_SameSearch(t *testing.T) {
 	if _, err := decodeCursor("eyJzIjoicmVsZXZhbmNlIiwibyI6MX0", query.SortRelevance, query.SortRelevance, Request{Q: "war"}.cursorKey()); err != nil {
 		t.Errorf("a cursor without a key: %v", err)
 	}
+}
+
+// engineOver returns an engine over the fixture index x, as searchd makes
+// one over a generation.
+func engineOver(t testing.TB, x *testindex.Index) *Engine {
+	t.Helper()
+	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

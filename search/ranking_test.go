@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
@@ -16,10 +15,7 @@ import (
 // transpositions as one edit, and corrections show words, not stems.
 func TestRanking(t *testing.T) {
 	x := testindex.Open(t, "testdata/ranking.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	if e.legacy {
 		t.Fatal("the fixture's generation is legacy: the ranked path is not tested")
 	}

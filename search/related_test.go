@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk"
-	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/related"
 	"github.com/newsdesk/newsdesk/testindex"
 )
@@ -18,10 +17,7 @@ import (
 // and answers meanwhile.
 func TestRelated_PreparesAfterUpdates(t *testing.T) {
 	x := testindex.Open(t, "testdata/events.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	ctx := context.Background()
 	ev := newsdesk.Event{ID: "2019-06-01/talks-open-in-the-republic-of-zubrowka", Date: "2019-06-01",
 		Text: "Talks open in the Republic of Zubrowka.", Context: []string{"Republic of Zubrowka"}}
@@ -48,10 +44,7 @@ func TestRelated_PreparesAfterUpdates(t *testing.T) {
 // as the word the events write with them, and the reasons say so.
 func TestRelated_Spellings(t *testing.T) {
 	x := testindex.Open(t, "testdata/accents.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Erdogan travels to Ankara"}, Size: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -72,10 +65,7 @@ func TestRelated_Spellings(t *testing.T) {
 // "Erdog\u0306an" met nothing.
 func TestRelated_DecomposedDraft(t *testing.T) {
 	x := testindex.Open(t, "testdata/accents.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	// And full-width letters and a PDF's ligatures (query.Compose).
 	for _, text := range []string{"Erdog\u0306an travels to Ankara", "Ｅｒｄｏğａｎ ﬁnally travels to Ａｎｋａｒａ"} {
 		items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: text}, Size: 3})
@@ -93,10 +83,7 @@ func TestRelated_DecomposedDraft(t *testing.T) {
 // the shared tag Côte d'Ivoire).
 func TestRelated_SharedTagSpelling(t *testing.T) {
 	x := testindex.Open(t, "testdata/accent-tags.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	items, err := e.Related(context.Background(), related.Request{Draft: &related.Draft{Text: "Cote d'Ivoire counts the election votes"}, Size: 3})
 	if err != nil {
 		t.Fatal(err)

@@ -51,10 +51,7 @@ func TestPlain(t *testing.T) {
 // write, not the first event's ("Germans").
 func TestCorrect_CommonestForm(t *testing.T) {
 	x := testindex.Open(t, "testdata/typo.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	res, err := e.Search(context.Background(), Request{Q: "germna"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +83,7 @@ func TestCorrect_CommonestForm(t *testing.T) {
 // letter from pandemic, two from panic.
 func TestCorrect_Slips(t *testing.T) {
 	x := testindex.Open(t, "testdata/typo.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	for _, tt := range []struct{ q, want string }{
 		{"presidnet", "president"},
 		{"pandmic", "pandemic"},
@@ -122,10 +116,7 @@ func TestCorrect_Slips(t *testing.T) {
 // made "panic", the whole phrase replaced).
 func TestCorrect_PhrasesOfSeveralWords(t *testing.T) {
 	x := testindex.Open(t, "testdata/typo.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	for _, q := range []string{`"the pandmic"`, `"pandmic of"`, `“to be pandmic”`, `"presidnet speech"`, `-"pandmic" presidnet`} {
 		res, err := e.Search(context.Background(), Request{Q: q})
 		if err != nil {
@@ -185,10 +176,7 @@ func TestSlipTerms(t *testing.T) {
 // corrected into another (2099 became 2019, w10 became 10).
 func TestCorrect_NotNumbers(t *testing.T) {
 	x := testindex.Open(t, "testdata/typo.jsonl")
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	for _, q := range []string{"2099", "w10", "budget 2099"} {
 		res, err := e.Search(context.Background(), Request{Q: q})
 		if err != nil {

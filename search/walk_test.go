@@ -88,10 +88,7 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 	if err := x.Source.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	defer func(old bool) { listWalk = old }(listWalk)
 	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final",
 		// A year typed boosts its events.
@@ -137,10 +134,7 @@ func TestRangeWalk_SameAsVisit(t *testing.T) {
 		lines = append(lines, string(b))
 	}
 	x := indexLines(t, lines, 300)
-	e, err := New(x.Source, mappings.New(), x.Index.Legacy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineOver(t, x)
 	defer func(old bool) { rangeWalk = old }(rangeWalk)
 	day := func(m, d int) time.Time { return time.Date(2020, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
 	ask := func(r Request) *Result {
