@@ -83,6 +83,10 @@ type UpdateLog interface {
 	// once the generation is published, not before: a build that fails
 	// leaves the log as it was.
 	Position(ctx context.Context) (uint64, error)
+	// StreamID tells the log from another of the same place: a log made
+	// again numbers its messages from the start again. The generation
+	// records it beside its position (index.Dir.StreamID).
+	StreamID(ctx context.Context) (string, error)
 }
 
 // Progress is a snapshot of a running build.
@@ -208,6 +212,12 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 	// ones acknowledged while it runs are kept for the new generation.
 	var dropBefore int64
 	var dropThrough uint64
+	var streamID string
+	if cfg.Updates != nil {
+		if streamID, err = cfg.Updates.StreamID(ctx); err != nil {
+			return sum, err
+		}
+	}
 	if cfg.DropUpdates && cfg.Updates != nil {
 		// The stream's messages up to its last now are dropped; those
 		// published while the build runs are kept: the generation notes
@@ -271,6 +281,10 @@ func Run(ctx context.Context, cfg Config) (sum Summary, err error) {
 		err = s.replayLog(ctx, cfg.Updates, b, &sum)
 	case !cfg.DropUpdates:
 		err = s.replay(cfg, b, &sum)
+	}
+	if err == nil && cfg.Updates != nil {
+		err = sameStream(ctx, cfg.Updates, streamID)
+		b.SetStreamID(streamID)
 	}
 	if err == nil {
 		err = rep.err
@@ -365,6 +379,20 @@ func (s *sink) replay(cfg Config, b *index.Builder, sum *Summary) error {
 	})
 	b.SetJournalOffset(offset)
 	return err
+}
+
+// sameStream fails when log is no longer the one whose ID was id: made
+// again while the build read it, the position the build holds is of the
+// old one.
+func sameStream(ctx context.Context, log UpdateLog, id string) error {
+	now, err := log.StreamID(ctx)
+	if err != nil {
+		return err
+	}
+	if now != id {
+		return fmt.Errorf("the update stream was made again while the build read it (created %s, now %s): build again", id, now)
+	}
+	return nil
 }
 
 // replayLog applies the updates of log after the input files, as replay

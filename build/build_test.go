@@ -352,3 +352,48 @@ func TestRun_JournalBatchLines(t *testing.T) {
 		t.Errorf("report lacks %s:\n%s", want, report)
 	}
 }
+
+// streamLog is an UpdateLog of no message whose ID is ids[0] at the first
+// call of StreamID, ids[1] after: a stream made again while the build
+// reads it when they differ.
+type streamLog struct {
+	ids   []string
+	calls int
+}
+
+func (l *streamLog) Replay(context.Context, func(uint64, []index.Update, error) error) (uint64, error) {
+	return 0, nil
+}
+func (l *streamLog) Position(context.Context) (uint64, error) { return 0, nil }
+func (l *streamLog) StreamID(context.Context) (string, error) {
+	id := l.ids[min(l.calls, len(l.ids)-1)]
+	l.calls++
+	return id, nil
+}
+
+// TestRun_StreamID: a build from an update stream records the stream's ID
+// beside its position, and fails, publishing nothing, when the stream was
+// made again while it read it (its position would be of the old one).
+func TestRun_StreamID(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		dir, _ := index.NewDir(t.TempDir())
+		sum, err := Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl"}, DropUpdates: drop,
+			Updates: &streamLog{ids: []string{"2026-12-02T10:00:00Z"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, err := dir.StreamID(sum.Generation); err != nil || id != "2026-12-02T10:00:00Z" {
+			t.Errorf("drop %v: StreamID = %q, %v; want the stream's", drop, id, err)
+		}
+
+		dir, _ = index.NewDir(t.TempDir())
+		_, err = Run(context.Background(), Config{Dir: dir, Files: []string{"testdata/mixed.jsonl"}, DropUpdates: drop,
+			Updates: &streamLog{ids: []string{"2026-12-02T10:00:00Z", "2026-12-02T10:00:05Z"}}})
+		if err == nil || !strings.Contains(err.Error(), "made again") {
+			t.Errorf("drop %v: a stream made again during the build: %v, want an error saying so", drop, err)
+		}
+		if _, err := dir.Current(); err == nil {
+			t.Errorf("drop %v: a generation was published from a stream made again", drop)
+		}
+	}
+}

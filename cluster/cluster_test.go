@@ -505,3 +505,26 @@ func TestOpen_WithoutJetStream(t *testing.T) {
 		t.Errorf("Open failed after %v (%v), want at once", took, err)
 	}
 }
+
+// TestPointer_Newer: a later revision of one bucket, or any revision of a
+// bucket made since, is newer; a bucket made again restarts revisions at 1.
+func TestPointer_Newer(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	for _, c := range []struct {
+		name string
+		p, q Pointer
+		want bool
+	}{
+		{"later revision", Pointer{Revision: 5, Bucket: t0}, Pointer{Revision: 4, Bucket: t0}, true},
+		{"same revision", Pointer{Revision: 4, Bucket: t0}, Pointer{Revision: 4, Bucket: t0}, false},
+		{"earlier revision", Pointer{Revision: 3, Bucket: t0}, Pointer{Revision: 4, Bucket: t0}, false},
+		{"bucket made again", Pointer{Revision: 1, Bucket: t1}, Pointer{Revision: 9, Bucket: t0}, true},
+		{"old bucket", Pointer{Revision: 9, Bucket: t0}, Pointer{Revision: 1, Bucket: t1}, false},
+		{"nothing read yet", Pointer{Revision: 1, Bucket: t0}, Pointer{}, true},
+	} {
+		if got := c.p.Newer(c.q); got != c.want {
+			t.Errorf("%s: Newer = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -38,6 +38,21 @@ type Pointer struct {
 	Published time.Time `json:"published"`
 	// Revision is the KV revision the pointer was read at.
 	Revision uint64 `json:"-"`
+	// Bucket is when the pointer's bucket was created, as read with it: a
+	// bucket deleted and made again (a NATS server whose storage was
+	// wiped) numbers its revisions from 1 again (see Newer).
+	Bucket time.Time `json:"-"`
+}
+
+// Newer reports whether p was written after q: a later revision of the
+// same bucket, or any of a bucket made since. A replica that compared
+// revisions alone never moved to a generation published after the bucket
+// was made again, and served the old one for good.
+func (p Pointer) Newer(q Pointer) bool {
+	if !p.Bucket.Equal(q.Bucket) {
+		return p.Bucket.After(q.Bucket)
+	}
+	return p.Revision > q.Revision
 }
 
 // Errors of generations.
@@ -57,6 +72,10 @@ var (
 
 // Current returns the pointer, or an error wrapping ErrNoPointer.
 func (c *Conn) Current(ctx context.Context) (Pointer, error) {
+	bucket, err := c.bucketCreated(ctx)
+	if err != nil {
+		return Pointer{}, err
+	}
 	e, err := c.kv.Get(ctx, PointerKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Pointer{}, ErrNoPointer
@@ -64,21 +83,39 @@ func (c *Conn) Current(ctx context.Context) (Pointer, error) {
 	if err != nil {
 		return Pointer{}, fmt.Errorf("cluster: read the pointer: %w", err)
 	}
-	return decodePointer(e)
+	return decodePointer(e, bucket)
 }
 
-func decodePointer(e jetstream.KeyValueEntry) (Pointer, error) {
+// bucketCreated returns when the pointer's bucket was created.
+func (c *Conn) bucketCreated(ctx context.Context) (time.Time, error) {
+	st, err := c.kv.Status(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("cluster: read the pointer's bucket: %w", err)
+	}
+	if js, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		return js.StreamInfo().Created, nil
+	}
+	return time.Time{}, nil
+}
+
+func decodePointer(e jetstream.KeyValueEntry, bucket time.Time) (Pointer, error) {
 	var p Pointer
 	if err := json.Unmarshal(e.Value(), &p); err != nil {
 		return Pointer{}, fmt.Errorf("cluster: pointer revision %d: %w", e.Revision(), err)
 	}
-	p.Revision = e.Revision()
+	p.Revision, p.Bucket = e.Revision(), bucket
 	return p, nil
 }
 
 // WatchCurrent sends the pointer on the returned channel, then each time
 // it moves, until ctx ends or the watch fails; then it closes the channel.
+// The pointers' Bucket is the bucket's as the watch began: one made again
+// since is not seen by this watch (see Pointer.Newer).
 func (c *Conn) WatchCurrent(ctx context.Context) (<-chan Pointer, error) {
+	bucket, err := c.bucketCreated(ctx)
+	if err != nil {
+		return nil, err
+	}
 	w, err := c.kv.Watch(ctx, PointerKey, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("cluster: watch the pointer: %w", err)
@@ -98,7 +135,7 @@ func (c *Conn) WatchCurrent(ctx context.Context) (<-chan Pointer, error) {
 				if e == nil { // the initial values are in
 					continue
 				}
-				p, err := decodePointer(e)
+				p, err := decodePointer(e, bucket)
 				if err != nil {
 					c.cfg.Logger.Warn().Err(err).Msg("pointer skipped")
 					continue

@@ -136,18 +136,48 @@ func Decode(body []byte) ([]index.Update, error) {
 // it has none) and how many messages it holds.
 // JetStream's errors are retried while ctx allows, for 30 s at most.
 func (c *Conn) Last(ctx context.Context) (last, count uint64, err error) {
-	err = c.retry(ctx, "read the update stream's state", func() error {
+	st, err := c.State(ctx)
+	return st.Last, st.Count, err
+}
+
+// StreamState is the update stream's state.
+type StreamState struct {
+	// Last is the sequence number of its last message (0 while it has
+	// none), Count how many messages it holds.
+	Last, Count uint64
+	// ID tells this stream from another of the same name: the time
+	// JetStream created it. Sequence numbers are those of one stream: a
+	// stream deleted and made again (a NATS server whose storage was
+	// wiped, an operator's nats stream rm) numbers its messages from 1
+	// again, so a position of the old one means nothing in the new.
+	ID string
+}
+
+// State returns the update stream's state. JetStream's errors are retried
+// while ctx allows, for 30 s at most.
+func (c *Conn) State(ctx context.Context) (StreamState, error) {
+	var st StreamState
+	err := c.retry(ctx, "read the update stream's state", func() error {
 		ictx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
 		info, err := c.stream.Info(ictx)
 		if err != nil {
 			return fmt.Errorf("cluster: update stream: %w", err)
 		}
-		last, count = info.State.LastSeq, info.State.Msgs
+		st = StreamState{Last: info.State.LastSeq, Count: info.State.Msgs, ID: streamID(info.Created)}
 		return nil
 	})
-	return last, count, err
+	return st, err
 }
+
+// StreamID returns the update stream's ID (StreamState.ID): what a build
+// records beside the position it holds (build.UpdateLog).
+func (c *Conn) StreamID(ctx context.Context) (string, error) {
+	st, err := c.State(ctx)
+	return st.ID, err
+}
+
+func streamID(created time.Time) string { return created.UTC().Format(time.RFC3339Nano) }
 
 // How the stream is read. A reader is an ephemeral consumer of the stream
 // (in memory, on one server, acknowledging nothing) from a given message

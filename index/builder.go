@@ -111,6 +111,7 @@ type Builder struct {
 	keepFrom      int64             // of the journal cleared, the updates kept from there
 	streamSeq     *uint64           // how much of the update stream it replayed, if it did
 	streamDrop    *uint64           // how much of the update stream it dropped, if it did
+	streamID      string            // which update stream streamSeq counts in, if known
 	internal      map[string][]byte // Bleve internal data to store in the generation
 
 	errOnce  sync.Once
@@ -610,6 +611,11 @@ func (b *Builder) Publish(ctx context.Context) (gen Generation, err error) {
 	}
 	if b.streamSeq != nil {
 		if err := writeOffset(filepath.Join(b.path, streamSeqFile), int64(*b.streamSeq)); err != nil {
+			return Generation{}, err
+		}
+	}
+	if b.streamID != "" {
+		if err := writeDurably(filepath.Join(b.path, streamIDFile), b.streamID+"\n"); err != nil {
 			return Generation{}, err
 		}
 	}

@@ -21,6 +21,28 @@ const streamSeqFile = "stream.seq"
 // message seq; the published generation remembers it (see Dir.StreamSeq).
 func (b *Builder) SetStreamSeq(seq uint64) { b.streamSeq = &seq }
 
+// streamIDFile, in a generation's directory, holds the ID of the update
+// stream whose messages stream.seq counts (cluster.StreamState.ID): a
+// stream made again after its deletion numbers its messages from 1 again.
+// Generations built before it was written have none.
+const streamIDFile = "stream.id"
+
+// SetStreamID records which update stream SetStreamSeq's position is of.
+func (b *Builder) SetStreamID(id string) { b.streamID = id }
+
+// StreamID returns the ID of the update stream whose messages the named
+// generation's StreamSeq counts, or "" when it records none.
+func (d *Dir) StreamID(generation string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(d.GenerationPath(generation), streamIDFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s of %s: %w", streamIDFile, generation, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
 // streamDropFile, in a generation's directory, holds the sequence number
 // of the update stream's last message the build dropped (indexer build
 // -nats -drop-updates): those messages are purged once the generation is

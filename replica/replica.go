@@ -68,6 +68,17 @@ type Replica struct {
 	// skippedThrough is the highest position of a message skipped as
 	// invalid: each is counted once (skip).
 	skippedThrough atomic.Uint64
+
+	// live is the update stream's ID as last read (cluster.StreamState).
+	live atomic.Pointer[string]
+	// streamOf is the stream ID of each generation loaded that records
+	// none (built before generations did): the stream as it was when the
+	// generation was first loaded. held is the stream the position the
+	// last Holds returned is of ("" when unknown); servedStream the one
+	// the served copy's position is of. With mu held.
+	streamOf     map[string]string
+	held         string
+	servedStream string
 }
 
 type refusal struct {
@@ -154,7 +165,9 @@ func (r *Replica) setPhase(format string, args ...any) {
 }
 
 // Holds returns the stream message the named generation holds updates up
-// to (serving.Log).
+// to (serving.Log): 0, the stream's start, when the generation's position
+// is of another stream than the one there now (deleted and made again
+// since it was built), whose messages all came after it.
 func (r *Replica) Holds(generation string) (int64, error) {
 	seq, ok, err := r.cfg.Serving.Dir.StreamSeq(generation)
 	if err != nil {
@@ -163,7 +176,45 @@ func (r *Replica) Holds(generation string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("generation %s holds no update stream position: it was not built with indexer build -nats", generation)
 	}
+	id, err := r.cfg.Serving.Dir.StreamID(generation)
+	if err != nil {
+		return 0, err
+	}
+	live := r.liveStream()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id == "" {
+		if r.streamOf == nil {
+			r.streamOf = map[string]string{}
+		}
+		if _, seen := r.streamOf[generation]; !seen {
+			r.streamOf[generation] = live
+		}
+		id = r.streamOf[generation]
+	}
+	r.held = id
+	if id != "" && live != "" && id != live {
+		r.held = live
+		r.cfg.Logger.Warn().Str("generation", generation).Str("built_from", id).Str("stream", live).
+			Msg("the update stream was made again since the generation was built: applying the new one from its start")
+		return 0, nil
+	}
 	return int64(seq), nil
+}
+
+// liveStream returns the update stream's ID as last read, or "".
+func (r *Replica) liveStream() string {
+	if p := r.live.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// sawStream notes the update stream's state as read.
+func (r *Replica) sawStream(st cluster.StreamState) {
+	if st.ID != "" && st.ID != r.liveStream() {
+		r.live.Store(&st.ID)
+	}
 }
 
 // catchUpBatch is how many updates a catch-up writes to the index at once.
@@ -176,10 +227,12 @@ func (r *Replica) CatchUp(ctx context.Context, from int64, write func([]index.Up
 	if conn == nil {
 		return from, errors.New("not connected to NATS")
 	}
-	last, _, err := conn.Last(ctx)
+	st, err := conn.State(ctx)
 	if err != nil {
 		return from, err
 	}
+	r.sawStream(st)
+	last := st.Last
 	r.lag.known(last, time.Now())
 	if last <= uint64(from) {
 		return from, nil
@@ -216,6 +269,11 @@ func (r *Replica) Append(ctx context.Context, updates []index.Update) (int64, er
 	if conn == nil {
 		return 0, fmt.Errorf("%w: not connected to NATS", newsdesk.ErrUnavailable)
 	}
+	if served, live := r.served(), r.liveStream(); served != "" && live != "" && served != live {
+		// Its position would be taken for one of the old stream's, and
+		// the update answered before it is applied.
+		return 0, fmt.Errorf("%w: the update stream was made again (created %s); this replica is reopening its generation on it", newsdesk.ErrUnavailable, live)
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.AppendTimeout)
 	defer cancel()
 	seq, err := conn.Append(ctx, updates)
@@ -227,6 +285,14 @@ func (r *Replica) Append(ctx context.Context, updates []index.Update) (int64, er
 	}
 	r.lag.known(seq, time.Now())
 	return int64(seq), nil
+}
+
+// served returns the stream the served copy's position is of, "" when
+// unknown.
+func (r *Replica) served() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.servedStream
 }
 
 // skip counts and logs a stream message that is not a valid update.

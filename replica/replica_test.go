@@ -545,3 +545,93 @@ func TestReplica_RestartedWhileDownloadsFail(t *testing.T) {
 		return r.Server().Generation() == good.Generation
 	})
 }
+
+// wipe deletes the update stream and the buckets, as a NATS server whose
+// storage was lost comes back (or an operator's nats stream rm), and
+// returns a new builder's connection, which makes them again.
+func wipe(t *testing.T, url string, buckets bool) *cluster.Conn {
+	t.Helper()
+	ctx := context.Background()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(ctx, cluster.StreamName); err != nil {
+		t.Fatal(err)
+	}
+	if buckets {
+		if err := js.DeleteKeyValue(ctx, cluster.PointerBucket); err != nil {
+			t.Fatal(err)
+		}
+		if err := js.DeleteObjectStore(ctx, cluster.GenerationsBucket); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := cluster.Open(ctx, cluster.Config{URL: url, Name: "builder after the wipe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	return conn
+}
+
+// TestReplica_StreamMadeAgain: the update stream (and, in the second case,
+// the buckets) deleted and made again numbers messages and revisions from
+// 1 again. A running replica applies the new stream's updates, a bulk
+// update sent to it included, and swaps in the next generation published.
+// Before, it took the new messages for ones it had applied, answered
+// updates at once without them, said it was ready, and never moved to a
+// generation published on the new bucket (revision 1, below its own).
+func TestReplica_StreamMadeAgain(t *testing.T) {
+	for _, buckets := range []bool{false, true} {
+		t.Run(fmt.Sprintf("buckets=%v", buckets), func(t *testing.T) {
+			ctx := context.Background()
+			url := natstest.Start(t, 1).URL()
+			b := newBuilder(t, url, 20)
+			b.publish()
+			r := start(t, url, t.TempDir())
+			for i := range 3 { // the pointer's revision and the stream's seq well past 1
+				if _, err := b.conn.Append(ctx, []index.Update{upsert(fmt.Sprintf("2020-02-0%d/before", i+1), "Before the wipe.")}); err != nil {
+					t.Fatal(err)
+				}
+				b.publish()
+			}
+			eventually(t, "the replica applies the old stream", func() bool { return r.Server().Info().Applied == 3 })
+
+			b.conn = wipe(t, url, buckets)
+			if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-03-01/appended", "Appended to the new stream.")}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the replica applies the new stream's first message", func() bool {
+				return has(r, "2020-03-01/appended", "Appended to the new stream.") && r.Server().Info().Applied == 1
+			})
+			// Sent to the replica: answered once applied there.
+			var err error
+			for range 100 {
+				if _, err = r.Server().Update(ctx, []index.Update{upsert("2020-03-02/sent", "Sent to the replica.")}); err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !has(r, "2020-03-02/sent", "Sent to the replica.") {
+				t.Error("an update sent to the replica is not served when Update returns")
+			}
+			if err := r.Ready(); err != nil {
+				t.Errorf("Ready: %v", err)
+			}
+
+			p := b.publish()
+			eventually(t, "the replica swaps in the generation published on the new stream", func() bool {
+				return r.Server().Generation() == p.Generation
+			})
+			if i := r.Server().Info(); i.Applied != 2 || !has(r, "2020-03-02/sent", "Sent to the replica.") {
+				t.Errorf("after the swap: %+v, want applied 2 and the update sent", i)
+			}
+		})
+	}
+}

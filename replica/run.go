@@ -122,10 +122,11 @@ func (f *follower) watch(ctx context.Context) {
 	defer t.Stop()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, tick)
-		if last, _, err := f.conn.Last(rctx); err == nil {
+		if st, err := f.conn.State(rctx); err == nil {
 			now := time.Now()
-			f.r.lag.holds(last, now)
-			f.r.lag.known(last, now)
+			f.r.sawStream(st)
+			f.r.lag.holds(st.Last, now)
+			f.r.lag.known(st.Last, now)
 		}
 		if p, err := f.conn.Current(rctx); err == nil {
 			f.offer(p)
@@ -149,7 +150,7 @@ func (f *follower) offer(p cluster.Pointer) {
 		}
 		select {
 		case old := <-f.ptrs:
-			if old.Revision > p.Revision {
+			if old.Newer(p) {
 				p = old
 			}
 		default:
@@ -174,7 +175,7 @@ func (f *follower) run(ctx context.Context) {
 			r.mu.Lock()
 			r.published = p
 			r.mu.Unlock()
-			if p.Revision >= f.want.Revision {
+			if !f.want.Newer(p) {
 				f.want = p
 			}
 			f.step(ctx)
@@ -228,9 +229,50 @@ func (f *follower) step(ctx context.Context) {
 			f.fetch(ctx, f.want)
 		}
 	}
+	if r.srv.Generation() != "" {
+		f.checkStream(ctx)
+	}
 	if f.stop == nil && r.srv.Generation() != "" {
 		f.follow(ctx)
 	}
+}
+
+// checkStream reopens the served generation when the update stream is no
+// longer the one its position is of: deleted and made again (a NATS server
+// whose storage was wiped, nats stream rm), the new stream numbers its
+// messages from 1, which the replica took for messages it had applied; it
+// served without them, and said it was ready.
+func (f *follower) checkStream(ctx context.Context) {
+	r := f.r
+	live := r.liveStream()
+	r.mu.Lock()
+	if r.servedStream == "" {
+		r.servedStream = live // unknown: taken for the one there
+	}
+	served := r.servedStream
+	r.mu.Unlock()
+	if live == "" || served == live {
+		return
+	}
+	r.cfg.Logger.Warn().Str("generation", r.srv.Generation()).Str("was", served).Str("stream", live).
+		Msg("the update stream was made again: reopening the generation and applying the new stream from its start")
+	if f.stop != nil {
+		f.stop()
+		f.stop = nil
+	}
+	if err := r.srv.Reopen(ctx); err != nil {
+		r.cfg.Logger.Error().Err(err).Msg("reopen the generation on the new update stream; retrying")
+		return
+	}
+	f.loaded()
+}
+
+// loaded notes, after the served copy was opened, which stream its
+// position is of.
+func (f *follower) loaded() {
+	f.r.mu.Lock()
+	f.r.servedStream = f.r.held
+	f.r.mu.Unlock()
 }
 
 func (f *follower) refusedRecently(generation string) bool {
@@ -318,7 +360,8 @@ func (f *follower) load(ctx context.Context) {
 	if r.srv.Generation() == "" {
 		r.setPhase("opening the generation")
 	}
-	if _, err := r.srv.Load(ctx); err != nil {
+	res, err := r.srv.Load(ctx)
+	if err != nil {
 		f.loadFailed = time.Now()
 		if r.srv.Generation() == "" {
 			r.setPhase("%v; retrying", err)
@@ -326,6 +369,9 @@ func (f *follower) load(ctx context.Context) {
 		return
 	}
 	f.loadFailed = time.Time{}
+	if res.Swapped {
+		f.loaded()
+	}
 }
 
 // follow starts following the stream from the message after the one the

@@ -165,6 +165,29 @@ func (s *Server) reopen(ctx context.Context, cur *served) error {
 	return nil
 }
 
+// Reopen replaces the served working copy by a fresh one of the same
+// generation, caught up from its Log as a swap is (Log.Holds, then
+// CatchUp): what a replica does when the update stream it applied was
+// made again, so that the copy holds the generation and the new stream's
+// updates, not positions of the old one. The copy it replaces closes
+// after the grace period.
+func (s *Server) Reopen(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	cur := s.current.Load()
+	if cur == nil {
+		return errNoGeneration
+	}
+	if err := s.reopen(ctx, cur); err != nil {
+		return fmt.Errorf("serving: reopen %s: %w", cur.idx.Generation, err)
+	}
+	s.positionMoved()
+	return nil
+}
+
 // plan returns the result each update will have on idx, and the updates
 // that change something (a delete of an unknown id does not).
 func plan(idx *index.Index, docs *mappings.Docs, updates []index.Update) ([]string, []index.Update, error) {
