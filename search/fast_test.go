@@ -768,6 +768,13 @@ func TestSearch_Spellings(t *testing.T) {
 		{"erdoğan", 3, "<mark>Erdogan</mark>"},
 		{"cote", 1, "<mark>Côte</mark>"},
 		{"abidjan -cote", 0, ""},
+		// A word after an elided article, alone (since 2026-12-02:
+		// ivoire was corrected to ivory, aquila found nothing).
+		{"ivoire", 1, "<mark>d&#39;Ivoire</mark>"},
+		{"aquila", 1, "<mark>L’Aquila</mark>"},
+		{"ivory", 1, "<mark>ivory</mark>"},
+		{"abidjan -ivoire", 0, ""},
+		{"ivoi*", 1, "<mark>d&#39;Ivoire</mark>"},
 		// The stemmer ends andre at andr, and leaves andré whole: a
 		// spelling is keyed by the stem of its plain form.
 		{"andre", 3, "<mark>André</mark>"},
