@@ -66,6 +66,12 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		// is what is wanted (it read "want a string" for a list).
 		{`{"id": "2019-03-04/wrong-context-tag", "date": "2019-03-04", "text": "x", "context": ["Syria", 5]}`, `field "context": want a list of strings, got a list holding a number`, ""},
 		{`{"id": "2019-03-04/a-source-not-an-object", "date": "2019-03-04", "text": "x", "sources": ["Reuters"]}`, `field "sources": want a list of objects {"name", "url"}, got a list holding a string`, ""},
+		// Control characters other than tab and line breaks are junk,
+		// not text (since 2026-12-02: a NUL was indexed and shown).
+		{`{"id": "2019-03-04/nul", "date": "2019-03-04", "text": "A NUL\u0000 here."}`, "text holds the control character U+0000 at byte 5", ""},
+		{`{"id": "2019-03-04/escape-in-tag", "date": "2019-03-04", "text": "x", "context": ["Syria", "\u001b[31mRed"]}`, "context[1] holds the control character U+001B at byte 0", ""},
+		{`{"id": "2019-03-04/c1-in-source", "date": "2019-03-04", "text": "x", "sources": [{"name": "A\u0085B"}]}`, "sources[0].name holds the control character U+0085 at byte 1", ""},
+		{`{"id": "2019-03-04/tab-and-newline", "date": "2019-03-04", "text": "A tab\tand a\nline break."}`, "", "2019-03-04/tab-and-newline"},
 		{"", "-", ""},
 		{"   \t", "-", ""},
 		{good("trailing") + ` garbage`, "trailing garbage", ""},

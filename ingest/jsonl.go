@@ -175,8 +175,33 @@ func checkLimits(e *newsdesk.Event) error {
 	if err := e.CheckTags(); err != nil {
 		return err
 	}
+	if err := checkControls(e); err != nil {
+		return err
+	}
 	if n, at := mappings.LongestWord(e.Text); n > newsdesk.MaxWordBytes {
 		return fmt.Errorf("%w: text has a word of %d bytes, more than %d: %q…", newsdesk.ErrInvalidEvent, n, newsdesk.MaxWordBytes, clipWord(e.Text[at:]))
+	}
+	return nil
+}
+
+// checkControls refuses control characters other than tab and line
+// breaks in what an event shows (its text, tags and source names): a NUL
+// or an escape is the mark of binary junk or a broken export, not of a
+// sentence, and was indexed and shown as it came.
+func checkControls(e *newsdesk.Event) error {
+	fields := [][2]string{{"text", e.Text}, {"topic", e.Topic}, {"category", e.Category}}
+	for i, c := range e.Context {
+		fields = append(fields, [2]string{fmt.Sprintf("context[%d]", i), c})
+	}
+	for i, src := range e.Sources {
+		fields = append(fields, [2]string{fmt.Sprintf("sources[%d].name", i), src.Name})
+	}
+	for _, f := range fields {
+		for at, r := range f[1] {
+			if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0) {
+				return fmt.Errorf("%w: %s holds the control character U+%04X at byte %d", newsdesk.ErrInvalidEvent, f[0], r, at)
+			}
+		}
 	}
 	return nil
 }
