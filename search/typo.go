@@ -62,6 +62,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		written string // the word as written, for its slips
 	}
 	var words []toCorrect
+	var corrCodes []Correction
 	for i, c := range fixed.Query.Clauses {
 		// A quoted word is a word too: “pandmic” (a phone's quotes) was
 		// corrected as a word, and is a phrase of one word since curly
@@ -78,7 +79,21 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		}
 		tok := toks[0]
 		if strings.ContainsFunc(tok, unicode.IsDigit) {
-			continue // a number or a code is meant as typed: 2099 is no 2019, w10 no 10
+			// A number or a code is meant as typed: 2099 is no 2019, w10
+			// no 10. But a code the index does not know may be one the
+			// events write with a dash (covid19: COVID-19's 8,478 events,
+			// where it found none; f35, F-35): its letters and its digits,
+			// as words, as the code written with its dash is searched.
+			if runs, ok, err := e.codeRuns(ctx, snap, c.Text, tok); err != nil {
+				return p, nil, fmt.Errorf("correct: %w", err)
+			} else if ok {
+				fixed.Query.Clauses[i] = query.Clause{Kind: query.Word, Text: runs[0]}
+				for _, r := range runs[1:] {
+					fixed.Query.Clauses = append(fixed.Query.Clauses, query.Clause{Kind: query.Word, Text: r})
+				}
+				corrCodes = append(corrCodes, Correction{From: c.Text, To: strings.Join(runs, "-")})
+			}
+			continue
 		}
 		// Only the form typed counts: a legacy generation's search does
 		// not match a place's other forms (syria finds no Syrian there).
@@ -110,7 +125,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		written[j] = w.written
 	}
 	slipsTried := slipAllowed(written, maxSlipLetters)
-	var corr []Correction
+	corr := corrCodes
 	for j, w := range words {
 		i, tok, fuzz := w.clause, w.tok, w.fuzz
 		c := fixed.Query.Clauses[i]
@@ -168,6 +183,137 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		corr = append(corr, Correction{From: c.Text, To: word})
 	}
 	return fixed, corr, nil
+}
+
+// codeRuns returns, for a word of letters and digits that the index does
+// not have (tok, its term), its runs of letters and of digits, lower case
+// (covid and 19 for covid19; shown as covid-19, as the events write such
+// codes); ok is false when the index has the word, when it is not such a
+// code, or when a run is no word of its own (a stop word: a999's a).
+func (e *Engine) codeRuns(ctx context.Context, snap *snapshot.Snapshot, written, tok string) (runs []string, ok bool, err error) {
+	ps, err := snap.Postings(newsdesk.FieldText, []byte(tok))
+	if err != nil || ps.DF() > 0 {
+		return nil, false, err
+	}
+	w := strings.ToLower(strings.TrimFunc(written, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+	start, digit := 0, false
+	for i, r := range w {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return nil, false, nil // not one code (o'brien2)
+		}
+		if d := unicode.IsDigit(r); i > 0 && d != digit {
+			runs = append(runs, w[start:i])
+			start = i
+		}
+		digit = unicode.IsDigit(r)
+	}
+	runs = append(runs, w[start:])
+	if len(runs) < 2 {
+		return nil, false, nil
+	}
+	var lists []*snapshot.Postings
+	var terms []string
+	for _, run := range runs {
+		toks, err := query.Tokens(e.m, run)
+		if err != nil || len(toks) != 1 {
+			return nil, false, err
+		}
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(toks[0]))
+		if err != nil {
+			return nil, false, err
+		}
+		lists, terms = append(lists, ps), append(terms, toks[0])
+	}
+	// Some event must write the code, its parts side by side: any event
+	// with them all let w10 find George W. Bush's events that say 10.
+	writes, err := e.writesCode(ctx, snap, lists, terms)
+	return runs, writes && err == nil, err
+}
+
+// codeReads is how many events holding every part of a code codeRuns
+// reads, at most, for one that writes them side by side.
+const codeReads = 64
+
+// writesCode reports whether a live event holding every one of the terms
+// writes them in a row, joined by a dash, a space or nothing (COVID-19),
+// in its text or tags; it reads codeReads events at most.
+func (e *Engine) writesCode(ctx context.Context, snap *snapshot.Snapshot, lists []*snapshot.Postings, terms []string) (bool, error) {
+	read := 0
+	for seg := range snap.Segments() {
+		var ls []*snapshot.List
+		for _, ps := range lists {
+			l, err := ps.List(seg)
+			if err != nil {
+				return false, err
+			}
+			if l == nil {
+				break
+			}
+			ls = append(ls, l)
+		}
+		if len(ls) < len(lists) {
+			continue
+		}
+		slices.SortFunc(ls, func(a, b *snapshot.List) int { return len(a.Docs) - len(b.Docs) }) // the rarest leads
+	docs:
+		for _, d := range ls[0].Docs {
+			for _, l := range ls[1:] {
+				if _, found := slices.BinarySearch(l.Docs, d); !found {
+					continue docs
+				}
+			}
+			if !snap.LiveIn(seg, uint64(d)) {
+				continue
+			}
+			if read++; read > codeReads {
+				return false, nil
+			}
+			ev, err := snap.EventAt(ctx, snap.SegmentStart(seg)+uint64(d))
+			if err != nil {
+				return false, err
+			}
+			for _, text := range append([]string{ev.Text, ev.Topic}, ev.Context...) {
+				toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(text))
+				if err != nil {
+					return false, err
+				}
+				if inARow(text, toks, terms) {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// inARow reports whether toks, analysed from text, hold terms one after
+// the other, joined by a dash, a space or nothing.
+func inARow(text string, toks analysis.TokenStream, terms []string) bool {
+	for i := 0; i+len(terms) <= len(toks); i++ {
+		ok := true
+		for j, t := range terms {
+			k := toks[i+j]
+			if string(k.Term) != t {
+				ok = false
+				break
+			}
+			if j > 0 {
+				prev := toks[i+j-1]
+				if prev.End > k.Start || k.Start > len(text) {
+					ok = false
+					break
+				}
+				if gap := text[prev.End:k.Start]; gap != "" && gap != "-" && gap != " " && gap != "‑" {
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // slipTerms returns the index terms of the words one slip (Damerau

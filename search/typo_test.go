@@ -187,3 +187,36 @@ func TestCorrect_NotNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrect_CodesWrittenWithADash: a code of letters and digits the
+// index does not know is searched as its letters and digits, as the
+// events write such codes with a dash (covid19 found none of COVID-19's
+// events until 2026-12-02); one the index knows, or a number, is not.
+func TestCorrect_CodesWrittenWithADash(t *testing.T) {
+	x := testindex.Open(t, "testdata/typo.jsonl")
+	e := engineOver(t, x)
+	for _, tt := range []struct {
+		q     string
+		total int
+		to    string // the correction, "" for none
+	}{
+		{"covid19", 2, "covid-19"},
+		{"COVID19 vaccine", 2, "covid-19"}, // relaxed: one has both
+		{"covid-19", 2, ""},
+		{"f35", 1, "f-35"},
+		{"w10", 0, ""}, // no event holds w and 10
+		{"2099", 0, ""},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var to string
+		if len(res.Corrections) == 1 {
+			to = res.Corrections[0].To
+		}
+		if res.Total != uint64(tt.total) || to != tt.to || len(res.Corrections) > 1 {
+			t.Errorf("%s: %d events, corrections %+v; want %d, %q", tt.q, res.Total, res.Corrections, tt.total, tt.to)
+		}
+	}
+}
