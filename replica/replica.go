@@ -184,10 +184,14 @@ func (r *Replica) Holds(generation string) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if id == "" {
+		// Recorded once known: taken as "" for good, a generation first
+		// loaded before the stream's state was read would keep the old
+		// stream's position after the stream was made again (a review's
+		// finding).
 		if r.streamOf == nil {
 			r.streamOf = map[string]string{}
 		}
-		if _, seen := r.streamOf[generation]; !seen {
+		if r.streamOf[generation] == "" && live != "" {
 			r.streamOf[generation] = live
 		}
 		id = r.streamOf[generation]

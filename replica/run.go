@@ -76,6 +76,9 @@ type follower struct {
 	stop        func()          // stops following the stream; nil while not following
 	epoch       int             // counts the follows: messages of an earlier one are dropped
 	loadFailed  time.Time       // when loading the cached generation last failed
+	// reopenFailed is when reopening the served generation on a stream
+	// made again last failed (checkStream).
+	reopenFailed time.Time
 	// fetchFails counts the downloads failed in a row (not refused), and
 	// nextFetch is when the next may start: after a tick, then twice as
 	// long each time, at most retryRefused. A failed download was started
@@ -232,7 +235,7 @@ func (f *follower) step(ctx context.Context) {
 	if r.srv.Generation() != "" {
 		f.checkStream(ctx)
 	}
-	if f.stop == nil && r.srv.Generation() != "" {
+	if f.stop == nil && r.srv.Generation() != "" && f.onStream() {
 		f.follow(ctx)
 	}
 }
@@ -254,6 +257,9 @@ func (f *follower) checkStream(ctx context.Context) {
 	if live == "" || served == live {
 		return
 	}
+	if time.Since(f.reopenFailed) < 5*time.Second {
+		return // each try copies and opens the generation
+	}
 	r.cfg.Logger.Warn().Str("generation", r.srv.Generation()).Str("was", served).Str("stream", live).
 		Msg("the update stream was made again: reopening the generation and applying the new stream from its start")
 	if f.stop != nil {
@@ -261,10 +267,22 @@ func (f *follower) checkStream(ctx context.Context) {
 		f.stop = nil
 	}
 	if err := r.srv.Reopen(ctx); err != nil {
-		r.cfg.Logger.Error().Err(err).Msg("reopen the generation on the new update stream; retrying")
+		f.reopenFailed = time.Now()
+		r.cfg.Logger.Error().Err(err).Msg("reopen the generation on the new update stream; retrying in 5 s")
 		return
 	}
+	f.reopenFailed = time.Time{}
 	f.loaded()
+}
+
+// onStream reports whether the served copy's position is of the stream
+// there (or either is unknown): one of a stream made again is not
+// followed, which would apply the new stream's messages past the old
+// position, until the copy is reopened (checkStream).
+func (f *follower) onStream() bool {
+	live := f.r.liveStream()
+	served := f.r.served()
+	return live == "" || served == "" || live == served
 }
 
 // loaded notes, after the served copy was opened, which stream its

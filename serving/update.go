@@ -184,6 +184,15 @@ func (s *Server) Reopen(ctx context.Context) error {
 	if err := s.reopen(ctx, cur); err != nil {
 		return fmt.Errorf("serving: reopen %s: %w", cur.idx.Generation, err)
 	}
+	if s.cfg.Log != nil {
+		// The new log's positions repeat the old one's, with other
+		// updates: the epoch, which a Log's positions do not use
+		// otherwise, tells them apart in Position, so that an ETag of
+		// before matches no answer of after.
+		next := s.current.Load()
+		next.epoch = cur.epoch + 1
+		next.setShown(next.shown.Load(), true)
+	}
 	s.positionMoved()
 	return nil
 }

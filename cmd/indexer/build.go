@@ -131,7 +131,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var dropErr error
 	if published != nil {
-		dropErr = purgeDropped(ctx, conn, f.index, sum.Generation)
+		dropErr = purgeDropped(ctx, conn, f.index, sum.Generation, log)
 	} else if pubErr != nil && f.drop {
 		pubErr = fmt.Errorf("%w; the stream's updates the build dropped are purged once it is published: run indexer publish -index %s -nats URL", pubErr, f.index)
 	}
@@ -174,8 +174,12 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // purgeDropped purges the update stream's messages a published
 // generation's build dropped (-drop-updates), if it did. Only once the
 // pointer moved: a build that failed, or a generation not published,
-// leaves the stream's updates for the replicas that serve them.
-func purgeDropped(ctx context.Context, conn *cluster.Conn, path, name string) error {
+// leaves the stream's updates for the replicas that serve them. Nor are
+// they purged from a stream made again since the build (NATS's storage
+// lost): its messages up to there are other updates, acknowledged since,
+// which the purge lost (a review's finding: indexer publish of such a
+// generation after a wipe purged the new stream's first updates).
+func purgeDropped(ctx context.Context, conn *cluster.Conn, path, name string, log zerolog.Logger) error {
 	dir, err := index.ExistingDir(path)
 	if err != nil {
 		return err
@@ -183,6 +187,19 @@ func purgeDropped(ctx context.Context, conn *cluster.Conn, path, name string) er
 	seq, ok, err := dir.StreamDrop(name)
 	if err != nil || !ok {
 		return err
+	}
+	built, err := dir.StreamID(name)
+	if err != nil {
+		return err
+	}
+	live, err := conn.StreamID(ctx)
+	if err != nil {
+		return fmt.Errorf("generation %s is published, but the stream's updates its build dropped, up to %d, are not purged: %w; run indexer publish again", name, seq, err)
+	}
+	if built != "" && built != live {
+		log.Warn().Str("generation", name).Str("built_from", built).Str("stream", live).
+			Msg("the update stream was made again since the build: its updates are not the ones the build dropped, and are kept")
+		return nil
 	}
 	if err := conn.DropThrough(ctx, seq); err != nil {
 		return fmt.Errorf("generation %s is published, but the stream still holds the updates its build dropped, up to %d: a later build would replay them; run indexer publish again: %w",

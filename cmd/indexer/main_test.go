@@ -577,3 +577,57 @@ func TestPublish_DamagedGeneration(t *testing.T) {
 		t.Errorf("publish of a damaged generation: %v (exit %d); want exit 1 naming it, before NATS is asked", err, exitCode(err))
 	}
 }
+
+// TestPublish_StreamMadeAgain: a -drop-updates generation published after
+// the update stream was deleted and made again (NATS's storage lost)
+// purges nothing: the new stream's messages are other updates,
+// acknowledged since. Before, indexer publish purged them, up to the
+// position the build had dropped (a review's finding).
+func TestPublish_StreamMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for range 3 {
+		if _, err := conn.Append(ctx, []index.Update{{Delete: "2021-01-01/dropped"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", "testdata/good.jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(ctx, cluster.StreamName); err != nil {
+		t.Fatal(err)
+	}
+	again, err := cluster.Open(ctx, cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	for range 3 {
+		if _, err := again.Append(ctx, []index.Update{{Delete: "2021-01-01/acknowledged-since"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := run(ctx, []string{"publish", "-index", dir, "-nats", url}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := again.Last(ctx); n != 3 || err != nil {
+		t.Errorf("the new stream holds %d messages after the publish, %v; want its 3", n, err)
+	}
+	if !strings.Contains(stderr.String(), "made again") {
+		t.Errorf("stderr %q does not say the stream was made again", stderr.String())
+	}
+}

@@ -63,7 +63,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &exitError{code: exitUnpublished, err: err}
 	}
 	// What a -drop-updates build dropped, once its generation is published.
-	if err := purgeDropped(ctx, conn, *dirFlag, name); err != nil {
+	if err := purgeDropped(ctx, conn, *dirFlag, name, newLogger(stderr)); err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}
 	return json.NewEncoder(stdout).Encode(p)
