@@ -273,3 +273,24 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// DeleteStreams deletes the JetStream streams named (a KV bucket's is
+// KV_ and its name, an Object Store's OBJ_ and its name) from the server
+// at url, as a server whose storage was lost comes back without them.
+func DeleteStreams(t testing.TB, url string, names ...string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if err := js.DeleteStream(context.Background(), name); err != nil {
+			t.Fatalf("delete stream %s: %v", name, err)
+		}
+	}
+}

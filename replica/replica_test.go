@@ -551,25 +551,12 @@ func TestReplica_RestartedWhileDownloadsFail(t *testing.T) {
 // returns a new builder's connection, which makes them again.
 func wipe(t *testing.T, url string, buckets bool) *cluster.Conn {
 	t.Helper()
-	ctx := context.Background()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := js.DeleteStream(ctx, cluster.StreamName); err != nil {
-		t.Fatal(err)
-	}
+	streams := []string{cluster.StreamName}
 	if buckets {
-		if err := js.DeleteKeyValue(ctx, cluster.PointerBucket); err != nil {
-			t.Fatal(err)
-		}
-		if err := js.DeleteObjectStore(ctx, cluster.GenerationsBucket); err != nil {
-			t.Fatal(err)
-		}
+		streams = append(streams, "KV_"+cluster.PointerBucket, "OBJ_"+cluster.GenerationsBucket)
 	}
-	conn, err := cluster.Open(ctx, cluster.Config{URL: url, Name: "builder after the wipe"})
+	natstest.DeleteStreams(t, url, streams...)
+	conn, err := cluster.Open(context.Background(), cluster.Config{URL: url, Name: "builder after the wipe"})
 	if err != nil {
 		t.Fatal(err)
 	}

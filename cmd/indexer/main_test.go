@@ -313,12 +313,7 @@ func TestGet_WhileServed(t *testing.T) {
 // unreachable NATS refuses the build with nothing published.
 func TestRunBuild_NATS(t *testing.T) {
 	ctx := context.Background()
-	url := natstest.Start(t, 1).URL()
-	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	url, conn := natsConn(t)
 	if _, err := conn.Append(ctx, []index.Update{{Upsert: &newsdesk.Event{ID: "2021-01-01/from-the-stream", Date: "2021-01-01", Text: "From the stream."}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +388,7 @@ func TestRunBuild_NATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	err = run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", bad}, &stdout, &stderr)
+	err := run(ctx, []string{"build", "-progress", "none", "-index", dir, "-nats", url, "-drop-updates", bad}, &stdout, &stderr)
 	if exitCode(err) != exitFailed {
 		t.Fatalf("a -drop-updates build with no good event: %v (exit %d), want exit 1", err, exitCode(err))
 	}
@@ -408,12 +403,7 @@ func TestRunBuild_NATS(t *testing.T) {
 // indexer publish then publishes it, once nothing newer is current.
 func TestRunBuild_NATSNotPublished(t *testing.T) {
 	ctx := context.Background()
-	url := natstest.Start(t, 1).URL()
-	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	url, conn := natsConn(t)
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
@@ -585,12 +575,7 @@ func TestPublish_DamagedGeneration(t *testing.T) {
 // position the build had dropped (a review's finding).
 func TestPublish_StreamMadeAgain(t *testing.T) {
 	ctx := context.Background()
-	url := natstest.Start(t, 1).URL()
-	conn, err := cluster.Open(ctx, cluster.Config{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	url, conn := natsConn(t)
 	for range 3 {
 		if _, err := conn.Append(ctx, []index.Update{{Delete: "2021-01-01/dropped"}}); err != nil {
 			t.Fatal(err)
@@ -602,15 +587,7 @@ func TestPublish_StreamMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	if err := js.DeleteStream(ctx, cluster.StreamName); err != nil {
-		t.Fatal(err)
-	}
+	natstest.DeleteStreams(t, url, cluster.StreamName)
 	again, err := cluster.Open(ctx, cluster.Config{URL: url})
 	if err != nil {
 		t.Fatal(err)
@@ -630,4 +607,17 @@ func TestPublish_StreamMadeAgain(t *testing.T) {
 	if !strings.Contains(stderr.String(), "made again") {
 		t.Errorf("stderr %q does not say the stream was made again", stderr.String())
 	}
+}
+
+// natsConn starts a NATS server for the test and returns its URL and a
+// connection to it, closed when the test ends.
+func natsConn(t *testing.T) (string, *cluster.Conn) {
+	t.Helper()
+	url := natstest.Start(t, 1).URL()
+	conn, err := cluster.Open(context.Background(), cluster.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	return url, conn
 }
