@@ -574,6 +574,9 @@ func wipe(t *testing.T, url string, buckets bool) *cluster.Conn {
 func TestReplica_StreamMadeAgain(t *testing.T) {
 	for _, buckets := range []bool{false, true} {
 		t.Run(fmt.Sprintf("buckets=%v", buckets), func(t *testing.T) {
+			if !buckets && testing.Short() {
+				t.Skip("-short: the case of the stream and the buckets reopens the copy too")
+			}
 			ctx := context.Background()
 			url := natstest.Start(t, 1).URL()
 			b := newBuilder(t, url, 20)
