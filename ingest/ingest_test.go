@@ -68,9 +68,14 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		{`{"id": "2019-03-04/a-source-not-an-object", "date": "2019-03-04", "text": "x", "sources": ["Reuters"]}`, `field "sources": want a list of objects {"name", "url"}, got a list holding a string`, ""},
 		// Control characters other than tab and line breaks are junk,
 		// not text (since 2026-12-02: a NUL was indexed and shown).
-		{`{"id": "2019-03-04/nul", "date": "2019-03-04", "text": "A NUL\u0000 here."}`, "text holds the control character U+0000 at byte 5", ""},
-		{`{"id": "2019-03-04/escape-in-tag", "date": "2019-03-04", "text": "x", "context": ["Syria", "\u001b[31mRed"]}`, "context[1] holds the control character U+001B at byte 0", ""},
-		{`{"id": "2019-03-04/c1-in-source", "date": "2019-03-04", "text": "x", "sources": [{"name": "A\u0085B"}]}`, "sources[0].name holds the control character U+0085 at byte 1", ""},
+		{`{"id": "2019-03-04/nul", "date": "2019-03-04", "text": "A NUL\u0000 here."}`, "text holds the control character U+0000 at byte 6", ""},
+		{`{"id": "2019-03-04/escape-in-tag", "date": "2019-03-04", "text": "x", "context": ["Syria", "\u001b[31mRed"]}`, "context[1] holds the control character U+001B at byte 1", ""},
+		// The input's place: before empty tags are dropped and text is
+		// trimmed.
+		{`{"id": "2019-03-04/bell-in-third-tag", "date": "2019-03-04", "text": "x", "context": ["", "A", "B\u0007"]}`, "context[2] holds the control character U+0007 at byte 2", ""},
+		{`{"id": "2019-03-04/nul-after-spaces", "date": "2019-03-04", "text": "  \u0000 leading"}`, "text holds the control character U+0000 at byte 3", ""},
+		{`{"id": "2019-03-04/nul-in-url", "date": "2019-03-04", "text": "x", "sources": [{"name": "A", "url": "http://a/\u0000"}]}`, "sources[0].url holds the control character U+0000 at byte 10", ""},
+		{`{"id": "2019-03-04/c1-in-source", "date": "2019-03-04", "text": "x", "sources": [{"name": "A\u0085B"}]}`, "sources[0].name holds the control character U+0085 at byte 2", ""},
 		{`{"id": "2019-03-04/tab-and-newline", "date": "2019-03-04", "text": "A tab\tand a\nline break."}`, "", "2019-03-04/tab-and-newline"},
 		{"", "-", ""},
 		{"   \t", "-", ""},

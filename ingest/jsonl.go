@@ -156,6 +156,12 @@ func DecodeEvent(b []byte) (newsdesk.Event, error) {
 		ID: strings.TrimSpace(*je.ID), Date: strings.TrimSpace(*je.Date), Text: *je.Text,
 		Category: je.Category, Topic: je.Topic, Context: je.Context, Sources: je.Sources,
 	}
+	// Before normalise, which trims, composes and drops empty tags: the
+	// place named is the input's (a hunt found context[1] said of the
+	// input's third tag, and bytes counted in the trimmed text).
+	if err := checkControls(&e); err != nil {
+		return newsdesk.Event{}, errors.New(strings.TrimPrefix(err.Error(), newsdesk.ErrInvalidEvent.Error()+": "))
+	}
 	normalise(&e)
 	err := e.Validate()
 	if err == nil {
@@ -185,7 +191,8 @@ func checkLimits(e *newsdesk.Event) error {
 }
 
 // checkControls refuses control characters other than tab and line
-// breaks in what an event shows (its text, tags and source names): a NUL
+// breaks in what an event shows (its text, tags, source names and
+// links): a NUL
 // or an escape is the mark of binary junk or a broken export, not of a
 // sentence, and was indexed and shown as it came.
 func checkControls(e *newsdesk.Event) error {
@@ -194,12 +201,13 @@ func checkControls(e *newsdesk.Event) error {
 		fields = append(fields, [2]string{fmt.Sprintf("context[%d]", i), c})
 	}
 	for i, src := range e.Sources {
-		fields = append(fields, [2]string{fmt.Sprintf("sources[%d].name", i), src.Name})
+		fields = append(fields, [2]string{fmt.Sprintf("sources[%d].name", i), src.Name}, [2]string{fmt.Sprintf("sources[%d].url", i), src.URL})
 	}
 	for _, f := range fields {
 		for at, r := range f[1] {
 			if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r < 0xa0) {
-				return fmt.Errorf("%w: %s holds the control character U+%04X at byte %d", newsdesk.ErrInvalidEvent, f[0], r, at)
+				// Bytes counted from 1, as invalid UTF-8's are.
+				return fmt.Errorf("%w: %s holds the control character U+%04X at byte %d", newsdesk.ErrInvalidEvent, f[0], r, at+1)
 			}
 		}
 	}
