@@ -13,6 +13,7 @@ const (
 	FieldKeys     = "keys"     // exact normal forms of the tags (package entities); doc values
 	FieldFlags    = "flags"    // exact ranking flags (a heading-only stub); doc values
 	FieldLead     = "lead"     // English text of the sentence's first words; for the search box
+	FieldForms    = "forms"    // the sentence's word forms (english.Form); for the search box
 )
 
 // InternalFieldLengths is the key, in a generation's Bleve internal data,

@@ -156,7 +156,13 @@ func openChecked(path string, config map[string]interface{}, m bmapping.IndexMap
 			// The mapping Bleve read from the index analyses the
 			// documents of its batches (live updates).
 			mappings.FixLowercase(idx.Mapping())
-			return idx, i > 0, nil
+			// Legacy is the mapping before the ranking fields; another
+			// older one (before the forms field) is ranked as today's.
+			legacy, err := json.Marshal(mappings.Legacy())
+			if err != nil {
+				return nil, false, fmt.Errorf("encode mapping: %w", err)
+			}
+			return idx, i > 0 && bytes.Equal(stored, legacy), nil
 		}
 	}
 	return nil, false, fmt.Errorf("%w: rebuild the index with this version (indexer build)", newsdesk.ErrMappingMismatch)

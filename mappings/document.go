@@ -9,6 +9,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/english"
 	"github.com/newsdesk/newsdesk/entities"
 )
 
@@ -24,10 +25,15 @@ type Analyser struct {
 	docs    *Docs
 	fields  map[string]fieldSpec
 	keyword analysis.Analyzer
-	words   *Words  // the English analyser's
-	toks    []token // scratch, of english
-	slab    slab
-	keys    map[string][]entities.Key // of each tag seen: tags repeat, and normalising them is costly
+	words   *Words // the English analyser's
+	forms   *Words // the forms analyser's (english.Form)
+	// formsField is the forms field sentence made, and formsToks its
+	// words, for Document to add after the lead.
+	formsField *analysedField
+	formsToks  []token
+	toks       []token // scratch, of english
+	slab       slab
+	keys       map[string][]entities.Key // of each tag seen: tags repeat, and normalising them is costly
 }
 
 type fieldSpec struct {
@@ -52,6 +58,9 @@ func (d *Docs) NewAnalyser() (*Analyser, error) {
 		return nil, err
 	}
 	a.words = words
+	if a.forms, err = NewWords(m.AnalyzerNamed(english.FormsAnalyzerName)); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -70,6 +79,10 @@ func (a *Analyser) Document(e *newsdesk.Event, stub bool) (doc *document.Documen
 	doc.Fields = make([]document.Field, 0, 8+len(d.Text)+len(d.Context)+len(d.Keys))
 	// In the order of Doc's fields, as Bleve's mapping walks them.
 	for i, t := range d.Text {
+		if i == 0 && t == d.Forms {
+			a.sentence(doc, t) // the text field's and the forms field's, in one pass
+			continue
+		}
 		a.english(doc, newsdesk.FieldText, []uint64{uint64(i)}, t)
 	}
 	a.exact(doc, newsdesk.FieldTopic, nil, d.Topic)
@@ -86,6 +99,11 @@ func (a *Analyser) Document(e *newsdesk.Event, stub bool) (doc *document.Documen
 		a.exact(doc, newsdesk.FieldFlags, []uint64{uint64(i)}, f)
 	}
 	a.english(doc, newsdesk.FieldLead, nil, d.Lead)
+	if len(d.Text) == 0 || d.Text[0] != d.Forms {
+		a.english(doc, newsdesk.FieldForms, nil, d.Forms)
+	} else {
+		doc.AddField(a.formsField)
+	}
 	doc.AddIDField()
 	for _, f := range doc.Fields {
 		if f.Options().IsIndexed() {
@@ -118,6 +136,26 @@ func (a *Analyser) exact(doc *document.Document, name string, pos []uint64, valu
 	doc.AddField(document.NewTextFieldCustom(name, pos, []byte(value), a.fields[name].opts, a.keyword))
 }
 
+// sentence adds the text field's first value, the sentence, as english
+// does, and keeps in a.formsField its forms field (english.Form), from
+// the same words: segmenting the sentence again cost a tenth more build
+// time. Bleve's mapping adds the forms field after the lead, which
+// Document does with it.
+func (a *Analyser) sentence(doc *document.Document, value string) {
+	a.english(doc, newsdesk.FieldText, []uint64{0}, value)
+	forms := a.formsToks[:0]
+	f := &analysedField{name: newsdesk.FieldForms, value: []byte(value), opts: a.fields[newsdesk.FieldForms].opts}
+	for _, t := range a.toks {
+		if ft := a.forms.term([]byte(value[t.start:t.end])); ft.keep {
+			forms = append(forms, token{term: ft.term, start: t.start, end: t.end, pos: t.pos})
+		}
+	}
+	a.formsToks = forms
+	f.length = len(forms)
+	f.freqs = a.frequencies(forms)
+	a.formsField = f
+}
+
 // english adds an English-analysed field: the words as Bleve's unicode
 // tokenizer segments them, each through the English
 // filters once per Analyser (Words). Its term frequencies and locations come from
@@ -127,22 +165,16 @@ func (a *Analyser) english(doc *document.Document, name string, pos []uint64, va
 	opts := a.fields[name].opts
 	f := &analysedField{name: name, pos: pos, value: []byte(value), opts: opts}
 	toks := a.toks[:0]
-	a.words.Each(f.value, func(term []byte, start, end, position int) {
+	words := a.words
+	if name == newsdesk.FieldForms {
+		words = a.forms
+	}
+	words.Each(f.value, func(term []byte, start, end, position int) {
 		toks = append(toks, token{term: term, start: start, end: end, pos: position})
 	})
 	a.toks = toks
 	f.length = len(toks)
-	freqs := make(bindex.TokenFrequencies, len(toks))
-	for i := range toks {
-		tf := freqs[string(toks[i].term)]
-		if tf == nil {
-			tf = a.slab.freq()
-			tf.Term = toks[i].term
-			freqs[string(toks[i].term)] = tf
-		}
-		tf.SetFrequency(tf.Frequency() + 1)
-		toks[i].tf = tf
-	}
+	freqs := a.frequencies(toks)
 	if opts.IncludeTermVectors() {
 		locs := a.slab.locations(len(toks))
 		for i, t := range toks {
@@ -155,6 +187,22 @@ func (a *Analyser) english(doc *document.Document, name string, pos []uint64, va
 	}
 	f.freqs = freqs
 	doc.AddField(f)
+}
+
+// frequencies counts the terms of toks, and points each at its count.
+func (a *Analyser) frequencies(toks []token) bindex.TokenFrequencies {
+	freqs := make(bindex.TokenFrequencies, len(toks))
+	for i := range toks {
+		tf := freqs[string(toks[i].term)]
+		if tf == nil {
+			tf = a.slab.freq()
+			tf.Term = toks[i].term
+			freqs[string(toks[i].term)] = tf
+		}
+		tf.SetFrequency(tf.Frequency() + 1)
+		toks[i].tf = tf
+	}
+	return freqs
 }
 
 // token is a word of an English field, as kept.

@@ -23,6 +23,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/english"
 	"github.com/newsdesk/newsdesk/entities"
 )
 
@@ -55,6 +56,11 @@ type Doc struct {
 	// what an event names first is what it is about, and the search box
 	// ranks a query word there higher (without reading positions).
 	Lead string `json:"lead"`
+	// Forms holds the sentence, analysed into its words' forms
+	// (english.Form): Porter's stem makes generation general and
+	// experiment experience; the search box ranks first the events that
+	// write the form typed.
+	Forms string `json:"forms"`
 
 	textLen int // about how many words the text field indexes
 }
@@ -122,6 +128,7 @@ func (d *Docs) doc(e *newsdesk.Event, keys func(tag string) []entities.Key) (Doc
 	// field doubled the posting lists every search walks).
 	doc.Text = append(doc.Text, e.Context...)
 	doc.textLen = d.words(doc.Text...)
+	doc.Forms = e.Text
 	if words := strings.Fields(e.Text); len(words) > LeadWords {
 		doc.Lead = strings.Join(words[:LeadWords], " ")
 	} else {
@@ -229,6 +236,21 @@ func NewDoc(e *newsdesk.Event) (Doc, error) {
 // New returns the index mapping for events. Each call returns a fresh
 // value that the caller may keep; it is not modified afterwards.
 func New() *bmapping.IndexMappingImpl {
+	m := WithoutForms()
+	doc := m.TypeMapping[DocType]
+	forms := englishField(newsdesk.FieldForms, false, false)
+	forms.Analyzer = english.FormsAnalyzerName
+	doc.AddFieldMappingsAt("forms", forms)
+	for _, p := range doc.Properties {
+		p.Dynamic = false
+	}
+	return m
+}
+
+// WithoutForms returns the mapping of generations built before the forms
+// field (2026-12-02): servers open them and rank them as New's, without
+// the form boost, until a rebuild adds the field.
+func WithoutForms() *bmapping.IndexMappingImpl {
 	m := Legacy()
 	doc := m.TypeMapping[DocType]
 	doc.AddFieldMappingsAt("keys", exactField(newsdesk.FieldKeys, false))
@@ -238,6 +260,12 @@ func New() *bmapping.IndexMappingImpl {
 		p.Dynamic = false
 	}
 	return m
+}
+
+// Older returns the mappings of the generations servers still open
+// besides New's: WithoutForms, and Legacy, which they rank as they did.
+func Older() []bmapping.IndexMapping {
+	return []bmapping.IndexMapping{WithoutForms(), Legacy()}
 }
 
 func englishField(name string, store, vectors bool) *bmapping.FieldMapping {

@@ -62,6 +62,23 @@ func TestLegacyGolden(t *testing.T) {
 	}
 }
 
+// TestWithoutFormsGolden checks that the mapping before the forms field
+// is exactly the one generations built before it carry: servers still
+// open them, ranked as today's without the form boost.
+func TestWithoutFormsGolden(t *testing.T) {
+	got, err := json.MarshalIndent(WithoutForms(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/mapping.v2.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, bytes.TrimSuffix(want, []byte("\n"))) && !bytes.Equal(append(got, '\n'), want) {
+		t.Errorf("the mapping without forms differs from testdata/mapping.v2.golden.json:\n%s", got)
+	}
+}
+
 // TestMappingIndexes checks the fields behave as documented: English
 // analysis on text, exact values on category and context, dates in
 // ranges, sources stored but not searchable.

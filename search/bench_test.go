@@ -48,7 +48,7 @@ func openIndex(t testing.TB, dir string) *Engine {
 		t.Fatal(err)
 	}
 	m := mappings.New()
-	idx, err := d.OpenWorking(name, m, nil, mappings.Legacy())
+	idx, err := d.OpenWorking(name, m, nil, mappings.Older()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/english"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
@@ -71,11 +72,16 @@ type Ranking struct {
 	// events filed under its main story by mistake). The events the walk
 	// keeps for the page are re-ranked by it.
 	TagsOnly float64
+	// Form is given to an event whose sentence writes the query's words
+	// in the form typed (times the share of words it does): Porter's stem
+	// makes generation general and experiment experience; a word's
+	// inflections are one form (english.Form).
+	Form float64
 }
 
 // DefaultRanking is the fitted ranking.
 var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.1, Month: 0.05,
-	AllWords: MinAllWords, Early: 0.02, TagsOnly: 0.1}
+	AllWords: MinAllWords, Early: 0.02, TagsOnly: 0.1, Form: 0.2}
 
 // MinAllWords is the default Ranking.AllWords.
 const MinAllWords = 10
@@ -149,6 +155,14 @@ type rankedPlan struct {
 	// lead holds, by clause, the lead field's postings of its forms: for
 	// the lead boost (own), when Early is not 0.
 	lead [][]*snapshot.Postings
+	// forms holds, by clause, the forms field's postings of the word's
+	// form as typed and its spellings: for the form boost (own), when Form
+	// is not 0 and the generation has the field; nil for a word of one
+	// form (ambiguous).
+	forms     [][]*snapshot.Postings
+	formShare []float64 // by clause, otherForms
+	formMax   float64   // the most the form boost gives
+	ambig     *sync.Map // the engine's answers of otherForms
 	// owned holds, by segment, the decoded lists own reads: decoded once a
 	// search, where decoding a short list at each event cost more than
 	// the walk.
@@ -158,7 +172,7 @@ type rankedPlan struct {
 // ownLists are the lists own reads in one segment, by clause: the lead
 // field's of its forms, and its text lists (as clauseTerms.lists).
 type ownLists struct {
-	lead, text [][]*snapshot.List
+	lead, text, forms [][]*snapshot.List
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -168,6 +182,9 @@ type clauseTerms struct {
 	idf   float64
 	df    uint64   // of the term in the text, or its commonest variant's
 	forms []string // the term and its variants
+	// typed are the word's terms in the forms field: its form as typed
+	// (english.Form) and its other spellings.
+	typed []string
 }
 
 type weighted struct {
@@ -188,7 +205,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		}
 	}
 	boost, p := dateBoost(p, names)
-	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
+	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true), ambig: &e.ambig,
 		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
@@ -210,9 +227,29 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	if len(terms) == 0 || len(terms) > maxFastTerms {
 		return nil, false, nil
 	}
+	// The form of each word as typed whose stem drops a derivational
+	// ending, by its term: the forms analyser keeps those words, in the
+	// places the en analyser gives them.
+	typed := map[string]string{}
+	if ftoks, err := e.m.AnalyzeText(english.FormsAnalyzerName, []byte(strings.Join(words, " "))); err == nil {
+		at := map[int]string{}
+		for _, f := range ftoks {
+			at[f.Position] = string(f.Term)
+		}
+		for _, t := range toks {
+			if f, ok := at[t.Position]; ok {
+				if _, seen := typed[string(t.Term)]; !seen {
+					typed[string(t.Term)] = f
+				}
+			}
+		}
+	}
 	for _, t := range terms {
 		spelt := names.Spellings(t)
 		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), e.ents.Variants(t)...)}
+		if f, ok := typed[t]; ok {
+			ct.typed = append([]string{f}, spelt...)
+		}
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 			if err != nil || ps.DF() == 0 {
@@ -253,6 +290,38 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 // prepareOwn reads, for own, the lists it looks events up in: for the
 // ranked page only (a date order's walk scores nothing).
 func (pl *rankedPlan) prepareOwn() error {
+	if pl.r.Form != 0 {
+		held := false // a generation built before the field has none
+		for _, ct := range pl.clauses {
+			var forms []*snapshot.Postings
+			if len(ct.typed) == 0 || ct.df == 0 {
+				pl.forms, pl.formShare = append(pl.forms, nil), append(pl.formShare, 0)
+				continue
+			}
+			share := pl.otherForms(ct)
+			pl.formShare = append(pl.formShare, share)
+			if share == 0 {
+				pl.forms = append(pl.forms, nil)
+				continue
+			}
+			for _, form := range ct.typed {
+				ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(form))
+				if err != nil {
+					return err
+				}
+				held = held || ps.DF() > 0
+				forms = append(forms, ps)
+			}
+			pl.forms = append(pl.forms, forms)
+		}
+		if !held {
+			pl.forms = nil
+		} else {
+			for _, sh := range pl.formShare {
+				pl.formMax += max(pl.r.Form, 0) * sh / float64(len(pl.clauses))
+			}
+		}
+	}
 	if pl.r.Early != 0 {
 		for _, ct := range pl.clauses {
 			var forms []*snapshot.Postings
@@ -266,12 +335,22 @@ func (pl *rankedPlan) prepareOwn() error {
 			pl.lead = append(pl.lead, forms)
 		}
 	}
-	if pl.lead != nil || (pl.r.TagsOnly != 0 && pl.tags != nil) {
+	if pl.lead != nil || pl.forms != nil || (pl.r.TagsOnly != 0 && pl.tags != nil) {
 		pl.owned = make([]ownLists, pl.snap.Segments())
 		for seg := range pl.owned {
 			o := &pl.owned[seg]
 			for j, ct := range pl.clauses {
-				var text, lead []*snapshot.List
+				var text, lead, forms []*snapshot.List
+				if pl.forms != nil {
+					for _, p := range pl.forms[j] {
+						l, err := p.List(seg)
+						if err != nil {
+							return err
+						}
+						forms = append(forms, l)
+					}
+				}
+				o.forms = append(o.forms, forms)
 				for _, w := range ct.lists {
 					l, err := w.p.List(seg)
 					if err != nil {
@@ -544,7 +623,7 @@ func (e *Engine) rankedWalk(ctx context.Context, plan *rankedPlan, mode, k int, 
 		maxScore += ct.idf * (plan.r.K1 + 1)
 	}
 	n := float64(len(plan.clauses))
-	maxPrior := plan.r.Onset + max(plan.r.Early, 0) // the lead boost is own's, added as a prior is
+	maxPrior := plan.r.Onset + plan.ownMax() // the lead and form boosts are own's, added as a prior is
 	if plan.boost != nil {
 		maxPrior += plan.r.Year + plan.r.Month
 	}
@@ -1038,13 +1117,70 @@ func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) boo
 		if len(*best) == k {
 			worst = (*best)[0].score
 		}
-		if s+max(pl.r.Early, 0) <= worst {
+		if s+pl.ownMax() <= worst {
 			return false
 		}
 		s += pl.own(num, worst-s)
 	}
 	return best.push(scoredDoc{num, s}, k)
 }
+
+// otherForms returns the share of the events writing a form of ct's
+// stem, in the forms field, that write another form than those typed
+// (general and generate for generation): how many of the word's events
+// may be about another word, which the form boost then counts by. 0 for
+// a word of one form. Each stem's and form's answer is kept by the
+// engine.
+func (pl *rankedPlan) otherForms(ct *clauseTerms) float64 {
+	stem := ct.forms[0]
+	key := stem + "\x00" + ct.typed[0]
+	if v, ok := pl.ambig.Load(key); ok {
+		return v.(float64)
+	}
+	var typed, other uint64
+	if d, err := pl.snap.Reader().FieldDictPrefix(newsdesk.FieldForms, []byte(stem)); err == nil {
+		// The entries' counts are not the events' (zap's dictionary
+		// counts one for most terms): the postings say.
+		for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
+			mine := slices.Contains(ct.typed, e.Term)
+			if !mine && stemPlain(e.Term) != stem {
+				continue
+			}
+			ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(e.Term))
+			if err != nil {
+				continue
+			}
+			if mine {
+				typed += ps.DF()
+			} else if ps.DF() >= 2 {
+				other += ps.DF()
+			}
+		}
+		d.Close()
+	}
+	// The stem's other events: those of the other forms, and of the
+	// words whose stem is their form (organ for organization), which the
+	// field leaves out, as the text field counts them.
+	share := 0.0
+	if ct.df > 0 && typed < ct.df {
+		share = 1 - float64(typed)/float64(ct.df)
+	}
+	if share < minOtherForms && other == 0 {
+		share = 0
+	}
+	pl.ambig.Store(key, share)
+	return share
+}
+
+// minOtherForms is the share of a stem's events under which, when no
+// other form of it is in the forms field, the word is taken to have one
+// form: the text field counts the events that have the word only in
+// their tags as well.
+const minOtherForms = 0.2
+
+// ownMax returns the most own may add: the lead and form boosts (the
+// latter as its words' shares allow: none, for words of one form).
+func (pl *rankedPlan) ownMax() float64 { return max(pl.r.Early, 0) + pl.formMax }
 
 // own returns what event num's score gets of its own, as scored in the
 // walk: the lead boost, Early times the share of the query's words its
@@ -1072,6 +1208,21 @@ func (pl *rankedPlan) own(num uint64, need float64) float64 {
 		return -1
 	}
 	o, named := 0.0, 0
+	if pl.forms != nil {
+		written := 0.0
+		for j, forms := range lists.forms {
+			if pl.forms[j] == nil {
+				continue // one form: every event of the word writes it
+			}
+			for _, l := range forms {
+				if at(l) >= 0 {
+					written += pl.formShare[j]
+					break
+				}
+			}
+		}
+		o += pl.r.Form * written / float64(len(pl.clauses))
+	}
 	if pl.lead != nil {
 		for _, forms := range lists.lead {
 			for _, l := range forms {
@@ -1125,7 +1276,7 @@ func (pl *rankedPlan) newPageBar(k int, maxScore, maxPrior float64, weights []fl
 	}
 	bar.rest *= 1 + 1e-9 // above what rounding may make of any event's
 	if pl.boost != nil {
-		bar.outPrior = max(pl.r.Onset, 0) + max(pl.r.Early, 0)
+		bar.outPrior = max(pl.r.Onset, 0) + pl.ownMax()
 		bar.yearLo = snapshot.DayNumber(time.Date(pl.boost.Year, 1, 1, 0, 0, 0, 0, time.UTC))
 		bar.yearHi = snapshot.DayNumber(time.Date(pl.boost.Year, 12, 31, 0, 0, 0, 0, time.UTC))
 	}

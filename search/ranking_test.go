@@ -126,3 +126,34 @@ func TestRanking(t *testing.T) {
 		})
 	}
 }
+
+// TestRanking_Forms: a word whose stem drops a derivational ending
+// other words of the stem do not have (Porter makes generation general,
+// university universe) ranks first the events that write it, past
+// shorter events of the other word. A word whose stem is its form
+// (universe) is not told apart: the forms field leaves such words out.
+// Before 2026-12-02, generation listed general elections first.
+func TestRanking_Forms(t *testing.T) {
+	x := testindex.Open(t, "testdata/forms.jsonl")
+	for _, tt := range []struct {
+		q, first string
+	}{
+		{"generation", "2025-03-21/the-air-force"},
+		{"general", "2022-08-09/kenyans-vote"},
+		{"university", "2024-05-06/students-at"},
+		{"universe", "2024-05-06/students-at"}, // university's shorter event, as before
+	} {
+		for _, form := range []float64{0, DefaultRanking.Form} {
+			r := DefaultRanking
+			r.Form = form
+			r.AllWords = 1 // the fixture's few events have every word: not relaxed
+			res, err := engineOver(t, x).WithRanking(r).Search(context.Background(), Request{Q: tt.q, Size: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first := len(res.Hits) > 0 && strings.HasPrefix(res.Hits[0].ID, tt.first); first != (form != 0 || tt.q != "generation") {
+				t.Errorf("form %v: %s: first %v, want %s first only with the form boost", form, tt.q, res.Hits, tt.first)
+			}
+		}
+	}
+}

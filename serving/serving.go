@@ -523,7 +523,7 @@ func (s *Server) open(ctx context.Context, name string) (_ *served, err error) {
 		if s.cfg.OnIndexError != nil {
 			s.cfg.OnIndexError(name, err)
 		}
-	}, mappings.Legacy())
+	}, mappings.Older()...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	idx, err := dir.Open(mappings.New(), mappings.Legacy())
+	idx, err := dir.Open(mappings.New(), mappings.Older()...)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// it and try it again, and the upload replaced a good archive of the
 	// same name. A build checks its generation; a directory may have been
 	// damaged since.
-	if err := dir.CheckGeneration(name, mappings.New(), mappings.Legacy()); err != nil {
+	if err := dir.CheckGeneration(name, mappings.New(), mappings.Older()...); err != nil {
 		return &exitError{code: exitFailed, err: fmt.Errorf("publish: generation %s of %s is not published: %w; rebuild it (indexer build -nats)", name, *dirFlag, err)}
 	}
 	conn, err := cluster.Open(ctx, cluster.Config{URL: *natsURL, Name: "indexer", Logger: newLogger(stderr)})
