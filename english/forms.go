@@ -1,12 +1,16 @@
 package english
 
 import (
+	"strings"
+	"unicode"
+
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/registry"
 	porterstemmer "github.com/blevesearch/go-porterstemmer"
+	"golang.org/x/text/unicode/norm"
 )
 
 // FormsAnalyzerName is the analyser of the text's word forms: the words
@@ -24,7 +28,7 @@ func init() {
 }
 
 func formsConstructor(_ map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
-	tokenizer, err := cache.TokenizerNamed(unicode.Name)
+	tokenizer, err := cache.TokenizerNamed(unicodetok.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +55,10 @@ type formsFilter struct{}
 func (formsFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	out := input[:0]
 	for _, t := range input {
-		w := string(t.Term)
+		// Without accents: fédération and federation are one form, as
+		// the search box finds them alike (a review found federation
+		// boosting the events that write it unaccented only).
+		w := Fold(string(t.Term))
 		if f := Form(w); f != porterstemmer.StemString(w) {
 			t.Term = []byte(f)
 			out = append(out, t)
@@ -59,6 +66,26 @@ func (formsFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	}
 	return out
 }
+
+// Fold returns s without its accents: decomposed, its combining marks
+// dropped, and the letters that do not decompose replaced (ø, ł, đ, ß,
+// æ, œ, ı, þ, ð, ħ).
+func Fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		if rep, ok := letters[r]; ok {
+			b.WriteString(rep)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var letters = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ı': "i", 'þ': "th", 'ð': "d", 'ħ': "h"}
 
 // Form returns the term of a lower-case word in the forms field: the form
 // its inflections share (Porter's step 1: talks, talked, talking) when

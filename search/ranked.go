@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
@@ -162,7 +163,6 @@ type rankedPlan struct {
 	forms     [][]*snapshot.Postings
 	formShare []float64 // by clause, otherForms
 	formMax   float64   // the most the form boost gives
-	ambig     *sync.Map // the engine's answers of otherForms
 	// owned holds, by segment, the decoded lists own reads: decoded once a
 	// search, where decoding a short list at each event cost more than
 	// the walk.
@@ -205,7 +205,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 		}
 	}
 	boost, p := dateBoost(p, names)
-	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true), ambig: &e.ambig,
+	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
 		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
@@ -237,18 +237,21 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 			at[f.Position] = string(f.Term)
 		}
 		for _, t := range toks {
-			if f, ok := at[t.Position]; ok {
-				if _, seen := typed[string(t.Term)]; !seen {
-					typed[string(t.Term)] = f
-				}
+			f, ok := at[t.Position]
+			if prev, seen := typed[string(t.Term)]; seen && prev != f || !ok && seen {
+				// Two words of one stem, one clause (general generation):
+				// no form is the one typed.
+				typed[string(t.Term)] = ""
+			} else if ok && !seen {
+				typed[string(t.Term)] = f
 			}
 		}
 	}
 	for _, t := range terms {
 		spelt := names.Spellings(t)
 		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), e.ents.Variants(t)...)}
-		if f, ok := typed[t]; ok {
-			ct.typed = append([]string{f}, spelt...)
+		if f := typed[t]; f != "" {
+			ct.typed = []string{f}
 		}
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
@@ -1125,24 +1128,26 @@ func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) boo
 	return best.push(scoredDoc{num, s}, k)
 }
 
-// otherForms returns the share of the events writing a form of ct's
-// stem, in the forms field, that write another form than those typed
-// (general and generate for generation): how many of the word's events
-// may be about another word, which the form boost then counts by. 0 for
-// a word of one form. Each stem's and form's answer is kept by the
-// engine.
+// otherForms returns the share of the events of ct's stem, as the text
+// field counts them, that do not write the form typed (general and
+// organ for generation and organization): how many of the word's events
+// may be about another word, which the form boost then counts by; 0 for
+// a word whose stem's events write it, or which no other form of the
+// stem shares. Read from the snapshot at each search, so that every
+// server of the same events ranks alike (a review found a share kept
+// from the first search of a word, before updates, ranked otherwise than
+// after a restart).
 func (pl *rankedPlan) otherForms(ct *clauseTerms) float64 {
-	stem := ct.forms[0]
-	key := stem + "\x00" + ct.typed[0]
-	if v, ok := pl.ambig.Load(key); ok {
-		return v.(float64)
-	}
+	// The field's forms are without accents: so is their stem.
+	form := ct.typed[0]
+	stem := stemPlain(form)
+	// The forms of the stem begin as the stem and the form typed do:
+	// not always with the stem (capabiliti, whose stem is capabl).
+	prefix := stem[:commonPrefix(stem, form)]
 	var typed, other uint64
-	if d, err := pl.snap.Reader().FieldDictPrefix(newsdesk.FieldForms, []byte(stem)); err == nil {
-		// The entries' counts are not the events' (zap's dictionary
-		// counts one for most terms): the postings say.
+	if d, err := pl.snap.Reader().FieldDictPrefix(newsdesk.FieldForms, []byte(prefix)); err == nil {
 		for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
-			mine := slices.Contains(ct.typed, e.Term)
+			mine := e.Term == form
 			if !mine && stemPlain(e.Term) != stem {
 				continue
 			}
@@ -1168,8 +1173,20 @@ func (pl *rankedPlan) otherForms(ct *clauseTerms) float64 {
 	if share < minOtherForms && other == 0 {
 		share = 0
 	}
-	pl.ambig.Store(key, share)
 	return share
+}
+
+// commonPrefix returns the length of the bytes a and b begin with alike,
+// whole characters.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	for n > 0 && n < len(a) && !utf8.RuneStart(a[n]) {
+		n--
+	}
+	return n
 }
 
 // minOtherForms is the share of a stem's events under which, when no

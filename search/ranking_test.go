@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,48 @@ func TestRanking_Forms(t *testing.T) {
 				t.Errorf("form %v: %s: first %v, want %s first only with the form boost", form, tt.q, res.Hits, tt.first)
 			}
 		}
+	}
+}
+
+// TestRanking_FormsAlike: the form boost treats alike what the search
+// box finds alike, and is the same for the same words (a review's
+// findings): an accented form (Fédération) is the form typed unaccented,
+// and two words of one stem in any order boost neither.
+func TestRanking_FormsAlike(t *testing.T) {
+	x := testindex.Open(t, "testdata/forms.jsonl")
+	search := func(q string, form float64) []Hit {
+		r := DefaultRanking
+		r.Form, r.AllWords = form, 1
+		res, err := engineOver(t, x).WithRanking(r).Search(context.Background(), Request{Q: q, Size: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Hits
+	}
+	score := func(hits []Hit, prefix string) float64 {
+		for _, h := range hits {
+			if strings.HasPrefix(h.ID, prefix) {
+				return h.Score
+			}
+		}
+		t.Fatalf("%s not found", prefix)
+		return 0
+	}
+	with, without := search("federation", DefaultRanking.Form), search("federation", 0)
+	accented, plain := "2018-06-13/the-federation", "2018-06-14/a-national-federation"
+	if d0, d := score(without, accented)-score(without, plain), score(with, accented)-score(with, plain); math.Abs(d-d0) > 1e-9 {
+		t.Errorf("federation: the boost sets Fédération %v from federation, %v without it; want it alike", d, d0)
+	}
+	if score(with, plain) <= score(without, plain) {
+		t.Error("federation: no boost over federal")
+	}
+	ids := func(hits []Hit) (out []string) {
+		for _, h := range hits {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	if a, b := ids(search("general generation", DefaultRanking.Form)), ids(search("generation general", DefaultRanking.Form)); !slices.Equal(a, b) {
+		t.Errorf("general generation lists %v, generation general %v; want one order", a, b)
 	}
 }

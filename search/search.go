@@ -15,7 +15,6 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -135,10 +134,6 @@ type Engine struct {
 	// folds fold the spellings of one name, by tag table, for facets.
 	folds  struct{ cat, topic, ctx foldTable }
 	noFast bool // tests: always go through Bleve
-	// ambig keeps, by stem and form typed, whether the form boost counts
-	// for the word (rankedPlan.ambiguous): at most one entry per term of
-	// the index and form typed.
-	ambig sync.Map
 }
 
 // ListFields are the fields whose posting lists searches and related

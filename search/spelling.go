@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/english"
@@ -221,24 +219,8 @@ func ascii(s string) bool {
 	return true
 }
 
-// fold returns s without its accents: decomposed, its combining marks
-// dropped, and the letters that do not decompose replaced (ø, ł, đ, ß,
-// æ, œ, ı, þ, ð); its typographic apostrophes and quotes straight, as a
-// query reads them (query.Straight): 734 events of the corpus hold ’
-// (O’Brien, Sana’a, Qur’an), the others write O'Brien.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(query.Straight(s)) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		if rep, ok := letters[r]; ok {
-			b.WriteString(rep)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-var letters = map[rune]string{'ø': "o", 'ł': "l", 'đ': "d", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ı': "i", 'þ': "th", 'ð': "d", 'ħ': "h"}
+// fold returns s without its accents (english.Fold), its typographic
+// apostrophes and quotes straight, as a query reads them
+// (query.Straight): 734 events of the corpus hold ’ (O’Brien, Sana’a,
+// Qur’an), the others write O'Brien.
+func fold(s string) string { return english.Fold(query.Straight(s)) }

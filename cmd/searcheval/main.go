@@ -70,7 +70,7 @@ func params() []judged.Param[search.Ranking] {
 		p("all_words", []float64{1, 10, 100, 1e9}, func(r *search.Ranking) *float64 { return &r.AllWords }),
 		p("early", []float64{0, 0.02, 0.05}, func(r *search.Ranking) *float64 { return &r.Early }),
 		p("tags_only", []float64{0, 0.05, 0.1, 0.2}, func(r *search.Ranking) *float64 { return &r.TagsOnly }),
-		p("form", []float64{0, 0.02, 0.05, 0.1}, func(r *search.Ranking) *float64 { return &r.Form }),
+		p("form", []float64{0, 0.05, 0.1, 0.2}, func(r *search.Ranking) *float64 { return &r.Form }),
 	}
 }
 
