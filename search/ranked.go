@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
@@ -231,7 +230,9 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	// ending, by its term: the forms analyser keeps those words, in the
 	// places the en analyser gives them.
 	typed := map[string]string{}
-	if ftoks, err := e.m.AnalyzeText(english.FormsAnalyzerName, []byte(strings.Join(words, " "))); err == nil {
+	if e.ranking.Form == 0 {
+		// no form boost: nothing to read
+	} else if ftoks, err := e.m.AnalyzeText(english.FormsAnalyzerName, []byte(strings.Join(words, " "))); err == nil {
 		at := map[int]string{}
 		for _, f := range ftoks {
 			at[f.Position] = string(f.Term)
@@ -1129,70 +1130,27 @@ func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) boo
 }
 
 // otherForms returns the share of the events of ct's stem, as the text
-// field counts them, that do not write the form typed (general and
-// organ for generation and organization): how many of the word's events
-// may be about another word, which the form boost then counts by; 0 for
-// a word whose stem's events write it, or which no other form of the
-// stem shares. Read from the snapshot at each search, so that every
+// field counts them, that do not write the form typed (general and organ
+// for generation and organization): how many of the word's events may be
+// about another word, which the form boost then counts by; 0 under
+// minOtherForms. Read from the snapshot at each search, so that every
 // server of the same events ranks alike (a review found a share kept
-// from the first search of a word, before updates, ranked otherwise than
-// after a restart).
+// from a word's first search ranking otherwise after updates and after a
+// restart). The field's forms are without accents.
 func (pl *rankedPlan) otherForms(ct *clauseTerms) float64 {
-	// The field's forms are without accents: so is their stem.
-	form := ct.typed[0]
-	stem := stemPlain(form)
-	// The forms of the stem begin as the stem and the form typed do:
-	// not always with the stem (capabiliti, whose stem is capabl).
-	prefix := stem[:commonPrefix(stem, form)]
-	var typed, other uint64
-	if d, err := pl.snap.Reader().FieldDictPrefix(newsdesk.FieldForms, []byte(prefix)); err == nil {
-		for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
-			mine := e.Term == form
-			if !mine && stemPlain(e.Term) != stem {
-				continue
-			}
-			ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(e.Term))
-			if err != nil {
-				continue
-			}
-			if mine {
-				typed += ps.DF()
-			} else if ps.DF() >= 2 {
-				other += ps.DF()
-			}
-		}
-		d.Close()
+	ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(ct.typed[0]))
+	if err != nil || ct.df == 0 || ps.DF() >= ct.df {
+		return 0
 	}
-	// The stem's other events: those of the other forms, and of the
-	// words whose stem is their form (organ for organization), which the
-	// field leaves out, as the text field counts them.
-	share := 0.0
-	if ct.df > 0 && typed < ct.df {
-		share = 1 - float64(typed)/float64(ct.df)
+	if share := 1 - float64(ps.DF())/float64(ct.df); share >= minOtherForms {
+		return share
 	}
-	if share < minOtherForms && other == 0 {
-		share = 0
-	}
-	return share
+	return 0
 }
 
-// commonPrefix returns the length of the bytes a and b begin with alike,
-// whole characters.
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	for n > 0 && n < len(a) && !utf8.RuneStart(a[n]) {
-		n--
-	}
-	return n
-}
-
-// minOtherForms is the share of a stem's events under which, when no
-// other form of it is in the forms field, the word is taken to have one
-// form: the text field counts the events that have the word only in
-// their tags as well.
+// minOtherForms is the share of a stem's events not of the form typed
+// under which the word is taken to have one form: the text field counts
+// the events that have the word only in their tags as well.
 const minOtherForms = 0.2
 
 // ownMax returns the most own may add: the lead and form boosts (the

@@ -137,10 +137,10 @@ type Engine struct {
 }
 
 // ListFields are the fields whose posting lists searches and related
-// lists read decoded (snapshot.List): the text, and the tag keys related
-// lists search for. A server warms them as it loads a generation
-// (snapshot.Config.Warm).
-var ListFields = []string{newsdesk.FieldText, newsdesk.FieldKeys}
+// lists read decoded (snapshot.List): the text, the tag keys related
+// lists search for, and the word forms of the form boost. A server warms
+// them as it loads a generation (snapshot.Config.Warm).
+var ListFields = []string{newsdesk.FieldText, newsdesk.FieldKeys, newsdesk.FieldForms}
 
 // New returns an engine over src's snapshots; m is the index's mapping
 // (it analyses text as the index does), legacy says its generation was
