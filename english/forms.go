@@ -106,8 +106,3 @@ func Form(word string) string {
 	}
 	return form
 }
-
-// Derived reports whether word's form is not its stem: Porter's stem
-// drops a derivational ending of it, which other words of that stem may
-// not share.
-func Derived(word string) bool { return Form(word) != porterstemmer.StemString(word) }
