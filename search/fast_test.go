@@ -712,6 +712,9 @@ func TestNames_SuggestAnySpelling(t *testing.T) {
 		{"ＳＡＯ Ｐ", []string{"São Paulo floods"}},
 		{"Co\u0302te", []string{"Côte d'Ivoire crisis"}},
 		{"cote d'iv", []string{"Côte d'Ivoire crisis"}},
+		// A word after an elided article, alone (since 2026-12-02).
+		{"ivoire", []string{"Côte d'Ivoire crisis"}},
+		{"cote ivo", []string{"Côte d'Ivoire crisis"}},
 		{"erdogax", nil},
 	} {
 		var got []string

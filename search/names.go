@@ -204,6 +204,12 @@ func NamesFromSnapshot(c *snapshot.Snapshot) *Names {
 				w = suggestWord(w)
 				nm.words = append(nm.words, w)
 				n.suggest = append(n.suggest, wordRef{word: w, name: i})
+				// A word after an elided article begins a word too, as
+				// the search box finds it (ivoire: Côte d'Ivoire).
+				if rest := elided(w); rest != "" {
+					nm.words = append(nm.words, rest)
+					n.suggest = append(n.suggest, wordRef{word: rest, name: i})
+				}
 			}
 		}
 	}
