@@ -156,10 +156,9 @@ type rankedPlan struct {
 	// the lead boost (own), when Early is not 0.
 	lead [][]*snapshot.Postings
 	// forms holds, by clause, the forms field's postings of the word's
-	// form as typed and its spellings: for the form boost (own), when Form
-	// is not 0 and the generation has the field; nil for a word of one
-	// form (ambiguous).
-	forms     [][]*snapshot.Postings
+	// form as typed: for the form boost (own), when Form is not 0 and the
+	// generation has the field; nil for a word of one form (otherForms).
+	forms     []*snapshot.Postings
 	formShare []float64 // by clause, otherForms
 	formMax   float64   // the most the form boost gives
 	// owned holds, by segment, the decoded lists own reads: decoded once a
@@ -171,7 +170,8 @@ type rankedPlan struct {
 // ownLists are the lists own reads in one segment, by clause: the lead
 // field's of its forms, and its text lists (as clauseTerms.lists).
 type ownLists struct {
-	lead, text, forms [][]*snapshot.List
+	lead, text [][]*snapshot.List
+	forms      []*snapshot.List // by clause, nil where pl.forms is
 }
 
 // clauseTerms is one word's postings: its term and variants, in the text
@@ -181,9 +181,9 @@ type clauseTerms struct {
 	idf   float64
 	df    uint64   // of the term in the text, or its commonest variant's
 	forms []string // the term and its variants
-	// typed are the word's terms in the forms field: its form as typed
-	// (english.Form) and its other spellings.
-	typed []string
+	// typed is the word's term in the forms field: its form as typed
+	// (english.Form), "" for none.
+	typed string
 }
 
 type weighted struct {
@@ -251,9 +251,7 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	for _, t := range terms {
 		spelt := names.Spellings(t)
 		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), e.ents.Variants(t)...)}
-		if f := typed[t]; f != "" {
-			ct.typed = []string{f}
-		}
+		ct.typed = typed[t]
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 			if err != nil || ps.DF() == 0 {
@@ -297,26 +295,19 @@ func (pl *rankedPlan) prepareOwn() error {
 	if pl.r.Form != 0 {
 		held := false // a generation built before the field has none
 		for _, ct := range pl.clauses {
-			var forms []*snapshot.Postings
-			if len(ct.typed) == 0 || ct.df == 0 {
-				pl.forms, pl.formShare = append(pl.forms, nil), append(pl.formShare, 0)
-				continue
-			}
-			share := pl.otherForms(ct)
-			pl.formShare = append(pl.formShare, share)
-			if share == 0 {
-				pl.forms = append(pl.forms, nil)
-				continue
-			}
-			for _, form := range ct.typed {
-				ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(form))
-				if err != nil {
+			var ps *snapshot.Postings
+			share := 0.0
+			if ct.typed != "" && ct.df > 0 {
+				var err error
+				if ps, err = pl.snap.Postings(newsdesk.FieldForms, []byte(ct.typed)); err != nil {
 					return err
 				}
-				held = held || ps.DF() > 0
-				forms = append(forms, ps)
+				if share = otherForms(ps.DF(), ct.df); share == 0 {
+					ps = nil
+				}
 			}
-			pl.forms = append(pl.forms, forms)
+			held = held || ps != nil && ps.DF() > 0
+			pl.forms, pl.formShare = append(pl.forms, ps), append(pl.formShare, share)
 		}
 		if !held {
 			pl.forms = nil
@@ -344,14 +335,12 @@ func (pl *rankedPlan) prepareOwn() error {
 		for seg := range pl.owned {
 			o := &pl.owned[seg]
 			for j, ct := range pl.clauses {
-				var text, lead, forms []*snapshot.List
-				if pl.forms != nil {
-					for _, p := range pl.forms[j] {
-						l, err := p.List(seg)
-						if err != nil {
-							return err
-						}
-						forms = append(forms, l)
+				var text, lead []*snapshot.List
+				var forms *snapshot.List
+				if pl.forms != nil && pl.forms[j] != nil {
+					var err error
+					if forms, err = pl.forms[j].List(seg); err != nil {
+						return err
 					}
 				}
 				o.forms = append(o.forms, forms)
@@ -1129,20 +1118,20 @@ func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) boo
 	return best.push(scoredDoc{num, s}, k)
 }
 
-// otherForms returns the share of the events of ct's stem, as the text
-// field counts them, that do not write the form typed (general and organ
-// for generation and organization): how many of the word's events may be
-// about another word, which the form boost then counts by; 0 under
-// minOtherForms. Read from the snapshot at each search, so that every
-// server of the same events ranks alike (a review found a share kept
-// from a word's first search ranking otherwise after updates and after a
-// restart). The field's forms are without accents.
-func (pl *rankedPlan) otherForms(ct *clauseTerms) float64 {
-	ps, err := pl.snap.Postings(newsdesk.FieldForms, []byte(ct.typed[0]))
-	if err != nil || ct.df == 0 || ps.DF() >= ct.df {
+// otherForms returns the share of a stem's events (df, as the text field
+// counts them) that do not write the form typed (formDF of them, in the
+// forms field; general and organ for generation and organization): how
+// many of the word's events may be about another word, which the form
+// boost then counts by; 0 under minOtherForms. Read from the snapshot at
+// each search, so that every server of the same events ranks alike (a
+// review found a share kept from a word's first search ranking otherwise
+// after updates and after a restart). The field's forms are without
+// accents.
+func otherForms(formDF, df uint64) float64 {
+	if df == 0 || formDF >= df {
 		return 0
 	}
-	if share := 1 - float64(ps.DF())/float64(ct.df); share >= minOtherForms {
+	if share := 1 - float64(formDF)/float64(df); share >= minOtherForms {
 		return share
 	}
 	return 0
@@ -1185,15 +1174,10 @@ func (pl *rankedPlan) own(num uint64, need float64) float64 {
 	o, named := 0.0, 0
 	if pl.forms != nil {
 		written := 0.0
-		for j, forms := range lists.forms {
-			if pl.forms[j] == nil {
-				continue // one form: every event of the word writes it
-			}
-			for _, l := range forms {
-				if at(l) >= 0 {
-					written += pl.formShare[j]
-					break
-				}
+		for j, l := range lists.forms {
+			// nil for a word of one form: every event of it writes it
+			if l != nil && at(l) >= 0 {
+				written += pl.formShare[j]
 			}
 		}
 		o += pl.r.Form * written / float64(len(pl.clauses))
