@@ -21,7 +21,7 @@ import (
 
 // runByDate runs p, whose sort is a date order.
 func (e *Engine) runByDate(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, error) {
-	visit, read, err := e.matchVisitor(snap, names, p)
+	visit, read, err := e.matchVisitor(ctx, snap, names, p)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ var rangeWalk = true
 // days, unscored: filters alone from the columns (newest first
 // backward), plain words by the fast path's conjunction, anything else
 // through Bleve.
-func (e *Engine) matchVisitor(snap *snapshot.Snapshot, names *Names, p query.Params) (func(context.Context, func(n uint64, day int32)) error, *reading, error) {
+func (e *Engine) matchVisitor(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (func(context.Context, func(n uint64, day int32)) error, *reading, error) {
 	read := &reading{}
 	if len(p.Query.Clauses) == 0 {
 		lo, hi, ranged := dayRange(p)
@@ -270,8 +270,10 @@ func (e *Engine) matchVisitor(snap *snapshot.Snapshot, names *Names, p query.Par
 	// Plain words match as the ranking matches them (their other forms,
 	// a year read as a boost, every word or, when fewer than AllWords
 	// events have them all, the rarest): by date, the same events.
-	if !e.noFast {
-		plan, ok, err := e.rankedPlanFor(snap, names, words)
+	if !e.noFast && plainWords(p.Query.Clauses) {
+		// (Phrases and exclusions: Bleve's query, below, which gives the
+		// same events without reading them twice.)
+		plan, ok, err := e.rankedPlanFor(ctx, snap, names, words)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -133,7 +133,7 @@ func bleveByDate(t *testing.T, e *Engine, r Request) []string {
 	p.Size, p.Offset = 1000, 0
 	words := p
 	words.Sort, words.After = query.SortRelevance, nil
-	if _, ok, err := e.rankedPlanFor(snap, e.Names(), words); err != nil {
+	if _, ok, err := e.rankedPlanFor(context.Background(), snap, e.Names(), words); err != nil {
 		t.Fatal(err)
 	} else if ok {
 		rel := r

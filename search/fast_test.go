@@ -404,7 +404,7 @@ func TestRankedPlan_LongQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := e.rankedPlanFor(snap, e.Names(), p); err != nil || !ok {
+	if _, ok, err := e.rankedPlanFor(context.Background(), snap, e.Names(), p); err != nil || !ok {
 		t.Errorf("a query of %d words has no ranked plan (%v)", len(words), err)
 	}
 }

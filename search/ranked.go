@@ -147,6 +147,13 @@ type rankedPlan struct {
 	names   *Names
 	clauses []*clauseTerms // rarest first
 	accept  func(uint64) bool
+	// strict is set for a query with a phrase or an exclusion, which
+	// relaxes only when no event has every clause, to events with any
+	// (README): the walk does not relax, and when it finds none, Bleve's
+	// query answers. accept holds then what the walk's words cannot
+	// tell: the events with the phrases' words in a row, and without the
+	// excluded clauses (constraints).
+	strict  bool
 	days    *snapshot.Days
 	boost   *DateBoost
 	docs    float64
@@ -192,25 +199,58 @@ type weighted struct {
 	term   string // the form p is the postings of
 }
 
-// rankedPlanFor returns the plan of p on snap, if p is plain words (and
-// filters) ranked by relevance on a generation with the ranking fields.
-func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Params) (*rankedPlan, bool, error) {
+// rankedPlanFor returns the plan of p on snap, if p is words, phrases
+// and exclusions of words and phrases (and filters) ranked by relevance
+// on a generation with the ranking fields. A phrase's words rank as
+// words, and the events must have the phrase; an excluded word or phrase
+// leaves its events out (rankedPlan.strict). Until 2026-12-02 such
+// queries ranked by Bleve's BM25, without the ranking's length, priors
+// and penalties: a quoted "hurricane katrina" listed an event filed
+// under Katrina that names neither word second.
+func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (*rankedPlan, bool, error) {
 	if e.legacy || e.ents == nil || len(p.After) > 0 || p.Sort != query.SortRelevance || snap.Lengths.Text == 0 {
 		return nil, false, nil
 	}
+	strict, constrained := false, false
 	for _, c := range p.Query.Clauses {
-		if c.Kind != query.Word || c.Negated {
-			return nil, false, nil
+		if c.Kind != query.Word && c.Kind != query.Phrase {
+			return nil, false, nil // a prefix or a field term: Bleve's query
+		}
+		if c.Kind == query.Word && !c.Negated {
+			continue
+		}
+		strict = true
+		// A phrase of one word is the word, as typed; an excluded stop
+		// word excludes nothing: the walk's words tell their events.
+		toks, err := query.Tokens(e.m, c.Text)
+		if err != nil {
+			return nil, false, err
+		}
+		if c.Negated && len(toks) > 0 || len(toks) > 1 {
+			constrained = true
 		}
 	}
-	boost, p := dateBoost(p, names)
+	var boost *DateBoost
+	if !strict {
+		// Beside a phrase or an exclusion a year is a word like the
+		// others, as it was when Bleve's query ranked them.
+		boost, p = dateBoost(p, names)
+	}
 	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
 		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
 	if lo, hi, ok := dayRange(p); ok {
 		plan.days = snap.Days(lo, hi)
 	}
-	var words []string
+	var words, plain, phrased []string
 	for _, c := range p.Query.Clauses {
+		switch {
+		case c.Negated:
+			continue
+		case c.Kind == query.Phrase:
+			phrased = append(phrased, c.Text)
+		default:
+			plain = append(plain, c.Text)
+		}
 		words = append(words, c.Text)
 	}
 	toks, err := e.m.AnalyzeText(en.AnalyzerName, []byte(strings.Join(words, " ")))
@@ -226,6 +266,29 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	if len(terms) == 0 || len(terms) > maxFastTerms {
 		return nil, false, nil
 	}
+	// A phrase's words match as written, in any spelling, not as a
+	// place's other forms (Bleve's phrase never matched "syrian peace"
+	// for "syria peace"), unless a word typed alone has them too.
+	exact := map[string]bool{}
+	if len(phrased) > 0 {
+		alone, err := query.Tokens(e.m, strings.Join(plain, " "))
+		if err != nil {
+			return nil, false, err
+		}
+		pt, err := query.Tokens(e.m, strings.Join(phrased, " "))
+		if err != nil {
+			return nil, false, err
+		}
+		for _, t := range pt {
+			exact[t] = !slices.Contains(alone, t)
+		}
+	}
+	if constrained {
+		if plan.accept, err = e.constraints(ctx, snap, p, plan.accept); err != nil || plan.accept == nil {
+			return nil, false, err
+		}
+	}
+	plan.strict = strict
 	// The form of each word as typed whose stem drops a derivational
 	// ending, by its term: the forms analyser keeps those words, in the
 	// places the en analyser gives them.
@@ -250,7 +313,11 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 	}
 	for _, t := range terms {
 		spelt := names.Spellings(t)
-		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), e.ents.Variants(t)...)}
+		var variants []string
+		if !exact[t] {
+			variants = e.ents.Variants(t)
+		}
+		ct := &clauseTerms{forms: append(append([]string{t}, spelt...), variants...)}
 		ct.typed = typed[t]
 		add := func(term string, w float64) error {
 			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
@@ -269,14 +336,14 @@ func (e *Engine) rankedPlanFor(snap *snapshot.Snapshot, names *Names, p query.Pa
 				return nil, false, err
 			}
 		}
-		exact := ct.df
-		for _, v := range e.ents.Variants(t) {
+		own := ct.df
+		for _, v := range variants {
 			if err := add(v, plan.r.Variant); err != nil {
 				return nil, false, err
 			}
 		}
-		if exact > 0 {
-			ct.df = exact // the word's own rarity, when the index has it
+		if own > 0 {
+			ct.df = own // the word's own rarity, when the index has it
 		}
 		// A word's document frequency counts deleted events until a merge
 		// drops them, and can pass the live events' number: the idf
@@ -487,7 +554,7 @@ const (
 // for a query of several, its rarest (unless too rare to require) and any
 // word. The last, or the first that finds AllWords events, answers.
 func (pl *rankedPlan) modes() []int {
-	if len(pl.clauses) < 2 {
+	if len(pl.clauses) < 2 || pl.strict {
 		return []int{allWords}
 	}
 	if pl.clauses[0].df < MinAllWords {
@@ -1281,7 +1348,7 @@ func (bar *pageBar) outside(snap *snapshot.Snapshot, num uint64) bool {
 
 // runRanked runs p by the ranked path; ok is false when p is not for it.
 func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, bool, error) {
-	plan, ok, err := e.rankedPlanFor(snap, names, p)
+	plan, ok, err := e.rankedPlanFor(ctx, snap, names, p)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -1296,6 +1363,9 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
 	if err != nil {
 		return nil, true, err
+	}
+	if total == 0 && plan.strict {
+		return nil, false, nil // Bleve's query relaxes to any clause
 	}
 	f := &found{total: total, relaxed: mode != allWords, boost: plan.boost,
 		visit: func(ctx context.Context, fn func(uint64)) error {

@@ -91,6 +91,22 @@ func TestRanking(t *testing.T) {
 				t.Errorf("the event whose sentence and tags name the canal ranks %d, want 1", r+1)
 			}
 		}},
+		// A phrase or an exclusion ranks as the words do (until
+		// 2026-12-02 by Bleve's BM25, without the penalties): the stubs
+		// and the event filed under the story by mistake rank lower.
+		{`"suez canal"`, func(t *testing.T, res *Result) {
+			filed, opens := rank(res.Hits, "2021-03-23/israelis-go-to-the-polls"), rank(res.Hits, "2019-08-06/egypt-s-president-opens")
+			if filed < 0 || opens < 0 || filed < opens {
+				t.Errorf("an event matching the phrase only by its tags ranks %d, above one whose sentence names the canal (%d)", filed+1, opens+1)
+			}
+		}},
+		{"ukraine invasion -flamingo", func(t *testing.T, res *Result) {
+			for i, h := range res.Hits[:2] {
+				if h.ID == "2022-03-01/russian-invasion-of-ukraine-siege-of-mariupol" || h.ID == "2022-03-02/russian-invasion-of-ukraine" {
+					t.Errorf("a heading-only stub ranks %d", i+1)
+				}
+			}
+		}},
 		{"syrai", func(t *testing.T, res *Result) {
 			if len(res.Corrections) != 1 || res.Corrections[0].To != "syria" {
 				t.Errorf("corrections %+v, want syrai → syria (a transposition, the commonest word)", res.Corrections)

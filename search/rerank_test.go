@@ -34,7 +34,7 @@ func TestOwn_LeadAndTagsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, ok, err := e.rankedPlanFor(snap, e.Names(), p)
+	plan, ok, err := e.rankedPlanFor(context.Background(), snap, e.Names(), p)
 	if err != nil || !ok {
 		t.Fatalf("no ranked plan: %v", err)
 	}
