@@ -265,12 +265,24 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		if err != nil || len(toks) == 0 {
 			return nil, err
 		}
-		if q, err := spelledPhrase(a, c.Text, p.Spellings); q != nil || err != nil {
-			return Interruptible(q), err
+		var phrase bquery.Query
+		if q, err := spelledPhrase(a, c.Text, p.Spellings); err != nil {
+			return nil, err
+		} else if q != nil {
+			phrase = q
+		} else {
+			text := bleve.NewMatchPhraseQuery(c.Text)
+			text.SetField(newsdesk.FieldText)
+			phrase = text
 		}
-		text := bleve.NewMatchPhraseQuery(c.Text)
-		text.SetField(newsdesk.FieldText)
-		return Interruptible(text), nil
+		if len(c.Values) == 0 {
+			return Interruptible(phrase), nil
+		}
+		any := []bquery.Query{phrase}
+		for _, v := range c.Values {
+			any = append(any, TextTerm(v))
+		}
+		return Interruptible(bleve.NewDisjunctionQuery(any...)), nil
 	case Prefix:
 		forms := PrefixForms(c.Text)
 		any := make([]bquery.Query, 0, len(forms)+len(c.Values))

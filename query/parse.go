@@ -72,7 +72,9 @@ type Clause struct {
 	// Values, for Kind Field, if set, are the values matched in place of
 	// Text: its spellings in the index (any of them). For Kind Prefix,
 	// they are terms matched besides the prefix: the stems shorter than
-	// it of words it begins (PrefixStems), as the index has them.
+	// it of words it begins (PrefixStems), as the index has them. For
+	// Kind Phrase, terms matched besides the phrase: a code's joined
+	// writing (g20 for "g 20", the events that write G20 and G-20).
 	Values []string
 	// Popular, for Kind Prefix, are the commonest terms it matches, each
 	// with a boost by how common: the word a reader typing a prefix most

@@ -54,6 +54,9 @@ func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *hi
 					}
 				}
 			}
+			for _, t := range c.Values { // a code written joined: G20 for "g 20"
+				h.terms[t] = true
+			}
 		case query.Prefix:
 			h.prefixes = append(h.prefixes, query.PrefixForms(c.Text)...)
 			for _, t := range c.Values {

@@ -242,12 +242,22 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 		plan.days = snap.Days(lo, hi)
 	}
 	var words, plain, phrased []string
+	joined := map[string][]string{} // a code's parts' joined writing (codeWritings)
 	for _, c := range p.Query.Clauses {
 		switch {
 		case c.Negated:
 			continue
 		case c.Kind == query.Phrase:
 			phrased = append(phrased, c.Text)
+			if len(c.Values) > 0 {
+				toks, err := query.Tokens(e.m, c.Text)
+				if err != nil {
+					return nil, false, err
+				}
+				for _, t := range toks {
+					joined[t] = append(joined[t], c.Values...)
+				}
+			}
 		default:
 			plain = append(plain, c.Text)
 		}
@@ -335,6 +345,12 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 			if err := add(v, 1); err != nil {
 				return nil, false, err
 			}
+		}
+		for _, v := range joined[t] { // the code the word is part of, written joined (g20 for g and 20)
+			if err := add(v, 1); err != nil {
+				return nil, false, err
+			}
+			ct.forms = append(ct.forms, v)
 		}
 		own := ct.df
 		for _, v := range variants {

@@ -598,6 +598,22 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			p.Query.Clauses[i].Popular = popular
 		}
 	}
+	if !e.legacy {
+		// A code matches as the events write it, joined or with a dash
+		// (codeWritings); at most maxCodes a query, each reading events.
+		codes := 0
+		for i, c := range p.Query.Clauses {
+			if runs, _ := codeParts(c.Text); c.Kind != query.Word || runs == nil || codes == maxCodes {
+				continue
+			}
+			codes++
+			if w, ok, err := e.codeWritings(ctx, snap, c); err != nil {
+				return p, err
+			} else if ok {
+				p.Query.Clauses[i] = w
+			}
+		}
+	}
 	if e.ents != nil && !e.legacy {
 		// Through Bleve too, a word matches (or, excluded, excludes) a
 		// place's other forms, as the ranked search matches them.

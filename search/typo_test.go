@@ -212,6 +212,18 @@ func TestCorrect_CodesWrittenWithADash(t *testing.T) {
 		{"f35", 1, "f-35"},
 		{"w10", 0, ""}, // no event holds w and 10
 		{"2099", 0, ""},
+		// A code the index has joined matches it written with a dash too,
+		// and back (not a correction: the same code).
+		{"g20", 2, ""},
+		{"g-20", 2, ""},
+		{"G20 summit", 1, ""},
+		{"g-20 ministers", 1, ""},
+		{"ak47", 2, ""},
+		{"AK-47", 2, ""},
+		{"mh17", 1, ""},
+		{"mh-17", 1, ""}, // no event writes MH alone: it relaxed to "17 people" (below)
+		{"flight -mh-17", 0, ""},
+		{"-ak47 police", 0, ""},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
@@ -223,6 +235,9 @@ func TestCorrect_CodesWrittenWithADash(t *testing.T) {
 		}
 		if res.Total != uint64(tt.total) || to != tt.to || len(res.Corrections) > 1 || res.DateBoost != nil {
 			t.Errorf("%s: %d events, corrections %+v; want %d, %q", tt.q, res.Total, res.Corrections, tt.total, tt.to)
+		}
+		if tt.q == "mh-17" && (res.Relaxed || len(res.Hits) != 1 || !strings.Contains(res.Hits[0].Text, "MH17")) {
+			t.Errorf("%s: relaxed %v to %v, want Flight MH17", tt.q, res.Relaxed, res.Hits)
 		}
 	}
 }
