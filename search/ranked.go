@@ -147,12 +147,13 @@ type rankedPlan struct {
 	names   *Names
 	clauses []*clauseTerms // rarest first
 	accept  func(uint64) bool
-	// strict is set for a query with a phrase or an exclusion, which
-	// relaxes only when no event has every clause, to events with any
-	// (README): the walk does not relax, and when it finds none, Bleve's
-	// query answers. accept holds then what the walk's words cannot
-	// tell: the events with the phrases' words in a row, and without the
-	// excluded clauses (constraints).
+	// strict is set for a query with a phrase, a field term or an
+	// exclusion, which relaxes only when no event has every clause, to
+	// events with any (README): the walk does not relax, and when it
+	// finds none, Bleve's query answers. accept holds then what the
+	// walk's words cannot tell: the events with the phrases' words in a
+	// row and the field terms, without the excluded clauses
+	// (constraints).
 	strict  bool
 	days    *snapshot.Days
 	boost   *DateBoost
@@ -199,11 +200,12 @@ type weighted struct {
 	term   string // the form p is the postings of
 }
 
-// rankedPlanFor returns the plan of p on snap, if p is words, phrases
-// and exclusions of words and phrases (and filters) ranked by relevance
+// rankedPlanFor returns the plan of p on snap, if p is words, phrases,
+// field terms and exclusions of them (and filters) ranked by relevance
 // on a generation with the ranking fields. A phrase's words rank as
-// words, and the events must have the phrase; an excluded word or phrase
-// leaves its events out (rankedPlan.strict). Until 2026-12-02 such
+// words, and the events must have the phrase; a field term's events are
+// required; an excluded clause leaves its events out
+// (rankedPlan.strict). Until 2026-12-02 such
 // queries ranked by Bleve's BM25, without the ranking's length, priors
 // and penalties: a quoted "hurricane katrina" listed an event filed
 // under Katrina that names neither word second.
@@ -213,10 +215,13 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 	}
 	strict, constrained := false, false
 	for _, c := range p.Query.Clauses {
-		if c.Kind != query.Word && c.Kind != query.Phrase {
-			return nil, false, nil // a prefix or a field term: Bleve's query
-		}
-		if c.Kind == query.Word && !c.Negated {
+		switch {
+		case c.Kind == query.Prefix:
+			return nil, false, nil // Bleve's query, which ranks its terms by how common
+		case c.Kind == query.Word && !c.Negated:
+			continue
+		case c.Kind == query.Field:
+			strict, constrained = true, true // an exact tag: events to require or leave out
 			continue
 		}
 		strict = true
@@ -245,7 +250,7 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 	joined := map[string][]string{} // a code's parts' joined writing (codeWritings)
 	for _, c := range p.Query.Clauses {
 		switch {
-		case c.Negated:
+		case c.Negated || c.Kind == query.Field:
 			continue
 		case c.Kind == query.Phrase:
 			phrased = append(phrased, c.Text)
