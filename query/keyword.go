@@ -227,6 +227,16 @@ func Tokens(a Analyzer, text string) ([]string, error) {
 func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 	switch c.Kind {
 	case Word:
+		if len(c.Values) > 0 {
+			// A code: its parts in a row (g 20), or written joined.
+			parts := bleve.NewMatchPhraseQuery(c.Text)
+			parts.SetField(newsdesk.FieldText)
+			any := []bquery.Query{parts}
+			for _, v := range c.Values {
+				any = append(any, TextTerm(v))
+			}
+			return Interruptible(bleve.NewDisjunctionQuery(any...)), nil
+		}
 		toks, err := Tokens(a, c.Text)
 		if err != nil || len(toks) == 0 {
 			return nil, err
@@ -265,24 +275,12 @@ func clauseQuery(a Analyzer, c Clause, p Params) (bquery.Query, error) {
 		if err != nil || len(toks) == 0 {
 			return nil, err
 		}
-		var phrase bquery.Query
-		if q, err := spelledPhrase(a, c.Text, p.Spellings); err != nil {
-			return nil, err
-		} else if q != nil {
-			phrase = q
-		} else {
-			text := bleve.NewMatchPhraseQuery(c.Text)
-			text.SetField(newsdesk.FieldText)
-			phrase = text
+		if q, err := spelledPhrase(a, c.Text, p.Spellings); q != nil || err != nil {
+			return Interruptible(q), err
 		}
-		if len(c.Values) == 0 {
-			return Interruptible(phrase), nil
-		}
-		any := []bquery.Query{phrase}
-		for _, v := range c.Values {
-			any = append(any, TextTerm(v))
-		}
-		return Interruptible(bleve.NewDisjunctionQuery(any...)), nil
+		text := bleve.NewMatchPhraseQuery(c.Text)
+		text.SetField(newsdesk.FieldText)
+		return Interruptible(text), nil
 	case Prefix:
 		forms := PrefixForms(c.Text)
 		any := make([]bquery.Query, 0, len(forms)+len(c.Values))

@@ -73,8 +73,9 @@ type Clause struct {
 	// Text: its spellings in the index (any of them). For Kind Prefix,
 	// they are terms matched besides the prefix: the stems shorter than
 	// it of words it begins (PrefixStems), as the index has them. For
-	// Kind Phrase, terms matched besides the phrase: a code's joined
-	// writing (g20 for "g 20", the events that write G20 and G-20).
+	// Kind Word, a code's writing as one term (g20), which it matches
+	// besides Text, its parts in a row ("g 20"): the events that write
+	// G20 and G-20, as one word.
 	Values []string
 	// Popular, for Kind Prefix, are the commonest terms it matches, each
 	// with a boost by how common: the word a reader typing a prefix most

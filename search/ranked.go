@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
 	"math"
 	"regexp"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk"
@@ -247,22 +249,16 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 		plan.days = snap.Days(lo, hi)
 	}
 	var words, plain, phrased []string
-	joined := map[string][]string{} // a code's parts' joined writing (codeWritings)
+	var codes []query.Clause // each one word of the walk (codeTerms)
 	for _, c := range p.Query.Clauses {
 		switch {
 		case c.Negated || c.Kind == query.Field:
 			continue
+		case c.Kind == query.Word && len(c.Values) > 0:
+			codes = append(codes, c)
+			continue
 		case c.Kind == query.Phrase:
 			phrased = append(phrased, c.Text)
-			if len(c.Values) > 0 {
-				toks, err := query.Tokens(e.m, c.Text)
-				if err != nil {
-					return nil, false, err
-				}
-				for _, t := range toks {
-					joined[t] = append(joined[t], c.Values...)
-				}
-			}
 		default:
 			plain = append(plain, c.Text)
 		}
@@ -278,7 +274,7 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 			terms = append(terms, string(t.Term))
 		}
 	}
-	if len(terms) == 0 || len(terms) > maxFastTerms {
+	if n := len(terms) + len(codes); n == 0 || n > maxFastTerms {
 		return nil, false, nil
 	}
 	// A phrase's words match as written, in any spelling, not as a
@@ -351,12 +347,6 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 				return nil, false, err
 			}
 		}
-		for _, v := range joined[t] { // the code the word is part of, written joined (g20 for g and 20)
-			if err := add(v, 1); err != nil {
-				return nil, false, err
-			}
-			ct.forms = append(ct.forms, v)
-		}
 		own := ct.df
 		for _, v := range variants {
 			if err := add(v, plan.r.Variant); err != nil {
@@ -366,15 +356,87 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 		if own > 0 {
 			ct.df = own // the word's own rarity, when the index has it
 		}
-		// A word's document frequency counts deleted events until a merge
-		// drops them, and can pass the live events' number: the idf
-		// stays at least 0.
-		df := min(float64(max(ct.df, 1)), plan.docs)
-		ct.idf = math.Log(1 + (plan.docs-df+0.5)/(df+0.5))
+		ct.idf = idf(ct.df, plan.docs)
+		plan.clauses = append(plan.clauses, ct)
+	}
+	for _, c := range codes {
+		ct, err := e.codeTerms(ctx, snap, c)
+		if err != nil {
+			return nil, false, err
+		}
+		ct.idf = idf(ct.df, plan.docs)
 		plan.clauses = append(plan.clauses, ct)
 	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
 	return plan, true, nil
+}
+
+// idf is BM25's idf of a word df events hold, of docs. A word's document
+// frequency counts deleted events until a merge drops them, and can pass
+// the live events' number: the idf stays at least 0.
+func idf(n uint64, docs float64) float64 {
+	df := min(float64(max(n, 1)), docs)
+	return math.Log(1 + (docs-df+0.5)/(df+0.5))
+}
+
+// codeTerms returns the walk's word of a code (query.Clause.Values, from
+// codeWritings): its writing as one term (G20), and, as a term's
+// postings, the events that write its parts in a row (G-20, Bleve's
+// phrase of Text), each with the first part's frequency and the text's
+// length. One word, so that a code ranks, relaxes and leaves a year to
+// boost as a word does: as a phrase of its parts, g20 2009 required the
+// year and g20 london relaxed to any word.
+func (e *Engine) codeTerms(ctx context.Context, snap *snapshot.Snapshot, c query.Clause) (*clauseTerms, error) {
+	ct := &clauseTerms{}
+	for _, v := range c.Values {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(v))
+		if err != nil {
+			return nil, err
+		}
+		if ps.DF() > 0 {
+			ct.lists = append(ct.lists, weighted{p: ps, weight: 1, term: v})
+			ct.forms, ct.df = append(ct.forms, v), ct.df+ps.DF()
+		}
+	}
+	parts, err := query.Tokens(e.m, c.Text)
+	if err != nil || len(parts) == 0 {
+		return ct, err
+	}
+	first, err := snap.Postings(newsdesk.FieldText, []byte(parts[0]))
+	if err != nil {
+		return nil, err
+	}
+	q := bleve.NewMatchPhraseQuery(c.Text)
+	q.SetField(newsdesk.FieldText)
+	in := make(eventSet, (snap.Size()+63)/64)
+	if _, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { in[n/64] |= 1 << (n % 64) }); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	lists := make([]*snapshot.List, snap.Segments())
+	for seg := range lists {
+		l, err := first.List(seg)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			continue
+		}
+		start := snap.SegmentStart(seg)
+		var m snapshot.List
+		for i, d := range l.Docs {
+			if in.has(start + uint64(d)) {
+				m.Docs, m.Freqs, m.Lens = append(m.Docs, d), append(m.Freqs, l.Freqs[i]), append(m.Lens, l.Lens[i])
+			}
+		}
+		if len(m.Docs) > 0 {
+			lists[seg] = &m
+		}
+	}
+	if made := snap.MadePostings(lists); made.DF() > 0 {
+		ct.lists = append(ct.lists, weighted{p: made, weight: 1, term: parts[0]})
+		ct.forms, ct.df = append(ct.forms, parts...), ct.df+made.DF()
+	}
+	return ct, nil
 }
 
 // prepareOwn reads, for own, the lists it looks events up in: for the

@@ -214,6 +214,18 @@ func (e *Engine) codeRuns(ctx context.Context, snap *snapshot.Snapshot, written,
 	return runs, writes && err == nil, err
 }
 
+// isDash reports whether r joins a code's parts: a hyphen-minus, and the
+// dashes typed or pasted for it (a hyphen, a non-breaking hyphen, an en
+// dash, a minus sign, a small hyphen-minus; g‐20 found only G-20's
+// events, not G20's).
+func isDash(r rune) bool {
+	switch r {
+	case '-', '\u2010', '\u2011', '\u2013', '\u2212', '\ufe63':
+		return true
+	}
+	return false
+}
+
 // codeParts returns the runs of letters and of digits of a code as
 // written, lower case (g and 20 for G20 or G-20), and whether a dash
 // joined them; nil when written is no code: one run, no letter or no
@@ -222,7 +234,7 @@ func codeParts(written string) (runs []string, dashed bool) {
 	w := strings.ToLower(strings.TrimFunc(written, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
 	start, digit, letters, digits := 0, false, false, false
 	for i, r := range w {
-		if r == '-' || r == '‑' {
+		if isDash(r) {
 			if i == start {
 				return nil, false // two dashes in a row
 			}
@@ -270,15 +282,15 @@ func (e *Engine) partLists(snap *snapshot.Snapshot, runs []string) ([]*snapshot.
 // letters and digits the index has written joined (G20, MH17: one term):
 // events write such codes with a dash as well (G-20: the terms g and 20
 // in a row), and a reader typing either means both. Typed joined, it
-// becomes the phrase of its parts besides the joined term, when an event
-// writes the parts side by side (as codeRuns checks: 16 events read at
-// most); typed with a dash, the same phrase besides the joined term, or
-// the joined term alone when no event has a part alone (mh-17, whose
-// events write MH17: it found "17 killed" before). ok is false when c is
-// left as it is: no code, or one the index does not have joined (a code
-// typed joined is then for correct; one with a dash matches its words).
-// Before 2026-12-02, g20 found 52 events and g-20 25, of 77; ak47 1
-// of 20; mh-17 relaxed to the 1,036 events of 17.
+// becomes one word matching the joined term or its parts in a row
+// (query.Clause.Values; codeTerms in the walk), when an event writes the
+// parts side by side (as codeRuns checks: 16 events read at most); typed
+// with a dash, the same word, or the joined term alone when some part is
+// in no event. ok is false when c is left as it is: no code, or one the
+// index does not have joined (a code typed joined is then for correct;
+// one with a dash matches its words). Before 2026-12-02, g20 found 52
+// events and g-20 25, of 77; ak47 1 of 20; mh-17 relaxed to the 1,036
+// events of 17.
 func (e *Engine) codeWritings(ctx context.Context, snap *snapshot.Snapshot, c query.Clause) (query.Clause, bool, error) {
 	if c.Kind != query.Word {
 		return c, false, nil
@@ -309,7 +321,7 @@ func (e *Engine) codeWritings(ctx context.Context, snap *snapshot.Snapshot, c qu
 			return c, false, err
 		}
 	}
-	return query.Clause{Kind: query.Phrase, Text: strings.Join(runs, " "), Negated: c.Negated, Values: jt}, true, nil
+	return query.Clause{Kind: query.Word, Text: strings.Join(runs, " "), Negated: c.Negated, Values: jt}, true, nil
 }
 
 // codeReads is how many events holding every part of a code codeRuns
@@ -389,7 +401,7 @@ func inARow(text string, toks analysis.TokenStream, terms []string) bool {
 					ok = false
 					break
 				}
-				if gap := text[prev.End:k.Start]; gap != "" && gap != "-" && gap != " " && gap != "‑" {
+				if gap := text[prev.End:k.Start]; gap != "" && gap != " " && (utf8.RuneCountInString(gap) != 1 || !isDash([]rune(gap)[0])) {
 					ok = false
 					break
 				}

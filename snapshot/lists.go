@@ -71,6 +71,9 @@ type lists struct {
 // List returns the term's postings in segment i, decoded, or nil when the
 // segment lacks the term. The List is shared: do not modify it.
 func (p *Postings) List(i int) (*List, error) {
+	if p.made != nil {
+		return p.made[i], nil
+	}
 	pl := p.lists[i]
 	if pl == nil {
 		return nil, nil

@@ -22,6 +22,23 @@ type Postings struct {
 	df          uint64
 	snap        *Snapshot
 	field, term string
+	// made, when not nil, are the decoded lists by segment, of postings
+	// made rather than read (MadePostings): List serves them.
+	made []*List
+}
+
+// MadePostings returns postings made of lists, one a segment (nil where
+// the segment has none), as a term's: events a query matched (a code's
+// parts written side by side), for a walk that reads them as it reads a
+// term's lists. Only List and DF serve them; they have no iterators.
+func (s *Snapshot) MadePostings(lists []*List) *Postings {
+	p := &Postings{lists: make([]segment.PostingsList, len(s.segs)), kept: make([]*keptList, len(s.segs)), snap: s, made: lists}
+	for _, l := range lists {
+		if l != nil {
+			p.df += uint64(len(l.Docs))
+		}
+	}
+	return p
 }
 
 // Postings returns the postings of term in field.
