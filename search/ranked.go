@@ -219,7 +219,10 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 	for _, c := range p.Query.Clauses {
 		switch {
 		case c.Kind == query.Prefix:
-			return nil, false, nil // Bleve's query, which ranks its terms by how common
+			// A prefix relaxes as a phrase does; its terms are the
+			// walk's (prefixTerms), excluded it is Bleve's query's.
+			strict, constrained = true, constrained || c.Negated
+			continue
 		case c.Kind == query.Word && !c.Negated:
 			continue
 		case c.Kind == query.Field:
@@ -249,13 +252,16 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 		plan.days = snap.Days(lo, hi)
 	}
 	var words, plain, phrased []string
-	var codes []query.Clause // each one word of the walk (codeTerms)
+	var codes, prefixes []query.Clause // each one word of the walk (codeTerms, prefixTerms)
 	for _, c := range p.Query.Clauses {
 		switch {
 		case c.Negated || c.Kind == query.Field:
 			continue
 		case c.Kind == query.Word && len(c.Values) > 0:
 			codes = append(codes, c)
+			continue
+		case c.Kind == query.Prefix:
+			prefixes = append(prefixes, c)
 			continue
 		case c.Kind == query.Phrase:
 			phrased = append(phrased, c.Text)
@@ -274,7 +280,7 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 			terms = append(terms, string(t.Term))
 		}
 	}
-	if n := len(terms) + len(codes); n == 0 || n > maxFastTerms {
+	if n := len(terms) + len(codes) + len(prefixes); n == 0 || n > maxFastTerms {
 		return nil, false, nil
 	}
 	// A phrase's words match as written, in any spelling, not as a
@@ -367,6 +373,14 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 		ct.idf = idf(ct.df, plan.docs)
 		plan.clauses = append(plan.clauses, ct)
 	}
+	for _, c := range prefixes {
+		ct, ok, err := prefixTerms(snap, c)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		ct.idf = idf(ct.df, plan.docs)
+		plan.clauses = append(plan.clauses, ct)
+	}
 	slices.SortFunc(plan.clauses, func(a, b *clauseTerms) int { return cmp.Compare(a.df, b.df) })
 	return plan, true, nil
 }
@@ -378,6 +392,71 @@ func idf(n uint64, docs float64) float64 {
 	df := min(float64(max(n, 1)), docs)
 	return math.Log(1 + (docs-df+0.5)/(df+0.5))
 }
+
+// prefixTerms returns the walk's word of a prefix (astan*): every term it
+// begins, and the terms of c.Values (the stems of words it begins that
+// no term starting with it holds, and its other spellings), each weighed
+// by its events against the commonest's, at least query.PrefixRestBoost:
+// the word a reader typing a prefix most likely means first (sanctions
+// for sanct*, not sanctuary), as the Popular boosts rank them in Bleve's
+// query. ok is false for a prefix of more than maxPrefixTerms terms
+// (con*: 2,000 lists to walk as one), which Bleve's query ranks.
+func prefixTerms(snap *snapshot.Snapshot, c query.Clause) (*clauseTerms, bool, error) {
+	type counted struct {
+		term string
+		n    uint64
+	}
+	var all []counted
+	for _, form := range query.PrefixForms(c.Text) {
+		d, err := snap.Reader().FieldDictPrefix(newsdesk.FieldText, []byte(form))
+		if err != nil {
+			return nil, false, fmt.Errorf("prefix %s*: %w", c.Text, err)
+		}
+		for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
+			all = append(all, counted{e.Term, e.Count})
+		}
+		d.Close()
+	}
+	if len(all)+len(c.Values) > maxPrefixTerms {
+		return nil, false, nil
+	}
+	for _, t := range c.Values {
+		if !slices.ContainsFunc(all, func(a counted) bool { return a.term == t }) {
+			all = append(all, counted{t, 0})
+		}
+	}
+	ct := &clauseTerms{}
+	var most uint64
+	var posts []*snapshot.Postings
+	for i, a := range all {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(a.term))
+		if err != nil {
+			return nil, false, err
+		}
+		all[i].n = ps.DF()
+		posts = append(posts, ps)
+		most = max(most, ps.DF())
+	}
+	for i, a := range all {
+		if a.n == 0 {
+			continue
+		}
+		w := max(query.PrefixRestBoost, float64(a.n)/float64(most))
+		ct.lists = append(ct.lists, weighted{p: posts[i], weight: w, term: a.term})
+		ct.df = max(ct.df, a.n)
+	}
+	// The lead boost reads the commonest terms' lead lists only.
+	slices.SortStableFunc(all, func(a, b counted) int { return cmp.Compare(b.n, a.n) })
+	for _, a := range all[:min(len(all), popularCount)] {
+		if a.n > 0 {
+			ct.forms = append(ct.forms, a.term)
+		}
+	}
+	return ct, true, nil
+}
+
+// maxPrefixTerms is the most terms a prefix the walk ranks may begin.
+const maxPrefixTerms = 256
 
 // codeTerms returns the walk's word of a code (query.Clause.Values, from
 // codeWritings): its writing as one term (G20), and, as a term's
