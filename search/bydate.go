@@ -267,12 +267,13 @@ func (e *Engine) matchVisitor(ctx context.Context, snap *snapshot.Snapshot, name
 	words := p
 	words.Sort = query.SortRelevance
 	words.After = nil
-	// Plain words match as the ranking matches them (their other forms,
+	// The clauses match as the ranking matches them (their other forms,
 	// a year read as a boost, every word or, when fewer than AllWords
-	// events have them all, the rarest): by date, the same events.
-	if !e.noFast && plainWords(p.Query.Clauses) {
-		// (Phrases and exclusions: Bleve's query, below, which gives the
-		// same events without reading them twice.)
+	// events have them all, the rarest; a phrase's, prefix's, field
+	// term's or exclusion's events): by date, the same events. (When the
+	// walk finds none, neither does Bleve's query, which the relevance
+	// order then asks: it holds the year as a word.)
+	if !e.noFast {
 		plan, ok, err := e.rankedPlanFor(ctx, snap, names, words)
 		if err != nil {
 			return nil, nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
@@ -44,9 +43,4 @@ func (e *Engine) constraints(ctx context.Context, snap *snapshot.Snapshot, p que
 		return nil, nil
 	}
 	return func(n uint64) bool { return set.has(n) && (accept == nil || accept(n)) }, nil
-}
-
-// plainWords reports whether cs are words alone, none excluded.
-func plainWords(cs []query.Clause) bool {
-	return !slices.ContainsFunc(cs, func(c query.Clause) bool { return c.Kind != query.Word || c.Negated })
 }

@@ -103,8 +103,10 @@ var months = map[string]int{"january": 1, "jan": 1, "february": 2, "feb": 2, "ma
 	"october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12}
 
 // dateBoost finds a year (and a month before it) among the words of p, a
-// year of the corpus's dates, when other words remain; it returns the
-// boost and p without those words.
+// year of the corpus's dates, when other words, phrases or prefixes
+// remain (beside the last two too since 2026-12-02, when they came to
+// rank by the walk; "hurricane katrina" 2005 found the 4 events that say
+// 2005); it returns the boost and p without those words.
 func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
 	lo, hi := names.DateRange()
 	if lo.IsZero() {
@@ -133,8 +135,8 @@ func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
 				rest = append(rest, c)
 			}
 		}
-		if len((query.Parsed{Clauses: rest}).Words()) == 0 {
-			return nil, p // the year is the query: a word to match
+		if !slices.ContainsFunc(rest, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field }) {
+			return nil, p // the year is the query (with field terms alone): a word to match
 		}
 		p.Query.Clauses = rest
 		return b, p
@@ -149,8 +151,8 @@ type rankedPlan struct {
 	names   *Names
 	clauses []*clauseTerms // rarest first
 	accept  func(uint64) bool
-	// strict is set for a query with a phrase, a field term or an
-	// exclusion, which relaxes only when no event has every clause, to
+	// strict is set for a query with a phrase, a prefix, a field term or
+	// an exclusion, which relaxes only when no event has every clause, to
 	// events with any (README): the walk does not relax, and when it
 	// finds none, Bleve's query answers. accept holds then what the
 	// walk's words cannot tell: the events with the phrases' words in a
@@ -240,12 +242,7 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 			constrained = true
 		}
 	}
-	var boost *DateBoost
-	if !strict {
-		// Beside a phrase or an exclusion a year is a word like the
-		// others, as it was when Bleve's query ranked them.
-		boost, p = dateBoost(p, names)
-	}
+	boost, p := dateBoost(p, names)
 	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
 		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
 	if lo, hi, ok := dayRange(p); ok {

@@ -57,6 +57,10 @@ func TestRanking(t *testing.T) {
 				t.Errorf("astana -syria lists an event that says Syrian, at %d", r+1)
 			}
 		}},
+		// Beside a phrase or a prefix too (a word to match until
+		// 2026-12-02).
+		{`"tsunami" japan 2011`, nil},
+		{"tsunam* japan 2011", nil},
 		{"tsunami japan 2011", func(t *testing.T, res *Result) {
 			if r := rank(res.Hits, "2011-03-11/"); r < 0 || r >= 3 {
 				t.Errorf("the 2011-03-11 tsunami ranks %d, want the top 3", r+1)
