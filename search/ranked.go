@@ -1350,8 +1350,9 @@ type formsEntry struct {
 	sub int
 }
 
-// heapForms is the most lists a formsUnion scans at each event.
-const heapForms = 8
+// heapForms is the most lists a formsUnion scans at each event (a
+// variable for the tests, which make every union a heap).
+var heapForms = 8
 
 func newFormsUnion(subs []subCursor, from uint64) *formsUnion {
 	u := &formsUnion{subs: subs, at: make([]int, len(subs)), cur: make([]int, 0, len(subs))}

@@ -93,7 +93,10 @@ func TestWalkLists_SameAsCursors(t *testing.T) {
 	queries := append(slices.Clone(vocab), "harbour strike", "strike harbour storm", "council vote", "quake drought", "summit pact final",
 		// A year typed boosts its events.
 		"harbour 2015", "storm strike 2012", "march 2019 harbour", "syria 2011", "syrian harbour", "harbour ukraine",
-		"alpha beta", "beta alpha gamma")
+		"alpha beta", "beta alpha gamma",
+		// A prefix is one word of the terms it begins (a heap of lists
+		// past heapForms).
+		"har*", "sto* strike", "syr*", "bet* alpha")
 	for _, q := range queries {
 		from, to := time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2016, 6, 30, 0, 0, 0, 0, time.UTC)
 		for _, r := range []Request{{Q: q, Size: 10}, {Q: q, Size: 1}, {Q: q, Size: 3}, {Q: q, Size: 50}, {Q: q, Size: 10, Categories: []string{"Sports"}},
@@ -203,7 +206,8 @@ func indexLines(t *testing.T, lines []string, batch int) *testindex.Index {
 var walks = []struct {
 	list         bool
 	chunk, parts int
-}{{true, 1 << 30, 2}, {true, 8, 2}, {true, 5, 3}, {false, 8, 2}, {false, 5, 3}}
+	heap         int // heapForms: 1 walks every word of several lists by a heap
+}{{true, 1 << 30, 2, 8}, {true, 8, 2, 8}, {true, 5, 3, 8}, {false, 8, 2, 8}, {false, 5, 3, 8}, {true, 1 << 30, 2, 1}, {true, 5, 3, 1}}
 
 // bothWalks answers r in each of walks, and by the general loop unsplit,
 // from one snapshot: the working copy merges its segments in the
@@ -216,9 +220,9 @@ func bothWalks(t *testing.T, x *testindex.Index, e *Engine, r Request) (fast []*
 		defer s.Release()
 		return s.Epoch
 	}
-	defer func(chunk int, parts func() int) { walkChunk, walkParts = chunk, parts }(walkChunk, walkParts)
-	ask := func(list bool, chunk, parts int) *Result {
-		listWalk, walkChunk, walkParts = list, chunk, func() int { return parts }
+	defer func(chunk int, parts func() int, heap int) { walkChunk, walkParts, heapForms = chunk, parts, heap }(walkChunk, walkParts, heapForms)
+	ask := func(list bool, chunk, parts, heap int) *Result {
+		listWalk, walkChunk, walkParts, heapForms = list, chunk, func() int { return parts }, heap
 		res, err := e.Search(context.Background(), r)
 		if err != nil {
 			t.Fatal(err)
@@ -229,9 +233,9 @@ func bothWalks(t *testing.T, x *testindex.Index, e *Engine, r Request) (fast []*
 		before := epoch()
 		fast = fast[:0]
 		for _, w := range walks {
-			fast = append(fast, ask(w.list, w.chunk, w.parts))
+			fast = append(fast, ask(w.list, w.chunk, w.parts, w.heap))
 		}
-		slow = ask(false, 1, 1)
+		slow = ask(false, 1, 1, 8)
 		if epoch() == before {
 			return fast, slow
 		}
