@@ -153,17 +153,7 @@ func (c *Conn) ensureOnce(ctx context.Context) error {
 	var err error
 	c.stream, err = c.js.Stream(ctx, StreamName)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		c.stream, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name: StreamName, Subjects: []string{Subject},
-			Description: "newsdesk: incremental updates, one bulk request (NDJSON) a message",
-			Storage:     jetstream.FileStorage, Replicas: c.cfg.Replicas,
-			// Publishers set Nats-Msg-Id: a publish retried within this
-			// window is stored once.
-			Duplicates: 2 * time.Minute,
-			// Readers fall back on reading messages by sequence from any
-			// server holding the stream (see reader).
-			AllowDirect: true,
-		})
+		c.stream, err = c.js.CreateStream(ctx, c.streamConfig())
 	}
 	if err != nil {
 		return fmt.Errorf("cluster: update stream %s: %w", StreamName, err)
@@ -189,6 +179,21 @@ func (c *Conn) ensureOnce(ctx context.Context) error {
 		return fmt.Errorf("cluster: generations bucket %s: %w", GenerationsBucket, err)
 	}
 	return nil
+}
+
+// streamConfig is the update stream's configuration.
+func (c *Conn) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name: StreamName, Subjects: []string{Subject},
+		Description: "newsdesk: incremental updates, one bulk request (NDJSON) a message",
+		Storage:     jetstream.FileStorage, Replicas: c.cfg.Replicas,
+		// Publishers set Nats-Msg-Id: a publish retried within this
+		// window is stored once.
+		Duplicates: 2 * time.Minute,
+		// Readers fall back on reading messages by sequence from any
+		// server holding the stream (see reader).
+		AllowDirect: true,
+	}
 }
 
 // retryFor bounds how long a request is retried: a cluster that lost a

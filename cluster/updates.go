@@ -161,6 +161,17 @@ func (c *Conn) State(ctx context.Context) (StreamState, error) {
 		ictx, cancel := context.WithTimeout(ctx, stepTimeout)
 		defer cancel()
 		info, err := c.stream.Info(ictx)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			// Lost (NATS's storage wiped, nats stream rm): made again, as
+			// a process that connects makes it, so that a running
+			// replica, which reads the state every second, takes updates
+			// again; until 2026-12-02 it answered them 503 until a build
+			// or a replica's start made it. The stream's handle names it:
+			// it serves the new one.
+			if _, err = c.js.CreateStream(ictx, c.streamConfig()); err == nil {
+				info, err = c.stream.Info(ictx)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("cluster: update stream: %w", err)
 		}

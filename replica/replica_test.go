@@ -632,6 +632,44 @@ func TestReplica_StreamMadeAgain(t *testing.T) {
 	}
 }
 
+// TestReplica_StreamLost: the update stream deleted, and no process
+// connecting after it to make it again: the running replica makes it
+// again itself (as a process that connects would) and takes a bulk
+// update sent to it within seconds. Before, it answered updates 503
+// until a build or a replica's start made the stream.
+func TestReplica_StreamLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the replica reopens its copy")
+	}
+	ctx := context.Background()
+	url := natstest.Start(t, 1).URL()
+	b := newBuilder(t, url, 20)
+	b.publish()
+	r := start(t, url, t.TempDir())
+	if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-02-01/before", "Before the loss.")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the replica applies the stream", func() bool { return r.Server().Info().Applied == 1 })
+	natstest.DeleteStreams(t, url, cluster.StreamName)
+	var err error
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		uctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err = r.Server().Update(uctx, []index.Update{upsert("2020-02-02/after", "After the loss.")})
+		cancel()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("an update sent 15 s after the stream was lost: %v", err)
+	}
+	// (The lost stream's update, which no generation held, is lost with
+	// it: the replica reopened its generation for the new stream.)
+	if !has(r, "2020-02-02/after", "After the loss.") {
+		t.Error("the update sent after the loss is not served once answered")
+	}
+}
+
 // fixedLog is an update log of no message at position seq, of stream id.
 type fixedLog struct {
 	seq uint64
