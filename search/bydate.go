@@ -226,8 +226,9 @@ var rangeWalk = true
 
 // matchVisitor returns a walk over the documents p matches, with their
 // days, unscored: filters alone from the columns (newest first
-// backward), plain words by the fast path's conjunction, anything else
-// through Bleve.
+// backward), what the ranked walk ranks by its walk (rankedPlanFor),
+// plain words of a legacy generation by the fast path's conjunction,
+// anything else through Bleve.
 func (e *Engine) matchVisitor(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (func(context.Context, func(n uint64, day int32)) error, *reading, error) {
 	read := &reading{}
 	if len(p.Query.Clauses) == 0 {

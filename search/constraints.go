@@ -16,11 +16,11 @@ func (s eventSet) has(n uint64) bool { return n/64 < uint64(len(s)) && s[n/64]&(
 
 // constraints returns accept (nil: every event) narrowed to the events
 // Bleve's query of p's clauses matches, without the filters: those with
-// each phrase (its words in a row, in any spelling) and every word, and
-// none of the excluded words (a place with its other forms) and phrases.
-// The ranked walk scores a phrase's words as words; which events have
-// them in a row, or have none of an excluded clause, it cannot tell by
-// its lists. One query, whose conjunction reads a common phrase's
+// each phrase (its words in a row, in any spelling), each field term and
+// every word and prefix, and none of the excluded clauses (a place with
+// its other forms). The ranked walk scores a phrase's words as words;
+// which events have them in a row, have a field term, or have none of an
+// excluded clause, it cannot tell by its lists. One query, whose conjunction reads a common phrase's
 // positions only where the other clauses are (a set of the phrase alone
 // made "united states" election 11 -> 25 ms).
 //

@@ -204,15 +204,17 @@ type weighted struct {
 	term   string // the form p is the postings of
 }
 
-// rankedPlanFor returns the plan of p on snap, if p is words, phrases,
-// field terms and exclusions of them (and filters) ranked by relevance
-// on a generation with the ranking fields. A phrase's words rank as
-// words, and the events must have the phrase; a field term's events are
+// rankedPlanFor returns the plan of p on snap, if p is words (codes
+// among them), phrases, prefixes, field terms and exclusions of them
+// (and filters) ranked by relevance on a generation with the ranking
+// fields. A phrase's words rank as words, and the events must have the
+// phrase; a prefix is one word of the terms it begins (prefixTerms), a
+// code one of its writings (codeTerms); a field term's events are
 // required; an excluded clause leaves its events out
-// (rankedPlan.strict). Until 2026-12-02 such
-// queries ranked by Bleve's BM25, without the ranking's length, priors
-// and penalties: a quoted "hurricane katrina" listed an event filed
-// under Katrina that names neither word second.
+// (rankedPlan.strict). Until 2026-12-02 all but words ranked by Bleve's
+// BM25, without the ranking's length, priors and penalties: a quoted
+// "hurricane katrina" listed second an event filed under Katrina that
+// names neither word.
 func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (*rankedPlan, bool, error) {
 	if e.legacy || e.ents == nil || len(p.After) > 0 || p.Sort != query.SortRelevance || snap.Lengths.Text == 0 {
 		return nil, false, nil
@@ -469,8 +471,8 @@ const maxPrefixTerms = 256
 // codeTerms returns the walk's word of a code (query.Clause.Values, from
 // codeWritings): its writing as one term (G20), and, as a term's
 // postings, the events that write its parts in a row (G-20, Bleve's
-// phrase of Text), each with the first part's frequency and the text's
-// length. One word, so that a code ranks, relaxes and leaves a year to
+// phrase of Text), each with the least of its parts' frequencies and the
+// text's length. One word, so that a code ranks, relaxes and leaves a year to
 // boost as a word does: as a phrase of its parts, g20 2009 required the
 // year and g20 london relaxed to any word.
 func (e *Engine) codeTerms(ctx context.Context, snap *snapshot.Snapshot, c query.Clause) (*clauseTerms, error) {

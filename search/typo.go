@@ -313,7 +313,8 @@ func (e *Engine) codeWritings(ctx context.Context, snap *snapshot.Snapshot, c qu
 		return c, false, err
 	}
 	if lists == nil || slices.ContainsFunc(lists, func(ps *snapshot.Postings) bool { return ps.DF() == 0 }) {
-		// A part no event has alone: no event writes them apart.
+		// A part no event has alone, or a stop word the index drops (s
+		// of S-400): the joined writing is the one events are found by.
 		return joined, dashed, nil
 	}
 	if !dashed {
