@@ -42,6 +42,11 @@ func TestByDate(t *testing.T) {
 		{Q: "cyclone", From: from},
 		{Categories: []string{"Politics and elections"}},
 		{Contexts: []string{"Syrian Civil War"}, To: to},
+		// The walk's by date too, the year a boost beside them.
+		{Q: `"peace talks" 2017`},
+		{Q: "pea* talks"},
+		{Q: "strike -harbour 2019", From: from},
+		{Q: `strike topic:"Port Elba strike"`},
 	}
 	for _, base := range reqs {
 		for _, sort := range []query.Sort{query.SortDate, query.SortDateDesc} {
