@@ -47,6 +47,10 @@ func TestByDate(t *testing.T) {
 		{Q: "pea* talks"},
 		{Q: "strike -harbour 2019", From: from},
 		{Q: `strike topic:"Port Elba strike"`},
+		// No event has every clause: relaxed to any, by Bleve's query,
+		// in both orders (a review found the date orders finding none).
+		{Q: "strik* zebra"},
+		{Q: `"strike" zebra 2019`},
 	}
 	for _, base := range reqs {
 		for _, sort := range []query.Sort{query.SortDate, query.SortDateDesc} {
@@ -77,6 +81,24 @@ func TestByDate(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%s:\n got  %v\n want %v", name, got, want)
 			}
+		}
+	}
+}
+
+// TestSearch_YearBoostBesideAPhraseWithFilter: a year beside a phrase is
+// a boost, not a clause, when the search decides whether to relax: the
+// phrase's events outside the filter keep it from relaxing to the
+// filter's events that say the year (a review found "hurricane katrina"
+// 2011 in Sports listing the 2011 Davis Cup), in every order.
+func TestSearch_YearBoostBesideAPhraseWithFilter(t *testing.T) {
+	e := fixtureEngine(t)
+	for _, sort := range []query.Sort{query.SortRelevance, query.SortDate, query.SortDateDesc} {
+		res, err := e.Search(context.Background(), Request{Q: `"peace talks" 2018`, Categories: []string{"Sports"}, Sort: sort})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 0 || res.Relaxed {
+			t.Errorf("%s: %d events (relaxed %v), want none: the phrase has events outside Sports", sort, res.Total, res.Relaxed)
 		}
 	}
 }

@@ -244,6 +244,13 @@ func (e *Engine) rankedPlanFor(ctx context.Context, snap *snapshot.Snapshot, nam
 			constrained = true
 		}
 	}
+	if strict && p.AnyWord {
+		// Relaxed to any clause (Search, when no event has them all): a
+		// strict plan's walk does not relax, Bleve's query does, in the
+		// relevance order and by date alike (a review found the date
+		// orders finding none where relevance relaxed: tsunam* cricket).
+		return nil, false, nil
+	}
 	boost, p := dateBoost(p, names)
 	plan := &rankedPlan{snap: snap, r: e.ranking, names: names, boost: boost, accept: filterFunc(snap, p, true),
 		docs: float64(max(snap.Docs(), 1)), avgText: snap.Lengths.Text, tags: e.tags}
