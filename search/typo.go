@@ -60,16 +60,40 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		tok     string
 		fuzz    int
 		written string // the word as written, for its slips
+		// span, for a word of a phrase of several, is where it is in the
+		// phrase's text: the correction replaces it there alone.
+		span [2]int
 	}
 	var words []toCorrect
 	var corrCodes []Correction
 	codes := 0
 	for i, c := range fixed.Query.Clauses {
+		if c.Kind == query.Phrase && !c.Negated && len(strings.Fields(c.Text)) > 1 {
+			// A phrase of several words: each word the index does not
+			// know is corrected in its place, the others and the stop
+			// words kept ("the pandmic": the pandemic). Until 2026-12-02
+			// a phrase was left as typed ("huricane katrina" found
+			// nothing), since its one term had replaced the whole phrase.
+			ts, err := e.m.AnalyzeText(en.AnalyzerName, []byte(c.Text))
+			if err != nil {
+				continue
+			}
+			for _, t := range ts {
+				tok := string(t.Term)
+				if strings.ContainsFunc(tok, unicode.IsDigit) || t.Start < 0 || t.End > len(c.Text) {
+					continue
+				}
+				if unknown, err := e.unknown(snap, names, tok); err != nil {
+					return p, nil, fmt.Errorf("correct: %w", err)
+				} else if fuzz := Fuzziness(utf8.RuneCountInString(tok)); unknown && fuzz > 0 {
+					words = append(words, toCorrect{clause: i, tok: tok, fuzz: fuzz, written: c.Text[t.Start:t.End], span: [2]int{t.Start, t.End}})
+				}
+			}
+			continue
+		}
 		// A quoted word is a word too: “pandmic” (a phone's quotes) was
 		// corrected as a word, and is a phrase of one word since curly
-		// quotes are quotes. A phrase of several words is left as typed,
-		// stop words included: "the pandmic" is no word to correct (its
-		// one term made it "panic", the whole phrase replaced).
+		// quotes are quotes.
 		if c.Kind != query.Word && (c.Kind != query.Phrase || len(strings.Fields(c.Text)) != 1) || c.Negated ||
 			slices.Contains(dateWords, strings.ToLower(c.Text)) {
 			continue
@@ -100,21 +124,10 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			}
 			continue
 		}
-		// Only the form typed counts: a legacy generation's search does
-		// not match a place's other forms (syria finds no Syrian there).
-		if ps, err := snap.Postings(newsdesk.FieldText, []byte(tok)); err != nil {
+		if unknown, err := e.unknown(snap, names, tok); err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
-		} else if ps.DF() > 0 {
-			continue // the index has it as typed
-		}
-		var spellings []string
-		if !e.legacy {
-			spellings = names.Spellings(tok)
-		}
-		if spelt, err := anySpelling(snap, spellings); err != nil {
-			return p, nil, fmt.Errorf("correct: %w", err)
-		} else if spelt {
-			continue // the index has it with its accents (cote: côte), or without
+		} else if !unknown {
+			continue
 		}
 		fuzz := Fuzziness(utf8.RuneCountInString(tok))
 		if fuzz == 0 {
@@ -131,6 +144,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	slipsTried := slipAllowed(written, maxSlipLetters)
 	corr := corrCodes
+	var fixes []phraseFix
 	for j, w := range words {
 		i, tok, fuzz := w.clause, w.tok, w.fuzz
 		c := fixed.Query.Clauses[i]
@@ -184,10 +198,46 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
-		fixed.Query.Clauses[i].Text = word
-		corr = append(corr, Correction{From: c.Text, To: word})
+		if w.span == [2]int{} {
+			fixed.Query.Clauses[i].Text = word
+			corr = append(corr, Correction{From: c.Text, To: word})
+			continue
+		}
+		// In a phrase: the word replaced in its place, below, the
+		// phrase's last words first, so that each span is still where
+		// its word is.
+		fixes = append(fixes, phraseFix{clause: i, span: w.span, word: word})
+		corr = append(corr, Correction{From: w.written, To: word})
+	}
+	for _, f := range slices.Backward(fixes) {
+		t := fixed.Query.Clauses[f.clause].Text
+		fixed.Query.Clauses[f.clause].Text = t[:f.span[0]] + f.word + t[f.span[1]:]
 	}
 	return fixed, corr, nil
+}
+
+// phraseFix is a correction of a word in a phrase: the word at span of
+// clause's text replaced by word.
+type phraseFix struct {
+	clause int
+	span   [2]int
+	word   string
+}
+
+// unknown reports whether the index has term tok in no spelling: not as
+// typed (only the form typed counts: a legacy generation's search does
+// not match a place's other forms, syria finds no Syrian there), nor
+// with accents or without (cote: côte).
+func (e *Engine) unknown(snap *snapshot.Snapshot, names *Names, tok string) (bool, error) {
+	if ps, err := snap.Postings(newsdesk.FieldText, []byte(tok)); err != nil || ps.DF() > 0 {
+		return false, err
+	}
+	var spellings []string
+	if !e.legacy {
+		spellings = names.Spellings(tok)
+	}
+	spelt, err := anySpelling(snap, spellings)
+	return !spelt, err
 }
 
 // codeRuns returns, for a word of letters and digits that the index does

@@ -111,21 +111,42 @@ func TestCorrect_Slips(t *testing.T) {
 	}
 }
 
-// TestCorrect_PhrasesOfSeveralWords: a phrase of several words is left
-// as typed, though stop words leave one term of it ("the pandmic" was
-// made "panic", the whole phrase replaced).
+// TestCorrect_PhrasesOfSeveralWords: a word of a phrase that the index
+// does not know is corrected in its place, the phrase kept whole, stop
+// words and all; never the phrase replaced by one term ("the pandmic"
+// was made "panic" once, stop words leaving one term of it). An excluded
+// phrase is left as typed. Until 2026-12-02 phrases were left as typed,
+// and "huricane katrina" quoted found nothing.
 func TestCorrect_PhrasesOfSeveralWords(t *testing.T) {
 	x := testindex.Open(t, "testdata/typo.jsonl")
 	e := engineOver(t, x)
-	for _, q := range []string{`"the pandmic"`, `"pandmic of"`, `“to be pandmic”`, `"presidnet speech"`, `-"pandmic" presidnet`} {
-		res, err := e.Search(context.Background(), Request{Q: q})
+	for _, tt := range []struct {
+		q    string
+		want []string // the corrections, from → to
+	}{
+		{`"the pandmic"`, []string{"pandmic → pandemic"}},
+		{`“to be pandmic”`, []string{"pandmic → pandemic"}},
+		{`"covid-19 vaccne"`, []string{"vaccne → vaccine"}},
+		{`-"pandmic" presidnet`, nil},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
 			t.Fatal(err)
 		}
+		var got []string
 		for _, c := range res.Corrections {
-			if strings.Contains(c.From, " ") || c.From == "pandmic" {
-				t.Errorf("%s: corrected %q to %q, want the phrase as typed", q, c.From, c.To)
+			if strings.Contains(c.From, " ") {
+				t.Errorf("%s: corrected %q to %q, a phrase replaced whole", tt.q, c.From, c.To)
 			}
+			if c.From != "presidnet" {
+				got = append(got, c.From+" → "+c.To)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: corrections %v, want %v", tt.q, got, tt.want)
+		}
+		if tt.want != nil && res.Total == 0 {
+			t.Errorf("%s: nothing found, corrected", tt.q)
 		}
 	}
 }
