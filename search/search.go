@@ -349,6 +349,8 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var relaxFixed *query.Params
+	var relaxCorr []Correction
 	if res.wantsCorrecting() && correctable(p.Query) {
 		// Few events have every word as typed: correct words the index
 		// does not know, then, if still nothing, accept any word. The
@@ -364,6 +366,15 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 				return nil, err
 			} else if res2 != nil {
 				res, p, out.Corrections = res2, fixed, corr
+			} else if res.total == 0 {
+				// Neither has every clause: relaxed below, corrected (a
+				// strict query's run does not relax, so that its
+				// correction, finding none strict, was dropped: the
+				// typed phrase, which matches nothing, relaxed in its
+				// place). A word the index does not know matches
+				// nothing, so the corrected query relaxed finds what the
+				// typed one would, and more.
+				relaxFixed, relaxCorr = &fixed, corr
 			}
 		}
 	}
@@ -378,7 +389,16 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !beyond {
+		if !beyond && relaxFixed != nil {
+			relaxed := *relaxFixed
+			relaxed.AnyWord = true
+			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
+				return nil, err
+			} else if res2.total > 0 {
+				res, p, out.Relaxed, out.Corrections = res2, relaxed, true, relaxCorr
+			}
+		}
+		if !beyond && res.total == 0 {
 			relaxed := p
 			relaxed.AnyWord = true
 			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {

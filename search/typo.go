@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	bmapping "github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
 
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -145,9 +147,27 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	slipsTried := slipAllowed(written, maxSlipLetters)
 	corr := corrCodes
 	var fixes []phraseFix
+	// fix replaces w by word: a word as a clause; in a phrase, in its
+	// place, below, the phrase's last words first, so that each span is
+	// still where its word is.
+	fix := func(w toCorrect, word string) {
+		if w.span == [2]int{} {
+			corr = append(corr, Correction{From: fixed.Query.Clauses[w.clause].Text, To: word})
+			fixed.Query.Clauses[w.clause].Text = word
+			return
+		}
+		fixes = append(fixes, phraseFix{clause: w.clause, span: w.span, word: word})
+		corr = append(corr, Correction{From: w.written, To: word})
+	}
 	for j, w := range words {
-		i, tok, fuzz := w.clause, w.tok, w.fuzz
-		c := fixed.Query.Clauses[i]
+		tok, fuzz := w.tok, w.fuzz
+		if sw, ok := nearStopWord(w.written); ok {
+			// A slip from a stop word ("teh"): the stop word, not
+			// searched for, rather than the likeliest term ("ten", which
+			// made "teh huricane katrina" quoted find nothing).
+			fix(w, sw)
+			continue
+		}
 		// A transposition is two Levenshtein edits: ask the dictionary
 		// for one more than allowed (at most its 2), then count them as
 		// one.
@@ -198,16 +218,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
-		if w.span == [2]int{} {
-			fixed.Query.Clauses[i].Text = word
-			corr = append(corr, Correction{From: c.Text, To: word})
-			continue
-		}
-		// In a phrase: the word replaced in its place, below, the
-		// phrase's last words first, so that each span is still where
-		// its word is.
-		fixes = append(fixes, phraseFix{clause: i, span: w.span, word: word})
-		corr = append(corr, Correction{From: w.written, To: word})
+		fix(w, word)
 	}
 	for _, f := range slices.Backward(fixes) {
 		t := fixed.Query.Clauses[f.clause].Text
@@ -215,6 +226,39 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	return fixed, corr, nil
 }
+
+// nearStopWord returns the English stop word one slip (Damerau edit)
+// from word, of 3 letters or more, lower case, if there is one: "teh",
+// "adn", "fro". The index has no stop word, so that a typo of one was
+// corrected to a term ("ten"); the stop word is what was meant, and,
+// read as a stop word, it is not searched for.
+func nearStopWord(word string) (string, bool) {
+	w := strings.ToLower(word)
+	if utf8.RuneCountInString(w) < 3 {
+		return "", false
+	}
+	for _, sw := range stopWords() {
+		if utf8.RuneCountInString(sw) >= 3 && damerau(w, sw) == 1 {
+			return sw, true
+		}
+	}
+	return "", false
+}
+
+// stopWords are the English analyser's stop words, sorted (the same
+// answer for a word one slip from two).
+var stopWords = sync.OnceValue(func() []string {
+	m, err := registry.NewCache().TokenMapNamed(en.StopName)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for w := range m {
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	return out
+})
 
 // phraseFix is a correction of a word in a phrase: the word at span of
 // clause's text replaced by word.

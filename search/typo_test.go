@@ -128,6 +128,12 @@ func TestCorrect_PhrasesOfSeveralWords(t *testing.T) {
 		{`“to be pandmic”`, []string{"pandmic → pandemic"}},
 		{`"covid-19 vaccne"`, []string{"vaccne → vaccine"}},
 		{`-"pandmic" presidnet`, nil},
+		// A slip from a stop word is the stop word ("ten" for teh made
+		// the phrase find nothing, and its other correction was lost).
+		{`"teh pandmic"`, []string{"teh → the", "pandmic → pandemic"}},
+		// No event has the corrected phrase and zebra: relaxed as
+		// corrected (the typed phrase, relaxed, matched nothing).
+		{`"the pandmic" zebra`, []string{"pandmic → pandemic"}},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
