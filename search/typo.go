@@ -68,6 +68,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	var words []toCorrect
 	var corrCodes []Correction
+	var fixes []phraseFix // of words in phrases, applied at the end
 	codes := 0
 	for i, c := range fixed.Query.Clauses {
 		if c.Kind == query.Phrase && !c.Negated && len(strings.Fields(c.Text)) > 1 {
@@ -82,7 +83,23 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			}
 			for _, t := range ts {
 				tok := string(t.Term)
-				if strings.ContainsFunc(tok, unicode.IsDigit) || t.Start < 0 || t.End > len(c.Text) {
+				if t.Start < 0 || t.End > len(c.Text) {
+					continue
+				}
+				if strings.ContainsFunc(tok, unicode.IsDigit) {
+					// A code as in a word ("covid19 vaccine" quoted: the
+					// events write COVID-19), within maxCodes.
+					if codes >= maxCodes {
+						continue
+					}
+					codes++
+					written := c.Text[t.Start:t.End]
+					if runs, ok, err := e.codeRuns(ctx, snap, written, tok); err != nil {
+						return p, nil, fmt.Errorf("correct: %w", err)
+					} else if ok {
+						fixes = append(fixes, phraseFix{clause: i, span: [2]int{t.Start, t.End}, word: strings.Join(runs, " ")})
+						corrCodes = append(corrCodes, Correction{From: written, To: strings.Join(runs, "-")})
+					}
 					continue
 				}
 				if unknown, err := e.unknown(snap, names, tok); err != nil {
@@ -146,10 +163,8 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	slipsTried := slipAllowed(written, maxSlipLetters)
 	corr := corrCodes
-	var fixes []phraseFix
 	// fix replaces w by word: a word as a clause; in a phrase, in its
-	// place, below, the phrase's last words first, so that each span is
-	// still where its word is.
+	// place, below.
 	fix := func(w toCorrect, word string) {
 		if w.span == [2]int{} {
 			corr = append(corr, Correction{From: fixed.Query.Clauses[w.clause].Text, To: word})
@@ -220,6 +235,9 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		}
 		fix(w, word)
 	}
+	// A phrase's last words first, so that each span is still where its
+	// word is.
+	slices.SortStableFunc(fixes, func(a, b phraseFix) int { return cmp.Or(cmp.Compare(a.clause, b.clause), cmp.Compare(a.span[0], b.span[0])) })
 	for _, f := range slices.Backward(fixes) {
 		t := fixed.Query.Clauses[f.clause].Text
 		fixed.Query.Clauses[f.clause].Text = t[:f.span[0]] + f.word + t[f.span[1]:]

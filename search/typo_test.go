@@ -134,6 +134,9 @@ func TestCorrect_PhrasesOfSeveralWords(t *testing.T) {
 		// No event has the corrected phrase and zebra: relaxed as
 		// corrected (the typed phrase, relaxed, matched nothing).
 		{`"the pandmic" zebra`, []string{"pandmic → pandemic"}},
+		// A code in a phrase, as the events write it, beside a typo
+		// after it: each in its place.
+		{`"covid19 vaccne"`, []string{"covid19 → covid-19", "vaccne → vaccine"}},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q})
 		if err != nil {
