@@ -237,7 +237,9 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	}
 	// A phrase's last words first, so that each span is still where its
 	// word is.
-	slices.SortStableFunc(fixes, func(a, b phraseFix) int { return cmp.Or(cmp.Compare(a.clause, b.clause), cmp.Compare(a.span[0], b.span[0])) })
+	slices.SortStableFunc(fixes, func(a, b phraseFix) int {
+		return cmp.Or(cmp.Compare(a.clause, b.clause), cmp.Compare(a.span[0], b.span[0]))
+	})
 	for _, f := range slices.Backward(fixes) {
 		t := fixed.Query.Clauses[f.clause].Text
 		fixed.Query.Clauses[f.clause].Text = t[:f.span[0]] + f.word + t[f.span[1]:]
