@@ -564,6 +564,17 @@ func wipe(t *testing.T, url string, buckets bool) *cluster.Conn {
 	return conn
 }
 
+// published starts a NATS server, publishes a generation of 20 events on
+// it and starts a replica of it: the servers of the tests of a lost
+// stream.
+func published(t *testing.T) (url string, b *builder, r *Replica) {
+	t.Helper()
+	url = natstest.Start(t, 1).URL()
+	b = newBuilder(t, url, 20)
+	b.publish()
+	return url, b, start(t, url, t.TempDir())
+}
+
 // TestReplica_StreamMadeAgain: the update stream (and, in the second case,
 // the buckets) deleted and made again numbers messages and revisions from
 // 1 again. A running replica applies the new stream's updates, a bulk
@@ -578,10 +589,7 @@ func TestReplica_StreamMadeAgain(t *testing.T) {
 				t.Skip("-short: the case of the stream and the buckets reopens the copy too")
 			}
 			ctx := context.Background()
-			url := natstest.Start(t, 1).URL()
-			b := newBuilder(t, url, 20)
-			b.publish()
-			r := start(t, url, t.TempDir())
+			url, b, r := published(t)
 			for i := range 3 { // the pointer's revision and the stream's seq well past 1
 				if _, err := b.conn.Append(ctx, []index.Update{upsert(fmt.Sprintf("2020-02-0%d/before", i+1), "Before the wipe.")}); err != nil {
 					t.Fatal(err)
@@ -642,10 +650,7 @@ func TestReplica_StreamLost(t *testing.T) {
 		t.Skip("-short: the replica reopens its copy")
 	}
 	ctx := context.Background()
-	url := natstest.Start(t, 1).URL()
-	b := newBuilder(t, url, 20)
-	b.publish()
-	r := start(t, url, t.TempDir())
+	url, b, r := published(t)
 	if _, err := b.conn.Append(ctx, []index.Update{upsert("2020-02-01/before", "Before the loss.")}); err != nil {
 		t.Fatal(err)
 	}
