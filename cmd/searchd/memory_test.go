@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // TestServeMemory: searchd's collector settings apply unless the operator
@@ -34,4 +38,48 @@ func TestServeMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMemoryLimitFor: the soft limit follows the live heap, twice it,
+// never under serveMemoryLimit, and does not overflow.
+func TestMemoryLimitFor(t *testing.T) {
+	for _, tc := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, serveMemoryLimit},
+		{40 << 20, serveMemoryLimit},
+		{300 << 20, 600 << 20},
+		{math.MaxUint64, math.MaxInt64 / liveHeapFactor * liveHeapFactor},
+	} {
+		if got := memoryLimitFor(tc.live); got != tc.want {
+			t.Errorf("live %d: limit %d, want %d", tc.live, got, tc.want)
+		}
+	}
+}
+
+// TestFollowHeap: the limit is set at once from the live heap, and the
+// follower stops when its context ends, before the settings are put back.
+func TestFollowHeap(t *testing.T) {
+	before := debug.SetMemoryLimit(1 << 40)
+	defer debug.SetMemoryLimit(before)
+	keep := make([]byte, 200<<20) // live across the collection below
+	runtime.GC()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go followHeap(ctx, time.Hour, done)
+	deadline := time.Now().Add(5 * time.Second)
+	for debug.SetMemoryLimit(-1) == 1<<40 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := debug.SetMemoryLimit(-1); got < 400<<20 || got > 1<<40-1 {
+		t.Errorf("limit %d with %d bytes live, want about twice them", got, len(keep))
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("followHeap did not stop with its context")
+	}
+	runtime.KeepAlive(keep)
 }
