@@ -162,9 +162,9 @@ const liveHeapNum, liveHeapDen = 3, 2
 // followHeap sets the soft memory limit to one and a half times the live
 // heap (what the last collection kept), at least serveMemoryLimit, now
 // and every period until ctx ends, and closes done: an index ten times
-// the corpus keeps about 300 MiB live, and under a limit of 128 MiB the
-// collector ran again and again (348 collections in a minute's searches
-// against 3), a quoted "united states" taking 0.8 s against 0.19. Not
+// the corpus keeps about 270 MiB live, and under a limit of 128 MiB the
+// collector ran again and again (402 collections in a minute's searches
+// against 191), a quoted "united states" taking 0.92 s against 0.18. Not
 // when the operator set GOMEMLIMIT.
 func followHeap(ctx context.Context, period time.Duration, done chan<- struct{}) {
 	defer close(done)
