@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	bquery "github.com/blevesearch/bleve/v2/search/query"
+
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
@@ -13,6 +15,16 @@ import (
 type eventSet []uint64
 
 func (s eventSet) has(n uint64) bool { return n/64 < uint64(len(s)) && s[n/64]&(1<<(n%64)) != 0 }
+
+// matchSet returns the events q matches on snap, and how many.
+func (e *Engine) matchSet(ctx context.Context, snap *snapshot.Snapshot, q bquery.Query) (eventSet, uint64, error) {
+	set := make(eventSet, (snap.Size()+63)/64)
+	n, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { set[n/64] |= 1 << (n % 64) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("search: %w", err)
+	}
+	return set, n, nil
+}
 
 // constraints returns accept (nil: every event) narrowed to the events
 // Bleve's query of p's clauses matches, without the filters: those with
@@ -34,10 +46,9 @@ func (e *Engine) constraints(ctx context.Context, snap *snapshot.Snapshot, p que
 	if err != nil {
 		return nil, err
 	}
-	set := make(eventSet, (snap.Size()+63)/64)
-	n, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { set[n/64] |= 1 << (n % 64) })
+	set, n, err := e.matchSet(ctx, snap, q)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
 	if n == 0 {
 		return nil, nil

@@ -515,9 +515,9 @@ func (e *Engine) codeTerms(ctx context.Context, snap *snapshot.Snapshot, c query
 	}
 	q := bleve.NewMatchPhraseQuery(c.Text)
 	q.SetField(newsdesk.FieldText)
-	in := make(eventSet, (snap.Size()+63)/64)
-	if _, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { in[n/64] |= 1 << (n % 64) }); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+	in, _, err := e.matchSet(ctx, snap, q)
+	if err != nil {
+		return nil, err
 	}
 	lists := make([]*snapshot.List, snap.Segments())
 	for seg := range lists {
