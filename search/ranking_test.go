@@ -2,11 +2,15 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/testindex"
 )
 
@@ -230,5 +234,53 @@ func TestRanking_FormsAlike(t *testing.T) {
 	}
 	if a, b := ids(search("general generation", DefaultRanking.Form)), ids(search("generation general", DefaultRanking.Form)); !slices.Equal(a, b) {
 		t.Errorf("general generation lists %v, generation general %v; want one order", a, b)
+	}
+}
+
+// TestRanking_PrefixOfManyTerms: a prefix of more terms than the walk
+// took before 2026-12-02 (256) ranks by the walk like any other, a year
+// beside it a boost of its events, not a word to match: con* 2011 found
+// only the corpus's 380 events that say 2011 (here the few that do).
+// The fixture is written here: 300 words that con* begins, on events of
+// 2010 and 2011, of which 5 say 2011.
+func TestRanking_PrefixOfManyTerms(t *testing.T) {
+	const letters = "bdfgkmp"
+	var b strings.Builder
+	n := 0
+	for _, x := range letters {
+		for _, y := range letters {
+			for _, z := range letters {
+				if n == 300 {
+					break
+				}
+				word := "con" + string([]rune{x, y, z}) + "k"
+				date := fmt.Sprintf("%d-03-%02d", 2010+n%2, 1+n%28)
+				text := fmt.Sprintf("The %s talks resume in Vienna.", word)
+				if n%60 == 0 {
+					text = fmt.Sprintf("The %s talks of 2011 resume.", word)
+				}
+				fmt.Fprintf(&b, "{\"id\": \"%s/e%03d\", \"date\": \"%s\", \"text\": %q}\n", date, n, date, text)
+				n++
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "prefix.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := engineOver(t, testindex.Open(t, path))
+	for _, sort := range []query.Sort{query.SortRelevance, query.SortDateDesc} {
+		res, err := e.Search(context.Background(), Request{Q: "con* 2011", Size: 20, Sort: sort})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DateBoost == nil || res.Total != 300 {
+			t.Fatalf("sort %q: con* 2011: total %d, date boost %v; want the 300 events of con*, 2011 read as a boost", sort, res.Total, res.DateBoost)
+		}
+		for _, h := range res.Hits[:10] {
+			if !strings.HasPrefix(h.Date, "2011") {
+				t.Errorf("sort %q: con* 2011 lists %s (%s) in its top 10, before events of 2011", sort, h.ID, h.Date)
+			}
+		}
 	}
 }

@@ -865,9 +865,9 @@ func (e *Engine) matchesBeyondFilters(ctx context.Context, snap *snapshot.Snapsh
 	// government in Sports took 23-56 ms so), without a year read as a
 	// boost beside them, which is no clause to match (a review found
 	// "hurricane katrina" 2011 in Sports relaxed to events that say 2011,
-	// though 70 have the phrase elsewhere). (A prefix of more than 256
-	// terms is Bleve's query's whole, the year a word: the check may then
-	// find a match that query lacks, and not relax.)
+	// though 70 have the phrase elsewhere). (A prefix of more than
+	// maxPrefixTerms terms is Bleve's query's whole, the year a word: the
+	// check may then find a match that query lacks, and not relax.)
 	_, all = dateBoost(all, names)
 	q, err := query.KeywordQuery(e.m, all)
 	if err != nil {
