@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -16,14 +17,39 @@ type eventSet []uint64
 
 func (s eventSet) has(n uint64) bool { return n/64 < uint64(len(s)) && s[n/64]&(1<<(n%64)) != 0 }
 
-// matchSet returns the events q matches on snap, and how many.
+// matchSet returns the events q matches on snap, and how many. The
+// snapshot keeps them for the next request of the same query (Memo):
+// Bleve reads a phrase's positions in every event with its words, and
+// covid19 (its parts covid and 19 in a row: codeTerms) took 14 ms each
+// time on the corpus, "covid 19" quoted as long, against 0.2 ms for the
+// words alone.
 func (e *Engine) matchSet(ctx context.Context, snap *snapshot.Snapshot, q bquery.Query) (eventSet, uint64, error) {
-	set := make(eventSet, (snap.Size()+63)/64)
-	n, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { set[n/64] |= 1 << (n % 64) })
-	if err != nil {
-		return nil, 0, fmt.Errorf("search: %w", err)
+	match := func() (any, error) {
+		set := make(eventSet, (snap.Size()+63)/64)
+		n, err := snap.VisitMatches(ctx, q, e.m, func(n uint64) { set[n/64] |= 1 << (n % 64) })
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		return matches{set, n}, nil
 	}
-	return set, n, nil
+	var v any
+	key, err := json.Marshal(q)
+	if err == nil {
+		v, err = snap.Memo("matches\x00"+string(key), match)
+	} else {
+		v, err = match() // a query Bleve cannot write out is matched each time
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	m := v.(matches)
+	return m.set, m.n, nil
+}
+
+// matches are what matchSet keeps of a query.
+type matches struct {
+	set eventSet
+	n   uint64
 }
 
 // constraints returns accept (nil: every event) narrowed to the events

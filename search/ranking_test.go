@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/testindex"
 )
@@ -326,5 +327,36 @@ func TestRanking_YearTyped(t *testing.T) {
 				t.Errorf("%s: hit %d is of %s (%s), want the 4 events of %s* first", tt.q, i+1, h.Date, h.ID, tt.first)
 			}
 		}
+	}
+}
+
+// TestMatchSet_AfterUpdate: what a phrase or a code matched is kept by
+// the snapshot for the next request (snapshot.Memo), and an update's
+// snapshot matches anew: the second search sees the event the update
+// added, and a deleted one is gone.
+func TestMatchSet_AfterUpdate(t *testing.T) {
+	x := testindex.Open(t, "testdata/ranking.jsonl")
+	e := engineOver(t, x)
+	total := func(q string) uint64 {
+		t.Helper()
+		res, err := e.Search(context.Background(), Request{Q: q, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Total
+	}
+	const q = `"suez canal" -flamingo`
+	before := total(q)
+	if before == 0 || total(q) != before {
+		t.Fatalf("%s: %d events, then %d", q, before, total(q))
+	}
+	added := newsdesk.Event{ID: "2030-01-02/a-ship-blocks-the-suez-canal", Date: "2030-01-02", Text: "A ship blocks the Suez Canal again."}
+	x.Update(t, added)
+	if n := total(q); n != before+1 {
+		t.Errorf("after an update adding one: %d events, want %d", n, before+1)
+	}
+	x.Delete(t, added.ID)
+	if n := total(q); n != before {
+		t.Errorf("after deleting it: %d events, want %d", n, before)
 	}
 }

@@ -56,6 +56,7 @@ type Snapshot struct {
 	Lengths newsdesk.FieldLengths
 	src     *Source
 	refs    atomic.Int64
+	memo    memo // see Memo
 }
 
 // seg is one segment of a snapshot.

@@ -114,3 +114,19 @@ func (x *Index) Update(t testing.TB, events ...newsdesk.Event) {
 		t.Fatal(err)
 	}
 }
+
+// Delete deletes events by id as searchd's bulk deletes do, and
+// refreshes the Source to see it.
+func (x *Index) Delete(t testing.TB, ids ...string) {
+	t.Helper()
+	batch := x.Index.NewBatch()
+	for _, id := range ids {
+		batch.Delete(id)
+	}
+	if err := x.Index.Batch(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Source.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
