@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -61,12 +62,29 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, names *Names,
 		counterPool.Put(cs)
 	}()
 	var starts []int32
-	if h != nil {
+	var last int32 // the histogram's last day
+	bucketize := func(h *query.Histogram) {
+		starts = starts[:0]
 		for _, t := range h.Buckets() {
 			starts = append(starts, snapshot.DayNumber(t))
 		}
+		last = snapshot.DayNumber(h.To)
 		cs.days = slices.Grow(cs.days[:0], len(starts))[:len(starts)]
 		clear(cs.days)
+	}
+	if h != nil {
+		bucketize(h)
+	}
+	// The matches' first and last days: the histogram's open ends are
+	// the index's dates as names last counted them, which an update may
+	// have moved (a search in the second after one dated past the last
+	// day counted its event in the last bucket, one before the first in
+	// none: a review's finding).
+	lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
+	count := func(d int32) {
+		if b := sort.Search(len(starts), func(i int) bool { return starts[i] > d }) - 1; b >= 0 && d <= last {
+			cs.days[b]++
+		}
 	}
 	ctxFold := e.folds.ctx.of(c.Contexts)
 	err := visit(ctx, func(n uint64) {
@@ -79,16 +97,32 @@ func (e *Engine) facets(ctx context.Context, c *snapshot.Snapshot, names *Names,
 				cs.ctx[id]++
 			}
 		}
-		if starts != nil {
-			if d := c.Day(n); d != snapshot.NoDay {
-				if b := sort.Search(len(starts), func(i int) bool { return starts[i] > d }) - 1; b >= 0 {
-					cs.days[b]++
-				}
+		if d := c.Day(n); d != snapshot.NoDay {
+			lo, hi = min(lo, d), max(hi, d)
+			if starts != nil {
+				count(d)
 			}
 		}
 	})
 	if err != nil {
 		return nil, err
+	}
+	if lo <= hi && (h == nil || lo < starts[0] || hi > last) {
+		// Rare (until names count again): the histogram is made to hold
+		// them all, and the days counted again.
+		if h == nil {
+			h = query.NewHistogram(snapshot.DayTime(lo), snapshot.DayTime(hi))
+		} else {
+			h = query.NewHistogram(snapshot.DayTime(min(lo, snapshot.DayNumber(h.From))), snapshot.DayTime(max(hi, last)))
+		}
+		bucketize(h)
+		if err := visit(ctx, func(n uint64) {
+			if d := c.Day(n); d != snapshot.NoDay {
+				count(d)
+			}
+		}); err != nil {
+			return nil, err
+		}
 	}
 	f := &Facets{
 		Category: top(e.folds.cat.of(c.Categories).fold(cs.cat), c.Categories, topN, names.spelling(FieldCategory)),

@@ -949,3 +949,39 @@ func engineOver(t testing.TB, x *testindex.Index) *Engine {
 	}
 	return e
 }
+
+// TestFacets_DatesPastTheNamesRange: the first search after an update
+// dated past the index's last day (or before its first) counts each hit
+// in its own date bucket, though the names' range, which closes the
+// histogram's open ends, counts the update's dates only later: the
+// histogram widens to hold them (a review found the event of 2028
+// counted in 2027, the last bucket, and one of 1800 in none).
+func TestFacets_DatesPastTheNamesRange(t *testing.T) {
+	idx := testindex.Open(t, "testdata/events.jsonl")
+	e := engineOver(t, idx)
+	if _, err := e.Search(context.Background(), Request{Q: "war", Facets: 3}); err != nil {
+		t.Fatal(err)
+	}
+	idx.Update(t,
+		newsdesk.Event{ID: "2098-06-01/a-solenodon-is-sighted", Date: "2098-06-01", Text: "A solenodon is sighted in Haiti."},
+		newsdesk.Event{ID: "1990-02-01/a-solenodon-is-named", Date: "1990-02-01", Text: "A solenodon is named in Cuba."})
+	for _, r := range []Request{{Q: "solenodon"}, {Q: "solenodon", From: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}, {From: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)}} {
+		r.Facets = 3
+		res, err := e.Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		got := map[string]int{}
+		for _, d := range res.Facets.Date {
+			sum += d.Count
+			got[d.Start] = d.Count
+		}
+		if uint64(sum) != res.Total {
+			t.Errorf("%+v: date buckets count %d events, of %d: %v", r, sum, res.Total, res.Facets.Date)
+		}
+		if got["2098"] != 1 || got["1990"] != 1 {
+			t.Errorf("%+v: the events of 2098 and 1990 are not in their years' buckets: %v", r, res.Facets.Date)
+		}
+	}
+}
