@@ -81,6 +81,10 @@ type Clause struct {
 	// with a boost by how common: the word a reader typing a prefix most
 	// likely means (sanctions for sanct*, not sanctuary).
 	Popular []Boosted
+	// Named, for Kind Word, marks a word that begins a name with the
+	// word after it (Theresa of Theresa May): that word is then a word
+	// to match, not a month read as a date.
+	Named bool
 }
 
 // Boosted is a term with a boost.

@@ -360,3 +360,53 @@ func TestMatchSet_AfterUpdate(t *testing.T) {
 		t.Errorf("after deleting it: %d events, want %d", n, before)
 	}
 }
+
+// TestRanking_MonthInAName: a month word before a year is a date unless
+// the events write it with the word before it as a name (Theresa May,
+// Women's March): theresa may 2019 searched theresa alone, May 2019 its
+// boost, and found every Theresa.
+func TestRanking_MonthInAName(t *testing.T) {
+	var b strings.Builder
+	event := func(date, slug, text string) {
+		fmt.Fprintf(&b, "{\"id\": \"%s/%s\", \"date\": \"%s\", \"text\": %q}\n", date, slug, date, text)
+	}
+	for i, month := range []string{"03", "04", "05", "06"} {
+		event("2019-"+month+"-1"+fmt.Sprint(i), fmt.Sprint("may-", i), "Prime Minister Theresa May meets her cabinet.")
+		event("2019-"+month+"-2"+fmt.Sprint(i), fmt.Sprint("floods-", i), "Floods hit the north of the country.")
+	}
+	for i := range 3 {
+		event(fmt.Sprint("2019-05-0", i+1), fmt.Sprint("smith-", i), "Theresa Smith opens a bakery in Leeds.")
+	}
+	path := filepath.Join(t.TempDir(), "months.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := DefaultRanking
+	r.AllWords = 1 // the fixture's few events: not relaxed
+	e := engineOver(t, testindex.Open(t, path)).WithRanking(r)
+	for _, tt := range []struct {
+		q            string
+		month        int
+		total        uint64
+		wantInEvents string
+	}{
+		{"theresa may 2019", 0, 4, "/may-"}, // Theresa May's, 2019 a boost
+		{"floods may 2019", 5, 4, "/floods-"},
+	} {
+		res, err := e.Search(context.Background(), Request{Q: tt.q, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DateBoost == nil || res.DateBoost.Year != 2019 || res.DateBoost.Month != tt.month {
+			t.Errorf("%s: date boost %+v, want 2019 and month %d", tt.q, res.DateBoost, tt.month)
+		}
+		if res.Total != tt.total {
+			t.Errorf("%s: %d events, want %d", tt.q, res.Total, tt.total)
+		}
+		for _, h := range res.Hits {
+			if !strings.Contains(h.ID, tt.wantInEvents) {
+				t.Errorf("%s: lists %s", tt.q, h.ID)
+			}
+		}
+	}
+}

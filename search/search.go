@@ -634,6 +634,11 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			}
 		}
 	}
+	if !e.legacy {
+		if err := e.markNames(ctx, snap, p.Query.Clauses); err != nil {
+			return p, err
+		}
+	}
 	if e.ents != nil && !e.legacy {
 		// Through Bleve too, a word matches (or, excluded, excludes) a
 		// place's other forms, as the ranked search matches them.
