@@ -378,6 +378,17 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 			}
 		}
 	}
+	if res.relaxed && positive(p.Query.Clauses) > 1 {
+		// No event may have every word as typed, though the index knows
+		// each: a rare one a slip from a far commoner one is corrected,
+		// when events have every word corrected (correctKnown).
+		if res2, fixed, corr, err := e.knownFixed(ctx, snap, names, p, r.Facets > 0); err != nil {
+			return nil, err
+		} else if res2 != nil {
+			res, p = res2, fixed
+			out.Corrections = append(out.Corrections, corr...)
+		}
+	}
 	// Nothing has every clause: events with any of them, whatever the
 	// clauses are (phrases, prefixes and field terms alone relaxed
 	// never: `astan* zebra*` found nothing, `astan*` alone 17 events),
@@ -820,6 +831,41 @@ func (e *Engine) corrected(ctx context.Context, snap *snapshot.Snapshot, names *
 		return nil, err
 	}
 	return e.run(ctx, snap, names, fixed, keep)
+}
+
+// knownFixed returns the answer of p with its rare known words corrected
+// (correctKnown), the corrected p and the corrections, when no event has
+// every word of p and events have every word corrected (over the whole
+// index, as for relaxing: filters do not decide it); a nil answer when
+// not.
+func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, query.Params, []Correction, error) {
+	whole := func(p query.Params) (uint64, error) {
+		_, all := dateBoost(p, names)
+		q, err := query.KeywordQuery(e.m, query.Params{Query: all.Query, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
+		if errors.Is(err, query.ErrNothingToMatch) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		_, n, err := e.matchSet(ctx, snap, q)
+		return n, err
+	}
+	if n, err := whole(p); err != nil || n > 0 {
+		return nil, p, nil, err
+	}
+	fixed, corr, err := e.correctKnown(ctx, snap, names, p)
+	if err != nil || len(corr) == 0 {
+		return nil, p, nil, err
+	}
+	if n, err := whole(fixed); err != nil || n == 0 {
+		return nil, p, nil, err
+	}
+	res, err := e.run(ctx, snap, names, fixed, keep)
+	if err != nil || res.total == 0 {
+		return nil, p, nil, err
+	}
+	return res, fixed, corr, nil
 }
 
 // wantsCorrecting reports whether an answer finds so little that the

@@ -47,12 +47,7 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 	if !ok {
 		return p, nil, nil // this index kind cannot enumerate near terms
 	}
-	// The words of a date ("march 2019") boost their events, and are no
-	// words to match: never corrected ("march" is no "marsh").
-	var dateWords []string
-	if b, _ := dateBoost(p, names); b != nil {
-		dateWords = strings.Fields(strings.ToLower(b.Words))
-	}
+	dateWords := dateWordsOf(p, names)
 	fixed := p
 	fixed.Query.Clauses = append([]query.Clause(nil), p.Query.Clauses...)
 	// The words to correct: positive words of one term that the index
@@ -183,53 +178,14 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			fix(w, sw)
 			continue
 		}
-		// A transposition is two Levenshtein edits: ask the dictionary
-		// for one more than allowed (at most its 2), then count them as
-		// one.
-		dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
+		best, ps, err := e.nearest(snap, fuzzy, tok, w.written, fuzz, slipsTried[j])
 		if err != nil {
-			return p, nil, fmt.Errorf("correct: %w", err)
+			return p, nil, err
 		}
-		var near []string
-		for entry, err := dict.Next(); err == nil && entry != nil; entry, err = dict.Next() {
-			near = append(near, entry.Term)
-		}
-		dict.Close()
-		// Each term's fewest edits: between stems, or one slip in the
-		// word as written (slipTerms).
-		dist := map[string]int{}
-		for _, term := range near {
-			if d := damerau(tok, term); d <= fuzz {
-				dist[term] = d
-			}
-		}
-		if slipsTried[j] {
-			slips, err := slipTerms(e.m, w.written)
-			if err != nil {
-				return p, nil, fmt.Errorf("correct: %w", err)
-			}
-			for _, term := range slips {
-				dist[term] = 1
-			}
-		}
-		var cands []nearTerm
-		posts := map[string]*snapshot.Postings{}
-		for term, d := range dist {
-			ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
-			if err != nil {
-				return p, nil, fmt.Errorf("correct: %w", err)
-			}
-			if ps.DF() == 0 {
-				continue
-			}
-			cands = append(cands, nearTerm{term: term, dist: d, df: ps.DF()})
-			posts[term] = ps
-		}
-		best, ok := likeliest(cands)
-		if !ok {
+		if ps == nil {
 			continue
 		}
-		word, err := e.surface(ctx, snap, best.term, posts[best.term])
+		word, err := e.surface(ctx, snap, best.term, ps)
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
@@ -245,6 +201,138 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		fixed.Query.Clauses[f.clause].Text = t[:f.span[0]] + f.word + t[f.span[1]:]
 	}
 	return fixed, corr, nil
+}
+
+// dateWordsOf returns the words of a date in p ("march 2019"), lower
+// case: they boost their events, and are no words to match, so never
+// corrected ("march" is no "marsh").
+func dateWordsOf(p query.Params, names *Names) []string {
+	if b, _ := dateBoost(p, names); b != nil {
+		return strings.Fields(strings.ToLower(b.Words))
+	}
+	return nil
+}
+
+// correctKnown replaces each positive word of p the index knows but in
+// at most rareKnown events by a near term (as correct finds one) in
+// knownOdds times as many: for a query no event has whole, whose answer
+// relaxed to the events of its rarest word (barak obama listed Ehud
+// Barak's 22 events, none of Barack Obama's 746; hilary clinton Hurricane
+// Hilary's; presidental, in one event, made presidental election relax
+// to any election). Search keeps the corrected query only when events
+// have every word of it.
+func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (query.Params, []Correction, error) {
+	fuzzy, ok := snap.Reader().(bindex.IndexReaderFuzzy)
+	if !ok {
+		return p, nil, nil
+	}
+	dateWords := dateWordsOf(p, names)
+	fixed := p
+	fixed.Query.Clauses = append([]query.Clause(nil), p.Query.Clauses...)
+	var corr []Correction
+	for i, c := range fixed.Query.Clauses {
+		if c.Kind != query.Word || c.Negated || len(c.Values) > 0 || slices.Contains(dateWords, strings.ToLower(c.Text)) {
+			continue
+		}
+		toks, err := query.Tokens(e.m, c.Text)
+		if err != nil || len(toks) != 1 || strings.ContainsFunc(toks[0], unicode.IsDigit) {
+			continue
+		}
+		tok := toks[0]
+		// One edit at most: a word of the index two from the word meant
+		// is less likely a slip than a word of its own.
+		fuzz := min(Fuzziness(utf8.RuneCountInString(tok)), 1)
+		if fuzz == 0 {
+			continue
+		}
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(tok))
+		if err != nil {
+			return p, nil, fmt.Errorf("correct: %w", err)
+		}
+		df := ps.DF()
+		if df == 0 || df > rareKnown {
+			continue
+		}
+		w := strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		best, bps, err := e.nearest(snap, fuzzy, tok, w, fuzz, utf8.RuneCountInString(w) <= maxSlipWord)
+		if err != nil {
+			return p, nil, err
+		}
+		if bps == nil || best.df < knownOdds*df {
+			continue
+		}
+		word, err := e.surface(ctx, snap, best.term, bps)
+		if err != nil {
+			return p, nil, fmt.Errorf("correct: %w", err)
+		}
+		corr = append(corr, Correction{From: c.Text, To: word})
+		fixed.Query.Clauses[i].Text = word
+	}
+	return fixed, corr, nil
+}
+
+// rareKnown is the most events a word the index knows may be in for
+// correctKnown to correct it, and knownOdds how many times as many a near
+// term must be in (barak 22, barack 746; iran and iraq are never).
+const (
+	rareKnown = 100
+	knownOdds = 10
+)
+
+// nearest returns the indexed term likeliest meant by tok (a stem; the
+// word as written), within fuzz edits between stems where a
+// transposition counts one (Damerau), or one slip in the word as written
+// when slips (slipTerms), by likeliest, and its postings; nil postings
+// when no such term has events. The term tok itself is no candidate.
+func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy, tok, written string, fuzz int, slips bool) (nearTerm, *snapshot.Postings, error) {
+	// A transposition is two Levenshtein edits: ask the dictionary for
+	// one more than allowed (at most its 2), then count them as one.
+	dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
+	if err != nil {
+		return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+	}
+	var near []string
+	for entry, err := dict.Next(); err == nil && entry != nil; entry, err = dict.Next() {
+		near = append(near, entry.Term)
+	}
+	dict.Close()
+	// Each term's fewest edits: between stems, or one slip in the word as
+	// written (slipTerms).
+	dist := map[string]int{}
+	for _, term := range near {
+		if d := damerau(tok, term); d <= fuzz && term != tok {
+			dist[term] = d
+		}
+	}
+	if slips {
+		terms, err := slipTerms(e.m, written)
+		if err != nil {
+			return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+		}
+		for _, term := range terms {
+			if term != tok {
+				dist[term] = 1
+			}
+		}
+	}
+	var cands []nearTerm
+	posts := map[string]*snapshot.Postings{}
+	for term, d := range dist {
+		ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
+		if err != nil {
+			return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+		}
+		if ps.DF() == 0 {
+			continue
+		}
+		cands = append(cands, nearTerm{term: term, dist: d, df: ps.DF()})
+		posts[term] = ps
+	}
+	best, ok := likeliest(cands)
+	if !ok {
+		return nearTerm{}, nil, nil
+	}
+	return best, posts[best.term], nil
 }
 
 // nearStopWord returns the English stop word one slip (Damerau edit)
