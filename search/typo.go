@@ -18,6 +18,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newsdesk/newsdesk"
+	"github.com/newsdesk/newsdesk/english"
 	"github.com/newsdesk/newsdesk/query"
 	"github.com/newsdesk/newsdesk/snapshot"
 )
@@ -178,14 +179,14 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			fix(w, sw)
 			continue
 		}
-		best, ps, err := e.nearest(snap, fuzzy, tok, w.written, fuzz, slipsTried[j])
+		best, ps, slips, err := e.nearest(snap, fuzzy, tok, w.written, fuzz, slipsTried[j])
 		if err != nil {
 			return p, nil, err
 		}
 		if ps == nil {
 			continue
 		}
-		word, err := e.surface(ctx, snap, best.term, ps)
+		word, err := e.surface(ctx, snap, best.term, w.written, slips, ps)
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
@@ -254,14 +255,14 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 			continue
 		}
 		w := strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		best, bps, err := e.nearest(snap, fuzzy, tok, w, fuzz, utf8.RuneCountInString(w) <= maxSlipWord)
+		best, bps, slips, err := e.nearest(snap, fuzzy, tok, w, fuzz, utf8.RuneCountInString(w) <= maxSlipWord)
 		if err != nil {
 			return p, nil, err
 		}
 		if bps == nil || best.df < knownOdds*df {
 			continue
 		}
-		word, err := e.surface(ctx, snap, best.term, bps)
+		word, err := e.surface(ctx, snap, best.term, w, slips, bps)
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
@@ -284,12 +285,12 @@ const (
 // transposition counts one (Damerau), or one slip in the word as written
 // when slips (slipTerms), by likeliest, and its postings; nil postings
 // when no such term has events. The term tok itself is no candidate.
-func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy, tok, written string, fuzz int, slips bool) (nearTerm, *snapshot.Postings, error) {
+func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy, tok, written string, fuzz int, slips bool) (nearTerm, *snapshot.Postings, []string, error) {
 	// A transposition is two Levenshtein edits: ask the dictionary for
 	// one more than allowed (at most its 2), then count them as one.
 	dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
 	if err != nil {
-		return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+		return nearTerm{}, nil, nil, fmt.Errorf("correct: %w", err)
 	}
 	var near []string
 	for entry, err := dict.Next(); err == nil && entry != nil; entry, err = dict.Next() {
@@ -299,15 +300,25 @@ func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy,
 	// Each term's fewest edits: between stems, or one slip in the word as
 	// written (slipTerms).
 	dist := map[string]int{}
+	var slipWords map[string][]string
 	for _, term := range near {
 		if d := damerau(tok, term); d <= fuzz && term != tok {
 			dist[term] = d
 		}
 	}
 	if slips {
-		terms, err := slipTerms(e.m, written)
+		var terms []string
+		var err error
+		terms, slipWords, err = slipsOf(e.m, written)
 		if err != nil {
-			return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+			return nearTerm{}, nil, nil, fmt.Errorf("correct: %w", err)
+		}
+		// Every word one slip from the word as written is among them: a
+		// term the stems alone put one edit away is two as written (polcy
+		// is a swap from police's stem, polci and polic, and one letter
+		// from policy: it became police, the commoner, a review found).
+		for term, d := range dist {
+			dist[term] = min(d+1, 2)
 		}
 		for _, term := range terms {
 			if term != tok {
@@ -320,7 +331,7 @@ func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy,
 	for term, d := range dist {
 		ps, err := snap.Postings(newsdesk.FieldText, []byte(term))
 		if err != nil {
-			return nearTerm{}, nil, fmt.Errorf("correct: %w", err)
+			return nearTerm{}, nil, nil, fmt.Errorf("correct: %w", err)
 		}
 		if ps.DF() == 0 {
 			continue
@@ -330,9 +341,9 @@ func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy,
 	}
 	best, ok := likeliest(cands)
 	if !ok {
-		return nearTerm{}, nil, nil
+		return nearTerm{}, nil, nil, nil
 	}
-	return best, posts[best.term], nil
+	return best, posts[best.term], slipWords[best.term], nil
 }
 
 // nearStopWord returns the English stop word one slip (Damerau edit)
@@ -625,9 +636,16 @@ func inARow(text string, toks analysis.TokenStream, terms []string) bool {
 // one letter from pandemic (pandem), two from panic. The letters tried
 // are a to z and the word's own.
 func slipTerms(a query.Analyzer, word string) ([]string, error) {
+	terms, _, err := slipsOf(a, word)
+	return terms, err
+}
+
+// slipsOf returns slipTerms's terms, and by term the slips of word that
+// analyse to it.
+func slipsOf(a query.Analyzer, word string) ([]string, map[string][]string, error) {
 	w := []rune(strings.ToLower(word))
 	if len(w) > maxSlipWord {
-		return nil, nil
+		return nil, nil, nil
 	}
 	// A word of one token stays one when a letter changes: its slips go
 	// through the analyser's filters alone (possessive, case, stop words,
@@ -657,6 +675,7 @@ func slipTerms(a query.Analyzer, word string) ([]string, error) {
 	}
 	seen := map[string]bool{}
 	var out []string
+	words := map[string][]string{}
 	try := func(cand []rune) error {
 		s := string(cand)
 		if seen[s] {
@@ -667,8 +686,11 @@ func slipTerms(a query.Analyzer, word string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if len(toks) == 1 && !slices.Contains(out, toks[0]) {
-			out = append(out, toks[0])
+		if len(toks) == 1 {
+			if _, ok := words[toks[0]]; !ok {
+				out = append(out, toks[0])
+			}
+			words[toks[0]] = append(words[toks[0]], s)
 		}
 		return nil
 	}
@@ -676,26 +698,26 @@ func slipTerms(a query.Analyzer, word string) ([]string, error) {
 	for i := 0; i <= len(w); i++ {
 		for _, l := range letters {
 			if err := try(append(append(append(edit[:0], w[:i]...), l), w[i:]...)); err != nil { // added
-				return nil, err
+				return nil, nil, err
 			}
 			if i < len(w) && l != w[i] {
 				if err := try(append(append(append(edit[:0], w[:i]...), l), w[i+1:]...)); err != nil { // changed
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
 		if i < len(w) {
 			if err := try(append(append(edit[:0], w[:i]...), w[i+1:]...)); err != nil { // left out
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if i+1 < len(w) && w[i] != w[i+1] {
 			if err := try(append(append(append(edit[:0], w[:i]...), w[i+1], w[i]), w[i+2:]...)); err != nil { // swapped
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return out, nil
+	return out, words, nil
 }
 
 // slipAllowed returns, for each of a query's words to correct, as
@@ -771,24 +793,73 @@ func likeliest(ts []nearTerm) (best nearTerm, ok bool) {
 	return best, ok
 }
 
-// surface returns the word events write for the index term: the
-// commonest lower-cased form, without a possessive, among the words that
-// analyse to it in surfaceEvents live events spread over those having it
-// (German rather than Germans for german; tsunami, not the first events'
-// tsunamis), the shortest on a tie; or the term itself when no text has
-// it.
-func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term string, ps *snapshot.Postings) (string, error) {
+// surface returns the word events write for the index term that typed
+// (a word as written) most likely meant: of the lower-cased forms,
+// without a possessive, among the words that analyse to it in
+// surfaceEvents live events spread over those having it, the fewest
+// edits from typed, then the commonest (German rather than Germans for
+// germna; tsunami, not the first events' tsunamis, for tsunmai), the
+// shortest on a tie; or the term itself when no text has it. The slips
+// of typed that analyse to the term (nearest) are forms too, which the
+// sample may lack (vaccination, for vaccinatoin, among vaccine's). Porter's
+// stem is many words' (commun: community, communication): the commonest
+// alone showed community for communicaton, general for generaton (a
+// review's finding), and the search ranks first the form shown (Form).
+func (e *Engine) surface(ctx context.Context, snap *snapshot.Snapshot, term, typed string, slips []string, ps *snapshot.Postings) (string, error) {
 	forms, err := e.forms(ctx, snap, term, ps, surfaceEvents)
 	if err != nil {
 		return "", err
 	}
-	best, most := term, 0
+	// The slips the sample lacks are forms too when events write them,
+	// which the forms field tells for a word that is not its stem
+	// (vaccination, of vaccin; not ukrain, a slip of ukrian that is its
+	// own stem). Each form's events are the forms field's, for such a
+	// word (generation 176, generator 18: a sample of 8 events of gener
+	// may hold one generator and no generation), else none: the
+	// sample's count decides between the others.
+	events := func(f string) (uint64, error) {
+		form := english.Form(f)
+		if form == term {
+			return 0, nil
+		}
+		ps, err := snap.Postings(newsdesk.FieldForms, []byte(form))
+		if err != nil {
+			return 0, fmt.Errorf("correct: %w", err)
+		}
+		return ps.DF(), nil
+	}
+	type cand struct {
+		form          string
+		edits, sample int
+		events        uint64
+	}
+	var cands []cand
+	typed = strings.ToLower(typed)
 	for f, c := range forms {
-		if c > most || (c == most && (len(f) < len(best) || (len(f) == len(best) && f < best))) {
-			best, most = f, c
+		n, err := events(f)
+		if err != nil {
+			return "", err
+		}
+		cands = append(cands, cand{f, damerau(typed, f), c, n})
+	}
+	for _, w := range slips {
+		if _, ok := forms[w]; ok {
+			continue
+		}
+		if n, err := events(w); err != nil {
+			return "", err
+		} else if n > 0 {
+			cands = append(cands, cand{w, damerau(typed, w), 0, n})
 		}
 	}
-	return best, nil
+	if len(cands) == 0 {
+		return term, nil
+	}
+	best := slices.MinFunc(cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(a.edits, b.edits), cmp.Compare(b.events, a.events), cmp.Compare(b.sample, a.sample),
+			cmp.Compare(len(a.form), len(b.form)), cmp.Compare(a.form, b.form))
+	})
+	return best.form, nil
 }
 
 // forms counts the words, lower-cased and without a possessive, that

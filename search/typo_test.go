@@ -337,3 +337,42 @@ func TestCorrect_KnownWords(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrect_NearestAsWritten: a typo is corrected to the word one slip
+// from it as written, not to a commoner word its stem is one edit from,
+// and shown as the form nearest what was typed: polcy became police
+// (stems polci and polic, a swap apart) though policy is one letter
+// away; generaton general, communicaton community, whose stems
+// generation and communication share (a review's findings).
+func TestCorrect_NearestAsWritten(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	event := func(text string) {
+		n++
+		fmt.Fprintf(&b, "{\"id\": \"2014-02-%02d/e%d\", \"date\": \"2014-02-%02d\", \"text\": %q}\n", 1+n%28, n, 1+n%28, text)
+	}
+	for i := range 20 {
+		event(fmt.Sprintf("The police arrest suspect %d.", i))
+		event(fmt.Sprintf("The general election of district %d is held.", i))
+		event(fmt.Sprintf("The community of village %d rebuilds.", i))
+	}
+	for i := range 3 {
+		event(fmt.Sprintf("The foreign policy review %d is published.", i))
+		event(fmt.Sprintf("A new generation of fighter %d flies.", i))
+		event(fmt.Sprintf("A communication satellite %d is launched.", i))
+	}
+	path := filepath.Join(t.TempDir(), "nearest.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := engineOver(t, testindex.Open(t, path))
+	for q, want := range map[string]string{"polcy": "policy", "generaton": "generation", "communicaton": "communication", "polise": "police"} {
+		res, err := e.Search(context.Background(), Request{Q: q, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Corrections) != 1 || res.Corrections[0].To != want {
+			t.Errorf("%s: corrections %v, want %s", q, res.Corrections, want)
+		}
+	}
+}
