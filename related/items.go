@@ -3,6 +3,7 @@ package related
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -289,14 +290,19 @@ func reason(it Item, src *source) string {
 
 // span says a number of days the way an editor would.
 func span(days int) string {
-	switch {
-	case days < 60:
+	if days < 60 {
 		return fmt.Sprintf("%d days", days)
-	case days < 730:
-		return fmt.Sprintf("%d months", (days+15)/30)
+	}
+	// Months of the calendar's average length: months of 30 days made
+	// 406 days "14 months" and 715 "24 months" (a review's finding).
+	if months := int(math.Round(float64(days) / daysPerMonth)); months < 24 {
+		return fmt.Sprintf("%d months", months)
 	}
 	return fmt.Sprintf("%d years", (days+182)/365)
 }
+
+// daysPerMonth is a Gregorian month's average length.
+const daysPerMonth = 365.2425 / 12
 
 // analyze returns the analysed words of text, in order.
 func (rk *run) analyze(text string) ([]string, error) {

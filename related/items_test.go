@@ -37,3 +37,14 @@ func TestDuplicate_Window(t *testing.T) {
 		}
 	}
 }
+
+// TestSpan: how far apart a reason says two events are, in days, then
+// calendar months, then years.
+func TestSpan(t *testing.T) {
+	for days, want := range map[int]string{0: "0 days", 59: "59 days", 60: "2 months", 401: "13 months", 406: "13 months",
+		715: "23 months", 729: "2 years", 730: "2 years", 1100: "3 years"} {
+		if got := span(days); got != want {
+			t.Errorf("span(%d) = %q, want %q", days, got, want)
+		}
+	}
+}
