@@ -985,3 +985,22 @@ func TestFacets_DatesPastTheNamesRange(t *testing.T) {
 		}
 	}
 }
+
+// TestFilter_WithoutAccents: a filter's value matches its name written
+// with or without accents, as the search box matches words: context=Cote
+// d'Ivoire found none of Côte d'Ivoire's events (a review's finding).
+func TestFilter_WithoutAccents(t *testing.T) {
+	e := engineOver(t, testindex.Open(t, "testdata/accent-tags.jsonl"))
+	for _, v := range []string{"Côte d'Ivoire", "Cote d'Ivoire", "cote d’ivoire", "COTE D'IVOIRE"} {
+		res, err := e.Search(context.Background(), Request{Contexts: []string{v}, Facets: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 2 {
+			t.Errorf("context=%s: %d events, want 2", v, res.Total)
+		}
+		if len(res.Facets.Context) != 1 || res.Facets.Context[0].Value != "Côte d'Ivoire" {
+			t.Errorf("context=%s: context facet %+v, want Côte d'Ivoire as written", v, res.Facets.Context)
+		}
+	}
+}
