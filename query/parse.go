@@ -63,6 +63,24 @@ const (
 // Fields that q may name, and the index field each matches exactly.
 var fieldNames = map[string]bool{"topic": true, "category": true, "context": true}
 
+// notFields are names a reader may type before a colon, as other search
+// boxes take them, that are no field here: each is a 400 saying what to
+// do instead. text:brexit found nothing, without a word why (a review's
+// finding). Other words with a colon (re:invent) are words.
+var notFields = map[string]string{
+	"text":     "words are searched in the text already: leave out text:",
+	"title":    "events have no title: words are searched in their text",
+	"headline": "events have no headline: words are searched in their text",
+	"body":     "words are searched in the text already: leave out body:",
+	"tag":      "a context tag is context:",
+	"tags":     "a context tag is context:",
+	"date":     "dates are the from and to parameters",
+	"year":     "a year typed as a word boosts its events; from and to filter by date",
+	"source":   "sources are not searched",
+	"sources":  "sources are not searched",
+	"id":       "an event by id is GET /v1/events/{id}",
+}
+
 // Clause is one part of a parsed q.
 type Clause struct {
 	Kind    Kind
@@ -229,6 +247,11 @@ func clause(s string) (Clause, string, error) {
 	if s[0] == '"' {
 		text, rest := quoted(s[1:])
 		return Clause{Kind: Phrase, Text: text}, rest, nil
+	}
+	if i := strings.IndexByte(s, ':'); i > 0 && i+1 < len(s) && s[i+1] != ' ' {
+		if hint, ok := notFields[strings.ToLower(s[:i])]; ok {
+			return Clause{}, "", invalid("q", "%q is no field (fields are topic, category and context): %s", s[:i+1], hint)
+		}
 	}
 	if i := strings.IndexByte(s, ':'); i > 0 && fieldNames[strings.ToLower(s[:i])] && !strings.ContainsAny(s[:i], " \"") {
 		field, v := strings.ToLower(s[:i]), s[i+1:]

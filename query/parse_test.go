@@ -89,12 +89,22 @@ func TestParse_Errors(t *testing.T) {
 		{strings.Repeat("\ufb2c", 100), "once composed"}, // 300 bytes that compose to 600
 		{"caf\xe9", "not valid UTF-8"},
 		{"ab*", "at least 3 characters"},
+		{"text:brexit", `"text:" is no field`},
+		{"brexit Date:2019", "from and to"},
+		{`tags:"peace talks"`, "context:"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.q)
 		var ie *InvalidError
 		if !errors.As(err, &ie) || ie.Param != "q" || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
 			t.Errorf("Parse(%.20q) = %v, want an InvalidError for q containing %q", tc.q, err, tc.want)
+		}
+	}
+	// Other words with a colon are words; a name and a colon before a
+	// space, a word too.
+	for _, q := range []string{"re:invent", "brexit: deal", "text: brexit", "10:30"} {
+		if _, err := Parse(q); err != nil {
+			t.Errorf("Parse(%q): %v", q, err)
 		}
 	}
 }
