@@ -2,8 +2,10 @@ package search
 
 import (
 	"html"
+	"slices"
 	"strings"
 
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 
 	"github.com/newsdesk/newsdesk/entities"
@@ -30,27 +32,54 @@ type highlighter struct {
 	an       query.Analyzer
 	terms    map[string]bool
 	prefixes []string
+	// phrases are the query's phrases of several words, and the codes
+	// matched as their parts in a row ("g 20"): their words are marked
+	// only where they are in a row, as the search matched them ("peace
+	// talks" marked the peace of "peace deal" and the talks of "direct
+	// talks"; g20 the 20 of "Group of 20": a review's findings).
+	phrases [][]phraseWord
+}
+
+// phraseWord is a word of a phrase: its terms (its spellings), and its
+// position after the phrase's first word (stop words left out count).
+type phraseWord struct {
+	terms  map[string]bool
+	offset int
 }
 
 func newHighlighter(an query.Analyzer, ents *entities.Table, p query.Params) *highlighter {
 	h := &highlighter{an: an, terms: map[string]bool{}}
+	spellings := func(t string) map[string]bool {
+		m := map[string]bool{t: true}
+		if p.Spellings != nil { // a phrase's words match in any spelling too
+			for _, v := range p.Spellings(t) { // erdoğan for erdogan
+				m[v] = true
+			}
+		}
+		return m
+	}
 	for _, c := range p.Query.Clauses {
 		if c.Negated {
 			continue
 		}
 		switch c.Kind {
 		case query.Word, query.Phrase:
-			toks, _ := query.Tokens(an, c.Text)
-			for _, t := range toks {
-				h.terms[t] = true
-				if p.Spellings != nil { // a phrase's words match in any spelling too
-					for _, v := range p.Spellings(t) { // erdoğan for erdogan
+			toks, _ := an.AnalyzeText(en.AnalyzerName, []byte(c.Text))
+			if len(toks) > 1 && (c.Kind == query.Phrase || len(c.Values) > 0) {
+				var ph []phraseWord
+				for _, t := range toks {
+					ph = append(ph, phraseWord{terms: spellings(string(t.Term)), offset: t.Position - toks[0].Position})
+				}
+				h.phrases = append(h.phrases, ph)
+			} else {
+				for _, t := range toks {
+					for v := range spellings(string(t.Term)) {
 						h.terms[v] = true
 					}
-				}
-				if c.Kind == query.Word && ents != nil {
-					for _, v := range ents.Variants(t) { // matched too: Syrian for syria
-						h.terms[v] = true
+					if c.Kind == query.Word && ents != nil {
+						for _, v := range ents.Variants(string(t.Term)) { // matched too: Syrian for syria
+							h.terms[v] = true
+						}
 					}
 				}
 			}
@@ -83,17 +112,41 @@ func (h *highlighter) matches(term string) bool {
 // matched words in <mark>, everything else escaped; nil when nothing
 // matched.
 func (h *highlighter) fragments(text string) []string {
-	if text == "" || (len(h.terms) == 0 && len(h.prefixes) == 0) {
+	if text == "" || (len(h.terms) == 0 && len(h.prefixes) == 0 && len(h.phrases) == 0) {
 		return nil
 	}
 	toks, err := h.an.AnalyzeText(en.AnalyzerName, []byte(text))
 	if err != nil {
 		return nil
 	}
+	// The tokens of the phrases' words where they are in a row.
+	inPhrase := make([]bool, len(toks))
+	for _, ph := range h.phrases {
+		for i, t := range toks {
+			if !ph[0].terms[string(t.Term)] {
+				continue
+			}
+			at := []int{i}
+			for _, w := range ph[1:] {
+				j := slices.IndexFunc(toks[i:], func(u *analysis.Token) bool {
+					return u.Position == t.Position+w.offset && w.terms[string(u.Term)]
+				})
+				if j < 0 {
+					break
+				}
+				at = append(at, i+j)
+			}
+			if len(at) == len(ph) {
+				for _, k := range at {
+					inPhrase[k] = true
+				}
+			}
+		}
+	}
 	type span struct{ start, end int }
 	var marks []span
-	for _, t := range toks {
-		if h.matches(string(t.Term)) && t.Start >= 0 && t.End <= len(text) && t.Start < t.End {
+	for i, t := range toks {
+		if (inPhrase[i] || h.matches(string(t.Term))) && t.Start >= 0 && t.End <= len(text) && t.Start < t.End {
 			if n := len(marks); n > 0 && marks[n-1].end > t.Start {
 				continue // overlapping tokens: keep the first
 			} else if n > 0 && marks[n-1].end == t.Start {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/newsdesk/newsdesk/query"
 )
 
 // TestOwn_LeadAndTagsOnly checks what an event's score gets of its own in
@@ -153,5 +155,38 @@ func TestHighlight_Fragments(t *testing.T) {
 		if fs := hit.Highlights["text"]; len(fs) == 0 || !strings.Contains(fs[0], "<mark>Talks</mark>") {
 			t.Errorf("talks*: %s highlights %q, want Talks marked", hit.ID, fs)
 		}
+	}
+}
+
+// TestHighlight_PhrasesInARow: a phrase's words, and a code's parts, are
+// marked only where they are in a row, as the search matched them: "peace
+// talks" marked the peace of "peace deal" and the talks of "direct
+// talks", g20 the 20 of "Group of 20" (a review's findings). A phrase
+// with a stop word in it is in a row across it.
+func TestHighlight_PhrasesInARow(t *testing.T) {
+	e := fixtureEngine(t)
+	snap := e.src.Acquire()
+	defer snap.Release()
+	for _, tt := range []struct{ q, text, want string }{
+		{`"peace talks"`, "The peace deal holds as direct talks resume; peace talks follow.",
+			"The peace deal holds as direct talks resume; <mark>peace</mark> <mark>talks</mark> follow."},
+		{`"secretary of state"`, "The secretary meets the state's envoy and the Secretary of State.",
+			"The secretary meets the state&#39;s envoy and the <mark>Secretary</mark> of <mark>State</mark>."},
+		{`peace "direct talks"`, "The peace deal holds as direct talks resume; peace talks follow.",
+			"The <mark>peace</mark> deal holds as <mark>direct</mark> <mark>talks</mark> resume; <mark>peace</mark> talks follow."},
+	} {
+		p, err := e.params(context.Background(), snap, e.Names(), Request{Q: tt.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if frags := newHighlighter(e.m, e.ents, p).fragments(tt.text); len(frags) != 1 || frags[0] != tt.want {
+			t.Errorf("%s: fragments %q, want %q", tt.q, frags, tt.want)
+		}
+	}
+	// A code's parts in a row (G-20), not apart (Group of 20).
+	p := query.Params{Query: query.Parsed{Clauses: []query.Clause{{Kind: query.Word, Text: "g 20", Values: []string{"g20"}}}}}
+	if frags := newHighlighter(e.m, e.ents, p).fragments("The Group of 20 meets; the G-20 and the G20 agree."); len(frags) != 1 ||
+		frags[0] != "The Group of 20 meets; the <mark>G</mark>-<mark>20</mark> and the <mark>G20</mark> agree." {
+		t.Errorf("code: fragments %q", frags)
 	}
 }
