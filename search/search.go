@@ -751,7 +751,10 @@ func (r Request) keyOf(q string) uint32 {
 	for _, vs := range [][]string{r.Topics, r.Categories, r.Contexts} {
 		set := make([]string, len(vs))
 		for i, v := range vs {
-			set[i] = nameKey(strings.TrimSpace(query.Compose(v)))
+			// In any case, but with the accents typed: nameKey also
+			// folds them since 2026-12-02, which would have turned away
+			// the cursors issued before for an accented filter value.
+			set[i] = strings.ToLower(query.Straight(strings.TrimSpace(query.Compose(v))))
 		}
 		slices.Sort(set)
 		field(strings.Join(slices.Compact(set), "\x00"))
