@@ -205,6 +205,11 @@ func typeError(te *json.UnmarshalTypeError, path string, declared reflect.Type) 
 	field := strings.ReplaceAll(path, "[]", "") // the parameter: context, not context[]
 	if n, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "a number" || want == "a whole number") {
 		if want == "a whole number" && strings.ContainsAny(n, ".eE") {
+			if f, err := strconv.ParseFloat(n, 64); err == nil && f == math.Trunc(f) && math.Abs(f) >= 1<<53 {
+				// Whole, but past where a float says which integer: 1e16
+				// was "not a whole number" (a review's finding).
+				return badParam(field, "must be written in digits past 2^53 (9007199254740992), where a number with a fraction or an exponent names no exact whole number, got %s", n)
+			}
 			return badParam(field, "must be a whole number, got %s", n)
 		}
 		// The right type, but beyond what the field holds (1e309).

@@ -345,3 +345,22 @@ func TestRelatedDraft_ElementOfTheWrongType(t *testing.T) {
 		t.Errorf("%d %v; want a 400 naming context, a list of strings holding a number", code, body)
 	}
 }
+
+// TestRelatedDraft_WholePast2To53: a whole number written with an
+// exponent past 2^53 is refused for what it is, not as "not a whole
+// number" (1e16 is whole; a float there names no exact integer: a
+// review's finding).
+func TestRelatedDraft_WholePast2To53(t *testing.T) {
+	s := newServer(Config{})
+	for body, want := range map[string]string{
+		`{"text": "x", "weights": {"max_per_day": 1e16}}`:  "written in digits past 2^53",
+		`{"text": "x", "weights": {"max_per_day": 1.5}}`:   "must be a whole number, got 1.5",
+		`{"text": "x", "weights": {"max_per_day": 2.55e1}}`: "must be a whole number, got 2.55e1",
+	} {
+		code, res := post(t, s, body, "application/json")
+		e, _ := res["error"].(map[string]any)
+		if m, _ := e["message"].(string); code != http.StatusBadRequest || !strings.Contains(m, want) {
+			t.Errorf("%s: %d %v, want a 400 saying %q", body, code, res, want)
+		}
+	}
+}
