@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	bits64 "math/bits"
 	"regexp"
 	"runtime"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -152,11 +155,15 @@ func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
 }
 
 // markNames marks the word before a month typed before a year (Named)
-// when the two are a name the events write: in at least nameEvents of
-// them, as a phrase. Read as a date, theresa may 2019 searched theresa
-// (May being the month) and women's march 2017 the women of March 2017,
-// where no event writes "floods march", "election november" or
-// "earthquake april" (a review's findings).
+// when the two are a name the events write: side by side, both
+// capitalised, in at least nameEvents of the first nameReads events that
+// have them in a row, and in half of them at least. Read as a date,
+// theresa may 2019 searched theresa (May being the month) and women's
+// march 2017 the women of March 2017 (a review's findings). Capitalised
+// both, for the words events write before may and march as a verb and
+// a noun (the attack may, a protest march), and never after a stop word
+// (floods in may 2019: "in may" analyses to may): those stay dates (a
+// second review's findings).
 func (e *Engine) markNames(ctx context.Context, snap *snapshot.Snapshot, cl []query.Clause) error {
 	for i := 1; i+1 < len(cl); i++ {
 		prev, month, year := cl[i-1], cl[i], cl[i+1]
@@ -164,22 +171,65 @@ func (e *Engine) markNames(ctx context.Context, snap *snapshot.Snapshot, cl []qu
 			year.Kind != query.Word || !yearWord.MatchString(year.Text) || prev.Kind != query.Word || prev.Negated {
 			continue
 		}
+		if toks, err := query.Tokens(e.m, prev.Text); err != nil || len(toks) == 0 {
+			continue // a stop word
+		}
 		q := bleve.NewMatchPhraseQuery(prev.Text + " " + month.Text)
 		q.SetField(newsdesk.FieldText)
-		if _, n, err := e.matchSet(ctx, snap, q); err != nil {
+		set, n, err := e.matchSet(ctx, snap, q)
+		if err != nil {
 			return err
-		} else if n >= nameEvents {
+		}
+		if n < nameEvents {
+			continue
+		}
+		name, err := regexp.Compile(`(^|[^\pL])` + strings.ReplaceAll(regexp.QuoteMeta(capitalised(prev.Text)), "'", "['’]") + `[^\pL\pN]{1,3}` + regexp.QuoteMeta(capitalised(month.Text)) + `($|[^\pL])`)
+		if err != nil {
+			continue
+		}
+		read, named := 0, 0
+		for w, bits := range set {
+			for ; bits != 0 && read < nameReads; bits &= bits - 1 {
+				num := uint64(w)*64 + uint64(bits64.TrailingZeros64(bits))
+				if !snap.Live(num) {
+					continue
+				}
+				ev, err := snap.EventAt(ctx, num)
+				if err != nil {
+					return err
+				}
+				read++
+				// Where the text field has them: the sentence, the topic
+				// and the context tags (2017 Women's March).
+				if name.MatchString(ev.Text + "\n" + ev.Topic + "\n" + strings.Join(ev.Context, "\n")) {
+					named++
+				}
+			}
+			if read == nameReads {
+				break
+			}
+		}
+		if named >= nameEvents && 2*named >= read {
 			cl[i-1].Named = true
 		}
 	}
 	return nil
 }
 
-// nameEvents is how many events must write a word and a month side by
-// side for them to be a name (Theresa May: 94 events on the corpus,
+// capitalised returns w with its first letter in upper case.
+func capitalised(w string) string {
+	r, n := utf8.DecodeRuneInString(w)
+	return string(unicode.ToUpper(r)) + strings.ToLower(w[n:])
+}
+
+// nameEvents is how many events must write a word and a month as a name
+// for the month to be no date (Theresa May: 94 events on the corpus,
 // Women's March 9, Long March 10; floods March and election November:
-// none).
-const nameEvents = 3
+// none), and nameReads how many of those with them in a row are read.
+const (
+	nameEvents = 3
+	nameReads  = 16
+)
 
 // rankedPlan is a plain-words search of a ranked generation.
 type rankedPlan struct {
@@ -765,8 +815,11 @@ func (pl *rankedPlan) score(ct *clauseTerms, c *clauseCursor, local uint64) floa
 }
 
 // prior returns what the date boost, stubs and story onsets add to
-// document n's score.
-func (pl *rankedPlan) prior(n uint64) float64 {
+// document n's score; the date boost scaled by coord, as a relaxed
+// match's score is for the share of words it has: at 0.3 and 0.3 more
+// for a month, an event of March 2019 with astana alone ranked above
+// the three with astana, peace and talks (a review's finding).
+func (pl *rankedPlan) prior(n uint64, coord float64) float64 {
 	s := 0.0
 	if pl.snap.Stub(n) {
 		s -= pl.r.Stub
@@ -780,9 +833,9 @@ func (pl *rankedPlan) prior(n uint64) float64 {
 	if pl.boost != nil && day != snapshot.NoDay {
 		t := snapshot.DayTime(day)
 		if t.Year() == pl.boost.Year {
-			s += pl.r.Year
+			s += pl.r.Year * coord
 			if int(t.Month()) == pl.boost.Month {
-				s += pl.r.Month
+				s += pl.r.Month * coord
 			}
 		}
 	}
@@ -1125,13 +1178,15 @@ func (pl *rankedPlan) walkCursors(ctx context.Context, seg int, curs []clauseCur
 			score += pl.score(ct, c, local)
 		}
 		score /= maxScore
+		coord := 1.0
 		if mode != allWords {
-			score *= math.Pow(float64(matched)/n, pl.r.Coord)
+			coord = math.Pow(float64(matched)/n, pl.r.Coord)
+			score *= coord
 		}
 		if len(*best) == k && score+maxPrior <= (*best)[0].score {
 			continue // cannot make the page, whatever its prior
 		}
-		pl.place(best, num, score, k)
+		pl.place(best, num, score, coord, k)
 	}
 }
 
@@ -1485,7 +1540,7 @@ func (pl *rankedPlan) offer(best *topDocs, num uint64, score float64, k int, max
 	if len(*best) == k && score+maxPrior <= (*best)[0].score {
 		return // cannot make the page, whatever its prior
 	}
-	if pl.place(best, num, score, k) {
+	if pl.place(best, num, score, 1, k) {
 		bar.set(*best)
 	}
 }
@@ -1493,9 +1548,11 @@ func (pl *rankedPlan) offer(best *topDocs, num uint64, score float64, k int, max
 // place puts document num, of score (its words' share, normalised), on
 // the page best with its prior and what it has of its own (own), when
 // they make it, and reports whether it did. Own, which reads posting
-// lists, is left out when even its most could not make the page.
-func (pl *rankedPlan) place(best *topDocs, num uint64, score float64, k int) bool {
-	s := score + pl.prior(num)
+// lists, is left out when even its most could not make the page. coord
+// is what a relaxed match's score was scaled by for the share of words
+// it has (1 with every word): its date boost is scaled alike.
+func (pl *rankedPlan) place(best *topDocs, num uint64, score, coord float64, k int) bool {
+	s := score + pl.prior(num, coord)
 	if pl.owned != nil {
 		worst := math.Inf(-1)
 		if len(*best) == k {

@@ -377,6 +377,10 @@ func TestRanking_MonthInAName(t *testing.T) {
 	for i := range 3 {
 		event(fmt.Sprint("2019-05-0", i+1), fmt.Sprint("smith-", i), "Theresa Smith opens a bakery in Leeds.")
 	}
+	// "attack may" in a row, may a verb: no name (a second review's finding).
+	for i := range 4 {
+		event(fmt.Sprint("2019-0", 3+i, "-05"), fmt.Sprint("attack-", i), "Officials warn the attack may spread to the north.")
+	}
 	path := filepath.Join(t.TempDir(), "months.jsonl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -392,6 +396,8 @@ func TestRanking_MonthInAName(t *testing.T) {
 	}{
 		{"theresa may 2019", 0, 4, "/may-"}, // Theresa May's, 2019 a boost
 		{"floods may 2019", 5, 4, "/floods-"},
+		{"floods in may 2019", 5, 4, "/floods-"}, // "in may" is may: never a name
+		{"attack may 2019", 5, 4, "/attack-"},
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Size: 10})
 		if err != nil {
@@ -407,6 +413,35 @@ func TestRanking_MonthInAName(t *testing.T) {
 			if !strings.Contains(h.ID, tt.wantInEvents) {
 				t.Errorf("%s: lists %s", tt.q, h.ID)
 			}
+		}
+	}
+}
+
+// TestRanking_YearBoostRelaxed: a year or month typed boosts a relaxed
+// match as its words' share scales its score: at 0.3 and 0.3 more, an
+// event of March 2019 with one word of three ranked above the events with
+// all three (a review's finding).
+func TestRanking_YearBoostRelaxed(t *testing.T) {
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "{\"id\": \"2017-01-2%d/talks-%d\", \"date\": \"2017-01-2%d\", \"text\": \"Peace talks open in Astana, round %d.\"}\n", i, i, i, i)
+	}
+	fmt.Fprintf(&b, "{\"id\": \"2019-03-20/astana-renamed\", \"date\": \"2019-03-20\", \"text\": \"Astana is renamed Nur-Sultan.\"}\n")
+	path := filepath.Join(t.TempDir(), "relaxed.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := engineOver(t, testindex.Open(t, path))
+	res, err := e.Search(context.Background(), Request{Q: "astana peace talks march 2019", Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Relaxed || res.DateBoost == nil || len(res.Hits) != 4 {
+		t.Fatalf("relaxed %v, date boost %v, %d hits: want 4, relaxed, boosted", res.Relaxed, res.DateBoost, len(res.Hits))
+	}
+	for i, h := range res.Hits[:3] {
+		if !strings.Contains(h.ID, "/talks-") {
+			t.Errorf("hit %d is %s: want the three events with every word first", i+1, h.ID)
 		}
 	}
 }

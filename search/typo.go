@@ -215,13 +215,14 @@ func dateWordsOf(p query.Params, names *Names) []string {
 }
 
 // correctKnown replaces each positive word of p the index knows but in
-// at most rareKnown events by a near term (as correct finds one) in
-// knownOdds times as many: for a query no event has whole, whose answer
+// at most rareKnown events by the term of a word one slip from it as
+// written in knownOdds times as many: for a query no event has whole, whose answer
 // relaxed to the events of its rarest word (barak obama listed Ehud
 // Barak's 22 events, none of Barack Obama's 746; hilary clinton Hurricane
 // Hilary's; presidental, in one event, made presidental election relax
 // to any election). Search keeps the corrected query only when events
-// have every word of it.
+// have every word of it, in a good share of the other words' events
+// (knownFixed).
 func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params) (query.Params, []Correction, error) {
 	fuzzy, ok := snap.Reader().(bindex.IndexReaderFuzzy)
 	if !ok {
@@ -240,10 +241,7 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 			continue
 		}
 		tok := toks[0]
-		// One edit at most: a word of the index two from the word meant
-		// is less likely a slip than a word of its own.
-		fuzz := min(Fuzziness(utf8.RuneCountInString(tok)), 1)
-		if fuzz == 0 {
+		if Fuzziness(utf8.RuneCountInString(tok)) == 0 {
 			continue
 		}
 		ps, err := snap.Postings(newsdesk.FieldText, []byte(tok))
@@ -255,7 +253,10 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 			continue
 		}
 		w := strings.TrimFunc(c.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		best, bps, slips, err := e.nearest(snap, fuzzy, tok, w, fuzz, utf8.RuneCountInString(w) <= maxSlipWord)
+		// One slip from the word as written, and only that: stems one
+		// edit apart are far apart as written (addis and addition, julia
+		// and july: a review's findings).
+		best, bps, slips, err := e.nearest(snap, fuzzy, tok, w, 0, utf8.RuneCountInString(w) <= maxSlipWord)
 		if err != nil {
 			return p, nil, err
 		}
@@ -278,6 +279,9 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 const (
 	rareKnown = 100
 	knownOdds = 10
+	// knownShare is the least share of each other word's events that
+	// have every word corrected (knownFixed).
+	knownShare = 0.1
 )
 
 // nearest returns the indexed term likeliest meant by tok (a stem; the
@@ -287,16 +291,19 @@ const (
 // when no such term has events. The term tok itself is no candidate.
 func (e *Engine) nearest(snap *snapshot.Snapshot, fuzzy bindex.IndexReaderFuzzy, tok, written string, fuzz int, slips bool) (nearTerm, *snapshot.Postings, []string, error) {
 	// A transposition is two Levenshtein edits: ask the dictionary for
-	// one more than allowed (at most its 2), then count them as one.
-	dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
-	if err != nil {
-		return nearTerm{}, nil, nil, fmt.Errorf("correct: %w", err)
-	}
+	// one more than allowed (at most its 2), then count them as one. No
+	// edits allowed: the slips alone.
 	var near []string
-	for entry, err := dict.Next(); err == nil && entry != nil; entry, err = dict.Next() {
-		near = append(near, entry.Term)
+	if fuzz > 0 {
+		dict, err := fuzzy.FieldDictFuzzy(newsdesk.FieldText, tok, min(fuzz+1, 2), "")
+		if err != nil {
+			return nearTerm{}, nil, nil, fmt.Errorf("correct: %w", err)
+		}
+		for entry, err := dict.Next(); err == nil && entry != nil; entry, err = dict.Next() {
+			near = append(near, entry.Term)
+		}
+		dict.Close()
 	}
-	dict.Close()
 	// Each term's fewest edits: between stems, or one slip in the word as
 	// written (slipTerms).
 	dist := map[string]int{}

@@ -308,6 +308,16 @@ func TestCorrect_KnownWords(t *testing.T) {
 	}
 	event("Ehud Barak visits a military base.")
 	event("Ehud Barak meets Benjamin Netanyahu in Jerusalem.")
+	// konya protest: kenya is a slip from konya and in ten times as many
+	// events, but in few of protest's (a review's finding).
+	for i := range 30 {
+		event(fmt.Sprintf("Workers protest wages in town %d.", i))
+	}
+	for i := range 20 {
+		event(fmt.Sprintf("Kenya plants forest %d.", i))
+	}
+	event("A protest in Kenya turns violent.")
+	event("Konya hosts a festival.")
 	for i := range 5 {
 		event(fmt.Sprintf("Iran launches satellite %d.", i))
 	}
@@ -324,6 +334,12 @@ func TestCorrect_KnownWords(t *testing.T) {
 		{"barak obama", []Correction{{From: "barak", To: "barack"}}, 20},
 		{"barak netanyahu", nil, 2}, // one event has both: relaxed to Barak's, as typed
 		{"iran iraq", nil, 25},      // iraq in 4 times as many: relaxed to any, as typed
+		{"konya protest", nil, 32},  // kenya in 1 of protest's 31 events: relaxed to any, as typed
+		// A typo corrected is not corrected again: barek is barak (one
+		// edit, where barack is two), which stays.
+		{"barek obama", []Correction{{From: "barek", To: "barak"}}, 22},
+		{"aggain obama", []Correction{{From: "aggain", To: "again"}}, 20}, // a stop word, not searched for
+		{"aggain", nil, 0}, // again alone, nothing to match: none (a 500 before; a review's finding)
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Size: 10})
 		if err != nil {
