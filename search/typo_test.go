@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk/mappings"
 	"github.com/newsdesk/newsdesk/testindex"
@@ -296,36 +297,18 @@ func TestCorrect_CodesWrittenWithADash(t *testing.T) {
 // when some event has them all, nor for a near word not that much
 // commoner (iran, iraq).
 func TestCorrect_KnownWords(t *testing.T) {
-	var b strings.Builder
-	n := 0
-	event := func(text string) {
-		n++
-		fmt.Fprintf(&b, "{\"id\": \"2012-01-%02d/e%d\", \"date\": \"2012-01-%02d\", \"text\": %q}\n", 1+n%28, n, 1+n%28, text)
-	}
-	for i := range 20 {
-		event(fmt.Sprintf("President Barack Obama signs bill number %d.", i))
-		event(fmt.Sprintf("Troops leave Iraq under plan %d.", i))
-	}
-	event("Ehud Barak visits a military base.")
-	event("Ehud Barak meets Benjamin Netanyahu in Jerusalem.")
-	// konya protest: kenya is a slip from konya and in ten times as many
-	// events, but in few of protest's (a review's finding).
-	for i := range 30 {
-		event(fmt.Sprintf("Workers protest wages in town %d.", i))
-	}
-	for i := range 20 {
-		event(fmt.Sprintf("Kenya plants forest %d.", i))
-	}
-	event("A protest in Kenya turns violent.")
-	event("Konya hosts a festival.")
-	for i := range 5 {
-		event(fmt.Sprintf("Iran launches satellite %d.", i))
-	}
-	path := filepath.Join(t.TempDir(), "known.jsonl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e := engineOver(t, testindex.Open(t, path))
+	texts := slices.Concat(
+		numbered(20, "President Barack Obama signs bill number %d."),
+		numbered(20, "Troops leave Iraq under plan %d."),
+		[]string{"Ehud Barak visits a military base.", "Ehud Barak meets Benjamin Netanyahu in Jerusalem."},
+		// konya protest: kenya is a slip from konya and in ten times as
+		// many events, but in few of protest's (a review's finding).
+		numbered(30, "Workers protest wages in town %d."),
+		numbered(20, "Kenya plants forest %d."),
+		[]string{"A protest in Kenya turns violent.", "Konya hosts a festival."},
+		numbered(5, "Iran launches satellite %d."),
+	)
+	e := textsEngine(t, texts...)
 	for _, tt := range []struct {
 		q     string
 		corr  []Correction
@@ -361,27 +344,15 @@ func TestCorrect_KnownWords(t *testing.T) {
 // away; generaton general, communicaton community, whose stems
 // generation and communication share (a review's findings).
 func TestCorrect_NearestAsWritten(t *testing.T) {
-	var b strings.Builder
-	n := 0
-	event := func(text string) {
-		n++
-		fmt.Fprintf(&b, "{\"id\": \"2014-02-%02d/e%d\", \"date\": \"2014-02-%02d\", \"text\": %q}\n", 1+n%28, n, 1+n%28, text)
-	}
-	for i := range 20 {
-		event(fmt.Sprintf("The police arrest suspect %d.", i))
-		event(fmt.Sprintf("The general election of district %d is held.", i))
-		event(fmt.Sprintf("The community of village %d rebuilds.", i))
-	}
-	for i := range 3 {
-		event(fmt.Sprintf("The foreign policy review %d is published.", i))
-		event(fmt.Sprintf("A new generation of fighter %d flies.", i))
-		event(fmt.Sprintf("A communication satellite %d is launched.", i))
-	}
-	path := filepath.Join(t.TempDir(), "nearest.jsonl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e := engineOver(t, testindex.Open(t, path))
+	texts := slices.Concat(
+		numbered(20, "The police arrest suspect %d."),
+		numbered(20, "The general election of district %d is held."),
+		numbered(20, "The community of village %d rebuilds."),
+		numbered(3, "The foreign policy review %d is published."),
+		numbered(3, "A new generation of fighter %d flies."),
+		numbered(3, "A communication satellite %d is launched."),
+	)
+	e := textsEngine(t, texts...)
 	for q, want := range map[string]string{"polcy": "policy", "generaton": "generation", "communicaton": "communication", "polise": "police"} {
 		res, err := e.Search(context.Background(), Request{Q: q, Size: 10})
 		if err != nil {
@@ -391,4 +362,29 @@ func TestCorrect_NearestAsWritten(t *testing.T) {
 			t.Errorf("%s: corrections %v, want %s", q, res.Corrections, want)
 		}
 	}
+}
+
+// textsEngine returns an engine over a fixture the test writes: an event
+// of each text, one a day from 2012-01-01.
+func textsEngine(t *testing.T, texts ...string) *Engine {
+	t.Helper()
+	var b strings.Builder
+	for i, text := range texts {
+		day := time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+		fmt.Fprintf(&b, "{\"id\": \"%s/e%d\", \"date\": \"%s\", \"text\": %q}\n", day, i, day, text)
+	}
+	path := filepath.Join(t.TempDir(), "texts.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return engineOver(t, testindex.Open(t, path))
+}
+
+// numbered returns n texts of format, each with its number (0 to n-1).
+func numbered(n int, format string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(format, i)
+	}
+	return out
 }
