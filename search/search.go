@@ -880,29 +880,49 @@ func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names 
 		if err != nil || len(corr) == 0 {
 			return known{}, err
 		}
-		// The corrected word and the others go together: in a tenth of
-		// the events of the rarest other word at least (barack in 601 of
+		// The corrected words and another go together: the events of one
+		// other word hold them in a tenth at least (barack is in 601 of
 		// obama's 746; kenya in 40 of protest's 5,490 is no reading of
 		// konya protest, nor meets of court feet: a review's findings).
-		n, err := whole(fixed)
-		if err != nil || n == 0 {
+		if n, err := whole(fixed); err != nil || n == 0 {
 			return known{}, err
 		}
-		dateWords := dateWordsOf(p, names)
-		for i, c := range fixed.Query.Clauses {
-			if c.Negated || (c.Kind != query.Word && c.Kind != query.Phrase) || c.Text != p.Query.Clauses[i].Text ||
-				slices.Contains(dateWords, strings.ToLower(c.Text)) {
-				continue // a corrected word, no word, or a date's
-			}
-			q, err := query.KeywordQuery(e.m, query.Params{Query: query.Parsed{Clauses: []query.Clause{c}}, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
+		count := func(cl ...query.Clause) (uint64, error) {
+			q, err := query.KeywordQuery(e.m, query.Params{Query: query.Parsed{Clauses: cl}, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
 			if err != nil {
-				continue // a stop word, or a year
+				return 0, nil // a stop word
 			}
-			if _, other, err := e.matchSet(ctx, snap, q); err != nil {
+			_, n, err := e.matchSet(ctx, snap, q)
+			return n, err
+		}
+		dateWords := dateWordsOf(p, names)
+		var corrected, others []query.Clause
+		for i, c := range fixed.Query.Clauses {
+			switch {
+			case c.Text != p.Query.Clauses[i].Text:
+				corrected = append(corrected, c)
+			case c.Negated || (c.Kind != query.Word && c.Kind != query.Phrase) || slices.Contains(dateWords, strings.ToLower(c.Text)):
+			default:
+				others = append(others, c)
+			}
+		}
+		together := len(others) == 0
+		for _, o := range others {
+			alone, err := count(o)
+			if err != nil {
 				return known{}, err
-			} else if float64(n) < knownShare*float64(other) {
-				return known{}, nil
 			}
+			with, err := count(append(slices.Clip(corrected), o)...)
+			if err != nil {
+				return known{}, err
+			}
+			if alone > 0 && float64(with) >= knownShare*float64(alone) {
+				together = true
+				break
+			}
+		}
+		if !together {
+			return known{}, nil
 		}
 		return known{fixed.Query.Clauses, corr}, nil
 	}

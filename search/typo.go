@@ -279,8 +279,8 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 const (
 	rareKnown = 100
 	knownOdds = 10
-	// knownShare is the least share of each other word's events that
-	// have every word corrected (knownFixed).
+	// knownShare is the least share of another word's events that have
+	// the words corrected (knownFixed).
 	knownShare = 0.1
 )
 
