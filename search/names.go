@@ -233,11 +233,14 @@ func trimWord(w string) string { return strings.Trim(w, "()[],.\"'") }
 // filter context=Cote d'Ivoire found none of Côte d'Ivoire's 85 events,
 // where cote d'ivoire typed in the box finds 88, a review found).
 func nameKey(v string) string {
-	v = query.Straight(v)
+	// Lower case first: fold's letters (đ, ø, æ, ł) are lower case, and
+	// upper-case Đ or Ø stayed, so a name in capitals no longer met its
+	// own spelling (a review's finding).
+	v = strings.ToLower(query.Straight(v))
 	if !ascii(v) {
-		v = fold(v)
+		v = strings.ToLower(fold(v))
 	}
-	return strings.ToLower(v)
+	return v
 }
 
 // suggestWord is a lower-case word of a name, or of a prefix typed, as

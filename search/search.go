@@ -403,7 +403,11 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 		if !beyond && relaxFixed != nil {
 			relaxed := *relaxFixed
 			relaxed.AnyWord = true
-			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); err != nil {
+			// Corrected to stop words alone (waht is: what is): nothing to
+			// match, as typed; the error was a 500 (a review's finding).
+			if res2, err := e.run(ctx, snap, names, relaxed, r.Facets > 0); errors.Is(err, query.ErrNothingToMatch) {
+				// keep the answer as typed
+			} else if err != nil {
 				return nil, err
 			} else if res2.total > 0 {
 				res, p, out.Relaxed, out.Corrections = res2, relaxed, true, relaxCorr
@@ -880,8 +884,8 @@ func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names 
 		if err != nil || len(corr) == 0 {
 			return known{}, err
 		}
-		// The corrected words and another go together: the events of one
-		// other word hold them in a tenth at least (barack is in 601 of
+		// The corrected words and the others go together: the events of
+		// each other word hold them in a tenth at least (barack is in 601 of
 		// obama's 746; kenya in 40 of protest's 5,490 is no reading of
 		// konya protest, nor meets of court feet: a review's findings).
 		if n, err := whole(fixed); err != nil || n == 0 {
@@ -906,8 +910,14 @@ func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names 
 				others = append(others, c)
 			}
 		}
-		together := len(others) == 0
+		// Each other word (a word equal to a correction proves nothing:
+		// raab arab became arab arab, a second review found).
+		together := len(others) > 0
 		for _, o := range others {
+			if slices.ContainsFunc(corrected, func(c query.Clause) bool { return strings.EqualFold(c.Text, o.Text) }) {
+				together = false
+				break
+			}
 			alone, err := count(o)
 			if err != nil {
 				return known{}, err
@@ -916,8 +926,8 @@ func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names 
 			if err != nil {
 				return known{}, err
 			}
-			if alone > 0 && float64(with) >= knownShare*float64(alone) {
-				together = true
+			if alone == 0 || float64(with) < knownShare*float64(alone) {
+				together = false
 				break
 			}
 		}

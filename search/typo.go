@@ -267,6 +267,12 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
+		if damerau(strings.ToLower(w), word) > 1 {
+			// A slip that is no word but has another's stem (dale: ale,
+			// stem al; germain: germani, Germany's): not a slip of a word
+			// the events write (a second review's finding).
+			continue
+		}
 		corr = append(corr, Correction{From: c.Text, To: word})
 		fixed.Query.Clauses[i].Text = word
 	}
@@ -275,12 +281,13 @@ func (e *Engine) correctKnown(ctx context.Context, snap *snapshot.Snapshot, name
 
 // rareKnown is the most events a word the index knows may be in for
 // correctKnown to correct it, and knownOdds how many times as many a near
-// term must be in (barak 22, barack 746; iran and iraq are never).
+// term must be in (barak 22, barack 746; iran and iraq are never; diet
+// and stroke, in more, are not turned into died and strike).
 const (
-	rareKnown = 100
+	rareKnown = 30
 	knownOdds = 10
-	// knownShare is the least share of another word's events that have
-	// the words corrected (knownFixed).
+	// knownShare is the least share of each other word's events that
+	// have the words corrected (knownFixed).
 	knownShare = 0.1
 )
 

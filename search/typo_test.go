@@ -300,7 +300,7 @@ func TestCorrect_KnownWords(t *testing.T) {
 	texts := slices.Concat(
 		numbered(20, "President Barack Obama signs bill number %d."),
 		numbered(20, "Troops leave Iraq under plan %d."),
-		[]string{"Ehud Barak visits a military base.", "Ehud Barak meets Benjamin Netanyahu in Jerusalem."},
+		[]string{"Ehud Barak visits a military base.", "Ehud Barak meets Benjamin Netanyahu in Jerusalem.", "Raab speaks."},
 		// konya protest: kenya is a slip from konya and in ten times as
 		// many events, but in few of protest's (a review's finding).
 		numbered(30, "Workers protest wages in town %d."),
@@ -322,7 +322,9 @@ func TestCorrect_KnownWords(t *testing.T) {
 		// edit, where barack is two), which stays.
 		{"barek obama", []Correction{{From: "barek", To: "barak"}}, 22},
 		{"aggain obama", []Correction{{From: "aggain", To: "again"}}, 20}, // a stop word, not searched for
-		{"aggain", nil, 0}, // again alone, nothing to match: none (a 500 before; a review's finding)
+		{"aggain", nil, 0},     // again alone, nothing to match: none (a 500 before; a review's finding)
+		{"aggain the", nil, 0}, // stop words corrected and relaxed: none (a 500 too)
+		{"raab barak", nil, 3}, // a word equal to the correction proves nothing: as typed, relaxed
 	} {
 		res, err := e.Search(context.Background(), Request{Q: tt.q, Size: 10})
 		if err != nil {
