@@ -353,8 +353,8 @@ func TestRelatedDraft_ElementOfTheWrongType(t *testing.T) {
 func TestRelatedDraft_WholePast2To53(t *testing.T) {
 	s := newServer(Config{})
 	for body, want := range map[string]string{
-		`{"text": "x", "weights": {"max_per_day": 1e16}}`:  "written in digits past 2^53",
-		`{"text": "x", "weights": {"max_per_day": 1.5}}`:   "must be a whole number, got 1.5",
+		`{"text": "x", "weights": {"max_per_day": 1e16}}`:   "written in digits past 2^53",
+		`{"text": "x", "weights": {"max_per_day": 1.5}}`:    "must be a whole number, got 1.5",
 		`{"text": "x", "weights": {"max_per_day": 2.55e1}}`: "must be a whole number, got 2.55e1",
 	} {
 		code, res := post(t, s, body, "application/json")
