@@ -863,10 +863,12 @@ func (pl *rankedPlan) modes() []int {
 }
 
 // ranked runs plan: every word first, relaxing when too few events have
-// them all. It returns the matches' count, the best k, and the mode it
-// settled on. visit, if not nil, is called with every match.
-func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func(uint64)) (uint64, []scoredDoc, int, error) {
+// them all. It returns the matches' count, the best k, the mode it
+// settled on, and how many events have every word (allWords' count).
+// visit, if not nil, is called with every match.
+func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func(uint64)) (uint64, []scoredDoc, int, uint64, error) {
 	modes := plan.modes()
+	var whole uint64
 	for i, mode := range modes {
 		// The last mode, or one that finds enough, answers; a mode that
 		// may be relaxed after it visits its matches only once it is
@@ -878,22 +880,25 @@ func (e *Engine) ranked(ctx context.Context, plan *rankedPlan, k int, visit func
 		}
 		total, top, err := e.rankedWalk(ctx, plan, mode, k, v)
 		if err != nil {
-			return 0, nil, mode, err
+			return 0, nil, mode, 0, err
+		}
+		if mode == allWords {
+			whole = total
 		}
 		settles, err := plan.settles(mode, total, final)
 		if err != nil {
-			return 0, nil, mode, err
+			return 0, nil, mode, 0, err
 		}
 		if settles {
 			if !final && visit != nil {
 				if _, _, err := e.rankedWalk(ctx, plan, mode, 0, visit); err != nil {
-					return 0, nil, mode, err
+					return 0, nil, mode, 0, err
 				}
 			}
-			return total, top, mode, nil
+			return total, top, mode, whole, nil
 		}
 	}
-	return 0, nil, allWords, nil
+	return 0, nil, allWords, whole, nil
 }
 
 // settles reports whether a search settles on mode, having found total
@@ -1741,14 +1746,14 @@ func (e *Engine) runRanked(ctx context.Context, snap *snapshot.Snapshot, names *
 	if err := plan.prepareOwn(); err != nil {
 		return nil, true, err
 	}
-	total, top, mode, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
+	total, top, mode, whole, err := e.ranked(ctx, plan, p.Offset+p.Size, collect)
 	if err != nil {
 		return nil, true, err
 	}
 	if total == 0 && plan.strict {
 		return nil, false, nil // Bleve's query relaxes to any clause
 	}
-	f := &found{total: total, relaxed: mode != allWords, boost: plan.boost,
+	f := &found{total: total, relaxed: mode != allWords, whole: whole, boost: plan.boost,
 		visit: func(ctx context.Context, fn func(uint64)) error {
 			if keep {
 				for _, n := range kept {
