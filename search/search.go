@@ -858,17 +858,22 @@ func (e *Engine) correctedRun(ctx context.Context, snap *snapshot.Snapshot, name
 // index, as for relaxing: filters do not decide it); a nil answer when
 // not.
 func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names *Names, p query.Params, keep bool) (*found, query.Params, []Correction, error) {
-	whole := func(p query.Params) (uint64, error) {
-		_, all := dateBoost(p, names)
-		q, err := query.KeywordQuery(e.m, query.Params{Query: all.Query, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
+	// count returns how many events have every clause of cl (over the
+	// whole index); whole, every clause of p but a date's.
+	count := func(cl ...query.Clause) (uint64, error) {
+		q, err := query.KeywordQuery(e.m, query.Params{Query: query.Parsed{Clauses: cl}, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
 		if errors.Is(err, query.ErrNothingToMatch) {
-			return 0, nil
+			return 0, nil // stop words alone
 		}
 		if err != nil {
 			return 0, err
 		}
 		_, n, err := e.matchSet(ctx, snap, q)
 		return n, err
+	}
+	whole := func(p query.Params) (uint64, error) {
+		_, all := dateBoost(p, names)
+		return count(all.Query.Clauses...)
 	}
 	// (Search calls it only when the walk found no event with every
 	// word: a relaxed query with some, most of those relaxed, costs no
@@ -894,14 +899,6 @@ func (e *Engine) knownFixed(ctx context.Context, snap *snapshot.Snapshot, names 
 		// konya protest, nor meets of court feet: a review's findings).
 		if n, err := whole(fixed); err != nil || n == 0 {
 			return known{}, err
-		}
-		count := func(cl ...query.Clause) (uint64, error) {
-			q, err := query.KeywordQuery(e.m, query.Params{Query: query.Parsed{Clauses: cl}, Variants: p.Variants, VariantWeight: p.VariantWeight, Spellings: p.Spellings})
-			if err != nil {
-				return 0, nil // a stop word
-			}
-			_, n, err := e.matchSet(ctx, snap, q)
-			return n, err
 		}
 		dateWords := dateWordsOf(p, names)
 		var corrected, others []query.Clause
