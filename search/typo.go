@@ -170,8 +170,26 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 		fixes = append(fixes, phraseFix{clause: w.clause, span: w.span, word: word})
 		corr = append(corr, Correction{From: w.written, To: word})
 	}
+	// done keeps each word's correction: a word typed many times (a
+	// phrase of 32 "statse") is looked up once; each lookup builds a
+	// Levenshtein automaton, some milliseconds, and 32 of them overran
+	// a 200 ms deadline on a loaded machine.
+	type typed struct {
+		written string
+		slips   bool
+	}
+	done := map[typed]string{}
 	for j, w := range words {
+		if err := ctx.Err(); err != nil {
+			return p, nil, fmt.Errorf("correct: %w", err)
+		}
 		tok, fuzz := w.tok, w.fuzz
+		if word, ok := done[typed{w.written, slipsTried[j]}]; ok {
+			if word != "" {
+				fix(w, word)
+			}
+			continue
+		}
 		if sw, ok := nearStopWord(w.written); ok {
 			// A slip from a stop word ("teh"): the stop word, not
 			// searched for, rather than the likeliest term ("ten", which
@@ -184,12 +202,14 @@ func (e *Engine) correct(ctx context.Context, snap *snapshot.Snapshot, names *Na
 			return p, nil, err
 		}
 		if ps == nil {
+			done[typed{w.written, slipsTried[j]}] = ""
 			continue
 		}
 		word, err := e.surface(ctx, snap, best.term, w.written, slips, ps)
 		if err != nil {
 			return p, nil, fmt.Errorf("correct: %w", err)
 		}
+		done[typed{w.written, slipsTried[j]}] = word
 		fix(w, word)
 	}
 	// A phrase's last words first, so that each span is still where its
