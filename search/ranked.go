@@ -63,6 +63,7 @@ type Ranking struct {
 	Onset   float64 // given to the first event of a story, halving every two days after
 	Year    float64 // given to events of the year typed
 	Month   float64 // given besides to events of the month typed with it
+	Day     float64 // given besides to events of the day typed with them
 	// (Year and Month were 0.1 and 0.05 until 2026-12-02, less than the
 	// words' scores of other years' events differ by: coup 2013 listed
 	// no event of 2013 in its top 10. No judged query names a year: they
@@ -91,7 +92,7 @@ type Ranking struct {
 
 // DefaultRanking is the fitted ranking.
 var DefaultRanking = Ranking{K1: 0.9, B: 0.75, Variant: 0.25, Coord: 2, Stub: 0.1, Onset: 0.05, Year: 0.3, Month: 0.3,
-	AllWords: MinAllWords, Early: 0.02, TagsOnly: 0.1, Form: 0.2}
+	Day: 0.3, AllWords: MinAllWords, Early: 0.02, TagsOnly: 0.1, Form: 0.2}
 
 // MinAllWords is the default Ranking.AllWords.
 const MinAllWords = 10
@@ -101,57 +102,175 @@ const MinAllWords = 10
 type DateBoost struct {
 	Year  int    `json:"year"`
 	Month int    `json:"month,omitempty"`
-	Words string `json:"words"` // as typed: "2011", "march 2011"
+	Day   int    `json:"day,omitempty"`
+	Words string `json:"words"` // as typed: "2011", "march 2011", "2011-03-11"
 }
 
-var yearWord = regexp.MustCompile(`^\d{4}$`)
+var (
+	yearWord = regexp.MustCompile(`^\d{4}$`)
+	// isoDate is a date written as the events' ids and the API write it
+	// (2011-03-11), or a month (2011-03).
+	isoDate = regexp.MustCompile(`^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$`)
+	// dayWord is a day of the month as typed beside a month: 11, 11th,
+	// "11," (march 11, 2011).
+	dayWord = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)?,?$`)
+)
+
+// dayOf returns the day of the month w writes, if a valid one of year's
+// month.
+func dayOf(w string, year, month int) (int, bool) {
+	m := dayWord.FindStringSubmatch(strings.ToLower(w))
+	if m == nil {
+		return 0, false
+	}
+	d, _ := strconv.Atoi(m[1])
+	return d, validDay(year, month, d)
+}
+
+// validDay tells whether day is a day of year's month.
+func validDay(year, month, day int) bool {
+	return day >= 1 && time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Day() == day
+}
+
+// isoBoost reads w as a date written 2011-03-11 (or a month, 2011-03).
+func isoBoost(w string) (*DateBoost, bool) {
+	m := isoDate.FindStringSubmatch(w)
+	if m == nil {
+		return nil, false
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	if mo < 1 || mo > 12 {
+		return nil, false
+	}
+	b := &DateBoost{Year: y, Month: mo, Words: w}
+	if m[3] != "" {
+		d, _ := strconv.Atoi(m[3])
+		if !validDay(y, mo, d) {
+			return nil, false
+		}
+		b.Day = d
+	}
+	return b, true
+}
 
 var months = map[string]int{"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
 	"may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
 	"october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12}
 
-// dateBoost finds a year (and a month before it) among the words of p, a
-// year of the corpus's dates, when other words, phrases or prefixes
+// dateBoost finds a date among the words of p (readDate: a year of the
+// corpus's dates, with a month and a day or not), when other words, phrases or prefixes
 // remain (beside the last two too since 2026-12-02, when they came to
 // rank by the walk; "hurricane katrina" 2005 found the 4 events that say
 // 2005); it returns the boost and p without those words.
 func dateBoost(p query.Params, names *Names) (*DateBoost, query.Params) {
-	lo, hi := names.DateRange()
-	if lo.IsZero() {
+	b, drop := readDate(p.Query.Clauses, names)
+	if b == nil {
 		return nil, p
 	}
-	cl := p.Query.Clauses
-	for i, c := range cl {
-		if c.Kind != query.Word || c.Negated || !yearWord.MatchString(c.Text) {
-			continue
+	var rest []query.Clause
+	for j, c := range p.Query.Clauses {
+		if !slices.Contains(drop, j) {
+			rest = append(rest, c)
 		}
-		y, _ := strconv.Atoi(c.Text)
-		if y < lo.Year() || y > hi.Year() {
-			continue
-		}
-		b := &DateBoost{Year: y, Words: c.Text}
-		drop := []int{i}
-		if i > 1 && cl[i-2].Named {
-			// The month is a name's (Theresa May 2019): a word.
-		} else if i > 0 && cl[i-1].Kind == query.Word && !cl[i-1].Negated {
-			if m, ok := months[strings.ToLower(cl[i-1].Text)]; ok {
-				b.Month, b.Words = m, cl[i-1].Text+" "+c.Text
-				drop = append(drop, i-1)
-			}
-		}
-		var rest []query.Clause
-		for j, c := range cl {
-			if !slices.Contains(drop, j) {
-				rest = append(rest, c)
-			}
-		}
-		if !slices.ContainsFunc(rest, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field }) {
-			return nil, p // the year is the query (with field terms alone): a word to match
-		}
-		p.Query.Clauses = rest
-		return b, p
 	}
-	return nil, p
+	if !slices.ContainsFunc(rest, func(c query.Clause) bool { return !c.Negated && c.Kind != query.Field }) {
+		return nil, p // the year is the query (with field terms alone): a word to match
+	}
+	p.Query.Clauses = rest
+	return b, p
+}
+
+// dayAlone reads a query that is a day alone (2011-03-11, 11 march 2011,
+// with field terms and exclusions or not) as the events of that day:
+// it narrows p's date range to the day, drops the day's words and
+// returns the day. As words, 2011-03-11 found the events that write
+// 2011, 03 and 11 in a row (a marathon's 2:03:02 of 2011). A day outside
+// the range given stays words (nil), as a year or a month alone does.
+func dayAlone(p *query.Params, names *Names) *DateBoost {
+	b, drop := readDate(p.Query.Clauses, names)
+	if b == nil || b.Day == 0 {
+		return nil
+	}
+	var rest []query.Clause
+	for j, c := range p.Query.Clauses {
+		if !slices.Contains(drop, j) {
+			if !c.Negated && c.Kind != query.Field {
+				return nil // other words: the day is a boost (dateBoost)
+			}
+			rest = append(rest, c)
+		}
+	}
+	day := time.Date(b.Year, time.Month(b.Month), b.Day, 0, 0, 0, 0, time.UTC)
+	if !p.From.IsZero() && day.Before(p.From) || !p.To.IsZero() && day.After(p.To) {
+		return nil
+	}
+	p.From, p.To, p.Query.Clauses = day, day, rest
+	return b
+}
+
+// readDate finds the first year of the corpus's dates among the words
+// of cl, with the month and day typed beside it: 2011, march 2011,
+// 11 march 2011, march 11, 2011, 2011-03-11, 2011-03. It returns the
+// date and the indexes of its words in cl; nil for none.
+func readDate(cl []query.Clause, names *Names) (*DateBoost, []int) {
+	lo, hi := names.DateRange()
+	if lo.IsZero() {
+		return nil, nil
+	}
+	word := func(j int) bool { return j >= 0 && cl[j].Kind == query.Word && !cl[j].Negated }
+	monthAt := func(j int) (int, bool) {
+		if !word(j) {
+			return 0, false
+		}
+		m, ok := months[strings.ToLower(cl[j].Text)]
+		return m, ok
+	}
+	dayAt := func(j, year, month int) (int, bool) {
+		if !word(j) {
+			return 0, false
+		}
+		return dayOf(cl[j].Text, year, month)
+	}
+	for i, c := range cl {
+		if !word(i) {
+			continue
+		}
+		b, iso := isoBoost(c.Text)
+		if !iso && !yearWord.MatchString(c.Text) {
+			continue
+		}
+		if !iso {
+			y, _ := strconv.Atoi(c.Text)
+			b = &DateBoost{Year: y, Words: c.Text}
+		}
+		if b.Year < lo.Year() || b.Year > hi.Year() {
+			continue
+		}
+		drop := []int{i}
+		if iso {
+			// Read whole: 2011-03-11 searched the events that write
+			// 2011, 03 and 11 in a row (a marathon's 2:03:02 of 2011).
+		} else if i > 1 && cl[i-2].Named {
+			// The month is a name's (Theresa May 2019): a word.
+		} else if m, ok := monthAt(i - 1); ok {
+			// march 2011, and 11 march 2011 with a day before it.
+			b.Month, b.Words = m, cl[i-1].Text+" "+c.Text
+			drop = append(drop, i-1)
+			if d, ok := dayAt(i-2, b.Year, m); ok {
+				b.Day, b.Words = d, cl[i-2].Text+" "+b.Words
+				drop = append(drop, i-2)
+			}
+		} else if m, ok := monthAt(i - 2); ok {
+			// march 11, 2011: the day between (11 was a word to match).
+			if d, ok := dayAt(i-1, b.Year, m); ok {
+				b.Month, b.Day, b.Words = m, d, cl[i-2].Text+" "+cl[i-1].Text+" "+c.Text
+				drop = append(drop, i-1, i-2)
+			}
+		}
+		return b, drop
+	}
+	return nil, nil
 }
 
 // markNames marks the word before a month typed before a year (Named)
@@ -168,8 +287,9 @@ func (e *Engine) markNames(ctx context.Context, snap *snapshot.Snapshot, cl []qu
 	for i := 1; i+1 < len(cl); i++ {
 		prev, month, year := cl[i-1], cl[i], cl[i+1]
 		if _, ok := months[strings.ToLower(month.Text)]; !ok || month.Kind != query.Word || month.Negated ||
-			year.Kind != query.Word || !yearWord.MatchString(year.Text) || prev.Kind != query.Word || prev.Negated {
-			continue
+			year.Kind != query.Word || !yearWord.MatchString(year.Text) || prev.Kind != query.Word || prev.Negated ||
+			dayWord.MatchString(prev.Text) {
+			continue // (a day before a month is a date's: 11 March 2011)
 		}
 		if toks, err := query.Tokens(e.m, prev.Text); err != nil || len(toks) == 0 {
 			continue // a stop word
@@ -836,6 +956,9 @@ func (pl *rankedPlan) prior(n uint64, coord float64) float64 {
 			s += pl.r.Year * coord
 			if int(t.Month()) == pl.boost.Month {
 				s += pl.r.Month * coord
+				if t.Day() == pl.boost.Day {
+					s += pl.r.Day * coord
+				}
 			}
 		}
 	}
@@ -989,7 +1112,13 @@ func (e *Engine) rankedWalk(ctx context.Context, plan *rankedPlan, mode, k int, 
 	n := float64(len(plan.clauses))
 	maxPrior := plan.r.Onset + plan.ownMax() // the lead and form boosts are own's, added as a prior is
 	if plan.boost != nil {
-		maxPrior += plan.r.Year + plan.r.Month
+		maxPrior += plan.r.Year
+		if plan.boost.Month != 0 {
+			maxPrior += plan.r.Month
+		}
+		if plan.boost.Day != 0 {
+			maxPrior += plan.r.Day
+		}
 	}
 	var (
 		total uint64

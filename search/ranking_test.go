@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsdesk/newsdesk"
 	"github.com/newsdesk/newsdesk/query"
@@ -442,6 +443,70 @@ func TestRanking_YearBoostRelaxed(t *testing.T) {
 	for i, h := range res.Hits[:3] {
 		if !strings.Contains(h.ID, "/talks-") {
 			t.Errorf("hit %d is %s: want the three events with every word first", i+1, h.ID)
+		}
+	}
+}
+
+// TestRanking_DayTyped: a day typed beside words (2011-03-11, 11 march
+// 2011, march 11, 2011) boosts that day's events above the rest of its
+// month and year, and its numbers are no words to match; a day alone is
+// the events of that day, newest first, unless the date range given
+// leaves it out. As words, 2011-03-11 found the events that write
+// 2011, 03 and 11 in a row.
+func TestRanking_DayTyped(t *testing.T) {
+	var b strings.Builder
+	event := func(date, text string) {
+		fmt.Fprintf(&b, "{\"id\": \"%s/%s\", \"date\": \"%s\", \"text\": %q}\n", date, strings.ToLower(strings.Fields(text)[1]), date, text)
+	}
+	for i, place := range []string{"Chile", "Peru", "Iran", "Nepal", "Japan", "Haiti"} {
+		event(fmt.Sprintf("2011-03-%02d", 5+i), "An earthquake in "+place+" of magnitude 6 kills several people and destroys houses in the region.")
+	}
+	event("2011-03-11", "Tsunami warnings follow an earthquake off Japan.")
+	event("2011-03-11", "Parliament passes the budget of 2011, article 03, clause 11.")
+	event("2012-03-11", "An earthquake in Fiji on 11 March 2011 is remembered.")
+	path := filepath.Join(t.TempDir(), "days.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := engineOver(t, testindex.Open(t, path))
+	for _, q := range []string{"earthquake 2011-03-11", "earthquake 11 march 2011", "earthquake March 11, 2011", "earthquake march 11th 2011"} {
+		res, err := e.Search(context.Background(), Request{Q: q, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DateBoost == nil || res.DateBoost.Day != 11 || res.DateBoost.Month != 3 || res.DateBoost.Year != 2011 {
+			t.Fatalf("%s: date boost %+v, want 2011-03-11", q, res.DateBoost)
+		}
+		if res.Total != 8 || len(res.Hits) == 0 || res.Hits[0].Date != "2011-03-11" {
+			t.Errorf("%s: %d events, first %v; want the 8 earthquakes, 2011-03-11's first", q, res.Total, res.Hits)
+		}
+	}
+	for _, tt := range []struct {
+		q        string
+		from, to string
+		total    uint64
+	}{
+		{"2011-03-11", "", "", 2},
+		{"11 March 2011", "2011-01-01", "", 2},
+		{"2011-03-11 -budget", "", "", 1},
+		{"2011-03-11", "2012-01-01", "", 1}, // outside the range: words (relaxed), Fiji's remembrance
+	} {
+		r := Request{Q: tt.q, Size: 10}
+		if tt.from != "" {
+			r.From, _ = time.Parse(time.DateOnly, tt.from)
+		}
+		res, err := e.Search(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != tt.total {
+			t.Errorf("%s from %q: %d events %v, want %d", tt.q, tt.from, res.Total, res.Hits, tt.total)
+
+		}
+		for _, h := range res.Hits {
+			if tt.from == "" && h.Date != "2011-03-11" {
+				t.Errorf("%s: %s (%s), want the day's events alone", tt.q, h.ID, h.Date)
+			}
 		}
 	}
 }

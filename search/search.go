@@ -328,11 +328,11 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	snap := e.src.Acquire()
 	defer snap.Release()
 	names := e.namesFor(snap)
-	p, err := e.params(ctx, snap, names, r)
+	p, day, err := e.paramsRead(ctx, snap, names, r)
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Corrections: []Correction{}, Hits: []Hit{}, Ignored: e.ignored(p.Query)}
+	out := &Result{Corrections: []Correction{}, Hits: []Hit{}, Ignored: e.ignored(p.Query), DateBoost: day}
 	res, err := e.run(ctx, snap, names, p, r.Facets > 0)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		// No event can match (only stop words):
@@ -425,7 +425,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Result, error) {
 	}
 	out.Total = res.total
 	out.Relaxed = (out.Relaxed || res.relaxed) && res.total > 0 // nothing found is not relaxed
-	out.DateBoost = res.boost
+	if res.boost != nil {
+		out.DateBoost = res.boost
+	}
 	if out.Hits, err = e.load(ctx, snap, res); err != nil {
 		return nil, err
 	}
@@ -549,16 +551,24 @@ func (e *Engine) load(ctx context.Context, snap *snapshot.Snapshot, f *found) ([
 
 // params validates r and turns it into query parameters.
 func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Names, r Request) (query.Params, error) {
+	p, _, err := e.paramsRead(ctx, snap, names, r)
+	return p, err
+}
+
+// paramsRead is params, and returns too the day q is, when it is a day
+// alone (dayAlone).
+func (e *Engine) paramsRead(ctx context.Context, snap *snapshot.Snapshot, names *Names, r Request) (query.Params, *DateBoost, error) {
 	parsed, err := query.Parse(r.Q)
 	if err != nil {
-		return query.Params{}, err
+		return query.Params{}, nil, err
 	}
 	p := query.Params{Query: parsed, From: r.From, To: r.To, Sort: r.Sort, Size: r.Size}
+	day := dayAlone(&p, names)
 	if p.Sort == "" {
 		p.Sort = query.SortRelevance
 	}
 	requested := p.Sort
-	if p.Sort == query.SortRelevance && !e.ranks(parsed.Clauses) {
+	if p.Sort == query.SortRelevance && !e.ranks(p.Query.Clauses) {
 		// Nothing to rank by (filters alone, exact field terms, or
 		// exclusions): every event would score alike, in event order,
 		// the oldest first. A reader browsing a category expects the
@@ -569,22 +579,22 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		p.Size = DefaultSize
 	}
 	if p.Size < 1 || p.Size > MaxSize {
-		return p, invalid("size", "must be between 1 and %d, got %d", MaxSize, r.Size)
+		return p, day, invalid("size", "must be between 1 and %d, got %d", MaxSize, r.Size)
 	}
 	if r.Facets < 0 || r.Facets > MaxFacets {
-		return p, invalid("facets", "must be between 0 and %d, got %d", MaxFacets, r.Facets)
+		return p, day, invalid("facets", "must be between 0 and %d, got %d", MaxFacets, r.Facets)
 	}
 	if err := query.CheckDates(r.From, r.To); err != nil {
-		return p, err
+		return p, day, err
 	}
 	page := max(r.Page, 1)
 	if r.Cursor != "" {
 		if r.Page > 1 {
-			return p, invalid("page", "cannot be combined with cursor")
+			return p, day, invalid("page", "cannot be combined with cursor")
 		}
 		c, err := decodeCursor(r.Cursor, requested, p.Sort, r.cursorKey(), r.cursorKeyAsTyped(), r.cursorKeyCurly())
 		if err != nil {
-			return p, err
+			return p, day, err
 		}
 		p.After, p.Offset = c.After, c.Offset
 		if p.Sort == query.SortRelevance && p.Offset+p.Size > MaxRelevanceOffset {
@@ -592,7 +602,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		}
 	} else {
 		if page*p.Size > MaxPageHits {
-			return p, invalid("page", "page %d of size %d reaches past hit %d; follow next_cursor to go deeper", page, p.Size, MaxPageHits)
+			return p, day, invalid("page", "page %d of size %d reaches past hit %d; follow next_cursor to go deeper", page, p.Size, MaxPageHits)
 		}
 		p.Offset = (page - 1) * p.Size
 	}
@@ -614,7 +624,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 		if c.Kind == query.Prefix {
 			stems, err := e.prefixStems(ctx, snap, c.Text, &prefixBudget)
 			if err != nil {
-				return p, err
+				return p, day, err
 			}
 			if !e.legacy {
 				// A prefix typed without accents begins the words
@@ -629,7 +639,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			p.Query.Clauses[i].Values = stems
 			popular, err := popularTerms(snap, c.Text, stems)
 			if err != nil {
-				return p, err
+				return p, day, err
 			}
 			p.Query.Clauses[i].Popular = popular
 		}
@@ -644,7 +654,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 			}
 			codes++
 			if w, ok, err := e.codeWritings(ctx, snap, c); err != nil {
-				return p, err
+				return p, day, err
 			} else if ok {
 				p.Query.Clauses[i] = w
 			}
@@ -652,7 +662,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 	}
 	if !e.legacy {
 		if err := e.markNames(ctx, snap, p.Query.Clauses); err != nil {
-			return p, err
+			return p, day, err
 		}
 	}
 	if e.ents != nil && !e.legacy {
@@ -668,7 +678,7 @@ func (e *Engine) params(ctx context.Context, snap *snapshot.Snapshot, names *Nam
 	if lo, hi, ok := dayRange(p); ok {
 		p.DateFilter = snapshot.DayRangeQuery(e.src, lo, hi)
 	}
-	return p, nil
+	return p, day, nil
 }
 
 // dayRange returns p's date filter as days; ok is false when it has none.
