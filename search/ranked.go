@@ -303,7 +303,13 @@ func (e *Engine) markNames(ctx context.Context, snap *snapshot.Snapshot, cl []qu
 		if n < nameEvents {
 			continue
 		}
-		name, err := regexp.Compile(`(^|[^\pL])` + strings.ReplaceAll(regexp.QuoteMeta(capitalised(prev.Text)), "'", "['’]") + `[^\pL\pN]{1,3}` + regexp.QuoteMeta(capitalised(month.Text)) + `($|[^\pL])`)
+		written := strings.ReplaceAll(regexp.QuoteMeta(capitalised(prev.Text)), "'", "['’]")
+		if s, ok := strings.CutSuffix(written, "s"); ok && !strings.ContainsAny(prev.Text, "'’") {
+			// womens as Women's (typed without the apostrophe, as
+			// search boxes are: the phrase matched, the name did not).
+			written = s + "['’]?s"
+		}
+		name, err := regexp.Compile(`(^|[^\pL])` + written + `[^\pL\pN]{1,3}` + regexp.QuoteMeta(capitalised(month.Text)) + `($|[^\pL])`)
 		if err != nil {
 			continue
 		}
