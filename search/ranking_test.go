@@ -365,7 +365,8 @@ func TestMatchSet_AfterUpdate(t *testing.T) {
 // TestRanking_MonthInAName: a month word before a year is a date unless
 // the events write it with the word before it as a name (Theresa May,
 // Women's March): theresa may 2019 searched theresa alone, May 2019 its
-// boost, and found every Theresa.
+// boost, and found every Theresa. Typed without its apostrophe
+// (womens march) or corrected (thersa may), a name is one too.
 func TestRanking_MonthInAName(t *testing.T) {
 	var b strings.Builder
 	event := func(date, slug, text string) {
@@ -398,6 +399,7 @@ func TestRanking_MonthInAName(t *testing.T) {
 		wantInEvents string
 	}{
 		{"theresa may 2019", 0, 4, "/may-"}, // Theresa May's, 2019 a boost
+		{"thersa may 2019", 0, 4, "/may-"},  // corrected, the name too
 		{"floods may 2019", 5, 4, "/floods-"},
 		{"floods in may 2019", 5, 4, "/floods-"}, // "in may" is may: never a name
 		{"attack may 2019", 5, 4, "/attack-"},

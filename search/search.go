@@ -831,6 +831,14 @@ func IsInvalid(err error) bool { return errors.Is(err, query.ErrInvalid) }
 // corrected over 71 events, none of them in 2011: in 2011 it found 53
 // other hurricanes, relaxed and uncorrected, where the histogram said 0).
 func (e *Engine) corrected(ctx context.Context, snap *snapshot.Snapshot, names *Names, p, fixed query.Params, res *found, keep bool) (*found, error) {
+	if !e.legacy {
+		// A name corrected is a name before a month as one typed right
+		// is (thersa may 2019: theresa, may a word; it searched the
+		// theresas of May 2019). fixed's clauses are correct's copy.
+		if err := e.markNames(ctx, snap, fixed.Query.Clauses); err != nil {
+			return nil, err
+		}
+	}
 	res2, err := e.correctedRun(ctx, snap, names, p, fixed, res, keep)
 	if errors.Is(err, query.ErrNothingToMatch) {
 		// Corrected to stop words alone (aggain: again): no answer, where
