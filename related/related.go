@@ -342,6 +342,11 @@ type Draft struct {
 	Topic   string   `json:"topic,omitempty"`
 	Context []string `json:"context,omitempty"`
 	Date    string   `json:"date,omitempty"`
+	// Category is the draft's section, as the index's events have one
+	// (any case): events of another rank lower (RankCategory), as for
+	// an event by id. One the index has not counts as none, and the
+	// draft takes its neighbours' (a newsroom's section may be new).
+	Category string `json:"category,omitempty"`
 }
 
 // Item is one related event.

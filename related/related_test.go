@@ -239,6 +239,7 @@ func TestRelated_BadRequests(t *testing.T) {
 		{"huge draft", Request{Draft: &Draft{Text: strings.Repeat("a ", MaxDraftText)}}, "text"},
 		// A draft's tags are analysed as its text is: bounded too.
 		{"huge topic", Request{Draft: &Draft{Text: "peace", Topic: strings.Repeat("word ", 12000)}}, "topic"},
+		{"huge category", Request{Draft: &Draft{Text: "peace", Category: strings.Repeat("word ", 100)}}, "category"},
 		{"too many tags", Request{Draft: &Draft{Text: "peace", Context: make([]string, MaxDraftTags+1)}}, "context"},
 		{"a huge tag", Request{Draft: &Draft{Text: "peace", Context: []string{"Syria", strings.Repeat("x", MaxDraftTag+1)}}}, "context[1]"},
 		{"draft date", Request{Draft: &Draft{Text: "strike", Date: "May 2019"}}, "date"},
@@ -676,5 +677,38 @@ func TestAgreement(t *testing.T) {
 	agreement([]cand{{fi: 0}}, one, idfs)
 	if one[0].agree != 0 {
 		t.Errorf("a lone candidate's agree is %v, want 0", one[0].agree)
+	}
+}
+
+// TestRelated_DraftCategory: a draft's category counts as an event's:
+// events of another category lose rank_category, whatever its case; one
+// the index has not counts as none.
+func TestRelated_DraftCategory(t *testing.T) {
+	x := testindex.Open(t, "testdata/common.jsonl")
+	rk := New(mappings.New())
+	const protest = "2013-01-20/protesters-gather-in-manama-bahrain-near-the-pearl-roundabout"
+	score := func(category string) float64 {
+		t.Helper()
+		snap := x.Source.Acquire()
+		defer snap.Release()
+		d := &Draft{Text: "Fire in Manama, Bahrain: a fire destroys a warehouse housing workers.", Date: "2013-01-11", Category: category}
+		items, err := rk.Related(context.Background(), snap, Request{Draft: d, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.ID == protest {
+				return it.Score
+			}
+		}
+		t.Fatalf("category %q: %s not listed: %v", category, protest, ids(items))
+		return 0
+	}
+	same, other := score("protests"), score("Disasters and accidents")
+	if same-other < DefaultWeights.RankCategory*-0.5 {
+		t.Errorf("the protest scores %.3f for a draft filed under Protests, %.3f under Disasters: want it %.2f lower under the other", same, other, -DefaultWeights.RankCategory)
+	}
+	if unknown := score("Weather"); unknown != score("") {
+		t.Errorf("a category the index has not: %.3f, none: %.3f; want alike", unknown, score(""))
 	}
 }

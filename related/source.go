@@ -104,6 +104,9 @@ func (rk *run) load(ctx context.Context, r Request) (*source, error) {
 	if len(d.Topic) > MaxDraftTag {
 		return nil, invalid("topic", "is %d bytes; at most %d are accepted", len(d.Topic), MaxDraftTag)
 	}
+	if len(d.Category) > MaxDraftTag {
+		return nil, invalid("category", "is %d bytes; at most %d are accepted", len(d.Category), MaxDraftTag)
+	}
 	if len(d.Context) > MaxDraftTags {
 		return nil, invalid("context", "has %d tags; at most %d are accepted", len(d.Context), MaxDraftTags)
 	}
@@ -121,6 +124,7 @@ func (rk *run) load(ctx context.Context, r Request) (*source, error) {
 		tags[i] = query.Compose(c)
 	}
 	src := &source{id: d.ID, day: snapshot.NoDay, topic: query.Compose(strings.TrimSpace(d.Topic)), context: tags, text: query.Compose(d.Text)}
+	src.cat = rk.categoryID(query.Compose(strings.TrimSpace(d.Category)))
 	if d.Date != "" {
 		t, err := newsdesk.ParseDate(d.Date)
 		if err != nil {
@@ -566,4 +570,21 @@ func dayOf(date string) int32 {
 		return snapshot.NoDay
 	}
 	return snapshot.DayNumber(t)
+}
+
+// categoryID returns the id of the index's category named c, in any
+// case; 0 for none.
+func (rk *run) categoryID(c string) uint32 {
+	if c == "" {
+		return 0
+	}
+	if id, ok := rk.snap.CategoryID(c); ok {
+		return id
+	}
+	for id, v := range rk.snap.Categories {
+		if id > 0 && strings.EqualFold(v, c) {
+			return uint32(id)
+		}
+	}
+	return 0
 }
